@@ -1,0 +1,70 @@
+"""The command line: parse, call the library, print. No logic lives here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from crmsync import __version__
+from crmsync.errors import CrmsyncError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="crmsync")
+def cli() -> None:
+    """Move customer records from files and other systems into Rally CRM."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="SQLite file that keeps the records between restarts. Default: in memory, "
+    "gone when the server stops.",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="An accepted X-Api-Key; repeat for more. Each key is its own tenant. "
+    "Default: the key in RALLY_API_KEY, else 'sandbox-key'.",
+)
+@click.option("--latency-ms", default=0, type=int, help="Delay added to every API answer.")
+@click.option("--fail-rate", default=0.0, type=float, help="Share of requests answered 500/502/503 before doing anything.")
+@click.option(
+    "--commit-then-fail-rate",
+    default=0.0,
+    type=float,
+    help="Share of writes performed, then answered 500 or cut off: the ambiguous write.",
+)
+@click.option("--rate-limit", default=0, type=int, help="Requests per second per key; past it, 429 with Retry-After. 0: no limit.")
+@click.option("--seed", default=None, type=int, help="Seed that makes the injected faults repeatable.")
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def sandbox(**options: object) -> None:
+    """Run a local Rally CRM API to rehearse imports against."""
+    from crmsync.sandbox.server import SandboxSettings, serve
+
+    serve(SandboxSettings.from_cli(**options))
+
+
+def main() -> None:
+    """Console entry point: turn crmsync's errors into a message and an exit code."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(3)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+    except CrmsyncError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(3)
