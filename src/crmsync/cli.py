@@ -35,21 +35,65 @@ def cli() -> None:
     "Default: the key in RALLY_API_KEY, else 'sandbox-key'.",
 )
 @click.option("--latency-ms", default=0, type=int, help="Delay added to every API answer.")
-@click.option("--fail-rate", default=0.0, type=float, help="Share of requests answered 500/502/503 before doing anything.")
+@click.option(
+    "--fail-rate",
+    default=0.0,
+    type=float,
+    help="Share of requests answered 500/502/503 before doing anything.",
+)
 @click.option(
     "--commit-then-fail-rate",
     default=0.0,
     type=float,
     help="Share of writes performed, then answered 500 or cut off: the ambiguous write.",
 )
-@click.option("--rate-limit", default=0, type=int, help="Requests per second per key; past it, 429 with Retry-After. 0: no limit.")
-@click.option("--seed", default=None, type=int, help="Seed that makes the injected faults repeatable.")
+@click.option(
+    "--rate-limit",
+    default=0,
+    type=int,
+    help="Requests per second per key; past it, 429 with Retry-After. 0: no limit.",
+)
+@click.option(
+    "--seed", default=None, type=int, help="Seed that makes the injected faults repeatable."
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def sandbox(**options: object) -> None:
     """Run a local Rally CRM API to rehearse imports against."""
     from crmsync.sandbox.server import SandboxSettings, serve
 
     serve(SandboxSettings.from_cli(**options))
+
+
+@cli.command()
+@click.argument("pipeline_file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Do everything but write; save what would be sent.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where errors.csv, merged.csv and summary.json go (default: the pipeline's report.dir).",
+)
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="Only the first N rows.")
+def run(pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | None) -> None:
+    """Run a pipeline file: extract, map, validate, dedupe, load, report."""
+    from pathlib import Path
+
+    from crmsync.config import load_pipeline
+    from crmsync.console import ConsoleObserver, summary_table
+    from crmsync.pipeline import RunOptions, run_pipeline
+
+    pipeline = load_pipeline(pipeline_file)
+    options = RunOptions(
+        dry_run=dry_run, limit=limit, report_dir=Path(report_dir) if report_dir else None
+    )
+    observer = ConsoleObserver(tty=sys.stdout.isatty())
+    result = run_pipeline(pipeline, options, observer)
+    click.echo()
+    click.echo(summary_table(result.summary))
+    click.echo(f"report: {result.files['errors'].parent}")
+    if result.summary.interrupted:
+        click.echo("Interrupted: rows whose outcome is unknown are in errors.csv.", err=True)
+    sys.exit(result.exit_code)
 
 
 def main() -> None:

@@ -1,0 +1,310 @@
+"""Pipeline files: YAML validated once, at the edge, into frozen pydantic models.
+
+Unknown keys are refused with their path and the nearest valid key; `${VAR}` and
+`${VAR:-default}` are read from the environment; the API key is a SecretStr, never printed.
+Relative paths are resolved against the pipeline file's folder, so a cron job's working
+directory does not matter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from crmsync.errors import ConfigError
+from crmsync.schema import MAX_BULK, OBJECTS, RallyObject
+
+ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+DEFAULT_REPORT_DIR = "reports"
+
+
+class Section(BaseModel):
+    """Every section is frozen and refuses keys it does not know."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(Section):
+    kind: Literal["csv", "json", "ndjson"] = Field(description="File format of the source.")
+    path: Path = Field(description="Source file, relative to the pipeline file's folder.")
+    encoding: str = Field(
+        default="auto",
+        description="Text encoding (utf-8, utf-8-sig, cp1252, latin-1, utf-16) or auto to detect.",
+    )
+    delimiter: str = Field(default="auto", description="CSV delimiter, or auto to sniff.")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str) -> str:
+        if value != "auto" and len(value.replace("\\t", "\t")) != 1:
+            raise ValueError("must be one character (use \\t for tab) or auto")
+        return value.replace("\\t", "\t")
+
+
+class FieldMapping(Section):
+    """Where one Rally field's value comes from."""
+
+    column: str | None = Field(default=None, description="Source column (case, spaces ignored).")
+    constant: str | int | float | bool | None = Field(
+        default=None, description="The same value on every record."
+    )
+    default: str | int | float | bool | None = Field(
+        default=None, description="Value used where the column is empty."
+    )
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> FieldMapping:
+        if self.column is not None and self.constant is not None:
+            raise ValueError("give either column or constant, not both")
+        if self.column is None and self.constant is None and self.default is None:
+            raise ValueError("give a column, a constant or a default")
+        return self
+
+
+def _mapping_shorthand(value: Any) -> Any:
+    """`email: E-mail Address` is short for `email: {column: E-mail Address}`."""
+    if isinstance(value, str):
+        return {"column": value}
+    return value
+
+
+class NormalizeConfig(Section):
+    default_region: str | None = Field(
+        default=None, description="Region for phone numbers written without +country, e.g. US."
+    )
+    phone_policy: Literal["keep", "fail"] = Field(
+        default="keep",
+        description="An unparseable phone: keep it as given with a warning, or fail the row.",
+    )
+    fold_gmail: bool = Field(
+        default=False, description="Dedupe Gmail addresses ignoring dots and +tags."
+    )
+
+
+class DedupeConfig(Section):
+    enabled: bool = Field(default=True, description="Dedupe by the object's match key.")
+    keep: Literal["first", "last", "most_complete", "newest"] = Field(
+        default="first", description="Which duplicate survives; the others fill its empty fields."
+    )
+    newest_by: str | None = Field(
+        default=None, description="Source column holding a timestamp, for keep: newest."
+    )
+    missing_key: Literal["fail", "load"] = Field(
+        default="fail", description="Rows without a match key: fail them, or load without dedupe."
+    )
+
+    @model_validator(mode="after")
+    def _newest_needs_column(self) -> DedupeConfig:
+        if self.keep == "newest" and not self.newest_by:
+            raise ValueError("keep: newest needs newest_by (a timestamp column)")
+        return self
+
+
+class DestinationConfig(Section):
+    base_url: str = Field(
+        description="Tenant root, e.g. https://acme.rallycrm.io (without /api/v1)."
+    )
+    api_key: SecretStr = Field(description="Rally API key; use ${RALLY_API_KEY}, not a literal.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value.endswith("/api/v1"):
+            value = value[: -len("/api/v1")]
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+
+class LoadConfig(Section):
+    mode: Literal["bulk", "upsert"] = Field(
+        default="bulk", description="bulk: POST /bulk batches; upsert: PUT /upsert per record."
+    )
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BULK)] = Field(
+        default=MAX_BULK, description="Records per bulk request (at most 100)."
+    )
+    concurrency: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=4, description="Requests in flight at most."
+    )
+    max_retries: Annotated[int, Field(ge=0, le=50)] = Field(
+        default=8, description="Retries per request after the first attempt."
+    )
+    max_backoff_s: Annotated[float, Field(gt=0)] = Field(
+        default=60.0, description="Longest single wait between retries."
+    )
+    connect_timeout_s: Annotated[float, Field(gt=0)] = Field(default=10.0)
+    read_timeout_s: Annotated[float, Field(gt=0)] = Field(default=60.0)
+
+
+class ReportConfig(Section):
+    dir: Path = Field(
+        default=Path(DEFAULT_REPORT_DIR),
+        description="Folder for errors.csv, merged.csv and summary.json.",
+    )
+
+
+class Pipeline(Section):
+    """One pipeline file."""
+
+    name: str = Field(description="Shown in summaries and reports.")
+    object: Literal["contacts", "companies", "activities"] = Field(
+        description="Rally object the records become."
+    )
+    source: SourceConfig
+    mapping: dict[str, Annotated[FieldMapping, Field()]] = Field(
+        description="Rally field (camelCase) <- column, constant or default."
+    )
+    normalize: NormalizeConfig = NormalizeConfig()
+    dedupe: DedupeConfig = DedupeConfig()
+    destination: DestinationConfig
+    load: LoadConfig = LoadConfig()
+    report: ReportConfig = ReportConfig()
+    base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _expand_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: _mapping_shorthand(item) for key, item in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _mapping_fits_object(self) -> Pipeline:
+        fields = wire_fields(self.rally_object)
+        for name in self.mapping:
+            if name not in fields:
+                raise ValueError(
+                    f"mapping: {name!r} is not a Rally {self.object} field{_nearest(name, fields)}"
+                )
+        missing = [
+            alias for alias, required in fields.items() if required and alias not in self.mapping
+        ]
+        if missing:
+            raise ValueError(
+                f"mapping: required Rally {self.object} field(s) not mapped: {', '.join(missing)}"
+            )
+        if self.load.mode == "upsert" and not self.rally_object.has_upsert:
+            raise ValueError(f"load.mode: Rally {self.object} have no upsert; use bulk")
+        return self
+
+    @property
+    def rally_object(self) -> RallyObject:
+        return OBJECTS[self.object]
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, made absolute against the pipeline file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path)
+
+
+def wire_fields(obj: RallyObject) -> dict[str, bool]:
+    """Wire name -> required, for the object's create model."""
+    return {
+        (info.alias or name): info.is_required() for name, info in obj.create.model_fields.items()
+    }
+
+
+def _nearest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def interpolate(value: Any, *, path: str = "", env: dict[str, str] | None = None) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string of a parsed YAML tree."""
+    env = os.environ if env is None else env
+    if isinstance(value, dict):
+        return {
+            k: interpolate(v, path=f"{path}.{k}" if path else str(k), env=env)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [interpolate(v, path=f"{path}[{i}]", env=env) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = env.get(name)
+        if found is not None and found != "":
+            return found
+        if default is not None:
+            return default
+        raise ConfigError(f"environment variable {name} is not set", path=path)
+
+    return ENV_PATTERN.sub(substitute, value)
+
+
+def _describe(error: dict[str, Any], data: Any) -> str:
+    """One line for one pydantic error: its path, what is wrong, and the nearest valid key."""
+    loc = [str(part) for part in error["loc"]]
+    where = ".".join(loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        model: type[BaseModel] | None = Pipeline
+        for part in loc[:-1]:
+            field = model.model_fields.get(part) if model else None
+            annotation = field.annotation if field else None
+            model = (
+                annotation
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+                else None
+            )
+        choices = list(model.model_fields) if model else []
+        choices = [c for c in choices if c != "base_dir"]
+        return f"{where}: unknown key{_nearest(loc[-1], choices)}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return f"{where}: required key is missing"
+    return f"{where}: {message}"
+
+
+def load_pipeline(path: str | Path, *, env: dict[str, str] | None = None) -> Pipeline:
+    """Read, interpolate and validate a pipeline file; every problem is a ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("pipeline file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read pipeline file: {exc}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{line}not valid YAML: {problem}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("a pipeline file is a YAML mapping (key: value)", file=str(path))
+    try:
+        data = interpolate(data, env=env)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), file=str(path)) from None
+    data["base_dir"] = path.resolve().parent
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(error, data) for error in exc.errors()]
+        raise ConfigError(
+            "invalid pipeline file:\n  " + "\n  ".join(lines), file=str(path)
+        ) from None

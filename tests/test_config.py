@@ -1,0 +1,171 @@
+"""Pipeline files: table-driven invalid configurations, interpolation, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crmsync.config import interpolate, load_pipeline
+from crmsync.errors import ConfigError
+
+BASE = {
+    "name": "t",
+    "object": "contacts",
+    "source": {"kind": "csv", "path": "x.csv"},
+    "mapping": {"firstName": "First", "lastName": "Last", "email": "Email"},
+    "destination": {"base_url": "${RALLY_BASE_URL}", "api_key": "${RALLY_API_KEY}"},
+}
+ENV = {"RALLY_BASE_URL": "http://127.0.0.1:8765", "RALLY_API_KEY": "rk_secret_123"}
+
+
+def write(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return path
+
+
+def with_(**changes: object) -> dict[str, object]:
+    data = {**BASE}
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split("__")
+        for part in parents:
+            node[part] = dict(node[part])  # type: ignore[index]
+            node = node[part]  # type: ignore[assignment]
+        if value is None:
+            node.pop(last)  # type: ignore[union-attr]
+        else:
+            node[last] = value  # type: ignore[index]
+    return data
+
+
+INVALID = [
+    (
+        "unknown top key",
+        with_(destinaton={"x": 1}),
+        "destinaton: unknown key (did you mean 'destination'?)",
+    ),
+    (
+        "unknown nested key",
+        with_(source__delimter=","),
+        "source.delimter: unknown key (did you mean 'delimiter'?)",
+    ),
+    (
+        "unknown rally field",
+        with_(mapping={**BASE["mapping"], "emial2": "E"}),
+        "'emial2' is not a Rally contacts field",
+    ),
+    (
+        "required field unmapped",
+        with_(mapping={"firstName": "F", "email": "E"}),
+        "required Rally contacts field(s) not mapped: lastName",
+    ),
+    ("batch over 100", with_(load={"batch_size": 101}), "load.batch_size"),
+    ("bad mode", with_(load={"mode": "merge"}), "load.mode"),
+    ("bad object", with_(object="deals"), "object"),
+    ("bad kind", with_(source__kind="xlsx"), "source.kind"),
+    ("missing source", with_(source=None), "source: required key is missing"),
+    ("newest without column", with_(dedupe={"keep": "newest"}), "newest_by"),
+    (
+        "column and constant",
+        with_(mapping={**BASE["mapping"], "title": {"column": "T", "constant": "x"}}),
+        "not both",
+    ),
+    (
+        "activities upsert",
+        with_(
+            object="activities",
+            mapping={"activityType": "T", "subject": "S"},
+            load={"mode": "upsert"},
+        ),
+        "have no upsert",
+    ),
+    (
+        "base url not http",
+        with_(destination={"base_url": "acme.rallycrm.io", "api_key": "k"}),
+        "must be an http(s) URL",
+    ),
+    ("delimiter too long", with_(source__delimiter=";;"), "one character"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"), [(d, e) for _, d, e in INVALID], ids=[i for i, _, _ in INVALID]
+)
+def test_invalid_pipeline_is_a_config_error_naming_the_path(
+    tmp_path: Path, data: object, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_pipeline(write(tmp_path, data), env=ENV)
+    assert expected in str(info.value)
+    assert "rk_secret_123" not in str(info.value)
+
+
+def test_valid_pipeline_resolves_paths_against_its_folder(tmp_path: Path) -> None:
+    pipeline = load_pipeline(write(tmp_path, BASE), env=ENV)
+    assert pipeline.resolve(pipeline.source.path) == tmp_path / "x.csv"
+    assert pipeline.destination.base_url == "http://127.0.0.1:8765"
+    assert pipeline.mapping["email"].column == "Email"
+    assert pipeline.load.batch_size == 100 and pipeline.load.concurrency == 4
+
+
+def test_api_key_never_printed(tmp_path: Path) -> None:
+    pipeline = load_pipeline(write(tmp_path, BASE), env=ENV)
+    assert "rk_secret_123" not in repr(pipeline)
+    assert "rk_secret_123" not in str(pipeline.model_dump())
+    assert pipeline.destination.api_key.get_secret_value() == "rk_secret_123"
+
+
+def test_base_url_with_api_suffix_is_trimmed(tmp_path: Path) -> None:
+    env = {**ENV, "RALLY_BASE_URL": "https://acme.rallycrm.io/api/v1/"}
+    assert (
+        load_pipeline(write(tmp_path, BASE), env=env).destination.base_url
+        == "https://acme.rallycrm.io"
+    )
+
+
+def test_missing_env_var_names_variable_and_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_pipeline(write(tmp_path, BASE), env={"RALLY_BASE_URL": "http://x"})
+    assert "RALLY_API_KEY is not set" in str(info.value)
+    assert "destination.api_key" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        ("${A}", {"A": "1"}, "1"),
+        ("x-${A}-${B}", {"A": "1", "B": "2"}, "x-1-2"),
+        ("${A:-fallback}", {}, "fallback"),
+        ("${A:-}", {}, ""),
+        ("$A stays", {"A": "1"}, "$A stays"),
+    ],
+    ids=["plain", "several", "default", "empty-default", "no-braces"],
+)
+def test_interpolate(text: str, env: dict[str, str], expected: str) -> None:
+    assert interpolate({"k": [text]}, env=env) == {"k": [expected]}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: [unclosed", "not valid YAML"),
+        ("- just\n- a list", "a YAML mapping"),
+    ],
+    ids=["broken-yaml", "not-a-mapping"],
+)
+def test_unreadable_pipeline(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        load_pipeline(write(tmp_path, text), env=ENV)
+
+
+def test_missing_pipeline_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="pipeline file not found"):
+        load_pipeline(tmp_path / "nope.yaml", env=ENV)
+
+
+def test_shipped_pipelines_are_valid() -> None:
+    for path in Path(__file__).parents[1].joinpath("pipelines").glob("*.yaml"):
+        load_pipeline(path, env=ENV)
