@@ -1,0 +1,76 @@
+"""Fault injection and rate limiting: the failures a loader must survive, on demand.
+
+Every random decision comes from one `random.Random(seed)`, and a rate of 0 never draws, so
+a seeded run makes the same decisions for the same sequence of requests.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from enum import Enum
+
+FAULT_STATUSES = (500, 502, 503)
+RETRY_AFTER_SECONDS = 1  # sent with an injected 503, like a real overloaded gateway
+MIN_RETRY_AFTER = 1  # Retry-After is whole seconds; 0 would be no hint at all
+
+
+class AfterCommit(Enum):
+    """How a committed write is answered when the ambiguous-write fault strikes."""
+
+    ERROR = "error"  # a 500 although the write was stored
+    DROP = "drop"  # headers sent, then the connection cut mid-body
+
+
+class FaultInjector:
+    """Decides, request by request, whether to fail and how."""
+
+    def __init__(
+        self, *, fail_rate: float, commit_then_fail_rate: float, seed: int | None
+    ) -> None:
+        self._fail_rate = fail_rate
+        self._commit_then_fail_rate = commit_then_fail_rate
+        self._rng = random.Random(seed)
+
+    @property
+    def may_fail_after_commit(self) -> bool:
+        return self._commit_then_fail_rate > 0
+
+    def fail_before(self) -> int | None:
+        """A 5xx status to answer without doing anything, or None to proceed."""
+        if self._fail_rate <= 0 or self._rng.random() >= self._fail_rate:
+            return None
+        return self._rng.choice(FAULT_STATUSES)
+
+    def fail_after_commit(self) -> AfterCommit | None:
+        """How to spoil the answer of a write that was just committed, or None."""
+        if self._commit_then_fail_rate <= 0:
+            return None
+        if self._rng.random() >= self._commit_then_fail_rate:
+            return None
+        return self._rng.choice((AfterCommit.ERROR, AfterCommit.DROP))
+
+
+class RateLimiter:
+    """A token bucket per API key: capacity `rate`, refilled at `rate` tokens a second."""
+
+    def __init__(self, rate: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate = float(rate)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill)
+
+    def acquire(self, key: str) -> int | None:
+        """Take a token: None when allowed, else the seconds to wait (Retry-After, >= 1)."""
+        now = self._clock()
+        tokens, last = self._buckets.get(key, (self._rate, now))
+        tokens = min(self._rate, tokens + (now - last) * self._rate)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return None
+        self._buckets[key] = (tokens, now)
+        return max(MIN_RETRY_AFTER, math.ceil((1 - tokens) / self._rate))
+
+    def clear(self) -> None:
+        self._buckets.clear()

@@ -1,0 +1,174 @@
+"""Run a sandbox in a subprocess for tests and benchmarks, and read back what it stored.
+
+A subprocess, not a thread: a benchmark client must not share the server's GIL, and a test
+must see the server exactly as a user runs it (`python -m crmsync sandbox`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from crmsync.schema import MAX_BULK
+
+READY_TIMEOUT_S = 15.0
+POLL_INTERVAL_S = 0.05
+STOP_TIMEOUT_S = 5.0
+CLIENT_TIMEOUT_S = 30.0
+START_ATTEMPTS = 3  # a free port can be taken between our probe and the server's bind
+LOCALHOST = "127.0.0.1"
+INSPECT_HEADERS = {"X-Sandbox-Inspect": "1"}  # reads that skip faults and stats
+
+
+class SandboxStartError(RuntimeError):
+    """The sandbox subprocess exited or never answered; the message carries its stderr."""
+
+
+class SandboxHandle:
+    """A running sandbox: where it is, and how to read back its records and counters."""
+
+    def __init__(self, base_url: str, api_keys: Sequence[str]) -> None:
+        self.base_url = base_url  # the tenant root, without /api/v1
+        self.api_key = api_keys[0]
+        self._client = httpx.Client(base_url=base_url, timeout=CLIENT_TIMEOUT_S)
+
+    def __repr__(self) -> str:
+        return f"SandboxHandle(base_url={self.base_url!r})"
+
+    def stats(self) -> dict[str, Any]:
+        """GET /_sandbox/stats: requests by method, path and status; records; writes."""
+        response = self._client.get("/_sandbox/stats")
+        response.raise_for_status()
+        stats: dict[str, Any] = response.json()
+        return stats
+
+    def reset(self) -> None:
+        """Forget every record and counter (all tenants)."""
+        self._client.post("/_sandbox/reset").raise_for_status()
+
+    def write_requests(self) -> int:
+        """POST/PUT/DELETE requests the API received, whatever their answer."""
+        return int(self.stats()["writes"])
+
+    def records(self, object: str, api_key: str | None = None) -> list[dict[str, Any]]:
+        """Every record of `object` in the key's tenant, paged through the list API.
+
+        These reads skip latency, faults and rate limits and are not counted in stats().
+        """
+        headers = {"X-Api-Key": api_key or self.api_key, **INSPECT_HEADERS}
+        found: list[dict[str, Any]] = []
+        while True:
+            response = self._client.get(
+                f"/api/v1/{object}",
+                params={"limit": MAX_BULK, "offset": len(found)},
+                headers=headers,
+            )
+            response.raise_for_status()
+            page: list[dict[str, Any]] = response.json()
+            found.extend(page)
+            if len(page) < MAX_BULK:
+                return found
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOCALHOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_sandbox(
+    *,
+    api_keys: Sequence[str] = ("test-key",),
+    latency_ms: int = 0,
+    fail_rate: float = 0.0,
+    commit_then_fail_rate: float = 0.0,
+    rate_limit: int = 0,
+    seed: int | None = None,
+    db_path: str | None = None,
+) -> Iterator[SandboxHandle]:
+    """Start `python -m crmsync sandbox` on a free loopback port; stop it on exit."""
+    options = [
+        f"--latency-ms={latency_ms}",
+        f"--fail-rate={fail_rate}",
+        f"--commit-then-fail-rate={commit_then_fail_rate}",
+        f"--rate-limit={rate_limit}",
+    ]
+    options += [f"--api-key={key}" for key in api_keys]
+    if seed is not None:
+        options.append(f"--seed={seed}")
+    if db_path is not None:
+        options.append(f"--db={db_path}")
+    with tempfile.TemporaryFile() as stderr:
+        process, base_url = _start(options, stderr)
+        handle = SandboxHandle(base_url, api_keys)
+        try:
+            yield handle
+        finally:
+            handle.close()
+            _stop(process)
+
+
+def _start(options: list[str], stderr: Any) -> tuple[subprocess.Popen[bytes], str]:
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        command = [sys.executable, "-m", "crmsync", "sandbox", "--quiet", "--host", LOCALHOST,
+                   "--port", str(port), *options]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env
+        )
+        base_url = f"http://{LOCALHOST}:{port}"
+        if _wait_ready(process, base_url):
+            return process, base_url
+        _stop(process)
+        if attempt == START_ATTEMPTS or "address already in use" not in _read(stderr).lower():
+            raise SandboxStartError(f"the sandbox did not start:\n{_read(stderr)}")
+        stderr.seek(0)
+        stderr.truncate()
+    raise AssertionError("unreachable")
+
+
+def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    with httpx.Client(base_url=base_url, timeout=POLL_INTERVAL_S * 10) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                return False
+            try:
+                if client.get("/_sandbox/stats").status_code == httpx.codes.OK:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(POLL_INTERVAL_S)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _read(stderr: Any) -> str:
+    stderr.flush()
+    stderr.seek(0)
+    text: str = stderr.read().decode(errors="replace")
+    return text
