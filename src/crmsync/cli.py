@@ -96,6 +96,50 @@ def run(pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | 
     sys.exit(result.exit_code)
 
 
+@cli.command()
+@click.argument("source_file", type=click.Path(dir_okay=False, exists=True))
+@click.option(
+    "--object",
+    "object_name",
+    type=click.Choice(["contacts", "companies", "activities"]),
+    default="contacts",
+    show_default=True,
+    help="Rally object the rows become.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Pipeline file to write (default: <source name>.pipeline.yaml beside the source).",
+)
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+def init(source_file: str, object_name: str, output: str | None, force: bool) -> None:
+    """Write a starter pipeline file with a mapping suggested from SOURCE_FILE's headers."""
+    from pathlib import Path
+
+    from crmsync.extract import read_source
+    from crmsync.starter import source_kind_of, write_starter
+
+    source = Path(source_file)
+    target = Path(output) if output else source.with_name(f"{source.stem}.pipeline.yaml")
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists; use --force to overwrite it")
+    kind = source_kind_of(source)
+    columns = list(read_source(kind, source).columns)  # type: ignore[arg-type]
+    suggestion = write_starter(
+        source, object_name=object_name, output=target, columns=columns, source_kind=kind
+    )
+    click.echo(f"wrote {target}")
+    for field, column in suggestion.mapping.items():
+        click.echo(f"  {field:<20} <- {column}")
+    if suggestion.missing_required:
+        click.echo(f"required, not found: {', '.join(suggestion.missing_required)} (edit the file)")
+    if suggestion.unmapped_columns:
+        click.echo(f"not mapped: {', '.join(suggestion.unmapped_columns)}")
+    click.echo(f"next: crmsync run {target} --dry-run")
+
+
 def main() -> None:
     """Console entry point: turn crmsync's errors into a message and an exit code."""
     try:
