@@ -27,9 +27,7 @@ class AfterCommit(Enum):
 class FaultInjector:
     """Decides, request by request, whether to fail and how."""
 
-    def __init__(
-        self, *, fail_rate: float, commit_then_fail_rate: float, seed: int | None
-    ) -> None:
+    def __init__(self, *, fail_rate: float, commit_then_fail_rate: float, seed: int | None) -> None:
         self._fail_rate = fail_rate
         self._commit_then_fail_rate = commit_then_fail_rate
         self._rng = random.Random(seed)

@@ -184,4 +184,3 @@ class DroppedAnswerFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.getMessage() != DROPPED_ANSWER
-

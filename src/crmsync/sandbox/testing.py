@@ -125,8 +125,18 @@ def running_sandbox(
 def _start(options: list[str], stderr: Any) -> tuple[subprocess.Popen[bytes], str]:
     for attempt in range(1, START_ATTEMPTS + 1):
         port = free_port()
-        command = [sys.executable, "-m", "crmsync", "sandbox", "--quiet", "--host", LOCALHOST,
-                   "--port", str(port), *options]
+        command = [
+            sys.executable,
+            "-m",
+            "crmsync",
+            "sandbox",
+            "--quiet",
+            "--host",
+            LOCALHOST,
+            "--port",
+            str(port),
+            *options,
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env
