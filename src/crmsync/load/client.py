@@ -1,0 +1,355 @@
+"""The Rally HTTP client: one pooled httpx.AsyncClient, the retry policy and the shared pacer.
+
+Every request goes through `_call`: pace, cap the requests in flight, send, classify, and let
+tenacity retry what `retry.classify` calls retriable. Failures come out as crmsync errors that
+name the method and path only: the API key lives in one header and never in a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import string
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import ValidationError
+from tenacity import RetryCallState
+
+from crmsync import __version__
+from crmsync.errors import AuthError, ConfigError, CrmsyncError, FatalHTTPError
+from crmsync.load.outcomes import LoadSettings
+from crmsync.load.pacing import Clock, Pacer
+from crmsync.load.retry import (
+    RETRY_AFTER_STATUSES,
+    AmbiguousError,
+    MalformedAnswerError,
+    RetryableError,
+    SleepFn,
+    Verdict,
+    classify,
+    parse_retry_after,
+    retry_policy,
+)
+from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
+from crmsync.schema.fields import format_timestamp
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+API_KEY_HEADER = "X-Api-Key"
+PAGE_LIMIT = 100  # the most a Rally list returns at once
+POOL_HEADROOM = 2  # connections beyond `concurrency`, so the pool never makes a request wait
+MAX_ERROR_TEXT = 300  # characters of a non-JSON error body kept in a message
+REDACTED = "[redacted]"
+_HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
+
+T = TypeVar("T")
+
+
+class RequestRefused(FatalHTTPError):
+    """A 4xx refusal; `detail` is the server's own message, for the record's outcome."""
+
+    def __init__(self, message: str, *, status: int, detail: str) -> None:
+        super().__init__(message, status=status)
+        self.detail = detail
+
+
+@dataclass
+class ClientStats:
+    """Counters over the client's life; LoadResult reports the difference over one load."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+
+    def snapshot(self) -> ClientStats:
+        return replace(self)
+
+
+def api_root(base_url: str) -> str:
+    """The tenant root without a trailing slash or /api/v1, whichever way it was written."""
+    root = base_url.strip().rstrip("/")
+    if root.endswith(API_PREFIX):
+        root = root[: -len(API_PREFIX)].rstrip("/")
+    return root
+
+
+class RallyClient:
+    """An async Rally client for one tenant. Use as `async with RallyClient(...) as client`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        settings: LoadSettings = LoadSettings(),  # noqa: B008 - frozen, so sharing is safe
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: SleepFn | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not api_key or not set(api_key) <= _HEADER_SAFE:
+            raise ConfigError(
+                "the Rally API key is empty or holds characters an HTTP header cannot carry"
+            )
+        self.base_url = api_root(base_url)
+        self.settings = settings
+        self.stats = ClientStats()
+        self._api_key = api_key
+        self._sleep: SleepFn = sleep or asyncio.sleep
+        self._clock: Clock = clock or time.monotonic
+        self._rng = rng or random.Random()
+        self.pacer = Pacer(clock=self._clock, sleep=self._sleep)
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
+        self._server_date: tuple[datetime, float] | None = None
+        pool = settings.concurrency + POOL_HEADROOM
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + API_PREFIX,
+            headers={
+                API_KEY_HEADER: api_key,
+                "Accept": "application/json",
+                "User-Agent": f"crmsync/{__version__}",
+            },
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout_s,
+                read=settings.read_timeout_s,
+                write=settings.read_timeout_s,
+                pool=settings.connect_timeout_s,
+            ),
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"RallyClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> RallyClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # -- the endpoints -------------------------------------------------------------------------
+
+    async def bulk_create(self, obj: RallyObject, records: list[dict[str, Any]]) -> BulkResult:
+        """POST /{obj}/bulk. Never re-sent after an ambiguous failure: raises AmbiguousError."""
+        if not 1 <= len(records) <= MAX_BULK:
+            raise ValueError(f"a bulk holds 1 to {MAX_BULK} records, not {len(records)}")
+        return await self._call(
+            "POST", f"{obj.name}/bulk", json=records, idempotent=False,
+            parse=lambda response: BulkResult.model_validate(response.json()),
+        )
+
+    async def upsert(self, obj: RallyObject, record: dict[str, Any]) -> UpsertResult:
+        """PUT /{obj}/upsert. Retried even when ambiguous if the record carries its match key."""
+        if obj.match_key is None:
+            raise ConfigError(f"Rally has no upsert for {obj.name}; load them in bulk mode")
+        return await self._call(
+            "PUT", f"{obj.name}/upsert", json=record, idempotent=bool(record.get(obj.match_key)),
+            parse=lambda response: UpsertResult.model_validate(response.json()),
+        )
+
+    async def list_page(
+        self,
+        obj: RallyObject,
+        *,
+        limit: int = PAGE_LIMIT,
+        offset: int = 0,
+        updated_since: datetime | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """GET /{obj}: one page of records, ordered by updatedAt then id."""
+        params: dict[str, str | int] = {"limit": limit, "offset": offset}
+        if updated_since is not None:
+            params["updatedSince"] = format_timestamp(updated_since)
+        if fields:
+            params["fields"] = ",".join(fields)
+        return await self._call(
+            "GET", obj.name, params=params, idempotent=True, parse=_parse_record_list
+        )
+
+    async def iter_records(
+        self,
+        obj: RallyObject,
+        *,
+        updated_since: datetime | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every record, page by page, until a short page."""
+        offset = 0
+        while True:
+            page = await self.list_page(
+                obj, limit=PAGE_LIMIT, offset=offset, updated_since=updated_since, fields=fields
+            )
+            for record in page:
+                yield record
+            if len(page) < PAGE_LIMIT:
+                return
+            offset += len(page)
+
+    async def check_auth(self, obj: RallyObject) -> None:
+        """A cheap list of one record: AuthError now beats a run that fails on its first batch."""
+        await self.list_page(obj, limit=1)
+
+    # -- time ------------------------------------------------------------------------------------
+
+    def server_now(self) -> datetime | None:
+        """The server's clock, from the Date of the last answer; None before any answer."""
+        if self._server_date is None:
+            return None
+        date, seen_at = self._server_date
+        return date + timedelta(seconds=self._clock() - seen_at)
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep with the injected sleep (tests do not wait)."""
+        await self._sleep(seconds)
+
+    # -- one request, retried --------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        parse: Callable[[httpx.Response], T],
+        idempotent: bool,
+        json: Any = None,
+        params: dict[str, str | int] | None = None,
+    ) -> T:
+        policy = retry_policy(
+            max_retries=self.settings.max_retries,
+            max_backoff_s=self.settings.max_backoff_s,
+            idempotent=idempotent,
+            sleep=self._sleep,
+            rng=self._rng,
+            before_sleep=self._on_retry,
+        )
+        return await policy(self._attempt, method, path, parse, json, params)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        json: Any,
+        params: dict[str, str | int] | None,
+    ) -> T:
+        ticket = await self.pacer.acquire()
+        async with self._in_flight:
+            self.stats.requests += 1
+            try:
+                response = await self._http.request(method, path, json=json, params=params)
+            except httpx.HTTPError as exc:
+                raise self._transport_failure(method, path, exc) from exc
+        self._note_server_date(response)
+        verdict = classify(response)
+        if verdict is Verdict.OK:
+            self.pacer.on_success()
+            try:
+                return parse(response)
+            except (ValueError, ValidationError):
+                raise MalformedAnswerError(
+                    f"{self._where(method, path)}: HTTP {response.status_code} with a body "
+                    f"that is not what the API documents",
+                    status=response.status_code,
+                ) from None
+        if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
+            self.stats.rate_limited += 1
+            self.pacer.on_rate_limited(ticket)
+        raise self._refusal(method, path, response, verdict)
+
+    def _on_retry(self, state: RetryCallState) -> None:
+        self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.info(
+            "%s; retry %d of %d in %.2f s",
+            exc, state.attempt_number, self.settings.max_retries, wait,
+        )
+
+    # -- answers into errors ---------------------------------------------------------------------
+
+    def _refusal(
+        self, method: str, path: str, response: httpx.Response, verdict: Verdict
+    ) -> CrmsyncError:
+        status = response.status_code
+        detail = self._server_message(response)
+        message = f"{self._where(method, path)}: HTTP {status}" + (f": {detail}" if detail else "")
+        if verdict is Verdict.AUTH:
+            return AuthError(f"{message} (the API key was refused)", status=status)
+        retry_after = None
+        if status in RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(
+                response.headers.get("Retry-After"), now=_date_header(response)
+            )
+        if verdict is Verdict.RETRY:
+            return RetryableError(message, status=status, retry_after=retry_after, sent=True)
+        if verdict is Verdict.AMBIGUOUS:
+            return AmbiguousError(message, status=status, retry_after=retry_after, sent=True)
+        return RequestRefused(message, status=status, detail=detail or f"HTTP {status}")
+
+    def _transport_failure(self, method: str, path: str, exc: httpx.HTTPError) -> CrmsyncError:
+        text = self._redact(str(exc))
+        message = f"{self._where(method, path)}: {type(exc).__name__}"
+        if text:
+            message += f": {text}"
+        verdict = classify(exc)
+        if verdict is Verdict.RETRY:
+            return RetryableError(f"{message} (not sent)", sent=False)
+        if verdict is Verdict.AMBIGUOUS:
+            return AmbiguousError(f"{message} (the answer was lost)", sent=True)
+        return ConfigError(f"cannot send to {self.base_url}: {message}")
+
+    def _server_message(self, response: httpx.Response) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            return self._redact(body["error"])
+        return self._redact(response.text.strip()[:MAX_ERROR_TEXT])
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, REDACTED)
+
+    def _where(self, method: str, path: str) -> str:
+        return f"{method} {API_PREFIX}/{path}"
+
+    def _note_server_date(self, response: httpx.Response) -> None:
+        date = _date_header(response)
+        if date is not None:
+            self._server_date = (date, self._clock())
+
+
+def _date_header(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return date if date.tzinfo else date.replace(tzinfo=UTC)
+
+
+def _parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:
+    body = response.json()
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        raise ValueError("a list answer must be a JSON array of objects")
+    return body

@@ -1,0 +1,353 @@
+"""load_records: batches, concurrency, 4xx splitting and reconciliation of ambiguous writes.
+
+Every item ends in exactly one RecordOutcome. A bulk refused as a whole (400, 413, 422) is split
+in halves until the refused records are isolated. A bulk whose fate is unknown (5xx, lost
+answer, an answer that does not add up) is never simply re-sent: records with an upsert key are
+re-sent by upsert (idempotent), the others are looked for in a list of what changed since the
+batch left, and only those not found are sent again. What cannot be established is failed with
+an error saying its state in Rally is unknown, never counted as created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from crmsync.errors import ConfigError, TransientError
+from crmsync.load.client import RallyClient, RequestRefused
+from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
+from crmsync.load.reconcile import list_since, listing_fields, match_listed
+from crmsync.load.retry import AmbiguousError, RetryableError
+from crmsync.schema import BulkResult, RallyObject
+
+logger = logging.getLogger(__name__)
+
+# Units of work (batches or single upserts) open at once, per request allowed in flight: a unit
+# waiting out a Retry-After must not leave the quota unused.
+WORKERS_PER_SLOT = 2
+SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refused: split it
+HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
+MAX_RECONCILE_DEPTH = 3  # re-sends after a reconciliation, each of which may be ambiguous
+# How far before the server's last known time a reconciliation listing starts: covers the
+# Date header's whole seconds and the time between reading it and sending.
+RECONCILE_MARGIN = timedelta(seconds=2)
+# Without any Date from the server yet, the local clock minus this (it may be skewed).
+NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
+UNKNOWN_STATE = "state in Rally unknown"
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Item:
+    pos: int  # position in the caller's items: where the outcome goes
+    key: int  # the caller's key, passed back untouched
+    payload: dict[str, Any]
+
+
+async def load_records(
+    client: RallyClient,
+    obj: RallyObject,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    settings: LoadSettings,
+    *,
+    on_progress: ProgressFn | None = None,
+) -> LoadResult:
+    """Send `items` (key, camelCase payload) to Rally; one outcome per item, any order.
+
+    Raises AuthError when the key is refused, FatalHTTPError when the endpoint does not exist,
+    ConfigError for upsert mode on an object without upsert. Cancellation propagates.
+    """
+    if settings.mode == "upsert" and not obj.has_upsert:
+        raise ConfigError(f"Rally has no upsert for {obj.name}; use mode 'bulk'")
+    run = _Run(client, obj, settings, len(items), on_progress)
+    pending = [_Item(pos, key, payload) for pos, (key, payload) in enumerate(items)]
+    if settings.mode == "bulk":
+        size = settings.batch_size
+        units = [pending[start : start + size] for start in range(0, len(pending), size)]
+    else:
+        units = [[item] for item in pending]
+    before = client.stats.snapshot()
+    await _drain(units, run.process, workers=settings.concurrency * WORKERS_PER_SLOT)
+    after = client.stats
+    return LoadResult(
+        outcomes=run.finish(),
+        requests=after.requests - before.requests,
+        retries=after.retries - before.retries,
+        rate_limited=after.rate_limited - before.rate_limited,
+    )
+
+
+class _Run:
+    """The state of one load_records call: outcomes by position, ids already owned."""
+
+    def __init__(
+        self,
+        client: RallyClient,
+        obj: RallyObject,
+        settings: LoadSettings,
+        size: int,
+        on_progress: ProgressFn | None,
+    ) -> None:
+        self.client = client
+        self.obj = obj
+        self.settings = settings
+        self._outcomes: list[RecordOutcome | None] = [None] * size
+        self._owned_ids: set[str] = set()
+        self._on_progress = on_progress
+        self._records_done = 0
+        self._units_done = 0
+
+    async def process(self, unit: list[_Item]) -> None:
+        if self.settings.mode == "bulk":
+            await self._bulk(unit, depth=0, reconciled=False)
+        else:
+            await self._upsert(unit[0])
+        self._records_done += len(unit)
+        self._units_done += 1
+        if self._on_progress is not None:
+            self._on_progress(self._records_done, self._units_done)
+
+    def finish(self) -> list[RecordOutcome]:
+        done: list[RecordOutcome] = []
+        for pos, outcome in enumerate(self._outcomes):
+            if outcome is None:  # a bug: loud beats a silently lost row
+                raise AssertionError(f"load stage lost item {pos}")
+            done.append(outcome)
+        return done
+
+    # -- bulk ------------------------------------------------------------------------------------
+
+    async def _bulk(self, batch: list[_Item], *, depth: int, reconciled: bool) -> None:
+        since = self._since()
+        try:
+            result = await self.client.bulk_create(self.obj, [item.payload for item in batch])
+        except AmbiguousError as exc:
+            logger.warning("%s: %d records, reconciling", exc, len(batch))
+            if exc.retry_after:
+                await self.client.pause(min(exc.retry_after, self.settings.max_backoff_s))
+            await self._reconcile(batch, since, str(exc), depth=depth)
+        except RetryableError as exc:
+            reason = f"not loaded, nothing was written; gave up: {exc}"
+            self._fail_all(batch, reason, exc.status, reconciled=reconciled)
+        except RequestRefused as exc:
+            await self._refused(batch, exc, depth=depth, reconciled=reconciled)
+        else:
+            await self._apply(batch, result, since, depth=depth, reconciled=reconciled)
+
+    async def _refused(
+        self, batch: list[_Item], exc: RequestRefused, *, depth: int, reconciled: bool
+    ) -> None:
+        """A whole bulk refused: split it to isolate the refused records, or fail it."""
+        if exc.status == HTTP_NOT_FOUND:
+            raise exc
+        if exc.status not in SPLIT_STATUSES:
+            self._fail_all(batch, str(exc), exc.status, reconciled=reconciled)
+        elif len(batch) == 1:
+            self._fail(batch[0], exc.detail, exc.status, reconciled=reconciled)
+        else:
+            middle = len(batch) // 2
+            await _gather(
+                self._bulk(half, depth=depth, reconciled=reconciled)
+                for half in (batch[:middle], batch[middle:])
+            )
+
+    async def _apply(
+        self,
+        batch: list[_Item],
+        result: BulkResult,
+        since: datetime,
+        *,
+        depth: int,
+        reconciled: bool,
+    ) -> None:
+        """Map errors[].index and createdIds back to items; reconcile an answer that does not
+        add up rather than guess."""
+        errors: dict[int, str] = {}
+        consistent = True
+        for error in result.errors:
+            if not 0 <= error.index < len(batch) or error.index in errors:
+                consistent = False
+                continue
+            errors[error.index] = error.error
+        for index, message in errors.items():
+            self._fail(batch[index], message, None, reconciled=reconciled)
+        succeeded = [item for index, item in enumerate(batch) if index not in errors]
+        if consistent and len(result.created_ids) == len(succeeded):
+            for item, rally_id in zip(succeeded, result.created_ids, strict=True):
+                self._settle(item, "created", rally_id, reconciled=reconciled)
+            return
+        cause = (
+            f"the bulk answer does not add up: {len(batch)} records, {len(result.errors)} "
+            f"errors, {len(result.created_ids)} created ids"
+        )
+        logger.warning("POST %s/bulk: %s; reconciling", self.obj.name, cause)
+        if succeeded:
+            await self._reconcile(succeeded, since, cause, depth=depth)
+
+    # -- reconciliation --------------------------------------------------------------------------
+
+    async def _reconcile(
+        self, batch: list[_Item], since: datetime, cause: str, *, depth: int
+    ) -> None:
+        if depth >= MAX_RECONCILE_DEPTH:
+            reason = f"{UNKNOWN_STATE}: {cause}; gave up after {depth} re-sends"
+            self._fail_all(batch, reason, None, reconciled=True)
+            return
+        key = self.obj.match_key
+        keyed: list[_Item] = []
+        unkeyed: list[_Item] = []
+        for item in batch:
+            (keyed if key is not None and item.payload.get(key) else unkeyed).append(item)
+        jobs: list[Coroutine[Any, Any, None]] = [self._check_by_upsert(i, cause) for i in keyed]
+        if unkeyed:
+            jobs.append(self._check_by_listing(unkeyed, since, cause, depth=depth))
+        await _gather(jobs)
+
+    async def _check_by_upsert(self, item: _Item, cause: str) -> None:
+        """Upsert is idempotent by key: whatever the bulk did, this leaves one record."""
+        try:
+            result = await self.client.upsert(self.obj, item.payload)
+        except RequestRefused as exc:
+            if exc.status == HTTP_NOT_FOUND:
+                raise
+            self._fail(item, exc.detail, exc.status, reconciled=True)
+        except TransientError as exc:
+            reason = f"{UNKNOWN_STATE}: {cause}; checking by upsert failed too: {exc}"
+            self._fail(item, reason, exc.status, reconciled=True)
+        else:
+            # "updated" means our ambiguous bulk had created it: still a creation of this load.
+            self._settle(item, "created", result.id, reconciled=True)
+
+    async def _check_by_listing(
+        self, batch: list[_Item], since: datetime, cause: str, *, depth: int
+    ) -> None:
+        """Claim the listed records that match what was sent; send again only the rest."""
+        payloads = [item.payload for item in batch]
+        try:
+            listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
+        except (TransientError, RequestRefused) as exc:
+            if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
+                raise
+            reason = f"{UNKNOWN_STATE}: {cause}; listing to check failed: {exc}"
+            self._fail_all(batch, reason, exc.status, reconciled=True)
+            return
+        # Matching and claiming happen with no await in between: no other batch can claim
+        # the same listed record meanwhile.
+        found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
+        missing: list[_Item] = []
+        for item, rally_id in zip(batch, found, strict=True):
+            if rally_id is None:
+                missing.append(item)
+            else:
+                self._settle(item, "created", rally_id, reconciled=True)
+        logger.info(
+            "%s: %d of %d records found committed, %d sent again",
+            self.obj.name, len(batch) - len(missing), len(batch), len(missing),
+        )
+        if missing:
+            await self._bulk(missing, depth=depth + 1, reconciled=True)
+
+    # -- upsert mode -----------------------------------------------------------------------------
+
+    async def _upsert(self, item: _Item) -> None:
+        since = self._since()
+        try:
+            result = await self.client.upsert(self.obj, item.payload)
+        except RequestRefused as exc:
+            if exc.status == HTTP_NOT_FOUND:
+                raise
+            self._fail(item, exc.detail, exc.status)
+        except AmbiguousError as exc:
+            if self.obj.match_key and item.payload.get(self.obj.match_key):
+                self._fail(item, f"{UNKNOWN_STATE}: {exc}", exc.status, reconciled=True)
+            else:  # no key, so the upsert was not idempotent: look before sending again
+                await self._reconcile([item], since, str(exc), depth=0)
+        except RetryableError as exc:
+            self._fail(item, f"not loaded, nothing was written; gave up: {exc}", exc.status)
+        else:
+            self._settle(item, result.action, result.id)
+
+    # -- outcomes --------------------------------------------------------------------------------
+
+    def _since(self) -> datetime:
+        """Where a reconciliation listing starts: just before this request leaves."""
+        server_now = self.client.server_now()
+        if server_now is None:
+            return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
+        return server_now - RECONCILE_MARGIN
+
+    def _settle(
+        self,
+        item: _Item,
+        status: OutcomeStatus,
+        rally_id: str | None,
+        *,
+        error: str | None = None,
+        http_status: int | None = None,
+        reconciled: bool = False,
+    ) -> None:
+        if self._outcomes[item.pos] is not None:
+            raise AssertionError(f"load stage gave item {item.pos} two outcomes")
+        self._outcomes[item.pos] = RecordOutcome(
+            key=item.key,
+            status=status,
+            rally_id=rally_id,
+            error=error,
+            http_status=http_status,
+            reconciled=reconciled,
+        )
+        if rally_id is not None:
+            self._owned_ids.add(rally_id)
+
+    def _fail(
+        self, item: _Item, reason: str, http_status: int | None, *, reconciled: bool = False
+    ) -> None:
+        self._settle(
+            item, "failed", None, error=reason, http_status=http_status, reconciled=reconciled
+        )
+
+    def _fail_all(
+        self, batch: Iterable[_Item], reason: str, http_status: int | None, *, reconciled: bool
+    ) -> None:
+        for item in batch:
+            self._fail(item, reason, http_status, reconciled=reconciled)
+
+
+async def _drain(
+    units: list[list[_Item]],
+    work: Callable[[list[_Item]], Coroutine[Any, Any, None]],
+    *,
+    workers: int,
+) -> None:
+    """Run `work` over `units` with at most `workers` at a time."""
+    queue: Iterator[list[_Item]] = iter(units)
+
+    async def worker() -> None:
+        for unit in queue:
+            await work(unit)
+
+    await _gather(worker() for _ in range(min(workers, len(units))))
+
+
+async def _gather(coros: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run coroutines together; on a failure cancel the rest and raise that error itself
+    (not an ExceptionGroup), so callers catch AuthError as AuthError."""
+    error: BaseException | None = None
+    try:
+        async with asyncio.TaskGroup() as group:
+            for coro in coros:
+                group.create_task(coro)
+    except BaseExceptionGroup as failures:
+        error = _first_leaf(failures)
+    if error is not None:
+        raise error
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

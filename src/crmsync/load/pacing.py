@@ -1,0 +1,102 @@
+"""Adaptive pacing: send as fast as the API accepts, learned from its 429s (DESIGN section 5).
+
+A fixed concurrency either wastes a rate limit or hammers it: the right number is latency x rate,
+and both move during a run. The pacer is shared by every request of one client:
+
+- Unpaced until the first 429: concurrency alone bounds the pace.
+- On a 429, the request rate drops to what actually succeeded in the last WINDOW_S (while the
+  server refuses, that is its limit), times DECREASE_FACTOR; requests are then spaced 1/rate
+  apart. The 429'd request itself waits its Retry-After (the retry policy does that).
+- Each success adds a little (additive increase), so the pace creeps back up until the next
+  429 (multiplicative decrease). A server token bucket absorbs the small overshoot, so the
+  sawtooth costs almost no quota.
+- Only a 429 of a request sent after the last decrease counts: the requests already in flight
+  when the limit bit say nothing new.
+
+Clock and sleep are injected so tests run without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+WINDOW_S = 1.0  # the success rate that sets the pace is measured over this window
+DECREASE_FACTOR = 0.9  # multiplicative decrease on a 429
+# Additive increase, per second of successes, as a share of the rate set at the last decrease.
+INCREASE_FRACTION = 0.03
+MIN_INCREASE_PER_S = 0.2
+MIN_RATE = 0.5  # requests per second: the pace never stops altogether
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Pacer:
+    """An AIMD request-rate limiter shared by all requests of one client."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._rate: float | None = None
+        self._increase_per_s = 0.0
+        self._next_slot = 0.0
+        self._last_decrease = -float("inf")
+        self._successes: deque[float] = deque()
+        self.decreases = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Requests per second now, or None while unpaced."""
+        return self._rate
+
+    async def acquire(self) -> float:
+        """Wait for this request's turn; return its send time (the ticket for on_rate_limited)."""
+        now = self._clock()
+        if self._rate is None:
+            return now
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + 1.0 / self._rate
+        if slot > now:
+            await self._sleep(slot - now)
+        return slot
+
+    def on_success(self) -> None:
+        """A request was accepted: count it, and creep the pace up."""
+        now = self._clock()
+        self._successes.append(now)
+        self._forget_before(now - WINDOW_S)
+        if self._rate is not None:
+            self._rate += self._increase_per_s / self._rate
+
+    def on_rate_limited(self, ticket: float) -> None:
+        """A request sent at `ticket` got a 429: pace at the rate the server actually accepts."""
+        if ticket < self._last_decrease:
+            return
+        now = self._clock()
+        self._forget_before(now - WINDOW_S)
+        accepted = len(self._successes) / WINDOW_S
+        current = self._rate if self._rate is not None else float("inf")
+        if accepted > 0:
+            target = min(current, accepted)
+        elif self._rate is not None:
+            target = self._rate
+        else:
+            target = MIN_RATE
+        self._rate = max(MIN_RATE, target * DECREASE_FACTOR)
+        self._increase_per_s = max(MIN_INCREASE_PER_S, INCREASE_FRACTION * self._rate)
+        self._last_decrease = now
+        # The next request keeps its distance from whatever was already scheduled.
+        self._next_slot = max(self._next_slot, now)
+        self.decreases += 1
+
+    def success_rate(self) -> float:
+        """Successes per second over the last WINDOW_S."""
+        self._forget_before(self._clock() - WINDOW_S)
+        return len(self._successes) / WINDOW_S
+
+    def _forget_before(self, horizon: float) -> None:
+        while self._successes and self._successes[0] < horizon:
+            self._successes.popleft()

@@ -1,0 +1,118 @@
+"""Finding out what an ambiguous bulk write did, without re-sending it blindly.
+
+A bulk that timed out, lost its connection or got a 5xx may or may not have been committed.
+Rally's list has no filter by email or domain (DESIGN section 5), so records are matched by
+content: list what changed since just before the batch was sent, with only the fields that were
+sent, and match each sent record to a listed one by a fingerprint of those values. Values are
+normalized the way a server may rewrite them (timestamps re-formatted, numbers re-typed, match
+keys compared case-insensitively), so a committed record is recognized in its stored form.
+
+(Records that carry an upsert key are reconciled by upsert instead: see loader.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from crmsync.load.client import RallyClient, RequestRefused
+from crmsync.schema import RallyObject
+from crmsync.schema.fields import format_timestamp
+
+ID_FIELD = "id"
+HTTP_BAD_REQUEST = 400
+# Fields a server may store in another case than it was sent: the upsert keys.
+CASE_INSENSITIVE_FIELDS = frozenset({"email", "domain"})
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def normalize(value: Any, field: str = "") -> Any:
+    """The canonical form of one value, so a sent value equals its stored echo."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+        return repr(number)
+    if isinstance(value, datetime):
+        return format_timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, str):
+        text = value.strip()
+        if _TIMESTAMP.match(text):
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                return text
+            return normalize(moment)
+        return text.casefold() if field in CASE_INSENSITIVE_FIELDS else text
+    if isinstance(value, Mapping):
+        return {str(k): normalize(v, str(k)) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [normalize(item, field) for item in value]
+    return str(value)
+
+
+def fingerprint(record: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """A stable text for the values of `fields` in `record` (missing counts as null)."""
+    values = [normalize(record.get(name), name) for name in fields]
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
+def listing_fields(records: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The fields to ask the list for: everything any record sent, and the id."""
+    names = sorted({name for record in records for name in record if name != ID_FIELD})
+    return [ID_FIELD, *names]
+
+
+def match_listed(
+    sent: Sequence[Mapping[str, Any]],
+    listed: Iterable[Mapping[str, Any]],
+    *,
+    exclude_ids: Collection[str] = frozenset(),
+) -> list[str | None]:
+    """For each sent record, the id of a distinct listed record with the same values, or None.
+
+    Each sent record is compared on the fields it sent (a server default for a field it left
+    out is no difference). Listed ids in `exclude_ids` (already owned by another record of
+    this load) are never matched, and no listed record matches twice.
+    """
+    candidates = [r for r in listed if isinstance(r.get(ID_FIELD), str)]
+    candidates = [r for r in candidates if r[ID_FIELD] not in exclude_ids]
+    by_fields: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for position, record in enumerate(sent):
+        by_fields[tuple(sorted(name for name in record if name != ID_FIELD))].append(position)
+    result: list[str | None] = [None] * len(sent)
+    used: set[str] = set()
+    for fields, positions in by_fields.items():
+        ids_by_print: dict[str, list[str]] = defaultdict(list)
+        for record in candidates:
+            ids_by_print[fingerprint(record, fields)].append(record[ID_FIELD])
+        for position in positions:
+            pool = ids_by_print.get(fingerprint(sent[position], fields), [])
+            while pool:
+                record_id = pool.pop(0)
+                if record_id not in used:
+                    used.add(record_id)
+                    result[position] = record_id
+                    break
+    return result
+
+
+async def list_since(
+    client: RallyClient, obj: RallyObject, since: datetime, fields: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every record updated since `since`, with `fields` (or all fields, if those are refused)."""
+    try:
+        return [r async for r in client.iter_records(obj, updated_since=since, fields=fields)]
+    except RequestRefused as exc:
+        if exc.status != HTTP_BAD_REQUEST:
+            raise
+    # A server that does not know one of the field names: ask for whole records instead.
+    return [r async for r in client.iter_records(obj, updated_since=since)]
