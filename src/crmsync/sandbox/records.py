@@ -32,6 +32,9 @@ from crmsync.schema import MAX_BULK, OBJECTS, BulkError, BulkResult, RallyObject
 from crmsync.schema.fields import format_timestamp
 
 HTTP_NOT_FOUND = 404
+# Rally knows fields by their camelCase names only: "first_name" is an unknown field on the
+# wire, although the models accept it from Python code (populate_by_name).
+WIRE_NAMES_ONLY: dict[str, Any] = {"by_alias": True, "by_name": False}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _COMPLETED = "completed"
 
@@ -212,14 +215,15 @@ class RecordService:
     ) -> tuple[list[BaseModel | None], dict[int, str]]:
         """Validate the whole array at once; only when that fails, item by item."""
         try:
-            return list(self._bulk_adapters[obj.name].validate_python(items)), {}
+            adapter = self._bulk_adapters[obj.name]
+            return list(adapter.validate_python(items, **WIRE_NAMES_ONLY)), {}
         except ValidationError:
             pass
         models: list[BaseModel | None] = []
         errors: dict[int, str] = {}
         for index, item in enumerate(items):
             try:
-                models.append(obj.create.model_validate(item))
+                models.append(obj.create.model_validate(item, **WIRE_NAMES_ONLY))
             except ValidationError as exc:
                 models.append(None)
                 errors[index] = describe(exc)
@@ -294,7 +298,7 @@ class RecordService:
 def _validate_one(obj: RallyObject, body: bytes) -> BaseModel:
     data = parse_object(body)
     try:
-        return obj.create.model_validate(data)
+        return obj.create.model_validate(data, **WIRE_NAMES_ONLY)
     except ValidationError as exc:
         raise ApiError(HTTP_UNPROCESSABLE, describe(exc)) from None
 

@@ -29,6 +29,21 @@ LOCALHOST = "127.0.0.1"
 INSPECT_HEADERS = {"X-Sandbox-Inspect": "1"}  # reads that skip faults and stats
 
 
+def minimal_body(object: str, n: int = 0, **overrides: Any) -> dict[str, Any]:
+    """A small valid create body for `object` (contacts, companies, activities); `n` makes
+    the email or domain unique, `overrides` replace or add camelCase fields."""
+    base: dict[str, dict[str, Any]] = {
+        "contacts": {
+            "firstName": "Sarah",
+            "lastName": f"Chen{n}",
+            "email": f"sarah{n}@example.com",
+        },
+        "companies": {"name": f"Acme {n}", "domain": f"acme{n}.com"},
+        "activities": {"activityType": "note", "subject": f"Met at the fair {n}"},
+    }
+    return base[object] | overrides
+
+
 class SandboxStartError(RuntimeError):
     """The sandbox subprocess exited or never answered; the message carries its stderr."""
 
