@@ -1,0 +1,66 @@
+"""Issue frames: the raw material of the report, one row per problem with a row's field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+SOURCE = "_source"
+ROW = "_row"
+MATCH_KEY = "_match_key"
+INTERNAL_PREFIX = "_"
+
+ERROR = "error"  # fails the row
+WARNING = "warning"  # the row goes on; the report mentions it
+
+ISSUE_SCHEMA: dict[str, pl.DataType] = {
+    SOURCE: pl.String(),
+    ROW: pl.Int64(),
+    "field": pl.String(),
+    "error": pl.String(),
+    "severity": pl.String(),
+}
+
+
+def empty_issues() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def is_internal(column: str) -> bool:
+    """Columns starting with "_" carry identity or bookkeeping, never payload."""
+    return column.startswith(INTERNAL_PREFIX)
+
+
+def payload_columns(frame: pl.DataFrame) -> list[str]:
+    return [column for column in frame.columns if not is_internal(column)]
+
+
+def issues_where(
+    frame: pl.DataFrame, failed: pl.Expr, field: str, message: pl.Expr, severity: str = ERROR
+) -> pl.DataFrame:
+    """One issue per row of `frame` where `failed` holds, worded by `message` (an expression)."""
+    return (
+        frame.lazy()
+        .filter(failed.fill_null(False))
+        .select(
+            pl.col(SOURCE).cast(pl.String),
+            pl.col(ROW).cast(pl.Int64),
+            pl.lit(field, pl.String).alias("field"),
+            message.cast(pl.String).alias("error"),
+            pl.lit(severity, pl.String).alias("severity"),
+        )
+        .collect()
+    )
+
+
+def concat_issues(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    frames = [part.select(list(ISSUE_SCHEMA)) for part in parts if part.height]
+    if not frames:
+        return empty_issues()
+    return pl.concat(frames, how="vertical")
+
+
+def quoted(expr: pl.Expr) -> pl.Expr:
+    """A value as a message shows it: in double quotes, so blanks and spaces are visible."""
+    return pl.format('"{}"', expr.cast(pl.String))

@@ -1,0 +1,253 @@
+"""Normalization of a mapped frame: every wire field of a Rally object to its canonical form.
+
+Pure: a frame in, a frame and its issues out; the same rows, in the same order, each keeping its
+`_source`/`_row` and every internal "_" column. Which normalizer a field gets is read from the
+request model (`crmsync.transform.spec`): its type for numbers, booleans, times and lists, its
+markers for email; phones, tags and the company domain are known by wire name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from crmsync.schema import RallyObject
+from crmsync.transform.issues import (
+    ERROR,
+    MATCH_KEY,
+    WARNING,
+    concat_issues,
+    is_internal,
+    issues_where,
+    quoted,
+)
+from crmsync.transform.normalizers import (
+    clean_text,
+    email_match_key,
+    format_datetime,
+    is_free_mail,
+    normalize_email,
+    normalize_phone,
+    normalize_tags,
+    parse_bool,
+    parse_datetime,
+    parse_number,
+    registrable_domain,
+    split_full_name,
+)
+from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
+from crmsync.transform.normalizers.tags import tags_as_text
+from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
+
+PHONE_FIELDS = frozenset({"phone", "mobile"})
+TAG_FIELDS = frozenset({"tags"})
+DOMAIN_FIELD = "domain"
+WEBSITE_FIELD = "website"  # where a company's domain comes from when its domain is empty
+FREE_TEXT_FIELDS = frozenset({"notes", "body", "description", "address"})  # keep line breaks
+FULL_NAME_COLUMN = "fullName"  # a mapped full name: split into firstName/lastName
+FULL_NAME_KEPT_AS = "_fullName"  # not a ContactCreate field, so it rides along as internal
+_NEW = "__normalized__"
+
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    """Choices the data cannot make for itself."""
+
+    default_region: str | None = None  # phonenumbers region for numbers without a country code
+    phone_policy: Literal["keep", "fail"] = "keep"  # unreadable phone: warn and keep, or fail
+    fold_gmail: bool = False  # match key only: gmail dots and +tags folded
+    day_first: bool = False  # "03/04/2025" is 3 April (else March 4)
+
+
+@dataclass(frozen=True)
+class _Conversion:
+    """A vectorized field conversion; a non-null input that comes out null is an issue."""
+
+    field: str
+    expr: pl.Expr
+    message: Callable[[pl.Expr], pl.Expr] | None = None  # None: cannot fail (only blanks go)
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    return dtype in (pl.String, pl.Null)
+
+
+def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) -> _Conversion:
+    column = pl.col(spec.wire)
+    text = clean_text(column) if _is_text(dtype) else None
+    if spec.kind in (Kind.INTEGER, Kind.DECIMAL):
+        integer = spec.kind is Kind.INTEGER
+        target = pl.Int64 if integer else pl.Float64
+        expr = parse_number(text, integer=integer) if text is not None else column.cast(target)
+        what = "a whole number" if integer else "a number"
+        return _Conversion(
+            spec.wire, expr, lambda raw: pl.format("{} is not {}", quoted(raw), pl.lit(what))
+        )
+    if spec.kind is Kind.BOOLEAN:
+        expr = parse_bool(text) if text is not None else column.cast(pl.Boolean)
+        return _Conversion(
+            spec.wire, expr, lambda raw: pl.format("{} is not yes or no", quoted(raw))
+        )
+    if spec.kind is Kind.DATETIME:
+        when = parse_datetime(text, day_first=options.day_first) if text is not None else column
+        expr = format_datetime(when.cast(pl.Datetime("us", "UTC")))
+        return _Conversion(
+            spec.wire, expr, lambda raw: pl.format("{} is not a date or time", quoted(raw))
+        )
+    if spec.kind is Kind.TEXT_LIST or spec.wire in TAG_FIELDS:
+        expr = normalize_tags(tags_as_text(column, dtype), as_list=spec.kind is Kind.TEXT_LIST)
+        return _Conversion(spec.wire, expr)
+    if spec.email:
+        expr = normalize_email(column)
+    elif spec.choices is not None:
+        lowered = clean_text(column).str.to_lowercase()
+        expr = pl.when(lowered.is_in(spec.choices)).then(lowered).otherwise(clean_text(column))
+    else:
+        expr = clean_text(column, collapse=spec.wire not in FREE_TEXT_FIELDS)
+    return _Conversion(spec.wire, expr)
+
+
+def _apply(
+    frame: pl.DataFrame, conversions: list[_Conversion]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Run every conversion in one pass; report inputs that did not survive."""
+    staged = frame.with_columns(c.expr.alias(_NEW + c.field) for c in conversions)
+    issues = [
+        issues_where(
+            staged,
+            clean_text(tags_as_text(pl.col(c.field), frame.schema[c.field])).is_not_null()
+            & pl.col(_NEW + c.field).is_null(),
+            c.field,
+            c.message(pl.col(c.field)),
+        )
+        for c in conversions
+        if c.message is not None
+    ]
+    renamed = staged.drop([c.field for c in conversions]).rename(
+        {_NEW + c.field: c.field for c in conversions}
+    )
+    return renamed.select(frame.columns), concat_issues(issues)
+
+
+def _phones(
+    frame: pl.DataFrame, field: str, options: NormalizeOptions
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    raw = frame[field]
+    values, errors = normalize_phone(raw, options.default_region)
+    keep = options.phone_policy == "keep"
+    staged = frame.with_columns(values.alias(_NEW), errors.alias(_NEW + "error"))
+    message = pl.format(
+        "{} is not a phone number we can read ({}){}",
+        quoted(pl.col(field)),
+        pl.col(_NEW + "error"),
+        pl.lit("; kept as given" if keep else ""),
+    )
+    issues = issues_where(
+        staged, pl.col(_NEW + "error").is_not_null(), field, message, WARNING if keep else ERROR
+    )
+    kept = pl.col(_NEW) if keep else pl.when(pl.col(_NEW + "error").is_null()).then(pl.col(_NEW))
+    return staged.with_columns(kept.alias(field)).drop(_NEW, _NEW + "error"), issues
+
+
+def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Company domain: the registrable domain of `domain`, else of `website`."""
+    given = (
+        clean_text(pl.col(DOMAIN_FIELD))
+        if DOMAIN_FIELD in frame.columns
+        else pl.lit(None, pl.String)
+    )
+    site = (
+        clean_text(pl.col(WEBSITE_FIELD))
+        if WEBSITE_FIELD in frame.columns
+        else pl.lit(None, pl.String)
+    )
+    staged = frame.with_columns(
+        pl.coalesce(given, site).alias(_NEW + "src"), given.is_null().alias(_NEW + "fallback")
+    )
+    found = registrable_domain(staged[_NEW + "src"])
+    staged = staged.with_columns(found.alias(_NEW))
+    source, derived = pl.col(_NEW + "src"), pl.col(_NEW)
+    free = source.str.contains("@") & is_free_mail(derived).fill_null(False)
+    from_site = pl.col(_NEW + "fallback")
+    issues = [
+        issues_where(
+            staged,
+            source.is_not_null() & derived.is_null() & ~from_site,
+            DOMAIN_FIELD,
+            pl.format("no domain found in {}", quoted(source)),
+        ),
+        issues_where(
+            staged,
+            source.is_not_null() & derived.is_null() & from_site,
+            DOMAIN_FIELD,
+            pl.format("no domain found in website {}; loaded without a domain", quoted(source)),
+            WARNING,
+        ),
+        issues_where(
+            staged,
+            free,
+            DOMAIN_FIELD,
+            pl.format(
+                "{} is a free-mail address, not a company domain; left empty", quoted(source)
+            ),
+            WARNING,
+        ),
+    ]
+    result = staged.with_columns(pl.when(~free).then(derived).alias(DOMAIN_FIELD))
+    return result.drop(_NEW, _NEW + "src", _NEW + "fallback"), concat_issues(issues)
+
+
+def _match_key(frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions) -> pl.Expr:
+    key = obj.match_key
+    if key is None or key not in frame.columns:
+        return pl.lit(None, pl.String).alias(MATCH_KEY)
+    specs = spec_by_wire(obj.create)
+    if specs[key].email:
+        return email_match_key(pl.col(key), fold_gmail=options.fold_gmail).alias(MATCH_KEY)
+    return pl.col(key).cast(pl.String).alias(MATCH_KEY)
+
+
+def normalize(
+    frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(normalized frame, issues). Same rows and order; adds `_match_key`.
+
+    A value that cannot be converted becomes null and gets an issue (severity error) naming
+    the field and the value; an unreadable phone under phone_policy="keep" stays as given with
+    a warning. Idempotent: normalizing twice changes nothing more.
+    """
+    options = options or NormalizeOptions()
+    specs = spec_by_wire(obj.create)
+    frame = frame.with_columns(
+        pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype == pl.Null
+    )
+    if FULL_NAME_COLUMN in frame.columns and FULL_NAME_COLUMN not in specs:
+        if {FIRST_NAME, LAST_NAME} <= specs.keys():
+            frame = split_full_name(frame, FULL_NAME_COLUMN)
+        frame = frame.rename({FULL_NAME_COLUMN: FULL_NAME_KEPT_AS})
+    series_fields = set(PHONE_FIELDS)
+    if obj.match_key == DOMAIN_FIELD:
+        series_fields.add(DOMAIN_FIELD)
+    conversions = [
+        _conversion(specs[name], dtype, options)
+        for name, dtype in frame.schema.items()
+        if name in specs and name not in series_fields
+    ]
+    others = [
+        clean_text(pl.col(name), collapse=False).alias(name)
+        for name, dtype in frame.schema.items()
+        if name not in specs and not is_internal(name) and dtype == pl.String
+    ]
+    frame, issues = _apply(frame.with_columns(others), conversions)
+    parts = [issues]
+    for field in sorted(PHONE_FIELDS & set(frame.columns) & set(specs)):
+        frame, found = _phones(frame.with_columns(clean_text(pl.col(field))), field, options)
+        parts.append(found)
+    if DOMAIN_FIELD in series_fields and ({DOMAIN_FIELD, WEBSITE_FIELD} & set(frame.columns)):
+        frame, found = _domains(frame)
+        parts.append(found)
+    frame = frame.with_columns(_match_key(frame, obj, options))
+    return frame, concat_issues(parts)

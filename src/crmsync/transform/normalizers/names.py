@@ -1,0 +1,66 @@
+"""Text cleanup and full-name splitting."""
+
+from __future__ import annotations
+
+import polars as pl
+
+FIRST_NAME = "firstName"
+LAST_NAME = "lastName"
+
+_HONORIFIC = r"^(?i:mr|mrs|ms|miss|mx|dr|prof|sir|madam)\.?\s+"
+_SUFFIX = r"(?i:jr\.?|sr\.?|ii|iii|iv|phd|md|esq\.?)"
+_PARTICLE = r"(?i:van|von|de|da|di|del|della|der|den|du|la|le|dos|das|ter|ten|st\.?|bin|al|el)"
+# "First Middle [particles] Last [suffix]": the shortest first part that leaves a valid last.
+_GIVEN_FIRST = rf"^(.+?)\s+((?:{_PARTICLE}\s+)*\S+(?:\s+{_SUFFIX})?)$"
+_LAST_COMMA_FIRST = r"^([^,]+),\s*(.+)$"
+
+
+def clean_text(expr: pl.Expr, *, collapse: bool = True) -> pl.Expr:
+    """Trimmed (and inner whitespace runs made one space when `collapse`); blank becomes null.
+
+    Free text (notes, descriptions) keeps its line breaks: pass collapse=False.
+    """
+    text = expr.cast(pl.String)
+    if collapse:
+        text = text.str.replace_all(r"\s+", " ")
+    text = text.str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text).otherwise(None)
+
+
+def _split_expr(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    name = clean_text(full).str.replace(_HONORIFIC, "")
+    name = name.str.replace(rf",\s*({_SUFFIX})$", " $1")  # "Smith Jr." not "Jr., Smith"
+    comma = name.str.contains(_LAST_COMMA_FIRST)
+    first = (
+        pl.when(comma)
+        .then(name.str.extract(_LAST_COMMA_FIRST, 2))
+        .otherwise(pl.coalesce(name.str.extract(_GIVEN_FIRST, 1), name))
+    )
+    last = (
+        pl.when(comma)
+        .then(name.str.extract(_LAST_COMMA_FIRST, 1))
+        .otherwise(name.str.extract(_GIVEN_FIRST, 2))
+    )
+    return clean_text(first), clean_text(last)
+
+
+def split_full_name(
+    frame: pl.DataFrame, column: str, *, first: str = FIRST_NAME, last: str = LAST_NAME
+) -> pl.DataFrame:
+    """Fill `first`/`last` from the full name in `column` where they are empty.
+
+    "Dr. Mary Ann van der Berg Jr." gives "Mary Ann" and "van der Berg Jr."; "Smith, John"
+    gives "John" and "Smith"; a single word is a first name only (the row then fails on its
+    missing last name, which the report says).
+    """
+    if column not in frame.columns:
+        return frame
+    given, family = _split_expr(pl.col(column))
+    existing = {
+        name: pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
+        for name in (first, last)
+    }
+    return frame.with_columns(
+        pl.coalesce(clean_text(existing[first]), given).alias(first),
+        pl.coalesce(clean_text(existing[last]), family).alias(last),
+    )

@@ -1,0 +1,32 @@
+"""Tags: one canonical list from "a, b;c|a"-style cells."""
+
+from __future__ import annotations
+
+import polars as pl
+
+TAG_SEPARATORS = r"[,;|]"
+TAG_JOINER = ","  # Rally contacts take "enterprise,tech" (seeds/000)
+
+
+def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
+    """Split on , ; or |, trim, drop empties, drop repeats (case-insensitively, first spelling
+    wins), keep order. A List(String) when `as_list` (companies), else a comma-joined String
+    (contacts). No tags at all becomes null.
+    """
+    element = pl.element().str.replace_all(r"\s+", " ").str.strip_chars()
+    tags = (
+        expr.cast(pl.String)
+        .str.replace_all(TAG_SEPARATORS, TAG_JOINER)
+        .str.split(TAG_JOINER)
+        .list.eval(element.filter(element.str.len_bytes() > 0))
+        .list.eval(pl.element().filter(pl.element().str.to_lowercase().is_first_distinct()))
+    )
+    tags = pl.when(tags.list.len() > 0).then(tags)
+    return tags if as_list else tags.list.join(TAG_JOINER)
+
+
+def tags_as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A tags column as one String, whether it arrived as text or as a list."""
+    if isinstance(dtype, pl.List):
+        return expr.list.join(TAG_JOINER)
+    return expr.cast(pl.String)
