@@ -50,7 +50,7 @@ def _registrable(host: str) -> str | None:
     parts = suffix_extractor()(unicode_host)
     if not parts.suffix or not parts.domain:
         return None  # a bare suffix, an IP address, or a name with no public suffix
-    return parts.top_domain_under_public_suffix
+    return f"{parts.domain}.{parts.suffix}"
 
 
 def registrable_domain(series: pl.Series) -> pl.Series:

@@ -1,0 +1,124 @@
+"""Dedupe: one row per match key, the others merged into it and accounted for.
+
+Every input row ends in exactly one of `kept`, `merged` or `missing_key`, so the run's counts
+add up (DESIGN section 1). Only rows whose key repeats are grouped; the rest pass untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+from crmsync.transform.issues import MATCH_KEY, ROW, SOURCE, is_internal
+from crmsync.transform.normalizers import parse_datetime
+
+KeepPolicy = Literal["first", "last", "most_complete", "newest"]
+MissingKeyPolicy = Literal["fail", "load"]
+
+MERGED_INTO_SOURCE = "merged_into_source"
+MERGED_INTO_ROW = "merged_into_row"
+_POSITION = "__position__"
+_KEPT = "__kept__"
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    """Where each input row went."""
+
+    kept: pl.DataFrame  # one row per key (+ keyless rows under missing_key="load"), coalesced
+    merged: pl.DataFrame  # _source, _row, key, merged_into_source, merged_into_row
+    missing_key: pl.DataFrame  # keyless rows under missing_key="fail"; the caller reports them
+
+
+def _rank(
+    frame: pl.DataFrame, key: str, keep: KeepPolicy, newest_by: str | None
+) -> tuple[list[pl.Expr], list[bool]]:
+    """Sort keys (and which are descending) that put each group's survivor first."""
+    position = pl.col(_POSITION)
+    if keep == "first":
+        return [position], [False]
+    if keep == "last":
+        return [position], [True]
+    if keep == "most_complete":
+        payload = [c for c in frame.columns if not is_internal(c) and c != key]
+        filled = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in payload])
+        return [filled if payload else pl.lit(0), position], [True, False]
+    if newest_by is None:
+        raise ValueError('keep="newest" needs newest_by, the timestamp column to compare')
+    if newest_by not in frame.columns:
+        raise ValueError(f"newest_by column {newest_by!r} is not in the frame")
+    dtype = frame.schema[newest_by]
+    stamp = pl.col(newest_by)
+    if dtype in (pl.String, pl.Null):
+        stamp = parse_datetime(stamp.cast(pl.String))
+    elif not (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        raise ValueError(f"newest_by column {newest_by!r} holds {dtype}, not times")
+    epoch = stamp.dt.epoch("us")
+    # Newest first; a row without a readable time counts as oldest; equal times: the last row.
+    return [epoch.is_null(), epoch, position], [False, True, True]
+
+
+def _coalesce_groups(dups: pl.DataFrame, key: str, columns: list[str]) -> pl.DataFrame:
+    """One row per key: the kept row's identity, each payload field from the first row (kept
+    row first, then the others in frame order) that has it."""
+    ordered = dups.sort(key, pl.col(_KEPT).not_(), _POSITION, maintain_order=True)
+    aggregations = [
+        (pl.col(c).first() if is_internal(c) else pl.col(c).drop_nulls().first()).alias(c)
+        for c in columns
+        if c != key
+    ]
+    return ordered.group_by(key, maintain_order=True).agg(*aggregations, pl.col(_POSITION).first())
+
+
+def dedupe(
+    frame: pl.DataFrame,
+    *,
+    key: str = MATCH_KEY,
+    keep: KeepPolicy = "first",
+    newest_by: str | None = None,
+    missing_key: MissingKeyPolicy = "fail",
+) -> DedupeResult:
+    """Collapse rows sharing `key` into one.
+
+    `keep` picks the survivor: "first"/"last" in frame order (that is `_row` order within a
+    source); "most_complete" has the most non-null payload fields (ties: the first);
+    "newest" has the latest `newest_by` time (ties: the last). Its empty fields are then
+    filled from the other duplicates, in frame order; internal "_" columns (`_source`, `_row`,
+    ...) stay the survivor's. Kept rows stay in frame order.
+    """
+    if key not in frame.columns:
+        raise ValueError(f"dedupe key {key!r} is not in the frame")
+    columns = frame.columns
+    indexed = frame.with_row_index(_POSITION)
+    has_key = pl.col(key).is_not_null()
+    keyed = indexed.filter(has_key)
+    keyless = indexed.filter(~has_key)
+    repeated = pl.col(key).is_duplicated()
+    singles = keyed.filter(~repeated)
+    dups = keyed.filter(repeated)
+    by, descending = _rank(frame, key, keep, newest_by)
+    dups = dups.sort([pl.col(key), *by], descending=[False, *descending], maintain_order=True)
+    # After that sort, the first row of each key is its survivor.
+    dups = dups.with_columns(
+        (pl.col(_POSITION) == pl.col(_POSITION).first().over(key)).alias(_KEPT)
+    )
+    survivors = _coalesce_groups(dups, key, columns)
+    survivor_ids = dups.filter(pl.col(_KEPT)).select(
+        key, pl.col(SOURCE).alias(MERGED_INTO_SOURCE), pl.col(ROW).alias(MERGED_INTO_ROW)
+    )
+    merged = (
+        dups.filter(~pl.col(_KEPT))
+        .join(survivor_ids, on=key, how="left")
+        .sort(_POSITION)
+        .select(SOURCE, ROW, key, MERGED_INTO_SOURCE, MERGED_INTO_ROW)
+    )
+    parts = [singles.select(_POSITION, *columns), survivors.select(_POSITION, *columns)]
+    if missing_key == "load":
+        parts.append(keyless.select(_POSITION, *columns))
+        missing = frame.clear()
+    else:
+        missing = keyless.select(columns)
+    kept = pl.concat(parts, how="vertical").sort(_POSITION).drop(_POSITION)
+    return DedupeResult(kept=kept, merged=merged, missing_key=missing)
