@@ -209,12 +209,17 @@ class RallyClient:
 
     # -- time ------------------------------------------------------------------------------------
 
-    def server_now(self) -> datetime | None:
-        """The server's clock, from the Date of the last answer; None before any answer."""
+    def local_time(self) -> float:
+        """The client's monotonic clock (injected in tests)."""
+        return self._clock()
+
+    def server_time_at(self, local_time: float) -> datetime | None:
+        """What the server's clock read at `local_time`, from the Date of the last answer
+        (whole seconds, so up to a second early); None before any answer with a Date."""
         if self._server_date is None:
             return None
         date, seen_at = self._server_date
-        return date + timedelta(seconds=self._clock() - seen_at)
+        return date + timedelta(seconds=local_time - seen_at)
 
     async def pause(self, seconds: float) -> None:
         """Sleep with the injected sleep (tests do not wait)."""

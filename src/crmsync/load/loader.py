@@ -123,21 +123,21 @@ class _Run:
     # -- bulk ------------------------------------------------------------------------------------
 
     async def _bulk(self, batch: list[_Item], *, depth: int, reconciled: bool) -> None:
-        since = self._since()
+        sent_at = self.client.local_time()
         try:
             result = await self.client.bulk_create(self.obj, [item.payload for item in batch])
         except AmbiguousError as exc:
             logger.warning("%s: %d records, reconciling", exc, len(batch))
             if exc.retry_after:
                 await self.client.pause(min(exc.retry_after, self.settings.max_backoff_s))
-            await self._reconcile(batch, since, str(exc), depth=depth)
+            await self._reconcile(batch, sent_at, str(exc), depth=depth)
         except RetryableError as exc:
             reason = f"not loaded, nothing was written; gave up: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=reconciled)
         except RequestRefused as exc:
             await self._refused(batch, exc, depth=depth, reconciled=reconciled)
         else:
-            await self._apply(batch, result, since, depth=depth, reconciled=reconciled)
+            await self._apply(batch, result, sent_at, depth=depth, reconciled=reconciled)
 
     async def _refused(
         self, batch: list[_Item], exc: RequestRefused, *, depth: int, reconciled: bool
@@ -160,7 +160,7 @@ class _Run:
         self,
         batch: list[_Item],
         result: BulkResult,
-        since: datetime,
+        sent_at: float,
         *,
         depth: int,
         reconciled: bool,
@@ -187,12 +187,12 @@ class _Run:
         )
         logger.warning("POST %s/bulk: %s; reconciling", self.obj.name, cause)
         if succeeded:
-            await self._reconcile(succeeded, since, cause, depth=depth)
+            await self._reconcile(succeeded, sent_at, cause, depth=depth)
 
     # -- reconciliation --------------------------------------------------------------------------
 
     async def _reconcile(
-        self, batch: list[_Item], since: datetime, cause: str, *, depth: int
+        self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
     ) -> None:
         if depth >= MAX_RECONCILE_DEPTH:
             reason = f"{UNKNOWN_STATE}: {cause}; gave up after {depth} re-sends"
@@ -205,7 +205,7 @@ class _Run:
             (keyed if key is not None and item.payload.get(key) else unkeyed).append(item)
         jobs: list[Coroutine[Any, Any, None]] = [self._check_by_upsert(i, cause) for i in keyed]
         if unkeyed:
-            jobs.append(self._check_by_listing(unkeyed, since, cause, depth=depth))
+            jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await _gather(jobs)
 
     async def _check_by_upsert(self, item: _Item, cause: str) -> None:
@@ -224,11 +224,12 @@ class _Run:
             self._settle(item, "created", result.id, reconciled=True)
 
     async def _check_by_listing(
-        self, batch: list[_Item], since: datetime, cause: str, *, depth: int
+        self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
     ) -> None:
         """Claim the listed records that match what was sent; send again only the rest."""
         payloads = [item.payload for item in batch]
         try:
+            since = await self._since(sent_at)
             listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
@@ -255,7 +256,7 @@ class _Run:
     # -- upsert mode -----------------------------------------------------------------------------
 
     async def _upsert(self, item: _Item) -> None:
-        since = self._since()
+        sent_at = self.client.local_time()
         try:
             result = await self.client.upsert(self.obj, item.payload)
         except RequestRefused as exc:
@@ -266,7 +267,7 @@ class _Run:
             if self.obj.match_key and item.payload.get(self.obj.match_key):
                 self._fail(item, f"{UNKNOWN_STATE}: {exc}", exc.status, reconciled=True)
             else:  # no key, so the upsert was not idempotent: look before sending again
-                await self._reconcile([item], since, str(exc), depth=0)
+                await self._reconcile([item], sent_at, str(exc), depth=0)
         except RetryableError as exc:
             self._fail(item, f"not loaded, nothing was written; gave up: {exc}", exc.status)
         else:
@@ -274,12 +275,17 @@ class _Run:
 
     # -- outcomes --------------------------------------------------------------------------------
 
-    def _since(self) -> datetime:
-        """Where a reconciliation listing starts: just before this request leaves."""
-        server_now = self.client.server_now()
-        if server_now is None:
+    async def _since(self, sent_at: float) -> datetime:
+        """Where a reconciliation listing starts: the server's time when the batch left (at
+        local `sent_at`), less a margin. Read from the Date of any answer, even a later one;
+        without one yet, a cheap list asks for it."""
+        server_time = self.client.server_time_at(sent_at)
+        if server_time is None:
+            await self.client.check_auth(self.obj)
+            server_time = self.client.server_time_at(sent_at)
+        if server_time is None:  # a server that sends no Date: the local clock, with room
             return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
-        return server_now - RECONCILE_MARGIN
+        return server_time - RECONCILE_MARGIN
 
     def _settle(
         self,

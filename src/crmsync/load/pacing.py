@@ -3,7 +3,7 @@
 A fixed concurrency either wastes a rate limit or hammers it: the right number is latency x rate,
 and both move during a run. The pacer is shared by every request of one client:
 
-- Unpaced until the first 429: concurrency alone bounds the pace.
+- Unpaced until the first 429 after some success: concurrency alone bounds the pace.
 - On a 429, the request rate drops to what actually succeeded in the last WINDOW_S (while the
   server refuses, that is its limit), times DECREASE_FACTOR; requests are then spaced 1/rate
   apart. The 429'd request itself waits its Retry-After (the retry policy does that).
@@ -78,13 +78,14 @@ class Pacer:
         now = self._clock()
         self._forget_before(now - WINDOW_S)
         accepted = len(self._successes) / WINDOW_S
-        current = self._rate if self._rate is not None else float("inf")
-        if accepted > 0:
-            target = min(current, accepted)
-        elif self._rate is not None:
-            target = self._rate
+        if self._rate is None:
+            if accepted == 0:
+                # Nothing succeeded lately (a quota spent by someone else): no rate to learn
+                # yet; the 429'd requests wait their Retry-After meanwhile.
+                return
+            target = accepted
         else:
-            target = MIN_RATE
+            target = min(self._rate, accepted) if accepted > 0 else self._rate
         self._rate = max(MIN_RATE, target * DECREASE_FACTOR)
         self._increase_per_s = max(MIN_INCREASE_PER_S, INCREASE_FRACTION * self._rate)
         self._last_decrease = now

@@ -1,0 +1,226 @@
+"""Ambiguous bulk writes: reconciled by upsert or by listing, never re-sent blindly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from crmsync.load import LoadSettings
+from crmsync.load.reconcile import listing_fields, match_listed, normalize
+
+COMMIT_THEN_500 = "commit+500"
+COMMIT_THEN_DROP = "commit+drop"
+UNKNOWN = "state in Rally unknown"
+
+
+def _task(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "activityType": "task",
+        "subject": f"Follow up {i}",
+        "dueDate": "2025-07-15T17:00:00Z",
+        "priority": "high",
+        **extra,
+    }
+
+
+AMBIGUOUS_FAULTS = [
+    (COMMIT_THEN_500, True),
+    (COMMIT_THEN_DROP, True),
+    (500, False),
+    (502, False),
+    (httpx.ReadTimeout("no answer"), False),
+    (httpx.ReadError("reset"), False),
+]
+FAULT_IDS = ["commit-500", "commit-drop", "500", "502", "read-timeout", "read-error"]
+
+
+@pytest.mark.parametrize(("fault", "committed"), AMBIGUOUS_FAULTS, ids=FAULT_IDS)
+def test_ambiguous_contacts_are_reconciled_by_upsert(
+    fake: Any, fault: Any, committed: bool
+) -> None:
+    items = [fake.contact(i) for i in range(20)]
+    fake.plan("bulk", fault)
+    result = fake.load(items)
+    assert result.count("created") == 20
+    assert all(o.reconciled for o in result.outcomes)
+    assert fake.count("bulk") == 1  # never re-sent
+    assert fake.count("upsert") == 20
+    stored = fake.stored("contacts")
+    assert len(stored) == 20
+    assert len({doc["email"] for doc in stored}) == 20
+    by_id = {doc["id"]: doc for doc in stored}
+    for outcome in result.outcomes:
+        assert by_id[outcome.rally_id]["email"] == items[outcome.key]["email"]
+
+
+def test_a_503_on_bulk_waits_its_retry_after_before_reconciling(fake: Any) -> None:
+    fake.plan("bulk", (503, {"Retry-After": "3"}))
+    result = fake.load([fake.contact(i) for i in range(5)])
+    assert result.count("created") == 5
+    assert fake.time.sleeps[0] == 3.0
+    assert len(fake.stored("contacts")) == 5
+
+
+def test_a_refused_upsert_during_reconciliation_fails_that_record_only(fake: Any) -> None:
+    items = [fake.contact(i, **({"bad": True} if i == 1 else {})) for i in range(3)]
+    fake.plan("bulk", 500)
+    result = fake.load(items)
+    assert {o.key: o.status for o in result.outcomes} == {0: "created", 1: "failed", 2: "created"}
+    assert result.outcomes[1].http_status == 422
+
+
+def test_upsert_checks_that_keep_failing_leave_the_state_unknown(fake: Any) -> None:
+    fake.plan("bulk", 500)
+    fake.plan("upsert", *[500] * 20)
+    result = fake.load([fake.contact(i) for i in range(3)], settings=LoadSettings(max_retries=2))
+    assert result.count("failed") == 3
+    for outcome in result.outcomes:
+        assert outcome.error is not None and UNKNOWN in outcome.error
+        assert "HTTP 500" in outcome.error and outcome.reconciled
+
+
+@pytest.mark.parametrize(("fault", "committed"), AMBIGUOUS_FAULTS, ids=FAULT_IDS)
+def test_ambiguous_activities_are_reconciled_by_listing(
+    fake: Any, fault: Any, committed: bool
+) -> None:
+    items = [_task(i) for i in range(30)]
+    fake.load([_task(-1)], obj="activities")  # an older record the listing must not claim
+    fake.time.now += 60
+    fake.plan("bulk", fault)
+    result = fake.load(items, obj="activities")
+    assert result.count("created") == 30
+    assert all(o.reconciled for o in result.outcomes)
+    assert fake.count("list") >= 1
+    # Re-sent only when the first bulk had not been committed.
+    assert fake.count("bulk") == (2 if committed else 3)
+    stored = fake.stored("activities")
+    assert len(stored) == 31
+    by_id = {doc["id"]: doc for doc in stored}
+    for outcome in result.outcomes:
+        assert by_id[outcome.rally_id]["subject"] == items[outcome.key]["subject"]
+
+
+def test_listing_re_sends_only_what_it_did_not_find(fake: Any) -> None:
+    items = [_task(i, **({"bad": True} if i in (2, 5) else {})) for i in range(8)]
+    fake.plan("bulk", COMMIT_THEN_DROP)
+    result = fake.load(items, obj="activities")
+    assert {o.key for o in result.outcomes if o.status == "failed"} == {2, 5}
+    assert result.count("created") == 6
+    assert fake.bulk_sizes == [8, 2]
+    assert len(fake.stored("activities")) == 6
+
+
+def test_identical_activities_match_distinct_records(fake: Any) -> None:
+    items = [_task(1), _task(1), _task(1)]
+    fake.plan("bulk", COMMIT_THEN_DROP)
+    result = fake.load(items, obj="activities")
+    ids = [o.rally_id for o in result.outcomes]
+    assert result.count("created") == 3 and len(set(ids)) == 3
+    assert len(fake.stored("activities")) == 3
+
+
+def test_a_record_this_load_already_owns_is_never_claimed_twice(fake: Any) -> None:
+    settings = LoadSettings(batch_size=1, concurrency=1)
+    fake.plan("bulk", "ok", 500)  # the second, identical activity was not written
+    result = fake.load([_task(1), _task(1)], obj="activities", settings=settings)
+    assert result.count("created") == 2
+    assert len({o.rally_id for o in result.outcomes}) == 2
+    assert len(fake.stored("activities")) == 2
+
+
+def test_companies_with_and_without_domain_take_both_paths(fake: Any) -> None:
+    items = [
+        {"name": "Acme", "domain": "acme.com"},
+        {"name": "No Domain Ltd"},
+        {"name": "Globex", "domain": "globex.com", "tags": ["a", "b"], "annualRevenue": 1.5e6},
+    ]
+    fake.plan("bulk", COMMIT_THEN_500)
+    result = fake.load(items, obj="companies")
+    assert result.count("created") == 3
+    assert fake.count("upsert") == 2 and fake.count("list") == 1 and fake.count("bulk") == 1
+    assert len(fake.stored("companies")) == 3
+
+
+def test_listing_that_keeps_failing_leaves_the_state_unknown(fake: Any) -> None:
+    fake.plan("bulk", COMMIT_THEN_DROP)
+    fake.plan("list", *[503] * 10)
+    result = fake.load([_task(i) for i in range(4)], obj="activities",
+                       settings=LoadSettings(max_retries=1))
+    assert result.count("failed") == 4
+    assert all(UNKNOWN in (o.error or "") for o in result.outcomes)
+
+
+def test_re_sends_are_bounded(fake: Any) -> None:
+    fake.plan("bulk", *[500] * 10)
+    result = fake.load([_task(i) for i in range(4)], obj="activities")
+    assert result.count("failed") == 4
+    assert all(UNKNOWN in (o.error or "") for o in result.outcomes)
+    assert fake.count("bulk") == 4 and fake.count("list") == 3
+    assert fake.stored("activities") == []
+
+
+def test_listing_falls_back_to_whole_records_when_fields_are_refused(fake: Any) -> None:
+    fake.plan("bulk", COMMIT_THEN_DROP)
+    fake.plan("list", "ok", 400)  # the first list learns the server's time (no Date yet)
+    result = fake.load([_task(i) for i in range(3)], obj="activities")
+    assert result.count("created") == 3 and fake.count("bulk") == 1
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored", "field"),
+    [
+        ("2025-07-15T17:00:00Z", "2025-07-15T17:00:00.000Z", "dueDate"),
+        ("2025-07-15T19:00:00+02:00", "2025-07-15T17:00:00.000Z", "dueDate"),
+        (45000000, 45000000.0, "annualRevenue"),
+        (Decimal("1.50"), 1.5, "annualRevenue"),
+        ("Ada@Example.COM", "ada@example.com", "email"),
+        (" Follow up ", "Follow up", "subject"),
+        (["a", "b"], ["a", "b"], "tags"),
+    ],
+    ids=["z-vs-ms", "offset", "int-float", "decimal", "email-case", "spaces", "list"],
+)
+def test_normalize_makes_a_sent_value_equal_its_stored_echo(
+    sent: Any, stored: Any, field: str
+) -> None:
+    assert normalize(sent, field) == normalize(stored, field)
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "field"),
+    [("Follow up", "follow up", "subject"), (1, 2, "priority"), (["a", "b"], ["b", "a"], "tags")],
+    ids=["case-matters-in-text", "numbers", "list-order"],
+)
+def test_normalize_keeps_real_differences(one: Any, other: Any, field: str) -> None:
+    assert normalize(one, field) != normalize(other, field)
+
+
+def test_match_ignores_server_defaults_for_fields_not_sent() -> None:
+    sent = [{"activityType": "note", "subject": "Hi"}]
+    listed = [{"id": "x", "activityType": "note", "subject": "Hi", "status": "pending"}]
+    assert match_listed(sent, listed) == ["x"]
+
+
+def test_match_never_uses_an_excluded_or_already_matched_id() -> None:
+    sent = [{"subject": "Hi"}, {"subject": "Hi"}, {"subject": "Hi"}]
+    listed = [{"id": name, "subject": "Hi"} for name in "abc"]
+    assert match_listed(sent, listed, exclude_ids={"b"}) == ["a", "c", None]
+
+
+def test_listing_fields_are_what_was_sent_plus_id() -> None:
+    assert listing_fields([{"subject": "a"}, {"body": "b", "subject": "c"}]) == [
+        "id", "body", "subject"
+    ]
+
+
+def test_an_identical_record_from_before_the_batch_is_not_claimed(fake: Any) -> None:
+    fake.load([_task(1)], obj="activities")  # another run's record, a minute earlier
+    fake.time.now += 60
+    fake.plan("bulk", 500)  # this run's identical record was not written
+    result = fake.load([_task(1)], obj="activities")
+    assert result.count("created") == 1
+    assert len(fake.stored("activities")) == 2
+    listed_since = [path for method, path in fake.calls if method == "GET"]
+    assert listed_since
