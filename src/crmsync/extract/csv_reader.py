@@ -1,0 +1,124 @@
+"""CSV reading on polars, for the messy files people really have.
+
+The fast path: polars parses the values (all String), ``layout.scan_layout`` finds where each
+record starts and how many fields it has, both vectorized. When the two disagree, or polars
+refuses the file (stray quotes inside unquoted fields, ``"ab"c``), the file is read again with
+Python's csv module (``csv_fallback``), which is slower but lenient the way Excel is, and which
+locates an unterminated quote precisely.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.errors import SourceError
+from crmsync.extract.csv_fallback import read_with_python_csv
+from crmsync.extract.encoding import decode, read_bytes
+from crmsync.extract.layout import Layout, raw_records, scan_layout
+from crmsync.extract.records import assemble
+from crmsync.extract.result import Extracted, empty_frame, empty_rejects
+from crmsync.extract.sniff import CANDIDATES, sep_line, sniff_delimiter
+
+CR, LF = b"\r", b"\n"
+
+
+def read_csv(
+    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
+) -> Extracted:
+    """Read a CSV file: every column as String, ``_row`` the physical line a record starts on.
+
+    ``encoding``/``delimiter`` None mean detect. Raises SourceError for a file that cannot be
+    read as a whole (missing, undecodable, an unterminated quote), naming the line.
+    """
+    source = str(path)
+    if delimiter is not None and len(delimiter) != 1:
+        raise SourceError(f"delimiter must be one character, got {delimiter!r}", source=source)
+    decoded = decode(read_bytes(path, source), encoding, source)
+    data = decoded.data
+    if LF not in data and CR in data:
+        data = data.replace(CR, LF)  # classic Mac line ends (old Excel for Mac): same lines
+    hinted, skip_lines = sep_line(data)
+    if delimiter is None:
+        delimiter = hinted or sniff_delimiter(_after_lines(data, skip_lines))
+    if not data.strip():
+        return Extracted(empty_frame(()), empty_rejects(), (), decoded.encoding, delimiter)
+    layout = scan_layout(data, delimiter)
+    result = None
+    if layout is not None:
+        result = _read_with_polars(data, layout, skip_lines, source, decoded.encoding, delimiter)
+    if result is None:
+        result = read_with_python_csv(
+            data.decode("utf-8"),
+            source=source,
+            skip_lines=skip_lines,
+            encoding=decoded.encoding,
+            delimiter=delimiter,
+        )
+    return result
+
+
+def _after_lines(data: bytes, count: int) -> bytes:
+    start = 0
+    for _ in range(count):
+        start = data.find(LF, start) + 1 or len(data)  # find -1 (no LF): nothing after
+    return data[start:]
+
+
+def _read_with_polars(
+    data: bytes, layout: Layout, skip_lines: int, source: str, encoding: str, delimiter: str
+) -> Extracted | None:
+    """The fast path; None when polars and the layout disagree (the caller falls back)."""
+    records = layout.records
+    candidates = records.with_row_index("rec").filter(
+        (pl.col("first") >= skip_lines) & ~pl.col("blank_line")
+    )
+    if candidates.height == 0:
+        return Extracted(empty_frame(()), empty_rejects(), (), encoding, delimiter)
+    header_rec = int(candidates["rec"][0])
+    header_first = int(candidates["first"][0])
+    try:
+        parsed = pl.read_csv(
+            data,
+            has_header=False,
+            skip_lines=header_first,
+            separator=delimiter,
+            quote_char='"',
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    meta = records.slice(header_rec)
+    if parsed.height != meta.height:
+        return None
+    # a record's fields = its delimiters outside quotes + 1; the ones inside quotes are exactly
+    # those in polars' values (a long record's truncated tail is recounted for its reject)
+    quoted = pl.sum_horizontal(
+        [pl.col(c).str.count_matches(delimiter, literal=True) for c in parsed.columns]
+    )
+    meta = meta.with_columns(
+        fields=pl.col("delims") - parsed.select(quoted).to_series() + 1,
+        blank=pl.col("blank_line"),
+    )
+    if int(meta["fields"][0]) != parsed.width:
+        return None
+    header = [value if isinstance(value, str) else None for value in parsed.row(0)]
+
+    def raw_of(positions: pl.Series) -> pl.Series:
+        return raw_records(layout, positions + header_rec + 1)
+
+    return assemble(
+        source=source,
+        header=header,
+        body=parsed.slice(1),
+        meta=meta.slice(1),
+        raw_of=raw_of,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+__all__ = ["CANDIDATES", "read_csv"]

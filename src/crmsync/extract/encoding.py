@@ -1,0 +1,169 @@
+"""Reading a file's bytes and turning them into UTF-8 the readers can trust.
+
+Never lossy: a replaced character in an email is a different contact, so a byte that does not
+decode is an error naming its line, and detection only picks an encoding that decodes the whole
+file. polars reads UTF-8 natively; anything else is transcoded to UTF-8 in memory, in one pass.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from pathlib import Path
+
+from crmsync.errors import SourceError
+
+BOM_UTF8 = codecs.BOM_UTF8
+BOM_UTF32_LE = codecs.BOM_UTF32_LE  # checked before UTF-16 LE, whose BOM is its prefix
+BOM_UTF32_BE = codecs.BOM_UTF32_BE
+BOM_UTF16_LE = codecs.BOM_UTF16_LE
+BOM_UTF16_BE = codecs.BOM_UTF16_BE
+
+# Bytes that cp1252 leaves undefined: their presence means the file is not Windows-1252.
+CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+# Magic numbers of files people hand over instead of a CSV export.
+WORKBOOK_MAGIC = {
+    b"PK\x03\x04": "an Excel .xlsx workbook (or another zip archive)",
+    b"\xd0\xcf\x11\xe0": "an Excel .xls workbook",
+}
+
+# UTF-16 without a BOM: in mostly-ASCII text every other byte is NUL.
+UTF16_SNIFF_BYTES = 4096
+UTF16_NUL_SHARE = 0.9
+
+NUL = b"\x00"
+BOM_CHAR = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A file's content as UTF-8 bytes (BOM removed) and the encoding it was read with."""
+
+    data: bytes
+    encoding: str
+
+
+def read_bytes(path: str | Path, source: str) -> bytes:
+    """The whole file; a missing file, a directory or a permission problem is a SourceError."""
+    file = Path(path)
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise SourceError("file not found", source=source) from None
+    except IsADirectoryError:
+        raise SourceError("is a directory, not a file", source=source) from None
+    except PermissionError:
+        raise SourceError("permission denied", source=source) from None
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {exc.strerror or exc}", source=source) from None
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line holding ``text[offset]``, counting \\r\\n, \\r and \\n as one break each."""
+    head = text[:offset]
+    return head.count("\n") + head.count("\r") - head.count("\r\n") + 1
+
+
+def decode(data: bytes, encoding: str | None, source: str) -> Decoded:
+    """UTF-8 bytes of ``data``: the given encoding strictly, or detected.
+
+    Detection: a BOM (UTF-8, UTF-16, UTF-32) wins; else UTF-16 without BOM when every other
+    byte is NUL; else valid UTF-8; else cp1252 (Windows-1252, what Excel writes on Windows);
+    else latin-1, which decodes any byte, when bytes undefined in cp1252 occur.
+    """
+    for magic, what in WORKBOOK_MAGIC.items():
+        if data.startswith(magic):
+            raise SourceError(f"this is {what}, not a text file: save it as CSV", source=source)
+    if encoding is not None:
+        decoded = _decode_given(data, encoding, source)
+    else:
+        decoded = _detect(data, source)
+    if NUL in decoded.data:
+        offset = decoded.data.index(NUL)
+        line = line_of(decoded.data[:offset].decode("utf-8", errors="replace"), offset)
+        raise SourceError(
+            "contains NUL bytes: a binary file, or UTF-16 text without its BOM "
+            "(give the encoding explicitly)",
+            source=source,
+            line=line,
+        )
+    return decoded
+
+
+def _decode_given(data: bytes, encoding: str, source: str) -> Decoded:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise SourceError(f"unknown encoding {encoding!r}", source=source) from None
+    if name == "utf-8" and data.isascii():
+        return Decoded(data, name)
+    try:
+        text = data.decode(name)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(data, exc, name, source) from None
+    if name == "utf-8" and not text.startswith(BOM_CHAR):
+        return Decoded(data, name)  # already the bytes polars wants
+    return Decoded(text.removeprefix(BOM_CHAR).encode("utf-8"), name)
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError, name: str, source: str) -> SourceError:
+    head = data[: exc.start].decode(name, errors="replace")
+    bad = data[exc.start : exc.end].hex(" ")
+    return SourceError(
+        f"byte {bad} is not valid {name} (give the file's real encoding)",
+        source=source,
+        line=line_of(head, len(head)),
+    )
+
+
+def _detect(data: bytes, source: str) -> Decoded:
+    if data.startswith(BOM_UTF8):
+        return _transcode(data[len(BOM_UTF8) :], "utf-8", "utf-8-sig", source)
+    if data.startswith(BOM_UTF32_LE) or data.startswith(BOM_UTF32_BE):
+        return _transcode(data, "utf-32", "utf-32", source)
+    if data.startswith(BOM_UTF16_LE) or data.startswith(BOM_UTF16_BE):
+        return _transcode(data, "utf-16", "utf-16", source)
+    utf16 = _utf16_without_bom(data)  # before the UTF-8 test: UTF-16 ASCII is valid UTF-8
+    if utf16 is not None:
+        return _transcode(data, utf16, utf16, source)
+    if data.isascii():
+        return Decoded(data, "utf-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return Decoded(data, "utf-8")
+    if CP1252_UNDEFINED.isdisjoint(data):
+        return _transcode(data, "cp1252", "cp1252", source)
+    return _transcode(data, "latin-1", "latin-1", source)
+
+
+def _transcode(data: bytes, codec: str, reported: str, source: str) -> Decoded:
+    if codec == "utf-8":
+        if data.isascii():
+            return Decoded(data, reported)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, exc, "utf-8", source) from None
+        return Decoded(data, reported)
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(data, exc, codec, source) from None
+    return Decoded(text.removeprefix(BOM_CHAR).encode("utf-8"), reported)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``-be`` when the NUL pattern says so, else None."""
+    sample = data[:UTF16_SNIFF_BYTES]
+    if NUL not in sample or len(sample) < 2:
+        return None
+    odd, even = sample[1::2], sample[0::2]
+    if odd.count(NUL) >= UTF16_NUL_SHARE * len(odd):
+        return "utf-16-le"
+    if even.count(NUL) >= UTF16_NUL_SHARE * len(even):
+        return "utf-16-be"
+    return None

@@ -1,0 +1,220 @@
+"""JSON (an array of objects) and NDJSON (one object per line) sources.
+
+Values become text exactly as they were written: strings as they are (``""`` -> null, as an
+empty CSV cell), numbers in their JSON spelling (``1.10`` stays ``1.10``, a 20-digit id keeps
+every digit), ``true``/``false``, nested objects and arrays as compact JSON. Columns are the
+union of keys, in first-seen order.
+
+Row identity: JSON ``_row`` is the 1-based position in the array; NDJSON ``_row`` is the
+physical line (blank lines skipped but counted).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmsync.errors import SourceError
+from crmsync.extract.encoding import decode, read_bytes
+from crmsync.extract.result import (
+    ROW_COL,
+    SOURCE_COL,
+    Extracted,
+    column_names,
+    empty_rejects,
+    make_rejects,
+)
+
+NOT_OBJECT = "record is a JSON {}, not an object"
+NDJSON_HINT = " (is this a JSON document rather than NDJSON? use kind: json)"
+
+
+class _Number(str):
+    """A JSON number kept as the text it was written as."""
+
+    __slots__ = ()
+
+
+_loads: Callable[[str], Any] = json.JSONDecoder(
+    parse_float=_Number, parse_int=_Number, parse_constant=_Number
+).decode
+
+
+def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
+    """A top-level array of objects, or an object with exactly one array member.
+
+    The wrapper form is accepted because exports come that way: Redmine's
+    ``{"contacts": [...], "total_count": 3, "offset": 0, "limit": 25}``; its other, scalar
+    members are ignored. A non-object element is a reject; invalid JSON is a SourceError with
+    the line.
+    """
+    source = str(path)
+    decoded = decode(read_bytes(path, source), encoding, source)
+    text = decoded.data.decode("utf-8")
+    if not text.strip():
+        return _build(source, [], [], decoded.encoding, empty_rejects())
+    try:
+        document = _loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
+        ) from None
+    items = _records_of(document, source)
+    rows: list[int] = []
+    objects: list[dict[str, Any]] = []
+    bad_rows: list[int] = []
+    errors: list[str] = []
+    raws: list[str] = []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, dict):
+            rows.append(number)
+            objects.append(item)
+        else:
+            bad_rows.append(number)
+            errors.append(NOT_OBJECT.format(_kind(item)))
+            raws.append(_dump(item))
+    rejects = make_rejects(source, bad_rows, errors, raws)
+    return _build(source, rows, objects, decoded.encoding, rejects)
+
+
+def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
+    """One JSON object per line; a bad line is a reject with its line number.
+
+    When not a single line holds a JSON object the file is not NDJSON at all (a pretty-printed
+    document, a CSV given the wrong kind): that is a SourceError at the first line, rather
+    than a report with every line rejected.
+    """
+    source = str(path)
+    decoded = decode(read_bytes(path, source), encoding, source)
+    text = decoded.data.decode("utf-8")
+    rows: list[int] = []
+    objects: list[dict[str, Any]] = []
+    bad_rows: list[int] = []
+    errors: list[str] = []
+    raws: list[str] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        try:
+            item = _loads(stripped)
+        except json.JSONDecodeError as exc:
+            bad_rows.append(number)
+            errors.append(f"invalid JSON: {exc.msg} (column {exc.colno})")
+            raws.append(line.rstrip("\r"))
+            continue
+        if isinstance(item, dict):
+            rows.append(number)
+            objects.append(item)
+        else:
+            bad_rows.append(number)
+            errors.append(NOT_OBJECT.format(_kind(item)))
+            raws.append(line.rstrip("\r"))
+    if bad_rows and not rows:
+        raise SourceError(
+            f"no line is a JSON object; line {bad_rows[0]}: {errors[0]}{NDJSON_HINT}",
+            source=source,
+            line=bad_rows[0],
+        )
+    rejects = make_rejects(source, bad_rows, errors, raws)
+    return _build(source, rows, objects, decoded.encoding, rejects)
+
+
+def _records_of(document: Any, source: str) -> list[Any]:
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        arrays = [key for key, value in document.items() if isinstance(value, list)]
+        if len(arrays) == 1:
+            return document[arrays[0]]  # type: ignore[no-any-return]
+        found = ", ".join(repr(k) for k in arrays) or "none"
+        raise SourceError(
+            "expected a JSON array of objects, or an object with exactly one array member "
+            f"(array members found: {found})",
+            source=source,
+            line=1,
+        )
+    raise SourceError(
+        f"expected a JSON array of objects, found a {_kind(document)}", source=source, line=1
+    )
+
+
+def _build(
+    source: str,
+    rows: list[int],
+    objects: list[dict[str, Any]],
+    encoding: str,
+    rejects: pl.DataFrame,
+) -> Extracted:
+    keys: dict[str, None] = {}
+    for obj in objects:
+        for key in obj:
+            if key not in keys:
+                keys[key] = None
+    names = column_names(list(keys))
+    columns = {
+        name: pl.Series(name, _column(objects, key), dtype=pl.String)
+        for key, name in zip(keys, names, strict=True)
+    }
+    frame = pl.DataFrame(
+        {
+            **columns,
+            SOURCE_COL: pl.Series(SOURCE_COL, [source] * len(rows), dtype=pl.String),
+            ROW_COL: pl.Series(ROW_COL, rows, dtype=pl.Int64),
+        }
+    )
+    return Extracted(frame, rejects, tuple(names), encoding, None)
+
+
+def _column(objects: Iterable[dict[str, Any]], key: str) -> list[str | None]:
+    return [_text(obj.get(key)) for obj in objects]
+
+
+def _text(value: Any) -> str | None:
+    if type(value) is str:
+        return value or None
+    if value is None:
+        return None
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return _dump(value)
+
+
+def _dump(value: Any) -> str:
+    """Compact JSON, numbers in their original spelling."""
+    if isinstance(value, _Number):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        members = (f"{_string(k)}:{_dump(v)}" for k, v in value.items())
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_dump(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)  # true, false, null
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, _Number):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "array"
+    return "object"

@@ -1,0 +1,128 @@
+"""Where each CSV record starts and how many fields it has, computed over physical lines.
+
+polars parses values fast but hides the file's shape: its row index counts records, not lines,
+and it pads short records and truncates long ones. So the file is also read as plain lines (a
+second polars read, no quoting) and, per line, vectorized:
+
+* quote parity: a line ends a record when the quotes seen so far are balanced (RFC 4180 quotes
+  come in pairs, an escaped ``""`` included);
+* delimiters: all counted; the reader subtracts those polars found inside values, which gives
+  the field count of every record (long ones included, though polars truncates them);
+* physical line numbers (files with a lone ``\\r`` go to the fallback, so a ``\\n``-line is
+  an editor's line).
+
+The result lines up one to one with polars' rows; the reader checks that it does, and falls
+back to Python's csv module for files whose quoting breaks the parity model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+QUOTE = '"'
+LINE_COLUMN = "text"
+# Absent from the data (the decoder rejects NUL bytes), so each physical line is one field.
+NO_SEPARATOR = "\x00"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """``lines``: one row per ``\\n``-line (``text``, ``rec``: the record it belongs to).
+
+    ``records``: one row per record: ``first``/``last`` line index (0-based), ``line`` (the
+    1-based physical line it starts on), ``delims`` (every delimiter character in its text,
+    quoted ones included), ``trailing`` (delimiters ending its last line, i.e. empty fields at
+    its end), ``blank_line`` (one line whose fields are all whitespace or ``""``).
+    """
+
+    lines: pl.DataFrame
+    records: pl.DataFrame
+
+
+def scan_layout(data: bytes, delimiter: str) -> Layout | None:
+    """The layout of UTF-8 CSV ``data``; None when a quote is still open at the end or a lone
+    CR breaks a line (the caller then takes the exact path)."""
+    lines = pl.read_csv(
+        data,
+        has_header=False,
+        separator=NO_SEPARATOR,
+        quote_char=None,
+        schema={LINE_COLUMN: pl.String},
+        empty_string_is_null=False,
+    )
+    if lines.height == 0:
+        return Layout(lines.with_columns(rec=pl.lit(0, pl.Int64)), _empty_records())
+    text = pl.col(LINE_COLUMN)
+    # polars strips the \r of a \r\n; a \r left inside a line is a line break to an editor
+    # and to the csv module but not to polars, which would merge the lines: not modelled here
+    if b"\r" in data and lines.select(text.str.contains("\r", literal=True).any()).item():
+        return None
+    if QUOTE.encode() in data:
+        open_after = text.str.count_matches(QUOTE, literal=True).cum_sum() % 2 == 1
+    else:
+        open_after = pl.lit(False)
+    lines = (
+        lines.lazy()
+        .with_row_index("i")
+        .with_columns(
+            ends=~open_after,
+            cum_delims=text.str.count_matches(delimiter, literal=True).cast(pl.Int64).cum_sum(),
+        )
+        .with_columns(rec=pl.col("ends").cast(pl.Int64).cum_sum() - pl.col("ends").cast(pl.Int64))
+        .collect()
+    )
+    if not lines["ends"][-1]:
+        return None
+    records = (
+        lines.lazy()
+        .filter(pl.col("ends"))
+        .select(
+            last=pl.col("i").cast(pl.Int64),
+            first=(pl.col("i").cast(pl.Int64).shift(1) + 1).fill_null(0),
+            delims=pl.col("cum_delims") - pl.col("cum_delims").shift(1).fill_null(0),
+            trailing=(
+                text.str.len_bytes() - text.str.strip_chars_end(delimiter).str.len_bytes()
+            ).cast(pl.Int64),
+            blank_line=text.str.contains(_blank_pattern(delimiter)),
+        )
+        .with_columns(
+            line=pl.col("first") + 1,
+            blank_line=pl.col("blank_line") & (pl.col("first") == pl.col("last")),
+        )
+        .collect()
+    )
+    return Layout(lines.select(LINE_COLUMN, "rec"), records)
+
+
+def _blank_pattern(delimiter: str) -> str:
+    """A line whose every field is whitespace or ``""``: no content, not a record."""
+    field = r'[ \t\r\f\v]*(?:""[ \t\r\f\v]*)?'
+    return f"^{field}(?:\\x{{{ord(delimiter):x}}}{field})*$"
+
+
+def raw_records(layout: Layout, recs: pl.Series) -> pl.Series:
+    """The raw text of the given records (their lines joined by ``\\n``), in ``recs`` order."""
+    wanted = pl.DataFrame({"rec": recs.cast(pl.Int64)}).with_row_index("order")
+    texts = (
+        layout.lines.lazy()
+        .filter(pl.col("rec").is_in(recs.cast(pl.Int64).implode()))
+        .group_by("rec", maintain_order=True)
+        .agg(raw=pl.col(LINE_COLUMN).str.join("\n"))
+        .collect()
+    )
+    return wanted.join(texts, on="rec", how="left").sort("order")["raw"]
+
+
+def _empty_records() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "last": pl.Int64,
+            "first": pl.Int64,
+            "delims": pl.Int64,
+            "trailing": pl.Int64,
+            "blank_line": pl.Boolean,
+            "line": pl.Int64,
+        }
+    )

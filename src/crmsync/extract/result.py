@@ -1,0 +1,105 @@
+"""What every reader returns, and the pieces of it that readers share.
+
+The contract the pipeline relies on: every record of the file is in exactly one of
+``Extracted.frame`` (parsed) or ``Extracted.rejects`` (could not be parsed, with its raw text),
+and both carry ``_source`` and ``_row`` so the report can point at the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+SourceKind = Literal["csv", "json", "ndjson"]
+
+SOURCE_COL = "_source"
+ROW_COL = "_row"
+RESERVED_COLUMNS = (SOURCE_COL, ROW_COL)
+
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    SOURCE_COL: pl.String(),
+    ROW_COL: pl.Int64(),
+    "error": pl.String(),
+    "raw": pl.String(),
+}
+
+BLANK_HEADER_FMT = "column_{}"
+DUPLICATE_FIRST_SUFFIX = 2
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One source file, read.
+
+    ``frame``: one row per parsed record, every source column as ``pl.String`` (empty -> null)
+    in file order, then ``_source`` (the path as given) and ``_row`` (CSV and NDJSON: the
+    physical line the record starts on; JSON: the 1-based record number).
+    ``rejects``: ``_source``, ``_row``, ``error``, ``raw`` for records that could not be parsed.
+    """
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+    columns: tuple[str, ...]
+    encoding: str
+    delimiter: str | None
+
+    @property
+    def rows_read(self) -> int:
+        """Records in the file: always ``len(frame) + len(rejects)``."""
+        return self.frame.height + self.rejects.height
+
+
+def column_names(raw: Sequence[str | None]) -> list[str]:
+    """Header names as written, made usable: trimmed, blank -> ``column_N``, duplicates suffixed.
+
+    ``_source``/``_row`` are taken by the reader, so a source column of that name is suffixed
+    too; a name never silently overwrites another column.
+    """
+    cleaned = [
+        (value or "").strip() or BLANK_HEADER_FMT.format(position)
+        for position, value in enumerate(raw, start=1)
+    ]
+    reserved = set(cleaned)
+    used: set[str] = set(RESERVED_COLUMNS)
+    names: list[str] = []
+    for name in cleaned:
+        unique = name
+        suffix = DUPLICATE_FIRST_SUFFIX
+        # skip suffixes that a later column literally has: that name belongs to it
+        while unique in used or (unique != name and unique in reserved):
+            unique = f"{name}_{suffix}"
+            suffix += 1
+        used.add(unique)
+        names.append(unique)
+    return names
+
+
+def empty_rejects() -> pl.DataFrame:
+    """A rejects frame with no rows (the common case)."""
+    return pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def make_rejects(
+    source: str, rows: Sequence[int], errors: Sequence[str], raws: Sequence[str]
+) -> pl.DataFrame:
+    """A rejects frame from parallel lists (readers that find rejects one by one)."""
+    return pl.DataFrame(
+        {
+            SOURCE_COL: [source] * len(rows),
+            ROW_COL: list(rows),
+            "error": list(errors),
+            "raw": list(raws),
+        },
+        schema=REJECT_SCHEMA,
+    )
+
+
+def empty_frame(columns: Sequence[str]) -> pl.DataFrame:
+    """A record frame with the given source columns and no rows."""
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in columns}
+    schema[SOURCE_COL] = pl.String()
+    schema[ROW_COL] = pl.Int64()
+    return pl.DataFrame(schema=schema)
