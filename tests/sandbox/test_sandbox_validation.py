@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from crmsync.sandbox.server import MAX_BODY_BYTES
 from crmsync.sandbox.testing import SandboxHandle, minimal_body
 
 NESTING = 100_000
@@ -134,3 +135,10 @@ def test_the_same_bodies_fail_their_bulk_index(
 def test_a_valid_email_in_an_unusual_form_is_accepted(api: httpx.Client) -> None:
     body = minimal_body("contacts", email="josé.müller@bücher.de")
     assert api.post("/contacts", json=body).status_code == httpx.codes.CREATED
+
+
+def test_an_oversized_body_is_413(api: httpx.Client) -> None:
+    body = minimal_body("contacts", notes="x" * (MAX_BODY_BYTES + 1))
+    response = api.post("/contacts", json=body)
+    assert response.status_code == httpx.codes.REQUEST_ENTITY_TOO_LARGE
+    assert "error" in response.json()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ FAULT_HEADER = b"x-sandbox-fault"  # names an injected fault, for people reading
 HTTP_UNAUTHORIZED = 401
 HTTP_TOO_MANY = 429
 HTTP_INTERNAL = 500
+HTTP_TOO_LARGE = 413
 HTTP_UNAVAILABLE = 503
 HTTP_OK_MIN, HTTP_OK_MAX = 200, 299
 MS_PER_S = 1000
+_MAX_LENGTH_DIGITS = 18  # a longer Content-Length is too large whatever it says
 DROPPED_ANSWER = "ASGI callable returned without completing response."
 
 log = logging.getLogger("crmsync.sandbox")
@@ -47,6 +50,7 @@ class Guards:
     limiter: RateLimiter | None
     latency_s: float
     log_requests: bool
+    max_body_bytes: int
 
 
 class SandboxMiddleware:
@@ -71,7 +75,10 @@ class SandboxMiddleware:
 
         inspect = False
         try:
-            if path.startswith(API_PREFIX):
+            if _declared_length(scope) > self.guards.max_body_bytes:
+                # Refused here, as JSON; a chunked body is cut by Starlette's own limit.
+                await _send_json(send_recording, HTTP_TOO_LARGE, "request body too large")
+            elif path.startswith(API_PREFIX):
                 inspect = _header(scope, INSPECT_HEADER) is not None
                 await self._api(scope, receive, send_recording, inspect=inspect)
             else:
@@ -149,6 +156,13 @@ async def _send_cut(send: Send, start: Message, body: bytes) -> None:
         }
     await send(start)
     await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+
+
+def _declared_length(scope: Scope) -> int:
+    value = _header(scope, b"content-length")
+    if value is None or not value.isdigit():
+        return 0
+    return int(value) if len(value) <= _MAX_LENGTH_DIGITS else sys.maxsize
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

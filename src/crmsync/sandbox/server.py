@@ -34,6 +34,8 @@ API_KEY_ENV = "RALLY_API_KEY"
 # each key's records, and no key can be read back from its tenant id.
 TENANT_NAMESPACE = uuid.UUID("5b0f8d2e-6a43-4c1e-9f57-2e8a1c3d7b90")
 MS_PER_S = 1000
+# A bulk of 100 records is some tens of KiB; past this a body is refused with 413.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_PORT = 65535
 
 
@@ -125,6 +127,7 @@ class SandboxApp:
             limiter=limiter,
             latency_s=settings.latency_ms / MS_PER_S,
             log_requests=not settings.quiet,
+            max_body_bytes=MAX_BODY_BYTES,
         )
         routes = build_routes(
             RecordService(self.store),
@@ -135,6 +138,7 @@ class SandboxApp:
         starlette = Starlette(
             routes=routes,
             exception_handlers={HTTPException: http_error, Exception: server_error},
+            max_body_size=MAX_BODY_BYTES,
         )
         self._asgi = SandboxMiddleware(starlette, guards)
 
