@@ -29,7 +29,7 @@ MAX_COUNTRY_CODE_DIGITS = 3
 EXTENSION_LABEL = " ext. "
 _CACHE_SIZE = 1 << 18
 # Only these characters may surround the digits for the fast path to apply.
-_FAST_SHAPE = r"^\+?[0-9][0-9 ().\-]*$"
+_FAST_SHAPE = r"^\+?[0-9 ().\-]+$"
 _NON_DIGITS = r"[^0-9]"
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "no country code (set a default region)",
@@ -50,7 +50,7 @@ _LENGTH_ERRORS = {
 @dataclass(frozen=True)
 class _CountryRule:
     lengths: tuple[int, ...]  # national significant number lengths that are IS_POSSIBLE
-    literal_prefix: str | None  # a plain-digits national prefix the parser would strip
+    prefixes: tuple[str, ...]  # plain-digit national prefixes the parser would strip
 
 
 @cache
@@ -63,7 +63,7 @@ def _country_rules() -> dict[int, _CountryRule]:
         if metadata is None or metadata.general_desc is None:
             continue
         prefix = metadata.national_prefix_for_parsing
-        if prefix is not None and not re.fullmatch(r"[0-9]+", prefix):
+        if prefix is not None and not re.fullmatch(r"[0-9]+(\|[0-9]+)*", prefix):
             continue  # a pattern or carrier-code rule: leave it to the library
         if metadata.national_prefix_transform_rule is not None:
             continue
@@ -71,7 +71,7 @@ def _country_rules() -> dict[int, _CountryRule]:
         local_only = set(desc.possible_length_local_only or ())
         lengths = tuple(n for n in desc.possible_length or () if n > 0 and n not in local_only)
         if lengths:
-            rules[code] = _CountryRule(lengths, prefix)
+            rules[code] = _CountryRule(lengths, tuple(prefix.split("|")) if prefix else ())
     return rules
 
 
@@ -103,11 +103,14 @@ def _international(digits: pl.Expr) -> pl.Expr:
     length_ok = pl.concat_str(code, pl.lit(":"), national.str.len_bytes().cast(pl.String)).is_in(
         allowed
     )
-    prefixes = {str(c): rule.literal_prefix for c, rule in rules.items() if rule.literal_prefix}
-    prefix = code.replace_strict(
-        list(prefixes), list(prefixes.values()), default=None, return_dtype=pl.String
-    )
-    strips_prefix = national.str.starts_with(prefix).fill_null(False)
+    strips_prefix: pl.Expr = pl.lit(False)
+    depth = max((len(rule.prefixes) for rule in rules.values()), default=0)
+    for index in range(depth):  # the index-th alternative of each country's prefix pattern
+        table = {str(c): r.prefixes[index] for c, r in rules.items() if len(r.prefixes) > index}
+        prefix = code.replace_strict(
+            list(table), list(table.values()), default=None, return_dtype=pl.String
+        )
+        strips_prefix = strips_prefix | national.str.starts_with(prefix).fill_null(False)
     return pl.when(length_ok & ~strips_prefix).then(pl.concat_str(pl.lit("+"), digits))
 
 
@@ -159,12 +162,14 @@ def parse_phone(value: str, default_region: str | None) -> tuple[str | None, str
 def normalize_phone(series: pl.Series, default_region: str | None) -> tuple[pl.Series, pl.Series]:
     """(E.164, or the trimmed original where it cannot be read; the reason, or null)."""
     region = default_region.upper() if default_region else None
-    text = pl.col("value").str.strip_chars()
-    text = pl.when(text.str.starts_with("00")).then(pl.concat_str(pl.lit("+"), text.str.slice(2)))
-    text = text.otherwise(pl.col("value").str.strip_chars())
-    frame = pl.DataFrame({"value": series.cast(pl.String)}).select(
-        pl.col("value").str.strip_chars().alias("value"),
-        _fast_path(text, region).alias("fast"),
+    trimmed = pl.col("value").str.strip_chars()
+    value = pl.col("value")
+    text = pl.when(value.str.starts_with("00")).then(pl.concat_str(pl.lit("+"), value.str.slice(2)))
+    text = text.otherwise(value)
+    frame = (
+        pl.DataFrame({"value": series.cast(pl.String)})
+        .select(pl.when(trimmed.str.len_bytes() > 0).then(trimmed).alias("value"))
+        .with_columns(_fast_path(text, region).alias("fast"))
     )
     slow = frame.filter(pl.col("value").is_not_null() & pl.col("fast").is_null())["value"].unique()
     answers = [parse_phone(value, region) for value in slow.to_list()]

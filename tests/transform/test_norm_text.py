@@ -1,0 +1,116 @@
+"""Names, free text and tags."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.transform.conftest import run_expr, run_one
+
+from crmsync.transform.normalizers import clean_text, normalize_tags, split_full_name
+
+TEXT = [
+    ("  Mary   Ann  ", True, "Mary Ann"),
+    ("Mary\t\nAnn", True, "Mary Ann"),
+    ("line one\n  line two  ", False, "line one\n  line two"),
+    ("   ", True, None),
+    ("", False, None),
+    (None, True, None),
+    ("Zoë  Ångström", True, "Zoë Ångström"),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "collapse", "expected"),
+    TEXT,
+    ids=["spaces", "tabs-newlines", "free-text", "blank", "empty", "null", "unicode"],
+)
+def test_clean_text(raw: str | None, collapse: bool, expected: str | None) -> None:
+    assert run_one(lambda e: clean_text(e, collapse=collapse), raw) == expected
+
+
+NAMES = [
+    ("John Smith", "John", "Smith"),
+    ("  Mary   Ann Lee ", "Mary Ann", "Lee"),
+    ("Dr. Jane Doe", "Jane", "Doe"),
+    ("Smith, John", "John", "Smith"),
+    ("Ludwig van Beethoven", "Ludwig", "van Beethoven"),
+    ("Anna De La Cruz", "Anna", "De La Cruz"),
+    ("John Smith Jr.", "John", "Smith Jr."),
+    ("John Smith, Jr.", "John", "Smith Jr."),
+    ("Cher", "Cher", None),
+    (None, None, None),
+]
+
+
+@pytest.mark.parametrize(("full", "first", "last"), NAMES, ids=[str(n[0]) for n in NAMES])
+def test_split_full_name(full: str | None, first: str | None, last: str | None) -> None:
+    frame = pl.DataFrame({"fullName": pl.Series([full], dtype=pl.String)})
+    result = split_full_name(frame, "fullName")
+    assert result.select("firstName", "lastName").row(0) == (first, last)
+
+
+def test_split_full_name_keeps_given_parts() -> None:
+    frame = pl.DataFrame(
+        {
+            "fullName": ["John Smith", "John Smith", "John Smith"],
+            "firstName": ["Johnny", None, "  "],
+            "lastName": [None, "Smyth", None],
+        }
+    )
+    result = split_full_name(frame, "fullName").select("firstName", "lastName").rows()
+    assert result == [("Johnny", "Smith"), ("John", "Smyth"), ("John", "Smith")]
+
+
+def test_split_full_name_without_the_column_is_a_no_op() -> None:
+    frame = pl.DataFrame({"firstName": ["A"]})
+    assert split_full_name(frame, "fullName").equals(frame)
+
+
+TAGS = [
+    ("a, b;c|a", "a,b,c", ["a", "b", "c"]),
+    (" VIP ; vip | big   deal ", "VIP,big deal", ["VIP", "big deal"]),
+    ("enterprise,tech", "enterprise,tech", ["enterprise", "tech"]),
+    (",;|", None, None),
+    ("", None, None),
+    (None, None, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "text", "listed"),
+    TAGS,
+    ids=["mixed", "case-dupes", "canonical", "only-separators", "empty", "null"],
+)
+def test_normalize_tags(raw: str | None, text: str | None, listed: list[str] | None) -> None:
+    assert run_one(lambda e: normalize_tags(e, as_list=False), raw) == text
+    assert run_one(lambda e: normalize_tags(e, as_list=True), raw) == listed
+
+
+_TEXTISH = st.text(alphabet="ab ,;|\tÄ\n", max_size=15)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), _TEXTISH), min_size=1, max_size=10))
+def test_text_normalizers_are_idempotent(values: list[str | None]) -> None:
+    for fn in (
+        lambda e: clean_text(e, collapse=True),
+        lambda e: clean_text(e, collapse=False),
+        lambda e: normalize_tags(e, as_list=False),
+    ):
+        once = run_expr(fn, values)
+        assert run_expr(fn, once) == once
+    listed = run_expr(lambda e: normalize_tags(e, as_list=True), values)
+    joined = [None if tags is None else ",".join(tags) for tags in listed]
+    assert run_expr(lambda e: normalize_tags(e, as_list=True), joined) == listed
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="ab ,.D", max_size=14)), min_size=1, max_size=8)
+)
+def test_split_full_name_is_idempotent(names: list[str | None]) -> None:
+    frame = pl.DataFrame({"fullName": pl.Series(names, dtype=pl.String)})
+    once = split_full_name(frame, "fullName")
+    assert split_full_name(once, "fullName").equals(once)
