@@ -261,7 +261,9 @@ class RallyClient:
             try:
                 response = await self._http.request(method, path, json=json, params=params)
             except httpx.HTTPError as exc:
-                raise self._transport_failure(method, path, exc) from exc
+                # Not chained: httpx's own text is already in the message, with the key
+                # redacted, and a chained cause would print unredacted.
+                raise self._transport_failure(method, path, exc) from None
         self._note_server_date(response)
         verdict = classify(response)
         if verdict is Verdict.OK:
