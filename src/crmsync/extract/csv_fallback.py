@@ -22,6 +22,7 @@ LINE_END = re.compile(r"(?:\r\n|\r|\n)\Z")
 FIELD_SIZE_LIMIT = 2**31 - 1  # a long notes cell is data, not an attack
 EOF_IN_QUOTES = "unexpected end of data"
 SNIPPET_CHARS = 60
+BLANK_CHARS = " \t\f\v"  # as the fast path's blank-line pattern: one line, no content
 
 
 def read_with_python_csv(
@@ -39,7 +40,7 @@ def read_with_python_csv(
     for record in reader:
         start, consumed = consumed + 1, skip_lines + reader.line_num
         if header is None:
-            if len(record) > 1 or any(field.strip() for field in record):
+            if len(record) > 1 or any(field.strip(BLANK_CHARS) for field in record):
                 header = record  # as in the fast path: only whitespace lines precede it
             continue
         starts.append(start)
@@ -61,7 +62,10 @@ def read_with_python_csv(
             "line": starts,
             "fields": [len(r) for r in values],
             "trailing": [_trailing_empty(r) for r in values],
-            "blank": [not any(field.strip() for field in r) for r in values],
+            "blank": [
+                start == end and not any(field.strip(BLANK_CHARS) for field in record)
+                for start, end, record in zip(starts, ends, values, strict=True)
+            ],
         },
         schema={"line": pl.Int64, "fields": pl.Int64, "trailing": pl.Int64, "blank": pl.Boolean},
     )

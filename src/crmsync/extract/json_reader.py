@@ -30,7 +30,8 @@ from crmsync.extract.result import (
 )
 
 NOT_OBJECT = "record is a JSON {}, not an object"
-NDJSON_HINT = " (is this a JSON document rather than NDJSON? use kind: json)"
+INVALID_JSON = "invalid JSON"
+NDJSON_HINT = " (NDJSON holds one JSON object per line; for a JSON document use kind: json)"
 
 
 class _Number(str):
@@ -61,7 +62,7 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
         document = _loads(text)
     except json.JSONDecodeError as exc:
         raise SourceError(
-            f"invalid JSON: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
+            f"{INVALID_JSON}: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
         ) from None
     items = _records_of(document, source)
     rows: list[int] = []
@@ -84,9 +85,9 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
 def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
     """One JSON object per line; a bad line is a reject with its line number.
 
-    When not a single line holds a JSON object the file is not NDJSON at all (a pretty-printed
-    document, a CSV given the wrong kind): that is a SourceError at the first line, rather
-    than a report with every line rejected.
+    When not a single line holds a JSON object, or the file opens with an unparseable ``[``
+    line, it is not NDJSON at all (a pretty-printed JSON document, a CSV given the wrong kind):
+    that is a SourceError at the first bad line, rather than a report of rejected lines.
     """
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
@@ -104,7 +105,7 @@ def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
             item = _loads(stripped)
         except json.JSONDecodeError as exc:
             bad_rows.append(number)
-            errors.append(f"invalid JSON: {exc.msg} (column {exc.colno})")
+            errors.append(f"{INVALID_JSON}: {exc.msg} (column {exc.colno})")
             raws.append(line.rstrip("\r"))
             continue
         if isinstance(item, dict):
@@ -114,14 +115,24 @@ def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
             bad_rows.append(number)
             errors.append(NOT_OBJECT.format(_kind(item)))
             raws.append(line.rstrip("\r"))
-    if bad_rows and not rows:
+    if bad_rows and (not rows or _opens_a_document(bad_rows, errors, raws, rows)):
         raise SourceError(
-            f"no line is a JSON object; line {bad_rows[0]}: {errors[0]}{NDJSON_HINT}",
+            f"not NDJSON: line {bad_rows[0]}: {errors[0]}{NDJSON_HINT}",
             source=source,
             line=bad_rows[0],
         )
     rejects = make_rejects(source, bad_rows, errors, raws)
     return _build(source, rows, objects, decoded.encoding, rejects)
+
+
+def _opens_a_document(
+    bad_rows: list[int], errors: list[str], raws: list[str], rows: list[int]
+) -> bool:
+    """The first content line is a bare ``[``-something that is not JSON: a JSON document."""
+    first_bad_first = not rows or bad_rows[0] < rows[0]
+    return (
+        first_bad_first and raws[0].lstrip().startswith("[") and errors[0].startswith(INVALID_JSON)
+    )
 
 
 def _records_of(document: Any, source: str) -> list[Any]:
