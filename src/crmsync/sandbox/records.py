@@ -8,15 +8,15 @@ field. Documents are stored in the response's camelCase shape with the server's 
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from crmsync.sandbox.errors import ApiError
 from crmsync.sandbox.listing import ListQuery
@@ -50,11 +50,24 @@ def stamp(us: int) -> str:
     return format_timestamp(_EPOCH + timedelta(microseconds=us))
 
 
-def _json_default(value: object) -> object:
-    """Decimals (annualRevenue) as JSON numbers, integral ones without a fraction."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+def _number(value: Decimal) -> int | float:
+    """A decimal (annualRevenue) as a JSON number, without a fraction when integral."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _mentions(annotation: object, target: type) -> bool:
+    return annotation is target or any(_mentions(arg, target) for arg in get_args(annotation))
+
+
+# Wire names of Decimal fields: to_json would write them as strings, Rally writes numbers.
+_DECIMAL_FIELDS = {
+    name: tuple(
+        info.alias or field
+        for field, info in spec.create.model_fields.items()
+        if _mentions(info.annotation, Decimal)
+    )
+    for name, spec in OBJECTS.items()
+}
 
 
 def _derive_contact(doc: Doc, previous: Doc | None, now: str) -> None:
@@ -100,6 +113,7 @@ class RecordService:
         self._store = store
         self._clock = clock
         self._last_us = 0
+        self._stamped = (0, stamp(0))
         self._bulk_adapters = {
             name: TypeAdapter(list[spec.create]) for name, spec in OBJECTS.items()
         }
@@ -136,7 +150,7 @@ class RecordService:
             existing = self._store.find_by_key(tenant, obj.name, key)
             if existing is not None:
                 raise ApiError(HTTP_UNPROCESSABLE, _exists_message(obj, existing["id"]))
-        doc, row = self._build(tenant, obj, model, previous=None)
+        doc, row = self._build_one(tenant, obj, model, previous=None)
         self._insert(tenant, obj, [row])
         return _respond(obj, doc)
 
@@ -151,7 +165,7 @@ class RecordService:
             holder = self._store.find_by_key(tenant, obj.name, key)
             if holder is not None and holder["id"] != record_id:
                 raise ApiError(HTTP_UNPROCESSABLE, _exists_message(obj, holder["id"]))
-        doc, row = self._build(tenant, obj, model, previous=previous)
+        doc, row = self._build_one(tenant, obj, model, previous=previous)
         self._replace(tenant, obj, row)
         return _respond(obj, doc)
 
@@ -168,7 +182,7 @@ class RecordService:
         if key is None:
             raise ApiError(HTTP_UNPROCESSABLE, f"{obj.match_key}: required for upsert")
         previous = self._store.find_by_key(tenant, obj.name, key)
-        doc, row = self._build(tenant, obj, model, previous=previous)
+        doc, row = self._build_one(tenant, obj, model, previous=previous)
         if previous is None:
             self._insert(tenant, obj, [row])
         else:
@@ -189,17 +203,21 @@ class RecordService:
                 f" got {len(items)}",
             )
         models, errors = self._validate_items(obj, items)
+        keys = [None if model is None else _match_key(obj, model) for model in models]
         if obj.match_key is not None:
-            self._refuse_duplicates(tenant, obj, models, errors)
-        rows: list[StoredRow] = []
-        created_ids: list[str] = []
+            self._refuse_duplicates(tenant, obj, models, keys, errors)
+        valid = [index for index, model in enumerate(models) if model is not None]
+        # One serializer call for the whole batch, one timestamp for all its records.
+        dumped = self._bulk_adapters[obj.name].dump_python(
+            [models[index] for index in valid], by_alias=True
+        )
         now_us = self._now_us()
-        for model in models:
-            if model is not None:
-                doc, row = self._build(tenant, obj, model, previous=None, now_us=now_us)
-                rows.append(row)
-                created_ids.append(doc["id"])
+        rows = [
+            self._build(tenant, obj, fields, keys[index], previous=None, now_us=now_us)[1]
+            for index, fields in zip(valid, dumped, strict=True)
+        ]
         self._insert(tenant, obj, rows)
+        created_ids = [row.id for row in rows]
         result = BulkResult(
             created=len(rows),
             failed=len(errors),
@@ -234,10 +252,10 @@ class RecordService:
         tenant: str,
         obj: RallyObject,
         models: list[BaseModel | None],
+        keys: list[str | None],
         errors: dict[int, str],
     ) -> None:
         """Fail items whose key exists in the tenant or repeats an earlier item (in place)."""
-        keys = [None if m is None else _match_key(obj, m) for m in models]
         wanted = sorted({key for key in keys if key is not None})
         existing = self._store.existing_keys(tenant, obj.name, wanted)
         first_index: dict[str, int] = {}
@@ -260,20 +278,32 @@ class RecordService:
         self,
         tenant: str,
         obj: RallyObject,
-        model: BaseModel,
+        fields: Doc,
+        key: str | None,
         *,
         previous: Doc | None,
         now_us: int | None = None,
     ) -> tuple[Doc, StoredRow]:
+        """The stored document: the create body's fields plus the server's own."""
         now_us = self._now_us() if now_us is None else now_us
-        now = stamp(now_us)
+        if now_us != self._stamped[0]:  # a bulk shares one timestamp: format it once
+            self._stamped = (now_us, stamp(now_us))
+        now = self._stamped[1]
         record_id = previous["id"] if previous is not None else str(uuid.uuid4())
-        doc: Doc = {"id": record_id, "tenantId": tenant, **model.model_dump(by_alias=True)}
+        doc: Doc = {"id": record_id, "tenantId": tenant, **fields}
         _DERIVE[obj.name](doc, previous, now)
         doc["createdAt"] = previous["createdAt"] if previous is not None else now
         doc["updatedAt"] = now
-        doc_json = json.dumps(doc, default=_json_default, separators=(",", ":"))
-        return doc, StoredRow(record_id, _match_key(obj, model), now_us, doc_json)
+        for name in _DECIMAL_FIELDS[obj.name]:
+            if isinstance(doc[name], Decimal):
+                doc[name] = _number(doc[name])
+        return doc, StoredRow(record_id, key, now_us, to_json(doc).decode())
+
+    def _build_one(
+        self, tenant: str, obj: RallyObject, model: BaseModel, *, previous: Doc | None
+    ) -> tuple[Doc, StoredRow]:
+        fields = model.model_dump(by_alias=True)
+        return self._build(tenant, obj, fields, _match_key(obj, model), previous=previous)
 
     def _insert(self, tenant: str, obj: RallyObject, rows: list[StoredRow]) -> None:
         try:
