@@ -152,38 +152,53 @@ def _phones(
     return staged.with_columns(kept.alias(field)).drop(_NEW, _NEW + "error"), issues
 
 
+def _domain_of(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
+    """(cleaned text, its registrable domain unless it is a free-mail address) of a column."""
+    if column not in frame.columns:
+        empty = pl.Series(column, [None] * frame.height, dtype=pl.String)
+        return empty, empty
+    text = frame.select(clean_text(pl.col(column))).to_series()
+    found = registrable_domain(text)
+    mailbox = pl.col("text").str.contains("@") & is_free_mail(pl.col("found"))
+    usable = pl.DataFrame({"text": text, "found": found}).select(
+        pl.when(~mailbox.fill_null(False)).then(pl.col("found"))
+    )
+    return text, usable.to_series()
+
+
 def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Company domain: the registrable domain of `domain`, else of `website`."""
-    given = (
-        clean_text(pl.col(DOMAIN_FIELD))
-        if DOMAIN_FIELD in frame.columns
-        else pl.lit(None, pl.String)
-    )
-    site = (
-        clean_text(pl.col(WEBSITE_FIELD))
-        if WEBSITE_FIELD in frame.columns
-        else pl.lit(None, pl.String)
-    )
+    """Company domain: the registrable domain of `domain`, else of `website`.
+
+    A free-mail address says nothing about the company, so it never becomes the domain. The
+    fallback also applies when `domain` is unusable, so normalizing twice changes nothing.
+    """
+    given, given_domain = _domain_of(frame, DOMAIN_FIELD)
+    site, site_domain = _domain_of(frame, WEBSITE_FIELD)
     staged = frame.with_columns(
-        pl.coalesce(given, site).alias(_NEW + "src"), given.is_null().alias(_NEW + "fallback")
+        given.alias(_NEW + "given"),
+        given_domain.alias(_NEW + "given_domain"),
+        site.alias(_NEW + "site"),
+        site_domain.alias(_NEW + "site_domain"),
     )
-    found = registrable_domain(staged[_NEW + "src"])
-    staged = staged.with_columns(found.alias(_NEW))
-    source, derived = pl.col(_NEW + "src"), pl.col(_NEW)
-    free = source.str.contains("@") & is_free_mail(derived).fill_null(False)
-    from_site = pl.col(_NEW + "fallback")
+    given, given_domain = pl.col(_NEW + "given"), pl.col(_NEW + "given_domain")
+    site, site_domain = pl.col(_NEW + "site"), pl.col(_NEW + "site_domain")
+    unusable = given.is_not_null() & given_domain.is_null()
+    free = given.str.contains("@") & is_free_mail(given).fill_null(False)
+    outcome = pl.when(site_domain.is_not_null()).then(
+        pl.format("; used the website's, {}", site_domain)
+    )
     issues = [
         issues_where(
             staged,
-            source.is_not_null() & derived.is_null() & ~from_site,
+            unusable & ~free & site_domain.is_null(),
             DOMAIN_FIELD,
-            pl.format("no domain found in {}", quoted(source)),
+            pl.format("no domain found in {}", quoted(given)),
         ),
         issues_where(
             staged,
-            source.is_not_null() & derived.is_null() & from_site,
+            unusable & ~free & site_domain.is_not_null(),
             DOMAIN_FIELD,
-            pl.format("no domain found in website {}; loaded without a domain", quoted(source)),
+            pl.format("no domain found in {}{}", quoted(given), outcome),
             WARNING,
         ),
         issues_where(
@@ -191,13 +206,23 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             free,
             DOMAIN_FIELD,
             pl.format(
-                "{} is a free-mail address, not a company domain; left empty", quoted(source)
+                "{} is a free-mail address, not a company domain{}",
+                quoted(given),
+                pl.coalesce(outcome, pl.lit("; left empty")),
             ),
             WARNING,
         ),
+        issues_where(
+            staged,
+            given.is_null() & site.is_not_null() & site_domain.is_null(),
+            DOMAIN_FIELD,
+            pl.format("no domain found in website {}; loaded without a domain", quoted(site)),
+            WARNING,
+        ),
     ]
-    result = staged.with_columns(pl.when(~free).then(derived).alias(DOMAIN_FIELD))
-    return result.drop(_NEW, _NEW + "src", _NEW + "fallback"), concat_issues(issues)
+    result = staged.with_columns(pl.coalesce(given_domain, site_domain).alias(DOMAIN_FIELD))
+    helpers = [name for name in result.columns if name.startswith(_NEW)]
+    return result.drop(helpers), concat_issues(issues)
 
 
 def _match_key(frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions) -> pl.Expr:
