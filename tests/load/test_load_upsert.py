@@ -75,6 +75,38 @@ def _hanging_client(entered: asyncio.Event, sleep: Any = None) -> RallyClient:
     )
 
 
+def test_outcomes_settled_before_a_cancellation_are_reported_as_they_come() -> None:
+    async def main() -> list[int]:
+        seen: list[int] = []
+        calls = 0
+
+        async def first_batch_only(request: httpx.Request) -> httpx.Response:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                return httpx.Response(200, json={"createdIds": ["id-0", "id-1"], "errors": []})
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+        settings = LoadSettings(batch_size=2, concurrency=1)
+        transport = httpx.MockTransport(first_batch_only)
+        async with RallyClient("https://acme.rallycrm.io", "k", transport=transport) as client:
+            record = {"firstName": "A", "lastName": "B"}
+            items = [(i, {**record, "email": f"{i}@x.io"}) for i in range(4)]
+            task = asyncio.create_task(
+                load_records(client, OBJECTS["contacts"], items, settings,
+                             on_outcome=lambda outcome: seen.append(outcome.key))
+            )
+            while len(seen) < 2:
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        return seen
+
+    assert asyncio.run(main()) == [0, 1]
+
+
 @pytest.mark.parametrize("mode", ["bulk", "upsert"])
 def test_cancellation_propagates_from_a_request_in_flight(mode: str) -> None:
     async def main() -> None:

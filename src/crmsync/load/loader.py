@@ -40,6 +40,7 @@ NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 UNKNOWN_STATE = "state in Rally unknown"
 
 ProgressFn = Callable[[int, int], None]
+OutcomeFn = Callable[[RecordOutcome], None]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,15 +57,19 @@ async def load_records(
     settings: LoadSettings,
     *,
     on_progress: ProgressFn | None = None,
+    on_outcome: OutcomeFn | None = None,
 ) -> LoadResult:
     """Send `items` (key, camelCase payload) to Rally; one outcome per item, any order.
 
-    Raises AuthError when the key is refused, FatalHTTPError when the endpoint does not exist,
-    ConfigError for upsert mode on an object without upsert. Cancellation propagates.
+    `on_progress(records_done, batches_done)` follows the batches; `on_outcome` sees each
+    outcome as soon as it is settled, so a caller interrupted mid-load still knows what was
+    created. Raises AuthError when the key is refused, FatalHTTPError when the endpoint does
+    not exist, ConfigError for upsert mode on an object without upsert. Cancellation
+    propagates.
     """
     if settings.mode == "upsert" and not obj.has_upsert:
         raise ConfigError(f"Rally has no upsert for {obj.name}; use mode 'bulk'")
-    run = _Run(client, obj, settings, len(items), on_progress)
+    run = _Run(client, obj, settings, len(items), on_progress, on_outcome)
     pending = [_Item(pos, key, payload) for pos, (key, payload) in enumerate(items)]
     if settings.mode == "bulk":
         size = settings.batch_size
@@ -92,6 +97,7 @@ class _Run:
         settings: LoadSettings,
         size: int,
         on_progress: ProgressFn | None,
+        on_outcome: OutcomeFn | None,
     ) -> None:
         self.client = client
         self.obj = obj
@@ -99,6 +105,7 @@ class _Run:
         self._outcomes: list[RecordOutcome | None] = [None] * size
         self._owned_ids: set[str] = set()
         self._on_progress = on_progress
+        self._on_outcome = on_outcome
         self._records_done = 0
         self._units_done = 0
 
@@ -299,7 +306,7 @@ class _Run:
     ) -> None:
         if self._outcomes[item.pos] is not None:
             raise AssertionError(f"load stage gave item {item.pos} two outcomes")
-        self._outcomes[item.pos] = RecordOutcome(
+        outcome = RecordOutcome(
             key=item.key,
             status=status,
             rally_id=rally_id,
@@ -307,8 +314,11 @@ class _Run:
             http_status=http_status,
             reconciled=reconciled,
         )
+        self._outcomes[item.pos] = outcome
         if rally_id is not None:
             self._owned_ids.add(rally_id)
+        if self._on_outcome is not None:
+            self._on_outcome(outcome)
 
     def _fail(
         self, item: _Item, reason: str, http_status: int | None, *, reconciled: bool = False
