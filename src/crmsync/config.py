@@ -215,7 +215,7 @@ class Pipeline(Section):
 
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the pipeline file's folder."""
-        return path if path.is_absolute() else (self.base_dir / path)
+        return (path if path.is_absolute() else self.base_dir / path).resolve()
 
 
 def wire_fields(obj: RallyObject) -> dict[str, bool]:

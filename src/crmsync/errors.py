@@ -4,6 +4,7 @@
     ├── ConfigError             the run cannot start: bad pipeline file, missing env var (exit 2)
     ├── SourceError             the source cannot be read: missing or malformed file (exit 2)
     ├── AuthError               the destination or source refused the key (exit 2)
+    ├── UnreachableError        the destination did not answer, even after retries (exit 2)
     ├── TransientError          worth retrying: 429, 5xx, timeouts, dropped connections
     └── FatalHTTPError          a request the server refused for good (other 4xx)
 
@@ -55,6 +56,10 @@ class AuthError(CrmsyncError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
+
+
+class UnreachableError(CrmsyncError):
+    """The destination could not be reached before anything was sent."""
 
 
 class TransientError(CrmsyncError):

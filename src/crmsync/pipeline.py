@@ -20,7 +20,13 @@ from typing import Any
 import polars as pl
 
 from crmsync.config import FieldMapping, Pipeline, wire_fields
-from crmsync.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_ROWS_FAILED
+from crmsync.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    TransientError,
+    UnreachableError,
+)
 from crmsync.extract import Extracted, read_source
 from crmsync.load import LoadResult, LoadSettings, RallyClient, RecordOutcome, load_records
 from crmsync.report import RunSummary, outcome_frame, write_report
@@ -116,7 +122,12 @@ async def _load(
     async with RallyClient(
         destination.base_url, destination.api_key.get_secret_value(), settings=settings
     ) as client:
-        await client.check_auth(pipeline.rally_object)
+        try:
+            await client.check_auth(pipeline.rally_object)
+        except TransientError as exc:
+            raise UnreachableError(
+                f"cannot reach Rally at {destination.base_url} (nothing was sent): {exc}"
+            ) from None
         result = await load_records(
             client,
             pipeline.rally_object,
@@ -240,6 +251,7 @@ def run_pipeline(
         parts.append(outcome_frame(kept, outcome="planned"))
     else:
         batches = math.ceil(len(items) / pipeline.load.batch_size) if items else 0
+        observer.stage("connect", f"Rally at {pipeline.destination.base_url}")
         observer.load_started(len(items), batches)
         done: list[RecordOutcome] = []
         try:

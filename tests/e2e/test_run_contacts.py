@@ -211,7 +211,7 @@ def test_refused_key_exits_2_without_traceback_or_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda t: t.replace("../sample_data/contacts.csv", "missing.csv"), "missing.csv"),
+        (lambda t: t.replace("path: contacts.csv", "path: missing.csv"), "missing.csv"),
         (lambda t: t.replace("email: E-mail Address", "email: Email Addr"), "mapping.email"),
         (lambda t: t.replace("batch_size: 100", "batch_sise: 100"), "did you mean 'batch_size'"),
     ],
