@@ -34,7 +34,10 @@ from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
 from crmsync.transform.mapping import IDENTITY_COLUMNS, apply_mapping, resolve_columns
 
 NEWEST_COLUMN = "_newest"
-INTERRUPTED_ERROR = "interrupted before its outcome was known; run again to finish"
+INTERRUPTED_ERROR = (
+    "interrupted before its outcome was known: it may or may not be in Rally; "
+    "run again with load.mode upsert to settle it without duplicates"
+)
 
 
 class RunObserver:
@@ -134,8 +137,8 @@ async def _load(
             items,
             settings,
             on_progress=observer.load_progress,
+            on_outcome=done.append,
         )
-    done.extend(result.outcomes)
     return result
 
 

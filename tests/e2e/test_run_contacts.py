@@ -6,8 +6,10 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -226,3 +228,34 @@ def test_cannot_start_exits_2_with_a_clear_message(tmp_path: Path, edit, expecte
     assert done.returncode == 2, done.stdout + done.stderr
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_interrupted_run_exits_3_and_accounts_for_every_row(tmp_path: Path) -> None:
+    with running_sandbox(api_keys=(KEY,), latency_ms=400, rate_limit=2) as sandbox:
+        env = {**os.environ, "RALLY_BASE_URL": sandbox.base_url, "RALLY_API_KEY": KEY}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "crmsync", "run", str(PIPELINE), "--report-dir", str(tmp_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "load:" in line:
+                break
+        while sandbox.stats()["writes"] == 0:  # wait until the first batch is on the wire
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        stored = {r["id"] for r in sandbox.records("contacts", KEY)}
+    assert process.returncode == 3, out + err
+    assert "Traceback" not in err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert summary["rows_read"] == summary["created"] + summary["merged"] + summary["failed"]
+    assert summary["failed_by_stage"]["load"] > 0
+    assert summary["created"] <= len(stored)
+    unknown = [r for r in read_csv(tmp_path / "errors.csv") if r["stage"] == "load"]
+    assert len(unknown) == summary["failed_by_stage"]["load"]
+    assert all("may or may not be in Rally" in r["error"] for r in unknown)
