@@ -15,9 +15,10 @@ import polars as pl
 
 from crmsync.errors import SourceError
 from crmsync.extract.records import assemble
-from crmsync.extract.result import Extracted, empty_frame, empty_rejects
+from crmsync.extract.result import Extracted, empty_frame, empty_rejects, gc_paused
 
 PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 LINE_END = re.compile(r"(?:\r\n|\r|\n)\Z")
 FIELD_SIZE_LIMIT = 2**31 - 1  # a long notes cell is data, not an attack
 EOF_IN_QUOTES = "unexpected end of data"
@@ -29,45 +30,53 @@ def read_with_python_csv(
     text: str, *, source: str, skip_lines: int, encoding: str, delimiter: str
 ) -> Extracted:
     """Parse ``text`` with the csv module; SourceError at the line an unterminated quote opens."""
+    with gc_paused():
+        return _read(
+            text, source=source, skip_lines=skip_lines, encoding=encoding, delimiter=delimiter
+        )
+
+
+def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: str) -> Extracted:
     csv.field_size_limit(FIELD_SIZE_LIMIT)
-    lines = PHYSICAL_LINE.findall(text)
+    lines = _physical_lines(text)
     reader = csv.reader(iter(lines[skip_lines:]), delimiter=delimiter, strict=False)
-    header: list[str] | None = None
     starts: list[int] = []
     ends: list[int] = []
     values: list[list[str]] = []
     consumed = skip_lines
     for record in reader:
-        start, consumed = consumed + 1, skip_lines + reader.line_num
-        if header is None:
-            if len(record) > 1 or any(field.strip(BLANK_CHARS) for field in record):
-                header = record  # as in the fast path: only whitespace lines precede it
-            continue
-        starts.append(start)
+        starts.append(consumed + 1)
+        consumed = skip_lines + reader.line_num
         ends.append(consumed)
         values.append(record)
-    if header is None:
+    # as in the fast path: only whitespace lines may precede the header
+    header_at = next(
+        (i for i, r in enumerate(values) if len(r) > 1 or "".join(r).strip(BLANK_CHARS)), None
+    )
+    if header_at is None:
         return Extracted(empty_frame(()), empty_rejects(), (), encoding, delimiter)
-    if starts and ends[-1] == len(lines):
+    if ends[-1] == len(lines) and len(values) > header_at + 1:
         _check_terminated(lines[starts[-1] - 1 :], starts[-1], delimiter, source)
+    header = values[header_at]
+    del starts[: header_at + 1], ends[: header_at + 1], values[: header_at + 1]
 
     width = len(header)
+    pad: list[str | None] = [None] * width
+    rows = [r if len(r) == width else (r + pad)[:width] for r in values]
+    columns = list(zip(*rows, strict=True)) if rows else [()] * width
     body = pl.DataFrame(
-        [[(r[i] if i < len(r) else None) for r in values] for i in range(width)],
-        schema=[(f"column_{i}", pl.String) for i in range(width)],
-        orient="col",
+        {f"column_{i}": pl.Series(column, dtype=pl.String) for i, column in enumerate(columns)}
     )
     meta = pl.DataFrame(
         {
             "line": starts,
             "fields": [len(r) for r in values],
-            "trailing": [_trailing_empty(r) for r in values],
             "blank": [
-                start == end and not any(field.strip(BLANK_CHARS) for field in record)
+                start == end and not "".join(record).strip(BLANK_CHARS)
                 for start, end, record in zip(starts, ends, values, strict=True)
             ],
         },
-        schema={"line": pl.Int64, "fields": pl.Int64, "trailing": pl.Int64, "blank": pl.Boolean},
+        schema={"line": pl.Int64, "fields": pl.Int64, "blank": pl.Boolean},
     )
 
     def raw_of(positions: pl.Series) -> pl.Series:
@@ -77,24 +86,28 @@ def read_with_python_csv(
         ]
         return pl.Series(raws, dtype=pl.String)
 
+    def last_line_of(positions: pl.Series) -> pl.Series:
+        tails = [LINE_END.sub("", lines[ends[p] - 1]) for p in positions.to_list()]
+        return pl.Series(tails, dtype=pl.String)
+
     return assemble(
         source=source,
         header=header,
         body=body,
         meta=meta,
         raw_of=raw_of,
+        last_line_of=last_line_of,
         encoding=encoding,
         delimiter=delimiter,
     )
 
 
-def _trailing_empty(record: list[str]) -> int:
-    count = 0
-    for field in reversed(record):
-        if field:
-            break
-        count += 1
-    return count
+def _physical_lines(text: str) -> list[str]:
+    """Lines with their ends, broken at \\r\\n, \\r and \\n only (str.splitlines, fast, also
+    breaks at form feeds and Unicode separators, so it is used only when none occur)."""
+    if OTHER_BREAKS.search(text) is None:
+        return text.splitlines(keepends=True)
+    return PHYSICAL_LINE.findall(text)
 
 
 def _check_terminated(tail: list[str], start: int, delimiter: str, source: str) -> None:

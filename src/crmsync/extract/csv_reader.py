@@ -16,7 +16,7 @@ import polars as pl
 from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
-from crmsync.extract.layout import Layout, raw_records, scan_layout
+from crmsync.extract.layout import Layout, last_lines, raw_records, scan_layout
 from crmsync.extract.records import assemble
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import CANDIDATES, sep_line, sniff_delimiter
@@ -42,7 +42,7 @@ def read_csv(
     hinted, skip_lines = sep_line(data)
     if delimiter is None:
         delimiter = hinted or sniff_delimiter(_after_lines(data, skip_lines))
-    if not data.strip():
+    if not data or data.isspace():  # isspace stops at the first content byte; strip would copy
         return Extracted(empty_frame(()), empty_rejects(), (), decoded.encoding, delimiter)
     layout = scan_layout(data, delimiter)
     result = None
@@ -110,12 +110,16 @@ def _read_with_polars(
     def raw_of(positions: pl.Series) -> pl.Series:
         return raw_records(layout, positions + header_rec + 1)
 
+    def last_line_of(positions: pl.Series) -> pl.Series:
+        return last_lines(layout, positions + header_rec + 1)
+
     return assemble(
         source=source,
         header=header,
         body=parsed.slice(1),
         meta=meta.slice(1),
         raw_of=raw_of,
+        last_line_of=last_line_of,
         encoding=encoding,
         delimiter=delimiter,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from crmsync.extract.result import (
     Extracted,
     column_names,
     empty_rejects,
+    gc_paused,
     make_rejects,
 )
 
@@ -40,9 +42,21 @@ class _Number(str):
     __slots__ = ()
 
 
-_loads: Callable[[str], Any] = json.JSONDecoder(
-    parse_float=_Number, parse_int=_Number, parse_constant=_Number
-).decode
+_DECODER = json.JSONDecoder(parse_float=_Number, parse_int=_Number, parse_constant=_Number)
+_loads: Callable[[str], Any] = _DECODER.decode
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
+
+
+def _parse_line(text: str) -> Any:
+    """One stripped NDJSON line: the C scanner directly (a third faster than ``decode``'s
+    wrapper on a million lines); ``decode`` only to raise the error with its message."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        end = -1
+    if end == len(text):
+        return value
+    return _loads(text)  # raises JSONDecodeError: what is wrong, and at which column
 
 
 def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
@@ -53,6 +67,22 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
     members are ignored. A non-object element is a reject; invalid JSON is a SourceError with
     the line.
     """
+    with gc_paused():
+        return _read_json(path, encoding)
+
+
+def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
+    """One JSON object per line; a bad line is a reject with its line number.
+
+    When not a single line holds a JSON object, or the file opens with an unparseable ``[``
+    line, it is not NDJSON at all (a pretty-printed JSON document, a CSV given the wrong kind):
+    that is a SourceError at the first bad line, rather than a report of rejected lines.
+    """
+    with gc_paused():
+        return _read_ndjson(path, encoding)
+
+
+def _read_json(path: str | Path, encoding: str | None) -> Extracted:
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
     text = decoded.data.decode("utf-8")
@@ -82,13 +112,7 @@ def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
     return _build(source, rows, objects, decoded.encoding, rejects)
 
 
-def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
-    """One JSON object per line; a bad line is a reject with its line number.
-
-    When not a single line holds a JSON object, or the file opens with an unparseable ``[``
-    line, it is not NDJSON at all (a pretty-printed JSON document, a CSV given the wrong kind):
-    that is a SourceError at the first bad line, rather than a report of rejected lines.
-    """
+def _read_ndjson(path: str | Path, encoding: str | None) -> Extracted:
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
     text = decoded.data.decode("utf-8")
@@ -102,7 +126,7 @@ def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
         if not stripped:
             continue
         try:
-            item = _loads(stripped)
+            item = _parse_line(stripped)
         except json.JSONDecodeError as exc:
             bad_rows.append(number)
             errors.append(f"{INVALID_JSON}: {exc.msg} (column {exc.colno})")
@@ -161,22 +185,26 @@ def _build(
     encoding: str,
     rejects: pl.DataFrame,
 ) -> Extracted:
-    keys: dict[str, None] = {}
-    for obj in objects:
-        for key in obj:
-            if key not in keys:
-                keys[key] = None
-    names = column_names(list(keys))
-    columns = {
-        name: pl.Series(name, _column(objects, key), dtype=pl.String)
-        for key, name in zip(keys, names, strict=True)
-    }
-    frame = pl.DataFrame(
-        {
-            **columns,
-            SOURCE_COL: pl.Series(SOURCE_COL, [source] * len(rows), dtype=pl.String),
-            ROW_COL: pl.Series(ROW_COL, rows, dtype=pl.Int64),
-        }
+    keys = list(dict.fromkeys(chain.from_iterable(objects)))  # union, first-seen order
+    names = column_names(keys)
+    try:
+        # numbers are already text (_Number), booleans become "true"/"false": polars
+        # transposes the dicts far faster than Python does
+        values = pl.from_dicts(objects, schema=dict.fromkeys(keys, pl.String))
+    except (pl.exceptions.PolarsError, TypeError, ValueError):
+        values = pl.DataFrame(  # nested values: made compact JSON text one by one
+            {
+                str(i): pl.Series(_column(objects, key), dtype=pl.String)
+                for i, key in enumerate(keys)
+            }
+        )
+    frame = values.select(
+        *[
+            pl.when(pl.col(old).str.len_bytes() > 0).then(pl.col(old)).alias(new)
+            for old, new in zip(values.columns, names, strict=True)
+        ],
+        pl.lit(source, pl.String).alias(SOURCE_COL),
+        pl.Series(ROW_COL, rows, dtype=pl.Int64),
     )
     return Extracted(frame, rejects, tuple(names), encoding, None)
 
@@ -187,7 +215,7 @@ def _column(objects: Iterable[dict[str, Any]], key: str) -> list[str | None]:
 
 def _text(value: Any) -> str | None:
     if type(value) is str:
-        return value or None
+        return value
     if value is None:
         return None
     if isinstance(value, _Number):

@@ -33,8 +33,7 @@ class Layout:
 
     ``records``: one row per record: ``first``/``last`` line index (0-based), ``line`` (the
     1-based physical line it starts on), ``delims`` (every delimiter character in its text,
-    quoted ones included), ``trailing`` (delimiters ending its last line, i.e. empty fields at
-    its end), ``blank_line`` (one line whose fields are all whitespace or ``""``).
+    quoted ones included), ``blank_line`` (one line whose fields are all whitespace, quoted or not).
     """
 
     lines: pl.DataFrame
@@ -82,9 +81,6 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
             last=pl.col("i").cast(pl.Int64),
             first=(pl.col("i").cast(pl.Int64).shift(1) + 1).fill_null(0),
             delims=pl.col("cum_delims") - pl.col("cum_delims").shift(1).fill_null(0),
-            trailing=(
-                text.str.len_bytes() - text.str.strip_chars_end(delimiter).str.len_bytes()
-            ).cast(pl.Int64),
             blank_line=text.str.contains(_blank_pattern(delimiter)),
         )
         .with_columns(
@@ -97,8 +93,9 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
 
 
 def _blank_pattern(delimiter: str) -> str:
-    """A line whose every field is whitespace or ``""``: no content, not a record."""
-    field = r'[ \t\r\f\v]*(?:""[ \t\r\f\v]*)?'
+    """A line whose every field is whitespace, quoted or not: no content, not a record."""
+    space = r"[ \t\r\f\v]*"
+    field = f'{space}(?:"{space}"{space})?'
     return f"^{field}(?:\\x{{{ord(delimiter):x}}}{field})*$"
 
 
@@ -115,13 +112,17 @@ def raw_records(layout: Layout, recs: pl.Series) -> pl.Series:
     return wanted.join(texts, on="rec", how="left").sort("order")["raw"]
 
 
+def last_lines(layout: Layout, recs: pl.Series) -> pl.Series:
+    """The text of the given records' last physical lines, in ``recs`` order."""
+    return layout.lines[LINE_COLUMN].gather(layout.records["last"].gather(recs))
+
+
 def _empty_records() -> pl.DataFrame:
     return pl.DataFrame(
         schema={
             "last": pl.Int64,
             "first": pl.Int64,
             "delims": pl.Int64,
-            "trailing": pl.Int64,
             "blank_line": pl.Boolean,
             "line": pl.Int64,
         }

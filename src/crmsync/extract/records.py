@@ -37,15 +37,18 @@ def assemble(
     body: pl.DataFrame,
     meta: pl.DataFrame,
     raw_of: Callable[[pl.Series], pl.Series],
+    last_line_of: Callable[[pl.Series], pl.Series],
     encoding: str,
     delimiter: str,
 ) -> Extracted:
     """Build the result from the header, the records' first N values and their shape.
 
     ``body``: one row per record after the header, ``len(header)`` String columns (positional).
-    ``meta``: same rows, ``line`` (start line), ``fields`` (count), ``trailing`` (empty fields
-    at the end), ``blank`` (no content: every field whitespace or empty).
-    ``raw_of`` maps record positions in ``body`` to their raw text.
+    ``meta``: same rows, ``line`` (start line), ``fields`` (count; for a record longer than
+    the header it may also count delimiters quoted in its truncated tail: a reject's count is
+    redone from its raw text), ``blank`` (no content: every field blank, on one line).
+    ``raw_of`` / ``last_line_of`` map record positions in ``body`` to their raw text / the
+    text of their last physical line.
     """
     names = column_names(header)
     width = len(names)
@@ -54,13 +57,13 @@ def assemble(
         if (value or "").strip():
             break
         unnamed_tail += 1
+    meta = _extras_empty(meta.select("line", "fields", "blank"), width, last_line_of, delimiter)
     fields = pl.col("fields")
-    extras_empty = pl.col("trailing") >= fields - width
-    fits = fields.is_between(width - unnamed_tail, width) | ((fields > width) & extras_empty)
+    fits = fields.is_between(width - unnamed_tail, width) | pl.col("extras_empty")
     blank = pl.col("blank")
     positional = body.columns
     table = (
-        pl.concat([body, meta.select("line", "fields", "trailing", "blank")], how="horizontal")
+        pl.concat([body, meta], how="horizontal")
         .lazy()
         .with_row_index("position")
         .with_columns(keep=fits & ~blank, reject=~fits & ~blank)
@@ -78,9 +81,9 @@ def assemble(
         .collect()
     )
     bad = table.filter(pl.col("reject")).select("position", "line", "fields").collect()
-    raw = raw_of(bad["position"])
-    rejects = bad.with_columns(raw=raw, fields=_exact_fields(bad["fields"], raw, width, delimiter))
-    rejects = rejects.select(
+    bad = bad.with_columns(raw=raw_of(bad["position"]))
+    bad = bad.with_columns(fields=_exact_fields(bad, width, delimiter))
+    rejects = bad.select(
         pl.lit(source, pl.String).alias(SOURCE_COL),
         pl.col("line").cast(pl.Int64).alias(ROW_COL),
         pl.format(ERROR_FIELD_COUNT, pl.lit(width), pl.col("fields")).alias("error"),
@@ -95,11 +98,34 @@ def assemble(
     )
 
 
-def _exact_fields(fields: pl.Series, raw: pl.Series, width: int, delimiter: str) -> pl.Series:
-    """Field counts of long records, parsed from their raw text (polars truncated them)."""
-    exact = fields.to_list()
-    for index, (count, text) in enumerate(zip(exact, raw.to_list(), strict=True)):
-        if count > width and text is not None:
-            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            exact[index] = len(next(reader, []))
-    return pl.Series(exact, dtype=pl.Int64)
+def _extras_empty(
+    meta: pl.DataFrame, width: int, last_line_of: Callable[[pl.Series], pl.Series], delimiter: str
+) -> pl.DataFrame:
+    """Add ``extras_empty``: a record longer than the header whose extra fields are all empty
+    (``1,2,`` under ``a,b``). They are the delimiters ending its last line, none quoted (the
+    record's quotes are closed there), so counting that run is exact. An overcounted
+    ``fields`` only makes the test stricter."""
+    extras_empty = pl.Series("extras_empty", [False] * meta.height, dtype=pl.Boolean)
+    long = meta.with_row_index("position").filter((pl.col("fields") > width) & ~pl.col("blank"))
+    if long.height == 0:
+        return meta.with_columns(extras_empty)
+    tail = last_line_of(long["position"])
+    trailing = tail.str.len_bytes() - tail.str.strip_chars_end(delimiter).str.len_bytes()
+    empty = trailing.cast(pl.Int64) >= long["fields"] - width
+    return meta.with_columns(extras_empty.scatter(long["position"], empty))
+
+
+def _exact_fields(bad: pl.DataFrame, width: int, delimiter: str) -> pl.Series:
+    """Rejects' field counts, redone with the csv module where a long record's truncated
+    tail may have held quoted delimiters (it holds a quote)."""
+    fields = bad["fields"].clone()
+    suspect = bad.with_row_index("index").filter(
+        (pl.col("fields") > width) & pl.col("raw").str.contains('"', literal=True)
+    )
+    if suspect.height == 0:
+        return fields
+    counts = [
+        len(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), []))
+        for text in suspect["raw"].to_list()
+    ]
+    return fields.scatter(suspect["index"], pl.Series(counts, dtype=pl.Int64))

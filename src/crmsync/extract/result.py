@@ -7,7 +7,9 @@ and both carry ``_source`` and ``_row`` so the report can point at the line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -103,3 +105,19 @@ def empty_frame(columns: Sequence[str]) -> pl.DataFrame:
     schema[SOURCE_COL] = pl.String()
     schema[ROW_COL] = pl.Int64()
     return pl.DataFrame(schema=schema)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small lists or dicts.
+
+    Each allocation burst triggers a collection that walks every live container, which made a
+    1M-row parse with the csv module 3x slower; the objects made here hold no cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
