@@ -82,6 +82,20 @@ CASES: list[tuple[str, bytes, tuple[str, ...], list[Row], list[Row]]] = [
         [],
     ),
     (
+        "excel-empty-rows-before-header",
+        b";;\n\nName;City;\nAnn;Oslo;\n",
+        ("Name", "City", "column_3"),
+        [("Ann", "Oslo", None, 4)],
+        [],
+    ),
+    (
+        "excel-empty-rows-before-header-fallback",
+        b";;\n\nName;City;\nAnn;5'10\";\n",
+        ("Name", "City", "column_3"),
+        [("Ann", "5'10\"", None, 4)],
+        [],
+    ),
+    (
         "excel-empty-rows-are-not-records",
         b'Name;City\nAnn;Oslo\n;\n"";""\n',
         ("Name", "City"),

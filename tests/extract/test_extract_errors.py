@@ -30,6 +30,7 @@ def test_directory(tmp_path: Path, kind: SourceKind) -> None:
 UNTERMINATED = [
     ("at-eof", b'a,b\n1,2\n3,"never closed\n4,5\n', 3),
     ("first-record", b'a,b\n"x,1\n', 2),
+    ("in-header", b'"a,b\n1,2\n3,4\n', 1),
     ("crlf-after-multiline-record", b'a,b\r\n"x\r\ny",1\r\n2,"open\r\n', 4),
     ("after-stray-quote-fallback", b'a,b\n5\'10",x\n3,"open\n', 3),
 ]

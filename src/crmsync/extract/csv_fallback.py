@@ -49,16 +49,18 @@ def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: 
         consumed = skip_lines + reader.line_num
         ends.append(consumed)
         values.append(record)
-    # as in the fast path: only whitespace lines may precede the header
-    header_at = next(
-        (i for i, r in enumerate(values) if len(r) > 1 or "".join(r).strip(BLANK_CHARS)), None
-    )
+    blank = [
+        start == end and not "".join(record).strip(BLANK_CHARS)
+        for start, end, record in zip(starts, ends, values, strict=True)
+    ]
+    header_at = next((i for i, is_blank in enumerate(blank) if not is_blank), None)
     if header_at is None:
         return Extracted(empty_frame(()), empty_rejects(), (), encoding, delimiter)
-    if ends[-1] == len(lines) and len(values) > header_at + 1:
+    if ends[-1] == len(lines):  # the header included: an open quote there swallows the file
         _check_terminated(lines[starts[-1] - 1 :], starts[-1], delimiter, source)
     header = values[header_at]
     del starts[: header_at + 1], ends[: header_at + 1], values[: header_at + 1]
+    del blank[: header_at + 1]
 
     width = len(header)
     pad: list[str | None] = [None] * width
@@ -71,10 +73,7 @@ def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: 
         {
             "line": starts,
             "fields": [len(r) for r in values],
-            "blank": [
-                start == end and not "".join(record).strip(BLANK_CHARS)
-                for start, end, record in zip(starts, ends, values, strict=True)
-            ],
+            "blank": blank,
         },
         schema={"line": pl.Int64, "fields": pl.Int64, "blank": pl.Boolean},
     )

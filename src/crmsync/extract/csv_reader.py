@@ -19,7 +19,7 @@ from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.layout import Layout, last_lines, raw_records, scan_layout
 from crmsync.extract.records import assemble
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
-from crmsync.extract.sniff import CANDIDATES, sep_line, sniff_delimiter
+from crmsync.extract.sniff import sep_line, sniff_delimiter
 
 CR, LF = b"\r", b"\n"
 
@@ -123,6 +123,3 @@ def _read_with_polars(
         encoding=encoding,
         delimiter=delimiter,
     )
-
-
-__all__ = ["CANDIDATES", "read_csv"]

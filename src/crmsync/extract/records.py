@@ -105,7 +105,8 @@ def _extras_empty(
     (``1,2,`` under ``a,b``). They are the delimiters ending its last line, none quoted (the
     record's quotes are closed there), so counting that run is exact. An overcounted
     ``fields`` only makes the test stricter."""
-    extras_empty = pl.Series("extras_empty", [False] * meta.height, dtype=pl.Boolean)
+    extras_empty = pl.repeat(False, meta.height, dtype=pl.Boolean, eager=True)
+    extras_empty = extras_empty.alias("extras_empty")
     long = meta.with_row_index("position").filter((pl.col("fields") > width) & ~pl.col("blank"))
     if long.height == 0:
         return meta.with_columns(extras_empty)
