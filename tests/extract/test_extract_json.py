@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,3 +156,34 @@ def test_ndjson_with_no_object_at_all_is_a_source_error(
 def test_ndjson_empty_file(write: Callable[..., Path]) -> None:
     result = read_source("ndjson", write(b"\n\n", "c.ndjson"))
     assert (result.frame.height, result.rejects.height) == (0, 0)
+
+
+@pytest.mark.parametrize("nested_at", [None, 0, 499], ids=["flat", "nested-first", "nested-late"])
+def test_json_values_same_whichever_way_columns_are_built(
+    write: Callable[..., Path], nested_at: int | None
+) -> None:
+    records = [
+        {"id": i, "ok": i % 2 == 0, "score": 0.5 + i, "name": f"n{i}" if i % 3 else ""}
+        for i in range(500)
+    ]
+    if nested_at is not None:
+        records[nested_at]["extra"] = {"k": [1, None]}
+    result = read_source("json", write(json.dumps(records), "c.json"))
+    frame = result.frame
+    assert frame["ok"].to_list()[:2] == ["true", "false"]
+    assert frame["id"].to_list()[-1] == "499"
+    assert frame["score"].to_list()[1] == "1.5"
+    assert frame["name"].to_list()[:2] == [None, "n1"]
+    assert frame["_row"].to_list() == list(range(1, 501))
+    if nested_at is not None:
+        assert frame["extra"].to_list()[nested_at] == '{"k":[1,null]}'
+        assert frame["extra"].null_count() == 499
+
+
+def test_source_is_the_path_as_given(
+    write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(b'{"a": 1}\n', "rel.ndjson")
+    monkeypatch.chdir(path.parent)
+    result = read_source("ndjson", "rel.ndjson")
+    assert result.frame["_source"].to_list() == ["rel.ndjson"]
