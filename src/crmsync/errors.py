@@ -4,6 +4,7 @@
     ├── ConfigError             the run cannot start: bad pipeline file, missing env var (exit 2)
     ├── SourceError             the source cannot be read: missing or malformed file (exit 2)
     ├── AuthError               the destination or source refused the key (exit 2)
+    ├── LockedError             another run of the same pipeline holds its lock (exit 4)
     ├── UnreachableError        the destination did not answer, even after retries (exit 2)
     ├── TransientError          worth retrying: 429, 5xx, timeouts, dropped connections
     └── FatalHTTPError          a request the server refused for good (other 4xx)
@@ -18,6 +19,7 @@ EXIT_OK = 0
 EXIT_ROWS_FAILED = 1
 EXIT_CANNOT_START = 2
 EXIT_INTERRUPTED = 3
+EXIT_LOCKED = 4
 
 
 class CrmsyncError(Exception):
@@ -56,6 +58,12 @@ class AuthError(CrmsyncError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
+
+
+class LockedError(CrmsyncError):
+    """Another run of the same pipeline is in progress; this one did nothing."""
+
+    exit_code = EXIT_LOCKED
 
 
 class UnreachableError(CrmsyncError):
