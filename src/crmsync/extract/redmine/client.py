@@ -1,0 +1,216 @@
+"""A small synchronous Redmine REST client: GET with the key in a header, retried like Rally's.
+
+Answers are sorted by `crmsync.load.retry.classify` and retried by the same tenacity wait
+(Retry-After, else full-jitter exponential backoff): every GET is idempotent, so 429, 5xx,
+timeouts and lost connections are all retried. 401/403 is an AuthError; any other refusal a
+SourceError. Messages name the method and path only: the key lives in one header.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from crmsync import __version__
+from crmsync.errors import AuthError, ConfigError, CrmsyncError, SourceError
+from crmsync.load.outcomes import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_BACKOFF_S,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_TIMEOUT_S,
+)
+from crmsync.load.retry import (
+    RETRY_AFTER_STATUSES,
+    AmbiguousError,
+    BackoffWait,
+    MalformedAnswerError,
+    RetryableError,
+    Verdict,
+    classify,
+    parse_retry_after,
+    should_retry,
+)
+
+API_KEY_HEADER = "X-Redmine-API-Key"
+POOL_HEADROOM = 2
+MAX_ERROR_TEXT = 300
+REDACTED = "[redacted]"
+HTTP_NOT_FOUND = 404
+HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
+_HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
+
+T = TypeVar("T")
+SleepFn = Callable[[float], None]
+
+
+class NotFoundError(SourceError):
+    """A 404: for a contact's page, it was deleted while the run read the others."""
+
+
+class RedmineClient:
+    """GETs against one Redmine; thread-safe (httpx.Client is), so notes can be read in parallel."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_backoff_s: float = DEFAULT_MAX_BACKOFF_S,
+        sleep: SleepFn = time.sleep,
+        connections: int = 1,
+    ) -> None:
+        if not api_key or not set(api_key) <= _HEADER_SAFE:
+            raise ConfigError(
+                "the Redmine API key is empty or holds characters an HTTP header cannot carry"
+            )
+        self.root = base_url.strip().rstrip("/")
+        if not self.root.startswith(("http://", "https://")):
+            raise ConfigError(f"the Redmine URL must start with http:// or https://: {self.root}")
+        self._path_prefix = urlsplit(self.root).path.rstrip("/")
+        self._api_key = api_key
+        self._max_retries = max_retries
+        self._max_backoff_s = max_backoff_s
+        self._sleep = sleep
+        self._rng = random.Random()
+        pool = connections + POOL_HEADROOM
+        self._http = httpx.Client(
+            base_url=self.root,
+            headers={
+                API_KEY_HEADER: api_key,
+                "Accept": "application/json",
+                "User-Agent": f"crmsync/{__version__}",
+            },
+            timeout=httpx.Timeout(
+                connect=DEFAULT_CONNECT_TIMEOUT_S,
+                read=DEFAULT_READ_TIMEOUT_S,
+                write=DEFAULT_READ_TIMEOUT_S,
+                pool=DEFAULT_READ_TIMEOUT_S,
+            ),
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"RedmineClient(root={self.root!r})"
+
+    def __enter__(self) -> RedmineClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._http.close()
+
+    def source_of(self, path: str) -> str:
+        """What a row read from `path` names as its `_source`: the URL path, no host or query."""
+        return self._path_prefix + path
+
+    def get(self, path: str, params: dict[str, str | int], parse: Callable[[Any], T]) -> T:
+        """GET `path` and parse its JSON body, retrying what may be retried.
+
+        Raises AuthError (key refused), NotFoundError (404), SourceError (any other refusal,
+        or still failing after the retries).
+        """
+        policy = Retrying(
+            retry=retry_if_exception(lambda exc: should_retry(exc, idempotent=True)),
+            wait=BackoffWait(self._max_backoff_s, self._rng),
+            stop=stop_after_attempt(self._max_retries + 1),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return policy(self._attempt, path, params, parse)
+        except (RetryableError, AmbiguousError) as exc:
+            raise SourceError(
+                f"still failing after {self._max_retries} retries: {exc}",
+                source=self.source_of(path),
+            ) from None
+
+    def _attempt(self, path: str, params: dict[str, str | int], parse: Callable[[Any], T]) -> T:
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            # Not chained: a chained httpx cause would print the request unredacted.
+            raise self._transport_failure(path, exc) from None
+        verdict = classify(response)
+        if verdict is Verdict.OK:
+            try:
+                return parse(response.json())
+            except ValueError as exc:
+                raise MalformedAnswerError(
+                    f"{self._where(path)}: HTTP {response.status_code} with a body that is "
+                    f"not what the API documents ({self._redact(str(exc))})",
+                    status=response.status_code,
+                ) from None
+        raise self._refusal(path, response, verdict)
+
+    def _refusal(self, path: str, response: httpx.Response, verdict: Verdict) -> CrmsyncError:
+        status = response.status_code
+        where = f"{self._where(path)}: HTTP {status}"
+        if verdict is Verdict.AUTH:
+            return AuthError(
+                f"{where}: Redmine refused the API key (is it right, is the REST API enabled "
+                "in Administration > Settings > API, and may this user view contacts?)",
+                status=status,
+            )
+        retry_after = None
+        if status in RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if verdict is Verdict.RETRY:
+            return RetryableError(where, status=status, retry_after=retry_after, sent=True)
+        if verdict is Verdict.AMBIGUOUS:
+            return AmbiguousError(where, status=status, retry_after=retry_after, sent=True)
+        source = self.source_of(path)
+        if status == HTTP_NOT_FOUND:
+            return NotFoundError(
+                "HTTP 404: not found (is the CRM plugin installed, the URL the Redmine root, "
+                "the project right?)",
+                source=source,
+            )
+        if HTTP_REDIRECT_MIN <= status <= HTTP_REDIRECT_MAX:
+            return SourceError(
+                f"HTTP {status}: redirected (to the login page?): is the REST API enabled?",
+                source=source,
+            )
+        detail = self._server_message(response)
+        return SourceError(f"HTTP {status}" + (f": {detail}" if detail else ""), source=source)
+
+    def _transport_failure(self, path: str, exc: httpx.HTTPError) -> CrmsyncError:
+        text = self._redact(str(exc))
+        message = f"{self._where(path)}: {type(exc).__name__}" + (f": {text}" if text else "")
+        verdict = classify(exc)
+        if verdict is Verdict.RETRY:
+            return RetryableError(f"{message} (not sent)", sent=False)
+        if verdict is Verdict.AMBIGUOUS:
+            return AmbiguousError(f"{message} (the answer was lost)", sent=True)
+        return ConfigError(f"cannot send to {self.root}: {message}")
+
+    def _server_message(self, response: httpx.Response) -> str:
+        """Redmine's `{"errors": [...]}`, else the start of the body."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("errors"), list):
+            return self._redact("; ".join(str(item) for item in body["errors"]))
+        return self._redact(response.text.strip()[:MAX_ERROR_TEXT])
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, REDACTED)
+
+    def _where(self, path: str) -> str:
+        return f"GET {self.source_of(path)}"
