@@ -1,0 +1,183 @@
+"""The state database's schema and its forward migrations.
+
+``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``. Scripts are only ever
+appended, never edited once released: a database written by an older crmsync is migrated on open,
+and one written by a newer crmsync (a version this code does not know) is refused, never touched.
+All pending scripts run in one ``BEGIN IMMEDIATE`` transaction, so a failed migration leaves the
+file exactly as it was, and two processes opening the same old file migrate it once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+from crmsync.errors import ConfigError
+
+# Version 1: everything issues 5 (migrations) and 7 (cron sync) need.
+_V1 = """
+CREATE TABLE schema_version (
+    version     INTEGER PRIMARY KEY,
+    applied_at  TEXT NOT NULL
+);
+
+-- One row per run of a pipeline. pid/host say which process owns a 'running' row, so a later
+-- run holding the pipeline lock can tell its own row from one a dead process left behind.
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: newest run = highest id
+    pipeline    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,                       -- ISO 8601, UTC
+    finished_at TEXT,
+    status      TEXT NOT NULL CHECK (status IN
+                    ('running', 'succeeded', 'failed', 'interrupted', 'crashed')),
+    dry_run     INTEGER NOT NULL DEFAULT 0,
+    summary     TEXT NOT NULL DEFAULT '{}',          -- JSON object
+    report_dir  TEXT,
+    pid         INTEGER,
+    host        TEXT
+);
+CREATE INDEX runs_by_pipeline ON runs (pipeline, id);
+
+-- Per-step summaries of a run, in the order the steps ran.
+CREATE TABLE run_steps (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step        TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    summary     TEXT NOT NULL,                       -- JSON object
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+
+-- (object, kind, normalized key) -> Rally id, for references and re-run skipping.
+-- run_id is provenance only (no foreign key: pruning runs must not forget ids).
+CREATE TABLE id_map (
+    object      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    rally_id    TEXT NOT NULL,
+    run_id      INTEGER,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (object, kind, key)
+) WITHOUT ROWID;
+CREATE INDEX id_map_by_rally_id ON id_map (object, rally_id);
+
+-- Change detection: per step and match key, the hash of the payload Rally last accepted.
+CREATE TABLE row_hashes (
+    step         TEXT NOT NULL,
+    match_key    TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    rally_id     TEXT,
+    run_id       INTEGER,
+    PRIMARY KEY (step, match_key)
+) WITHOUT ROWID;
+
+-- Incremental extraction: the newest updated_on/updatedAt seen per step and source.
+CREATE TABLE watermarks (
+    step        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (step, source)
+) WITHOUT ROWID;
+
+-- Resume: the outcome of every row of every acknowledged batch of an unfinished run.
+CREATE TABLE checkpoints (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step        TEXT NOT NULL,
+    row_key     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    rally_id    TEXT,
+    PRIMARY KEY (run_id, step, row_key)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION: int = len(MIGRATIONS)
+
+
+def read_version(connection: sqlite3.Connection) -> int:
+    """The schema version of an open database: 0 for an empty file.
+
+    Raises ConfigError for a file that is not SQLite, or SQLite that is not a state database
+    (tables but no version), rather than adding our tables to somebody else's file.
+    """
+    tables = {
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if not tables:
+        return 0
+    if "schema_version" not in tables:
+        raise ConfigError("not a crmsync state database (it has other tables and no version)")
+    query = "SELECT COALESCE(MAX(version), 0) FROM schema_version"
+    (version,) = connection.execute(query).fetchone()
+    return int(version)
+
+
+def refuse_newer(version: int, known: int, *, path: str) -> None:
+    """A file from a newer crmsync must not be written by this one: say so clearly."""
+    if version > known:
+        raise ConfigError(
+            f"state database {path} has schema version {version}, newer than this crmsync "
+            f"understands (version {known}); upgrade crmsync, or point the pipeline's state at "
+            "another file",
+            file=path,
+        )
+
+
+def migrate(
+    connection: sqlite3.Connection, *, path: str, migrations: Sequence[str] | None = None
+) -> int:
+    """Bring the database up to ``len(migrations)`` (default: MIGRATIONS); returns the version
+    it started at.
+
+    The connection must be in autocommit mode (``isolation_level=None``): this function owns its
+    transaction, and re-reads the version inside it in case another process migrated first.
+    """
+    if migrations is None:
+        migrations = MIGRATIONS
+    target = len(migrations)
+    refuse_newer(read_version(connection), target, path=path)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        start = read_version(connection)
+        refuse_newer(start, target, path=path)
+        for version in range(start + 1, target + 1):
+            for statement in split_statements(migrations[version - 1]):
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        connection.execute("COMMIT")
+    except sqlite3.Error as exc:
+        connection.execute("ROLLBACK")
+        raise ConfigError(
+            f"cannot migrate state database {path} to schema version {target}: {exc}", file=path
+        ) from exc
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return start
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script, one at a time.
+
+    ``executescript`` would commit our open transaction first; sqlite3.complete_statement knows
+    about quotes, comments and trigger bodies, so splitting on ';' until it says "complete" is
+    exact.
+    """
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statement = pending.strip()
+            if statement.strip(";").strip():
+                yield statement
+            pending = ""
+    if pending.strip(" \n\t;"):
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {pending!r}")
