@@ -62,14 +62,36 @@ def _rank(
 
 def _coalesce_groups(dups: pl.DataFrame, key: str, columns: list[str]) -> pl.DataFrame:
     """One row per key: the kept row's identity, each payload field from the first row (kept
-    row first, then the others in frame order) that has it."""
+    row first, then the others in frame order) that has it. Ordered by survivor position."""
     ordered = dups.sort(key, pl.col(_KEPT).not_(), _POSITION, maintain_order=True)
     aggregations = [
         (pl.col(c).first() if is_internal(c) else pl.col(c).drop_nulls().first()).alias(c)
         for c in columns
         if c != key
     ]
-    return ordered.group_by(key, maintain_order=True).agg(*aggregations, pl.col(_POSITION).first())
+    return (
+        ordered.group_by(key, maintain_order=True)
+        .agg(*aggregations, pl.col(_POSITION).first())
+        .sort(_POSITION)
+    )
+
+
+def _fill_survivors(
+    kept: pl.DataFrame, survivors: pl.DataFrame, rows: pl.Series, key: str
+) -> pl.DataFrame:
+    """Give the survivor rows of `kept` (at `rows`) the coalesced payload of their group.
+
+    Column by column, so only one extra column is alive at a time: on a million rows a
+    sort or join of the whole frame would double its memory.
+    """
+    source = pl.Series([None] * kept.height, dtype=pl.UInt32)
+    source.scatter(rows, pl.int_range(len(rows), eager=True, dtype=pl.UInt32))
+    for column in kept.columns:
+        if is_internal(column) or column == key:
+            continue
+        filled = survivors[column].gather(source)
+        kept = kept.with_columns(pl.coalesce(pl.col(column), filled).alias(column))
+    return kept
 
 
 def dedupe(
@@ -86,25 +108,24 @@ def dedupe(
     source); "most_complete" has the most non-null payload fields (ties: the first);
     "newest" has the latest `newest_by` time (ties: the last). Its empty fields are then
     filled from the other duplicates, in frame order; internal "_" columns (`_source`, `_row`,
-    ...) stay the survivor's. Kept rows stay in frame order.
+    ...) stay the survivor's. Kept rows stay in frame order, each where its survivor was.
     """
     if key not in frame.columns:
         raise ValueError(f"dedupe key {key!r} is not in the frame")
-    columns = frame.columns
-    indexed = frame.with_row_index(_POSITION)
-    has_key = pl.col(key).is_not_null()
-    keyed = indexed.filter(has_key)
-    keyless = indexed.filter(~has_key)
-    repeated = pl.col(key).is_duplicated()
-    singles = keyed.filter(~repeated)
-    dups = keyed.filter(repeated)
     by, descending = _rank(frame, key, keep, newest_by)
-    dups = dups.sort([pl.col(key), *by], descending=[False, *descending], maintain_order=True)
+    keys = frame[key]
+    has_key = keys.is_not_null()
+    repeated = has_key & keys.is_duplicated()
+    dups = (
+        frame.with_row_index(_POSITION)
+        .filter(repeated)
+        .sort([pl.col(key), *by], descending=[False, *descending], maintain_order=True)
+    )
     # After that sort, the first row of each key is its survivor.
     dups = dups.with_columns(
         (pl.col(_POSITION) == pl.col(_POSITION).first().over(key)).alias(_KEPT)
     )
-    survivors = _coalesce_groups(dups, key, columns)
+    survivors = _coalesce_groups(dups, key, frame.columns)
     survivor_ids = dups.filter(pl.col(_KEPT)).select(
         key, pl.col(SOURCE).alias(MERGED_INTO_SOURCE), pl.col(ROW).alias(MERGED_INTO_ROW)
     )
@@ -114,11 +135,13 @@ def dedupe(
         .sort(_POSITION)
         .select(SOURCE, ROW, key, MERGED_INTO_SOURCE, MERGED_INTO_ROW)
     )
-    parts = [singles.select(_POSITION, *columns), survivors.select(_POSITION, *columns)]
-    if missing_key == "load":
-        parts.append(keyless.select(_POSITION, *columns))
-        missing = frame.clear()
-    else:
-        missing = keyless.select(columns)
-    kept = pl.concat(parts, how="vertical").sort(_POSITION).drop(_POSITION)
+    load_keyless = missing_key == "load"
+    keep_mask = ~repeated & (has_key | load_keyless)
+    positions = survivors[_POSITION].cast(pl.UInt32)
+    keep_mask.scatter(positions, True)
+    kept = frame if keep_mask.all() else frame.filter(keep_mask)
+    if survivors.height:
+        rows_in_kept = (keep_mask.cast(pl.UInt32).cum_sum() - 1).gather(positions)
+        kept = _fill_survivors(kept, survivors, rows_in_kept, key)
+    missing = frame.clear() if load_keyless else frame.filter(~has_key)
     return DedupeResult(kept=kept, merged=merged, missing_key=missing)

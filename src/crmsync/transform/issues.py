@@ -10,6 +10,7 @@ SOURCE = "_source"
 ROW = "_row"
 MATCH_KEY = "_match_key"
 INTERNAL_PREFIX = "_"
+_POSITION = "__position__"
 
 ERROR = "error"  # fails the row
 WARNING = "warning"  # the row goes on; the report mentions it
@@ -50,6 +51,36 @@ def issues_where(
             message.cast(pl.String).alias("error"),
             pl.lit(severity, pl.String).alias("severity"),
         )
+        .collect()
+    )
+
+
+def issues_from_messages(
+    frame: pl.DataFrame | pl.LazyFrame, messages: dict[str, pl.Expr], severity: str = ERROR
+) -> pl.DataFrame:
+    """One issue per (row, field) whose message expression is not null, in frame order.
+
+    Each message is a when/then chain that is null where the field is fine. One filtered
+    branch per field, so only failing rows are ever materialized (an unpivot of every field
+    of a million rows would cost more memory than the frame).
+    """
+    if not messages:
+        return empty_issues()
+    indexed = frame.lazy().with_row_index(_POSITION)
+    branches = [
+        indexed.select(
+            _POSITION,
+            pl.col(SOURCE).cast(pl.String),
+            pl.col(ROW).cast(pl.Int64),
+            pl.lit(field, pl.String).alias("field"),
+            message.cast(pl.String).alias("error"),
+        ).filter(pl.col("error").is_not_null())
+        for field, message in messages.items()
+    ]
+    return (
+        pl.concat(branches, how="vertical")
+        .sort(_POSITION, maintain_order=True)  # frame order; fields in the given order
+        .select(SOURCE, ROW, "field", "error", pl.lit(severity).alias("severity"))
         .collect()
     )
 

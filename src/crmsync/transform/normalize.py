@@ -21,12 +21,12 @@ from crmsync.transform.issues import (
     WARNING,
     concat_issues,
     is_internal,
+    issues_from_messages,
     issues_where,
     quoted,
 )
 from crmsync.transform.normalizers import (
     clean_text,
-    email_match_key,
     format_datetime,
     is_free_mail,
     normalize_email,
@@ -38,6 +38,7 @@ from crmsync.transform.normalizers import (
     registrable_domain,
     split_full_name,
 )
+from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
 from crmsync.transform.normalizers.tags import tags_as_text
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
@@ -50,6 +51,7 @@ FREE_TEXT_FIELDS = frozenset({"notes", "body", "description", "address"})  # kee
 FULL_NAME_COLUMN = "fullName"  # a mapped full name: split into firstName/lastName
 FULL_NAME_KEPT_AS = "_fullName"  # not a ContactCreate field, so it rides along as internal
 _NEW = "__normalized__"
+CHUNK_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -111,25 +113,28 @@ def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) 
 
 
 def _apply(
-    frame: pl.DataFrame, conversions: list[_Conversion]
+    frame: pl.DataFrame, conversions: list[_Conversion], others: list[pl.Expr]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run every conversion in one pass; report inputs that did not survive."""
-    staged = frame.with_columns(c.expr.alias(_NEW + c.field) for c in conversions)
-    issues = [
-        issues_where(
-            staged,
-            clean_text(tags_as_text(pl.col(c.field), frame.schema[c.field])).is_not_null()
-            & pl.col(_NEW + c.field).is_null(),
-            c.field,
-            c.message(pl.col(c.field)),
-        )
-        for c in conversions
-        if c.message is not None
-    ]
+    """Run every conversion in one lazy pass; report inputs that did not survive."""
+    staged = (
+        frame.lazy()
+        .with_columns(others)
+        .with_columns(c.expr.alias(_NEW + c.field) for c in conversions)
+        .collect()
+    )
+    messages = {}
+    for c in conversions:
+        if c.message is None:
+            continue
+        raw = pl.col(c.field)
+        given = raw.cast(pl.String).str.strip_chars().str.len_bytes() > 0
+        failed = raw.is_not_null() & given & pl.col(_NEW + c.field).is_null()
+        messages[c.field] = pl.when(failed).then(c.message(raw))
+    issues = issues_from_messages(staged, messages)
     renamed = staged.drop([c.field for c in conversions]).rename(
         {_NEW + c.field: c.field for c in conversions}
     )
-    return renamed.select(frame.columns), concat_issues(issues)
+    return renamed.select(frame.columns), issues
 
 
 def _phones(
@@ -230,8 +235,8 @@ def _match_key(frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions)
     if key is None or key not in frame.columns:
         return pl.lit(None, pl.String).alias(MATCH_KEY)
     specs = spec_by_wire(obj.create)
-    if specs[key].email:
-        return email_match_key(pl.col(key), fold_gmail=options.fold_gmail).alias(MATCH_KEY)
+    if specs[key].email and options.fold_gmail:  # the column is normalize_email's output
+        return fold_gmail_address(pl.col(key)).alias(MATCH_KEY)
     return pl.col(key).cast(pl.String).alias(MATCH_KEY)
 
 
@@ -243,8 +248,26 @@ def normalize(
     A value that cannot be converted becomes null and gets an issue (severity error) naming
     the field and the value; an unreadable phone under phone_policy="keep" stays as given with
     a warning. Idempotent: normalizing twice changes nothing more.
+
+    Rows are independent, so a large frame is done in slices of CHUNK_ROWS: polars' working
+    buffers are a few times the data they touch, and slicing bounds them.
     """
     options = options or NormalizeOptions()
+    if frame.height <= CHUNK_ROWS:
+        return _normalize(frame, obj, options)
+    results = [
+        _normalize(frame.slice(offset, CHUNK_ROWS), obj, options)
+        for offset in range(0, frame.height, CHUNK_ROWS)
+    ]
+    return (
+        pl.concat([part for part, _ in results], how="vertical"),
+        concat_issues(issues for _, issues in results),
+    )
+
+
+def _normalize(
+    frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     specs = spec_by_wire(obj.create)
     frame = frame.with_columns(
         pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype == pl.Null
@@ -266,7 +289,7 @@ def normalize(
         for name, dtype in frame.schema.items()
         if name not in specs and not is_internal(name) and dtype == pl.String
     ]
-    frame, issues = _apply(frame.with_columns(others), conversions)
+    frame, issues = _apply(frame, conversions, others)
     parts = [issues]
     for field in sorted(PHONE_FIELDS & set(frame.columns) & set(specs)):
         frame, found = _phones(frame.with_columns(clean_text(pl.col(field))), field, options)

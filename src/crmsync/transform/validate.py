@@ -17,11 +17,9 @@ import polars as pl
 from crmsync.schema import RallyObject
 from crmsync.schema.fields import GUID_PATTERN
 from crmsync.transform.issues import (
-    ERROR,
-    ROW,
-    SOURCE,
     empty_issues,
     is_internal,
+    issues_from_messages,
     quoted,
 )
 from crmsync.transform.normalizers import (
@@ -33,7 +31,6 @@ from crmsync.transform.normalizers import (
 from crmsync.transform.spec import FieldSpec, Kind, TypeOnlyRule, field_specs, type_only_rules
 
 _EMAIL_ERROR = "__email_error__"
-_POSITION = "__position__"
 _GUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
@@ -151,19 +148,6 @@ def validate(frame: pl.DataFrame, obj: RallyObject) -> pl.DataFrame:
             messages[column] = pl.when(pl.col(column).is_not_null()).then(
                 pl.lit(f"{column} is not a field of Rally {obj.name}")
             )
-    if not messages or frame.height == 0:
+    if frame.height == 0:
         return empty_issues()
-    return (
-        staged.lazy()
-        .select(
-            pl.int_range(pl.len()).alias(_POSITION),
-            pl.col(SOURCE).cast(pl.String),
-            pl.col(ROW).cast(pl.Int64),
-            *(message.cast(pl.String).alias(wire) for wire, message in messages.items()),
-        )
-        .unpivot(index=[_POSITION, SOURCE, ROW], variable_name="field", value_name="error")
-        .filter(pl.col("error").is_not_null())
-        .sort(_POSITION, maintain_order=True)  # frame order; fields in model order within a row
-        .select(SOURCE, ROW, "field", "error", pl.lit(ERROR).alias("severity"))
-        .collect()
-    )
+    return issues_from_messages(staged, messages)

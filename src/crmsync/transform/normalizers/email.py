@@ -59,8 +59,11 @@ def email_match_key(expr: pl.Expr, *, fold_gmail: bool) -> pl.Expr:
     the stored address stays as the person wrote it.
     """
     email = normalize_email(expr)
-    if not fold_gmail:
-        return email
+    return fold_gmail_address(email) if fold_gmail else email
+
+
+def fold_gmail_address(email: pl.Expr) -> pl.Expr:
+    """Gmail's spellings of one mailbox made one, on an already normalized address."""
     local = email.str.extract(r"^(.*)@[^@]*$", 1)
     domain = email.str.extract(r"@([^@]*)$", 1)
     folded = pl.concat_str(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmsync.transform.normalizers.unique import on_unique
+
 TAG_SEPARATORS = r"[,;|]"
 TAG_JOINER = ","  # Rally contacts take "enterprise,tech" (seeds/000)
 
@@ -11,8 +13,13 @@ TAG_JOINER = ","  # Rally contacts take "enterprise,tech" (seeds/000)
 def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
     """Split on , ; or |, trim, drop empties, drop repeats (case-insensitively, first spelling
     wins), keep order. A List(String) when `as_list` (companies), else a comma-joined String
-    (contacts). No tags at all becomes null.
+    (contacts). No tags at all becomes null. Computed once per distinct cell.
     """
+    dtype = pl.List(pl.String) if as_list else pl.String
+    return on_unique(expr.cast(pl.String), lambda e: _tags(e, as_list=as_list), dtype)
+
+
+def _tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
     element = pl.element().str.replace_all(r"\s+", " ").str.strip_chars()
     tags = (
         expr.cast(pl.String)

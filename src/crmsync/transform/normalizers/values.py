@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmsync.transform.normalizers.unique import on_unique
+
 # "45M" is 45e6: a suffix becomes a decimal exponent, so float parsing stays exact ("1.2k" is
 # parsed as "1.2e3", which is exactly 1200.0, not 1.2 * 1000 = 1200.0000000000002).
 _MAGNITUDES = {"k": "e3", "m": "e6", "mm": "e6", "mn": "e6", "b": "e9", "bn": "e9"}
@@ -36,6 +38,11 @@ def parse_number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
     Null where the text is not such a number, or (for integers) not a whole one. Commas
     must group thousands: "1,5" is refused rather than guessed.
     """
+    dtype = pl.Int64 if integer else pl.Float64
+    return on_unique(expr.cast(pl.String), lambda e: _number(e, integer=integer), dtype)
+
+
+def _number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
     text = expr.cast(pl.String).str.replace_all(_CURRENCY, "")
     suffix = text.str.extract(_SUFFIX, 1).str.to_lowercase()
     core = text.str.replace(_SUFFIX, "")
@@ -60,6 +67,10 @@ def parse_number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
 
 def parse_bool(expr: pl.Expr) -> pl.Expr:
     """Boolean from yes/no, true/false, y/n, 1/0, on/off (any case); else null."""
+    return on_unique(expr.cast(pl.String), _bool, pl.Boolean)
+
+
+def _bool(expr: pl.Expr) -> pl.Expr:
     word = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
     return (
         pl.when(word.is_in(TRUE_WORDS))
@@ -75,6 +86,12 @@ def parse_datetime(expr: pl.Expr, *, day_first: bool = False) -> pl.Expr:
     ("2025-07-15" is midnight UTC) or a slashed date ("07/15/2025", month first unless
     `day_first`). Null where none of these fits.
     """
+    return on_unique(
+        expr.cast(pl.String), lambda e: _datetime(e, day_first=day_first), pl.Datetime("us", UTC)
+    )
+
+
+def _datetime(expr: pl.Expr, *, day_first: bool) -> pl.Expr:
     text = (
         expr.cast(pl.String)
         .str.strip_chars()

@@ -1,0 +1,314 @@
+"""Benchmark: read -> normalize -> validate -> dedupe on a million contacts, against a
+row-by-row baseline (csv module + per-row normalization + ContactCreate.model_validate + dict).
+
+    .venv/bin/python bench/transform.py [--rows 1000000] [--baseline-rows 100000]
+
+Each pipeline runs in its own child process so its peak memory (ru_maxrss) is its own.
+Prints figures; asserts nothing. The machine has 2 shared cores: figures move with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+DEFAULT_ROWS = 1_000_000
+DEFAULT_BASELINE_ROWS = 100_000
+DUPLICATE_SHARE = 0.05  # rows repeating an earlier email in another case
+INVALID_SHARE = 0.02  # rows with a broken email or lead score
+UNICODE_EMAIL_SHARE = 0.005  # "josé.müller@..." addresses: email-validator decides those
+SEED = 20250715
+KIB = 1024
+
+COLUMNS = [
+    "firstName", "lastName", "email", "phone", "mobile", "title", "department", "city",
+    "state", "country", "companyId", "lifecycleStage", "leadSource", "leadScore", "tags",
+]  # fmt: skip
+FIRST = [
+    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
+    "Elizabeth", "Zoë", "José", "Chloé", "Søren", "Aiko", "Wei", "Fatima", "Olga", "Raj", "Ngozi",
+]  # fmt: skip
+LAST = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Martínez",
+    "Nguyen", "O'Brien", "van der Berg", "Müller", "Kowalski", "Tanaka", "Okafor", "Rossi",
+]  # fmt: skip
+DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "acme.com", "globex.co.uk", "initech.io"]
+TITLES = ["VP of Engineering", "  Sales   Manager ", "CTO", "Account Executive", "", "Founder"]
+DEPARTMENTS = ["Engineering", "Sales", "Marketing", "Finance", ""]
+CITIES = [("San Francisco", "CA", "US"), ("Austin", "TX", "US"), ("London", "", "GB")]
+STAGES = ["lead", "customer", "opportunity", ""]
+SOURCES = ["website", "referral", "event", ""]
+TAGS = ["enterprise", "tech", "vip", "smb", "partner", "newsletter"]
+SEPARATORS = [",", ";", "|", ", ", " ; "]
+
+
+def _nanp(rng: random.Random) -> str:
+    area, exchange, line = rng.randint(201, 989), rng.randint(200, 999), rng.randint(0, 9999)
+    shapes = [
+        f"({area}) {exchange}-{line:04d}",
+        f"{area}-{exchange}-{line:04d}",
+        f"{area}.{exchange}.{line:04d}",
+        f"+1 {area} {exchange} {line:04d}",
+        f"1-{area}-{exchange}-{line:04d}",
+        f"{area}{exchange}{line:04d}",
+    ]
+    return rng.choice(shapes)
+
+
+def _international(rng: random.Random) -> str:
+    digits = "".join(rng.choice(string.digits) for _ in range(8))
+    shapes = [
+        f"+44 20 {digits[:4]} {digits[4:]}",
+        f"+49 30 {digits[:6]}",
+        f"0049 89 {digits[:7]}",
+        f"+33 1 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}",
+        f"+61 2 {digits[:4]} {digits[4:]}",
+        f"+44 (0)20 {digits[:4]} {digits[4:]}",
+    ]
+    return rng.choice(shapes)
+
+
+def _phone(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.80:
+        return _nanp(rng)
+    if roll < 0.95:
+        return _international(rng)
+    if roll < 0.97:
+        return f"{rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"  # local, no area code
+    if roll < 0.99:
+        return _nanp(rng) + f" x{rng.randint(1, 999)}"
+    return rng.choice(["n/a", "call me", "", "tbd"])
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _email(rng: random.Random, first: str, last: str, index: int) -> str:
+    """Mostly ASCII, as mailboxes are ("josé" signs up as "jose"); a few keep their accents."""
+    local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+    if rng.random() >= UNICODE_EMAIL_SHARE:
+        local = _ascii(local)
+    return f"{local}{index}@{rng.choice(DOMAINS)}"
+
+
+def _broken_email(rng: random.Random, email: str) -> str:
+    local, domain = email.split("@")
+    return rng.choice(
+        [email.replace("@", "."), f"{local}..x@{domain}", f"{email}.", f"{local}@", "n/a"]
+    )
+
+
+def _other_case(rng: random.Random, email: str) -> str:
+    return rng.choice([email.upper(), email.title(), f"  {email.capitalize()} "])
+
+
+def generate(path: Path, rows: int, seed: int = SEED) -> None:
+    """Realistic contacts with duplicates (other case) and some invalid values."""
+    rng = random.Random(seed)
+    emails: list[str] = []
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for index in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            if emails and rng.random() < DUPLICATE_SHARE:
+                email = _other_case(rng, rng.choice(emails))
+            else:
+                email = _email(rng, first, last, index)
+                emails.append(email)
+            score = str(rng.randint(0, 100))
+            if rng.random() < INVALID_SHARE:
+                if rng.random() < 0.5:
+                    email = _broken_email(rng, email)
+                else:
+                    score = rng.choice(["abc", "150", "-5", "12.5"])
+            city, state, country = rng.choice(CITIES)
+            tags = rng.choice(SEPARATORS).join(rng.sample(TAGS, rng.randint(0, 3)))
+            company = f"{rng.getrandbits(128):032x}" if rng.random() < 0.3 else ""
+            company_id = (
+                f"{company[:8]}-{company[8:12]}-{company[12:16]}-{company[16:20]}-{company[20:]}"
+                if company
+                else ""
+            )
+            writer.writerow(
+                [
+                    f" {first} " if index % 7 == 0 else first,
+                    last,
+                    email,
+                    _phone(rng),
+                    _nanp(rng) if rng.random() < 0.3 else "",
+                    rng.choice(TITLES),
+                    rng.choice(DEPARTMENTS),
+                    city,
+                    state,
+                    country,
+                    company_id,
+                    rng.choice(STAGES),
+                    rng.choice(SOURCES),
+                    score,
+                    tags,
+                ]
+            )
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / KIB  # Linux: KiB
+
+
+def run_vectorized(path: Path) -> dict[str, float]:
+    import polars as pl
+
+    from crmsync.schema import OBJECTS
+    from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
+
+    contacts = OBJECTS["contacts"]
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    try:
+        from crmsync.extract import read_source
+
+        frame = read_source("csv", path).frame
+        times["reader"] = 1.0  # crmsync.extract.read_source
+    except ImportError:
+        frame = pl.read_csv(path, infer_schema=False).with_columns(
+            pl.lit(str(path)).alias("_source"), pl.int_range(2, pl.len() + 2).alias("_row")
+        )
+        times["reader"] = 0.0  # pl.read_csv fallback
+    times["read"] = time.perf_counter() - start
+    mark = time.perf_counter()
+    normalized, normalize_issues = normalize(frame, contacts, NormalizeOptions(default_region="US"))
+    times["normalize"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    issues = validate(normalized, contacts)
+    times["validate"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    errors = pl.concat([normalize_issues, issues]).filter(pl.col("severity") == "error")
+    failed = errors.select("_source", "_row").unique()
+    good = normalized.join(failed, on=["_source", "_row"], how="anti")
+    result = dedupe(good)
+    times["dedupe"] = time.perf_counter() - mark
+    times["total"] = time.perf_counter() - start
+    times["rows"] = frame.height
+    times["failed_rows"] = failed.height
+    times["warnings"] = normalize_issues.filter(pl.col("severity") == "warning").height
+    times["kept"] = result.kept.height
+    times["merged"] = result.merged.height
+    times["peak_mib"] = _peak_mib()
+    return times
+
+
+def run_baseline(path: Path, limit: int) -> dict[str, float]:
+    """What a row-at-a-time script does: the same steps, one dict per row."""
+    import phonenumbers
+    from pydantic import ValidationError
+
+    from crmsync.schema import ContactCreate
+
+    start = time.perf_counter()
+    seen: dict[str, dict[str, object]] = {}
+    failed = merged = rows = 0
+    phone_seconds = 0.0
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if rows >= limit:
+                break
+            rows += 1
+            record: dict[str, object] = {k: v.strip() for k, v in row.items() if v and v.strip()}
+            if "email" in record:
+                record["email"] = str(record["email"]).lower()
+            mark = time.perf_counter()
+            for field in ("phone", "mobile"):
+                if field in record:
+                    try:
+                        number = phonenumbers.parse(str(record[field]), "US")
+                        record[field] = phonenumbers.format_number(
+                            number, phonenumbers.PhoneNumberFormat.E164
+                        )
+                    except phonenumbers.NumberParseException:
+                        pass
+            phone_seconds += time.perf_counter() - mark
+            try:
+                contact = ContactCreate.model_validate(record)
+            except ValidationError:
+                failed += 1
+                continue
+            if contact.email in seen:
+                merged += 1
+            else:
+                seen[contact.email] = record
+    total = time.perf_counter() - start
+    return {
+        "rows": rows,
+        "total": total,
+        "phones": phone_seconds,
+        "failed_rows": failed,
+        "merged": merged,
+        "peak_mib": _peak_mib(),
+    }
+
+
+def _child(mode: str, path: Path, limit: int) -> dict[str, float]:
+    command = [sys.executable, __file__, "--child", mode, "--file", str(path)]
+    command += ["--baseline-rows", str(limit)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
+    parser.add_argument("--baseline-rows", type=int, default=DEFAULT_BASELINE_ROWS)
+    parser.add_argument("--child", choices=["vectorized", "baseline"])
+    parser.add_argument("--file", type=Path)
+    args = parser.parse_args()
+    if args.child == "vectorized":
+        print(json.dumps(run_vectorized(args.file)))
+        return
+    if args.child == "baseline":
+        print(json.dumps(run_baseline(args.file, args.baseline_rows)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "contacts.csv"
+        mark = time.perf_counter()
+        generate(path, args.rows)
+        size_mib = path.stat().st_size / KIB / KIB
+        took = time.perf_counter() - mark
+        print(f"generated {args.rows:,} rows ({size_mib:.0f} MiB) in {took:.1f} s")
+        fast = _child("vectorized", path, args.baseline_rows)
+        slow = _child("baseline", path, args.baseline_rows)
+    reader = "crmsync.extract.read_source" if fast["reader"] else "pl.read_csv"
+    rate = fast["rows"] / fast["total"]
+    print(f"\nvectorized ({reader} -> normalize -> validate -> dedupe), {fast['rows']:,.0f} rows:")
+    for stage in ("read", "normalize", "validate", "dedupe", "total"):
+        print(f"  {stage:<10} {fast[stage]:7.2f} s")
+    print(f"  rows/s     {rate:,.0f}")
+    print(f"  peak RSS   {fast['peak_mib']:,.0f} MiB")
+    print(
+        f"  outcome    {fast['kept']:,.0f} kept, {fast['merged']:,.0f} merged, "
+        f"{fast['failed_rows']:,.0f} failed, {fast['warnings']:,.0f} warnings"
+    )
+    base_rate = slow["rows"] / slow["total"]
+    scaled = args.rows / base_rate
+    print(f"\nrow-by-row baseline on the first {slow['rows']:,.0f} rows (scaled to {args.rows:,}):")
+    print(
+        f"  total      {slow['total']:7.2f} s  (phones {slow['phones']:.2f} s)  -> ~{scaled:,.0f} s"
+    )
+    print(f"  rows/s     {base_rate:,.0f}")
+    print(f"  peak RSS   {slow['peak_mib']:,.0f} MiB")
+    print(f"\nspeed-up     {rate / base_rate:,.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The vectorized half of phone parsing: phonenumbers' own rules, run by polars.
+
+Replays, for the shapes people mostly type, what `phonenumbers.parse` then
+`is_possible_number_with_reason` decide, from the library's metadata (country codes, national
+prefixes, number patterns, possible lengths):
+- "+<country> <number>" (and "00<country>..."): the country code, then the national prefix
+  the parser strips (e.g. the "0" of "+44 (0)20 ..."), with its viability and length rules;
+- national NANP numbers when the default region is in country code 1, including the 7-digit
+  local numbers the library refuses;
+- a trailing "x123" / "ext. 123" extension on any of those.
+What it cannot decide stays null and goes to the library. Tests compare the two on random
+shapes; they must agree exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import phonenumbers
+import polars as pl
+from phonenumbers import PhoneMetadata
+
+NANP_COUNTRY_CODE = 1
+NANP_NATIONAL_DIGITS = (10,)
+NANP_LOCAL_DIGITS = (7,)
+MAX_COUNTRY_CODE_DIGITS = 3
+EXTENSION_LABEL = " ext. "
+LOCAL_ONLY = "a local number without its area code"
+# Only these characters may surround the digits for the fast path to apply.
+FAST_SHAPE = r"^\+?[0-9 ().\-]+$"
+_EXTENSION = r"(?i)^(.*?[0-9)])[ ,]*(?:x|ext\.?|extension)[ .:]*([0-9]{1,6})$"
+_NON_DIGITS = r"[^0-9]"
+_LITERALS = r"[0-9]+(?:\|[0-9]+)*"
+
+
+@dataclass(frozen=True)
+class CountryRule:
+    code: str
+    possible: tuple[int, ...]
+    local: tuple[int, ...]
+    prefix_pattern: str | None  # national_prefix_for_parsing
+    literal_prefixes: tuple[str, ...] | None  # when that pattern is plain digits, and no transform
+    general_pattern: str | None  # the national number pattern (viability)
+
+
+@cache
+def country_rules() -> dict[str, CountryRule]:
+    rules: dict[str, CountryRule] = {}
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        region = phonenumbers.region_code_for_country_code(code)
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        if metadata is None or metadata.general_desc is None:
+            continue
+        desc = metadata.general_desc
+        possible = tuple(n for n in desc.possible_length or () if n > 0)
+        if not possible:
+            continue
+        prefix = metadata.national_prefix_for_parsing or None
+        literal = (
+            tuple(prefix.split("|"))
+            if prefix is not None
+            and re.fullmatch(_LITERALS, prefix)
+            and not metadata.national_prefix_transform_rule
+            else None
+        )
+        rules[str(code)] = CountryRule(
+            code=str(code),
+            possible=possible,
+            local=tuple(desc.possible_length_local_only or ()),
+            prefix_pattern=prefix,
+            literal_prefixes=literal,
+            general_pattern=desc.national_number_pattern or None,
+        )
+    return rules
+
+
+@cache
+def _rules_frame() -> pl.DataFrame:
+    rules = country_rules().values()
+    depth = max((len(r.literal_prefixes or ()) for r in rules), default=0)
+    columns: dict[str, list[object]] = {
+        "code": [r.code for r in rules],
+        "prefix_re": [f"^(?:{r.prefix_pattern})" if r.prefix_pattern else None for r in rules],
+        "literal": [r.literal_prefixes is not None for r in rules],
+        "general_re": [f"^(?:{r.general_pattern})$" if r.general_pattern else None for r in rules],
+        "max_length": [max(r.possible) for r in rules],
+    }
+    for index in range(depth):
+        columns[f"p{index}"] = [
+            (r.literal_prefixes or ())[index] if len(r.literal_prefixes or ()) > index else None
+            for r in rules
+        ]
+    return pl.DataFrame(columns)
+
+
+@cache
+def _lengths_frame() -> pl.DataFrame:
+    """(code, length) -> is the length a possible one / a local-only one."""
+    rows = [
+        (r.code, n, n in r.possible and n not in r.local, n in r.local)
+        for r in country_rules().values()
+        for n in sorted({*r.possible, *r.local})
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "code": pl.String,
+            "length": pl.UInt32,
+            "possible": pl.Boolean,
+            "local": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def _with_lengths(frame: pl.LazyFrame, column: str, prefix: str) -> pl.LazyFrame:
+    """Join the possible/local flags of len(column) as <prefix>possible, <prefix>local."""
+    lengths = (
+        _lengths_frame().lazy().rename({"possible": f"{prefix}possible", "local": f"{prefix}local"})
+    )
+    return (
+        frame.with_columns(pl.col(column).str.len_bytes().alias(f"{prefix}length"))
+        .join(lengths, left_on=["code", f"{prefix}length"], right_on=["code", "length"], how="left")
+        .with_columns(pl.col(f"{prefix}possible", f"{prefix}local").fill_null(False))
+    )
+
+
+def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Columns position, fast, fast_error for "+" numbers (digits without the plus)."""
+    codes = country_rules()
+    code: pl.Expr = pl.lit(None, pl.String)
+    for size in range(MAX_COUNTRY_CODE_DIGITS, 0, -1):
+        head = pl.col("digits").str.slice(0, size)
+        sized = [c for c in codes if len(c) == size]
+        code = pl.when(head.is_in(sized)).then(head).otherwise(code)  # codes are prefix-free
+    literals = [name for name in _rules_frame().columns if re.fullmatch(r"p[0-9]+", name)]
+    national = pl.col("national")
+    matched: pl.Expr = pl.lit(None, pl.String)
+    for name in reversed(literals):  # the first alternative that matches wins, as in `re`
+        matched = (
+            pl.when(national.str.starts_with(pl.col(name)).fill_null(False))
+            .then(pl.col(name))
+            .otherwise(matched)
+        )
+    matches = pl.col("prefix_re").is_not_null() & national.str.contains(pl.col("prefix_re"))
+    viable = national.str.contains(pl.col("general_re")).fill_null(False)
+    stripped_viable = pl.col("stripped").str.contains(pl.col("general_re")).fill_null(False)
+    # parse() keeps the stripped number unless its length test is short/local-only/invalid.
+    keeps_stripped = (pl.col("s_possible") | (pl.col("s_length") > pl.col("max_length"))) & ~pl.col(
+        "s_local"
+    )
+    strip = pl.col("matches") & pl.col("literal") & ~(viable & ~stripped_viable) & keeps_stripped
+    staged = (
+        frame.with_columns(code.alias("code"))
+        .filter(pl.col("code").is_not_null())
+        .with_columns(pl.col("digits").str.slice(pl.col("code").str.len_bytes()).alias("national"))
+        .join(_rules_frame().lazy(), on="code", how="left")
+        .with_columns(matches.fill_null(False).alias("matches"), matched.alias("matched"))
+        .with_columns(
+            national.str.slice(pl.col("matched").str.len_bytes().fill_null(0)).alias("stripped")
+        )
+    )
+    staged = _with_lengths(staged, "stripped", "s_")
+    staged = staged.with_columns(
+        pl.when(~pl.col("matches"))
+        .then(national)
+        .when(pl.col("matches") & pl.col("literal"))
+        .then(pl.when(strip).then(pl.col("stripped")).otherwise(national))
+        .alias("nsn")
+    )
+    staged = _with_lengths(staged, "nsn", "n_")
+    return staged.select(
+        "position",
+        pl.when(pl.col("n_possible"))
+        .then(pl.concat_str(pl.lit("+"), pl.col("code"), pl.col("nsn")))
+        .alias("fast"),
+        pl.lit(None, pl.String).alias("fast_error"),
+    )
+
+
+def _nanp_region(region: str | None) -> bool:
+    if region is None or phonenumbers.country_code_for_region(region) != NANP_COUNTRY_CODE:
+        return False
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.general_desc is None:
+        return False
+    desc = metadata.general_desc
+    return (
+        tuple(desc.possible_length) == NANP_NATIONAL_DIGITS
+        and tuple(desc.possible_length_local_only) == NANP_LOCAL_DIGITS
+    )
+
+
+def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
+    """Columns position, fast, fast_error for numbers written nationally."""
+    if not _nanp_region(region):
+        return frame.select(
+            "position",
+            pl.lit(None, pl.String).alias("fast"),
+            pl.lit(None, pl.String).alias("fast_error"),
+        )
+    digits = pl.col("digits")
+    return frame.select(
+        "position",
+        pl.when(digits.str.contains(r"^[2-9][0-9]{9}$"))
+        .then(pl.concat_str(pl.lit("+1"), digits))
+        .when(digits.str.contains(r"^1[2-9][0-9]{9}$"))
+        .then(pl.concat_str(pl.lit("+"), digits))
+        .alias("fast"),
+        pl.when(digits.str.contains(r"^[2-9][0-9]{6}$"))
+        .then(pl.lit(LOCAL_ONLY))
+        .alias("fast_error"),
+    )
+
+
+def fast_path(values: pl.Series, region: str | None) -> pl.DataFrame:
+    """Per value (trimmed, non-blank): columns fast (E.164) and fast_error; both null where the
+    library has to decide."""
+    value = pl.col("value")
+    indexed = pl.DataFrame({"value": values}).lazy().with_row_index("position")
+    plain = indexed.filter(value.str.contains(FAST_SHAPE)).select(
+        "position", value.alias("base"), pl.lit(None, pl.String).alias("extension")
+    )
+    labelled = indexed.filter(value.str.contains(_EXTENSION)).select(
+        "position",
+        value.str.extract(_EXTENSION, 1).alias("base"),
+        value.str.extract(_EXTENSION, 2).alias("extension"),
+    )
+    staged = (
+        pl.concat([plain, labelled.filter(pl.col("base").str.contains(FAST_SHAPE))])
+        .with_columns(
+            pl.when(pl.col("base").str.starts_with("00"))
+            .then(pl.concat_str(pl.lit("+"), pl.col("base").str.slice(2)))
+            .otherwise(pl.col("base"))
+            .alias("text")
+        )
+        .with_columns(
+            pl.col("text").str.starts_with("+").alias("plus"),
+            pl.col("text").str.replace_all(_NON_DIGITS, "").alias("digits"),
+        )
+    )
+    decided = pl.concat(
+        [
+            _international(staged.filter(pl.col("plus"))),
+            _national_nanp(staged.filter(~pl.col("plus")), region),
+        ]
+    ).join(labelled.select("position", "extension"), on="position", how="left")
+    decided = decided.select(
+        "position",
+        pl.when(pl.col("extension").is_null())
+        .then(pl.col("fast"))
+        .otherwise(pl.concat_str(pl.col("fast"), pl.lit(EXTENSION_LABEL), pl.col("extension")))
+        .alias("fast"),
+        pl.when(pl.col("extension").is_null()).then(pl.col("fast_error")).alias("fast_error"),
+    ).collect()
+    result = {}
+    for column in ("fast", "fast_error"):
+        full = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(column)
+        full.scatter(decided["position"], decided[column])
+        result[column] = full
+    return pl.DataFrame(result)
