@@ -11,7 +11,15 @@ import pytest
 from crmsync.errors import ConfigError
 from crmsync.state import SCHEMA_VERSION, StateDB, schema
 
-TABLES = {"schema_version", "runs", "run_steps", "id_map", "row_hashes", "watermarks", "checkpoints"}
+TABLES = {
+    "schema_version",
+    "runs",
+    "run_steps",
+    "id_map",
+    "row_hashes",
+    "watermarks",
+    "checkpoints",
+}
 
 
 def _tables(path: Path) -> set[str]:
@@ -133,7 +141,10 @@ def test_a_failing_migration_rolls_back_entirely(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("CREATE TABLE a (x);\nCREATE TABLE b (y);", ["CREATE TABLE a (x);", "CREATE TABLE b (y);"]),
+        (
+            "CREATE TABLE a (x);\nCREATE TABLE b (y);",
+            ["CREATE TABLE a (x);", "CREATE TABLE b (y);"],
+        ),
         ("INSERT INTO a VALUES ('x;y');", ["INSERT INTO a VALUES ('x;y');"]),
         ("-- a comment; with a semicolon\nCREATE TABLE a (x);", None),
         (

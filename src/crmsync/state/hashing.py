@@ -146,8 +146,10 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     missing = [name for name in columns if name not in frame.columns]
     if missing:
         raise KeyError(f"payload columns not in the frame: {missing}")
+    if not columns:
+        return pl.Series(HASH_COLUMN, [payload_hash({})] * frame.height, dtype=pl.String)
     fragments = [_fragment(name, frame.schema[name]) for name in sorted(set(columns))]
-    body = pl.concat_str(fragments, separator=",", ignore_nulls=True) if fragments else pl.lit("")
+    body = pl.concat_str(fragments, separator=",", ignore_nulls=True)
     text = frame.select(pl.concat_str([pl.lit("{"), body, pl.lit("}")]).cast(pl.Binary))
     sha = hashlib.sha256
     digests = [sha(raw).hexdigest() for raw in text.to_series().to_list()]
