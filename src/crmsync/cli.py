@@ -64,6 +64,46 @@ def sandbox(**options: object) -> None:
     serve(SandboxSettings.from_cli(**options))
 
 
+@cli.command("redmine-sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8766, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="SQLite file that keeps the contacts between restarts (seeded only when empty). "
+    "Default: in memory.",
+)
+@click.option(
+    "--seed-file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help='Contacts to serve: JSON {"contacts": [...]} with notes inside each contact, or the '
+    "XML list. Default: sample_data/redmine/contacts.json.",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="An accepted Redmine API key; repeat for more. "
+    "Default: the key in REDMINE_API_KEY, else 'redmine-key'.",
+)
+@click.option("--latency-ms", default=0, type=int, help="Delay added to every API answer.")
+@click.option(
+    "--fail-rate", default=0.0, type=float, help="Share of requests answered 500/502/503."
+)
+@click.option(
+    "--seed", default=None, type=int, help="Seed that makes the injected faults repeatable."
+)
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def redmine_sandbox(**options: object) -> None:
+    """Run a local Redmine CRM contacts API to rehearse a migration from."""
+    from crmsync.sandbox.redmine.server import RedmineSettings, serve
+
+    serve(RedmineSettings.from_cli(**options))  # type: ignore[arg-type]
+
+
 @cli.command()
 @click.argument("pipeline_file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Do everything but write; save what would be sent.")

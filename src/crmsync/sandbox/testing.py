@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from crmsync.sandbox.redmine.handle import RedmineHandle
 from crmsync.schema import MAX_BULK
 
 READY_TIMEOUT_S = 15.0
@@ -137,14 +138,16 @@ def running_sandbox(
             _stop(process)
 
 
-def _start(options: list[str], stderr: Any) -> tuple[subprocess.Popen[bytes], str]:
+def _start(
+    options: list[str], stderr: Any, subcommand: str = "sandbox"
+) -> tuple[subprocess.Popen[bytes], str]:
     for attempt in range(1, START_ATTEMPTS + 1):
         port = free_port()
         command = [
             sys.executable,
             "-m",
             "crmsync",
-            "sandbox",
+            subcommand,
             "--quiet",
             "--host",
             LOCALHOST,
@@ -161,10 +164,39 @@ def _start(options: list[str], stderr: Any) -> tuple[subprocess.Popen[bytes], st
             return process, base_url
         _stop(process)
         if attempt == START_ATTEMPTS or "address already in use" not in _read(stderr).lower():
-            raise SandboxStartError(f"the sandbox did not start:\n{_read(stderr)}")
+            raise SandboxStartError(f"the {subcommand} did not start:\n{_read(stderr)}")
         stderr.seek(0)
         stderr.truncate()
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def running_redmine(
+    *,
+    api_keys: Sequence[str] = ("redmine-key",),
+    seed_file: str | os.PathLike[str] | None = None,
+    latency_ms: int = 0,
+    fail_rate: float = 0.0,
+    seed: int | None = None,
+) -> Iterator[RedmineHandle]:
+    """Start `python -m crmsync redmine-sandbox` on a free loopback port; stop it on exit.
+
+    `seed_file` None serves the bundled sample_data/redmine/contacts.json.
+    """
+    options = [f"--latency-ms={latency_ms}", f"--fail-rate={fail_rate}"]
+    options += [f"--api-key={key}" for key in api_keys]
+    if seed_file is not None:
+        options.append(f"--seed-file={os.fspath(seed_file)}")
+    if seed is not None:
+        options.append(f"--seed={seed}")
+    with tempfile.TemporaryFile() as stderr:
+        process, base_url = _start(options, stderr, "redmine-sandbox")
+        handle = RedmineHandle(base_url, api_keys[0])
+        try:
+            yield handle
+        finally:
+            handle.close()
+            _stop(process)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> bool:

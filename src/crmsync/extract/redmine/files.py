@@ -71,10 +71,10 @@ def read_redmine_export(
     data = read_bytes(path, source)
     if kind == "json":
         decoded = decode(data, encoding, source)
-        records = _json_records(decoded.data, source)
+        records = json_records(decoded.data, source)
         used = decoded.encoding
     else:
-        records = _xml_records(data, source)
+        records = xml_records(data, source)
         used = _declared_encoding(data)  # the parser follows the file's own declaration
     return _build(records, entity, source, used)
 
@@ -117,7 +117,7 @@ def _build(records: Iterator[Record], entity: Entity, source: str, encoding: str
     return builder.build(encoding=encoding)
 
 
-def _json_records(data: bytes, source: str) -> Iterator[Record]:
+def json_records(data: bytes, source: str) -> Iterator[Record]:
     try:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
@@ -145,7 +145,7 @@ def _json_items(document: Any, source: str) -> list[Any]:
     )
 
 
-def _xml_records(data: bytes, source: str) -> Iterator[Record]:
+def xml_records(data: bytes, source: str) -> Iterator[Record]:
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
