@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,9 +91,11 @@ def company(
     assigned: UserRef | None = KIRILL,
     notes: Sequence[Note] = (),
     region: str | None = None,
+    avatar: int | None = None,
 ) -> Contact:
     return Contact(
-        id=cid, is_company=True, first_name=name, last_name=None, middle_name=None, company="",
+        id=cid, is_company=True, avatar_id=avatar, first_name=name, last_name=None,
+        middle_name=None, company="",
         website=f"https://www.{domain}", job_title="", background=background or "",
         author=ADMIN, assigned_to=assigned,
         address=Address(street, city, region, postcode, country[0], country[1]),
@@ -168,7 +171,7 @@ def sample_contacts() -> list[Contact]:
                notes=[_note(3, 420, 2, TOM, "On-site demo in Hamburg; asked about SSO.")]),
         company(3, "Iberia Textiles S.L.", "iberiatextiles.es", city="Barcelona", country=ES,
                 street="Calle Valencia, 87-89", postcode="08029", phones=["+34 933 22 43 23"],
-                tags=["customer"], industries=["Textiles"],
+                tags=["customer"], industries=["Textiles"], avatar=39,
                 background="Family business since 1962; three factories in Catalonia."),
         person(4, "Zoë", "Łukasiewicz", company="Wisła Software Sp. z o.o.", title="CTO",
                emails=["zoe@wisla.pl", "zoe.lukasiewicz@outlook.com", "zl@wisla.dev"],
@@ -306,8 +309,11 @@ def sample_contacts() -> list[Contact]:
                emails=["carlos.ruiz@iberiatextiles.es"], phones=["+34 600 555 123"],
                tags=["customer"], city="Madrid", country=ES, street="Gran Vía 28",
                postcode="28013", assigned=KIRILL),
-        person(34, "Ethan", "Clark", company="Brightline Analytics Inc.", title="Intern",
-               emails=["ethan.clark@brightline.io"], tags=["technical"], assigned=None),
+        replace(
+            person(34, "Ethan", "Clark", company="Brightline Analytics Inc.", title="Intern",
+                   emails=["ethan.clark@brightline.io"], tags=["technical"], assigned=None),
+            address=Address(),  # an address record with nothing in it
+        ),
         person(35, "Mia", "Hoffmann", company="Nordwind Logistik GmbH", title="Einkäuferin",
                emails=["mia.hoffmann@nordwind-logistik.de"], phones=["+49 40 3861 2250"],
                tags=["customer"], city="Bremen", country=DE, street="Hafenstraße 7",
@@ -328,7 +334,8 @@ def sample_contacts() -> list[Contact]:
                notes=[_note(21, 640, 2, KIRILL, "Coffee at the Cambridge meetup.")]),
         company(40, "Kestrel Robotics", "kestrel-robotics.example", city="Cambridge",
                 country=GB, street="Station Road 20", postcode="CB1 2JD",
-                phones=["+44 1223 555 000"], tags=["prospect"], industries=["Robotics"]),
+                phones=["+44 1223 555 000"], tags=["prospect"], industries=["Robotics"],
+                assigned=ADMIN),
     ]  # fmt: skip
 
 
