@@ -103,7 +103,10 @@ def test_distinct_payloads_hash_differently() -> None:
 
 
 def _expected(frame: pl.DataFrame, columns: list[str]) -> list[str]:
-    rows = frame.select(columns).rows(named=True)
+    # Columns by name, not by expression: a column may be called "*" or "^x$".
+    rows = pl.DataFrame([frame.get_column(name) for name in dict.fromkeys(columns)]).rows(
+        named=True
+    )
     return [payload_hash({k: v for k, v in row.items() if v is not None}) for row in rows]
 
 
@@ -162,6 +165,15 @@ def test_payload_hashes_edges() -> None:
     assert payload_hashes(frame.clear(), ["a"]).to_list() == []
     with pytest.raises(KeyError, match="nope"):
         payload_hashes(frame, ["a", "nope"])
+
+
+def test_payload_hashes_column_names_are_names_not_patterns() -> None:
+    frame = pl.DataFrame({"*": [1, None], "^a.*$": ["x", "y"], 'q"k\\': [True, None], "a": [2, 3]})
+    columns = ["*", "^a.*$", 'q"k\\']
+    assert payload_hashes(frame, columns).to_list() == [
+        payload_hash({"*": 1, "^a.*$": "x", 'q"k\\': True}),
+        payload_hash({"^a.*$": "y"}),
+    ]
 
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

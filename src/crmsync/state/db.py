@@ -37,6 +37,7 @@ from crmsync.state import schema
 
 # Wait this long for another process's write transaction before giving up ("database is locked").
 BUSY_TIMEOUT_S = 30.0
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -100,6 +101,8 @@ class StateDB:
             )
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            # A million-row put makes a big WAL; let checkpoints shrink it back afterwards.
+            connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
             connection.execute("PRAGMA foreign_keys = ON")
             schema.migrate(connection, path=str(path), migrations=schema.MIGRATIONS)
         except ConfigError as exc:

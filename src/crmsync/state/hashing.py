@@ -148,7 +148,11 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
         raise KeyError(f"payload columns not in the frame: {missing}")
     if not columns:
         return pl.Series(HASH_COLUMN, [payload_hash({})] * frame.height, dtype=pl.String)
-    fragments = [_fragment(name, frame.schema[name]) for name in sorted(set(columns))]
+    # pl.nth, not pl.col: a column named "*" or "^a.*$" must not be read as a pattern.
+    fragments = [
+        _fragment(name, pl.nth(frame.get_column_index(name)), frame.schema[name])
+        for name in sorted(set(columns))
+    ]
     body = pl.concat_str(fragments, separator=",", ignore_nulls=True)
     text = frame.select(pl.concat_str([pl.lit("{"), body, pl.lit("}")]).cast(pl.Binary))
     sha = hashlib.sha256
@@ -156,9 +160,9 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     return pl.Series(HASH_COLUMN, digests, dtype=pl.String)
 
 
-def _fragment(name: str, dtype: pl.DataType) -> pl.Expr:
+def _fragment(name: str, col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """``"name":<value>`` for each row, null where the value is null (so it is left out)."""
-    value = _value_text(pl.col(name), dtype)
+    value = _value_text(col, dtype)
     return pl.concat_str([pl.lit(json.dumps(name, ensure_ascii=False) + ":"), value])
 
 
