@@ -21,6 +21,7 @@ MERGED_INTO_SOURCE = "merged_into_source"
 MERGED_INTO_ROW = "merged_into_row"
 _POSITION = "__position__"
 _KEPT = "__kept__"
+_HASH_SEED = 0  # in-memory candidate search only; never persisted (DESIGN section 4)
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,21 @@ def _fill_survivors(
     Column by column, so only one extra column is alive at a time: on a million rows a
     sort or join of the whole frame would double its memory.
     """
-    source = pl.Series([None] * kept.height, dtype=pl.UInt32)
-    source.scatter(rows, pl.int_range(len(rows), eager=True, dtype=pl.UInt32))
+    source: pl.Series | None = None
     for column in kept.columns:
         if is_internal(column) or column == key:
             continue
-        filled = survivors[column].gather(source)
-        kept = kept.with_columns(pl.coalesce(pl.col(column), filled).alias(column))
+        values = survivors[column]
+        dtype = values.dtype
+        if dtype.is_nested():  # scatter cannot write lists: gather them into a full column
+            if source is None:
+                source = pl.repeat(None, kept.height, dtype=pl.UInt32, eager=True)
+                source.scatter(rows, pl.int_range(len(rows), eager=True, dtype=pl.UInt32))
+            filled = pl.coalesce(kept[column], values.gather(source))
+        else:  # the survivors' own values are in the coalesced ones: overwrite in place
+            filled = kept[column].clone()
+            filled.scatter(rows, values)
+        kept = kept.with_columns(filled.alias(column))
     return kept
 
 
@@ -115,7 +124,9 @@ def dedupe(
     by, descending = _rank(frame, key, keep, newest_by)
     keys = frame[key]
     has_key = keys.is_not_null()
-    repeated = has_key & keys.is_duplicated()
+    # Rows whose key may repeat, found on 64-bit hashes (many times faster than on strings).
+    # A collision only sends a unique row through the grouping below, which is exact.
+    repeated = has_key & keys.hash(seed=_HASH_SEED).is_duplicated()
     dups = (
         frame.with_row_index(_POSITION)
         .filter(repeated)

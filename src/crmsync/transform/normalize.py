@@ -30,7 +30,6 @@ from crmsync.transform.normalizers import (
     format_datetime,
     is_free_mail,
     normalize_email,
-    normalize_phone,
     normalize_tags,
     parse_bool,
     parse_datetime,
@@ -40,6 +39,7 @@ from crmsync.transform.normalizers import (
 )
 from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
+from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
 from crmsync.transform.normalizers.tags import tags_as_text
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
 
@@ -113,15 +113,27 @@ def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) 
 
 
 def _apply(
-    frame: pl.DataFrame, conversions: list[_Conversion], others: list[pl.Expr]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Run every conversion in one lazy pass; report inputs that did not survive."""
-    staged = (
+    frame: pl.DataFrame,
+    conversions: list[_Conversion],
+    others: list[pl.Expr],
+    phone_fields: list[str],
+    options: NormalizeOptions,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, pl.DataFrame]]:
+    """Run every conversion, and the vectorized part of the phones, in one parallel pass;
+    report inputs that did not survive. Returns the phones' plan results for `_phones`."""
+    staged_plan = (
         frame.lazy()
         .with_columns(others)
         .with_columns(c.expr.alias(_NEW + c.field) for c in conversions)
-        .collect()
+        .with_columns(phone_input(pl.col(field)).alias(field) for field in phone_fields)
     )
+    plans = [
+        phone_plan(
+            frame.lazy().select(phone_input(pl.col(f)).alias("value")), options.default_region
+        )
+        for f in phone_fields
+    ]
+    staged, *decided = pl.collect_all([staged_plan, *plans])
     messages = {}
     for c in conversions:
         if c.message is None:
@@ -134,14 +146,13 @@ def _apply(
     renamed = staged.drop([c.field for c in conversions]).rename(
         {_NEW + c.field: c.field for c in conversions}
     )
-    return renamed.select(frame.columns), issues
+    return renamed.select(frame.columns), issues, dict(zip(phone_fields, decided, strict=True))
 
 
 def _phones(
-    frame: pl.DataFrame, field: str, options: NormalizeOptions
+    frame: pl.DataFrame, field: str, decided: pl.DataFrame, options: NormalizeOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    raw = frame[field]
-    values, errors = normalize_phone(raw, options.default_region)
+    values, errors = finish_phones(frame[field], decided, options.default_region)
     keep = options.phone_policy == "keep"
     staged = frame.with_columns(values.alias(_NEW), errors.alias(_NEW + "error"))
     message = pl.format(
@@ -289,10 +300,11 @@ def _normalize(
         for name, dtype in frame.schema.items()
         if name not in specs and not is_internal(name) and dtype == pl.String
     ]
-    frame, issues = _apply(frame, conversions, others)
+    phone_fields = sorted(PHONE_FIELDS & set(frame.columns) & set(specs))
+    frame, issues, decided = _apply(frame, conversions, others, phone_fields, options)
     parts = [issues]
-    for field in sorted(PHONE_FIELDS & set(frame.columns) & set(specs)):
-        frame, found = _phones(frame.with_columns(clean_text(pl.col(field))), field, options)
+    for field in phone_fields:
+        frame, found = _phones(frame, field, decided[field], options)
         parts.append(found)
     if DOMAIN_FIELD in series_fields and ({DOMAIN_FIELD, WEBSITE_FIELD} & set(frame.columns)):
         frame, found = _domains(frame)

@@ -17,7 +17,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-from crmsync.transform.normalizers.phone_fast import EXTENSION_LABEL, LOCAL_ONLY, fast_path
+from crmsync.transform.normalizers.phone_fast import EXTENSION_LABEL, LOCAL_ONLY, fast_plan, spread
 
 _CACHE_SIZE = 1 << 18
 _PARSE_ERRORS = {
@@ -55,18 +55,26 @@ def parse_phone(value: str, default_region: str | None) -> tuple[str | None, str
     return formatted, None
 
 
-def normalize_phone(series: pl.Series, default_region: str | None) -> tuple[pl.Series, pl.Series]:
-    """(E.164, or the trimmed original where it cannot be read; the reason, or null).
+def phone_input(expr: pl.Expr) -> pl.Expr:
+    """What the phone normalizers read: trimmed text, blank as null."""
+    trimmed = expr.cast(pl.String).str.strip_chars()
+    return pl.when(trimmed.str.len_bytes() > 0).then(trimmed)
 
-    Blank is null, without a reason. Decided by `phone_fast` where it can, by phonenumbers
-    (once per distinct value) where it cannot.
-    """
-    region = default_region.upper() if default_region else None
-    trimmed = pl.col("value").str.strip_chars()
-    frame = pl.DataFrame({"value": series.cast(pl.String)}).select(
-        pl.when(trimmed.str.len_bytes() > 0).then(trimmed).alias("value")
+
+def phone_plan(values: pl.LazyFrame, default_region: str | None) -> pl.LazyFrame:
+    """The vectorized part of `normalize_phone` as a lazy plan over a "value" column that is
+    `phone_input`'s output; finish it with `finish_phones`."""
+    return fast_plan(values, _region(default_region))
+
+
+def finish_phones(
+    values: pl.Series, decided: pl.DataFrame, default_region: str | None
+) -> tuple[pl.Series, pl.Series]:
+    """Ask phonenumbers about what the plan left undecided (each distinct value once)."""
+    region = _region(default_region)
+    frame = pl.concat(
+        [pl.DataFrame({"value": values}), spread(decided, len(values))], how="horizontal"
     )
-    frame = pl.concat([frame, fast_path(frame["value"], region)], how="horizontal")
     undecided = (
         pl.col("value").is_not_null() & pl.col("fast").is_null() & pl.col("fast_error").is_null()
     )
@@ -81,11 +89,26 @@ def normalize_phone(series: pl.Series, default_region: str | None) -> tuple[pl.S
     result = (
         frame.lazy()
         .select(
-            pl.coalesce(pl.col("fast"), looked_up, pl.col("value")).alias(series.name),
+            pl.coalesce(pl.col("fast"), looked_up, pl.col("value")).alias("value"),
             pl.coalesce(pl.col("fast_error"), pl.when(pl.col("fast").is_null()).then(reason)).alias(
                 "error"
             ),
         )
         .collect()
     )
-    return result[series.name], result["error"]
+    return result["value"].alias(values.name), result["error"]
+
+
+def _region(default_region: str | None) -> str | None:
+    return default_region.upper() if default_region else None
+
+
+def normalize_phone(series: pl.Series, default_region: str | None) -> tuple[pl.Series, pl.Series]:
+    """(E.164, or the trimmed original where it cannot be read; the reason, or null).
+
+    Blank is null, without a reason. Decided by `phone_fast` where it can, by phonenumbers
+    (once per distinct value) where it cannot.
+    """
+    values = pl.DataFrame({"value": series}).select(phone_input(pl.col("value")))
+    decided = phone_plan(values.lazy(), default_region).collect()
+    return finish_phones(values["value"].alias(series.name), decided, default_region)

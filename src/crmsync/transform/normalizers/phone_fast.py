@@ -215,11 +215,12 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
     )
 
 
-def fast_path(values: pl.Series, region: str | None) -> pl.DataFrame:
-    """Per value (trimmed, non-blank): columns fast (E.164) and fast_error; both null where the
-    library has to decide."""
+def fast_plan(values: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
+    """The fast path as a lazy plan over a frame with one column "value" (trimmed, blank as
+    null): rows position, fast, fast_error for the values it decides. Lazy, so callers can
+    run it beside other work (`pl.collect_all`)."""
     value = pl.col("value")
-    indexed = pl.DataFrame({"value": values}).lazy().with_row_index("position")
+    indexed = values.with_row_index("position")
     plain = indexed.filter(value.str.contains(FAST_SHAPE)).select(
         "position", value.alias("base"), pl.lit(None, pl.String).alias("extension")
     )
@@ -247,17 +248,28 @@ def fast_path(values: pl.Series, region: str | None) -> pl.DataFrame:
             _national_nanp(staged.filter(~pl.col("plus")), region),
         ]
     ).join(labelled.select("position", "extension"), on="position", how="left")
-    decided = decided.select(
+    return decided.select(
         "position",
         pl.when(pl.col("extension").is_null())
         .then(pl.col("fast"))
         .otherwise(pl.concat_str(pl.col("fast"), pl.lit(EXTENSION_LABEL), pl.col("extension")))
         .alias("fast"),
         pl.when(pl.col("extension").is_null()).then(pl.col("fast_error")).alias("fast_error"),
-    ).collect()
+    )
+
+
+def spread(decided: pl.DataFrame, height: int) -> pl.DataFrame:
+    """A `fast_plan` result as full-length columns fast, fast_error (null where undecided)."""
     result = {}
     for column in ("fast", "fast_error"):
-        full = pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(column)
+        full = pl.repeat(None, height, dtype=pl.String, eager=True).alias(column)
         full.scatter(decided["position"], decided[column])
         result[column] = full
     return pl.DataFrame(result)
+
+
+def fast_path(values: pl.Series, region: str | None) -> pl.DataFrame:
+    """Per value (trimmed, non-blank): columns fast (E.164) and fast_error; both null where the
+    library has to decide."""
+    decided = fast_plan(pl.DataFrame({"value": values}).lazy(), region).collect()
+    return spread(decided, len(values))
