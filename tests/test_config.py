@@ -71,7 +71,7 @@ INVALID = [
     (
         "column and constant",
         with_(mapping={**BASE["mapping"], "title": {"column": "T", "constant": "x"}}),
-        "not both",
+        "not several",
     ),
     (
         "activities upsert",
@@ -105,10 +105,11 @@ def test_invalid_pipeline_is_a_config_error_naming_the_path(
 
 def test_valid_pipeline_resolves_paths_against_its_folder(tmp_path: Path) -> None:
     pipeline = load_pipeline(write(tmp_path, BASE), env=ENV)
-    assert pipeline.resolve(pipeline.source.path) == tmp_path / "x.csv"
+    assert pipeline.resolve(pipeline.step.source.path) == tmp_path.resolve() / "x.csv"
     assert pipeline.destination.base_url == "http://127.0.0.1:8765"
-    assert pipeline.mapping["email"].column == "Email"
-    assert pipeline.load.batch_size == 100 and pipeline.load.concurrency == 4
+    assert pipeline.step.mapping["email"].column == "Email"
+    assert pipeline.step.load.batch_size == 100 and pipeline.step.load.concurrency == 4
+    assert pipeline.single_step and pipeline.step.name == "t"
 
 
 def test_api_key_never_printed(tmp_path: Path) -> None:

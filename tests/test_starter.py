@@ -174,5 +174,5 @@ def test_rendered_file_is_a_valid_pipeline(tmp_path: Path) -> None:
     pipeline = load_pipeline(
         path, env={"RALLY_BASE_URL": "http://127.0.0.1:1", "RALLY_API_KEY": "k"}
     )
-    assert pipeline.mapping["email"].column == "E-mail Address"
-    assert pipeline.source.path == Path("export: 2026.csv")
+    assert pipeline.step.mapping["email"].column == "E-mail Address"
+    assert pipeline.step.source.path == Path("export: 2026.csv")

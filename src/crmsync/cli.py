@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from crmsync import __version__
-from crmsync.errors import CrmsyncError
+from crmsync.errors import EXIT_INTERNAL, CrmsyncError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,7 +120,7 @@ def run(pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | 
     from pathlib import Path
 
     from crmsync.config import load_pipeline
-    from crmsync.console import ConsoleObserver, summary_table
+    from crmsync.console import ConsoleObserver, steps_table, summary_table
     from crmsync.pipeline import RunOptions, run_pipeline
 
     pipeline = load_pipeline(pipeline_file)
@@ -129,9 +130,14 @@ def run(pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | 
     observer = ConsoleObserver(tty=sys.stdout.isatty())
     result = run_pipeline(pipeline, options, observer)
     click.echo()
-    click.echo(summary_table(result.summary))
-    click.echo(f"report: {result.files['errors'].parent}")
-    if result.summary.interrupted:
+    if pipeline.single_step:
+        click.echo(summary_table(result.summary))
+        click.echo(f"report: {result.files['errors'].parent}")
+    else:
+        click.echo(steps_table([step.summary for step in result.steps]))
+        for step in result.steps:
+            click.echo(f"report {step.summary.name}: {step.files['errors'].parent}")
+    if result.interrupted:
         click.echo("Interrupted: rows whose outcome is unknown are in errors.csv.", err=True)
     sys.exit(result.exit_code)
 
@@ -196,3 +202,12 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(3)
+    except Exception as exc:  # a bug: one clear line, the traceback only on request
+        if os.environ.get("CRMSYNC_DEBUG"):
+            raise
+        click.echo(
+            f"crmsync hit an unexpected error (a bug, please report it): "
+            f"{type(exc).__name__}: {exc}\nRun again with CRMSYNC_DEBUG=1 to see the traceback.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -30,6 +30,7 @@ from crmsync.schema import MAX_BULK, OBJECTS, RallyObject
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DEFAULT_REPORT_DIR = "reports"
+DEFAULT_STATE_PATH = ".crmsync/state.db"
 
 
 class Section(BaseModel):
@@ -55,6 +56,46 @@ class SourceConfig(Section):
         return value.replace("\\t", "\t")
 
 
+LookupKind = Literal["domain", "email", "email_domain", "name", "source_id"]
+LOOKUP_KINDS: tuple[str, ...] = ("domain", "email", "email_domain", "name", "source_id")
+
+
+class LookupKey(Section):
+    """One way to find the referenced record: a kind of key and the column holding it."""
+
+    kind: LookupKind = Field(description="domain, email, email_domain, name or source_id.")
+    column: str = Field(description="Source column holding the key.")
+
+
+class Lookup(Section):
+    """A reference field (companyId, contactId) resolved to a Rally id through the id map."""
+
+    object: Literal["companies", "contacts"] = Field(description="Object the id points at.")
+    by: list[LookupKey] = Field(
+        min_length=1, description="Keys tried in order; the first that resolves wins."
+    )
+    on_missing: Literal["fail", "null"] = Field(
+        default="fail",
+        description="A key that resolves to nothing: fail the row (stage resolve), or leave "
+        "the field empty.",
+    )
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        """`by: [{domain: Website}, {name: Company}]` is short for kind/column objects."""
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, dict) and len(item) == 1 and "kind" not in item:
+                ((kind, column),) = item.items()
+                out.append({"kind": kind, "column": column})
+            else:
+                out.append(item)
+        return out
+
+
 class FieldMapping(Section):
     """Where one Rally field's value comes from."""
 
@@ -65,13 +106,19 @@ class FieldMapping(Section):
     default: str | int | float | bool | None = Field(
         default=None, description="Value used where the column is empty."
     )
+    lookup: Lookup | None = Field(
+        default=None, description="Resolve a Rally id from another object's key."
+    )
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldMapping:
-        if self.column is not None and self.constant is not None:
-            raise ValueError("give either column or constant, not both")
-        if self.column is None and self.constant is None and self.default is None:
-            raise ValueError("give a column, a constant or a default")
+        origins = [x for x in (self.column, self.constant, self.lookup) if x is not None]
+        if len(origins) > 1:
+            raise ValueError("give one of column, constant or lookup, not several")
+        if not origins and self.default is None:
+            raise ValueError("give a column, a constant, a lookup or a default")
+        if self.lookup is not None and self.default is not None:
+            raise ValueError("a lookup takes no default (use on_missing: null)")
         return self
 
 
@@ -139,8 +186,10 @@ class DestinationConfig(Section):
 
 
 class LoadConfig(Section):
-    mode: Literal["bulk", "upsert"] = Field(
-        default="bulk", description="bulk: POST /bulk batches; upsert: PUT /upsert per record."
+    mode: Literal["auto", "bulk", "upsert"] = Field(
+        default="auto",
+        description="auto: new records through bulk, known ones through upsert; bulk: "
+        "POST /bulk batches only; upsert: PUT /upsert per record.",
     )
     batch_size: Annotated[int, Field(ge=1, le=MAX_BULK)] = Field(
         default=MAX_BULK, description="Records per bulk request (at most 100)."
@@ -165,23 +214,35 @@ class ReportConfig(Section):
     )
 
 
-class Pipeline(Section):
-    """One pipeline file."""
+class StateConfig(Section):
+    path: Path = Field(
+        default=Path(DEFAULT_STATE_PATH),
+        description="SQLite state database (runs, id map), relative to the pipeline file.",
+    )
 
-    name: str = Field(description="Shown in summaries and reports.")
+
+STEP_KEYS = ("object", "source", "mapping", "normalize", "dedupe", "load", "source_id")
+
+
+class Step(Section):
+    """One object loaded from one source; a pipeline runs its steps in order."""
+
+    name: str = Field(description="Names the step in summaries and its report folder.")
     object: Literal["contacts", "companies", "activities"] = Field(
         description="Rally object the records become."
     )
     source: SourceConfig
-    mapping: dict[str, Annotated[FieldMapping, Field()]] = Field(
-        description="Rally field (camelCase) <- column, constant or default."
+    mapping: dict[str, FieldMapping] = Field(
+        description="Rally field (camelCase) <- column, constant, default or lookup."
     )
     normalize: NormalizeConfig = NormalizeConfig()
     dedupe: DedupeConfig = DedupeConfig()
-    destination: DestinationConfig
     load: LoadConfig = LoadConfig()
-    report: ReportConfig = ReportConfig()
-    base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
+    source_id: str | None = Field(
+        default=None,
+        description="Column with the source system's id: later steps can look records up by "
+        "it, and a re-run recognizes records it already created.",
+    )
 
     @field_validator("mapping", mode="before")
     @classmethod
@@ -191,7 +252,7 @@ class Pipeline(Section):
         return value
 
     @model_validator(mode="after")
-    def _mapping_fits_object(self) -> Pipeline:
+    def _mapping_fits_object(self) -> Step:
         fields = wire_fields(self.rally_object)
         for name in self.mapping:
             if name not in fields:
@@ -212,6 +273,56 @@ class Pipeline(Section):
     @property
     def rally_object(self) -> RallyObject:
         return OBJECTS[self.object]
+
+    @property
+    def lookups(self) -> dict[str, Lookup]:
+        return {f: m.lookup for f, m in self.mapping.items() if m.lookup is not None}
+
+
+class Pipeline(Section):
+    """One pipeline file: a single step written at the top level, or `steps:`."""
+
+    name: str = Field(description="Shown in summaries and reports.")
+    steps: list[Step] = Field(min_length=1, description="Run in order; a failed start stops.")
+    destination: DestinationConfig
+    state: StateConfig = StateConfig()
+    report: ReportConfig = ReportConfig()
+    base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
+    single_step: bool = Field(default=False, exclude=True, description="Written without steps:.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_step(cls, data: Any) -> Any:
+        """A file without `steps:` is one step named after the pipeline."""
+        if isinstance(data, dict) and "steps" not in data:
+            data = dict(data)
+            step = {"name": data.get("name", "main")}
+            step.update({key: data.pop(key) for key in STEP_KEYS if key in data})
+            data["steps"] = [step]
+            data["single_step"] = True
+        return data
+
+    @model_validator(mode="after")
+    def _steps_fit_together(self) -> Pipeline:
+        names = [step.name for step in self.steps]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"steps: names must be unique, repeated: {', '.join(repeated)}")
+        for index, step in enumerate(self.steps):
+            earlier = {s.object for s in self.steps[:index] if s.source_id}
+            for field, lookup in step.lookups.items():
+                by_id = any(key.kind == "source_id" for key in lookup.by)
+                if by_id and lookup.object not in earlier:
+                    raise ValueError(
+                        f"steps[{index}].mapping.{field}: a source_id lookup needs an earlier "
+                        f"{lookup.object} step with source_id set"
+                    )
+        return self
+
+    @property
+    def step(self) -> Step:
+        """The only step of a single-step pipeline."""
+        return self.steps[0]
 
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the pipeline file's folder."""
@@ -255,22 +366,47 @@ def interpolate(value: Any, *, path: str = "", env: dict[str, str] | None = None
     return ENV_PATTERN.sub(substitute, value)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation like `X | None`, `list[X]` or `dict[str, X]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_at(loc: list[str], root: type[BaseModel]) -> list[str]:
+    """The keys valid where an unknown key was found, walking `loc` down from `root`."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if model is None:
+            return []
+        field = model.model_fields.get(part)
+        if field is None:  # a dict key or list index: stay on the element model
+            continue
+        model = _model_in(field.annotation)
+    if model is None:
+        return []
+    return [name for name in model.model_fields if name not in ("base_dir", "single_step")]
+
+
 def _describe(error: dict[str, Any], data: Any) -> str:
     """One line for one pydantic error: its path, what is wrong, and the nearest valid key."""
     loc = [str(part) for part in error["loc"]]
+    single = isinstance(data, dict) and "steps" not in data
+    if single and loc[:2] == ["steps", "0"]:
+        loc = loc[2:]
     where = ".".join(loc) or "(top level)"
     if error["type"] == "extra_forbidden":
-        model: type[BaseModel] | None = Pipeline
-        for part in loc[:-1]:
-            field = model.model_fields.get(part) if model else None
-            annotation = field.annotation if field else None
-            model = (
-                annotation
-                if isinstance(annotation, type) and issubclass(annotation, BaseModel)
-                else None
-            )
-        choices = list(model.model_fields) if model else []
-        choices = [c for c in choices if c != "base_dir"]
+        if single:
+            choices = _keys_at(loc[:-1], Step) if loc[0] in STEP_KEYS else []
+            if len(loc) == 1:
+                choices = _keys_at([], Pipeline) + list(STEP_KEYS)
+        else:
+            choices = _keys_at(loc[:-1], Pipeline)
+        choices = [c for c in choices if c != "steps"] if single else choices
         return f"{where}: unknown key{_nearest(loc[-1], choices)}"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":

@@ -31,6 +31,9 @@ class ConsoleObserver(RunObserver):
     def _echo(self, text: str) -> None:
         click.echo(text, file=self.stream)
 
+    def step_started(self, name: str, index: int, total: int) -> None:
+        self._echo(f"\n[{index + 1}/{total}] {name}")
+
     def stage(self, name: str, detail: str) -> None:
         self._echo(f"{name:>9}: {detail}")
 
@@ -91,3 +94,36 @@ def summary_table(summary: RunSummary) -> str:
     lines = [title, "-" * max(len(title), width + 12)]
     lines += [f"{label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+STEP_COLUMNS = ("read", "created", "updated", "unchanged", "merged", "failed")
+
+
+def steps_table(summaries: list[RunSummary]) -> str:
+    """One row per step of a multi-step run, then the totals."""
+    header = ["step", "object", *STEP_COLUMNS, "requests", "seconds"]
+    rows = []
+    for s in summaries:
+        counts = [s.rows_read, s.created, s.updated, s.unchanged, s.merged, s.failed]
+        if s.dry_run:
+            counts[1] = s.planned
+        rows.append([s.name, s.object, *map(str, counts), str(s.requests), f"{s.duration_s:.1f}"])
+    if summaries and summaries[0].dry_run:
+        header[3] = "would send"
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join
+    out = [
+        line(
+            h.ljust(w) if i < 2 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
+    out.append(line("-" * w for w in widths))
+    for row in rows:
+        out.append(
+            line(
+                c.ljust(w) if i < 2 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    return "\n".join(out)

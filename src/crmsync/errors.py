@@ -20,6 +20,7 @@ EXIT_ROWS_FAILED = 1
 EXIT_CANNOT_START = 2
 EXIT_INTERRUPTED = 3
 EXIT_LOCKED = 4
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in crmsync, not in the input
 
 
 class CrmsyncError(Exception):

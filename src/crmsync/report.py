@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 OUTCOMES = ("created", "updated", "unchanged", "merged", "failed")
-STAGES = ("read", "normalize", "validate", "dedupe", "load")
+STAGES = ("read", "normalize", "validate", "dedupe", "resolve", "load")
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
 
 # The schema of the outcome frame every stage contributes rows to.

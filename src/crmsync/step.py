@@ -1,0 +1,459 @@
+"""One step of a pipeline, in the order of DESIGN.md's flow:
+extract -> map -> normalize -> validate -> dedupe -> resolve -> load -> report.
+
+Every source row ends in exactly one outcome: each stage adds its rows to one outcome frame,
+and the summary is counted from it, so the counts add up by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from crmsync.config import FieldMapping, Pipeline, Step, wire_fields
+from crmsync.errors import TransientError, UnreachableError
+from crmsync.extract import Extracted, read_source
+from crmsync.load import LoadSettings, RallyClient, RecordOutcome, load_records
+from crmsync.references import (
+    LISTED_FIELD,
+    IdMaps,
+    key_columns,
+    lookup_sources,
+    needed_keys,
+    normalize_key,
+    resolve,
+)
+from crmsync.report import RunSummary, outcome_frame, write_report
+from crmsync.schema import OBJECTS
+from crmsync.state import payload_hash
+from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
+from crmsync.transform.mapping import IDENTITY_COLUMNS, apply_mapping, resolve_columns
+
+if TYPE_CHECKING:
+    from crmsync.pipeline import RunObserver, RunOptions
+    from crmsync.state import StateDB
+
+NEWEST_COLUMN = "_newest"
+SOURCE_ID_COLUMN = "_source_id"
+INTERRUPTED_ERROR = (
+    "interrupted before its outcome was known: it may or may not be in Rally; "
+    "run again with load.mode upsert to settle it without duplicates"
+)
+SETTLED = ("created", "updated", "unchanged")
+
+
+@dataclass
+class RunContext:
+    """What the steps of one run share: options, the state DB, the id maps learned so far."""
+
+    pipeline: Pipeline
+    options: RunOptions
+    observer: RunObserver
+    state: StateDB
+    run_id: int
+    maps: IdMaps = field(default_factory=IdMaps)
+    listed: set[str] = field(default_factory=set)  # objects whose Rally list was read
+
+
+@dataclass
+class StepResult:
+    summary: RunSummary
+    files: dict[str, Path]
+
+
+def _limit(extracted: Extracted, limit: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first `limit` records of the file, counting unparseable ones too."""
+    frame, rejects = extracted.frame, extracted.rejects
+    if limit is None:
+        return frame, rejects
+    rows = pl.concat([frame.select("_row"), rejects.select("_row")]).sort("_row")
+    if rows.height <= limit:
+        return frame, rejects
+    last = rows["_row"][limit - 1] if limit > 0 else 0
+    return frame.filter(pl.col("_row") <= last), rejects.filter(pl.col("_row") <= last)
+
+
+def to_payloads(frame: pl.DataFrame, columns: Sequence[str]) -> list[tuple[int, dict[str, Any]]]:
+    """(row, JSON-ready record) pairs; nulls are left out rather than sent as null."""
+    rows = frame.select(["_row", *columns]).to_dicts()
+    return [
+        (row.pop("_row"), {key: value for key, value in row.items() if value is not None})
+        for row in rows
+    ]
+
+
+def load_settings(step: Step, mode: str) -> LoadSettings:
+    cfg = step.load
+    return LoadSettings(
+        mode=mode,  # type: ignore[arg-type]
+        batch_size=cfg.batch_size,
+        concurrency=cfg.concurrency,
+        max_retries=cfg.max_retries,
+        max_backoff_s=cfg.max_backoff_s,
+        connect_timeout_s=cfg.connect_timeout_s,
+        read_timeout_s=cfg.read_timeout_s,
+    )
+
+
+def _outcomes_frame(outcomes: Sequence[RecordOutcome], source: str) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {
+            "_row": [o.key for o in outcomes],
+            "outcome": [o.status for o in outcomes],
+            "error": [o.error for o in outcomes],
+            "rally_id": [o.rally_id for o in outcomes],
+        },
+        schema={"_row": pl.Int64, "outcome": pl.String, "error": pl.String, "rally_id": pl.String},
+    )
+    frame = frame.with_columns(
+        pl.lit(source).alias("_source"),
+        pl.when(pl.col("outcome") == "failed").then(pl.lit("load")).alias("stage"),
+    )
+    return outcome_frame(frame)
+
+
+class StepRunner:
+    """Runs one step; `run()` returns its summary and report files."""
+
+    def __init__(self, ctx: RunContext, step: Step, report_dir: Path) -> None:
+        self.ctx = ctx
+        self.step = step
+        self.obj = step.rally_object
+        self.report_dir = report_dir
+        self.source_path = ctx.pipeline.resolve(step.source.path)
+        self.parts: list[pl.DataFrame] = []
+        self.warnings = pl.DataFrame()
+        self.done: list[RecordOutcome] = []
+        self.summary = RunSummary(
+            name=step.name,
+            object=step.object,
+            source=str(self.source_path),
+            dry_run=ctx.options.dry_run,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+    # -- local stages ------------------------------------------------------------------------
+
+    def _extract(self) -> tuple[pl.DataFrame, pl.DataFrame, Extracted, dict[str, str]]:
+        cfg = self.step.source
+        extracted = read_source(
+            cfg.kind,
+            self.source_path,
+            encoding=None if cfg.encoding == "auto" else cfg.encoding,
+            delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+        )
+        frame, rejects = _limit(extracted, self.ctx.options.limit)
+        extra = dict(lookup_sources(self.step))
+        if self.step.dedupe.keep == "newest" and self.step.dedupe.newest_by:
+            extra[NEWEST_COLUMN] = self.step.dedupe.newest_by
+        if self.step.source_id:
+            extra[SOURCE_ID_COLUMN] = self.step.source_id
+        wanted = {**self.step.mapping, **{k: FieldMapping(column=v) for k, v in extra.items()}}
+        columns = resolve_columns(wanted, extracted.columns, source=str(self.source_path))
+        return frame, rejects, extracted, columns
+
+    def _transform(self, frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+        """Map, normalize, validate, dedupe; failures and merges go to the outcome parts."""
+        step = self.step
+        mapped = apply_mapping(frame, step.mapping, columns).with_columns(
+            key_columns(frame, step, columns)
+        )
+        if NEWEST_COLUMN in columns:
+            mapped = mapped.with_columns(frame[columns[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
+        if SOURCE_ID_COLUMN in columns:
+            source_id = normalize_key(frame[columns[SOURCE_ID_COLUMN]], "source_id")
+            mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
+        norm = step.normalize
+        normalized, issues = normalize(
+            mapped,
+            self.obj,
+            NormalizeOptions(
+                default_region=norm.default_region,
+                phone_policy=norm.phone_policy,
+                fold_gmail=norm.fold_gmail,
+            ),
+        )
+        issues = pl.concat([issues, validate(normalized, self.obj)], how="vertical")
+        errors = issues.filter(pl.col("severity") == "error")
+        self.warnings = issues.filter(pl.col("severity") == "warning")
+        self.parts.append(outcome_frame(errors, outcome="failed", stage="validate"))
+        valid = normalized.join(
+            errors.select(IDENTITY_COLUMNS).unique(),
+            on=list(IDENTITY_COLUMNS),
+            how="anti",
+            maintain_order="left",
+        )
+        self.ctx.observer.stage("validate", f"{normalized.height - valid.height} rows failed")
+        if not step.dedupe.enabled or self.obj.match_key is None:
+            return valid  # activities have no natural key to dedupe on
+        deduped = dedupe(
+            valid,
+            keep=step.dedupe.keep,
+            newest_by=NEWEST_COLUMN if NEWEST_COLUMN in columns else None,
+            missing_key=step.dedupe.missing_key,
+        )
+        key_name = self.obj.match_key or "key"
+        merged = deduped.merged.with_columns(
+            pl.lit(key_name).alias("field"),
+            pl.format(
+                "duplicate of row {} by {}", pl.col("merged_into_row"), pl.col("_match_key")
+            ).alias("error"),
+        )
+        self.parts.append(outcome_frame(merged, outcome="merged"))
+        missing = deduped.missing_key.with_columns(
+            pl.lit(key_name).alias("field"), pl.lit(f"no {key_name} to dedupe on").alias("error")
+        )
+        self.parts.append(outcome_frame(missing, outcome="failed", stage="dedupe"))
+        self.ctx.observer.stage("dedupe", f"{deduped.merged.height} duplicates merged")
+        return deduped.kept
+
+    # -- references --------------------------------------------------------------------------
+
+    async def _fill_maps(self, client: RallyClient | None, frame: pl.DataFrame) -> None:
+        """Put every key this step looks up into the id maps, if it exists anywhere."""
+        for (obj, kind), keys in needed_keys(frame, self.step).items():
+            known = self.ctx.maps.get(obj, kind)
+            missing = [k for k in keys if k not in known]
+            if missing:
+                known.update(self.ctx.state.get_ids(obj, kind, missing))
+                missing = [k for k in keys if k not in known]
+            if missing and (obj, kind) in LISTED_FIELD and client and obj not in self.ctx.listed:
+                await self._read_rally_index(client, obj)
+
+    async def _read_rally_index(self, client: RallyClient, obj: str) -> None:
+        """Learn the keys of every record Rally already has (list with fields=id + keys)."""
+        fields = sorted({f for (o, _), f in LISTED_FIELD.items() if o == obj})
+        rows: dict[str, list[Any]] = {"id": [], **{f: [] for f in fields}}
+        async for record in client.iter_records(OBJECTS[obj], fields=["id", *fields]):
+            for name in rows:
+                value = record.get(name)
+                rows[name].append(None if value is None else str(value))
+        self.ctx.listed.add(obj)
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(rows, pl.String))
+        for (o, kind), listed_field in LISTED_FIELD.items():
+            if o != obj:
+                continue
+            keys = normalize_key(frame[listed_field], kind)
+            pairs = [(k, i) for k, i in zip(keys, frame["id"], strict=True) if k and i]
+            self.ctx.maps.get(obj, kind).update(dict(pairs))
+            if not self.ctx.options.dry_run:
+                self.ctx.state.put_ids(obj, kind, pairs, run_id=self.ctx.run_id)
+        self.ctx.observer.stage("lookup", f"{frame.height} {obj} already in Rally")
+
+    def _resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
+        if not self.step.lookups:
+            return frame
+        frame, failures = resolve(frame, self.step, self.ctx.maps)
+        self.parts.append(outcome_frame(failures, outcome="failed", stage="resolve"))
+        self.ctx.observer.stage("resolve", f"{failures.height} references not found")
+        return frame.join(
+            failures.select(IDENTITY_COLUMNS),
+            on=list(IDENTITY_COLUMNS),
+            how="anti",
+            maintain_order="left",
+        )
+
+    # -- identity of records across runs -----------------------------------------------------
+
+    def _identities(
+        self, frame: pl.DataFrame, items: list[tuple[int, dict[str, Any]]]
+    ) -> dict[str, dict[int, str]]:
+        """Per id-map kind, row -> key: the match key, the name, the source id, and for records
+        without a match key a fingerprint of the payload (activities have no natural key)."""
+        rows = frame["_row"].to_list()
+        out: dict[str, dict[int, str]] = {}
+        match_key = self.obj.match_key
+        if match_key and match_key in frame.columns:
+            keys = normalize_key(frame[match_key], "email" if match_key == "email" else "domain")
+            out[match_key] = {r: k for r, k in zip(rows, keys, strict=True) if k}
+        if self.obj.name == "companies" and "name" in frame.columns:
+            names = normalize_key(frame["name"], "name")
+            out["name"] = {r: k for r, k in zip(rows, names, strict=True) if k}
+        if SOURCE_ID_COLUMN in frame.columns:
+            ids = frame[SOURCE_ID_COLUMN]
+            out["source_id"] = {r: k for r, k in zip(rows, ids, strict=True) if k}
+        keyed = out.get(match_key or "", {})
+        out["fingerprint"] = {
+            row: payload_hash(payload) for row, payload in items if row not in keyed
+        }
+        return out
+
+    def _skip_known(
+        self, items: list[tuple[int, dict[str, Any]]], identities: dict[str, dict[int, str]]
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Records without a match key that an earlier run created are not sent again: there
+        is no upsert to make a second send harmless."""
+        keyed = identities.get(self.obj.match_key or "", {})
+        kind = "source_id" if "source_id" in identities else "fingerprint"
+        keys = {row: key for row, key in identities[kind].items() if row not in keyed}
+        known = self.ctx.state.get_ids(self.obj.name, kind, set(keys.values())) if keys else {}
+        skipped = [
+            RecordOutcome(key=row, status="unchanged", rally_id=known[key], error=None)
+            for row, key in keys.items()
+            if key in known
+        ]
+        self.done.extend(skipped)
+        skip = {o.key for o in skipped}
+        return [item for item in items if item[0] not in skip]
+
+    def _remember(self, identities: dict[str, dict[int, str]]) -> None:
+        """Record every settled record's keys -> Rally id for later steps and runs."""
+        ids = {o.key: o.rally_id for o in self.done if o.status in SETTLED and o.rally_id}
+        for kind, by_row in identities.items():
+            pairs = [(key, ids[row]) for row, key in by_row.items() if row in ids]
+            if pairs:
+                self.ctx.state.put_ids(self.obj.name, kind, pairs, run_id=self.ctx.run_id)
+                self.ctx.maps.get(self.obj.name, kind).update(dict(pairs))
+
+    # -- load --------------------------------------------------------------------------------
+
+    async def _send(
+        self, client: RallyClient, items: list[tuple[int, dict[str, Any]]], mode: str, offset: int
+    ) -> list[RecordOutcome]:
+        observer = self.ctx.observer
+        result = await load_records(
+            client,
+            self.obj,
+            items,
+            load_settings(self.step, mode),
+            on_progress=lambda records, batches: observer.load_progress(offset + records, batches),
+        )
+        self.summary.requests += result.requests
+        self.summary.retries += result.retries
+        self.summary.rate_limited += result.rate_limited
+        return result.outcomes
+
+    async def _load(
+        self,
+        client: RallyClient,
+        items: list[tuple[int, dict[str, Any]]],
+        identities: dict[str, dict[int, str]],
+    ) -> None:
+        """bulk / upsert as configured; auto: records the id map knows through upsert, new ones
+        through bulk, and a bulk refusal (a record created since, or by someone else) retried
+        once through upsert, which settles it either way."""
+        mode = self.step.load.mode
+        key = self.obj.match_key
+        if mode != "auto" or key is None:
+            self.done.extend(await self._send(client, items, "bulk" if mode == "auto" else mode, 0))
+            return
+        keys = identities.get(key, {})
+        known = self.ctx.state.get_ids(self.obj.name, key, set(keys.values())) if keys else {}
+        upsert = [item for item in items if keys.get(item[0]) in known]
+        bulk = [item for item in items if keys.get(item[0]) not in known]
+        outcomes = await self._send(client, bulk, "bulk", 0)
+        retry_rows = {o.key for o in outcomes if o.status == "failed" and o.key in keys}
+        self.done.extend(o for o in outcomes if o.key not in retry_rows)
+        upsert += [item for item in bulk if item[0] in retry_rows]
+        self.done.extend(await self._send(client, upsert, "upsert", len(bulk) - len(retry_rows)))
+
+    async def _remote(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Everything that talks to Rally: lookups, then the load. Returns the resolved frame."""
+        destination = self.ctx.pipeline.destination
+        needs_rally = not self.ctx.options.dry_run or bool(self.step.lookups)
+        if not needs_rally:
+            await self._fill_maps(None, frame)
+            return self._resolve(frame)
+        async with RallyClient(
+            destination.base_url,
+            destination.api_key.get_secret_value(),
+            settings=load_settings(self.step, "bulk"),
+        ) as client:
+            try:
+                await client.check_auth(self.obj)
+            except TransientError as exc:
+                raise UnreachableError(
+                    f"cannot reach Rally at {destination.base_url} (nothing was sent): {exc}"
+                ) from None
+            await self._fill_maps(client, frame)
+            frame = self._resolve(frame)
+            if self.ctx.options.dry_run:
+                return frame
+            items = to_payloads(frame, self._payload_columns(frame))
+            identities = self._identities(frame, items)
+            items = self._skip_known(items, identities)
+            batches = math.ceil(len(items) / self.step.load.batch_size) if items else 0
+            self.ctx.observer.stage("connect", f"Rally at {destination.base_url}")
+            self.ctx.observer.load_started(len(items), batches)
+            try:
+                if items:
+                    await self._load(client, items, identities)
+            finally:
+                self.ctx.observer.load_finished()
+                self._remember(identities)
+        return frame
+
+    def _payload_columns(self, frame: pl.DataFrame) -> list[str]:
+        fields = wire_fields(self.obj)
+        return [name for name in frame.columns if name in fields]
+
+    def _plan_dry_run(self, frame: pl.DataFrame) -> list[dict[str, Any]]:
+        """What would be sent; later steps of the dry run resolve against these records."""
+        items = to_payloads(frame, self._payload_columns(frame))
+        identities = self._identities(frame, items)
+        for kind, by_row in identities.items():
+            placeholder = {key: f"(new {self.obj.name} row {row})" for row, key in by_row.items()}
+            self.ctx.maps.get(self.obj.name, kind).update(placeholder)
+        self.parts.append(outcome_frame(frame, outcome="planned"))
+        return [payload for _, payload in items]
+
+    # -- the step ----------------------------------------------------------------------------
+
+    def run(self) -> StepResult:
+        started = time.monotonic()
+        frame, rejects, extracted, columns = self._extract()
+        self.summary.rows_read = frame.height + rejects.height
+        self.ctx.observer.stage(
+            "read", f"{self.summary.rows_read} rows from {self.source_path.name}"
+        )
+        self.parts.append(outcome_frame(rejects, outcome="failed", stage="read"))
+        kept = self._transform(frame, columns)
+
+        payloads: list[dict[str, Any]] | None = None
+        try:
+            kept = asyncio.run(self._remote(kept))
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+        if self.ctx.options.dry_run and not self.summary.interrupted:
+            payloads = self._plan_dry_run(kept)
+        elif not self.ctx.options.dry_run:
+            loaded = _outcomes_frame(self.done, str(self.source_path))
+            self.parts.append(loaded)
+            unknown = kept.join(
+                loaded.select(IDENTITY_COLUMNS), on=list(IDENTITY_COLUMNS), how="anti"
+            )
+            self.parts.append(
+                outcome_frame(unknown, outcome="failed", stage="load", error=INTERRUPTED_ERROR)
+            )
+
+        outcomes = pl.concat(self.parts, how="vertical")
+        self.summary.count(outcomes)
+        if self.warnings.height:
+            self.summary.warnings = self.warnings.select(IDENTITY_COLUMNS).unique().height
+        self.summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.summary.duration_s = round(time.monotonic() - started, 3)
+        files = write_report(
+            self.report_dir,
+            outcomes=outcomes,
+            warnings=self.warnings if self.warnings.height else _empty_warnings(),
+            source_rows=frame,
+            source_columns=list(extracted.columns),
+            rejects=rejects,
+            summary=self.summary,
+            payloads=payloads,
+        )
+        return StepResult(summary=self.summary, files=files)
+
+
+def _empty_warnings() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={"_source": pl.String, "_row": pl.Int64, "field": pl.String, "error": pl.String}
+    )
