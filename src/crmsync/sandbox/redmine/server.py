@@ -89,9 +89,13 @@ def load_seed(path: str | Path) -> list[Contact]:
     else:
         records = json_records(decode(data, None, source).data, source)
     contacts: list[Contact] = []
+    seen: set[int] = set()
     for number, _, contact in records:
         if not isinstance(contact, Contact):
             raise ConfigError(f"record {number}: {contact}", file=source)
+        if contact.id in seen:
+            raise ConfigError(f"record {number}: id {contact.id} appears twice", file=source)
+        seen.add(contact.id)
         contacts.append(contact)
     return contacts
 
