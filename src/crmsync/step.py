@@ -8,6 +8,7 @@ and the summary is counted from it, so the counts add up by construction.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import time
 from collections.abc import Sequence
@@ -61,6 +62,18 @@ class RunContext:
     run_id: int
     maps: IdMaps = field(default_factory=IdMaps)
     listed: set[str] = field(default_factory=set)  # objects whose Rally list was read
+
+    def scoped(self, obj: str) -> str:
+        """The id map's name for `obj` in this destination: ids learned while rehearsing
+        against a sandbox must never make a production run skip a record."""
+        return f"{destination_scope(self.pipeline)}/{obj}"
+
+
+def destination_scope(pipeline: Pipeline) -> str:
+    """Base URL plus a short hash of the key (a tenant); the key itself is never stored."""
+    destination = pipeline.destination
+    digest = hashlib.sha256(destination.api_key.get_secret_value().encode()).hexdigest()[:12]
+    return f"{destination.base_url}#{digest}"
 
 
 @dataclass
@@ -223,7 +236,7 @@ class StepRunner:
             known = self.ctx.maps.get(obj, kind)
             missing = [k for k in keys if k not in known]
             if missing:
-                known.update(self.ctx.state.get_ids(obj, kind, missing))
+                known.update(self.ctx.state.get_ids(self.ctx.scoped(obj), kind, missing))
                 missing = [k for k in keys if k not in known]
             if missing and (obj, kind) in LISTED_FIELD and client and obj not in self.ctx.listed:
                 await self._read_rally_index(client, obj)
@@ -245,7 +258,7 @@ class StepRunner:
             pairs = [(k, i) for k, i in zip(keys, frame["id"], strict=True) if k and i]
             self.ctx.maps.get(obj, kind).update(dict(pairs))
             if not self.ctx.options.dry_run:
-                self.ctx.state.put_ids(obj, kind, pairs, run_id=self.ctx.run_id)
+                self.ctx.state.put_ids(self.ctx.scoped(obj), kind, pairs, run_id=self.ctx.run_id)
         self.ctx.observer.stage("lookup", f"{frame.height} {obj} already in Rally")
 
     def _resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
@@ -294,7 +307,11 @@ class StepRunner:
         keyed = identities.get(self.obj.match_key or "", {})
         kind = "source_id" if "source_id" in identities else "fingerprint"
         keys = {row: key for row, key in identities[kind].items() if row not in keyed}
-        known = self.ctx.state.get_ids(self.obj.name, kind, set(keys.values())) if keys else {}
+        known = (
+            self.ctx.state.get_ids(self.ctx.scoped(self.obj.name), kind, set(keys.values()))
+            if keys
+            else {}
+        )
         skipped = [
             RecordOutcome(key=row, status="unchanged", rally_id=known[key], error=None)
             for row, key in keys.items()
@@ -310,7 +327,9 @@ class StepRunner:
         for kind, by_row in identities.items():
             pairs = [(key, ids[row]) for row, key in by_row.items() if row in ids]
             if pairs:
-                self.ctx.state.put_ids(self.obj.name, kind, pairs, run_id=self.ctx.run_id)
+                self.ctx.state.put_ids(
+                    self.ctx.scoped(self.obj.name), kind, pairs, run_id=self.ctx.run_id
+                )
                 self.ctx.maps.get(self.obj.name, kind).update(dict(pairs))
 
     # -- load --------------------------------------------------------------------------------
@@ -346,7 +365,11 @@ class StepRunner:
             self.done.extend(await self._send(client, items, "bulk" if mode == "auto" else mode, 0))
             return
         keys = identities.get(key, {})
-        known = self.ctx.state.get_ids(self.obj.name, key, set(keys.values())) if keys else {}
+        known = (
+            self.ctx.state.get_ids(self.ctx.scoped(self.obj.name), key, set(keys.values()))
+            if keys
+            else {}
+        )
         upsert = [item for item in items if keys.get(item[0]) in known]
         bulk = [item for item in items if keys.get(item[0]) not in known]
         outcomes = await self._send(client, bulk, "bulk", 0)

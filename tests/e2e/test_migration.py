@@ -4,6 +4,7 @@ links checked through the sandbox's API, a re-run creating nothing twice."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -87,7 +88,8 @@ def test_migration_links_everything_and_reruns_without_duplicates(workdir: Path)
 
         # every activity points at the right contact, found through the id map
         with StateDB.open(workdir / ".crmsync" / "migration.db") as state:
-            activity_ids = state.get_ids("activities", "source_id")
+            scope = f"{sandbox.base_url}#{hashlib.sha256(KEY.encode()).hexdigest()[:12]}"
+            activity_ids = state.get_ids(f"{scope}/activities", "source_id")
         activities = {a["id"]: a for a in data["activities"]}
         contact_by_id = {c["id"]: c for c in data["contacts"]}
         source = {
@@ -140,3 +142,16 @@ def test_step_that_cannot_start_stops_the_run(workdir: Path) -> None:
         assert "missing-contacts.csv" in done.stderr
         assert sandbox.records("activities", KEY) == []  # never reached
         assert sandbox.records("companies", KEY) != []  # the step before it ran
+
+
+def test_state_of_one_destination_never_skips_records_in_another(workdir: Path) -> None:
+    """Rehearse against one sandbox, then run against another: nothing is skipped there."""
+    with running_sandbox(api_keys=(KEY,)) as rehearsal:
+        run(workdir, rehearsal.base_url)
+        rehearsed = snapshot(rehearsal)
+    with running_sandbox(api_keys=(KEY,)) as production:
+        done = run(workdir, production.base_url)
+        assert done.returncode == 1, done.stdout + done.stderr
+        real = snapshot(production)
+    for obj in rehearsed:
+        assert len(real[obj]) == len(rehearsed[obj]) > 0, obj
