@@ -104,6 +104,23 @@ def test_errors_name_the_problem() -> None:
         dedupe(FRAME, key="_nope")
 
 
+def test_excluded_rows_are_left_out_and_never_fill_others() -> None:
+    frame = pl.DataFrame(
+        {
+            "_source": ["a"] * 5,
+            "_row": [1, 2, 3, 4, 5],
+            "_match_key": ["x", "x", "y", None, "y"],
+            "v": ["from-failed", None, "3", "4", None],
+        },
+        schema_overrides={"_row": pl.Int64},
+    )
+    failed = pl.DataFrame({"_source": ["a", "a"], "_row": [1, 4], "field": ["email"] * 2})
+    result = dedupe(frame, exclude=failed)
+    assert result.kept.select("_row", "v").rows() == [(2, None), (3, "3")]
+    assert result.merged.select("_row", "merged_into_row").rows() == [(5, 3)]
+    assert result.missing_key.height == 0
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     keys=st.lists(st.one_of(st.none(), st.sampled_from("abcde")), min_size=0, max_size=30),
@@ -115,30 +132,36 @@ def test_every_row_is_accounted_for(
     keys: list[str | None], keep: Any, missing: Any, data: st.DataObject
 ) -> None:
     height = len(keys)
-    cell = st.one_of(st.none(), st.sampled_from(["1", "2", "2025-01-02", "x"]))
+    cells = st.lists(
+        st.one_of(st.none(), st.sampled_from(["1", "2", "2025-01-02", "x"])),
+        min_size=height,
+        max_size=height,
+    )
     frame = pl.DataFrame(
         {
             "_source": ["s.csv"] * height,
             "_row": pl.Series(range(1, height + 1), dtype=pl.Int64),
             "_match_key": pl.Series(keys, dtype=pl.String),
-            "a": pl.Series(
-                data.draw(st.lists(cell, min_size=height, max_size=height)), dtype=pl.String
-            ),
-            "when": pl.Series(
-                data.draw(st.lists(cell, min_size=height, max_size=height)), dtype=pl.String
-            ),
+            "a": pl.Series(data.draw(cells), dtype=pl.String),
+            "when": pl.Series(data.draw(cells), dtype=pl.String),
         }
     )
-    result = dedupe(frame, keep=keep, newest_by="when", missing_key=missing)
-    assert result.kept.height + result.merged.height + result.missing_key.height == height
+    excluded = data.draw(st.sets(st.integers(1, max(height, 1)), max_size=height))
+    failed = pl.DataFrame(
+        {"_source": ["s.csv"] * len(excluded), "_row": sorted(excluded)},
+        schema={"_source": pl.String, "_row": pl.Int64},
+    )
+    result = dedupe(frame, keep=keep, newest_by="when", missing_key=missing, exclude=failed)
+    live = frame.filter(~pl.col("_row").is_in(sorted(excluded)))
+    assert result.kept.height + result.merged.height + result.missing_key.height == live.height
     keyed = result.kept["_match_key"].drop_nulls()
-    assert keyed.n_unique() == keyed.len() == frame["_match_key"].drop_nulls().n_unique()
+    assert keyed.n_unique() == keyed.len() == live["_match_key"].drop_nulls().n_unique()
     accounted = [*result.kept["_row"], *result.merged["_row"], *result.missing_key["_row"]]
-    assert sorted(accounted) == list(range(1, height + 1))
+    assert sorted(accounted) == live["_row"].to_list()
     assert result.kept.columns == frame.columns
     assert set(result.merged["merged_into_row"]) <= set(result.kept["_row"])
     # Coalescing never invents a value: a kept cell is null only if all its duplicates' are.
     for key in keyed:
-        group = frame.filter(pl.col("_match_key") == key)
+        group = live.filter(pl.col("_match_key") == key)
         row = result.kept.filter(pl.col("_match_key") == key)
         assert (row["a"].item() is None) == (group["a"].null_count() == group.height)

@@ -103,6 +103,14 @@ def _fill_survivors(
     return kept
 
 
+def _not_excluded(frame: pl.DataFrame, exclude: pl.DataFrame | None) -> pl.Series:
+    """True for each row of `frame` not named (by _source, _row) in `exclude`."""
+    if exclude is None or exclude.height == 0:
+        return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True)
+    named = exclude.select(pl.struct(SOURCE, ROW).alias("id")).unique()["id"]
+    return frame.select(~pl.struct(SOURCE, ROW).is_in(named.implode())).to_series()
+
+
 def dedupe(
     frame: pl.DataFrame,
     *,
@@ -110,6 +118,7 @@ def dedupe(
     keep: KeepPolicy = "first",
     newest_by: str | None = None,
     missing_key: MissingKeyPolicy = "fail",
+    exclude: pl.DataFrame | None = None,
 ) -> DedupeResult:
     """Collapse rows sharing `key` into one.
 
@@ -118,15 +127,24 @@ def dedupe(
     "newest" has the latest `newest_by` time (ties: the last). Its empty fields are then
     filled from the other duplicates, in frame order; internal "_" columns (`_source`, `_row`,
     ...) stay the survivor's. Kept rows stay in frame order, each where its survivor was.
+
+    `exclude` (any frame with `_source`, `_row`, e.g. the error issues) names rows that already
+    failed: they are left out of all three outputs, so then
+    len(kept) + len(merged) + len(missing_key) + (excluded rows) == len(frame). Passing them
+    here, rather than filtering first, saves a copy of the whole frame.
     """
     if key not in frame.columns:
         raise ValueError(f"dedupe key {key!r} is not in the frame")
     by, descending = _rank(frame, key, keep, newest_by)
     keys = frame[key]
-    has_key = keys.is_not_null()
+    live = _not_excluded(frame, exclude)
+    has_key = keys.is_not_null() & live
     # Rows whose key may repeat, found on 64-bit hashes (many times faster than on strings).
     # A collision only sends a unique row through the grouping below, which is exact.
-    repeated = has_key & keys.hash(seed=_HASH_SEED).is_duplicated()
+    hashes = keys.hash(seed=_HASH_SEED)
+    if not live.all():
+        hashes = hashes.zip_with(live, pl.Series([None], dtype=pl.UInt64))
+    repeated = has_key & hashes.is_duplicated()
     dups = (
         frame.with_row_index(_POSITION)
         .filter(repeated)
@@ -147,12 +165,12 @@ def dedupe(
         .select(SOURCE, ROW, key, MERGED_INTO_SOURCE, MERGED_INTO_ROW)
     )
     load_keyless = missing_key == "load"
-    keep_mask = ~repeated & (has_key | load_keyless)
+    keep_mask = ~repeated & (has_key | load_keyless) & live
     positions = survivors[_POSITION].cast(pl.UInt32)
     keep_mask.scatter(positions, True)
     kept = frame if keep_mask.all() else frame.filter(keep_mask)
     if survivors.height:
         rows_in_kept = (keep_mask.cast(pl.UInt32).cum_sum() - 1).gather(positions)
         kept = _fill_survivors(kept, survivors, rows_in_kept, key)
-    missing = frame.clear() if load_keyless else frame.filter(~has_key)
+    missing = frame.clear() if load_keyless else frame.filter(keys.is_null() & live)
     return DedupeResult(kept=kept, merged=merged, missing_key=missing)
