@@ -39,7 +39,9 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SourceConfig(Section):
+class FileSource(Section):
+    """A CSV, JSON (array of objects) or NDJSON file."""
+
     kind: Literal["csv", "json", "ndjson"] = Field(description="File format of the source.")
     path: Path = Field(description="Source file, relative to the pipeline file's folder.")
     encoding: str = Field(
@@ -54,6 +56,71 @@ class SourceConfig(Section):
         if value != "auto" and len(value.replace("\\t", "\t")) != 1:
             raise ValueError("must be one character (use \\t for tab) or auto")
         return value.replace("\\t", "\t")
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+
+class RedmineApiSource(Section):
+    """Redmine CRM's REST API (contacts plugin), walked page by page."""
+
+    kind: Literal["redmine_api"]
+    url: str = Field(description="Redmine's root URL, e.g. https://redmine.example.com.")
+    api_key: SecretStr = Field(description="Redmine API key; use ${REDMINE_API_KEY}.")
+    entity: Literal["contacts", "notes"] = Field(
+        default="contacts", description="contacts (people and companies) or their notes."
+    )
+    filters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Redmine list filters: project_id, tags, search, assigned_to_id, is_company.",
+    )
+    page_size: Annotated[int, Field(ge=1, le=100)] = Field(
+        default=100, description="Records a page (Redmine caps it at 100)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value
+
+    @property
+    def label(self) -> str:
+        return f"{self.url}/contacts.json"
+
+
+class RedmineExportSource(Section):
+    """A Redmine CRM export file: JSON or XML list, or its CSV export."""
+
+    kind: Literal["redmine_export"]
+    path: Path = Field(description="Export file, relative to the pipeline file's folder.")
+    format: Literal["auto", "json", "xml", "csv"] = Field(
+        default="auto", description="Export format; auto goes by the file's extension."
+    )
+    entity: Literal["contacts", "notes"] = Field(
+        default="contacts", description="contacts (people and companies) or their notes."
+    )
+    encoding: str = Field(default="auto", description="Text encoding of a CSV export, or auto.")
+
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+
+SOURCE_MODELS: dict[str, type[BaseModel]] = {
+    "csv": FileSource,
+    "json": FileSource,
+    "ndjson": FileSource,
+    "redmine_api": RedmineApiSource,
+    "redmine_export": RedmineExportSource,
+}
+
+SourceConfig = Annotated[
+    FileSource | RedmineApiSource | RedmineExportSource, Field(discriminator="kind")
+]
 
 
 LookupKind = Literal["domain", "email", "email_domain", "name", "source_id"]
@@ -74,10 +141,10 @@ class Lookup(Section):
     by: list[LookupKey] = Field(
         min_length=1, description="Keys tried in order; the first that resolves wins."
     )
-    on_missing: Literal["fail", "null"] = Field(
+    on_missing: Literal["fail", "warn", "null"] = Field(
         default="fail",
-        description="A key that resolves to nothing: fail the row (stage resolve), or leave "
-        "the field empty.",
+        description="A key that resolves to nothing: fail the row (stage resolve), load it "
+        "with the field empty and a warning, or load it with the field empty.",
     )
 
     @field_validator("by", mode="before")
@@ -96,15 +163,38 @@ class Lookup(Section):
         return out
 
 
+TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
 class FieldMapping(Section):
     """Where one Rally field's value comes from."""
 
-    column: str | None = Field(default=None, description="Source column (case, spaces ignored).")
+    column: str | list[str] | None = Field(
+        default=None,
+        description="Source column (case, spaces ignored); a list: the first non-empty one.",
+    )
+    template: str | None = Field(
+        default=None,
+        description='Text with {column} placeholders, e.g. "{first_name} {middle_name}"; '
+        "empty placeholders drop out.",
+    )
     constant: str | int | float | bool | None = Field(
         default=None, description="The same value on every record."
     )
     default: str | int | float | bool | None = Field(
         default=None, description="Value used where the column is empty."
+    )
+    values: dict[str, str] | None = Field(
+        default=None, description="Translate values (matched ignoring case), e.g. {'1': call}."
+    )
+    values_file: Path | None = Field(
+        default=None,
+        description="CSV of two columns (source value, Rally value) that translates values, "
+        "e.g. Redmine user ids to Rally owner ids.",
+    )
+    unmatched: Literal["keep", "null"] = Field(
+        default="keep",
+        description="A value the translation does not list: keep it as is, or leave it empty.",
     )
     lookup: Lookup | None = Field(
         default=None, description="Resolve a Rally id from another object's key."
@@ -112,19 +202,33 @@ class FieldMapping(Section):
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldMapping:
-        origins = [x for x in (self.column, self.constant, self.lookup) if x is not None]
+        origins = [x for x in (self.column, self.template, self.constant, self.lookup) if x]
         if len(origins) > 1:
-            raise ValueError("give one of column, constant or lookup, not several")
+            raise ValueError("give one of column, template, constant or lookup, not several")
         if not origins and self.default is None:
-            raise ValueError("give a column, a constant, a lookup or a default")
+            raise ValueError("give a column, a template, a constant, a lookup or a default")
         if self.lookup is not None and self.default is not None:
             raise ValueError("a lookup takes no default (use on_missing: null)")
+        if (self.values or self.values_file) and not (self.column or self.template):
+            raise ValueError("values and values_file translate a column or a template")
         return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Every source column this field reads."""
+        if isinstance(self.column, list):
+            return list(self.column)
+        if self.column:
+            return [self.column]
+        if self.template:
+            return TEMPLATE_FIELD.findall(self.template)
+        return []
 
 
 def _mapping_shorthand(value: Any) -> Any:
-    """`email: E-mail Address` is short for `email: {column: E-mail Address}`."""
-    if isinstance(value, str):
+    """`email: E-mail Address` is short for `email: {column: E-mail Address}`; a list of
+    columns likewise."""
+    if isinstance(value, str | list):
         return {"column": value}
     return value
 
@@ -221,7 +325,7 @@ class StateConfig(Section):
     )
 
 
-STEP_KEYS = ("object", "source", "mapping", "normalize", "dedupe", "load", "source_id")
+STEP_KEYS = ("object", "source", "where", "mapping", "normalize", "dedupe", "load", "source_id")
 
 
 class Step(Section):
@@ -232,6 +336,11 @@ class Step(Section):
         description="Rally object the records become."
     )
     source: SourceConfig
+    where: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Only rows whose column equals the value (or one of the values), e.g. "
+        "is_company: 'true'. Other rows belong to other steps and are not counted here.",
+    )
     mapping: dict[str, FieldMapping] = Field(
         description="Rally field (camelCase) <- column, constant, default or lookup."
     )
@@ -395,10 +504,20 @@ def _keys_at(loc: list[str], root: type[BaseModel]) -> list[str]:
 def _describe(error: dict[str, Any], data: Any) -> str:
     """One line for one pydantic error: its path, what is wrong, and the nearest valid key."""
     loc = [str(part) for part in error["loc"]]
+    tagged = next((part for part in loc if part in SOURCE_MODELS), None)
+    loc = [part for part in loc if part not in SOURCE_MODELS]  # union tags are not keys
     single = isinstance(data, dict) and "steps" not in data
     if single and loc[:2] == ["steps", "0"]:
         loc = loc[2:]
     where = ".".join(loc) or "(top level)"
+    if error["type"] == "union_tag_invalid":
+        tags = ", ".join(SOURCE_MODELS)
+        return f"{where}.kind: {error['input'].get('kind')!r} is not one of {tags}"
+    if error["type"] == "union_tag_not_found":
+        return f"{where}.kind: required key is missing (one of {', '.join(SOURCE_MODELS)})"
+    if error["type"] == "extra_forbidden" and tagged and loc[-2:-1] == ["source"]:
+        choices = list(SOURCE_MODELS[tagged].model_fields)
+        return f"{where}: unknown key{_nearest(loc[-1], choices)}"
     if error["type"] == "extra_forbidden":
         if single:
             choices = _keys_at(loc[:-1], Step) if loc[0] in STEP_KEYS else []

@@ -39,9 +39,23 @@ def key_column(field_name: str, index: int) -> str:
     return f"{LOOKUP_PREFIX}:{field_name}:{index}"
 
 
+# Legal forms dropped from the end of a company name before comparing, so a person's
+# "Nordwind Logistik" finds the company "Nordwind Logistik GmbH".
+LEGAL_FORMS = (
+    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc",
+    "llp", "lp", "plc", "gmbh", "ag", "kg", "ug", "sa", "sas", "sarl", "sl", "srl", "spa", "bv",
+    "nv", "oy", "ab", "as", "aps", "sp z oo", "pty", "pte", "kk", "se",
+)
+_LEGAL_FORM_TAIL = r"(?:[\s,&]+(?:" + "|".join(
+    r"\s*".join(r"\.?".join(part) + r"\.?" for part in form.split()) for form in LEGAL_FORMS
+) + r"))+\s*$"
+
+
 def name_key(expr: pl.Expr) -> pl.Expr:
-    """A company name compared by its letters and digits only: "Globex, Inc." = "globex inc"."""
-    key = expr.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "")
+    """A company name compared by its letters and digits, legal form dropped:
+    "Globex, Inc." = "globex" and "Wisła Software Sp. z o.o." = "wisłasoftware"."""
+    lowered = expr.str.to_lowercase().str.strip_chars()
+    key = lowered.str.replace(_LEGAL_FORM_TAIL, "").str.replace_all(r"[^\p{L}\p{N}]+", "")
     return pl.when(key.str.len_chars() > 0).then(key)
 
 
@@ -130,13 +144,16 @@ def _asked(field_name: str, index: int, key: LookupKey) -> pl.Expr:
     return found | (raw.is_not_null() & (raw != ""))
 
 
-def resolve(frame: pl.DataFrame, step: Step, maps: IdMaps) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(frame with reference fields filled, failures: _source, _row, field, error).
+def resolve(
+    frame: pl.DataFrame, step: Step, maps: IdMaps
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(frame with reference fields filled, failures, warnings: _source, _row, field, error).
 
     A row whose keys are all empty keeps a null reference; a row with a key that finds
     nothing fails (or keeps null with on_missing: null), so no request carries a broken id.
     """
     failures = []
+    warnings = []
     for field_name, lookup in step.lookups.items():
         resolved = []
         for index, key in enumerate(lookup.by):
@@ -144,7 +161,7 @@ def resolve(frame: pl.DataFrame, step: Step, maps: IdMaps) -> tuple[pl.DataFrame
             column = pl.col(key_column(field_name, index))
             resolved.append(column.replace_strict(mapping, default=None, return_dtype=pl.String))
         frame = frame.with_columns(pl.coalesce(resolved).alias(field_name))
-        if lookup.on_missing == "fail":
+        if lookup.on_missing != "null":
             asked = [_asked(field_name, i, key) for i, key in enumerate(lookup.by)]
             described = [
                 pl.when(ask).then(
@@ -155,7 +172,7 @@ def resolve(frame: pl.DataFrame, step: Step, maps: IdMaps) -> tuple[pl.DataFrame
                 for i, (ask, key) in enumerate(zip(asked, lookup.by, strict=True))
             ]
             broken = frame.filter(pl.any_horizontal(asked) & pl.col(field_name).is_null())
-            failures.append(
+            (failures if lookup.on_missing == "fail" else warnings).append(
                 broken.select(
                     "_source",
                     "_row",
@@ -169,4 +186,5 @@ def resolve(frame: pl.DataFrame, step: Step, maps: IdMaps) -> tuple[pl.DataFrame
             )
     schema = {"_source": pl.String, "_row": pl.Int64, "field": pl.String, "error": pl.String}
     failed = pl.concat(failures) if failures else pl.DataFrame(schema=schema)
-    return frame, failed
+    warned = pl.concat(warnings) if warnings else pl.DataFrame(schema=schema)
+    return frame, failed, warned

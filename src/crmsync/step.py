@@ -8,6 +8,7 @@ and the summary is counted from it, so the counts add up by construction.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import math
 import time
@@ -19,9 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crmsync.config import FieldMapping, Pipeline, Step, wire_fields
+from crmsync.config import (
+    FieldMapping,
+    FileSource,
+    Pipeline,
+    RedmineExportSource,
+    Step,
+    wire_fields,
+)
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.extract import Extracted, read_source
+from crmsync.extract.redmine import read_redmine_api, read_redmine_export
+from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.load import LoadSettings, RallyClient, RecordOutcome, load_records
 from crmsync.references import (
     LISTED_FIELD,
@@ -36,7 +46,12 @@ from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.schema import OBJECTS
 from crmsync.state import payload_hash
 from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
-from crmsync.transform.mapping import IDENTITY_COLUMNS, apply_mapping, resolve_columns
+from crmsync.transform.mapping import (
+    IDENTITY_COLUMNS,
+    apply_mapping,
+    resolve_columns,
+    translations_for,
+)
 
 if TYPE_CHECKING:
     from crmsync.pipeline import RunObserver, RunOptions
@@ -62,6 +77,7 @@ class RunContext:
     run_id: int
     maps: IdMaps = field(default_factory=IdMaps)
     listed: set[str] = field(default_factory=set)  # objects whose Rally list was read
+    sources: dict[tuple[Any, ...], Extracted] = field(default_factory=dict)  # API reads
 
     def scoped(self, obj: str) -> str:
         """The id map's name for `obj` in this destination: ids learned while rehearsing
@@ -116,7 +132,8 @@ def load_settings(step: Step, mode: str) -> LoadSettings:
     )
 
 
-def _outcomes_frame(outcomes: Sequence[RecordOutcome], source: str) -> pl.DataFrame:
+def _outcomes_frame(outcomes: Sequence[RecordOutcome], rows: pl.DataFrame) -> pl.DataFrame:
+    """Load outcomes as outcome rows; `rows` (_source, _row) gives each record's source."""
     frame = pl.DataFrame(
         {
             "_row": [o.key for o in outcomes],
@@ -126,11 +143,17 @@ def _outcomes_frame(outcomes: Sequence[RecordOutcome], source: str) -> pl.DataFr
         },
         schema={"_row": pl.Int64, "outcome": pl.String, "error": pl.String, "rally_id": pl.String},
     )
-    frame = frame.with_columns(
-        pl.lit(source).alias("_source"),
+    frame = frame.join(rows.select(IDENTITY_COLUMNS), on="_row", how="left").with_columns(
         pl.when(pl.col("outcome") == "failed").then(pl.lit("load")).alias("stage"),
     )
     return outcome_frame(frame)
+
+
+def _derived(extracted: Extracted) -> Extracted:
+    """A Redmine frame with the columns Rally mappings need (second phone, custom fields)."""
+    frame = with_derived_columns(extracted.frame)
+    added = tuple(c for c in frame.columns if c not in extracted.frame.columns)
+    return dataclasses.replace(extracted, frame=frame, columns=extracted.columns + added)
 
 
 class StepRunner:
@@ -141,48 +164,97 @@ class StepRunner:
         self.step = step
         self.obj = step.rally_object
         self.report_dir = report_dir
-        self.source_path = ctx.pipeline.resolve(step.source.path)
+        source = step.source
+        self.source_path = (
+            ctx.pipeline.resolve(source.path) if hasattr(source, "path") else Path(source.label)
+        )
         self.parts: list[pl.DataFrame] = []
         self.warnings = pl.DataFrame()
         self.done: list[RecordOutcome] = []
         self.summary = RunSummary(
             name=step.name,
             object=step.object,
-            source=str(self.source_path),
+            source=str(self.source_path) if hasattr(source, "path") else source.label,
             dry_run=ctx.options.dry_run,
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
 
     # -- local stages ------------------------------------------------------------------------
 
-    def _extract(self) -> tuple[pl.DataFrame, pl.DataFrame, Extracted, dict[str, str]]:
+    def _read(self) -> Extracted:
+        """The step's source as a frame; an API walk is shared by the steps that read it."""
         cfg = self.step.source
-        extracted = read_source(
-            cfg.kind,
-            self.source_path,
-            encoding=None if cfg.encoding == "auto" else cfg.encoding,
-            delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
-        )
+        if isinstance(cfg, FileSource):
+            return read_source(
+                cfg.kind,
+                self.source_path,
+                encoding=None if cfg.encoding == "auto" else cfg.encoding,
+                delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+            )
+        if isinstance(cfg, RedmineExportSource):
+            return _derived(
+                read_redmine_export(
+                    self.source_path,
+                    entity=cfg.entity,
+                    format=cfg.format,
+                    encoding=None if cfg.encoding == "auto" else cfg.encoding,
+                )
+            )
+        key = (cfg.url, cfg.entity, tuple(sorted(cfg.filters.items())))
+        if key not in self.ctx.sources:
+            self.ctx.observer.stage("extract", f"reading Redmine CRM {cfg.entity} from {cfg.url}")
+            self.ctx.sources[key] = _derived(
+                read_redmine_api(
+                    cfg.url,
+                    cfg.api_key.get_secret_value(),
+                    entity=cfg.entity,
+                    filters=cfg.filters,
+                    page_size=cfg.page_size,
+                )
+            )
+        return self.ctx.sources[key]
+
+    def _where(self, extracted: Extracted, frame: pl.DataFrame) -> pl.DataFrame:
+        """Only the rows this step is for (e.g. is_company: 'true'), matched ignoring case."""
+        if not self.step.where:
+            return frame
+        wanted = {
+            name: [str(v).casefold() for v in (value if isinstance(value, list) else [value])]
+            for name, value in self.step.where.items()
+        }
+        specs = {name: FieldMapping(column=name) for name in wanted}
+        actual = resolve_columns(specs, extracted.columns, source=self.summary.source)
+        keep = [
+            pl.col(actual[name][0]).cast(pl.String).str.to_lowercase().is_in(values)
+            for name, values in wanted.items()
+        ]
+        return frame.filter(pl.all_horizontal(keep).fill_null(False))
+
+    def _extract(self) -> tuple[pl.DataFrame, pl.DataFrame, Extracted, dict[str, list[str]]]:
+        extracted = self._read()
         frame, rejects = _limit(extracted, self.ctx.options.limit)
+        frame = self._where(extracted, frame)
         extra = dict(lookup_sources(self.step))
         if self.step.dedupe.keep == "newest" and self.step.dedupe.newest_by:
             extra[NEWEST_COLUMN] = self.step.dedupe.newest_by
         if self.step.source_id:
             extra[SOURCE_ID_COLUMN] = self.step.source_id
         wanted = {**self.step.mapping, **{k: FieldMapping(column=v) for k, v in extra.items()}}
-        columns = resolve_columns(wanted, extracted.columns, source=str(self.source_path))
+        columns = resolve_columns(wanted, extracted.columns, source=self.summary.source)
         return frame, rejects, extracted, columns
 
     def _transform(self, frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
         """Map, normalize, validate, dedupe; failures and merges go to the outcome parts."""
         step = self.step
-        mapped = apply_mapping(frame, step.mapping, columns).with_columns(
-            key_columns(frame, step, columns)
+        translations = translations_for(step.mapping, self.ctx.pipeline.base_dir)
+        first = {name: found[0] for name, found in columns.items()}
+        mapped = apply_mapping(frame, step.mapping, columns, translations).with_columns(
+            key_columns(frame, step, first)
         )
         if NEWEST_COLUMN in columns:
-            mapped = mapped.with_columns(frame[columns[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
+            mapped = mapped.with_columns(frame[first[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
         if SOURCE_ID_COLUMN in columns:
-            source_id = normalize_key(frame[columns[SOURCE_ID_COLUMN]], "source_id")
+            source_id = normalize_key(frame[first[SOURCE_ID_COLUMN]], "source_id")
             mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
         norm = step.normalize
         normalized, issues = normalize(
@@ -264,8 +336,12 @@ class StepRunner:
     def _resolve(self, frame: pl.DataFrame) -> pl.DataFrame:
         if not self.step.lookups:
             return frame
-        frame, failures = resolve(frame, self.step, self.ctx.maps)
+        frame, failures, warnings = resolve(frame, self.step, self.ctx.maps)
         self.parts.append(outcome_frame(failures, outcome="failed", stage="resolve"))
+        if warnings.height:
+            warned = warnings.with_columns(pl.lit("warning").alias("severity"))
+            frames = [self.warnings, warned] if self.warnings.height else [warned]
+            self.warnings = pl.concat(frames, how="diagonal_relaxed")
         self.ctx.observer.stage("resolve", f"{failures.height} references not found")
         return frame.join(
             failures.select(IDENTITY_COLUMNS),
@@ -448,7 +524,7 @@ class StepRunner:
         if self.ctx.options.dry_run and not self.summary.interrupted:
             payloads = self._plan_dry_run(kept)
         elif not self.ctx.options.dry_run:
-            loaded = _outcomes_frame(self.done, str(self.source_path))
+            loaded = _outcomes_frame(self.done, kept)
             self.parts.append(loaded)
             unknown = kept.join(
                 loaded.select(IDENTITY_COLUMNS), on=list(IDENTITY_COLUMNS), how="anti"

@@ -7,7 +7,7 @@ import pytest
 
 from crmsync.config import FieldMapping
 from crmsync.errors import ConfigError
-from crmsync.transform.mapping import apply_mapping, header_key, resolve_columns
+from crmsync.transform.mapping import apply_mapping, header_key, resolve_columns, translations_for
 
 
 @pytest.mark.parametrize(
@@ -26,8 +26,8 @@ def test_headers_match_ignoring_case_spaces_and_punctuation(a: str, b: str) -> N
 def test_resolve_prefers_exact_then_loose() -> None:
     mapping = {"email": FieldMapping(column="email address"), "title": FieldMapping(column="Title")}
     assert resolve_columns(mapping, ["E-mail Address", "Title"], source="f.csv") == {
-        "email": "E-mail Address",
-        "title": "Title",
+        "email": ["E-mail Address"],
+        "title": ["Title"],
     }
 
 
@@ -55,7 +55,7 @@ def test_apply_mapping_column_default_constant() -> None:
         "leadSource": FieldMapping(constant="import"),
         "leadScore": FieldMapping(default=10),
     }
-    out = apply_mapping(frame, mapping, {"email": "Mail", "lifecycleStage": "Stage"})
+    out = apply_mapping(frame, mapping, {"email": ["Mail"], "lifecycleStage": ["Stage"]})
     assert out.columns == ["_source", "_row", "email", "lifecycleStage", "leadSource", "leadScore"]
     assert out.to_dicts() == [
         {
@@ -74,4 +74,70 @@ def test_apply_mapping_column_default_constant() -> None:
             "leadSource": "import",
             "leadScore": "10",
         },
+    ]
+
+
+def test_column_list_takes_the_first_non_empty() -> None:
+    frame = pl.DataFrame(
+        {
+            "_source": ["f"] * 3,
+            "_row": [2, 3, 4],
+            "web": ["acme.com", " ", None],
+            "mail": ["a@b.co", "c@d.co", None],
+        }
+    )
+    mapping = {"domain": FieldMapping(column=["web", "mail"])}
+    out = apply_mapping(frame, mapping, {"domain": ["web", "mail"]})
+    assert out["domain"].to_list() == ["acme.com", "c@d.co", None]
+
+
+@pytest.mark.parametrize(
+    ("first", "middle", "expected"),
+    [
+        ("Ann", "Marie", "Ann Marie"),
+        ("Ann", None, "Ann"),
+        (None, None, None),
+        ("  Ann ", "", "Ann"),
+    ],
+    ids=["both", "no-middle", "neither", "spaces"],
+)
+def test_template_drops_empty_placeholders(
+    first: str | None, middle: str | None, expected: str | None
+) -> None:
+    frame = pl.DataFrame(
+        {"_source": ["f"], "_row": [2], "first_name": [first], "middle_name": [middle]}
+    )
+    spec = FieldMapping(template="{first_name} {middle_name}")
+    assert spec.columns == ["first_name", "middle_name"]
+    out = apply_mapping(frame, {"firstName": spec}, {"firstName": ["first_name", "middle_name"]})
+    assert out["firstName"].to_list() == [expected]
+
+
+def test_values_translate_ignoring_case_with_default_for_empty(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    users = tmp_path / "users.csv"
+    users.write_text("redmine,rally\n1,11111111-1111-1111-1111-111111111111\n")
+    frame = pl.DataFrame(
+        {
+            "_source": ["f"] * 4,
+            "_row": [2, 3, 4, 5],
+            "type_id": ["1", "2", None, "7"],
+            "user": ["1", "9", None, "1"],
+        }
+    )
+    mapping = {
+        "activityType": FieldMapping(
+            column="type_id", values={"0": "note", "1": "call", "2": "meeting"}, default="note"
+        ),
+        "ownerId": FieldMapping(column="user", values_file=users.name, unmatched="null"),
+    }
+    translations = translations_for(mapping, tmp_path)
+    out = apply_mapping(
+        frame, mapping, {"activityType": ["type_id"], "ownerId": ["user"]}, translations
+    )
+    assert out["activityType"].to_list() == ["call", "meeting", "note", "7"]
+    assert out["ownerId"].to_list() == [
+        "11111111-1111-1111-1111-111111111111",
+        None,
+        None,
+        "11111111-1111-1111-1111-111111111111",
     ]

@@ -105,7 +105,7 @@ def test_companies_domain_tags_and_numbers() -> None:
     assert _issues(issues) == [
         (3, "employeeCount", '"12.5" is not a whole number', "error"),
         (4, "domain", f'"john@gmail.com" is a free-mail address, {NOT_COMPANY}', "warning"),
-        (5, "domain", 'no domain found in "localhost"', "error"),
+        (5, "domain", 'no domain found in "localhost"; loaded without a domain', "warning"),
         (6, "annualRevenue", '"abc" is not a number', "error"),
         (6, "domain", 'no domain found in website "n/a"; loaded without a domain', "warning"),
     ]  # fmt: skip

@@ -6,13 +6,15 @@ Headers are matched ignoring case, spaces and punctuation, so "E-mail Address",
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import polars as pl
 
-from crmsync.config import FieldMapping
+from crmsync.config import TEMPLATE_FIELD, FieldMapping
 from crmsync.errors import ConfigError
 
 IDENTITY_COLUMNS = ("_source", "_row")
@@ -26,8 +28,8 @@ def header_key(name: str) -> str:
 
 def resolve_columns(
     mapping: Mapping[str, FieldMapping], columns: Sequence[str], *, source: str
-) -> dict[str, str]:
-    """Rally field -> the actual source column each mapped column names.
+) -> dict[str, list[str]]:
+    """Rally field -> the actual source columns it reads, in order.
 
     A mapped column the file does not have is a ConfigError before anything is sent:
     loading a file whose email column was renamed would fail every row.
@@ -36,19 +38,21 @@ def resolve_columns(
     by_key: dict[str, str] = {}
     for column in columns:
         by_key.setdefault(header_key(column), column)
-    resolved: dict[str, str] = {}
+    resolved: dict[str, list[str]] = {}
     problems: list[str] = []
     for field, spec in mapping.items():
-        if spec.column is None:
-            continue
-        if spec.column in exact:
-            resolved[field] = spec.column
-        elif header_key(spec.column) in by_key:
-            resolved[field] = by_key[header_key(spec.column)]
-        else:
-            close = difflib.get_close_matches(spec.column, list(columns), n=1, cutoff=0.5)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"mapping.{field}: column {spec.column!r} is not in the file{hint}")
+        found = []
+        for wanted in spec.columns:
+            if wanted in exact:
+                found.append(wanted)
+            elif header_key(wanted) in by_key:
+                found.append(by_key[header_key(wanted)])
+            else:
+                close = difflib.get_close_matches(wanted, list(columns), n=1, cutoff=0.5)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                problems.append(f"mapping.{field}: column {wanted!r} is not in the file{hint}")
+        if found:
+            resolved[field] = found
     if problems:
         available = ", ".join(repr(c) for c in columns) or "(none)"
         problems.append(f"columns in the file: {available}")
@@ -56,26 +60,101 @@ def resolve_columns(
     return resolved
 
 
+def load_values_file(path: Path) -> dict[str, str]:
+    """A two-column CSV (source value, Rally value) with a header row, as a dict."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise ConfigError(f"cannot read values file: {exc.strerror}", file=str(path)) from None
+    values = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2 or not row[0].strip():
+            raise ConfigError(
+                f"line {line}: expected two columns: source value, Rally value", file=str(path)
+            )
+        values[row[0].strip()] = row[1].strip()
+    return values
+
+
 def _literal(value: object) -> pl.Expr:
     return pl.lit(None if value is None else str(value), dtype=pl.String)
 
 
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.is_null() | (expr.str.strip_chars() == "")).then(None).otherwise(expr)
+
+
+def _template(template: str, actual: Sequence[str]) -> pl.Expr:
+    """Placeholders filled from their columns; an empty one drops out with the spaces and
+    separators around it collapsing, so "{first} {middle}" with no middle is "Ann"."""
+    names = iter(actual)
+    pieces: list[pl.Expr] = []
+    position = 0
+    for match in TEMPLATE_FIELD.finditer(template):
+        pieces.append(pl.lit(template[position : match.start()]))
+        pieces.append(pl.col(next(names)).cast(pl.String).fill_null(""))
+        position = match.end()
+    pieces.append(pl.lit(template[position:]))
+    text = pl.concat_str(pieces)
+    text = text.str.replace_all(r"[ \t]{2,}", " ").str.replace_all(r"\n{3,}", "\n\n")
+    return _blank_to_null(text.str.strip_chars(" \t\n,;-"))
+
+
+def _translate(expr: pl.Expr, values: Mapping[str, str], *, keep: bool) -> pl.Expr:
+    folded = {key.casefold(): value for key, value in values.items()}
+    key = expr.str.strip_chars().str.to_lowercase()
+    fallback = expr if keep else pl.lit(None, dtype=pl.String)
+    return key.replace_strict(folded, default=fallback, return_dtype=pl.String)
+
+
 def apply_mapping(
-    frame: pl.DataFrame, mapping: Mapping[str, FieldMapping], columns: Mapping[str, str]
+    frame: pl.DataFrame,
+    mapping: Mapping[str, FieldMapping],
+    columns: Mapping[str, Sequence[str]],
+    translations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pl.DataFrame:
     """A frame of Rally wire fields (all String) plus the identity columns.
 
-    `columns` comes from `resolve_columns`. Values stay strings here: typing them is the
-    normalizer's job, which can then report a bad value against its field.
+    `columns` comes from `resolve_columns`; `translations` holds each field's `values`
+    merged with its `values_file`. Values stay strings here: typing them is the normalizer's
+    job, which can then report a bad value against its field.
     """
+    translations = translations or {}
     exprs: list[pl.Expr] = [pl.col(name) for name in IDENTITY_COLUMNS]
     for field, spec in mapping.items():
+        actual = columns.get(field, [])
         if spec.constant is not None:
             expr = _literal(spec.constant)
+        elif spec.template is not None:
+            expr = _template(spec.template, actual)
+        elif actual:
+            expr = pl.coalesce([_blank_to_null(pl.col(c).cast(pl.String)) for c in actual])
         else:
-            expr = pl.col(columns[field]).cast(pl.String) if field in columns else _literal(None)
-            if spec.default is not None:
-                blank = expr.is_null() | (expr.str.strip_chars() == "")
-                expr = pl.when(blank).then(_literal(spec.default)).otherwise(expr)
+            expr = _literal(None)
+        if field in translations:
+            expr = _translate(expr, translations[field], keep=spec.unmatched == "keep")
+        if spec.default is not None:
+            expr = pl.coalesce(_blank_to_null(expr), _literal(spec.default))
         exprs.append(expr.alias(field))
     return frame.select(exprs)
+
+
+def translations_for(
+    mapping: Mapping[str, FieldMapping], base_dir: Path
+) -> dict[str, dict[str, str]]:
+    """Each field's `values`, with its `values_file` (relative to the pipeline) read in."""
+    out: dict[str, dict[str, str]] = {}
+    for field, spec in mapping.items():
+        values: dict[str, str] = {}
+        if spec.values_file is not None:
+            path = (
+                spec.values_file if spec.values_file.is_absolute() else base_dir / spec.values_file
+            )
+            values.update(load_values_file(path))
+        values.update(spec.values or {})
+        if values:
+            out[field] = values
+    return out

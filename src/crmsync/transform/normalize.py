@@ -208,7 +208,8 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             staged,
             unusable & ~free & site_domain.is_null(),
             DOMAIN_FIELD,
-            pl.format("no domain found in {}", quoted(given)),
+            pl.format("no domain found in {}; loaded without a domain", quoted(given)),
+            WARNING,
         ),
         issues_where(
             staged,
