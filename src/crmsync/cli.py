@@ -8,7 +8,7 @@ import sys
 import click
 
 from crmsync import __version__
-from crmsync.errors import EXIT_INTERNAL, CrmsyncError
+from crmsync.errors import EXIT_CANNOT_START, EXIT_INTERNAL, CrmsyncError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,18 +115,43 @@ def redmine_sandbox(**options: object) -> None:
     help="Where errors.csv, merged.csv and summary.json go (default: the pipeline's report.dir).",
 )
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Only the first N rows.")
-def run(pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | None) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: lines for people (a progress bar on a terminal); json: one JSON object per "
+    "event on stdout, for log collectors, and nothing else on stdout.",
+)
+def run(
+    pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | None, log_format: str
+) -> None:
     """Run a pipeline file: extract, map, validate, dedupe, load, report."""
     from pathlib import Path
 
     from crmsync.config import load_pipeline
-    from crmsync.console import ConsoleObserver, steps_table, summary_table
     from crmsync.pipeline import RunOptions, run_pipeline
 
-    pipeline = load_pipeline(pipeline_file)
     options = RunOptions(
         dry_run=dry_run, limit=limit, report_dir=Path(report_dir) if report_dir else None
     )
+    if log_format == "json":
+        from crmsync.logs import JsonLogObserver, capturing_logs
+
+        logger = JsonLogObserver()
+        try:
+            pipeline = load_pipeline(pipeline_file)
+            logger.pipeline = pipeline.name
+            with capturing_logs(logger):
+                result = run_pipeline(pipeline, options, logger)
+        except Exception as exc:  # said as an event too; main() still prints it and exits
+            logger.error(exc)
+            raise
+        sys.exit(result.exit_code)
+
+    from crmsync.console import ConsoleObserver, steps_table, summary_table
+
+    pipeline = load_pipeline(pipeline_file)
     observer = ConsoleObserver(tty=sys.stdout.isatty())
     result = run_pipeline(pipeline, options, observer)
     click.echo()
@@ -140,6 +165,79 @@ def run(pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | 
     if result.interrupted:
         click.echo("Interrupted: rows whose outcome is unknown are in errors.csv.", err=True)
     sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("pipeline_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Show the latest N runs.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+def runs(pipeline_file: str, limit: int, as_json: bool) -> None:
+    """List the pipeline's past runs, newest first, from its state database.
+
+    Reads only the file's name and state.path, so the destination's environment variables
+    need not be set.
+    """
+    import json
+
+    from crmsync.console import runs_table
+    from crmsync.history import list_runs, pipeline_state, run_row
+
+    where = pipeline_state(pipeline_file)
+    rows = [run_row(record) for record in list_runs(where, limit=limit)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        click.echo(f"no runs of {where.pipeline} yet (state database: {where.state_path})")
+    else:
+        click.echo(runs_table(rows))
+
+
+@cli.command()
+@click.argument("pipeline_file", type=click.Path(dir_okay=False))
+@click.argument("run_id", type=int)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the run and its step summaries as JSON."
+)
+def report(pipeline_file: str, run_id: int, as_json: bool) -> None:
+    """Print one past run's summary again: status, the closing tables, the report files.
+
+    RUN_ID is the number `crmsync runs` lists. Reads only the file's name and state.path.
+    """
+    import json
+
+    from crmsync.console import run_report
+    from crmsync.history import find_run, pipeline_state, run_row, step_summaries
+
+    where = pipeline_state(pipeline_file)
+    record = find_run(where, run_id)
+    if record is None:
+        raise _cannot_start(
+            f"no run {run_id} in {where.state_path}; `crmsync runs {pipeline_file}` lists them"
+        )
+    if record.pipeline != where.pipeline:
+        raise _cannot_start(
+            f"run {run_id} is a run of pipeline {record.pipeline!r}, not of {where.pipeline!r}"
+        )
+    row = run_row(record)
+    if as_json:
+        click.echo(json.dumps(row | {"steps": record.steps}, indent=2, ensure_ascii=False))
+        return
+    summaries = step_summaries(record)
+    single = len(summaries) == 1 and summaries[0].name == record.pipeline
+    click.echo(run_report(row, summaries, single=single))
+
+
+def _cannot_start(message: str) -> click.ClickException:
+    """A usage problem that exits 2 (EXIT_CANNOT_START), like a bad pipeline file."""
+    error = click.ClickException(message)
+    error.exit_code = EXIT_CANNOT_START
+    return error
 
 
 @cli.command()

@@ -31,6 +31,9 @@ class ConsoleObserver(RunObserver):
     def _echo(self, text: str) -> None:
         click.echo(text, file=self.stream)
 
+    def recovered(self, stale_pid: int | None, crashed_runs: int) -> None:
+        self._echo(recovered_line(stale_pid, crashed_runs))
+
     def step_started(self, name: str, index: int, total: int) -> None:
         self._echo(f"\n[{index + 1}/{total}] {name}")
 
@@ -127,3 +130,102 @@ def steps_table(summaries: list[RunSummary]) -> str:
             )
         )
     return "\n".join(out)
+
+
+def recovered_line(stale_pid: int | None, crashed_runs: int) -> str:
+    """What a run says when it starts after a dead one."""
+    parts = []
+    if stale_pid is not None:
+        parts.append(f"took over the lock of pid {stale_pid}, which is no longer running")
+    if crashed_runs:
+        plural = "s" if crashed_runs > 1 else ""
+        parts.append(f"marked {crashed_runs} unfinished run{plural} of a dead process as crashed")
+    return "recovered: " + "; ".join(parts or ["a stale lock"])
+
+
+SECONDS_PER_MINUTE = 60
+SECONDS_PER_HOUR = 3600
+
+
+def format_duration(seconds: float | None) -> str:
+    """12.3 s, 4m05s, 2h03m; '-' for a run that has not ended."""
+    if seconds is None:
+        return "-"
+    if seconds < SECONDS_PER_MINUTE:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < SECONDS_PER_HOUR:
+        return f"{whole // SECONDS_PER_MINUTE}m{whole % SECONDS_PER_MINUTE:02d}s"
+    return f"{whole // SECONDS_PER_HOUR}h{whole % SECONDS_PER_HOUR // SECONDS_PER_MINUTE:02d}m"
+
+
+def format_time(iso: str | None) -> str:
+    """A stored UTC timestamp as 'YYYY-MM-DD HH:MM:SS' (the columns say UTC)."""
+    if not iso:
+        return "-"
+    return iso.replace("T", " ")[:19]
+
+
+def _status_text(row: dict[str, Any]) -> str:
+    return row["status"] + (" (dry run)" if row["dry_run"] else "")
+
+
+def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
+    """Columns padded to their widest cell; the columns in ``left`` flush left, others right."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        padded = (
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        return "  ".join(padded).rstrip()
+
+    return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
+
+
+RUNS_COLUMNS = ("read", "created", "updated", "unchanged", "merged", "failed")
+
+
+def runs_table(rows: list[dict[str, Any]]) -> str:
+    """``crmsync runs``: one line per run (rows from history.run_row), newest first."""
+    header = ["run", "started (UTC)", "duration", *RUNS_COLUMNS, "status", "report"]
+    cells = [
+        [
+            str(row["run_id"]),
+            format_time(row["started_at"]),
+            format_duration(row["duration_s"]),
+            *(str(row[c]) for c in RUNS_COLUMNS),
+            _status_text(row),
+            row["report_dir"] or "-",
+        ]
+        for row in rows
+    ]
+    last = len(header) - 1
+    return "\n".join(_aligned(header, cells, left={1, last - 1, last}))
+
+
+def run_report(row: dict[str, Any], summaries: list[RunSummary], *, single: bool) -> str:
+    """``crmsync report``: the run's status, the closing table(s) ``crmsync run`` printed, and
+    where the report files are."""
+    lines = [
+        f"run {row['run_id']} of {row['pipeline']}: {_status_text(row)}",
+        f"started {format_time(row['started_at'])} UTC, "
+        f"finished {format_time(row['finished_at'])} UTC, "
+        f"took {format_duration(row['duration_s'])}",
+    ]
+    if row["error"]:
+        lines.append(f"error: {row['error']}")
+    lines.append("")
+    if not summaries:
+        lines.append("no step recorded a summary")
+    elif single and len(summaries) == 1:
+        lines.append(summary_table(summaries[0]))
+    else:
+        lines.append(steps_table(summaries))
+    for summary in summaries:
+        where = summary.report_dir or "-"
+        lines.append(f"report: {where}" if single else f"report {summary.name}: {where}")
+    if not summaries and row["report_dir"]:
+        lines.append(f"report: {row['report_dir']}")
+    return "\n".join(lines)
