@@ -1,0 +1,123 @@
+"""Run history for ``crmsync runs`` and ``crmsync report``, read back from the state database.
+
+The state database is found through the pipeline file, reading only its ``name`` and
+``state.path``: looking at history needs no destination, so it works where the
+``${RALLY_API_KEY}``-style variables the run needs are not set (a shell, a monitoring check).
+Reading never creates a state database: a pipeline that never ran simply has no history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from crmsync.config import StateConfig, interpolate
+from crmsync.errors import ConfigError
+from crmsync.report import RunSummary
+from crmsync.state import RunRecord, StateDB
+
+DEFAULT_LIMIT = 20
+# Per-outcome counts of a run, summed over its steps: (column name, RunSummary field).
+COUNTS = (
+    ("read", "rows_read"),
+    ("created", "created"),
+    ("updated", "updated"),
+    ("unchanged", "unchanged"),
+    ("merged", "merged"),
+    ("failed", "failed"),
+    ("planned", "planned"),
+)
+_SUMMARY_FIELDS = {f.name for f in dataclasses.fields(RunSummary)}
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    """Which pipeline a file names, and where its state database is."""
+
+    pipeline: str
+    state_path: Path
+
+
+def pipeline_state(pipeline_file: str | Path) -> PipelineState:
+    """Read a pipeline file's ``name`` and ``state.path`` (relative to the file's folder)."""
+    path = Path(pipeline_file)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("pipeline file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read pipeline file: {exc}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("a pipeline file is a YAML mapping (key: value)", file=str(path))
+    try:
+        name = interpolate(data.get("name"), path="name")
+        state = StateConfig.model_validate(interpolate(data.get("state") or {}, path="state"))
+    except ConfigError as exc:
+        raise ConfigError(str(exc), file=str(path)) from None
+    except ValidationError as exc:
+        raise ConfigError(f"state: {exc.errors()[0]['msg']}", file=str(path)) from None
+    if not isinstance(name, str) or not name:
+        raise ConfigError("name: required key is missing", file=str(path))
+    base = path.resolve().parent
+    state_path = state.path if state.path.is_absolute() else base / state.path
+    return PipelineState(pipeline=name, state_path=state_path.resolve())
+
+
+def list_runs(where: PipelineState, *, limit: int = DEFAULT_LIMIT) -> list[RunRecord]:
+    """The pipeline's latest runs, newest first (none if it never ran)."""
+    if not where.state_path.exists():
+        return []
+    with StateDB.open(where.state_path) as state:
+        return state.runs(where.pipeline, limit=limit)
+
+
+def find_run(where: PipelineState, run_id: int) -> RunRecord | None:
+    """One run of this pipeline, or None if the state database has no such run."""
+    if not where.state_path.exists():
+        return None
+    with StateDB.open(where.state_path) as state:
+        return state.run(run_id)
+
+
+def counts(record: RunRecord) -> dict[str, int]:
+    """Per-outcome counts summed over the steps that recorded a summary."""
+    return {
+        column: sum(int(step.get(field, 0) or 0) for step in record.steps)
+        for column, field in COUNTS
+    }
+
+
+def run_row(record: RunRecord) -> dict[str, Any]:
+    """A run as one flat record: what ``crmsync runs`` shows, and its ``--json`` form."""
+    return {
+        "run_id": record.id,
+        "pipeline": record.pipeline,
+        "started_at": record.started_at,
+        "finished_at": record.finished_at,
+        "duration_s": record.duration_s,
+        "status": record.status,
+        "dry_run": record.dry_run,
+        **counts(record),
+        "report_dir": record.report_dir,
+        "error": record.summary.get("error"),
+    }
+
+
+def step_summaries(record: RunRecord) -> list[RunSummary]:
+    """The stored step summaries as RunSummary objects (keys this version does not know, from
+    a newer or older crmsync, are left out; missing ones take their defaults)."""
+    found = []
+    for step in record.steps:
+        known = {key: value for key, value in step.items() if key in _SUMMARY_FIELDS}
+        known.setdefault("name", step.get("step", ""))
+        known.setdefault("object", "")
+        known.setdefault("source", "")
+        known.setdefault("dry_run", record.dry_run)
+        known.setdefault("started_at", "")
+        found.append(RunSummary(**known))
+    return found
