@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,11 +27,13 @@ from crmsync.config import (
     Step,
     wire_fields,
 )
+from crmsync.delivery import SOURCE_ID_COLUMN, Delivery, identities, load_settings, to_payloads
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.extract import Extracted, read_source
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
-from crmsync.load import LoadSettings, RallyClient, RecordOutcome, load_records
+from crmsync.load import RallyClient, RecordOutcome
+from crmsync.plan import ACTION, KNOWN_ID, plan
 from crmsync.references import (
     LISTED_FIELD,
     IdMaps,
@@ -44,7 +45,6 @@ from crmsync.references import (
 )
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.schema import OBJECTS
-from crmsync.state import payload_hash
 from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
 from crmsync.transform.mapping import (
     IDENTITY_COLUMNS,
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from crmsync.state import StateDB
 
 NEWEST_COLUMN = "_newest"
-SOURCE_ID_COLUMN = "_source_id"
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
     "run again with load.mode upsert to settle it without duplicates"
@@ -110,28 +109,6 @@ def _limit(extracted: Extracted, limit: int | None) -> tuple[pl.DataFrame, pl.Da
     return frame.filter(pl.col("_row") <= last), rejects.filter(pl.col("_row") <= last)
 
 
-def to_payloads(frame: pl.DataFrame, columns: Sequence[str]) -> list[tuple[int, dict[str, Any]]]:
-    """(row, JSON-ready record) pairs; nulls are left out rather than sent as null."""
-    rows = frame.select(["_row", *columns]).to_dicts()
-    return [
-        (row.pop("_row"), {key: value for key, value in row.items() if value is not None})
-        for row in rows
-    ]
-
-
-def load_settings(step: Step, mode: str) -> LoadSettings:
-    cfg = step.load
-    return LoadSettings(
-        mode=mode,  # type: ignore[arg-type]
-        batch_size=cfg.batch_size,
-        concurrency=cfg.concurrency,
-        max_retries=cfg.max_retries,
-        max_backoff_s=cfg.max_backoff_s,
-        connect_timeout_s=cfg.connect_timeout_s,
-        read_timeout_s=cfg.read_timeout_s,
-    )
-
-
 def _outcomes_frame(outcomes: Sequence[RecordOutcome], rows: pl.DataFrame) -> pl.DataFrame:
     """Load outcomes as outcome rows; `rows` (_source, _row) gives each record's source."""
     frame = pl.DataFrame(
@@ -170,7 +147,7 @@ class StepRunner:
         )
         self.parts: list[pl.DataFrame] = []
         self.warnings = pl.DataFrame()
-        self.done: list[RecordOutcome] = []
+        self.delivery: Delivery | None = None
         self.summary = RunSummary(
             name=step.name,
             object=step.object,
@@ -352,108 +329,6 @@ class StepRunner:
 
     # -- identity of records across runs -----------------------------------------------------
 
-    def _identities(
-        self, frame: pl.DataFrame, items: list[tuple[int, dict[str, Any]]]
-    ) -> dict[str, dict[int, str]]:
-        """Per id-map kind, row -> key: the match key, the name, the source id, and for records
-        without a match key a fingerprint of the payload (activities have no natural key)."""
-        rows = frame["_row"].to_list()
-        out: dict[str, dict[int, str]] = {}
-        match_key = self.obj.match_key
-        if match_key and match_key in frame.columns:
-            keys = normalize_key(frame[match_key], "email" if match_key == "email" else "domain")
-            out[match_key] = {r: k for r, k in zip(rows, keys, strict=True) if k}
-        if self.obj.name == "companies" and "name" in frame.columns:
-            names = normalize_key(frame["name"], "name")
-            out["name"] = {r: k for r, k in zip(rows, names, strict=True) if k}
-        if SOURCE_ID_COLUMN in frame.columns:
-            ids = frame[SOURCE_ID_COLUMN]
-            out["source_id"] = {r: k for r, k in zip(rows, ids, strict=True) if k}
-        keyed = out.get(match_key or "", {})
-        out["fingerprint"] = {
-            row: payload_hash(payload) for row, payload in items if row not in keyed
-        }
-        return out
-
-    def _skip_known(
-        self, items: list[tuple[int, dict[str, Any]]], identities: dict[str, dict[int, str]]
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """Records without a match key that an earlier run created are not sent again: there
-        is no upsert to make a second send harmless."""
-        keyed = identities.get(self.obj.match_key or "", {})
-        kind = "source_id" if "source_id" in identities else "fingerprint"
-        keys = {row: key for row, key in identities[kind].items() if row not in keyed}
-        known = (
-            self.ctx.state.get_ids(self.ctx.scoped(self.obj.name), kind, set(keys.values()))
-            if keys
-            else {}
-        )
-        skipped = [
-            RecordOutcome(key=row, status="unchanged", rally_id=known[key], error=None)
-            for row, key in keys.items()
-            if key in known
-        ]
-        self.done.extend(skipped)
-        skip = {o.key for o in skipped}
-        return [item for item in items if item[0] not in skip]
-
-    def _remember(self, identities: dict[str, dict[int, str]]) -> None:
-        """Record every settled record's keys -> Rally id for later steps and runs."""
-        ids = {o.key: o.rally_id for o in self.done if o.status in SETTLED and o.rally_id}
-        for kind, by_row in identities.items():
-            pairs = [(key, ids[row]) for row, key in by_row.items() if row in ids]
-            if pairs:
-                self.ctx.state.put_ids(
-                    self.ctx.scoped(self.obj.name), kind, pairs, run_id=self.ctx.run_id
-                )
-                self.ctx.maps.get(self.obj.name, kind).update(dict(pairs))
-
-    # -- load --------------------------------------------------------------------------------
-
-    async def _send(
-        self, client: RallyClient, items: list[tuple[int, dict[str, Any]]], mode: str, offset: int
-    ) -> list[RecordOutcome]:
-        observer = self.ctx.observer
-        result = await load_records(
-            client,
-            self.obj,
-            items,
-            load_settings(self.step, mode),
-            on_progress=lambda records, batches: observer.load_progress(offset + records, batches),
-        )
-        self.summary.requests += result.requests
-        self.summary.retries += result.retries
-        self.summary.rate_limited += result.rate_limited
-        return result.outcomes
-
-    async def _load(
-        self,
-        client: RallyClient,
-        items: list[tuple[int, dict[str, Any]]],
-        identities: dict[str, dict[int, str]],
-    ) -> None:
-        """bulk / upsert as configured; auto: records the id map knows through upsert, new ones
-        through bulk, and a bulk refusal (a record created since, or by someone else) retried
-        once through upsert, which settles it either way."""
-        mode = self.step.load.mode
-        key = self.obj.match_key
-        if mode != "auto" or key is None:
-            self.done.extend(await self._send(client, items, "bulk" if mode == "auto" else mode, 0))
-            return
-        keys = identities.get(key, {})
-        known = (
-            self.ctx.state.get_ids(self.ctx.scoped(self.obj.name), key, set(keys.values()))
-            if keys
-            else {}
-        )
-        upsert = [item for item in items if keys.get(item[0]) in known]
-        bulk = [item for item in items if keys.get(item[0]) not in known]
-        outcomes = await self._send(client, bulk, "bulk", 0)
-        retry_rows = {o.key for o in outcomes if o.status == "failed" and o.key in keys}
-        self.done.extend(o for o in outcomes if o.key not in retry_rows)
-        upsert += [item for item in bulk if item[0] in retry_rows]
-        self.done.extend(await self._send(client, upsert, "upsert", len(bulk) - len(retry_rows)))
-
     async def _remote(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Everything that talks to Rally: lookups, then the load. Returns the resolved frame."""
         destination = self.ctx.pipeline.destination
@@ -476,18 +351,22 @@ class StepRunner:
             frame = self._resolve(frame)
             if self.ctx.options.dry_run:
                 return frame
-            items = to_payloads(frame, self._payload_columns(frame))
-            identities = self._identities(frame, items)
-            items = self._skip_known(items, identities)
-            batches = math.ceil(len(items) / self.step.load.batch_size) if items else 0
+            delivery = Delivery(
+                self.ctx, self.step, client, self.summary, self._payload_columns(frame)
+            )
+            self.delivery = delivery
             self.ctx.observer.stage("connect", f"Rally at {destination.base_url}")
-            self.ctx.observer.load_started(len(items), batches)
+
+            def started(records: int, batches: int) -> None:
+                self.ctx.observer.stage(
+                    "plan", f"{frame.height - records} unchanged, {records} to send"
+                )
+                self.ctx.observer.load_started(records, batches)
+
             try:
-                if items:
-                    await self._load(client, items, identities)
+                await delivery.run(frame, started)
             finally:
                 self.ctx.observer.load_finished()
-                self._remember(identities)
         return frame
 
     def _payload_columns(self, frame: pl.DataFrame) -> list[str]:
@@ -495,14 +374,27 @@ class StepRunner:
         return [name for name in frame.columns if name in fields]
 
     def _plan_dry_run(self, frame: pl.DataFrame) -> list[dict[str, Any]]:
-        """What would be sent; later steps of the dry run resolve against these records."""
-        items = to_payloads(frame, self._payload_columns(frame))
-        identities = self._identities(frame, items)
-        for kind, by_row in identities.items():
+        """What would be sent (new and changed records); later steps of the dry run resolve
+        against these records."""
+        columns = self._payload_columns(frame)
+        previous = self.ctx.state.get_hashes(self.ctx.scoped(f"step:{self.step.name}"))
+        source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
+        planned = plan(
+            frame,
+            columns,
+            previous,
+            match_key=self.obj.match_key,
+            source_id=source_id,
+            full=self.ctx.options.full,
+        )
+        todo = planned.filter(pl.col(ACTION) != "unchanged")
+        for kind, by_row in identities(todo, self.obj.name, self.obj.match_key).items():
             placeholder = {key: f"(new {self.obj.name} row {row})" for row, key in by_row.items()}
             self.ctx.maps.get(self.obj.name, kind).update(placeholder)
-        self.parts.append(outcome_frame(frame, outcome="planned"))
-        return [payload for _, payload in items]
+        same = planned.filter(pl.col(ACTION) == "unchanged").rename({KNOWN_ID: "rally_id"})
+        self.parts.append(outcome_frame(same, outcome="unchanged"))
+        self.parts.append(outcome_frame(todo, outcome="planned"))
+        return [payload for _, payload in to_payloads(todo, columns)]
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -524,7 +416,8 @@ class StepRunner:
         if self.ctx.options.dry_run and not self.summary.interrupted:
             payloads = self._plan_dry_run(kept)
         elif not self.ctx.options.dry_run:
-            loaded = _outcomes_frame(self.done, kept)
+            done = self.delivery.outcomes if self.delivery else []
+            loaded = _outcomes_frame(done, kept)
             self.parts.append(loaded)
             unknown = kept.join(
                 loaded.select(IDENTITY_COLUMNS), on=list(IDENTITY_COLUMNS), how="anti"

@@ -174,13 +174,16 @@ def test_dry_run_sends_nothing_and_says_what_it_would_send(tmp_path: Path) -> No
     assert "would send" in done.stdout
 
 
-def test_upsert_mode_twice_updates_without_duplicates(tmp_path: Path) -> None:
+def test_upsert_mode_sends_only_what_changed_without_duplicates(tmp_path: Path) -> None:
     emails, _, _ = expected_sample()
+    source = tmp_path / "contacts.csv"
+    shutil.copy(SAMPLE, source)
     pipeline = tmp_path / "upsert.yaml"
     text = PIPELINE.read_text().replace("mode: bulk", "mode: upsert")
-    pipeline.write_text(text.replace("../sample_data/contacts.csv", str(SAMPLE)))
+    pipeline.write_text(text.replace("../sample_data/contacts.csv", str(source)))
     with running_sandbox(api_keys=(KEY,), rate_limit=400) as sandbox:
-        for report, outcome in (("r1", "created"), ("r2", "updated")):
+
+        def run(report: str) -> dict[str, int]:
             done = crmsync(
                 "run",
                 str(pipeline),
@@ -191,8 +194,23 @@ def test_upsert_mode_twice_updates_without_duplicates(tmp_path: Path) -> None:
                 base_url=sandbox.base_url,
             )
             assert done.returncode in (0, 1), done.stderr
-            summary = json.loads((tmp_path / report / "summary.json").read_text())
-            assert summary[outcome] == summary["rows_read"] - summary["merged"] - summary["failed"]
+            return json.loads((tmp_path / report / "summary.json").read_text())
+
+        first = run("r1")
+        assert first["created"] == first["rows_read"] - first["merged"] - first["failed"]
+        writes = sandbox.write_requests()
+        second = run("r2")  # nothing changed: nothing sent
+        assert second["unchanged"] == first["created"]
+        assert sandbox.write_requests() == writes
+        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+        lines[1] = (
+            lines[1].replace(",customer,", ",opportunity,", 1).replace(",lead,", ",customer,", 1)
+        )
+        source.write_text("".join(lines), encoding="utf-8")
+        third = run("r3")  # one row changed: one upsert, answered "updated"
+        assert third["updated"] == 1
+        assert third["unchanged"] == first["created"] - 1
+        assert sandbox.write_requests() == writes + 1
         stored = Counter(r["email"] for r in sandbox.records("contacts", KEY))
         assert max(stored.values()) == 1
         assert set(stored) <= emails

@@ -165,6 +165,16 @@ class RallyClient:
             parse=lambda response: UpsertResult.model_validate(response.json()),
         )
 
+    async def update(
+        self, obj: RallyObject, record_id: str, record: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PUT /{obj}/{id}: replaces the record; idempotent, so retried even when ambiguous.
+        A record deleted in Rally answers 404 (RequestRefused with status 404)."""
+        return await self._call(
+            "PUT", f"{obj.name}/{record_id}", json=record, idempotent=True,
+            parse=lambda response: dict(response.json()),
+        )
+
     async def list_page(
         self,
         obj: RallyObject,
