@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -116,6 +117,12 @@ def redmine_sandbox(**options: object) -> None:
 )
 @click.option("--limit", type=click.IntRange(min=0), default=None, help="Only the first N rows.")
 @click.option(
+    "--full",
+    is_flag=True,
+    help="Ignore what earlier runs stored: read API sources from the start and send every "
+    "record, changed or not.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
     default="text",
@@ -124,7 +131,12 @@ def redmine_sandbox(**options: object) -> None:
     "event on stdout, for log collectors, and nothing else on stdout.",
 )
 def run(
-    pipeline_file: str, dry_run: bool, report_dir: str | None, limit: int | None, log_format: str
+    pipeline_file: str,
+    dry_run: bool,
+    report_dir: str | None,
+    limit: int | None,
+    full: bool,
+    log_format: str,
 ) -> None:
     """Run a pipeline file: extract, map, validate, dedupe, load, report."""
     from pathlib import Path
@@ -133,7 +145,10 @@ def run(
     from crmsync.pipeline import RunOptions, run_pipeline
 
     options = RunOptions(
-        dry_run=dry_run, limit=limit, report_dir=Path(report_dir) if report_dir else None
+        dry_run=dry_run,
+        full=full,
+        limit=limit,
+        report_dir=Path(report_dir) if report_dir else None,
     )
     if log_format == "json":
         from crmsync.logs import JsonLogObserver, capturing_logs
@@ -284,8 +299,15 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
     click.echo(f"next: crmsync run {target} --dry-run")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (a scheduler stopping the job) ends the run like Ctrl-C: settled rows are
+    kept, the report is written, exit 3."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point: turn crmsync's errors into a message and an exit code."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -13,7 +13,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from crmsync.config import (
     FieldMapping,
     FileSource,
     Pipeline,
+    RedmineApiSource,
     RedmineExportSource,
     Step,
     wire_fields,
@@ -60,9 +61,9 @@ if TYPE_CHECKING:
 NEWEST_COLUMN = "_newest"
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
-    "run again with load.mode upsert to settle it without duplicates"
+    "run again to settle it (records Rally acknowledged are not sent twice)"
 )
-SETTLED = ("created", "updated", "unchanged")
+WATERMARK_OVERLAP = timedelta(minutes=5)
 
 
 @dataclass
@@ -177,9 +178,13 @@ class StepRunner:
                     encoding=None if cfg.encoding == "auto" else cfg.encoding,
                 )
             )
-        key = (cfg.url, cfg.entity, tuple(sorted(cfg.filters.items())))
+        since = self._since(cfg)
+        key = (cfg.url, cfg.entity, tuple(sorted(cfg.filters.items())), since)
         if key not in self.ctx.sources:
-            self.ctx.observer.stage("extract", f"reading Redmine CRM {cfg.entity} from {cfg.url}")
+            newer = f" updated since {since}" if since else ""
+            self.ctx.observer.stage(
+                "extract", f"reading Redmine CRM {cfg.entity}{newer} from {cfg.url}"
+            )
             self.ctx.sources[key] = _derived(
                 read_redmine_api(
                     cfg.url,
@@ -187,9 +192,38 @@ class StepRunner:
                     entity=cfg.entity,
                     filters=cfg.filters,
                     page_size=cfg.page_size,
+                    updated_since=since,
                 )
             )
         return self.ctx.sources[key]
+
+    def _since(self, cfg: RedmineApiSource) -> str | None:
+        """Where an incremental read starts: the newest updated_on the last complete run saw,
+        minus an overlap for clock skew. Notes are always read whole: a new note need not
+        touch its contact's updated_on."""
+        if cfg.entity != "contacts" or self.ctx.options.full:
+            return None
+        mark = self.ctx.state.get_watermark(self._watermark_step, cfg.label)
+        if mark is None:
+            return None
+        start = datetime.fromisoformat(mark.replace("Z", "+00:00")) - WATERMARK_OVERLAP
+        return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def _watermark_step(self) -> str:
+        return self.ctx.scoped(f"step:{self.step.name}")
+
+    def _advance_watermark(self, extracted: Extracted) -> None:
+        """After a complete run, remember the newest updated_on seen (API sources only)."""
+        cfg = self.step.source
+        if not isinstance(cfg, RedmineApiSource) or cfg.entity != "contacts":
+            return
+        if "updated_on" not in extracted.frame.columns or extracted.frame.is_empty():
+            return
+        newest = extracted.frame["updated_on"].drop_nulls().max()
+        previous = self.ctx.state.get_watermark(self._watermark_step, cfg.label)
+        if newest and (previous is None or str(newest) > previous):
+            self.ctx.state.set_watermark(self._watermark_step, cfg.label, str(newest))
 
     def _where(self, extracted: Extracted, frame: pl.DataFrame) -> pl.DataFrame:
         """Only the rows this step is for (e.g. is_company: 'true'), matched ignoring case."""
@@ -428,6 +462,12 @@ class StepRunner:
 
         outcomes = pl.concat(self.parts, how="vertical")
         self.summary.count(outcomes)
+        retry_later = self.summary.failed_by_stage.get(
+            "load", 0
+        ) + self.summary.failed_by_stage.get("resolve", 0)
+        if not (self.ctx.options.dry_run or self.summary.interrupted or retry_later):
+            # rows that failed to load or resolve must be read again next time
+            self._advance_watermark(extracted)
         if self.warnings.height:
             self.summary.warnings = self.warnings.select(IDENTITY_COLUMNS).unique().height
         self.summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

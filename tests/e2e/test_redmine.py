@@ -58,7 +58,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def run(
-    workdir: Path, rally: str, redmine: str, redmine_key: str
+    workdir: Path, rally: str, redmine: str, redmine_key: str, *args: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -69,7 +69,7 @@ def run(
     }
     pipeline = workdir / "pipelines" / "redmine_to_rally.yaml"
     return subprocess.run(
-        [sys.executable, "-m", "crmsync", "run", str(pipeline)],
+        [sys.executable, "-m", "crmsync", "run", str(pipeline), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -140,9 +140,24 @@ def test_redmine_migrates_once_and_linked(workdir: Path) -> None:
         failed = json.loads((reports / "contacts" / "summary.json").read_text())
         assert failed["failed"] == len(people) - len(with_email)
 
-        # the second run creates nothing
+        # the second run reads only what changed in Redmine since (nothing) and sends nothing
+        writes = rally.write_requests()
         second = run(workdir, rally.base_url, redmine.base_url, redmine.api_key)
-        assert second.returncode == 1, second.stdout + second.stderr
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert "updated since" in second.stdout
+        for step, total in (("companies", len(companies)), ("contacts", len(people))):
+            s = json.loads((reports / step / "summary.json").read_text())
+            # only records inside the watermark's clock-skew overlap are read again
+            assert s["rows_read"] < total
+            assert s["created"] == s["updated"] == s["failed"] == 0
+        notes_summary = json.loads((reports / "notes-on-contacts" / "summary.json").read_text())
+        assert notes_summary["unchanged"] == notes_summary["rows_read"] > 0
+        assert rally.write_requests() == writes
+
+        # --full reads everything again, and still sends nothing that did not change
+        full = run(workdir, rally.base_url, redmine.base_url, redmine.api_key, "--full")
+        assert full.returncode == 1, full.stdout + full.stderr  # the people without email again
+        assert rally.write_requests() > writes  # --full re-sends: it ignores the stored hashes
         again = {obj: rally.records(obj, KEY) for obj in data}
         for obj in data:
             assert sorted(r["id"] for r in again[obj]) == sorted(r["id"] for r in data[obj])
