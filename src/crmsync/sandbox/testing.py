@@ -115,6 +115,7 @@ def running_sandbox(
     rate_limit: int = 0,
     seed: int | None = None,
     db_path: str | None = None,
+    port: int | None = None,
 ) -> Iterator[SandboxHandle]:
     """Start `python -m crmsync sandbox` on a free loopback port; stop it on exit."""
     options = [
@@ -129,7 +130,7 @@ def running_sandbox(
     if db_path is not None:
         options.append(f"--db={db_path}")
     with tempfile.TemporaryFile() as stderr:
-        process, base_url = _start(options, stderr)
+        process, base_url = _start(options, stderr, port=port)
         handle = SandboxHandle(base_url, api_keys)
         try:
             yield handle
@@ -139,10 +140,12 @@ def running_sandbox(
 
 
 def _start(
-    options: list[str], stderr: Any, subcommand: str = "sandbox"
+    options: list[str], stderr: Any, subcommand: str = "sandbox", port: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """Start on `port`, or on a free port (retried when another process takes it first)."""
+    fixed = port
     for attempt in range(1, START_ATTEMPTS + 1):
-        port = free_port()
+        port = fixed or free_port()
         command = [
             sys.executable,
             "-m",
@@ -163,7 +166,8 @@ def _start(
         if _wait_ready(process, base_url):
             return process, base_url
         _stop(process)
-        if attempt == START_ATTEMPTS or "address already in use" not in _read(stderr).lower():
+        in_use = "address already in use" in _read(stderr).lower()
+        if attempt == START_ATTEMPTS or fixed or not in_use:
             raise SandboxStartError(f"the {subcommand} did not start:\n{_read(stderr)}")
         stderr.seek(0)
         stderr.truncate()
@@ -178,6 +182,7 @@ def running_redmine(
     latency_ms: int = 0,
     fail_rate: float = 0.0,
     seed: int | None = None,
+    port: int | None = None,
 ) -> Iterator[RedmineHandle]:
     """Start `python -m crmsync redmine-sandbox` on a free loopback port; stop it on exit.
 
@@ -190,7 +195,7 @@ def running_redmine(
     if seed is not None:
         options.append(f"--seed={seed}")
     with tempfile.TemporaryFile() as stderr:
-        process, base_url = _start(options, stderr, "redmine-sandbox")
+        process, base_url = _start(options, stderr, "redmine-sandbox", port=port)
         handle = RedmineHandle(base_url, api_keys[0])
         try:
             yield handle
