@@ -20,6 +20,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResu
 from crmsync.transform.normalizers.phone_fast import EXTENSION_LABEL, LOCAL_ONLY, fast_plan, spread
 
 _CACHE_SIZE = 1 << 18
+UNSTABLE = "ambiguous: a national prefix inside the number"
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "no country code (set a default region)",
     NumberParseException.NOT_A_NUMBER: "not a phone number",
@@ -50,9 +51,21 @@ def parse_phone(value: str, default_region: str | None) -> tuple[str | None, str
     if verdict != ValidationResult.IS_POSSIBLE:
         return None, _LENGTH_ERRORS.get(verdict, "not a possible phone number")
     formatted = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if _e164_again(formatted) != formatted:
+        return None, UNSTABLE
     if number.extension:
         formatted += EXTENSION_LABEL + number.extension
     return formatted, None
+
+
+def _e164_again(formatted: str) -> str | None:
+    """What the library makes of its own output. A national prefix inside the number (the
+    "0" of "+49 0 30...") can be stripped once more, so the result would not be stable."""
+    try:
+        again = phonenumbers.parse(formatted, None)
+    except NumberParseException:
+        return None
+    return phonenumbers.format_number(again, PhoneNumberFormat.E164)
 
 
 def phone_input(expr: pl.Expr) -> pl.Expr:

@@ -152,6 +152,8 @@ def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
         "s_local"
     )
     strip = pl.col("matches") & pl.col("literal") & ~(viable & ~stripped_viable) & keeps_stripped
+    # A stripped number that starts with a prefix again would read differently a second time.
+    restrips = pl.col("stripped").str.contains(pl.col("prefix_re")).fill_null(False)
     staged = (
         frame.with_columns(code.alias("code"))
         .filter(pl.col("code").is_not_null())
@@ -167,7 +169,12 @@ def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(~pl.col("matches"))
         .then(national)
         .when(pl.col("matches") & pl.col("literal"))
-        .then(pl.when(strip).then(pl.col("stripped")).otherwise(national))
+        .then(
+            pl.when(strip & ~restrips)
+            .then(pl.col("stripped"))
+            .when(~strip)
+            .then(national)  # else null: stripping twice is the library's call (and unstable)
+        )
         .alias("nsn")
     )
     staged = _with_lengths(staged, "nsn", "n_")
