@@ -179,7 +179,7 @@ def test_upsert_mode_sends_only_what_changed_without_duplicates(tmp_path: Path) 
     source = tmp_path / "contacts.csv"
     shutil.copy(SAMPLE, source)
     pipeline = tmp_path / "upsert.yaml"
-    text = PIPELINE.read_text().replace("mode: bulk", "mode: upsert")
+    text = PIPELINE.read_text().replace("mode: auto", "mode: upsert")
     pipeline.write_text(text.replace("../sample_data/contacts.csv", str(source)))
     with running_sandbox(api_keys=(KEY,), rate_limit=400) as sandbox:
 
