@@ -281,20 +281,19 @@ class StepRunner:
         errors = issues.filter(pl.col("severity") == "error")
         self.warnings = issues.filter(pl.col("severity") == "warning")
         self.parts.append(outcome_frame(errors, outcome="failed", stage="validate"))
-        valid = normalized.join(
-            errors.select(IDENTITY_COLUMNS).unique(),
-            on=list(IDENTITY_COLUMNS),
-            how="anti",
-            maintain_order="left",
-        )
-        self.ctx.observer.stage("validate", f"{normalized.height - valid.height} rows failed")
+        failed_rows = errors.select(IDENTITY_COLUMNS).unique()
+        self.ctx.observer.stage("validate", f"{failed_rows.height} rows failed")
         if not step.dedupe.enabled or self.obj.match_key is None:
-            return valid  # activities have no natural key to dedupe on
+            # activities have no natural key to dedupe on
+            return normalized.join(
+                failed_rows, on=list(IDENTITY_COLUMNS), how="anti", maintain_order="left"
+            )
         deduped = dedupe(
-            valid,
+            normalized,
             keep=step.dedupe.keep,
             newest_by=NEWEST_COLUMN if NEWEST_COLUMN in columns else None,
             missing_key=step.dedupe.missing_key,
+            exclude=failed_rows,  # leaves failed rows out without copying the frame
         )
         key_name = self.obj.match_key or "key"
         merged = deduped.merged.with_columns(
