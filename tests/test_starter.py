@@ -176,3 +176,15 @@ def test_rendered_file_is_a_valid_pipeline(tmp_path: Path) -> None:
     )
     assert pipeline.step.mapping["email"].column == "E-mail Address"
     assert pipeline.step.source.path == Path("export: 2026.csv")
+
+
+def test_full_name_only_maps_to_full_name_and_satisfies_names() -> None:
+    suggestion = suggest_mapping(["Name", "Email"], "contacts")
+    assert suggestion.mapping == {"fullName": "Name", "email": "Email"}
+    assert suggestion.missing_required == []
+
+
+def test_split_names_win_over_a_full_name() -> None:
+    suggestion = suggest_mapping(["Full name", "First name", "Last name", "Email"], "contacts")
+    assert "fullName" not in suggestion.mapping
+    assert "Full name" in suggestion.unmapped_columns

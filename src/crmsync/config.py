@@ -325,6 +325,12 @@ class StateConfig(Section):
     )
 
 
+# Mapping targets that are not Rally fields but fill some: a full name split into first and
+# last name by the normalizer where those are empty.
+SPLIT_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "contacts": {"fullName": ("firstName", "lastName")},
+}
+
 STEP_KEYS = ("object", "source", "where", "mapping", "normalize", "dedupe", "load", "source_id")
 
 
@@ -363,13 +369,18 @@ class Step(Section):
     @model_validator(mode="after")
     def _mapping_fits_object(self) -> Step:
         fields = wire_fields(self.rally_object)
+        extra = SPLIT_FIELDS.get(self.object, {})
         for name in self.mapping:
-            if name not in fields:
+            if name not in fields and name not in extra:
+                choices = [*fields, *extra]
                 raise ValueError(
-                    f"mapping: {name!r} is not a Rally {self.object} field{_nearest(name, fields)}"
+                    f"mapping: {name!r} is not a Rally {self.object} field{_nearest(name, choices)}"
                 )
+        covered = {part for name, parts in extra.items() if name in self.mapping for part in parts}
         missing = [
-            alias for alias, required in fields.items() if required and alias not in self.mapping
+            alias
+            for alias, required in fields.items()
+            if required and alias not in self.mapping and alias not in covered
         ]
         if missing:
             raise ValueError(

@@ -22,6 +22,7 @@ KNOWN_HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
         "firstName": ("First Name", "Given Name", "FirstName", "First", "fname", "Forename"),
         "lastName": ("Last Name", "Family Name", "Surname", "LastName", "Last", "lname"),
+        "fullName": ("Full Name", "Name", "Contact Name", "Display Name", "Contact"),
         "email": (
             "Email",
             "E-mail Address",
@@ -170,7 +171,14 @@ def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
                 mapping[field] = column
                 used.add(column)
                 break
-    missing = [f for f, required in fields.items() if required and f not in mapping]
+    if "firstName" in mapping and "lastName" in mapping:
+        name = mapping.pop("fullName", None)  # split names win; a full name is the fallback
+        if name:
+            used.discard(name)
+    covered = {"firstName", "lastName"} if "fullName" in mapping else set()
+    missing = [
+        f for f, required in fields.items() if required and f not in mapping and f not in covered
+    ]
     unmapped = [c for c in columns if c not in used]
     return Suggestion(mapping, unmapped, missing)
 
