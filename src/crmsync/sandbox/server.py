@@ -6,42 +6,34 @@ Records live in SQLite (a file with --db, else memory); each API key is its own 
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
 
-from crmsync.errors import ConfigError
+from crmsync.sandbox import serving
 from crmsync.sandbox.faults import FaultInjector, RateLimiter
 from crmsync.sandbox.middleware import DroppedAnswerFilter, Guards, SandboxMiddleware
 from crmsync.sandbox.records import RecordService
 from crmsync.sandbox.routes import build_routes, http_error, server_error
+from crmsync.sandbox.serving import DEFAULT_HOST, IN_MEMORY, MS_PER_S, StoreApp
 from crmsync.sandbox.stats import RequestStats
 from crmsync.sandbox.store import Store
 
-DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 DEFAULT_API_KEY = "sandbox-key"
 API_KEY_ENV = "RALLY_API_KEY"
 # tenantId = uuid5(TENANT_NAMESPACE, key): stable across restarts, so a --db file keeps
 # each key's records, and no key can be read back from its tenant id.
 TENANT_NAMESPACE = uuid.UUID("5b0f8d2e-6a43-4c1e-9f57-2e8a1c3d7b90")
-MS_PER_S = 1000
 # A bulk of 100 records is some tens of KiB; past this a body is refused with 413.
 MAX_BODY_BYTES = 16 * 1024 * 1024
-MAX_PORT = 65535
 
 
 def default_api_keys() -> tuple[str, ...]:
     """The key in RALLY_API_KEY when set, else 'sandbox-key'."""
-    return (os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY,)
+    return serving.default_api_keys(API_KEY_ENV, DEFAULT_API_KEY)
 
 
 def tenant_id(api_key: str) -> str:
@@ -64,16 +56,11 @@ class SandboxSettings:
     quiet: bool = False
 
     def __post_init__(self) -> None:
-        if not self.api_keys or not all(key.strip() for key in self.api_keys):
-            raise ConfigError("every API key must be a non-empty string", path="--api-key")
-        for name in ("fail_rate", "commit_then_fail_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ConfigError("must be between 0 and 1", path=_option(name))
-        for name in ("latency_ms", "rate_limit"):
-            if getattr(self, name) < 0:
-                raise ConfigError("must not be negative", path=_option(name))
-        if not 0 <= self.port <= MAX_PORT:
-            raise ConfigError(f"must be between 0 and {MAX_PORT}", path="--port")
+        serving.check_settings(
+            self,
+            shares=("fail_rate", "commit_then_fail_rate"),
+            counts=("latency_ms", "rate_limit"),
+        )
 
     @classmethod
     def from_cli(
@@ -105,11 +92,7 @@ class SandboxSettings:
         )
 
 
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-class SandboxApp:
+class SandboxApp(StoreApp):
     """The ASGI application, and the store it must close."""
 
     def __init__(self, settings: SandboxSettings) -> None:
@@ -142,51 +125,20 @@ class SandboxApp:
         )
         self._asgi = SandboxMiddleware(starlette, guards)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._asgi(scope, receive, send)
-
-    def close(self) -> None:
-        self.store.close()
-
 
 def create_app(settings: SandboxSettings) -> SandboxApp:
     return SandboxApp(settings)
 
 
-def _configure_logging(quiet: bool) -> None:
-    logger = logging.getLogger("crmsync.sandbox")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
-
-
 def serve(settings: SandboxSettings) -> None:
     """Run until interrupted (Ctrl-C or SIGTERM), then close the database."""
-    _configure_logging(settings.quiet)
+    serving.configure_logging("crmsync.sandbox", settings.quiet)
     app = create_app(settings)
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "loop": "auto",  # uvloop when installed (uvicorn[standard])
-        "http": "auto",  # httptools when installed
-        "lifespan": "off",
-        "access_log": False,
-        "log_level": "warning",
-        "server_header": False,
-    }
-    config = uvicorn.Config(app, **options)
-    logging.getLogger("uvicorn.error").addFilter(DroppedAnswerFilter())
-    where = settings.db_path or "memory (gone when the server stops)"
-    print(
-        f"Rally sandbox: http://{settings.host}:{settings.port}/api/v1"
-        f" ({len(settings.api_keys)} API key(s), records in {where})",
-        file=sys.stderr,
-        flush=True,
+    serving.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        banner=f"Rally sandbox: http://{settings.host}:{settings.port}/api/v1"
+        f" ({len(settings.api_keys)} API key(s), records in {settings.db_path or IN_MEMORY})",
+        uvicorn_filter=DroppedAnswerFilter(),
     )
-    try:
-        uvicorn.Server(config).run()
-    finally:
-        app.close()

@@ -8,34 +8,28 @@ key sees the same contacts: Redmine keys are users, and the sandbox has one.
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
 
 from crmsync.errors import ConfigError
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.redmine.files import json_records, xml_records
 from crmsync.extract.redmine.model import Contact
+from crmsync.sandbox import serving
 from crmsync.sandbox.faults import FaultInjector
 from crmsync.sandbox.redmine.middleware import Guards, RedmineMiddleware
 from crmsync.sandbox.redmine.routes import build_routes, http_error
 from crmsync.sandbox.redmine.store import RedmineStore
+from crmsync.sandbox.serving import DEFAULT_HOST, IN_MEMORY, MS_PER_S, StoreApp
 from crmsync.sandbox.stats import RequestStats
 
-DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8766  # beside the Rally sandbox's 8765
 DEFAULT_API_KEY = "redmine-key"
 API_KEY_ENV = "REDMINE_API_KEY"
-MS_PER_S = 1000
-MAX_PORT = 65535
 # The bundled sample (a source checkout: sample_data/ sits beside src/).
 DEFAULT_SEED_FILE = (
     Path(__file__).resolve().parents[4] / "sample_data" / "redmine" / "contacts.json"
@@ -44,7 +38,7 @@ DEFAULT_SEED_FILE = (
 
 def default_api_keys() -> tuple[str, ...]:
     """The key in REDMINE_API_KEY when set, else 'redmine-key'."""
-    return (os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY,)
+    return serving.default_api_keys(API_KEY_ENV, DEFAULT_API_KEY)
 
 
 @dataclass(frozen=True)
@@ -62,14 +56,7 @@ class RedmineSettings:
     quiet: bool = False
 
     def __post_init__(self) -> None:
-        if not self.api_keys or not all(key.strip() for key in self.api_keys):
-            raise ConfigError("every API key must be a non-empty string", path="--api-key")
-        if not 0.0 <= self.fail_rate <= 1.0:
-            raise ConfigError("must be between 0 and 1", path="--fail-rate")
-        if self.latency_ms < 0:
-            raise ConfigError("must not be negative", path="--latency-ms")
-        if not 0 <= self.port <= MAX_PORT:
-            raise ConfigError(f"must be between 0 and {MAX_PORT}", path="--port")
+        serving.check_settings(self, shares=("fail_rate",), counts=("latency_ms",))
 
     @classmethod
     def from_cli(cls, *, api_keys: tuple[str, ...] = (), **options: Any) -> RedmineSettings:
@@ -100,7 +87,7 @@ def load_seed(path: str | Path) -> list[Contact]:
     return contacts
 
 
-class RedmineApp:
+class RedmineApp(StoreApp):
     """The ASGI application, and the store it must close."""
 
     def __init__(self, settings: RedmineSettings) -> None:
@@ -124,47 +111,18 @@ class RedmineApp:
         )
         self._asgi = RedmineMiddleware(starlette, guards)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._asgi(scope, receive, send)
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def _configure_logging(quiet: bool) -> None:
-    logger = logging.getLogger("crmsync.sandbox.redmine")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
-
 
 def serve(settings: RedmineSettings) -> None:
     """Run until interrupted (Ctrl-C or SIGTERM), then close the database."""
-    _configure_logging(settings.quiet)
+    serving.configure_logging("crmsync.sandbox.redmine", settings.quiet)
     app = RedmineApp(settings)
-    config = uvicorn.Config(
+    counts = app.store.counts()
+    origin = f"seeded {app.seeded} from the seed file" if app.seeded else "kept from the database"
+    serving.run(
         app,
         host=settings.host,
         port=settings.port,
-        lifespan="off",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-    )
-    counts = app.store.counts()
-    where = settings.db_path or "memory (gone when the server stops)"
-    origin = f"seeded {app.seeded} from the seed file" if app.seeded else "kept from the database"
-    print(
-        f"Redmine CRM sandbox: http://{settings.host}:{settings.port}/contacts.json"
+        banner=f"Redmine CRM sandbox: http://{settings.host}:{settings.port}/contacts.json"
         f" ({len(settings.api_keys)} API key(s); {counts['contacts']} contacts,"
-        f" {counts['notes']} notes, {origin}; in {where})",
-        file=sys.stderr,
-        flush=True,
+        f" {counts['notes']} notes, {origin}; in {settings.db_path or IN_MEMORY})",
     )
-    try:
-        uvicorn.Server(config).run()
-    finally:
-        app.close()
