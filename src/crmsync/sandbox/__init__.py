@@ -18,6 +18,6 @@ It answers as seeds/000, 001 and 003 document; where they are silent (DESIGN sec
 
 Modules: server (settings, app, serve), middleware (auth, limits, faults, stats, log), routes,
 records (the operations), listing (query string), store (SQLite), faults, stats, validation,
-serving (what both sandboxes share to start and stop), testing (`running_sandbox` for tests
-and benchmarks).
+serving (what both sandboxes share to start and stop), measured (the outer layer both share:
+count and log every request), testing (`running_sandbox` for tests and benchmarks).
 """

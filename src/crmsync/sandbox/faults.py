@@ -13,8 +13,18 @@ from collections.abc import Callable
 from enum import Enum
 
 FAULT_STATUSES = (500, 502, 503)
+HTTP_UNAVAILABLE = 503
 RETRY_AFTER_SECONDS = 1  # sent with an injected 503, like a real overloaded gateway
+FAULT_HEADER = b"x-sandbox-fault"  # names an injected fault, for people reading traces
 MIN_RETRY_AFTER = 1  # Retry-After is whole seconds; 0 would be no hint at all
+
+
+def fault_headers(status: int) -> list[tuple[bytes, bytes]]:
+    """The headers of an injected `status`: the fault's name, and Retry-After on a 503."""
+    headers = [(FAULT_HEADER, b"fail")]
+    if status == HTTP_UNAVAILABLE:
+        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
+    return headers
 
 
 class AfterCommit(Enum):

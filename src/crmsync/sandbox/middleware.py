@@ -12,13 +12,19 @@ import asyncio
 import json
 import logging
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from crmsync.sandbox.faults import RETRY_AFTER_SECONDS, AfterCommit, FaultInjector, RateLimiter
+from crmsync.sandbox.faults import (
+    FAULT_HEADER,
+    AfterCommit,
+    FaultInjector,
+    RateLimiter,
+    fault_headers,
+)
+from crmsync.sandbox.measured import MeasuredMiddleware
 from crmsync.sandbox.stats import API_PREFIX, WRITE_METHODS, RequestStats
 
 SANDBOX_PREFIX = "/_sandbox/"
@@ -26,14 +32,11 @@ API_KEY_HEADER = b"x-api-key"
 # Sent by crmsync.sandbox.testing to read back what a run stored: no latency, faults or rate
 # limit, not counted in the stats. The key is still required (it selects the tenant).
 INSPECT_HEADER = b"x-sandbox-inspect"
-FAULT_HEADER = b"x-sandbox-fault"  # names an injected fault, for people reading traces
 HTTP_UNAUTHORIZED = 401
 HTTP_TOO_MANY = 429
 HTTP_INTERNAL = 500
 HTTP_TOO_LARGE = 413
-HTTP_UNAVAILABLE = 503
 HTTP_OK_MIN, HTTP_OK_MAX = 200, 299
-MS_PER_S = 1000
 _MAX_LENGTH_DIGITS = 18  # a longer Content-Length is too large whatever it says
 DROPPED_ANSWER = "ASGI callable returned without completing response."
 
@@ -53,46 +56,36 @@ class Guards:
     max_body_bytes: int
 
 
-class SandboxMiddleware:
+class SandboxMiddleware(MeasuredMiddleware):
     """Wraps the Starlette app; the only place that reads the API key."""
 
     def __init__(self, app: ASGIApp, guards: Guards) -> None:
-        self.app = app
+        super().__init__(app, stats=guards.stats, log_requests=guards.log_requests, log=log)
         self.guards = guards
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._too_large(scope):
+            # Refused here, as JSON; a chunked body is cut by Starlette's own limit.
+            await _send_json(send, HTTP_TOO_LARGE, "request body too large")
+        elif scope["path"].startswith(API_PREFIX):
+            await self._api(scope, receive, send, inspect=_inspecting(scope))
+        else:
             await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
+
+    async def crashed(self, send: Send) -> None:
+        await _send_json(send, HTTP_INTERNAL, "internal server error")
+
+    def counted_as(self, scope: Scope) -> str | None:
+        """Every path but /_sandbox and the inspect reads of an API path (a body refused for
+        its size is counted, inspect header or not)."""
         path: str = scope["path"]
-        statuses: list[int] = []
+        if path.startswith(SANDBOX_PREFIX):
+            return None
+        inspect = path.startswith(API_PREFIX) and not self._too_large(scope) and _inspecting(scope)
+        return None if inspect else path
 
-        async def send_recording(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                statuses.append(message["status"])
-            await send(message)
-
-        inspect = False
-        try:
-            if _declared_length(scope) > self.guards.max_body_bytes:
-                # Refused here, as JSON; a chunked body is cut by Starlette's own limit.
-                await _send_json(send_recording, HTTP_TOO_LARGE, "request body too large")
-            elif path.startswith(API_PREFIX):
-                inspect = _header(scope, INSPECT_HEADER) is not None
-                await self._api(scope, receive, send_recording, inspect=inspect)
-            else:
-                await self.app(scope, receive, send_recording)
-        except Exception:
-            log.exception("error answering %s %s", scope["method"], path)
-            if not statuses:
-                await _send_json(send_recording, HTTP_INTERNAL, "internal server error")
-        status = statuses[0] if statuses else 0
-        if not inspect and not path.startswith(SANDBOX_PREFIX):
-            self.guards.stats.record(scope["method"], path, status)
-        if self.guards.log_requests:
-            elapsed_ms = (time.perf_counter() - started) * MS_PER_S
-            log.info("%s %s %d %.1fms", scope["method"], path, status, elapsed_ms)
+    def _too_large(self, scope: Scope) -> bool:
+        return _declared_length(scope) > self.guards.max_body_bytes
 
     async def _api(self, scope: Scope, receive: Receive, send: Send, *, inspect: bool) -> None:
         guards = self.guards
@@ -158,6 +151,10 @@ async def _send_cut(send: Send, start: Message, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
 
 
+def _inspecting(scope: Scope) -> bool:
+    return _header(scope, INSPECT_HEADER) is not None
+
+
 def _declared_length(scope: Scope) -> int:
     value = _header(scope, b"content-length")
     if value is None or not value.isdigit():
@@ -173,10 +170,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _send_fault(send: Send, status: int) -> None:
-    headers = [(FAULT_HEADER, b"fail")]
-    if status == HTTP_UNAVAILABLE:
-        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
-    await _send_json(send, status, "injected server error", headers)
+    await _send_json(send, status, "injected server error", fault_headers(status))
 
 
 async def _send_json(

@@ -14,14 +14,14 @@ import base64
 import binascii
 import logging
 import re
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from crmsync.sandbox.faults import RETRY_AFTER_SECONDS, FaultInjector
+from crmsync.sandbox.faults import FaultInjector, fault_headers
+from crmsync.sandbox.measured import MeasuredMiddleware
 from crmsync.sandbox.stats import RequestStats
 
 SANDBOX_PREFIX = "/_sandbox/"
@@ -30,13 +30,10 @@ AUTHORIZATION = b"authorization"
 BASIC = "basic "
 API_FORMATS = ("json", "xml")
 WWW_AUTHENTICATE = (b"www-authenticate", b'Basic realm="Redmine API"')
-FAULT_HEADER = b"x-sandbox-fault"
 LOGIN_PATH = "/login"
 HTTP_FOUND = 302
 HTTP_UNAUTHORIZED = 401
 HTTP_INTERNAL = 500
-HTTP_UNAVAILABLE = 503
-MS_PER_S = 1000
 # Stats count paths by template, so a walk over 10,000 contacts adds one row, not 10,000.
 _TEMPLATES = (
     (re.compile(r"^/contacts/[^/]+\.(\w+)$"), r"/contacts/{id}.\1"),
@@ -73,41 +70,25 @@ def path_template(path: str) -> str:
     return path
 
 
-class RedmineMiddleware:
+class RedmineMiddleware(MeasuredMiddleware):
     """Wraps the Starlette app; the only place that reads the API key."""
 
     def __init__(self, app: ASGIApp, guards: Guards) -> None:
-        self.app = app
+        super().__init__(app, stats=guards.stats, log_requests=guards.log_requests, log=log)
         self.guards = guards
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith(SANDBOX_PREFIX):
             await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
+        else:
+            await self._api(scope, receive, send)
+
+    async def crashed(self, send: Send) -> None:
+        await _send_empty(send, HTTP_INTERNAL)
+
+    def counted_as(self, scope: Scope) -> str | None:
         path: str = scope["path"]
-        statuses: list[int] = []
-
-        async def send_recording(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                statuses.append(message["status"])
-            await send(message)
-
-        try:
-            if path.startswith(SANDBOX_PREFIX):
-                await self.app(scope, receive, send_recording)
-            else:
-                await self._api(scope, receive, send_recording)
-        except Exception:
-            log.exception("error answering %s %s", scope["method"], path)
-            if not statuses:
-                await _send_empty(send_recording, HTTP_INTERNAL)
-        status = statuses[0] if statuses else 0
-        if not path.startswith(SANDBOX_PREFIX):
-            self.guards.stats.record(scope["method"], path_template(path), status)
-        if self.guards.log_requests:
-            elapsed_ms = (time.perf_counter() - started) * MS_PER_S
-            log.info("%s %s %d %.1fms", scope["method"], path, status, elapsed_ms)
+        return None if path.startswith(SANDBOX_PREFIX) else path_template(path)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         guards = self.guards
@@ -125,10 +106,7 @@ class RedmineMiddleware:
             return
         status = guards.faults.fail_before()
         if status is not None:
-            headers = [(FAULT_HEADER, b"fail")]
-            if status == HTTP_UNAVAILABLE:
-                headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
-            await _send_empty(send, status, headers)
+            await _send_empty(send, status, fault_headers(status))
             return
         scope.setdefault("state", {})["format"] = fmt
         await self.app(scope, receive, send)
