@@ -18,6 +18,7 @@ import polars as pl
 
 from crmsync.errors import CrmsyncError
 from crmsync.load import LoadSettings, RallyClient, RecordOutcome, RequestRefused, load_records
+from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.plan import ACTION, HASH, KEY, KNOWN_ID, Checkpointer, plan
 from crmsync.references import normalize_key
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 SOURCE_ID_COLUMN = "_source_id"
 NOT_FOUND = 404
+LIST_PAGE = 100
 Items = list[tuple[int, dict[str, Any]]]
 
 
@@ -137,11 +139,44 @@ class Delivery:
         )
         self.checkpoint = checkpoint
         try:
-            await self._send_by_mode(todo, items)
+            items = await self._settle_unfinished(planned, items)
+            await self._send_by_mode(
+                todo.filter(pl.col("_row").is_in([r for r, _ in items])), items
+            )
         finally:
             checkpoint.flush()
             for kind, pairs in checkpoint.settled.items():
                 self.ctx.maps.get(self.obj.name, kind).update(pairs)
+
+    async def _settle_unfinished(self, planned: pl.DataFrame, items: Items) -> Items:
+        """After a run that did not finish, find the keyless records it created but never
+        recorded (killed between Rally's answer and the checkpoint) before sending them again:
+        without a key nothing else would stop a second copy. Matched by content among what
+        Rally stored since that run started; returns the items still to send."""
+        since = self.ctx.resume_since
+        key = self.obj.match_key
+        keyless = [(row, p) for row, p in items if not (key and p.get(key))]
+        if since is None or not keyless:
+            return items
+        payloads = [payload for _, payload in keyless]
+        listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
+        self.summary.requests += -(-len(listed) // LIST_PAGE) or 1
+        owned = {rid for rid in planned[KNOWN_ID].drop_nulls().to_list()}
+        found = match_listed(payloads, listed, exclude_ids=owned)
+        settled = set()
+        for (row, _), rally_id in zip(keyless, found, strict=True):
+            if rally_id is None:
+                continue
+            outcome = RecordOutcome(row, "created", rally_id, None, reconciled=True)
+            self.outcomes.append(outcome)
+            self.checkpoint.add(outcome)
+            settled.add(row)
+        self.checkpoint.flush()
+        if settled:
+            self.ctx.observer.stage(
+                "resume", f"{len(settled)} records the unfinished run created, found in Rally"
+            )
+        return [item for item in items if item[0] not in settled]
 
     async def _send_by_mode(self, todo: pl.DataFrame, items: Items) -> None:
         mode, key = self.step.load.mode, self.obj.match_key

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from crmsync.config import Pipeline
@@ -25,6 +26,11 @@ from crmsync.step import RunContext, StepResult, StepRunner
 # Characters kept as they are when a pipeline name becomes part of the lock file's name.
 UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 NAME_DIGEST_CHARS = 8
+
+
+# How far before an unfinished run's start Rally is searched for what it created: covers the
+# difference between this machine's clock and Rally's.
+RESUME_MARGIN = timedelta(minutes=10)
 
 
 class RunObserver:
@@ -128,9 +134,13 @@ def run_pipeline(
         crashed = state.mark_crashed(pipeline.name)
         if lock.took_over_from is not None or crashed:
             observer.recovered(lock.took_over_from, crashed)
+        unfinished = state.last_unfinished_run(pipeline.name)
+        previous = state.run(unfinished) if unfinished is not None else None
         run_id = state.start_run(pipeline.name, dry_run=options.dry_run)
         observer.run_started(pipeline.name, run_id, [step.name for step in pipeline.steps])
         ctx = RunContext(pipeline, options, observer, state, run_id)
+        if previous is not None:
+            ctx.resume_since = datetime.fromisoformat(previous.started_at) - RESUME_MARGIN
         result = RunResult(run_id=run_id, steps=[])
         try:
             for index, step in enumerate(pipeline.steps):

@@ -78,6 +78,9 @@ class RunContext:
     maps: IdMaps = field(default_factory=IdMaps)
     listed: set[str] = field(default_factory=set)  # objects whose Rally list was read
     sources: dict[tuple[Any, ...], Extracted] = field(default_factory=dict)  # API reads
+    # Set when the last run of this pipeline did not finish: keyless records it may have
+    # created without recording are looked for in Rally from this time on.
+    resume_since: datetime | None = None
 
     def scoped(self, obj: str) -> str:
         """The id map's name for `obj` in this destination: ids learned while rehearsing

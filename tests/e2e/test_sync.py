@@ -293,10 +293,6 @@ report: {{dir: reports}}
 """
 CONTACT_MAPPING = "{firstName: First Name, lastName: Last Name, email: Email, title: Title}"
 ACTIVITY_MAPPING = "{activityType: Type, subject: Subject}"
-KEYLESS_DUPLICATES = (
-    "bug: activities in flight at a kill -9 are committed by Rally but not checkpointed; the "
-    "rerun plans them as new and bulk-creates them again (no reconciliation before re-sending)"
-)
 
 
 @pytest.mark.parametrize(
@@ -309,7 +305,6 @@ KEYLESS_DUPLICATES = (
             ACTIVITY_MAPPING,
             "subject",
             id="activities-by-source-id",
-            marks=pytest.mark.xfail(strict=True, reason=KEYLESS_DUPLICATES),
         ),
         pytest.param(
             "activities",
@@ -317,7 +312,6 @@ KEYLESS_DUPLICATES = (
             ACTIVITY_MAPPING,
             "subject",
             id="activities-by-content",
-            marks=pytest.mark.xfail(strict=True, reason=KEYLESS_DUPLICATES),
         ),
     ],
 )
