@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import string
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from tenacity import RetryCallState
 
 from crmsync import __version__
 from crmsync.errors import AuthError, ConfigError, CrmsyncError, FatalHTTPError
+from crmsync.load.http import check_api_key, server_message, transport_failure
 from crmsync.load.outcomes import LoadSettings
 from crmsync.load.pacing import Clock, Pacer
 from crmsync.load.retry import (
@@ -47,9 +47,6 @@ API_PREFIX = "/api/v1"
 API_KEY_HEADER = "X-Api-Key"
 PAGE_LIMIT = 100  # the most a Rally list returns at once
 POOL_HEADROOM = 2  # connections beyond `concurrency`, so the pool never makes a request wait
-MAX_ERROR_TEXT = 300  # characters of a non-JSON error body kept in a message
-REDACTED = "[redacted]"
-_HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
 
 T = TypeVar("T")
 
@@ -96,10 +93,7 @@ class RallyClient:
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not api_key or not set(api_key) <= _HEADER_SAFE:
-            raise ConfigError(
-                "the Rally API key is empty or holds characters an HTTP header cannot carry"
-            )
+        check_api_key(api_key, "Rally")
         self.base_url = api_root(base_url)
         self.settings = settings
         self.stats = ClientStats()
@@ -273,7 +267,9 @@ class RallyClient:
             except httpx.HTTPError as exc:
                 # Not chained: httpx's own text is already in the message, with the key
                 # redacted, and a chained cause would print unredacted.
-                raise self._transport_failure(method, path, exc) from None
+                raise transport_failure(
+                    exc, where=self._where(method, path), root=self.base_url, api_key=self._api_key
+                ) from None
         self._note_server_date(response)
         verdict = classify(response)
         if verdict is Verdict.OK:
@@ -306,7 +302,7 @@ class RallyClient:
         self, method: str, path: str, response: httpx.Response, verdict: Verdict
     ) -> CrmsyncError:
         status = response.status_code
-        detail = self._server_message(response)
+        detail = server_message(response, self._api_key, _rally_error)
         message = f"{self._where(method, path)}: HTTP {status}" + (f": {detail}" if detail else "")
         if verdict is Verdict.AUTH:
             return AuthError(f"{message} (the API key was refused)", status=status)
@@ -320,30 +316,6 @@ class RallyClient:
         if verdict is Verdict.AMBIGUOUS:
             return AmbiguousError(message, status=status, retry_after=retry_after, sent=True)
         return RequestRefused(message, status=status, detail=detail or f"HTTP {status}")
-
-    def _transport_failure(self, method: str, path: str, exc: httpx.HTTPError) -> CrmsyncError:
-        text = self._redact(str(exc))
-        message = f"{self._where(method, path)}: {type(exc).__name__}"
-        if text:
-            message += f": {text}"
-        verdict = classify(exc)
-        if verdict is Verdict.RETRY:
-            return RetryableError(f"{message} (not sent)", sent=False)
-        if verdict is Verdict.AMBIGUOUS:
-            return AmbiguousError(f"{message} (the answer was lost)", sent=True)
-        return ConfigError(f"cannot send to {self.base_url}: {message}")
-
-    def _server_message(self, response: httpx.Response) -> str:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return self._redact(body["error"])
-        return self._redact(response.text.strip()[:MAX_ERROR_TEXT])
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, REDACTED)
 
     def _where(self, method: str, path: str) -> str:
         return f"{method} {API_PREFIX}/{path}"
@@ -363,6 +335,13 @@ def _date_header(response: httpx.Response) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     return date if date.tzinfo else date.replace(tzinfo=UTC)
+
+
+def _rally_error(body: Any) -> str | None:
+    """Rally's `{"error": "..."}`."""
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return str(body["error"])
+    return None
 
 
 def _parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ SourceError. Messages name the method and path only: the key lives in one header
 from __future__ import annotations
 
 import random
-import string
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -21,6 +20,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from crmsync import __version__
 from crmsync.errors import AuthError, ConfigError, CrmsyncError, SourceError
+from crmsync.load.http import check_api_key, redact, server_message, transport_failure
 from crmsync.load.outcomes import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_BACKOFF_S,
@@ -41,11 +41,8 @@ from crmsync.load.retry import (
 
 API_KEY_HEADER = "X-Redmine-API-Key"
 POOL_HEADROOM = 2
-MAX_ERROR_TEXT = 300
-REDACTED = "[redacted]"
 HTTP_NOT_FOUND = 404
 HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
-_HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
 
 T = TypeVar("T")
 SleepFn = Callable[[float], None]
@@ -69,10 +66,7 @@ class RedmineClient:
         sleep: SleepFn = time.sleep,
         connections: int = 1,
     ) -> None:
-        if not api_key or not set(api_key) <= _HEADER_SAFE:
-            raise ConfigError(
-                "the Redmine API key is empty or holds characters an HTTP header cannot carry"
-            )
+        check_api_key(api_key, "Redmine")
         self.root = base_url.strip().rstrip("/")
         if not self.root.startswith(("http://", "https://")):
             raise ConfigError(f"the Redmine URL must start with http:// or https://: {self.root}")
@@ -145,7 +139,9 @@ class RedmineClient:
             response = self._http.get(path, params=params)
         except httpx.HTTPError as exc:
             # Not chained: a chained httpx cause would print the request unredacted.
-            raise self._transport_failure(path, exc) from None
+            raise transport_failure(
+                exc, where=self._where(path), root=self.root, api_key=self._api_key
+            ) from None
         verdict = classify(response)
         if verdict is Verdict.OK:
             try:
@@ -153,7 +149,7 @@ class RedmineClient:
             except ValueError as exc:
                 raise MalformedAnswerError(
                     f"{self._where(path)}: HTTP {response.status_code} with a body that is "
-                    f"not what the API documents ({self._redact(str(exc))})",
+                    f"not what the API documents ({redact(str(exc), self._api_key)})",
                     status=response.status_code,
                 ) from None
         raise self._refusal(path, response, verdict)
@@ -186,31 +182,15 @@ class RedmineClient:
                 f"HTTP {status}: redirected (to the login page?): is the REST API enabled?",
                 source=source,
             )
-        detail = self._server_message(response)
+        detail = server_message(response, self._api_key, _redmine_errors)
         return SourceError(f"HTTP {status}" + (f": {detail}" if detail else ""), source=source)
-
-    def _transport_failure(self, path: str, exc: httpx.HTTPError) -> CrmsyncError:
-        text = self._redact(str(exc))
-        message = f"{self._where(path)}: {type(exc).__name__}" + (f": {text}" if text else "")
-        verdict = classify(exc)
-        if verdict is Verdict.RETRY:
-            return RetryableError(f"{message} (not sent)", sent=False)
-        if verdict is Verdict.AMBIGUOUS:
-            return AmbiguousError(f"{message} (the answer was lost)", sent=True)
-        return ConfigError(f"cannot send to {self.root}: {message}")
-
-    def _server_message(self, response: httpx.Response) -> str:
-        """Redmine's `{"errors": [...]}`, else the start of the body."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("errors"), list):
-            return self._redact("; ".join(str(item) for item in body["errors"]))
-        return self._redact(response.text.strip()[:MAX_ERROR_TEXT])
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, REDACTED)
 
     def _where(self, path: str) -> str:
         return f"GET {self.source_of(path)}"
+
+
+def _redmine_errors(body: Any) -> str | None:
+    """Redmine's `{"errors": [...]}`, joined."""
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return "; ".join(str(item) for item in body["errors"])
+    return None
