@@ -1,13 +1,15 @@
-"""How close bulk loading gets to a rate limit, with adaptive pacing vs one batch at a time.
+"""How close bulk loading gets to a rate limit: adaptive concurrency vs fixed caps.
 
 Starts `crmsync sandbox` in a subprocess with a latency and a per-key rate limit (a token bucket:
 capacity N, refill N/s, 429 + Retry-After past it), loads ROWS unique contacts through
-load_records in bulk mode, and prints records/s beside the limit (N requests/s x 100 records),
-then the same load with concurrency 1. Each load is verified through the sandbox: every contact
-arrived exactly once, under the id its outcome names. Goal: >= 90% of the limit.
+load_records in bulk mode, and prints records/s beside the limit (N requests/s x 100 records):
+first with the adaptive cap (starting at --concurrency, up to --max-concurrency: the defaults),
+then the same load with the cap fixed at --concurrency, and fixed at 1 (one batch at a time).
+Each load is verified through the sandbox: every contact arrived exactly once, under the id its
+outcome names. Goal: >= 90% of the limit, at 50 ms and at 250 ms latency alike.
 
     .venv/bin/python bench/load.py [--rows 20000] [--latency-ms 50] [--rate-limit 20]
-                                   [--concurrency 4]
+                                   [--concurrency 4] [--max-concurrency 16] [--no-serial]
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmsync.load import LoadResult, LoadSettings, RallyClient, load_records
+from crmsync.load.outcomes import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.schema import MAX_BULK, OBJECTS
 
 DEFAULT_ROWS = 20_000
 DEFAULT_LATENCY_MS = 50
 DEFAULT_RATE_LIMIT = 20
-DEFAULT_CONCURRENCY = 4
 GOAL_SHARE = 0.90
 # Between loads: let the sandbox's token bucket (capacity = one second of refill) fill again.
 BUCKET_REFILL_S = 1.5
@@ -35,7 +37,7 @@ CONTACTS = OBJECTS["contacts"]
 @dataclass
 class Run:
     label: str
-    concurrency: int
+    cap: str  # how in-flight requests were capped: "4..16 (end 9, peak 16, 2 cuts)", "fixed 4"
     seconds: float
     result: LoadResult
     final_rate: float | None
@@ -64,15 +66,28 @@ def contacts(rows: int, run: str) -> list[tuple[int, dict[str, Any]]]:
     ]
 
 
-async def load(sandbox: SandboxHandle, label: str, rows: int, concurrency: int) -> Run:
-    settings = LoadSettings(mode="bulk", batch_size=MAX_BULK, concurrency=concurrency)
+async def load(
+    sandbox: SandboxHandle, label: str, rows: int, concurrency: int, max_concurrency: int
+) -> Run:
+    settings = LoadSettings(
+        mode="bulk",
+        batch_size=MAX_BULK,
+        concurrency=concurrency,
+        max_concurrency=max_concurrency,
+    )
     items = contacts(rows, label)
     async with RallyClient(sandbox.base_url, sandbox.api_key, settings=settings) as client:
         await client.check_auth(CONTACTS)
         start = time.perf_counter()
         result = await load_records(client, CONTACTS, items, settings)
         seconds = time.perf_counter() - start
-        return Run(label, concurrency, seconds, result, client.pacer.rate, client.pacer.decreases)
+        cap = f"fixed {concurrency}"
+        if max_concurrency > concurrency:
+            cap = f"{concurrency}..{max_concurrency}"
+            limit = getattr(client, "in_flight", None)  # the adaptive cap, once wired in
+            if limit is not None:
+                cap += f" (end {limit.limit}, peak {limit.peak}, {limit.decreases} cuts)"
+        return Run(label, cap, seconds, result, client.pacer.rate, client.pacer.decreases)
 
 
 def verify(sandbox: SandboxHandle, run: Run, rows: int) -> str:
@@ -102,7 +117,7 @@ def report(run: Run, limit_records_per_s: float | None, check: str) -> None:
     r = run.result
     pace = f"{run.final_rate:.1f} req/s" if run.final_rate is not None else "unpaced"
     print(
-        f"  concurrency {run.concurrency:>2}: {run.records_per_s:8,.0f} records/s = {share} of the"
+        f"  {run.cap:<33} {run.records_per_s:8,.0f} records/s = {share} of the"
         f" limit  ({run.seconds:5.1f} s; {r.requests} requests, {r.retries} retries,"
         f" {r.rate_limited} 429s; pace at end {pace}, {run.decreases} decreases)  {check}"
     )
@@ -116,9 +131,14 @@ async def main_async(args: argparse.Namespace) -> None:
             f" {args.rate_limit} req/s"
             + (f" = {limit:,} records/s" if limit else " (none)")
         )
-        runs = [("paced", args.concurrency), ("one-at-a-time", 1)]
-        for label, concurrency in runs:
-            run = await load(sandbox, label, args.rows, concurrency)
+        runs = [
+            ("adaptive", args.concurrency, args.max_concurrency),
+            ("fixed", args.concurrency, args.concurrency),
+        ]
+        if not args.no_serial:
+            runs.append(("one-at-a-time", 1, 1))
+        for label, concurrency, max_concurrency in runs:
+            run = await load(sandbox, label, args.rows, concurrency, max_concurrency)
             report(run, limit, verify(sandbox, run, args.rows))
             await asyncio.sleep(BUCKET_REFILL_S)
         if limit:
@@ -131,6 +151,10 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=DEFAULT_LATENCY_MS)
     parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT)
     parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+    parser.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY)
+    parser.add_argument(
+        "--no-serial", action="store_true", help="skip the one-batch-at-a-time run (slow)"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

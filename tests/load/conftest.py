@@ -5,7 +5,10 @@ per endpoint: a status to answer without acting, "commit+500" / "commit+drop" (a
 the answer), or an httpx exception to raise before acting. Its timestamps and Date headers
 come from the same FakeTime the client sleeps on, so nothing in the tests really waits.
 
-Everything is reached through the `fake` / `make_fake` fixtures, so no test imports this file.
+`in_virtual_time` runs a coroutine on an event loop whose clock jumps to the next timer instead
+of sleeping: seconds of paced, rate-limited load simulated in milliseconds.
+
+Everything is reached through fixtures, so no test imports this file.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import selectors
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -36,6 +40,8 @@ COMMIT_THEN_500 = "commit+500"
 COMMIT_THEN_DROP = "commit+drop"
 BAD_FIELD = "bad"  # a record carrying this key is refused at its index in a bulk
 MALFORMED_FIELD = "malformed"  # a record carrying this key makes the whole bulk a 400
+
+T = TypeVar("T")
 
 # What a scripted request meets: a status (answered without acting), (status, headers), an
 # exception raised before acting, "ok", COMMIT_THEN_500 / COMMIT_THEN_DROP, or a function that
@@ -252,3 +258,42 @@ def fake() -> FakeRally:
 def make_fake() -> Callable[[], FakeRally]:
     """A factory, for tests (hypothesis) that need a fresh fake per example."""
     return FakeRally
+
+
+class _InstantSelector(selectors.DefaultSelector):
+    """Waiting for a timer moves the loop's clock to it instead of sleeping."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop: VirtualTimeLoop | None = None
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is None:
+            raise RuntimeError("nothing left to wait for: the simulation is stuck")
+        assert self.loop is not None
+        self.loop.now += max(0.0, timeout)
+        return []
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop on virtual time: asyncio.sleep and loop.time() never touch the real clock."""
+
+    def __init__(self) -> None:
+        selector = _InstantSelector()
+        super().__init__(selector)
+        selector.loop = self
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+
+def _in_virtual_time(coro: Coroutine[Any, Any, T]) -> T:
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(coro)
+
+
+@pytest.fixture
+def in_virtual_time() -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    """Run a coroutine to its end in virtual time; returns its result."""
+    return _in_virtual_time

@@ -160,12 +160,16 @@ def test_nothing_to_load(fake: Any) -> None:
         {"batch_size": 0},
         {"batch_size": 101},
         {"concurrency": 0},
+        {"concurrency": 8, "max_concurrency": 7},
         {"max_retries": -1},
         {"max_backoff_s": 0},
         {"read_timeout_s": -1},
         {"mode": "replace"},
     ],
-    ids=["batch-0", "batch-101", "concurrency-0", "retries", "backoff", "timeout", "mode"],
+    ids=[
+        "batch-0", "batch-101", "concurrency-0", "max-below-start", "retries", "backoff",
+        "timeout", "mode",
+    ],
 )
 def test_bad_settings_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):

@@ -26,8 +26,9 @@ from crmsync.schema import BulkResult, RallyObject
 
 logger = logging.getLogger(__name__)
 
-# Units of work (batches or single upserts) open at once, per request allowed in flight: a unit
-# waiting out a Retry-After must not leave the quota unused.
+# Units of work (batches or single upserts) open at once, per request the client may ever allow
+# in flight (max_concurrency: its cap adapts up to that): a unit waiting out a Retry-After must
+# not leave the quota unused, nor too few units a grown cap unused.
 WORKERS_PER_SLOT = 2
 SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refused: split it
 HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
@@ -77,7 +78,7 @@ async def load_records(
     else:
         units = [[item] for item in pending]
     before = client.stats.snapshot()
-    await _drain(units, run.process, workers=settings.concurrency * WORKERS_PER_SLOT)
+    await _drain(units, run.process, workers=settings.max_concurrency * WORKERS_PER_SLOT)
     after = client.stats
     return LoadResult(
         outcomes=run.finish(),

@@ -13,6 +13,7 @@ LOAD_MODES: tuple[LoadMode, ...] = ("bulk", "upsert")
 
 DEFAULT_BATCH_SIZE = MAX_BULK
 DEFAULT_CONCURRENCY = 4
+DEFAULT_MAX_CONCURRENCY = 16
 DEFAULT_MAX_RETRIES = 8
 DEFAULT_MAX_BACKOFF_S = 60.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
@@ -27,7 +28,10 @@ class LoadSettings:
 
     mode: LoadMode = "bulk"
     batch_size: int = DEFAULT_BATCH_SIZE  # 1..MAX_BULK records per bulk request
-    concurrency: int = DEFAULT_CONCURRENCY  # max requests in flight
+    # Requests in flight: `concurrency` at the start, adapting up to `max_concurrency` as
+    # latency and the rate limit allow (load/concurrency.py); equal values fix it.
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     max_retries: int = DEFAULT_MAX_RETRIES  # retries per request after the first attempt
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S  # cap of one wait
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
@@ -41,6 +45,11 @@ class LoadSettings:
             raise ConfigError(f"batch size must be between 1 and {MAX_BULK}, not {self.batch_size}")
         if self.concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, not {self.concurrency}")
+        if self.max_concurrency < self.concurrency:
+            raise ConfigError(
+                f"max concurrency must be at least the concurrency ({self.concurrency}),"
+                f" not {self.max_concurrency}"
+            )
         if self.max_retries < 0:
             raise ConfigError(f"max retries must not be negative, not {self.max_retries}")
         for name in ("max_backoff_s", "connect_timeout_s", "read_timeout_s"):

@@ -11,7 +11,10 @@ and both move during a run. The pacer is shared by every request of one client:
   429 (multiplicative decrease). A server token bucket absorbs the small overshoot, so the
   sawtooth costs almost no quota.
 - Only a 429 of a request sent after the last decrease counts: the requests already in flight
-  when the limit bit say nothing new.
+  when the limit bit say nothing new. Requests still waiting for their turn at a decrease take
+  a new turn at the new pace, so none goes out at the pace just refused.
+
+The pace needs latency x rate requests in flight to be reached: concurrency.py adapts that cap.
 
 Clock and sleep are injected so tests run without waiting.
 """
@@ -44,7 +47,7 @@ class Pacer:
         self._increase_per_s = 0.0
         self._next_slot = 0.0
         self._last_decrease = -float("inf")
-        self._successes: deque[float] = deque()
+        self._successes = RecentEvents(WINDOW_S)
         self.decreases = 0
 
     @property
@@ -53,21 +56,28 @@ class Pacer:
         return self._rate
 
     async def acquire(self) -> float:
-        """Wait for this request's turn; return its send time (the ticket for on_rate_limited)."""
-        now = self._clock()
-        if self._rate is None:
-            return now
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + 1.0 / self._rate
-        if slot > now:
+        """Wait for this request's turn; return its send time (the ticket for on_rate_limited).
+
+        A turn booked before a decrease is booked again at the new pace: otherwise every
+        request already waiting (as many as the loader keeps open) would still go out at the
+        pace the server just refused, and earn 429s that look new.
+        """
+        while True:
+            now = self._clock()
+            if self._rate is None:
+                return now
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + 1.0 / self._rate
+            if slot <= now:
+                return slot
+            booked_under = self.decreases
             await self._sleep(slot - now)
-        return slot
+            if self.decreases == booked_under:
+                return slot
 
     def on_success(self) -> None:
         """A request was accepted: count it, and creep the pace up."""
-        now = self._clock()
-        self._successes.append(now)
-        self._forget_before(now - WINDOW_S)
+        self._successes.add(self._clock())
         if self._rate is not None:
             self._rate += self._increase_per_s / self._rate
 
@@ -76,8 +86,7 @@ class Pacer:
         if ticket < self._last_decrease:
             return
         now = self._clock()
-        self._forget_before(now - WINDOW_S)
-        accepted = len(self._successes) / WINDOW_S
+        accepted = self._successes.per_second(now)
         if self._rate is None:
             if accepted == 0:
                 # Nothing succeeded lately (a quota spent by someone else): no rate to learn
@@ -89,15 +98,30 @@ class Pacer:
         self._rate = max(MIN_RATE, target * DECREASE_FACTOR)
         self._increase_per_s = max(MIN_INCREASE_PER_S, INCREASE_FRACTION * self._rate)
         self._last_decrease = now
-        # The next request keeps its distance from whatever was already scheduled.
-        self._next_slot = max(self._next_slot, now)
+        # Turns booked at the old pace are booked again (see acquire): the next one is now.
+        self._next_slot = now
         self.decreases += 1
 
     def success_rate(self) -> float:
         """Successes per second over the last WINDOW_S."""
-        self._forget_before(self._clock() - WINDOW_S)
-        return len(self._successes) / WINDOW_S
+        return self._successes.per_second(self._clock())
+
+
+class RecentEvents:
+    """Times of events over a sliding window: how many per second lately."""
+
+    def __init__(self, window_s: float) -> None:
+        self.window_s = window_s
+        self._times: deque[float] = deque()
+
+    def add(self, now: float) -> None:
+        self._times.append(now)
+        self._forget_before(now - self.window_s)
+
+    def per_second(self, now: float) -> float:
+        self._forget_before(now - self.window_s)
+        return len(self._times) / self.window_s
 
     def _forget_before(self, horizon: float) -> None:
-        while self._successes and self._successes[0] < horizon:
-            self._successes.popleft()
+        while self._times and self._times[0] < horizon:
+            self._times.popleft()
