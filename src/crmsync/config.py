@@ -299,7 +299,12 @@ class LoadConfig(Section):
         default=MAX_BULK, description="Records per bulk request (at most 100)."
     )
     concurrency: Annotated[int, Field(ge=1, le=64)] = Field(
-        default=4, description="Requests in flight at most."
+        default=4, description="Requests in flight to start with; grows while the API keeps up."
+    )
+    max_concurrency: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        default=None,
+        description="Most requests in flight (default: 16, or concurrency if larger); equal "
+        "to concurrency for a fixed number.",
     )
     max_retries: Annotated[int, Field(ge=0, le=50)] = Field(
         default=8, description="Retries per request after the first attempt."
@@ -308,6 +313,12 @@ class LoadConfig(Section):
         default=60.0, description="Longest single wait between retries."
     )
     connect_timeout_s: Annotated[float, Field(gt=0)] = Field(default=10.0)
+
+    @model_validator(mode="after")
+    def _cap_above_start(self) -> LoadConfig:
+        if self.max_concurrency is not None and self.max_concurrency < self.concurrency:
+            raise ValueError("max_concurrency must be at least concurrency")
+        return self
     read_timeout_s: Annotated[float, Field(gt=0)] = Field(default=60.0)
 
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 SOURCE_ID_COLUMN = "_source_id"
 NOT_FOUND = 404
 LIST_PAGE = 100
+DEFAULT_MAX_CONCURRENCY = 16
+PUT_BACKLOG = 64  # updates queued at the client at once
 Items = list[tuple[int, dict[str, Any]]]
 
 
@@ -48,6 +50,7 @@ def load_settings(step: Step, mode: str) -> LoadSettings:
         mode=mode,  # type: ignore[arg-type]
         batch_size=cfg.batch_size,
         concurrency=cfg.concurrency,
+        max_concurrency=cfg.max_concurrency or max(DEFAULT_MAX_CONCURRENCY, cfg.concurrency),
         max_retries=cfg.max_retries,
         max_backoff_s=cfg.max_backoff_s,
         connect_timeout_s=cfg.connect_timeout_s,
@@ -249,7 +252,7 @@ class Delivery:
     async def _update_by_id(self, items: Items, known_id: dict[int, str | None]) -> Items:
         """PUT each changed keyless record by its stored id; returns those Rally no longer has."""
         gone: Items = []
-        limit = asyncio.Semaphore(self.step.load.concurrency)
+        limit = asyncio.Semaphore(PUT_BACKLOG)  # the client's own cap paces the requests
 
         async def update(row: int, payload: dict[str, Any]) -> None:
             rally_id = known_id[row]

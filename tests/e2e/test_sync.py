@@ -288,7 +288,7 @@ source: {{kind: csv, path: {object}.csv}}
 mapping: {mapping}
 destination: {{base_url: "${{RALLY_BASE_URL}}", api_key: "${{RALLY_API_KEY}}"}}
 state: {{path: state/sync.db}}
-load: {{mode: auto, batch_size: {batch}, concurrency: 1}}
+load: {{mode: auto, batch_size: {batch}, concurrency: 1, max_concurrency: 1}}
 report: {{dir: reports}}
 """
 CONTACT_MAPPING = "{firstName: First Name, lastName: Last Name, email: Email, title: Title}"

@@ -24,6 +24,7 @@ from tenacity import RetryCallState
 
 from crmsync import __version__
 from crmsync.errors import AuthError, ConfigError, CrmsyncError, FatalHTTPError
+from crmsync.load.concurrency import ConcurrencyLimit
 from crmsync.load.http import check_api_key, server_message, transport_failure
 from crmsync.load.outcomes import LoadSettings
 from crmsync.load.pacing import Clock, Pacer
@@ -46,7 +47,7 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 API_KEY_HEADER = "X-Api-Key"
 PAGE_LIMIT = 100  # the most a Rally list returns at once
-POOL_HEADROOM = 2  # connections beyond `concurrency`, so the pool never makes a request wait
+POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
 
 T = TypeVar("T")
 
@@ -102,9 +103,11 @@ class RallyClient:
         self._clock: Clock = clock or time.monotonic
         self._rng = rng or random.Random()
         self.pacer = Pacer(clock=self._clock, sleep=self._sleep)
-        self._in_flight = asyncio.Semaphore(settings.concurrency)
+        self.in_flight = ConcurrencyLimit(
+            settings.concurrency, settings.max_concurrency, clock=self._clock
+        )
         self._server_date: tuple[datetime, float] | None = None
-        pool = settings.concurrency + POOL_HEADROOM
+        pool = settings.max_concurrency + POOL_HEADROOM
         self._http = httpx.AsyncClient(
             base_url=self.base_url + API_PREFIX,
             headers={
@@ -260,7 +263,7 @@ class RallyClient:
         params: dict[str, str | int] | None,
     ) -> T:
         ticket = await self.pacer.acquire()
-        async with self._in_flight:
+        async with self.in_flight.slot() as slot:
             self.stats.requests += 1
             try:
                 response = await self._http.request(method, path, json=json, params=params)
@@ -270,8 +273,12 @@ class RallyClient:
                 raise transport_failure(
                     exc, where=self._where(method, path), root=self.base_url, api_key=self._api_key
                 ) from None
+            verdict = classify(response)
+            slot.answered(
+                ok=verdict is Verdict.OK,
+                rate_limited=response.status_code == httpx.codes.TOO_MANY_REQUESTS,
+            )
         self._note_server_date(response)
-        verdict = classify(response)
         if verdict is Verdict.OK:
             self.pacer.on_success()
             try:
