@@ -82,6 +82,26 @@ def identities(
     return out
 
 
+def step_scope(ctx: RunContext, step: Step) -> str:
+    """Where a step's row hashes live in the state DB: per destination and step."""
+    return ctx.scoped(f"step:{step.name}")
+
+
+def plan_step(
+    ctx: RunContext, step: Step, frame: pl.DataFrame, columns: Sequence[str]
+) -> pl.DataFrame:
+    """The frame planned against what the state DB says Rally last accepted for this step."""
+    source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
+    return plan(
+        frame,
+        columns,
+        ctx.state.get_hashes(step_scope(ctx, step)),
+        match_key=step.rally_object.match_key,
+        source_id=source_id,
+        full=ctx.options.full,
+    )
+
+
 class Delivery:
     """One step's load against one client; `run` returns an outcome for every row."""
 
@@ -104,19 +124,10 @@ class Delivery:
 
     @property
     def step_scope(self) -> str:
-        return self.ctx.scoped(f"step:{self.step.name}")
+        return step_scope(self.ctx, self.step)
 
     def planned(self, frame: pl.DataFrame) -> pl.DataFrame:
-        previous = self.ctx.state.get_hashes(self.step_scope)
-        source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
-        return plan(
-            frame,
-            self.columns,
-            previous,
-            match_key=self.obj.match_key,
-            source_id=source_id,
-            full=self.ctx.options.full,
-        )
+        return plan_step(self.ctx, self.step, frame, self.columns)
 
     async def run(self, frame: pl.DataFrame, on_load_start: Callable[[int, int], None]) -> None:
         planned = self.planned(frame)

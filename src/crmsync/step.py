@@ -28,13 +28,20 @@ from crmsync.config import (
     Step,
     wire_fields,
 )
-from crmsync.delivery import SOURCE_ID_COLUMN, Delivery, identities, load_settings, to_payloads
+from crmsync.delivery import (
+    SOURCE_ID_COLUMN,
+    Delivery,
+    identities,
+    load_settings,
+    plan_step,
+    to_payloads,
+)
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.extract import Extracted, read_source
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.load import RallyClient, RecordOutcome
-from crmsync.plan import ACTION, KNOWN_ID, plan
+from crmsync.plan import ACTION, KNOWN_ID
 from crmsync.references import (
     LISTED_FIELD,
     IdMaps,
@@ -413,16 +420,7 @@ class StepRunner:
         """What would be sent (new and changed records); later steps of the dry run resolve
         against these records."""
         columns = self._payload_columns(frame)
-        previous = self.ctx.state.get_hashes(self.ctx.scoped(f"step:{self.step.name}"))
-        source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
-        planned = plan(
-            frame,
-            columns,
-            previous,
-            match_key=self.obj.match_key,
-            source_id=source_id,
-            full=self.ctx.options.full,
-        )
+        planned = plan_step(self.ctx, self.step, frame, columns)
         todo = planned.filter(pl.col(ACTION) != "unchanged")
         for kind, by_row in identities(todo, self.obj.name, self.obj.match_key).items():
             placeholder = {key: f"(new {self.obj.name} row {row})" for row, key in by_row.items()}
