@@ -124,7 +124,6 @@ SourceConfig = Annotated[
 
 
 LookupKind = Literal["domain", "email", "email_domain", "name", "source_id"]
-LOOKUP_KINDS: tuple[str, ...] = ("domain", "email", "email_domain", "name", "source_id")
 
 
 class LookupKey(Section):

@@ -73,11 +73,6 @@ class RunSummary:
     report_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def adds_up(self) -> bool:
-        total = self.created + self.updated + self.unchanged + self.merged + self.failed
-        return self.rows_read == total + self.planned
-
     def count(self, outcomes: pl.DataFrame) -> None:
         """Fill the per-outcome counts from the outcome frame (one row per row, per field)."""
         per_row = outcomes.unique(subset=["_source", "_row"], keep="first", maintain_order=True)
