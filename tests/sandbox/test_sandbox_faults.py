@@ -107,6 +107,20 @@ def test_same_seed_same_faults() -> None:
     assert httpx.codes.OK in first and set(first) - {httpx.codes.OK}
 
 
+def test_reset_restarts_the_seeded_faults_and_their_counts() -> None:
+    with running_sandbox(fail_rate=0.5, seed=42) as sandbox, client(sandbox) as api:
+        first = [api.get("/contacts").status_code for _ in range(ATTEMPTS * 2)]
+        failed = sum(status != httpx.codes.OK for status in first)
+        assert sandbox.stats()["faults"] == {
+            "fail": failed,
+            "commit-then-error": 0,
+            "commit-then-drop": 0,
+        }
+        sandbox.reset()
+        assert sandbox.stats()["faults"]["fail"] == 0
+        assert [api.get("/contacts").status_code for _ in range(ATTEMPTS * 2)] == first
+
+
 # ---- --commit-then-fail-rate ---------------------------------------------------------------
 
 
@@ -127,6 +141,8 @@ def test_commit_then_fail_stores_the_write_but_the_client_sees_a_failure(
     assert errors and set(errors) == {httpx.codes.INTERNAL_SERVER_ERROR}
     assert cut
     assert len(errors) + len(cut) == ATTEMPTS
+    faults = ambiguous.stats()["faults"]
+    assert (faults["commit-then-error"], faults["commit-then-drop"]) == (len(errors), len(cut))
     stored = {record["email"] for record in ambiguous.records("contacts")}
     assert stored == {minimal_body("contacts", n)["email"] for n in range(ATTEMPTS)}
     assert ambiguous.write_requests() == ATTEMPTS

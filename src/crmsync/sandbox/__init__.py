@@ -14,7 +14,7 @@ It answers as seeds/000, 001 and 003 document; where they are silent (DESIGN sec
 - Lists are ordered by updatedAt, then id; `updatedSince` is inclusive.
 - `GET /_sandbox/stats` and `POST /_sandbox/reset` need no key and are never faulted or
   counted. A connection cut by `--commit-then-fail-rate` is counted under the status its
-  headers carried.
+  headers carried; stats also count the faults injected, and a reset restarts the seed.
 
 Modules: server (settings, app, serve), middleware (auth, limits, faults, stats, log), routes,
 records (the operations), listing (query string), store (SQLite), faults, stats, validation,

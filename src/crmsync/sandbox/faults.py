@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from enum import Enum
 
@@ -17,6 +18,7 @@ HTTP_UNAVAILABLE = 503
 RETRY_AFTER_SECONDS = 1  # sent with an injected 503, like a real overloaded gateway
 FAULT_HEADER = b"x-sandbox-fault"  # names an injected fault, for people reading traces
 MIN_RETRY_AFTER = 1  # Retry-After is whole seconds; 0 would be no hint at all
+FAULT_KINDS = ("fail", "commit-then-error", "commit-then-drop")
 
 
 def fault_headers(status: int) -> list[tuple[bytes, bytes]]:
@@ -40,7 +42,18 @@ class FaultInjector:
     def __init__(self, *, fail_rate: float, commit_then_fail_rate: float, seed: int | None) -> None:
         self._fail_rate = fail_rate
         self._commit_then_fail_rate = commit_then_fail_rate
+        self._seed = seed
         self._rng = random.Random(seed)
+        self._injected: Counter[str] = Counter()
+
+    def reset(self) -> None:
+        """Start the seeded sequence again, so a rehearsal after a reset meets the same faults."""
+        self._rng = random.Random(self._seed)
+        self._injected.clear()
+
+    def injected(self) -> dict[str, int]:
+        """Faults injected since the last reset, by kind: what a loader had to survive."""
+        return {kind: self._injected[kind] for kind in FAULT_KINDS}
 
     @property
     def may_fail_after_commit(self) -> bool:
@@ -50,6 +63,7 @@ class FaultInjector:
         """A 5xx status to answer without doing anything, or None to proceed."""
         if self._fail_rate <= 0 or self._rng.random() >= self._fail_rate:
             return None
+        self._injected["fail"] += 1
         return self._rng.choice(FAULT_STATUSES)
 
     def fail_after_commit(self) -> AfterCommit | None:
@@ -58,7 +72,9 @@ class FaultInjector:
             return None
         if self._rng.random() >= self._commit_then_fail_rate:
             return None
-        return self._rng.choice((AfterCommit.ERROR, AfterCommit.DROP))
+        fault = self._rng.choice((AfterCommit.ERROR, AfterCommit.DROP))
+        self._injected[f"commit-then-{fault.value}"] += 1
+        return fault
 
 
 class RateLimiter:

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from crmsync.sandbox.errors import ApiError
+from crmsync.sandbox.faults import FaultInjector, RateLimiter
 from crmsync.sandbox.listing import parse_list_query
 from crmsync.sandbox.records import RecordService
 from crmsync.sandbox.stats import RequestStats
@@ -80,15 +81,19 @@ def _object_routes(service: RecordService, obj: RallyObject) -> list[BaseRoute]:
 
 
 def _sandbox_routes(
-    store: Store, stats: RequestStats, on_reset: Callable[[], None]
+    store: Store, stats: RequestStats, faults: FaultInjector, limiter: RateLimiter | None
 ) -> list[BaseRoute]:
     async def show_stats(request: Request) -> Response:
-        return JSONResponse(stats.snapshot(store.counts(OBJECTS)))
+        snapshot = stats.snapshot(store.counts(OBJECTS))
+        snapshot["faults"] = faults.injected()
+        return JSONResponse(snapshot)
 
     async def reset(request: Request) -> Response:
         store.clear()
         stats.clear()
-        on_reset()
+        faults.reset()
+        if limiter is not None:
+            limiter.clear()
         return Response(status_code=HTTP_NO_CONTENT)
 
     return [
@@ -98,9 +103,13 @@ def _sandbox_routes(
 
 
 def build_routes(
-    service: RecordService, store: Store, stats: RequestStats, on_reset: Callable[[], None]
+    service: RecordService,
+    store: Store,
+    stats: RequestStats,
+    faults: FaultInjector,
+    limiter: RateLimiter | None,
 ) -> list[BaseRoute]:
-    routes = _sandbox_routes(store, stats, on_reset)
+    routes = _sandbox_routes(store, stats, faults, limiter)
     for obj in OBJECTS.values():
         routes.extend(_object_routes(service, obj))
     return routes

@@ -99,14 +99,15 @@ class SandboxApp(StoreApp):
         self.store = Store(settings.db_path)
         self.stats = RequestStats()
         limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
+        faults = FaultInjector(
+            fail_rate=settings.fail_rate,
+            commit_then_fail_rate=settings.commit_then_fail_rate,
+            seed=settings.seed,
+        )
         guards = Guards(
             tenants={key: tenant_id(key) for key in settings.api_keys},
             stats=self.stats,
-            faults=FaultInjector(
-                fail_rate=settings.fail_rate,
-                commit_then_fail_rate=settings.commit_then_fail_rate,
-                seed=settings.seed,
-            ),
+            faults=faults,
             limiter=limiter,
             latency_s=settings.latency_ms / MS_PER_S,
             log_requests=not settings.quiet,
@@ -116,7 +117,8 @@ class SandboxApp(StoreApp):
             RecordService(self.store),
             self.store,
             self.stats,
-            on_reset=limiter.clear if limiter is not None else lambda: None,
+            faults,
+            limiter,
         )
         starlette = Starlette(
             routes=routes,
