@@ -88,7 +88,7 @@ def test_stats_count_requests_by_path_template(api: httpx.Client, sandbox: Sandb
     sandbox.records("contacts")  # inspection reads are not counted
 
     stats = sandbox.stats()
-    assert set(stats) == {"requests", "records", "writes"}
+    assert set(stats) == {"requests", "records", "writes", "faults"}
     assert sorted(stats["requests"], key=lambda r: (r["path"], r["method"], r["status"])) == [
         {"method": "PUT", "path": "/api/v1/companies/upsert", "status": 201, "count": 1},
         {"method": "POST", "path": "/api/v1/contacts", "status": 422, "count": 1},
@@ -120,5 +120,6 @@ def test_reset_clears_records_and_stats(api: httpx.Client, sandbox: SandboxHandl
         "requests": [],
         "records": {"contacts": 0, "companies": 0, "activities": 0},
         "writes": 0,
+        "faults": {"fail": 0, "commit-then-error": 0, "commit-then-drop": 0},
     }
     assert api.get("/contacts").json() == []
