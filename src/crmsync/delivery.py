@@ -11,7 +11,7 @@ says, and make every acknowledged batch durable before the next.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -28,20 +28,30 @@ if TYPE_CHECKING:
     from crmsync.step import RunContext
 
 SOURCE_ID_COLUMN = "_source_id"
+KEYED = "_keyed"  # the row has its object's match key: upsert can settle it
 NOT_FOUND = 404
 LIST_PAGE = 100
 DEFAULT_MAX_CONCURRENCY = 16
 PUT_BACKLOG = 64  # updates queued at the client at once
+# Rows turned into payload dicts at a time: 100 bulk batches, so the loader's workers never
+# wait for the next batch, and a fraction of the memory of a whole big file's dicts.
+PAYLOAD_CHUNK = 10_000
 Items = list[tuple[int, dict[str, Any]]]
 
 
 def to_payloads(frame: pl.DataFrame, columns: Sequence[str]) -> Items:
     """(row, JSON-ready record) pairs; nulls are left out rather than sent as null."""
-    rows = frame.select(["_row", *columns]).to_dicts()
-    return [
-        (row.pop("_row"), {key: value for key, value in row.items() if value is not None})
-        for row in rows
-    ]
+    return list(stream_payloads(frame, columns))
+
+
+def stream_payloads(
+    frame: pl.DataFrame, columns: Sequence[str], chunk: int = PAYLOAD_CHUNK
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """to_payloads a slice at a time: a million-row load holds one chunk of dicts, not all."""
+    names = ["_row", *columns]
+    for start in range(0, frame.height, chunk):
+        for row in frame.slice(start, chunk).select(names).to_dicts():
+            yield row.pop("_row"), {key: value for key, value in row.items() if value is not None}
 
 
 def load_settings(step: Step, mode: str) -> LoadSettings:
@@ -136,11 +146,13 @@ class Delivery:
             RecordOutcome(key=row, status="unchanged", rally_id=rally_id, error=None)
             for row, rally_id in unchanged.select("_row", KNOWN_ID).iter_rows()
         ]
-        todo = planned.filter(pl.col(ACTION) != "unchanged")
-        items = to_payloads(todo, self.columns)
-        batches = -(-len(items) // self.step.load.batch_size)
-        on_load_start(len(items), batches)
-        if not items:
+        todo = planned.filter(pl.col(ACTION) != "unchanged").with_columns(
+            self._keyed().alias(KEYED)
+        )
+        del planned, unchanged
+        batches = -(-todo.height // self.step.load.batch_size)
+        on_load_start(todo.height, batches)
+        if todo.is_empty():
             return
         checkpoint = Checkpointer(
             state=self.ctx.state,
@@ -153,77 +165,70 @@ class Delivery:
         )
         self.checkpoint = checkpoint
         try:
-            items = await self._settle_unfinished(planned, items)
-            await self._send_by_mode(
-                todo.filter(pl.col("_row").is_in([r for r, _ in items])), items
-            )
+            todo = await self._settle_unfinished(todo)
+            await self._send_by_mode(todo)
         finally:
             checkpoint.flush()
             for kind, pairs in checkpoint.settled.items():
                 self.ctx.maps.get(self.obj.name, kind).update(pairs)
 
-    async def _settle_unfinished(self, planned: pl.DataFrame, items: Items) -> Items:
+    def _keyed(self) -> pl.Expr:
+        """Whether a row carries the object's match key (what makes upsert possible)."""
+        key = self.obj.match_key
+        if not key or key not in self.columns:
+            return pl.lit(False)
+        return pl.col(key).is_not_null() & (pl.col(key).cast(pl.String) != "")
+
+    async def _settle_unfinished(self, todo: pl.DataFrame) -> pl.DataFrame:
         """After a run that did not finish, find the keyless records it created but never
         recorded (killed between Rally's answer and the checkpoint) before sending them again:
         without a key nothing else would stop a second copy. Matched by content among what
-        Rally stored since that run started; returns the items still to send."""
+        Rally stored since that run started; returns the rows still to send."""
         since = self.ctx.resume_since
-        key = self.obj.match_key
-        keyless = [(row, p) for row, p in items if not (key and p.get(key))]
-        if since is None or not keyless:
-            return items
-        payloads = [payload for _, payload in keyless]
+        keyless = todo.filter(~pl.col(KEYED))
+        if since is None or keyless.is_empty():
+            return todo
+        rows = keyless["_row"].to_list()
+        payloads = [payload for _, payload in stream_payloads(keyless, self.columns)]
         listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
         self.summary.requests += -(-len(listed) // LIST_PAGE) or 1
-        owned = {rid for rid in planned[KNOWN_ID].drop_nulls().to_list()}
+        owned = set(todo[KNOWN_ID].drop_nulls().to_list())
         found = match_listed(payloads, listed, exclude_ids=owned)
-        settled = set()
-        for (row, _), rally_id in zip(keyless, found, strict=True):
+        settled = []
+        for row, rally_id in zip(rows, found, strict=True):
             if rally_id is None:
                 continue
             outcome = RecordOutcome(row, "created", rally_id, None, reconciled=True)
             self.outcomes.append(outcome)
             self.checkpoint.add(outcome)
-            settled.add(row)
+            settled.append(row)
         self.checkpoint.flush()
-        if settled:
-            self.ctx.observer.stage(
-                "resume", f"{len(settled)} records the unfinished run created, found in Rally"
-            )
-        return [item for item in items if item[0] not in settled]
+        if not settled:
+            return todo
+        self.ctx.observer.stage(
+            "resume", f"{len(settled)} records the unfinished run created, found in Rally"
+        )
+        return todo.filter(~pl.col("_row").is_in(settled))
 
-    async def _send_by_mode(self, todo: pl.DataFrame, items: Items) -> None:
-        mode, key = self.step.load.mode, self.obj.match_key
+    async def _send_by_mode(self, todo: pl.DataFrame) -> None:
+        mode = self.step.load.mode
         if mode != "auto":
-            await self._send(items, mode)
+            await self._send(todo, mode)
             return
-        action = dict(todo.select("_row", ACTION).iter_rows())
-        known_id = dict(todo.select("_row", KNOWN_ID).iter_rows())
-        keyed = {row for row, payload in items if key and payload.get(key)}
-        new = [
-            item
-            for item in items
-            if action[item[0]] == "new" or (item[0] not in keyed and not known_id[item[0]])
-        ]
-        changed_keyed = [
-            item for item in items if action[item[0]] == "changed" and item[0] in keyed
-        ]
-        changed_by_id = [
-            item
-            for item in items
-            if action[item[0]] == "changed" and item[0] not in keyed and known_id[item[0]]
-        ]
+        action, keyed, known = pl.col(ACTION), pl.col(KEYED), pl.col(KNOWN_ID).is_not_null()
+        new = todo.filter((action == "new") | (~keyed & ~known))
         refused = await self._send(new, "bulk")
-        retry = [item for item in new if item[0] in refused and item[0] in keyed]
-        await self._send(changed_keyed + retry, "upsert")
-        deleted = await self._update_by_id(changed_by_id, known_id)
+        retry = new.filter(pl.col("_row").is_in(refused) & keyed)
+        del new
+        await self._send(pl.concat([todo.filter((action == "changed") & keyed), retry]), "upsert")
+        deleted = await self._update_by_id(todo.filter((action == "changed") & ~keyed & known))
         await self._send(deleted, "bulk")
 
-    async def _send(self, items: Items, mode: str) -> set[int]:
-        """Load `items` in `mode`; returns the rows that failed (their outcomes are kept back
-        when the caller may retry them, see _send_by_mode)."""
-        if not items:
-            return set()
+    async def _send(self, todo: pl.DataFrame, mode: str) -> list[int]:
+        """Load `todo`'s rows in `mode`; returns the rows that failed (their outcomes are kept
+        back when the caller may retry them, see _send_by_mode)."""
+        if todo.is_empty():
+            return []
         offset = self.sent
         observer = self.ctx.observer
         checkpoint = self.checkpoint
@@ -244,26 +249,25 @@ class Delivery:
         result = await load_records(
             self.client,
             self.obj,
-            items,
+            stream_payloads(todo, self.columns),
             load_settings(self.step, mode),
             on_progress=on_progress,
             on_outcome=on_outcome,
         )
-        self.sent += len(items)
+        self.sent += todo.height
         self.summary.requests += result.requests
         self.summary.retries += result.retries
         self.summary.rate_limited += result.rate_limited
-        keyed = {
-            row for row, payload in items if self.obj.match_key and payload.get(self.obj.match_key)
-        }
+        keyed = set(todo.filter(pl.col(KEYED))["_row"].to_list()) if held else set()
         # a refused record without a key cannot be retried through upsert: its refusal stands
         self.outcomes += [o for o in held if o.key not in keyed]
-        return {o.key for o in held}
+        return [o.key for o in held]
 
-    async def _update_by_id(self, items: Items, known_id: dict[int, str | None]) -> Items:
+    async def _update_by_id(self, todo: pl.DataFrame) -> pl.DataFrame:
         """PUT each changed keyless record by its stored id; returns those Rally no longer has."""
-        gone: Items = []
+        gone: list[int] = []
         limit = asyncio.Semaphore(PUT_BACKLOG)  # the client's own cap paces the requests
+        known_id = dict(todo.select("_row", KNOWN_ID).iter_rows())
 
         async def update(row: int, payload: dict[str, Any]) -> None:
             rally_id = known_id[row]
@@ -274,7 +278,7 @@ class Delivery:
                     await self.client.update(self.obj, rally_id, payload)
                 except RequestRefused as exc:
                     if exc.status == NOT_FOUND:
-                        gone.append((row, payload))
+                        gone.append(row)
                         return
                     outcome = RecordOutcome(row, "failed", None, exc.detail, exc.status)
                 except CrmsyncError as exc:
@@ -284,6 +288,8 @@ class Delivery:
             self.outcomes.append(outcome)
             self.checkpoint.add(outcome)
 
-        await asyncio.gather(*(update(row, payload) for row, payload in items))
-        self.checkpoint.flush()
-        return gone
+        for start in range(0, todo.height, PAYLOAD_CHUNK):
+            chunk = todo.slice(start, PAYLOAD_CHUNK)
+            await asyncio.gather(*(update(*item) for item in stream_payloads(chunk, self.columns)))
+            self.checkpoint.flush()
+        return todo.filter(pl.col("_row").is_in(gone))

@@ -18,7 +18,7 @@ import json
 import random
 import selectors
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -113,7 +113,7 @@ class FakeRally:
 
     def load(
         self,
-        items: list[dict[str, Any]],
+        items: Iterable[dict[str, Any]],
         obj: str = "contacts",
         settings: LoadSettings | None = None,
         on_progress: Callable[[int, int], None] | None = None,
@@ -124,7 +124,7 @@ class FakeRally:
         async def go() -> LoadResult:
             async with self.client(settings) as client:
                 return await load_records(
-                    client, OBJECTS[obj], list(enumerate(items)), settings,
+                    client, OBJECTS[obj], enumerate(items), settings,
                     on_progress=on_progress,
                 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -52,6 +53,27 @@ def test_batches_are_cut_at_batch_size_and_keys_survive_them(fake: Any) -> None:
         i for i in range(250) if i % 7 == 3
     }
     _assert_ids_land_on_their_records(fake, items, result)
+
+
+def test_items_are_pulled_a_batch_at_a_time_as_workers_free_up(fake: Any) -> None:
+    """A million-row load must not hold every payload: load_records takes a generator and
+    only draws the next batch when a worker is about to send it."""
+    total, pulled, seen_at_progress = 5_000, [0], []
+
+    def items() -> Iterator[dict[str, Any]]:
+        for i in range(total):
+            pulled[0] += 1
+            yield fake.contact(i)
+
+    settings = LoadSettings(batch_size=100, concurrency=1, max_concurrency=1)
+    result = fake.load(
+        items(), settings=settings, on_progress=lambda *_: seen_at_progress.append(pulled[0])
+    )
+    workers = 2  # WORKERS_PER_SLOT per request the client may have in flight
+    assert seen_at_progress[0] <= workers * settings.batch_size
+    assert seen_at_progress == sorted(seen_at_progress) and seen_at_progress[-1] == total
+    assert sorted(o.key for o in result.outcomes) == list(range(total))
+    assert result.count("created") == total
 
 
 def test_duplicate_keys_fail_at_their_index(fake: Any) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from crmsync.errors import ConfigError, TransientError
@@ -54,7 +55,7 @@ class _Item:
 async def load_records(
     client: RallyClient,
     obj: RallyObject,
-    items: Sequence[tuple[int, dict[str, Any]]],
+    items: Iterable[tuple[int, dict[str, Any]]],
     settings: LoadSettings,
     *,
     on_progress: ProgressFn | None = None,
@@ -62,23 +63,23 @@ async def load_records(
 ) -> LoadResult:
     """Send `items` (key, camelCase payload) to Rally; one outcome per item, any order.
 
-    `on_progress(records_done, batches_done)` follows the batches; `on_outcome` sees each
-    outcome as soon as it is settled, so a caller interrupted mid-load still knows what was
-    created. Raises AuthError when the key is refused, FatalHTTPError when the endpoint does
-    not exist, ConfigError for upsert mode on an object without upsert. Cancellation
-    propagates.
+    `items` is consumed lazily, a batch at a time as requests go out, so a caller can stream
+    a million payloads without holding them all. `on_progress(records_done, batches_done)`
+    follows the batches; `on_outcome` sees each outcome as soon as it is settled, so a caller
+    interrupted mid-load still knows what was created. Raises AuthError when the key is
+    refused, FatalHTTPError when the endpoint does not exist, ConfigError for upsert mode on
+    an object without upsert. Cancellation propagates.
     """
     if settings.mode == "upsert" and not obj.has_upsert:
         raise ConfigError(f"Rally has no upsert for {obj.name}; use mode 'bulk'")
-    run = _Run(client, obj, settings, len(items), on_progress, on_outcome)
-    pending = [_Item(pos, key, payload) for pos, (key, payload) in enumerate(items)]
-    if settings.mode == "bulk":
-        size = settings.batch_size
-        units = [pending[start : start + size] for start in range(0, len(pending), size)]
-    else:
-        units = [[item] for item in pending]
+    run = _Run(client, obj, settings, on_progress, on_outcome)
+    size = settings.batch_size if settings.mode == "bulk" else 1
     before = client.stats.snapshot()
-    await _drain(units, run.process, workers=settings.max_concurrency * WORKERS_PER_SLOT)
+    await _drain(
+        _batches(map(run.admit, items), size),
+        run.process,
+        workers=settings.max_concurrency * WORKERS_PER_SLOT,
+    )
     after = client.stats
     return LoadResult(
         outcomes=run.finish(),
@@ -86,6 +87,13 @@ async def load_records(
         retries=after.retries - before.retries,
         rate_limited=after.rate_limited - before.rate_limited,
     )
+
+
+def _batches(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
+    """Lists of up to `size` items, pulled from `items` only when a worker needs the next."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 class _Run:
@@ -96,19 +104,23 @@ class _Run:
         client: RallyClient,
         obj: RallyObject,
         settings: LoadSettings,
-        size: int,
         on_progress: ProgressFn | None,
         on_outcome: OutcomeFn | None,
     ) -> None:
         self.client = client
         self.obj = obj
         self.settings = settings
-        self._outcomes: list[RecordOutcome | None] = [None] * size
+        self._outcomes: list[RecordOutcome | None] = []  # by position, as items arrive
         self._owned_ids: set[str] = set()
         self._on_progress = on_progress
         self._on_outcome = on_outcome
         self._records_done = 0
         self._units_done = 0
+
+    def admit(self, item: tuple[int, dict[str, Any]]) -> _Item:
+        """Give an incoming (key, payload) its position; its outcome is owed from now on."""
+        self._outcomes.append(None)
+        return _Item(len(self._outcomes) - 1, item[0], item[1])
 
     async def process(self, unit: list[_Item]) -> None:
         if self.settings.mode == "bulk":
@@ -256,7 +268,10 @@ class _Run:
                 self._settle(item, "created", rally_id, reconciled=True)
         logger.info(
             "%s: %d of %d records found committed, %d sent again",
-            self.obj.name, len(batch) - len(missing), len(batch), len(missing),
+            self.obj.name,
+            len(batch) - len(missing),
+            len(batch),
+            len(missing),
         )
         if missing:
             await self._bulk(missing, depth=depth + 1, reconciled=True)
@@ -336,19 +351,20 @@ class _Run:
 
 
 async def _drain(
-    units: list[list[_Item]],
+    units: Iterable[list[_Item]],
     work: Callable[[list[_Item]], Coroutine[Any, Any, None]],
     *,
     workers: int,
 ) -> None:
-    """Run `work` over `units` with at most `workers` at a time."""
+    """Run `work` over `units` with at most `workers` at a time; each worker pulls the next
+    unit when it is free, so `units` may be a generator (it never runs inside an await)."""
     queue: Iterator[list[_Item]] = iter(units)
 
     async def worker() -> None:
         for unit in queue:
             await work(unit)
 
-    await _gather(worker() for _ in range(min(workers, len(units))))
+    await _gather(worker() for _ in range(workers))
 
 
 async def _gather(coros: Iterable[Coroutine[Any, Any, None]]) -> None:

@@ -57,7 +57,7 @@ class LoadSettings:
                 raise ConfigError(f"{name} must be positive, not {getattr(self, name)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million of them in a big load
 class RecordOutcome:
     """What became of one record. `error` never holds the API key."""
 
