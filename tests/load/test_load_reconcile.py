@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
-from crmsync.load import LoadSettings
+from crmsync.load import LoadResult, LoadSettings, RallyClient, load_records
 from crmsync.load.reconcile import listing_fields, match_listed, normalize
+from crmsync.schema import OBJECTS
+
+BASE_URL = "https://acme.rallycrm.io"  # as the fake's router expects
+KEY = "rk_live_S3CRET-test-key-0042"
 
 COMMIT_THEN_500 = "commit+500"
 COMMIT_THEN_DROP = "commit+drop"
@@ -128,6 +133,57 @@ def test_a_record_this_load_already_owns_is_never_claimed_twice(fake: Any) -> No
     result = fake.load([_task(1), _task(1)], obj="activities", settings=settings)
     assert result.count("created") == 2
     assert len({o.rally_id for o in result.outcomes}) == 2
+    assert len(fake.stored("activities")) == 2
+
+
+def test_a_listing_never_claims_the_record_of_a_bulk_still_in_flight(fake: Any) -> None:
+    """Two identical activities in two batches at once: the first batch's answer is lost,
+    the second's record is committed but its answer still on the way when the first batch
+    lists. Each must end with its own record, none orphaned, none claimed twice."""
+    first, second = (
+        "22222222-2222-4222-8222-222222222222",  # the lost batch's record
+        "11111111-1111-4111-8111-111111111111",  # sorts first: the one a listing would claim
+    )
+    new_ids = iter([first, second])
+    fake.ids = lambda obj, record: next(new_ids)
+    fake.plan("bulk", COMMIT_THEN_500)
+    router = fake.router()
+    listed = asyncio.Event()
+    bulks = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal bulks
+        is_bulk = request.url.path.endswith("/bulk")
+        bulks += is_bulk
+        number = bulks
+        response = await router.async_handler(request)
+        if is_bulk and number == 2:  # committed; the answer arrives after the listing
+            await listed.wait()
+        elif request.method == "GET":
+            listed.set()
+        return response
+
+    settings = LoadSettings(batch_size=1, concurrency=2, max_concurrency=2)
+
+    async def go() -> LoadResult:
+        client = RallyClient(
+            BASE_URL,
+            KEY,
+            settings=settings,
+            transport=httpx.MockTransport(handler),
+            sleep=fake.time.sleep,
+            clock=fake.time.clock,
+        )
+        async with client:
+            return await load_records(
+                client, OBJECTS["activities"], enumerate([_task(1), _task(1)]), settings
+            )
+
+    result = asyncio.run(go())
+    assert listed.is_set()
+    by_row = {o.key: o.rally_id for o in result.outcomes}
+    assert result.count("created") == 2
+    assert by_row == {0: first, 1: second}
     assert len(fake.stored("activities")) == 2
 
 

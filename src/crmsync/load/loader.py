@@ -112,6 +112,10 @@ class _Run:
         self.settings = settings
         self._outcomes: list[RecordOutcome | None] = []  # by position, as items arrive
         self._owned_ids: set[str] = set()
+        # Bulks whose answer has not been applied yet: what their records are is unknown,
+        # so a reconciliation listing must not claim records they may have created.
+        self._unanswered: dict[int, asyncio.Event] = {}
+        self._sends = 0
         self._on_progress = on_progress
         self._on_outcome = on_outcome
         self._records_done = 0
@@ -144,20 +148,35 @@ class _Run:
 
     async def _bulk(self, batch: list[_Item], *, depth: int, reconciled: bool) -> None:
         sent_at = self.client.local_time()
+        self._sends += 1
+        token, answered = self._sends, asyncio.Event()
+        self._unanswered[token] = answered
         try:
             result = await self.client.bulk_create(self.obj, [item.payload for item in batch])
         except AmbiguousError as exc:
+            self._answered(token)
             logger.warning("%s: %d records, reconciling", exc, len(batch))
             if exc.retry_after:
                 await self.client.pause(min(exc.retry_after, self.settings.max_backoff_s))
             await self._reconcile(batch, sent_at, str(exc), depth=depth)
         except RetryableError as exc:
+            self._answered(token)
             reason = f"not loaded, nothing was written; gave up: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=reconciled)
         except RequestRefused as exc:
+            self._answered(token)
             await self._refused(batch, exc, depth=depth, reconciled=reconciled)
+        except BaseException:
+            self._answered(token)
+            raise
         else:
+            # _apply settles a consistent answer before its first await, so a reconciliation
+            # woken by this token finds the batch's ids owned already
+            self._answered(token)
             await self._apply(batch, result, sent_at, depth=depth, reconciled=reconciled)
+
+    def _answered(self, token: int) -> None:
+        self._unanswered.pop(token).set()
 
     async def _refused(
         self, batch: list[_Item], exc: RequestRefused, *, depth: int, reconciled: bool
@@ -257,6 +276,12 @@ class _Run:
             reason = f"{UNKNOWN_STATE}: {cause}; listing to check failed: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=True)
             return
+        # A bulk still in flight may have created some of the listed records: identical
+        # content (two equal activities) would let us claim its record and leave our own
+        # orphaned. Wait for every answer outstanding now; their ids are then owned.
+        outstanding = [event.wait() for event in self._unanswered.values()]
+        if outstanding:
+            await asyncio.gather(*outstanding)
         # Matching and claiming happen with no await in between: no other batch can claim
         # the same listed record meanwhile.
         found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
