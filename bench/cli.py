@@ -1,0 +1,132 @@
+"""Benchmark: the real `crmsync run` on a big file against the sandbox, first load and rerun.
+
+    .venv/bin/python bench/cli.py [--rows 1000000] [--latency-ms 0] [--rate-limit 0] [--keep DIR]
+
+Generates a realistic contacts CSV (bench/transform.py's generator: duplicates in other case,
+invalid emails and scores, messy phones), starts `crmsync sandbox` with the given latency and
+per-key rate limit, and runs the CLI twice as a user would: a first load into an empty state
+DB, then the same file again (nothing to send). Each CLI run is its own child process, so its
+peak memory (ru_maxrss from wait4) is the CLI's alone, not the sandbox's. Prints wall time,
+rows/s, what the summary counted, requests, and peak MiB. Asserts nothing: the sandbox shares
+the machine's 2 cores with the CLI, so figures move with the load of other processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from crmsync.sandbox.testing import running_sandbox
+
+DEFAULT_ROWS = 1_000_000
+KEY = "bench-cli-key"
+KIB = 1024
+PIPELINE_YAML = """\
+name: bench-cli
+object: contacts
+source: {{kind: csv, path: contacts.csv}}
+mapping: {{{mapping}}}
+normalize: {{default_region: US}}
+destination: {{base_url: "${{RALLY_BASE_URL}}", api_key: "${{RALLY_API_KEY}}"}}
+state: {{path: state.db}}
+load: {{mode: auto}}
+"""
+
+
+def _generator() -> Any:
+    """bench/transform.py as a module, for its `generate` and `COLUMNS` (bench is no package)."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_transform", Path(__file__).with_name("transform.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def prepare(folder: Path, rows: int) -> None:
+    generator = _generator()
+    source = folder / "contacts.csv"
+    if not source.exists():
+        start = time.perf_counter()
+        generator.generate(source, rows)
+        print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s: {source}")
+    mapping = ", ".join(f"{column}: {column}" for column in generator.COLUMNS)
+    (folder / "pipeline.yaml").write_text(PIPELINE_YAML.format(mapping=mapping), "utf-8")
+    for stale in ("state.db", "state.db-wal", "state.db-shm"):
+        (folder / stale).unlink(missing_ok=True)
+
+
+def run_cli(folder: Path, base_url: str, label: str) -> dict[str, Any]:
+    """One `crmsync run` in a child process: its wall time, peak memory and summary."""
+    reports = folder / f"reports-{label}"
+    env = {**os.environ, "RALLY_BASE_URL": base_url, "RALLY_API_KEY": KEY}
+    command = [sys.executable, "-m", "crmsync", "run", "pipeline.yaml"]
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [*command, "--report-dir", str(reports)],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        _, status, usage = os.wait4(process.pid, 0)  # the child's own rusage, not the sandbox's
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        errors = stderr.read().decode(errors="replace")
+    summary = json.loads((reports / "summary.json").read_text())
+    return {
+        "label": label,
+        "exit": process.returncode,
+        "seconds": elapsed,
+        "peak_mib": usage.ru_maxrss / KIB,
+        "summary": summary,
+        "stderr": errors.strip().splitlines()[-1:] if process.returncode > 1 else [],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--rate-limit", type=int, default=0, help="requests/s per key; 0: none")
+    parser.add_argument("--keep", type=Path, help="folder for the CSV, state and reports")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        prepare(folder, args.rows)
+        with running_sandbox(
+            api_keys=(KEY,), latency_ms=args.latency_ms, rate_limit=args.rate_limit
+        ) as sandbox:
+            runs = [run_cli(folder, sandbox.base_url, label) for label in ("first", "rerun")]
+    limit = f"{args.rate_limit} requests/s" if args.rate_limit else "no rate limit"
+    print(f"\n{args.rows:,} rows, sandbox latency {args.latency_ms} ms, {limit}")
+    print(
+        f"{'run':<8}{'exit':>5}{'seconds':>9}{'rows/s':>10}{'created':>10}{'unchanged':>11}{'merged':>8}"
+        f"{'failed':>8}{'requests':>10}{'peak MiB':>10}"
+    )
+    for run in runs:
+        summary = run["summary"]
+        print(
+            f"{run['label']:<8}{run['exit']:>5}{run['seconds']:>9.1f}"
+            f"{summary['rows_read'] / run['seconds']:>10,.0f}{summary['created']:>10,}"
+            f"{summary['unchanged']:>11,}{summary['merged']:>8,}{summary['failed']:>8,}{summary['requests']:>10,}"
+            f"{run['peak_mib']:>10,.0f}"
+        )
+        for line in run["stderr"]:
+            print(f"  stderr: {line}")
+
+
+if __name__ == "__main__":
+    main()
