@@ -28,6 +28,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/sandbox.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py --latency-ms 250
+	$(BIN)/python bench/transform.py
+	$(BIN)/python bench/state.py
+	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

@@ -104,7 +104,8 @@ def verify(sandbox: SandboxHandle, run: Run, rows: int) -> str:
     if len(created) != rows:
         problems.append(f"{rows - len(created)} not created")
     wrong = [
-        o for o in created
+        o
+        for o in created
         if by_id.get(o.rally_id or "") != f"bench.{run.label}.{o.key}@example.com"
     ]
     if wrong:
@@ -128,8 +129,7 @@ async def main_async(args: argparse.Namespace) -> None:
     with running_sandbox(latency_ms=args.latency_ms, rate_limit=args.rate_limit) as sandbox:
         print(
             f"{args.rows:,} contacts, bulk of {MAX_BULK}, latency {args.latency_ms} ms, rate limit"
-            f" {args.rate_limit} req/s"
-            + (f" = {limit:,} records/s" if limit else " (none)")
+            f" {args.rate_limit} req/s" + (f" = {limit:,} records/s" if limit else " (none)")
         )
         runs = [
             ("adaptive", args.concurrency, args.max_concurrency),

@@ -318,6 +318,7 @@ class LoadConfig(Section):
         if self.max_concurrency is not None and self.max_concurrency < self.concurrency:
             raise ValueError("max_concurrency must be at least concurrency")
         return self
+
     read_timeout_s: Annotated[float, Field(gt=0)] = Field(default=60.0)
 
 

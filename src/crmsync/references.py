@@ -42,13 +42,47 @@ def key_column(field_name: str, index: int) -> str:
 # Legal forms dropped from the end of a company name before comparing, so a person's
 # "Nordwind Logistik" finds the company "Nordwind Logistik GmbH".
 LEGAL_FORMS = (
-    "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc",
-    "llp", "lp", "plc", "gmbh", "ag", "kg", "ug", "sa", "sas", "sarl", "sl", "srl", "spa", "bv",
-    "nv", "oy", "ab", "as", "aps", "sp z oo", "pty", "pte", "kk", "se",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "llc",
+    "llp",
+    "lp",
+    "plc",
+    "gmbh",
+    "ag",
+    "kg",
+    "ug",
+    "sa",
+    "sas",
+    "sarl",
+    "sl",
+    "srl",
+    "spa",
+    "bv",
+    "nv",
+    "oy",
+    "ab",
+    "as",
+    "aps",
+    "sp z oo",
+    "pty",
+    "pte",
+    "kk",
+    "se",
 )
-_LEGAL_FORM_TAIL = r"(?:[\s,&]+(?:" + "|".join(
-    r"\s*".join(r"\.?".join(part) + r"\.?" for part in form.split()) for form in LEGAL_FORMS
-) + r"))+\s*$"
+_LEGAL_FORM_TAIL = (
+    r"(?:[\s,&]+(?:"
+    + "|".join(
+        r"\s*".join(r"\.?".join(part) + r"\.?" for part in form.split()) for form in LEGAL_FORMS
+    )
+    + r"))+\s*$"
+)
 
 
 def name_key(expr: pl.Expr) -> pl.Expr:

@@ -124,7 +124,10 @@ class FakeRally:
         async def go() -> LoadResult:
             async with self.client(settings) as client:
                 return await load_records(
-                    client, OBJECTS[obj], enumerate(items), settings,
+                    client,
+                    OBJECTS[obj],
+                    enumerate(items),
+                    settings,
                     on_progress=on_progress,
                 )
 

@@ -84,9 +84,7 @@ def test_duplicate_keys_fail_at_their_index(fake: Any) -> None:
 
 
 @pytest.mark.parametrize("position", [0, 37, 99], ids=["first", "middle", "last"])
-def test_a_refused_bulk_is_split_until_the_bad_record_is_isolated(
-    fake: Any, position: int
-) -> None:
+def test_a_refused_bulk_is_split_until_the_bad_record_is_isolated(fake: Any, position: int) -> None:
     items = [fake.contact(i, **(MALFORMED if i == position else {})) for i in range(100)]
     result = fake.load(items)
     (failed,) = [o for o in result.outcomes if o.status == "failed"]
@@ -137,14 +135,16 @@ def _bogus_error_index(response: httpx.Response) -> httpx.Response:
 @pytest.mark.parametrize(
     "rewrite", [_drop_last_created_id, _bogus_error_index], ids=["short-ids", "bad-index"]
 )
-def test_an_answer_that_does_not_add_up_is_reconciled_not_guessed(
-    fake: Any, rewrite: Any
-) -> None:
+def test_an_answer_that_does_not_add_up_is_reconciled_not_guessed(fake: Any, rewrite: Any) -> None:
     items = [fake.contact(i, **(BAD if i == 2 else {})) for i in range(5)]
     fake.plan("bulk", rewrite)
     result = fake.load(items)
     assert {o.key: o.status for o in result.outcomes} == {
-        0: "created", 1: "created", 2: "failed", 3: "created", 4: "created"
+        0: "created",
+        1: "created",
+        2: "failed",
+        3: "created",
+        4: "created",
     }
     assert all(o.reconciled for o in result.outcomes if o.status == "created")
     assert fake.count("upsert") == 4
@@ -189,8 +189,14 @@ def test_nothing_to_load(fake: Any) -> None:
         {"mode": "replace"},
     ],
     ids=[
-        "batch-0", "batch-101", "concurrency-0", "max-below-start", "retries", "backoff",
-        "timeout", "mode",
+        "batch-0",
+        "batch-101",
+        "concurrency-0",
+        "max-below-start",
+        "retries",
+        "backoff",
+        "timeout",
+        "mode",
     ],
 )
 def test_bad_settings_are_refused(options: dict[str, Any]) -> None:

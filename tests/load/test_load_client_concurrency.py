@@ -32,8 +32,12 @@ async def _load(settings: LoadSettings, batches: int) -> tuple[int, int]:
         return httpx.Response(200, json={"created": len(ids), "createdIds": ids, "errors": []})
 
     async with RallyClient(
-        "https://acme.rallycrm.io", "rk_test_key", settings=settings,
-        transport=httpx.MockTransport(handle), sleep=asyncio.sleep, clock=loop.time,
+        "https://acme.rallycrm.io",
+        "rk_test_key",
+        settings=settings,
+        transport=httpx.MockTransport(handle),
+        sleep=asyncio.sleep,
+        clock=loop.time,
     ) as client:
         items = [(n, {"email": f"u{n}@example.com"}) for n in range(batches * 100)]
         result = await load_records(client, OBJECTS["contacts"], items, settings)

@@ -203,8 +203,9 @@ def test_companies_with_and_without_domain_take_both_paths(fake: Any) -> None:
 def test_listing_that_keeps_failing_leaves_the_state_unknown(fake: Any) -> None:
     fake.plan("bulk", COMMIT_THEN_DROP)
     fake.plan("list", *[503] * 10)
-    result = fake.load([_task(i) for i in range(4)], obj="activities",
-                       settings=LoadSettings(max_retries=1))
+    result = fake.load(
+        [_task(i) for i in range(4)], obj="activities", settings=LoadSettings(max_retries=1)
+    )
     assert result.count("failed") == 4
     assert all(UNKNOWN in (o.error or "") for o in result.outcomes)
 
@@ -267,7 +268,9 @@ def test_match_never_uses_an_excluded_or_already_matched_id() -> None:
 
 def test_listing_fields_are_what_was_sent_plus_id() -> None:
     assert listing_fields([{"subject": "a"}, {"body": "b", "subject": "c"}]) == [
-        "id", "body", "subject"
+        "id",
+        "body",
+        "subject",
     ]
 
 

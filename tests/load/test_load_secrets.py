@@ -36,8 +36,9 @@ def _texts_of(error: BaseException) -> list[str]:
     return [str(error), repr(error), "".join(traceback.format_exception(error))]
 
 
-@pytest.mark.parametrize(("endpoint", "action"), [f[1:] for f in FAILURES],
-                         ids=[f[0] for f in FAILURES])
+@pytest.mark.parametrize(
+    ("endpoint", "action"), [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES]
+)
 def test_key_never_leaks(
     fake: Any, caplog: pytest.LogCaptureFixture, endpoint: str, action: Any
 ) -> None:

@@ -20,7 +20,11 @@ def test_upsert_mode_counts_created_and_updated(fake: Any) -> None:
     items = [fake.contact(i, title="CTO") for i in range(5)]
     result = fake.load(items, settings=UPSERT)
     assert {o.key: o.status for o in result.outcomes} == {
-        0: "updated", 1: "updated", 2: "updated", 3: "created", 4: "created"
+        0: "updated",
+        1: "updated",
+        2: "updated",
+        3: "created",
+        4: "created",
     }
     by_id = {doc["id"]: doc for doc in fake.stored("contacts")}
     for outcome in result.outcomes:
@@ -32,7 +36,8 @@ def test_upsert_mode_counts_created_and_updated(fake: Any) -> None:
 def test_a_refused_upsert_fails_its_record_only(fake: Any) -> None:
     result = fake.load([fake.contact(0), fake.contact(1, bad=True)], settings=UPSERT)
     assert {o.key: (o.status, o.http_status) for o in result.outcomes} == {
-        0: ("created", None), 1: ("failed", 422)
+        0: ("created", None),
+        1: ("failed", 422),
     }
 
 
@@ -94,8 +99,13 @@ def test_outcomes_settled_before_a_cancellation_are_reported_as_they_come() -> N
             record = {"firstName": "A", "lastName": "B"}
             items = [(i, {**record, "email": f"{i}@x.io"}) for i in range(4)]
             task = asyncio.create_task(
-                load_records(client, OBJECTS["contacts"], items, settings,
-                             on_outcome=lambda outcome: seen.append(outcome.key))
+                load_records(
+                    client,
+                    OBJECTS["contacts"],
+                    items,
+                    settings,
+                    on_outcome=lambda outcome: seen.append(outcome.key),
+                )
             )
             while len(seen) < 2:
                 await asyncio.sleep(0)

@@ -149,7 +149,10 @@ class RallyClient:
         if not 1 <= len(records) <= MAX_BULK:
             raise ValueError(f"a bulk holds 1 to {MAX_BULK} records, not {len(records)}")
         return await self._call(
-            "POST", f"{obj.name}/bulk", json=records, idempotent=False,
+            "POST",
+            f"{obj.name}/bulk",
+            json=records,
+            idempotent=False,
             parse=lambda response: BulkResult.model_validate(response.json()),
         )
 
@@ -158,7 +161,10 @@ class RallyClient:
         if obj.match_key is None:
             raise ConfigError(f"Rally has no upsert for {obj.name}; load them in bulk mode")
         return await self._call(
-            "PUT", f"{obj.name}/upsert", json=record, idempotent=bool(record.get(obj.match_key)),
+            "PUT",
+            f"{obj.name}/upsert",
+            json=record,
+            idempotent=bool(record.get(obj.match_key)),
             parse=lambda response: UpsertResult.model_validate(response.json()),
         )
 
@@ -168,7 +174,10 @@ class RallyClient:
         """PUT /{obj}/{id}: replaces the record; idempotent, so retried even when ambiguous.
         A record deleted in Rally answers 404 (RequestRefused with status 404)."""
         return await self._call(
-            "PUT", f"{obj.name}/{record_id}", json=record, idempotent=True,
+            "PUT",
+            f"{obj.name}/{record_id}",
+            json=record,
+            idempotent=True,
             parse=lambda response: dict(response.json()),
         )
 
@@ -300,7 +309,10 @@ class RallyClient:
         wait = state.next_action.sleep if state.next_action else 0.0
         logger.info(
             "%s; retry %d of %d in %.2f s",
-            exc, state.attempt_number, self.settings.max_retries, wait,
+            exc,
+            state.attempt_number,
+            self.settings.max_retries,
+            wait,
         )
 
     # -- answers into errors ---------------------------------------------------------------------

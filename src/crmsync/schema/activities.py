@@ -55,9 +55,7 @@ class ActivityCreate(RequestModel):
         return self
 
 
-_FIELD_BY_ALIAS = {
-    info.alias or name: name for name, info in ActivityCreate.model_fields.items()
-}
+_FIELD_BY_ALIAS = {info.alias or name: name for name, info in ActivityCreate.model_fields.items()}
 
 
 class ActivityResponse(ResponseModel):
