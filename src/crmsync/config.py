@@ -62,6 +62,22 @@ class FileSource(Section):
         return str(self.path)
 
 
+def _tenant_root(value: str) -> str:
+    """A Rally tenant's root URL, without a trailing slash or /api/v1."""
+    value = value.strip().rstrip("/")
+    if value.endswith("/api/v1"):
+        value = value[: -len("/api/v1")]
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _secret_not_empty(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("is empty")
+    return value
+
+
 class RedmineApiSource(Section):
     """Redmine CRM's REST API (contacts plugin), walked page by page."""
 
@@ -110,16 +126,39 @@ class RedmineExportSource(Section):
         return str(self.path)
 
 
+class RallyApiSource(Section):
+    """A Rally tenant's records through its list API: copying one tenant into another (a
+    rehearsal sandbox into production, two merged companies), read incrementally."""
+
+    kind: Literal["rally_api"]
+    base_url: str = Field(
+        description="The source tenant's root, e.g. https://old.rallycrm.io (without /api/v1)."
+    )
+    api_key: SecretStr = Field(description="The source tenant's key; use ${SOURCE_API_KEY}.")
+    object: Literal["contacts", "companies", "activities"] = Field(
+        description="Which Rally object to read."
+    )
+
+    _http_url = field_validator("base_url")(_tenant_root)
+    _not_empty = field_validator("api_key")(_secret_not_empty)
+
+    @property
+    def label(self) -> str:
+        return f"{self.base_url}/api/v1/{self.object}"
+
+
 SOURCE_MODELS: dict[str, type[BaseModel]] = {
     "csv": FileSource,
     "json": FileSource,
     "ndjson": FileSource,
     "redmine_api": RedmineApiSource,
     "redmine_export": RedmineExportSource,
+    "rally_api": RallyApiSource,
 }
 
 SourceConfig = Annotated[
-    FileSource | RedmineApiSource | RedmineExportSource, Field(discriminator="kind")
+    FileSource | RedmineApiSource | RedmineExportSource | RallyApiSource,
+    Field(discriminator="kind"),
 ]
 
 
@@ -270,22 +309,8 @@ class DestinationConfig(Section):
     )
     api_key: SecretStr = Field(description="Rally API key; use ${RALLY_API_KEY}, not a literal.")
 
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if value.endswith("/api/v1"):
-            value = value[: -len("/api/v1")]
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an http(s) URL, got {value!r}")
-        return value
-
-    @field_validator("api_key")
-    @classmethod
-    def _not_empty(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("is empty")
-        return value
+    _http_url = field_validator("base_url")(_tenant_root)
+    _not_empty = field_validator("api_key")(_secret_not_empty)
 
 
 class LoadConfig(Section):

@@ -23,8 +23,10 @@ from crmsync.config import (
     FieldMapping,
     FileSource,
     Pipeline,
+    RallyApiSource,
     RedmineApiSource,
     RedmineExportSource,
+    SourceConfig,
     Step,
     wire_fields,
 )
@@ -38,6 +40,7 @@ from crmsync.delivery import (
 )
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.extract import Extracted, read_source
+from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.load import RallyClient, RecordOutcome
@@ -137,6 +140,15 @@ def _outcomes_frame(outcomes: Sequence[RecordOutcome], rows: pl.DataFrame) -> pl
     return outcome_frame(frame)
 
 
+def _watermark_column(cfg: SourceConfig) -> str | None:
+    """The update-time column an API source is read incrementally by, or None."""
+    if isinstance(cfg, RallyApiSource):
+        return "updatedAt"
+    if isinstance(cfg, RedmineApiSource) and cfg.entity == "contacts":
+        return "updated_on"
+    return None
+
+
 def _derived(extracted: Extracted) -> Extracted:
     """A Redmine frame with the columns Rally mappings need (second phone, custom fields)."""
     frame = with_derived_columns(extracted.frame)
@@ -188,6 +200,8 @@ class StepRunner:
                     encoding=None if cfg.encoding == "auto" else cfg.encoding,
                 )
             )
+        if isinstance(cfg, RallyApiSource):
+            return self._read_rally(cfg)
         since = self._since(cfg)
         key = (cfg.url, cfg.entity, tuple(sorted(cfg.filters.items())), since)
         if key not in self.ctx.sources:
@@ -207,17 +221,38 @@ class StepRunner:
             )
         return self.ctx.sources[key]
 
+    def _read_rally(self, cfg: RallyApiSource) -> Extracted:
+        since = self._watermark_start(cfg)
+        key = (cfg.label, since)
+        if key not in self.ctx.sources:
+            newer = f" updated since {since:%Y-%m-%dT%H:%M:%SZ}" if since else ""
+            self.ctx.observer.stage(
+                "extract", f"reading Rally {cfg.object}{newer} from {cfg.base_url}"
+            )
+            self.ctx.sources[key] = read_rally_api(
+                cfg.base_url,
+                cfg.api_key.get_secret_value(),
+                cfg.object,
+                updated_since=since,
+                settings=load_settings(self.step, "bulk"),
+            )
+        return self.ctx.sources[key]
+
     def _since(self, cfg: RedmineApiSource) -> str | None:
-        """Where an incremental read starts: the newest updated_on the last complete run saw,
-        minus an overlap for clock skew. Notes are always read whole: a new note need not
-        touch its contact's updated_on."""
-        if cfg.entity != "contacts" or self.ctx.options.full:
+        start = self._watermark_start(cfg)
+        return start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None
+
+    def _watermark_start(self, cfg: SourceConfig) -> datetime | None:
+        """Where an incremental read starts: the newest update time the last complete run
+        saw, minus an overlap for clock skew. Redmine notes are always read whole: a new
+        note need not touch its contact's updated_on."""
+        if _watermark_column(cfg) is None or self.ctx.options.full:
             return None
         mark = self.ctx.state.get_watermark(self._watermark_step, cfg.label)
         if mark is None:
             return None
         start = datetime.fromisoformat(mark.replace("Z", "+00:00")) - WATERMARK_OVERLAP
-        return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return start.astimezone(UTC)
 
     @property
     def _watermark_step(self) -> str:
@@ -226,11 +261,10 @@ class StepRunner:
     def _advance_watermark(self, extracted: Extracted) -> None:
         """After a complete run, remember the newest updated_on seen (API sources only)."""
         cfg = self.step.source
-        if not isinstance(cfg, RedmineApiSource) or cfg.entity != "contacts":
+        column = _watermark_column(cfg)
+        if column is None or column not in extracted.frame.columns or extracted.frame.is_empty():
             return
-        if "updated_on" not in extracted.frame.columns or extracted.frame.is_empty():
-            return
-        newest = extracted.frame["updated_on"].drop_nulls().max()
+        newest = extracted.frame[column].drop_nulls().max()
         previous = self.ctx.state.get_watermark(self._watermark_step, cfg.label)
         if newest and (previous is None or str(newest) > previous):
             self.ctx.state.set_watermark(self._watermark_step, cfg.label, str(newest))
