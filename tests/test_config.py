@@ -168,8 +168,14 @@ def test_missing_pipeline_file(tmp_path: Path) -> None:
 
 
 def test_shipped_pipelines_are_valid() -> None:
-    env = {**ENV, "REDMINE_URL": "http://127.0.0.1:8766", "REDMINE_API_KEY": "redmine-key"}
+    env = {
+        **ENV,
+        "REDMINE_URL": "http://127.0.0.1:8766",
+        "REDMINE_API_KEY": "redmine-key",
+        "SOURCE_RALLY_BASE_URL": "http://127.0.0.1:8765",
+        "SOURCE_RALLY_API_KEY": "source-key",
+    }
     paths = sorted(Path(__file__).parents[1].joinpath("pipelines").glob("*.yaml"))
-    assert len(paths) >= 3
+    assert len(paths) >= 4
     for path in paths:
         assert load_pipeline(path, env=env).steps
