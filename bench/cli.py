@@ -14,7 +14,6 @@ the machine's 2 cores with the CLI, so figures move with the load of other proce
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from crmsync.sandbox.testing import running_sandbox
+from transform import COLUMNS, generate  # bench/transform.py: `python bench/cli.py` finds it
 
 DEFAULT_ROWS = 1_000_000
 KEY = "bench-cli-key"
@@ -41,25 +41,15 @@ load: {{mode: auto}}
 """
 
 
-def _generator() -> Any:
-    """bench/transform.py as a module, for its `generate` and `COLUMNS` (bench is no package)."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_transform", Path(__file__).with_name("transform.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def prepare(folder: Path, rows: int) -> None:
-    generator = _generator()
+    """The CSV (generated once per folder), a pipeline mapping every column to itself, and
+    no state: the first run is a first load."""
     source = folder / "contacts.csv"
     if not source.exists():
         start = time.perf_counter()
-        generator.generate(source, rows)
+        generate(source, rows)
         print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s: {source}")
-    mapping = ", ".join(f"{column}: {column}" for column in generator.COLUMNS)
+    mapping = ", ".join(f"{column}: {column}" for column in COLUMNS)
     (folder / "pipeline.yaml").write_text(PIPELINE_YAML.format(mapping=mapping), "utf-8")
     for stale in ("state.db", "state.db-wal", "state.db-shm"):
         (folder / stale).unlink(missing_ok=True)
