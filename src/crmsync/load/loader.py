@@ -114,8 +114,7 @@ class _Run:
         self._owned_ids: set[str] = set()
         # Bulks whose answer has not been applied yet: what their records are is unknown,
         # so a reconciliation listing must not claim records they may have created.
-        self._unanswered: dict[int, asyncio.Event] = {}
-        self._sends = 0
+        self._unanswered: set[asyncio.Event] = set()
         self._on_progress = on_progress
         self._on_outcome = on_outcome
         self._records_done = 0
@@ -148,35 +147,32 @@ class _Run:
 
     async def _bulk(self, batch: list[_Item], *, depth: int, reconciled: bool) -> None:
         sent_at = self.client.local_time()
-        self._sends += 1
-        token, answered = self._sends, asyncio.Event()
-        self._unanswered[token] = answered
         try:
-            result = await self.client.bulk_create(self.obj, [item.payload for item in batch])
+            result = await self._post(batch)
         except AmbiguousError as exc:
-            self._answered(token)
             logger.warning("%s: %d records, reconciling", exc, len(batch))
             if exc.retry_after:
                 await self.client.pause(min(exc.retry_after, self.settings.max_backoff_s))
             await self._reconcile(batch, sent_at, str(exc), depth=depth)
         except RetryableError as exc:
-            self._answered(token)
             reason = f"not loaded, nothing was written; gave up: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=reconciled)
         except RequestRefused as exc:
-            self._answered(token)
             await self._refused(batch, exc, depth=depth, reconciled=reconciled)
-        except BaseException:
-            self._answered(token)
-            raise
         else:
-            # _apply settles a consistent answer before its first await, so a reconciliation
-            # woken by this token finds the batch's ids owned already
-            self._answered(token)
             await self._apply(batch, result, sent_at, depth=depth, reconciled=reconciled)
 
-    def _answered(self, token: int) -> None:
-        self._unanswered.pop(token).set()
+    async def _post(self, batch: list[_Item]) -> BulkResult:
+        """POST the bulk, known to be unanswered until it returns or raises. A waiting
+        reconciliation resumes only after the caller's next await, and _apply settles a
+        consistent answer before its first: the batch's ids are owned by then."""
+        answered = asyncio.Event()
+        self._unanswered.add(answered)
+        try:
+            return await self.client.bulk_create(self.obj, [item.payload for item in batch])
+        finally:
+            self._unanswered.discard(answered)
+            answered.set()
 
     async def _refused(
         self, batch: list[_Item], exc: RequestRefused, *, depth: int, reconciled: bool
@@ -279,7 +275,7 @@ class _Run:
         # A bulk still in flight may have created some of the listed records: identical
         # content (two equal activities) would let us claim its record and leave our own
         # orphaned. Wait for every answer outstanding now; their ids are then owned.
-        outstanding = [event.wait() for event in self._unanswered.values()]
+        outstanding = [event.wait() for event in self._unanswered]
         if outstanding:
             await asyncio.gather(*outstanding)
         # Matching and claiming happen with no await in between: no other batch can claim
