@@ -62,14 +62,17 @@ class FileSource(Section):
         return str(self.path)
 
 
-def _tenant_root(value: str) -> str:
-    """A Rally tenant's root URL, without a trailing slash or /api/v1."""
+def _http_root(value: str) -> str:
+    """An http(s) root URL, without a trailing slash."""
     value = value.strip().rstrip("/")
-    if value.endswith("/api/v1"):
-        value = value[: -len("/api/v1")]
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"must be an http(s) URL, got {value!r}")
     return value
+
+
+def _tenant_root(value: str) -> str:
+    """A Rally tenant's root URL: also without /api/v1, which people paste from the docs."""
+    return _http_root(value.strip().rstrip("/").removesuffix("/api/v1"))
 
 
 def _secret_not_empty(value: SecretStr) -> SecretStr:
@@ -95,13 +98,7 @@ class RedmineApiSource(Section):
         default=100, description="Records a page (Redmine caps it at 100)."
     )
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"must be an http(s) URL, got {value!r}")
-        return value
+    _http_url = field_validator("url")(_http_root)
 
     @property
     def label(self) -> str:
