@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +74,7 @@ INTERRUPTED_ERROR = (
     "run again to settle it (records Rally acknowledged are not sent twice)"
 )
 WATERMARK_OVERLAP = timedelta(minutes=5)
+API_TIME = "%Y-%m-%dT%H:%M:%SZ"  # updatedSince / updated_on>= as both APIs take it
 
 
 @dataclass
@@ -200,47 +201,52 @@ class StepRunner:
                     encoding=None if cfg.encoding == "auto" else cfg.encoding,
                 )
             )
+        secret = cfg.api_key.get_secret_value()
         if isinstance(cfg, RallyApiSource):
-            return self._read_rally(cfg)
-        since = self._since(cfg)
-        key = (cfg.url, cfg.entity, tuple(sorted(cfg.filters.items())), since)
-        if key not in self.ctx.sources:
-            newer = f" updated since {since}" if since else ""
-            self.ctx.observer.stage(
-                "extract", f"reading Redmine CRM {cfg.entity}{newer} from {cfg.url}"
+            return self._read_api(
+                cfg,
+                f"Rally {cfg.object}",
+                cfg.base_url,
+                lambda since: read_rally_api(
+                    cfg.base_url,
+                    secret,
+                    cfg.object,
+                    updated_since=since,
+                    settings=load_settings(self.step, "bulk"),
+                ),
             )
-            self.ctx.sources[key] = _derived(
+        return self._read_api(
+            cfg,
+            f"Redmine CRM {cfg.entity}",
+            cfg.url,
+            lambda since: _derived(
                 read_redmine_api(
                     cfg.url,
-                    cfg.api_key.get_secret_value(),
+                    secret,
                     entity=cfg.entity,
                     filters=cfg.filters,
                     page_size=cfg.page_size,
-                    updated_since=since,
+                    updated_since=f"{since:{API_TIME}}" if since else None,
                 )
-            )
-        return self.ctx.sources[key]
+            ),
+        )
 
-    def _read_rally(self, cfg: RallyApiSource) -> Extracted:
+    def _read_api(
+        self,
+        cfg: RallyApiSource | RedmineApiSource,
+        what: str,
+        where: str,
+        read: Callable[[datetime | None], Extracted],
+    ) -> Extracted:
+        """An API source from its watermark on, walked once per run however many steps read
+        it with the same settings."""
         since = self._watermark_start(cfg)
-        key = (cfg.label, since)
+        key = (cfg.model_dump_json(), since)
         if key not in self.ctx.sources:
-            newer = f" updated since {since:%Y-%m-%dT%H:%M:%SZ}" if since else ""
-            self.ctx.observer.stage(
-                "extract", f"reading Rally {cfg.object}{newer} from {cfg.base_url}"
-            )
-            self.ctx.sources[key] = read_rally_api(
-                cfg.base_url,
-                cfg.api_key.get_secret_value(),
-                cfg.object,
-                updated_since=since,
-                settings=load_settings(self.step, "bulk"),
-            )
+            newer = f" updated since {since:{API_TIME}}" if since else ""
+            self.ctx.observer.stage("extract", f"reading {what}{newer} from {where}")
+            self.ctx.sources[key] = read(since)
         return self.ctx.sources[key]
-
-    def _since(self, cfg: RedmineApiSource) -> str | None:
-        start = self._watermark_start(cfg)
-        return start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None
 
     def _watermark_start(self, cfg: SourceConfig) -> datetime | None:
         """Where an incremental read starts: the newest update time the last complete run
