@@ -20,8 +20,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from crmsync.load import LoadResult, LoadSettings, RallyClient, load_records
-from crmsync.load.outcomes import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
+from crmsync.api import RallyClient
+from crmsync.api.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
+from crmsync.load import LoadResult, LoadSettings, load_records
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.schema import MAX_BULK, OBJECTS
 

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crmsync.errors import CrmsyncError
-from crmsync.load import LoadSettings, RallyClient, RecordOutcome, RequestRefused, load_records
+from crmsync.api import RallyClient
+from crmsync.errors import CrmsyncError, RequestRefused
+from crmsync.load import LoadSettings, RecordOutcome, load_records
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.plan import ACTION, HASH, KEY, KNOWN_ID, Checkpointer, plan
 from crmsync.references import normalize_key

@@ -1,16 +1,29 @@
-"""The exception tree, grouped by what the caller should do.
+"""Every exception crmsync raises on purpose, grouped by what the caller should do.
 
-    CrmsyncError                root: anything crmsync raises on purpose
-    ├── ConfigError             the run cannot start: bad pipeline file, missing env var (exit 2)
-    ├── SourceError             the source cannot be read: missing or malformed file (exit 2)
-    ├── AuthError               the destination or source refused the key (exit 2)
-    ├── LockedError             another run of the same pipeline holds its lock (exit 4)
-    ├── UnreachableError        the destination did not answer, even after retries (exit 2)
-    ├── TransientError          worth retrying: 429, 5xx, timeouts, dropped connections
-    └── FatalHTTPError          a request the server refused for good (other 4xx)
+    CrmsyncError                    root
+    │
+    │   the run cannot start; nothing was sent (exit 2)
+    ├── ConfigError                 bad pipeline file, missing env var, unusable argument
+    ├── SourceError                 the source cannot be read as a whole (missing, malformed)
+    │   └── NotFoundError           a source API answered 404 (a record gone while reading)
+    ├── AuthError                   the destination or a source refused the key
+    ├── UnreachableError            the destination did not answer, even after retries
+    │
+    │   another run holds the pipeline (exit 4)
+    ├── LockedError
+    │
+    │   one request failed; the client or the loader decides (never reaches the user as is)
+    ├── TransientError              worth another try
+    │   ├── RetryableError          nothing was done (429, connection never made): re-send
+    │   └── AmbiguousError          the server may have acted (5xx, lost answer): re-send only
+    │       │                       what is idempotent, reconcile the rest
+    │       └── MalformedAnswerError  a 2xx whose body is not what the API documents
+    └── FatalHTTPError              refused for good (a 4xx other than 401/403/429)
+        └── RequestRefused          ... with the server's own message, for the record's outcome
 
-Exceptions carry data (file, line, status) so reports never parse a message. None of them
-ever holds an API key: requests are described by method and path only.
+Exceptions carry data (file, line, status, detail) so reports never parse a message. None of
+them ever holds an API key: requests are described by method and path only, and every server
+text is redacted before it is put in a message.
 """
 
 from __future__ import annotations
@@ -53,6 +66,10 @@ class SourceError(CrmsyncError):
         super().__init__(f"{where}: {message}")
 
 
+class NotFoundError(SourceError):
+    """A source API answered 404: for a record's page, it was deleted while the run read others."""
+
+
 class AuthError(CrmsyncError):
     """The server refused the API key (401/403)."""
 
@@ -89,9 +106,29 @@ class TransientError(CrmsyncError):
         super().__init__(message)
 
 
+class RetryableError(TransientError):
+    """Nothing was done (429, connection never made): sending again is safe."""
+
+
+class AmbiguousError(TransientError):
+    """The server may have acted (5xx, lost answer): re-send only what is idempotent."""
+
+
+class MalformedAnswerError(AmbiguousError):
+    """A 2xx whose body is not what the API documents: the write may well have happened."""
+
+
 class FatalHTTPError(CrmsyncError):
     """The server refused the request for good (a 4xx other than 401/403/429)."""
 
     def __init__(self, message: str, *, status: int) -> None:
         self.status = status
         super().__init__(message)
+
+
+class RequestRefused(FatalHTTPError):
+    """A 4xx refusal; `detail` is the server's own message (redacted), for the record's outcome."""
+
+    def __init__(self, message: str, *, status: int, detail: str) -> None:
+        super().__init__(message, status=status)
+        self.detail = detail

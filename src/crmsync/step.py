@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crmsync.api import RallyClient
 from crmsync.config import (
     FieldMapping,
     FileSource,
@@ -43,7 +44,7 @@ from crmsync.extract import Extracted, read_source
 from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
-from crmsync.load import RallyClient, RecordOutcome
+from crmsync.load import RecordOutcome
 from crmsync.plan import ACTION, KNOWN_ID
 from crmsync.references import (
     LISTED_FIELD,

@@ -28,7 +28,8 @@ import httpx
 import pytest
 import respx
 
-from crmsync.load import LoadResult, LoadSettings, RallyClient, load_records
+from crmsync.api import RallyClient
+from crmsync.load import LoadResult, LoadSettings, load_records
 from crmsync.schema import OBJECTS
 from crmsync.schema.fields import format_timestamp
 

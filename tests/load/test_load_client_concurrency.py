@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from crmsync.load import LoadSettings, RallyClient, load_records
+from crmsync.api import RallyClient
+from crmsync.load import LoadSettings, load_records
 from crmsync.schema import OBJECTS
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]

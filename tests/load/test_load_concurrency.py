@@ -16,11 +16,12 @@ from typing import Any, cast
 
 import pytest
 
-from crmsync.load import ClientStats, LoadSettings, RallyClient, load_records
-from crmsync.load.concurrency import WARMUP_SAMPLES, ConcurrencyLimit, Slot
+from crmsync.api import ClientStats, RallyClient
+from crmsync.api.concurrency import WARMUP_SAMPLES, ConcurrencyLimit, Slot
+from crmsync.api.pacing import Pacer
+from crmsync.api.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
+from crmsync.load import LoadSettings, load_records
 from crmsync.load.loader import WORKERS_PER_SLOT
-from crmsync.load.outcomes import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
-from crmsync.load.pacing import Pacer
 from crmsync.schema import OBJECTS, BulkResult, RallyObject
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]  # the in_virtual_time fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crmsync.load.pacing import DECREASE_FACTOR, MIN_RATE, WINDOW_S, Pacer
+from crmsync.api.pacing import DECREASE_FACTOR, MIN_RATE, WINDOW_S, Pacer
 
 
 class Clock:

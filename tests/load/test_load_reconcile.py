@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from crmsync.load import LoadResult, LoadSettings, RallyClient, load_records
+from crmsync.api import RallyClient
+from crmsync.load import LoadResult, LoadSettings, load_records
 from crmsync.load.reconcile import listing_fields, match_listed, normalize
 from crmsync.schema import OBJECTS
 

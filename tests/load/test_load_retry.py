@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from crmsync.errors import AuthError, ConfigError, FatalHTTPError
-from crmsync.load import LoadResult, LoadSettings, RallyClient, Verdict, classify
-from crmsync.load.client import api_root
-from crmsync.load.retry import (
+from crmsync.api import RallyClient, Verdict, classify
+from crmsync.api.rally import api_root
+from crmsync.api.retry import (
     BASE_BACKOFF_S,
     MIN_BACKOFF_S,
     AmbiguousError,
@@ -23,6 +22,8 @@ from crmsync.load.retry import (
     parse_retry_after,
     should_retry,
 )
+from crmsync.errors import AuthError, ConfigError, FatalHTTPError
+from crmsync.load import LoadResult, LoadSettings
 from crmsync.schema import OBJECTS
 
 CONTACTS = OBJECTS["contacts"]

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from crmsync.api import RallyClient
 from crmsync.errors import AuthError
-from crmsync.load import LoadResult, LoadSettings, RallyClient, load_records
+from crmsync.load import LoadResult, LoadSettings, load_records
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.schema import OBJECTS
 

@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from crmsync.api import RallyClient
 from crmsync.errors import ConfigError
-from crmsync.load import LoadSettings, RallyClient, load_records
+from crmsync.load import LoadSettings, load_records
 from crmsync.schema import OBJECTS
 
 UPSERT = LoadSettings(mode="upsert")

@@ -12,9 +12,9 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.api import ClientSettings, RallyClient
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.extract.result import ROW_COL, SOURCE_COL, Extracted, column_names, empty_rejects
-from crmsync.load import LoadSettings, RallyClient
 from crmsync.schema import OBJECTS
 
 TAG_SEPARATOR = ", "  # how a list of tags reads in a cell, as the tag normalizer splits it
@@ -26,7 +26,7 @@ def read_rally_api(
     object: str,
     *,
     updated_since: datetime | None = None,
-    settings: LoadSettings | None = None,
+    settings: ClientSettings | None = None,
 ) -> Extracted:
     """Every record of `object` (updated since `updated_since`, when given), one row each,
     numbered in the list's order (updatedAt, then id). AuthError when the key is refused."""
@@ -50,10 +50,10 @@ async def _walk(
     api_key: str,
     object: str,
     updated_since: datetime | None,
-    settings: LoadSettings | None,
+    settings: ClientSettings | None,
 ) -> list[dict[str, Any]]:
     obj = OBJECTS[object]
-    async with RallyClient(base_url, api_key, settings=settings or LoadSettings()) as client:
+    async with RallyClient(base_url, api_key, settings=settings or ClientSettings()) as client:
         await client.check_auth(obj)
         return [record async for record in client.iter_records(obj, updated_since=updated_since)]
 

@@ -18,11 +18,16 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from crmsync.errors import ConfigError, TransientError
-from crmsync.load.client import RallyClient, RequestRefused
+from crmsync.api.rally import RallyClient
+from crmsync.errors import (
+    AmbiguousError,
+    ConfigError,
+    RequestRefused,
+    RetryableError,
+    TransientError,
+)
 from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
-from crmsync.load.retry import AmbiguousError, RetryableError
 from crmsync.schema import BulkResult, RallyObject
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from crmsync.load.client import RallyClient, RequestRefused
+from crmsync.api.rally import RallyClient
+from crmsync.errors import RequestRefused
 from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 

@@ -25,13 +25,13 @@ from typing import Any
 
 import httpx
 
-from crmsync.errors import ConfigError, SourceError
-from crmsync.extract.redmine.client import NotFoundError, RedmineClient, SleepFn
+from crmsync.api.redmine import RedmineClient, SleepFn
+from crmsync.api.settings import DEFAULT_MAX_RETRIES
+from crmsync.errors import ConfigError, NotFoundError, SourceError
 from crmsync.extract.redmine.frame import Entity, FrameBuilder, columns_of, contact_row, note_row
 from crmsync.extract.redmine.model import Contact, Note
 from crmsync.extract.redmine.parse import Record, RecordError, contact_from_json, note_from_json
 from crmsync.extract.result import Extracted
-from crmsync.load.outcomes import DEFAULT_MAX_RETRIES
 
 log = logging.getLogger(__name__)
 

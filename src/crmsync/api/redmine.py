@@ -1,6 +1,6 @@
 """A small synchronous Redmine REST client: GET with the key in a header, retried like Rally's.
 
-Answers are sorted by `crmsync.load.retry.classify` and retried by the same tenacity wait
+Answers are sorted by `crmsync.api.retry.classify` and retried by the same tenacity wait
 (Retry-After, else full-jitter exponential backoff): every GET is idempotent, so 429, 5xx,
 timeouts and lost connections are all retried. 401/403 is an AuthError; any other refusal a
 SourceError. Messages name the method and path only: the key lives in one header.
@@ -19,24 +19,30 @@ import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from crmsync import __version__
-from crmsync.errors import AuthError, ConfigError, CrmsyncError, SourceError
-from crmsync.load.http import check_api_key, redact, server_message, transport_failure
-from crmsync.load.outcomes import (
+from crmsync.api.http import check_api_key, redact, server_message, transport_failure
+from crmsync.api.retry import (
+    RETRY_AFTER_STATUSES,
+    BackoffWait,
+    Verdict,
+    classify,
+    parse_retry_after,
+    should_retry,
+)
+from crmsync.api.settings import (
     DEFAULT_CONNECT_TIMEOUT_S,
     DEFAULT_MAX_BACKOFF_S,
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_TIMEOUT_S,
 )
-from crmsync.load.retry import (
-    RETRY_AFTER_STATUSES,
+from crmsync.errors import (
     AmbiguousError,
-    BackoffWait,
+    AuthError,
+    ConfigError,
+    CrmsyncError,
     MalformedAnswerError,
+    NotFoundError,
     RetryableError,
-    Verdict,
-    classify,
-    parse_retry_after,
-    should_retry,
+    SourceError,
 )
 
 API_KEY_HEADER = "X-Redmine-API-Key"
@@ -46,10 +52,6 @@ HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 
 T = TypeVar("T")
 SleepFn = Callable[[float], None]
-
-
-class NotFoundError(SourceError):
-    """A 404: for a contact's page, it was deleted while the run read the others."""
 
 
 class RedmineClient:

@@ -28,7 +28,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_base
 
-from crmsync.errors import TransientError
+from crmsync.errors import AmbiguousError, RetryableError
 
 HTTP_UNAUTHORIZED = 401
 HTTP_FORBIDDEN = 403
@@ -85,18 +85,6 @@ def classify(answer: httpx.Response | BaseException) -> Verdict:
     if isinstance(answer, httpx.TransportError):
         return Verdict.AMBIGUOUS
     return Verdict.FATAL
-
-
-class RetryableError(TransientError):
-    """Nothing was done (429, connection never made): sending again is safe."""
-
-
-class AmbiguousError(TransientError):
-    """The server may have acted (5xx, lost answer): re-send only what is idempotent."""
-
-
-class MalformedAnswerError(AmbiguousError):
-    """A 2xx whose body is not what the API documents: the write may well have happened."""
 
 
 def should_retry(exc: BaseException, *, idempotent: bool) -> bool:

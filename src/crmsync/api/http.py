@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from crmsync.errors import ConfigError, CrmsyncError
-from crmsync.load.retry import AmbiguousError, RetryableError, Verdict, classify
+from crmsync.api.retry import Verdict, classify
+from crmsync.errors import AmbiguousError, ConfigError, CrmsyncError, RetryableError
 
 REDACTED = "[redacted]"
 MAX_ERROR_TEXT = 300  # characters of a body kept in a message when it has no error field

@@ -23,21 +23,26 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
-from crmsync.errors import AuthError, ConfigError, CrmsyncError, FatalHTTPError
-from crmsync.load.concurrency import ConcurrencyLimit
-from crmsync.load.http import check_api_key, server_message, transport_failure
-from crmsync.load.outcomes import LoadSettings
-from crmsync.load.pacing import Clock, Pacer
-from crmsync.load.retry import (
+from crmsync.api.concurrency import ConcurrencyLimit
+from crmsync.api.http import check_api_key, server_message, transport_failure
+from crmsync.api.pacing import Clock, Pacer
+from crmsync.api.retry import (
     RETRY_AFTER_STATUSES,
-    AmbiguousError,
-    MalformedAnswerError,
-    RetryableError,
     SleepFn,
     Verdict,
     classify,
     parse_retry_after,
     retry_policy,
+)
+from crmsync.api.settings import ClientSettings
+from crmsync.errors import (
+    AmbiguousError,
+    AuthError,
+    ConfigError,
+    CrmsyncError,
+    MalformedAnswerError,
+    RequestRefused,
+    RetryableError,
 )
 from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
 from crmsync.schema.fields import format_timestamp
@@ -50,14 +55,6 @@ PAGE_LIMIT = 100  # the most a Rally list returns at once
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
 
 T = TypeVar("T")
-
-
-class RequestRefused(FatalHTTPError):
-    """A 4xx refusal; `detail` is the server's own message, for the record's outcome."""
-
-    def __init__(self, message: str, *, status: int, detail: str) -> None:
-        super().__init__(message, status=status)
-        self.detail = detail
 
 
 @dataclass
@@ -88,7 +85,7 @@ class RallyClient:
         base_url: str,
         api_key: str,
         *,
-        settings: LoadSettings = LoadSettings(),  # noqa: B008 - frozen, so sharing is safe
+        settings: ClientSettings = ClientSettings(),  # noqa: B008 - frozen, so sharing is safe
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: SleepFn | None = None,
         clock: Clock | None = None,

@@ -37,7 +37,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from crmsync.load.pacing import WINDOW_S, Clock, RecentEvents
+from crmsync.api.pacing import WINDOW_S, Clock, RecentEvents
 
 MIN_LIMIT = 1
 # Kept above what the successes needed when a 429 halves the cap: the pacer, not the cap, should
