@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crmsync.config import interpolate, load_pipeline
+from crmsync.api.settings import DEFAULT_MAX_CONCURRENCY
+from crmsync.config import FieldMapping, LoadConfig, interpolate, load_pipeline
 from crmsync.errors import ConfigError
 
 BASE = {
@@ -179,3 +180,41 @@ def test_shipped_pipelines_are_valid() -> None:
     assert len(paths) >= 4
     for path in paths:
         assert load_pipeline(path, env=env).steps
+
+
+def test_a_field_mapping_becomes_a_rule_with_its_values_file_read(tmp_path: Path) -> None:
+    (tmp_path / "users.csv").write_text("redmine,rally\n1,11111111-1111-1111-1111-111111111111\n")
+    spec = FieldMapping(
+        column="user", values={"2": "x"}, values_file=Path("users.csv"), unmatched="null"
+    )
+    rule = spec.rule(tmp_path)
+    assert rule.columns == ("user",)
+    assert dict(rule.values) == {"1": "11111111-1111-1111-1111-111111111111", "2": "x"}
+    assert rule.keep_unmatched is False
+    assert FieldMapping(constant=7).rule(tmp_path).constant == "7"
+    assert FieldMapping(template="{a} {b}").rule(tmp_path).columns == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("load", "expected"),
+    [
+        ({"read_timeout_s": ".inf"}, "load.read_timeout_s"),
+        ({"max_backoff_s": 0}, "load.max_backoff_s"),
+        ({"concurrency": 65}, "load.concurrency"),
+        ({"concurrency": 8, "max_concurrency": 4}, "at least concurrency"),
+    ],
+    ids=["infinite-timeout", "zero-backoff", "too-many-in-flight", "cap-below-start"],
+)
+def test_load_settings_are_checked_by_the_library_rule(
+    tmp_path: Path, load: dict[str, object], expected: str
+) -> None:
+    data = with_(load=load)
+    text = yaml.safe_dump(data).replace("'.inf'", ".inf")
+    with pytest.raises(ConfigError, match=expected):
+        load_pipeline(write(tmp_path, text), env=ENV)
+
+
+def test_load_config_gives_the_loader_its_settings() -> None:
+    settings = LoadConfig(concurrency=20).settings("upsert")
+    assert (settings.mode, settings.concurrency, settings.max_concurrency) == ("upsert", 20, 20)
+    assert LoadConfig().settings("bulk").max_concurrency == DEFAULT_MAX_CONCURRENCY

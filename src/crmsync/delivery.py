@@ -56,17 +56,7 @@ def stream_payloads(
 
 
 def load_settings(step: Step, mode: str) -> LoadSettings:
-    cfg = step.load
-    return LoadSettings(
-        mode=mode,  # type: ignore[arg-type]
-        batch_size=cfg.batch_size,
-        concurrency=cfg.concurrency,
-        max_concurrency=cfg.max_concurrency or max(DEFAULT_MAX_CONCURRENCY, cfg.concurrency),
-        max_retries=cfg.max_retries,
-        max_backoff_s=cfg.max_backoff_s,
-        connect_timeout_s=cfg.connect_timeout_s,
-        read_timeout_s=cfg.read_timeout_s,
-    )
+    return step.load.settings(mode)  # type: ignore[arg-type]
 
 
 def identities(

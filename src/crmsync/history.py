@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from crmsync.config import StateConfig, interpolate
+from crmsync.config import StateConfig, interpolate, read_mapping
 from crmsync.errors import ConfigError
 from crmsync.report import RunSummary
 from crmsync.state import RunRecord, StateDB
@@ -46,14 +45,7 @@ class PipelineState:
 def pipeline_state(pipeline_file: str | Path) -> PipelineState:
     """Read a pipeline file's ``name`` and ``state.path`` (relative to the file's folder)."""
     path = Path(pipeline_file)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("pipeline file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read pipeline file: {exc}", file=str(path)) from None
-    if not isinstance(data, dict):
-        raise ConfigError("a pipeline file is a YAML mapping (key: value)", file=str(path))
+    data = read_mapping(path)
     try:
         name = interpolate(data.get("name"), path="name")
         state = StateConfig.model_validate(interpolate(data.get("state") or {}, path="state"))

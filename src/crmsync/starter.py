@@ -13,7 +13,6 @@ from pathlib import Path
 
 import yaml
 
-from crmsync.config import wire_fields
 from crmsync.schema import OBJECTS
 from crmsync.transform.mapping import header_key
 
@@ -161,7 +160,7 @@ def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
     by_key = {}
     for column in columns:
         by_key.setdefault(header_key(column), column)
-    fields = wire_fields(OBJECTS[object_name])
+    fields = OBJECTS[object_name].wire_fields
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for field, names in KNOWN_HEADERS[object_name].items():

@@ -21,7 +21,6 @@ import polars as pl
 
 from crmsync.api import RallyClient
 from crmsync.config import (
-    FieldMapping,
     FileSource,
     Pipeline,
     RallyApiSource,
@@ -29,7 +28,6 @@ from crmsync.config import (
     RedmineExportSource,
     SourceConfig,
     Step,
-    wire_fields,
 )
 from crmsync.delivery import (
     SOURCE_ID_COLUMN,
@@ -62,7 +60,6 @@ from crmsync.transform.mapping import (
     IDENTITY_COLUMNS,
     apply_mapping,
     resolve_columns,
-    translations_for,
 )
 
 if TYPE_CHECKING:
@@ -284,7 +281,7 @@ class StepRunner:
             name: [str(v).casefold() for v in (value if isinstance(value, list) else [value])]
             for name, value in self.step.where.items()
         }
-        specs = {name: FieldMapping(column=name) for name in wanted}
+        specs = {name: [name] for name in wanted}
         actual = resolve_columns(specs, extracted.columns, source=self.summary.source)
         keep = [
             pl.col(actual[name][0]).cast(pl.String).str.to_lowercase().is_in(values)
@@ -301,18 +298,19 @@ class StepRunner:
             extra[NEWEST_COLUMN] = self.step.dedupe.newest_by
         if self.step.source_id:
             extra[SOURCE_ID_COLUMN] = self.step.source_id
-        wanted = {**self.step.mapping, **{k: FieldMapping(column=v) for k, v in extra.items()}}
+        wanted = {
+            **{name: spec.columns for name, spec in self.step.mapping.items()},
+            **{k: [v] for k, v in extra.items()},
+        }
         columns = resolve_columns(wanted, extracted.columns, source=self.summary.source)
         return frame, rejects, extracted, columns
 
     def _transform(self, frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
         """Map, normalize, validate, dedupe; failures and merges go to the outcome parts."""
         step = self.step
-        translations = translations_for(step.mapping, self.ctx.pipeline.base_dir)
+        rules = {name: spec.rule(self.ctx.pipeline.base_dir) for name, spec in step.mapping.items()}
         first = {name: found[0] for name, found in columns.items()}
-        mapped = apply_mapping(frame, step.mapping, columns, translations).with_columns(
-            key_columns(frame, step, first)
-        )
+        mapped = apply_mapping(frame, rules, columns).with_columns(key_columns(frame, step, first))
         if NEWEST_COLUMN in columns:
             mapped = mapped.with_columns(frame[first[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
         if SOURCE_ID_COLUMN in columns:
@@ -454,7 +452,7 @@ class StepRunner:
         return frame
 
     def _payload_columns(self, frame: pl.DataFrame) -> list[str]:
-        fields = wire_fields(self.obj)
+        fields = self.obj.wire_fields
         return [name for name in frame.columns if name in fields]
 
     def _plan_dry_run(self, frame: pl.DataFrame) -> list[dict[str, Any]]:

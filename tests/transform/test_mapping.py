@@ -5,9 +5,14 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from crmsync.config import FieldMapping
 from crmsync.errors import ConfigError
-from crmsync.transform.mapping import apply_mapping, header_key, resolve_columns, translations_for
+from crmsync.transform.mapping import (
+    FieldRule,
+    apply_mapping,
+    header_key,
+    resolve_columns,
+    template_columns,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,7 +29,7 @@ def test_headers_match_ignoring_case_spaces_and_punctuation(a: str, b: str) -> N
 
 
 def test_resolve_prefers_exact_then_loose() -> None:
-    mapping = {"email": FieldMapping(column="email address"), "title": FieldMapping(column="Title")}
+    mapping = {"email": ["email address"], "title": ["Title"]}
     assert resolve_columns(mapping, ["E-mail Address", "Title"], source="f.csv") == {
         "email": ["E-mail Address"],
         "title": ["Title"],
@@ -32,7 +37,7 @@ def test_resolve_prefers_exact_then_loose() -> None:
 
 
 def test_missing_column_is_config_error_with_hint() -> None:
-    mapping = {"email": FieldMapping(column="Emial")}
+    mapping = {"email": ["Emial"]}
     with pytest.raises(ConfigError) as info:
         resolve_columns(mapping, ["Email", "Name"], source="f.csv")
     message = str(info.value)
@@ -50,10 +55,10 @@ def test_apply_mapping_column_default_constant() -> None:
         }
     )
     mapping = {
-        "email": FieldMapping(column="Mail"),
-        "lifecycleStage": FieldMapping(column="Stage", default="lead"),
-        "leadSource": FieldMapping(constant="import"),
-        "leadScore": FieldMapping(default=10),
+        "email": FieldRule(columns=("Mail",)),
+        "lifecycleStage": FieldRule(columns=("Stage",), default="lead"),
+        "leadSource": FieldRule(constant="import"),
+        "leadScore": FieldRule(default="10"),
     }
     out = apply_mapping(frame, mapping, {"email": ["Mail"], "lifecycleStage": ["Stage"]})
     assert out.columns == ["_source", "_row", "email", "lifecycleStage", "leadSource", "leadScore"]
@@ -86,7 +91,7 @@ def test_column_list_takes_the_first_non_empty() -> None:
             "mail": ["a@b.co", "c@d.co", None],
         }
     )
-    mapping = {"domain": FieldMapping(column=["web", "mail"])}
+    mapping = {"domain": FieldRule(columns=("web", "mail"))}
     out = apply_mapping(frame, mapping, {"domain": ["web", "mail"]})
     assert out["domain"].to_list() == ["acme.com", "c@d.co", None]
 
@@ -107,15 +112,13 @@ def test_template_drops_empty_placeholders(
     frame = pl.DataFrame(
         {"_source": ["f"], "_row": [2], "first_name": [first], "middle_name": [middle]}
     )
-    spec = FieldMapping(template="{first_name} {middle_name}")
-    assert spec.columns == ["first_name", "middle_name"]
+    spec = FieldRule(template="{first_name} {middle_name}")
+    assert template_columns("{first_name} {middle_name}") == ["first_name", "middle_name"]
     out = apply_mapping(frame, {"firstName": spec}, {"firstName": ["first_name", "middle_name"]})
     assert out["firstName"].to_list() == [expected]
 
 
-def test_values_translate_ignoring_case_with_default_for_empty(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    users = tmp_path / "users.csv"
-    users.write_text("redmine,rally\n1,11111111-1111-1111-1111-111111111111\n")
+def test_values_translate_ignoring_case_with_default_for_empty() -> None:
     frame = pl.DataFrame(
         {
             "_source": ["f"] * 4,
@@ -124,20 +127,13 @@ def test_values_translate_ignoring_case_with_default_for_empty(tmp_path) -> None
             "user": ["1", "9", None, "1"],
         }
     )
+    owner = "11111111-1111-1111-1111-111111111111"
     mapping = {
-        "activityType": FieldMapping(
-            column="type_id", values={"0": "note", "1": "call", "2": "meeting"}, default="note"
+        "activityType": FieldRule(
+            columns=("type_id",), values={"0": "note", "1": "call", "2": "meeting"}, default="note"
         ),
-        "ownerId": FieldMapping(column="user", values_file=users.name, unmatched="null"),
+        "ownerId": FieldRule(columns=("user",), values={"1": owner}, keep_unmatched=False),
     }
-    translations = translations_for(mapping, tmp_path)
-    out = apply_mapping(
-        frame, mapping, {"activityType": ["type_id"], "ownerId": ["user"]}, translations
-    )
+    out = apply_mapping(frame, mapping, {"activityType": ["type_id"], "ownerId": ["user"]})
     assert out["activityType"].to_list() == ["call", "meeting", "note", "7"]
-    assert out["ownerId"].to_list() == [
-        "11111111-1111-1111-1111-111111111111",
-        None,
-        None,
-        "11111111-1111-1111-1111-111111111111",
-    ]
+    assert out["ownerId"].to_list() == [owner, None, None, owner]

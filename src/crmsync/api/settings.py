@@ -1,13 +1,15 @@
 """How an API client talks to a server: requests in flight, retries, timeouts.
 
-One definition of every default, read by the pipeline file's `load:` section, by the loader
-and by the source clients alike. Checked on construction, so a bad value never reaches the wire.
+One definition of every default and every limit, read by the pipeline file's `load:` section,
+by the loader and by the source clients alike. Checked on construction (`setting_error` is
+the one check, which the pipeline file's validation calls too), so a bad value never reaches
+the wire.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from crmsync.errors import ConfigError
 
@@ -17,8 +19,28 @@ DEFAULT_MAX_RETRIES = 8
 DEFAULT_MAX_BACKOFF_S = 60.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
-MAX_CONCURRENCY_LIMIT = 64  # more requests in flight than any tenant's rate limit rewards
-MAX_RETRIES_LIMIT = 50
+# Inclusive bounds of the counts: more in flight than any tenant's rate limit rewards, or more
+# retries than any outage is worth waiting out, is a typo.
+COUNT_LIMITS: dict[str, tuple[int, int]] = {
+    "concurrency": (1, 64),
+    "max_concurrency": (1, 64),
+    "max_retries": (0, 50),
+}
+SECONDS_SETTINGS = ("max_backoff_s", "connect_timeout_s", "read_timeout_s")
+
+
+def setting_error(name: str, value: object) -> str | None:
+    """Why `value` is no usable client setting `name`, or None. An infinite timeout or backoff
+    is refused: it would turn the cap off and let one server hold a run forever."""
+    if name in COUNT_LIMITS:
+        low, high = COUNT_LIMITS[name]
+        if not isinstance(value, int) or not low <= value <= high:
+            return f"must be a whole number from {low} to {high}, not {value!r}"
+    if name in SECONDS_SETTINGS and not (
+        isinstance(value, int | float) and math.isfinite(value) and value > 0
+    ):
+        return f"must be a positive, finite number of seconds, not {value!r}"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,21 +56,18 @@ class ClientSettings:
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
 
+    @staticmethod
+    def error(name: str, value: object) -> str | None:
+        """Why `value` is no usable setting `name` of this class, or None."""
+        return setting_error(name, value)
+
     def __post_init__(self) -> None:
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY_LIMIT:
+        for item in fields(self):
+            problem = self.error(item.name, getattr(self, item.name))
+            if problem is not None:
+                raise ConfigError(f"{item.name} {problem}")
+        if self.max_concurrency < self.concurrency:
             raise ConfigError(
-                f"concurrency must be between 1 and {MAX_CONCURRENCY_LIMIT}, not {self.concurrency}"
+                f"max_concurrency must be at least concurrency ({self.concurrency}),"
+                f" not {self.max_concurrency}"
             )
-        if not self.concurrency <= self.max_concurrency <= MAX_CONCURRENCY_LIMIT:
-            raise ConfigError(
-                f"max concurrency must be at least the concurrency ({self.concurrency}) and at"
-                f" most {MAX_CONCURRENCY_LIMIT}, not {self.max_concurrency}"
-            )
-        if not 0 <= self.max_retries <= MAX_RETRIES_LIMIT:
-            raise ConfigError(
-                f"max retries must be between 0 and {MAX_RETRIES_LIMIT}, not {self.max_retries}"
-            )
-        for name in ("max_backoff_s", "connect_timeout_s", "read_timeout_s"):
-            value = getattr(self, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise ConfigError(f"{name} must be a positive number of seconds, not {value}")

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from crmsync.api.settings import ClientSettings
-from crmsync.errors import ConfigError
+from crmsync.api.settings import ClientSettings, setting_error
 from crmsync.schema import MAX_BULK
 
 LoadMode = Literal["bulk", "upsert"]
@@ -22,15 +21,15 @@ class LoadSettings(ClientSettings):
     the client settings those requests go out with."""
 
     mode: LoadMode = "bulk"
-    batch_size: int = DEFAULT_BATCH_SIZE  # 1..MAX_BULK records per bulk request
+    batch_size: int = DEFAULT_BATCH_SIZE
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.mode not in LOAD_MODES:
-            modes = ", ".join(LOAD_MODES)
-            raise ConfigError(f"load mode must be one of {modes}, not {self.mode!r}")
-        if not 1 <= self.batch_size <= MAX_BULK:
-            raise ConfigError(f"batch size must be between 1 and {MAX_BULK}, not {self.batch_size}")
+    @staticmethod
+    def error(name: str, value: object) -> str | None:
+        if name == "mode" and value not in LOAD_MODES:
+            return f"must be one of {', '.join(LOAD_MODES)}, not {value!r}"
+        if name == "batch_size" and not (isinstance(value, int) and 1 <= value <= MAX_BULK):
+            return f"must be a whole number from 1 to {MAX_BULK}, not {value!r}"
+        return setting_error(name, value)
 
 
 @dataclass(frozen=True, slots=True)  # a million of them in a big load

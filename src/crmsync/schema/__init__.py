@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from crmsync.schema.activities import ActivityCreate, ActivityResponse
 from crmsync.schema.base import RequestModel, ResponseModel
@@ -11,7 +12,7 @@ from crmsync.schema.contacts import ContactCreate, ContactResponse
 from crmsync.schema.results import MAX_BULK, BulkError, BulkResult, ErrorBody, UpsertResult
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one instance per object, compared by identity
 class RallyObject:
     """What differs between Rally's object endpoints."""
 
@@ -19,14 +20,36 @@ class RallyObject:
     create: type[RequestModel]
     response: type[ResponseModel]
     match_key: str | None  # wire name of the upsert key, None when there is no upsert
+    # Mapping targets that are not Rally fields but fill some: a full name is split into first
+    # and last name by the normalizer, where those are empty.
+    split_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def has_upsert(self) -> bool:
         return self.match_key is not None
 
+    @cached_property
+    def wire_fields(self) -> dict[str, bool]:
+        """Wire name -> required, for the create model: what a mapping may fill."""
+        return {
+            (info.alias or name): info.is_required()
+            for name, info in self.create.model_fields.items()
+        }
+
+    @cached_property
+    def response_fields(self) -> list[str]:
+        """The wire names of every field a response documents."""
+        return [info.alias or name for name, info in self.response.model_fields.items()]
+
 
 OBJECTS: dict[str, RallyObject] = {
-    "contacts": RallyObject("contacts", ContactCreate, ContactResponse, "email"),
+    "contacts": RallyObject(
+        "contacts",
+        ContactCreate,
+        ContactResponse,
+        "email",
+        split_fields={"fullName": ("firstName", "lastName")},
+    ),
     "companies": RallyObject("companies", CompanyCreate, CompanyResponse, "domain"),
     "activities": RallyObject("activities", ActivityCreate, ActivityResponse, None),
 }

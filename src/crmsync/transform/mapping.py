@@ -6,19 +6,41 @@ Headers are matched ignoring case, spaces and punctuation, so "E-mail Address",
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import polars as pl
 
-from crmsync.config import TEMPLATE_FIELD, FieldMapping
 from crmsync.errors import ConfigError
 
 IDENTITY_COLUMNS = ("_source", "_row")
+TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")  # a {column} placeholder of a template
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """Where one Rally field's value comes from, in the terms the projection needs.
+
+    Exactly one origin applies, in this order: `constant`, `template` (its placeholders are
+    the `columns`), the first non-empty of `columns`, else nothing. `values` translates the
+    result (keys matched ignoring case; what it does not list is kept, or dropped when
+    `keep_unmatched` is false); `default` fills what is still empty.
+    """
+
+    columns: tuple[str, ...] = ()
+    template: str | None = None
+    constant: str | None = None
+    default: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    keep_unmatched: bool = True
+
+
+def template_columns(template: str) -> list[str]:
+    """The columns a template's placeholders name, in order."""
+    return TEMPLATE_FIELD.findall(template)
 
 
 def header_key(name: str) -> str:
@@ -27,9 +49,10 @@ def header_key(name: str) -> str:
 
 
 def resolve_columns(
-    mapping: Mapping[str, FieldMapping], columns: Sequence[str], *, source: str
+    wanted: Mapping[str, Sequence[str]], columns: Sequence[str], *, source: str
 ) -> dict[str, list[str]]:
-    """Rally field -> the actual source columns it reads, in order.
+    """Rally field -> the actual source columns it reads, in order (`wanted` names them as
+    the pipeline file wrote them).
 
     A mapped column the file does not have is a ConfigError before anything is sent:
     loading a file whose email column was renamed would fail every row.
@@ -40,43 +63,24 @@ def resolve_columns(
         by_key.setdefault(header_key(column), column)
     resolved: dict[str, list[str]] = {}
     problems: list[str] = []
-    for field, spec in mapping.items():
+    for name, names in wanted.items():
         found = []
-        for wanted in spec.columns:
-            if wanted in exact:
-                found.append(wanted)
-            elif header_key(wanted) in by_key:
-                found.append(by_key[header_key(wanted)])
+        for column in names:
+            if column in exact:
+                found.append(column)
+            elif header_key(column) in by_key:
+                found.append(by_key[header_key(column)])
             else:
-                close = difflib.get_close_matches(wanted, list(columns), n=1, cutoff=0.5)
+                close = difflib.get_close_matches(column, list(columns), n=1, cutoff=0.5)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(f"mapping.{field}: column {wanted!r} is not in the file{hint}")
+                problems.append(f"mapping.{name}: column {column!r} is not in the file{hint}")
         if found:
-            resolved[field] = found
+            resolved[name] = found
     if problems:
         available = ", ".join(repr(c) for c in columns) or "(none)"
         problems.append(f"columns in the file: {available}")
         raise ConfigError("\n  ".join(problems), file=source)
     return resolved
-
-
-def load_values_file(path: Path) -> dict[str, str]:
-    """A two-column CSV (source value, Rally value) with a header row, as a dict."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except OSError as exc:
-        raise ConfigError(f"cannot read values file: {exc.strerror}", file=str(path)) from None
-    values = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < 2 or not row[0].strip():
-            raise ConfigError(
-                f"line {line}: expected two columns: source value, Rally value", file=str(path)
-            )
-        values[row[0].strip()] = row[1].strip()
-    return values
 
 
 def _literal(value: object) -> pl.Expr:
@@ -112,49 +116,28 @@ def _translate(expr: pl.Expr, values: Mapping[str, str], *, keep: bool) -> pl.Ex
 
 def apply_mapping(
     frame: pl.DataFrame,
-    mapping: Mapping[str, FieldMapping],
+    rules: Mapping[str, FieldRule],
     columns: Mapping[str, Sequence[str]],
-    translations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pl.DataFrame:
     """A frame of Rally wire fields (all String) plus the identity columns.
 
-    `columns` comes from `resolve_columns`; `translations` holds each field's `values`
-    merged with its `values_file`. Values stay strings here: typing them is the normalizer's
-    job, which can then report a bad value against its field.
+    `columns` comes from `resolve_columns`. Values stay strings here: typing them is the
+    normalizer's job, which can then report a bad value against its field.
     """
-    translations = translations or {}
     exprs: list[pl.Expr] = [pl.col(name) for name in IDENTITY_COLUMNS]
-    for field, spec in mapping.items():
-        actual = columns.get(field, [])
-        if spec.constant is not None:
-            expr = _literal(spec.constant)
-        elif spec.template is not None:
-            expr = _template(spec.template, actual)
+    for name, rule in rules.items():
+        actual = columns.get(name, [])
+        if rule.constant is not None:
+            expr = _literal(rule.constant)
+        elif rule.template is not None:
+            expr = _template(rule.template, actual)
         elif actual:
             expr = pl.coalesce([_blank_to_null(pl.col(c).cast(pl.String)) for c in actual])
         else:
             expr = _literal(None)
-        if field in translations:
-            expr = _translate(expr, translations[field], keep=spec.unmatched == "keep")
-        if spec.default is not None:
-            expr = pl.coalesce(_blank_to_null(expr), _literal(spec.default))
-        exprs.append(expr.alias(field))
+        if rule.values:
+            expr = _translate(expr, rule.values, keep=rule.keep_unmatched)
+        if rule.default is not None:
+            expr = pl.coalesce(_blank_to_null(expr), _literal(rule.default))
+        exprs.append(expr.alias(name))
     return frame.select(exprs)
-
-
-def translations_for(
-    mapping: Mapping[str, FieldMapping], base_dir: Path
-) -> dict[str, dict[str, str]]:
-    """Each field's `values`, with its `values_file` (relative to the pipeline) read in."""
-    out: dict[str, dict[str, str]] = {}
-    for field, spec in mapping.items():
-        values: dict[str, str] = {}
-        if spec.values_file is not None:
-            path = (
-                spec.values_file if spec.values_file.is_absolute() else base_dir / spec.values_file
-            )
-            values.update(load_values_file(path))
-        values.update(spec.values or {})
-        if values:
-            out[field] = values
-    return out

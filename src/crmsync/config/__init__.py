@@ -1,0 +1,56 @@
+"""Pipeline files: YAML validated once, at the edge, into frozen pydantic models.
+
+models    Pipeline, Step and their sections; each converts itself into library settings
+sources   the source kinds a step reads from
+mapping   FieldMapping (column, template, constant, default, translation) and Lookup
+files     reading a file: YAML, ${VAR} and ${VAR:-default} from the environment
+messages  a validation error as one line naming the key's path and the nearest valid key
+
+Unknown keys are refused; API keys are SecretStr, never printed. Relative paths are resolved
+against the pipeline file's folder, so a cron job's working directory does not matter.
+"""
+
+from crmsync.config.files import interpolate, load_pipeline, read_mapping
+from crmsync.config.mapping import FieldMapping, Lookup, LookupKey, LookupKind
+from crmsync.config.models import (
+    DedupeConfig,
+    DestinationConfig,
+    LoadConfig,
+    NormalizeConfig,
+    Pipeline,
+    ReportConfig,
+    StateConfig,
+    Step,
+)
+from crmsync.config.sources import (
+    SOURCE_MODELS,
+    FileSource,
+    RallyApiSource,
+    RedmineApiSource,
+    RedmineExportSource,
+    SourceConfig,
+)
+
+__all__ = [
+    "SOURCE_MODELS",
+    "DedupeConfig",
+    "DestinationConfig",
+    "FieldMapping",
+    "FileSource",
+    "LoadConfig",
+    "Lookup",
+    "LookupKey",
+    "LookupKind",
+    "NormalizeConfig",
+    "Pipeline",
+    "RallyApiSource",
+    "RedmineApiSource",
+    "RedmineExportSource",
+    "ReportConfig",
+    "SourceConfig",
+    "StateConfig",
+    "Step",
+    "interpolate",
+    "load_pipeline",
+    "read_mapping",
+]

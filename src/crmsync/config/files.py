@@ -1,0 +1,85 @@
+"""Reading a pipeline file: YAML, `${VAR}` from the environment, then the models.
+
+`read_mapping` is shared with the run history, which reads only a file's name and state path
+(so history works where the destination's variables are not set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from crmsync.config.messages import describe
+from crmsync.config.models import Pipeline
+from crmsync.errors import ConfigError
+
+ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = None) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string of a parsed YAML tree."""
+    env = os.environ if env is None else env
+    if isinstance(value, dict):
+        return {
+            k: interpolate(v, path=f"{path}.{k}" if path else str(k), env=env)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [interpolate(v, path=f"{path}[{i}]", env=env) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        found = env.get(name)
+        if found is not None and found != "":
+            return found
+        if default is not None:
+            return default
+        raise ConfigError(f"environment variable {name} is not set", path=path)
+
+    return ENV_PATTERN.sub(substitute, value)
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    """The file's YAML as a mapping (not yet interpolated); every problem is a ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("pipeline file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read pipeline file: {exc}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{line}not valid YAML: {problem}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise ConfigError("a pipeline file is a YAML mapping (key: value)", file=str(path))
+    return data
+
+
+def load_pipeline(path: str | Path, *, env: Mapping[str, str] | None = None) -> Pipeline:
+    """Read, interpolate and validate a pipeline file; every problem is a ConfigError."""
+    path = Path(path)
+    data = read_mapping(path)
+    try:
+        data = interpolate(data, env=env)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), file=str(path)) from None
+    data["base_dir"] = path.resolve().parent
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
+        lines = [describe(error, data) for error in exc.errors()]
+        raise ConfigError(
+            "invalid pipeline file:\n  " + "\n  ".join(lines), file=str(path)
+        ) from None

@@ -1,0 +1,159 @@
+"""The `mapping:` section: where each Rally field's value comes from, and reference lookups."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from crmsync.config.base import Section
+from crmsync.errors import ConfigError
+from crmsync.transform.mapping import FieldRule, template_columns
+
+LookupKind = Literal["domain", "email", "email_domain", "name", "source_id"]
+
+
+class LookupKey(Section):
+    """One way to find the referenced record: a kind of key and the column holding it."""
+
+    kind: LookupKind = Field(description="domain, email, email_domain, name or source_id.")
+    column: str = Field(description="Source column holding the key.")
+
+
+class Lookup(Section):
+    """A reference field (companyId, contactId) resolved to a Rally id through the id map."""
+
+    object: Literal["companies", "contacts"] = Field(description="Object the id points at.")
+    by: list[LookupKey] = Field(
+        min_length=1, description="Keys tried in order; the first that resolves wins."
+    )
+    on_missing: Literal["fail", "warn", "null"] = Field(
+        default="fail",
+        description="A key that resolves to nothing: fail the row (stage resolve), load it "
+        "with the field empty and a warning, or load it with the field empty.",
+    )
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        """`by: [{domain: Website}, {name: Company}]` is short for kind/column objects."""
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, dict) and len(item) == 1 and "kind" not in item:
+                ((kind, column),) = item.items()
+                out.append({"kind": kind, "column": column})
+            else:
+                out.append(item)
+        return out
+
+
+class FieldMapping(Section):
+    """Where one Rally field's value comes from."""
+
+    column: str | list[str] | None = Field(
+        default=None,
+        description="Source column (case, spaces ignored); a list: the first non-empty one.",
+    )
+    template: str | None = Field(
+        default=None,
+        description='Text with {column} placeholders, e.g. "{first_name} {middle_name}"; '
+        "empty placeholders drop out.",
+    )
+    constant: str | int | float | bool | None = Field(
+        default=None, description="The same value on every record."
+    )
+    default: str | int | float | bool | None = Field(
+        default=None, description="Value used where the column is empty."
+    )
+    values: dict[str, str] | None = Field(
+        default=None, description="Translate values (matched ignoring case), e.g. {'1': call}."
+    )
+    values_file: Path | None = Field(
+        default=None,
+        description="CSV of two columns (source value, Rally value) that translates values, "
+        "e.g. Redmine user ids to Rally owner ids.",
+    )
+    unmatched: Literal["keep", "null"] = Field(
+        default="keep",
+        description="A value the translation does not list: keep it as is, or leave it empty.",
+    )
+    lookup: Lookup | None = Field(
+        default=None, description="Resolve a Rally id from another object's key."
+    )
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> FieldMapping:
+        origins = [x for x in (self.column, self.template, self.constant, self.lookup) if x]
+        if len(origins) > 1:
+            raise ValueError("give one of column, template, constant or lookup, not several")
+        if not origins and self.default is None:
+            raise ValueError("give a column, a template, a constant, a lookup or a default")
+        if self.lookup is not None and self.default is not None:
+            raise ValueError("a lookup takes no default (use on_missing: null)")
+        if (self.values or self.values_file) and not (self.column or self.template):
+            raise ValueError("values and values_file translate a column or a template")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Every source column this field reads."""
+        if isinstance(self.column, list):
+            return list(self.column)
+        if self.column:
+            return [self.column]
+        if self.template:
+            return template_columns(self.template)
+        return []
+
+    def rule(self, base_dir: Path) -> FieldRule:
+        """The projection's rule, with `values_file` (relative to `base_dir`) read in."""
+        values: dict[str, str] = {}
+        if self.values_file is not None:
+            path = (
+                self.values_file if self.values_file.is_absolute() else base_dir / self.values_file
+            )
+            values.update(load_values_file(path))
+        values.update(self.values or {})
+        return FieldRule(
+            columns=tuple(self.columns),
+            template=self.template,
+            constant=_text(self.constant),
+            default=_text(self.default),
+            values=values,
+            keep_unmatched=self.unmatched == "keep",
+        )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def mapping_shorthand(value: Any) -> Any:
+    """`email: E-mail Address` is short for `email: {column: E-mail Address}`; a list of
+    columns likewise."""
+    if isinstance(value, str | list):
+        return {"column": value}
+    return value
+
+
+def load_values_file(path: Path) -> dict[str, str]:
+    """A two-column CSV (source value, Rally value) with a header row, as a dict."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except OSError as exc:
+        raise ConfigError(f"cannot read values file: {exc.strerror}", file=str(path)) from None
+    values = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < 2 or not row[0].strip():
+            raise ConfigError(
+                f"line {line}: expected two columns: source value, Rally value", file=str(path)
+            )
+        values[row[0].strip()] = row[1].strip()
+    return values

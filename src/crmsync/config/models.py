@@ -1,0 +1,287 @@
+"""The pipeline file's models: a pipeline of steps, each one object loaded from one source.
+
+Each section converts itself into the settings the library runs on (`LoadConfig.settings`,
+`NormalizeConfig.options`, `FieldMapping.rule`), so defaults and limits are written once, in
+the library, and only checked here with the path of the key that is wrong.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+
+from crmsync.api.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_CONNECT_TIMEOUT_S,
+    DEFAULT_MAX_BACKOFF_S,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_READ_TIMEOUT_S,
+)
+from crmsync.config.base import Section, secret_not_empty, tenant_root
+from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
+from crmsync.config.sources import SourceConfig
+from crmsync.load import LoadMode, LoadSettings
+from crmsync.load.outcomes import DEFAULT_BATCH_SIZE
+from crmsync.schema import OBJECTS, RallyObject
+from crmsync.transform import NormalizeOptions
+
+DEFAULT_REPORT_DIR = "reports"
+DEFAULT_STATE_PATH = ".crmsync/state.db"
+_DEFAULT_NORMALIZE = NormalizeOptions()
+
+
+class NormalizeConfig(Section):
+    default_region: str | None = Field(
+        default=_DEFAULT_NORMALIZE.default_region,
+        description="Region for phone numbers written without +country, e.g. US.",
+    )
+    phone_policy: Literal["keep", "fail"] = Field(
+        default=_DEFAULT_NORMALIZE.phone_policy,
+        description="An unparseable phone: keep it as given with a warning, or fail the row.",
+    )
+    fold_gmail: bool = Field(
+        default=_DEFAULT_NORMALIZE.fold_gmail,
+        description="Dedupe Gmail addresses ignoring dots and +tags.",
+    )
+
+    def options(self) -> NormalizeOptions:
+        """The normalizer's options."""
+        return NormalizeOptions(
+            default_region=self.default_region,
+            phone_policy=self.phone_policy,
+            fold_gmail=self.fold_gmail,
+        )
+
+
+class DedupeConfig(Section):
+    enabled: bool = Field(default=True, description="Dedupe by the object's match key.")
+    keep: Literal["first", "last", "most_complete", "newest"] = Field(
+        default="first", description="Which duplicate survives; the others fill its empty fields."
+    )
+    newest_by: str | None = Field(
+        default=None, description="Source column holding a timestamp, for keep: newest."
+    )
+    missing_key: Literal["fail", "load"] = Field(
+        default="fail", description="Rows without a match key: fail them, or load without dedupe."
+    )
+
+    @model_validator(mode="after")
+    def _newest_needs_column(self) -> DedupeConfig:
+        if self.keep == "newest" and not self.newest_by:
+            raise ValueError("keep: newest needs newest_by (a timestamp column)")
+        return self
+
+
+class DestinationConfig(Section):
+    base_url: str = Field(
+        description="Tenant root, e.g. https://acme.rallycrm.io (without /api/v1)."
+    )
+    api_key: SecretStr = Field(description="Rally API key; use ${RALLY_API_KEY}, not a literal.")
+
+    _http_url = field_validator("base_url")(tenant_root)
+    _not_empty = field_validator("api_key")(secret_not_empty)
+
+
+class LoadConfig(Section):
+    mode: Literal["auto", "bulk", "upsert"] = Field(
+        default="auto",
+        description="auto: new records through bulk, known ones through upsert; bulk: "
+        "POST /bulk batches only; upsert: PUT /upsert per record.",
+    )
+    batch_size: int = Field(
+        default=DEFAULT_BATCH_SIZE, description="Records per bulk request (at most 100)."
+    )
+    concurrency: int = Field(
+        default=DEFAULT_CONCURRENCY,
+        description="Requests in flight to start with; grows while the API keeps up.",
+    )
+    max_concurrency: int | None = Field(
+        default=None,
+        description=f"Most requests in flight (default: {DEFAULT_MAX_CONCURRENCY}, or "
+        "concurrency if larger); equal to concurrency for a fixed number.",
+    )
+    max_retries: int = Field(
+        default=DEFAULT_MAX_RETRIES, description="Retries per request after the first attempt."
+    )
+    max_backoff_s: float = Field(
+        default=DEFAULT_MAX_BACKOFF_S, description="Longest single wait between retries."
+    )
+    connect_timeout_s: float = Field(default=DEFAULT_CONNECT_TIMEOUT_S)
+    read_timeout_s: float = Field(default=DEFAULT_READ_TIMEOUT_S)
+
+    @field_validator("*")
+    @classmethod
+    def _usable(cls, value: Any, info: ValidationInfo) -> Any:
+        """The library's own check of each setting, so the limits exist once."""
+        if info.field_name == "mode" or value is None:
+            return value
+        problem = LoadSettings.error(str(info.field_name), value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _cap_above_start(self) -> LoadConfig:
+        if self.max_concurrency is not None and self.max_concurrency < self.concurrency:
+            raise ValueError("max_concurrency must be at least concurrency")
+        return self
+
+    def settings(self, mode: LoadMode) -> LoadSettings:
+        """The loader's settings for sending in `mode` (auto sends in both, in turn)."""
+        return LoadSettings(
+            mode=mode,
+            batch_size=self.batch_size,
+            concurrency=self.concurrency,
+            max_concurrency=self.max_concurrency or max(DEFAULT_MAX_CONCURRENCY, self.concurrency),
+            max_retries=self.max_retries,
+            max_backoff_s=self.max_backoff_s,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+        )
+
+
+class ReportConfig(Section):
+    dir: Path = Field(
+        default=Path(DEFAULT_REPORT_DIR),
+        description="Folder for errors.csv, merged.csv and summary.json.",
+    )
+
+
+class StateConfig(Section):
+    path: Path = Field(
+        default=Path(DEFAULT_STATE_PATH),
+        description="SQLite state database (runs, id map), relative to the pipeline file.",
+    )
+
+
+STEP_KEYS = ("object", "source", "where", "mapping", "normalize", "dedupe", "load", "source_id")
+
+
+class Step(Section):
+    """One object loaded from one source; a pipeline runs its steps in order."""
+
+    name: str = Field(description="Names the step in summaries and its report folder.")
+    object: Literal["contacts", "companies", "activities"] = Field(
+        description="Rally object the records become."
+    )
+    source: SourceConfig
+    where: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Only rows whose column equals the value (or one of the values), e.g. "
+        "is_company: 'true'. Other rows belong to other steps and are not counted here.",
+    )
+    mapping: dict[str, FieldMapping] = Field(
+        description="Rally field (camelCase) <- column, constant, default or lookup."
+    )
+    normalize: NormalizeConfig = NormalizeConfig()
+    dedupe: DedupeConfig = DedupeConfig()
+    load: LoadConfig = LoadConfig()
+    source_id: str | None = Field(
+        default=None,
+        description="Column with the source system's id: later steps can look records up by "
+        "it, and a re-run recognizes records it already created.",
+    )
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _expand_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: mapping_shorthand(item) for key, item in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _mapping_fits_object(self) -> Step:
+        obj = self.rally_object
+        targets = {**obj.wire_fields, **dict.fromkeys(obj.split_fields, False)}
+        for name in self.mapping:
+            if name not in targets:
+                raise ValueError(
+                    f"mapping: {name!r} is not a Rally {self.object} field{nearest(name, targets)}"
+                )
+        covered = {
+            part
+            for name, parts in obj.split_fields.items()
+            if name in self.mapping
+            for part in parts
+        }
+        missing = [
+            alias
+            for alias, required in obj.wire_fields.items()
+            if required and alias not in self.mapping and alias not in covered
+        ]
+        if missing:
+            raise ValueError(
+                f"mapping: required Rally {self.object} field(s) not mapped: {', '.join(missing)}"
+            )
+        if self.load.mode == "upsert" and not obj.has_upsert:
+            raise ValueError(f"load.mode: Rally {self.object} have no upsert; use bulk")
+        return self
+
+    @property
+    def rally_object(self) -> RallyObject:
+        return OBJECTS[self.object]
+
+    @property
+    def lookups(self) -> dict[str, Lookup]:
+        return {f: m.lookup for f, m in self.mapping.items() if m.lookup is not None}
+
+
+class Pipeline(Section):
+    """One pipeline file: a single step written at the top level, or `steps:`."""
+
+    name: str = Field(description="Shown in summaries and reports.")
+    steps: list[Step] = Field(min_length=1, description="Run in order; a failed start stops.")
+    destination: DestinationConfig
+    state: StateConfig = StateConfig()
+    report: ReportConfig = ReportConfig()
+    base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
+    single_step: bool = Field(default=False, exclude=True, description="Written without steps:.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_step(cls, data: Any) -> Any:
+        """A file without `steps:` is one step named after the pipeline."""
+        if isinstance(data, dict) and "steps" not in data:
+            data = dict(data)
+            step = {"name": data.get("name", "main")}
+            step.update({key: data.pop(key) for key in STEP_KEYS if key in data})
+            data["steps"] = [step]
+            data["single_step"] = True
+        return data
+
+    @model_validator(mode="after")
+    def _steps_fit_together(self) -> Pipeline:
+        names = [step.name for step in self.steps]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"steps: names must be unique, repeated: {', '.join(repeated)}")
+        for index, step in enumerate(self.steps):
+            earlier = {s.object for s in self.steps[:index] if s.source_id}
+            for field, lookup in step.lookups.items():
+                by_id = any(key.kind == "source_id" for key in lookup.by)
+                if by_id and lookup.object not in earlier:
+                    raise ValueError(
+                        f"steps[{index}].mapping.{field}: a source_id lookup needs an earlier "
+                        f"{lookup.object} step with source_id set"
+                    )
+        return self
+
+    @property
+    def step(self) -> Step:
+        """The only step of a single-step pipeline."""
+        return self.steps[0]
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, made absolute against the pipeline file's folder."""
+        return (path if path.is_absolute() else self.base_dir / path).resolve()
+
+
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for the closest of `choices`, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else ""
