@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m crmsync.demo
+	$(BIN)/python -m crmsync.cli.demo
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -61,15 +61,15 @@ def main() -> None:
     hashes = timed("payload_hashes", lambda: payload_hashes(frame, frame.columns))
     triples = list(zip(frame["email"], hashes, frame["companyId"], strict=True))
     with tempfile.TemporaryDirectory() as folder, StateDB.open(Path(folder) / "s.db") as db:
-        timed("put_hashes (new file)", lambda: db.put_hashes("contacts", triples))
-        timed("put_hashes (all keys known: update)", lambda: db.put_hashes("contacts", triples))
-        stored = timed("get_hashes", lambda: db.get_hashes("contacts"))
+        timed("put_hashes (new file)", lambda: db.hashes.put("contacts", triples))
+        timed("put_hashes (all keys known: update)", lambda: db.hashes.put("contacts", triples))
+        stored = timed("get_hashes", lambda: db.hashes.get("contacts"))
         assert stored.height == rows
         pairs = list(zip(frame["email"], frame["companyId"], strict=True))
-        timed("put_ids", lambda: db.put_ids("contacts", "email", pairs))
+        timed("put_ids", lambda: db.ids.put("contacts", "email", pairs))
         wanted = frame["email"].gather_every(10).to_list()
         found = timed(
-            f"get_ids ({len(wanted):,} keys)", lambda: db.get_ids("contacts", "email", wanted)
+            f"get_ids ({len(wanted):,} keys)", lambda: db.ids.get("contacts", "email", wanted)
         )
         assert len(found) == len(wanted)
         size = (Path(folder) / "s.db").stat().st_size + (Path(folder) / "s.db-wal").stat().st_size

@@ -5,15 +5,15 @@
 Three runs of one contacts step over the same realistic CSV (bench/transform.py's generator:
 duplicates in other case, invalid emails and scores, messy phones), each in its own child
 process so its peak memory (ru_maxrss) is its own, each timing read, transform (map, normalize,
-validate, dedupe), state (StateDB.get_hashes) and plan (payload hashes, join, actions) separately:
+validate, dedupe), state (what Rally accepted) and plan (payload hashes, join, actions) separately:
 
     first      plan against an empty state DB: the planning overhead of a first run; then the
-               planned hashes are stored (StateDB.put_hashes) the way its checkpoints would
+               planned hashes are stored the way a load settles acknowledged batches
     unchanged  the same file again: the records to send must be 0 (goal: under 10 s in all)
     changed    `--changed` kept rows get another title: exactly that many to send
 
-The phases are StepRunner's own (_extract, _transform) and crmsync.plan.plan, so the figures
-are those of a real run minus the HTTP. Prints figures; asserts nothing. The machine has 2
+The phases are the step's own stages (crmsync.run.stages: extract, transform, plan), so the
+figures are those of a real run minus the HTTP. Prints figures; asserts nothing. The machine has 2
 shared cores: figures move with the load of other processes.
 """
 
@@ -83,43 +83,43 @@ def prepare(folder: Path, rows: int) -> None:
 
 
 def run_phase(folder: Path, phase: str) -> dict[str, Any]:
-    """Read -> transform -> plan as StepRunner does; `first` then stores the planned hashes."""
+    """Read -> transform -> plan with the step's own stages; `first` then stores the planned
+    hashes the way a load settles them."""
     import polars as pl
 
     from crmsync.config import load_pipeline
-    from crmsync.pipeline import RunObserver, RunOptions
-    from crmsync.plan import ACTION, HASH, KEY, plan
-    from crmsync.state import StateDB
-    from crmsync.step import RunContext, StepRunner
+    from crmsync.extract.sources import open_source
+    from crmsync.run.artifacts import ACTION, HASH, KEY
+    from crmsync.run.destination import Destination
+    from crmsync.run.stages.extract import select
+    from crmsync.run.stages.plan import plan
+    from crmsync.run.stages.transform import source_columns, transform
+    from crmsync.state import StateDB, StepState
 
     pipeline = load_pipeline(folder / "pipeline.yaml", env=FAKE_DESTINATION)
+    step = pipeline.steps[0]
     figures: dict[str, Any] = {"phase": phase}
-    with StateDB.open(folder / "state.db") as state:
-        run_id = state.start_run(PIPELINE_NAME)
-        ctx = RunContext(pipeline, RunOptions(), RunObserver(), state, run_id)
-        runner = StepRunner(ctx, pipeline.steps[0], folder / "reports")
+    with StateDB.open(folder / "state.db") as db:
+        run_id = db.runs.start(PIPELINE_NAME)
+        scope = Destination.of(pipeline.destination).scope
+        state = StepState(db, destination=scope, step=step.name, run_id=run_id, dry_run=False)
+        source = open_source(step.source, pipeline.base_dir)
         start = time.perf_counter()
-        frame, _, _, columns = runner._extract()
+        extracted = select(source.read(), limit=None, where=step.where, source=source.name)
         figures["read"] = time.perf_counter() - start
         mark = time.perf_counter()
-        kept = runner._transform(frame, columns)
+        columns = source_columns(step, extracted, source.name)
+        kept = transform(extracted, step, columns, pipeline.base_dir).frame
         figures["transform"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        scope = ctx.scoped(f"step:{runner.step.name}")
-        previous = state.get_hashes(scope)
+        previous = state.accepted()
         figures["state"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        planned = plan(
-            kept,
-            runner._payload_columns(kept),
-            previous,
-            match_key=runner.obj.match_key,
-            source_id=None,
-        )
+        planned = plan(kept, step.rally_object, previous).frame
         actions = dict(planned.group_by(ACTION).len().iter_rows())
         figures["plan"] = time.perf_counter() - mark
         figures["total"] = time.perf_counter() - start
-        figures["rows"] = frame.height
+        figures["rows"] = extracted.frame.height
         figures["kept"] = kept.height
         figures["stored"] = previous.height
         figures["to_send"] = kept.height - actions.get("unchanged", 0)
@@ -130,12 +130,12 @@ def run_phase(folder: Path, phase: str) -> dict[str, Any]:
             triples = planned.select(
                 KEY, HASH, pl.format("rally-{}", pl.col("_row")).alias("rally_id")
             )
-            state.put_hashes(scope, triples.iter_rows(), run_id=run_id)
+            state.settle(step.object, triples.iter_rows(), {})
             figures["put_hashes"] = time.perf_counter() - mark
             # candidates for the rows the changed run edits: kept rows spread over the file
-            step = max(kept.height // CANDIDATE_ROWS, 1)
-            figures["kept_rows"] = kept["_row"].gather_every(step).to_list()
-        state.finish_run(run_id, status="succeeded", summary={}, report_dir=None)
+            stride = max(kept.height // CANDIDATE_ROWS, 1)
+            figures["kept_rows"] = kept["_row"].gather_every(stride).to_list()
+        db.runs.finish(run_id, status="succeeded", summary={}, report_dir=None)
     return figures
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from crmsync.cli.json_log import JsonLogObserver, capturing_logs
 from crmsync.errors import EXIT_INTERNAL, LockedError, TransientError
-from crmsync.lock import PipelineLock
-from crmsync.logs import JsonLogObserver, capturing_logs
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
+from crmsync.state.lock import PipelineLock
 
 KEY = "logs-test-secret-5519"
 COMMON = ("ts", "level", "event", "pipeline", "step")

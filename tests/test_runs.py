@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from crmsync.cli import cli
+from crmsync.cli.console import format_duration, run_report, runs_table
 from crmsync.config import load_pipeline
-from crmsync.console import format_duration, run_report, runs_table
 from crmsync.errors import EXIT_LOCKED, LockedError
-from crmsync.lock import PipelineLock
-from crmsync.pipeline import lock_path, run_pipeline
 from crmsync.report import RunSummary
+from crmsync.run import lock_path, run_pipeline
 from crmsync.sandbox.testing import running_sandbox
 from crmsync.state import StateDB
+from crmsync.state.lock import PipelineLock
 
 KEY = "runs-test-secret-7731"
 CLEAN_ROWS = 8
@@ -186,7 +186,7 @@ def test_a_held_lock_refuses_the_run_before_it_records_anything(tmp_path: Path) 
         refused.value
     )
     with StateDB.open(pipeline.resolve(pipeline.state.path)) as state:
-        assert state.runs() == []
+        assert state.runs.latest() == []
 
 
 def test_lock_files_are_per_pipeline_beside_the_state_database(tmp_path: Path) -> None:
@@ -203,7 +203,7 @@ def test_lock_files_are_per_pipeline_beside_the_state_database(tmp_path: Path) -
 
 
 def summary_table_of(summary: dict[str, Any]) -> str:
-    from crmsync.console import summary_table
+    from crmsync.cli.console import summary_table
 
     return summary_table(RunSummary(**summary))
 

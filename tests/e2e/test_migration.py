@@ -89,7 +89,7 @@ def test_migration_links_everything_and_reruns_without_duplicates(workdir: Path)
         # every activity points at the right contact, found through the id map
         with StateDB.open(workdir / ".crmsync" / "migration.db") as state:
             scope = f"{sandbox.base_url}#{hashlib.sha256(KEY.encode()).hexdigest()[:12]}"
-            activity_ids = state.get_ids(f"{scope}/activities", "source_id")
+            activity_ids = state.ids.get(f"{scope}/activities", "source_id")
         activities = {a["id"]: a for a in data["activities"]}
         contact_by_id = {c["id"]: c for c in data["contacts"]}
         source = {

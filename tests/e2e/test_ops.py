@@ -33,14 +33,14 @@ LOCK = ".crmsync/state.db.ops-e2e.lock"
 HOLD_AND_DIE = """
 import sys
 from crmsync.config import load_pipeline
-from crmsync.lock import PipelineLock
-from crmsync.pipeline import lock_path
+from crmsync.state.lock import PipelineLock
+from crmsync.run import lock_path
 from crmsync.state import StateDB
 
 pipeline = load_pipeline(sys.argv[1])
 lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name).acquire()
 state = StateDB.open(pipeline.resolve(pipeline.state.path))
-state.start_run(pipeline.name)
+state.runs.start(pipeline.name)
 print("running", flush=True)
 sys.stdin.read()
 """

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crmsync.references import name_key
+from crmsync.transform.keys import name_key
 from crmsync.sandbox.testing import running_redmine, running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

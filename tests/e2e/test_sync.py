@@ -251,31 +251,35 @@ def test_a_load_killed_at_a_random_point_resumes_with_every_row_once(
     assert summary["created"] == KILL_ROWS - in_rally
     assert summary["created"] + summary["updated"] + summary["unchanged"] == KILL_ROWS
     with StateDB.open(tmp_path / "state" / "sync.db") as state:
-        assert [run.status for run in state.runs()] == ["succeeded", "crashed"]
+        assert [run.status for run in state.runs.latest()] == ["succeeded", "crashed"]
 
 
-# Runs the CLI with one change: right after Rally acknowledges batch CRASH_AT, before the run
-# records it, the process kills itself. The kill lands exactly between Rally's commit and the
-# checkpoint, the window a random kill hits only sometimes.
-CRASH_AFTER_ACK = """
-import os, signal
-from crmsync.cli import main
-from crmsync.plan import Checkpointer
+# Runs a pipeline through the library's public entry point with one change to the network:
+# right after Rally commits bulk number CRASH_AT, before its answer reaches crmsync, the process
+# kills itself. The kill lands exactly between Rally's commit and the run's record of it, the
+# window a random kill hits only sometimes.
+CRASH_AFTER_COMMIT = """
+import os, signal, sys
+import httpx
+from crmsync.config import load_pipeline
+from crmsync.run import run_pipeline
 
 crash_at = int(os.environ["SYNC_E2E_CRASH_AT"])
-record = Checkpointer.flush
-acknowledged = 0
 
-def record_or_die(self):
-    global acknowledged
-    if any(outcome.status != "failed" for outcome in self.pending):
-        acknowledged += 1
-        if acknowledged == crash_at:
-            os.kill(os.getpid(), signal.SIGKILL)
-    record(self)
 
-Checkpointer.flush = record_or_die
-main()
+class DieAfterCommit(httpx.AsyncHTTPTransport):
+    bulks = 0
+
+    async def handle_async_request(self, request):
+        response = await super().handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/bulk"):
+            DieAfterCommit.bulks += 1
+            if DieAfterCommit.bulks == crash_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return response
+
+
+run_pipeline(load_pipeline(sys.argv[1]), transport=DieAfterCommit())
 """
 CRASH_ROWS = 1_000
 CRASH_AT = 4  # batches of 100, one at a time: Rally holds 400 records, the state DB 300
@@ -329,7 +333,7 @@ def test_a_batch_rally_committed_but_the_killed_run_never_recorded_is_not_sent_t
     with running_sandbox(api_keys=(KEY,)) as sandbox:
         env = {**env_for(sandbox), "SYNC_E2E_CRASH_AT": str(CRASH_AT)}
         crashed = subprocess.run(
-            [sys.executable, "-c", CRASH_AFTER_ACK, "run", str(pipeline)],
+            [sys.executable, "-c", CRASH_AFTER_COMMIT, str(pipeline)],
             env=env,
             capture_output=True,
             text=True,

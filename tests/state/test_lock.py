@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from crmsync.errors import EXIT_LOCKED, LockedError
-from crmsync.lock import PipelineLock
+from crmsync.state.lock import PipelineLock
 
 from .conftest import run_script, spawn
 
 HOLD = """
 import sys
-from crmsync.lock import PipelineLock
+from crmsync.state.lock import PipelineLock
 lock = PipelineLock(sys.argv[1], pipeline="nightly").acquire()
 print("held", flush=True)
 sys.stdin.read()  # hold until the test closes stdin (or kills us)
@@ -27,7 +27,7 @@ lock.release()
 TRY = """
 import sys
 from crmsync.errors import LockedError
-from crmsync.lock import PipelineLock
+from crmsync.state.lock import PipelineLock
 try:
     with PipelineLock(sys.argv[1], pipeline="nightly") as lock:
         print("acquired", lock.took_over_from, flush=True)
@@ -129,7 +129,7 @@ def test_sigkilled_holder_is_taken_over(lock_path: Path) -> None:
 
 ORPHAN = """
 import os, sys, time
-from crmsync.lock import PipelineLock
+from crmsync.state.lock import PipelineLock
 lock = PipelineLock(sys.argv[1], pipeline="nightly").acquire()
 child = os.fork()
 if child == 0:

@@ -12,8 +12,8 @@ from .conftest import run_script
 
 
 def test_run_lifecycle(db: StateDB) -> None:
-    run_id = db.start_run("nightly", dry_run=True)
-    started = db.run(run_id)
+    run_id = db.runs.start("nightly", dry_run=True)
+    started = db.runs.get(run_id)
     assert started is not None
     assert (started.pipeline, started.status, started.dry_run) == ("nightly", "running", True)
     assert started.finished_at is None
@@ -21,16 +21,16 @@ def test_run_lifecycle(db: StateDB) -> None:
     assert started.summary == {}
     assert started.steps == []
 
-    db.record_step(run_id, "companies", {"created": 3, "failed": 1})
-    db.record_step(run_id, "contacts", {"created": 10})
-    db.record_step(run_id, "companies", {"created": 4, "step": "ignored"})  # replaced in place
-    db.finish_run(
+    db.runs.record_step(run_id, "companies", {"created": 3, "failed": 1})
+    db.runs.record_step(run_id, "contacts", {"created": 10})
+    db.runs.record_step(run_id, "companies", {"created": 4, "step": "ignored"})  # replaced in place
+    db.runs.finish(
         run_id,
         status="failed",
         summary={"rows": 15, "failed": 1, "report": Path("out/report.csv")},
         report_dir="out",
     )
-    done = db.run(run_id)
+    done = db.runs.get(run_id)
     assert done is not None
     assert done.status == "failed"
     assert done.summary == {"rows": 15, "failed": 1, "report": "out/report.csv"}
@@ -45,29 +45,29 @@ def test_run_lifecycle(db: StateDB) -> None:
 
 
 def test_unknown_run(db: StateDB) -> None:
-    assert db.run(12345) is None
+    assert db.runs.get(12345) is None
     with pytest.raises(KeyError):
-        db.finish_run(12345, status="succeeded", summary={}, report_dir=None)
+        db.runs.finish(12345, status="succeeded", summary={}, report_dir=None)
 
 
 @pytest.mark.parametrize("status", ["running", "done", ""], ids=["running", "unknown", "empty"])
 def test_finish_run_refuses_a_status_that_does_not_finish(db: StateDB, status: str) -> None:
-    run_id = db.start_run("p")
-    with pytest.raises(ValueError, match="finish_run status"):
-        db.finish_run(run_id, status=status, summary={}, report_dir=None)
-    record = db.run(run_id)
+    run_id = db.runs.start("p")
+    with pytest.raises(ValueError, match="a run finishes as one of"):
+        db.runs.finish(run_id, status=status, summary={}, report_dir=None)
+    record = db.runs.get(run_id)
     assert record is not None
     assert record.status == "running"
 
 
 def test_runs_newest_first_filtered_and_limited(db: StateDB) -> None:
-    ids = [db.start_run(name) for name in ["a", "b", "a", "a", "b"]]
-    db.record_step(ids[2], "only", {"n": 1})
-    assert [r.id for r in db.runs()] == ids[::-1]
-    assert [r.id for r in db.runs("a")] == [ids[3], ids[2], ids[0]]
-    assert [r.id for r in db.runs("a", limit=2)] == [ids[3], ids[2]]
-    assert db.runs("nobody") == []
-    by_id = {r.id: r for r in db.runs()}
+    ids = [db.runs.start(name) for name in ["a", "b", "a", "a", "b"]]
+    db.runs.record_step(ids[2], "only", {"n": 1})
+    assert [r.id for r in db.runs.latest()] == ids[::-1]
+    assert [r.id for r in db.runs.latest("a")] == [ids[3], ids[2], ids[0]]
+    assert [r.id for r in db.runs.latest("a", limit=2)] == [ids[3], ids[2]]
+    assert db.runs.latest("nobody") == []
+    by_id = {r.id: r for r in db.runs.latest()}
     assert by_id[ids[2]].steps == [{"step": "only", "n": 1}]
     assert by_id[ids[3]].steps == []
 
@@ -76,7 +76,7 @@ START_AND_DIE = """
 import sys
 from crmsync.state import StateDB
 db = StateDB.open(sys.argv[1])
-print(db.start_run("nightly"))
+print(db.runs.start("nightly"))
 """
 
 
@@ -84,13 +84,13 @@ def test_mark_crashed_turns_runs_of_dead_processes_only(db: StateDB, db_path: Pa
     result = run_script(START_AND_DIE, str(db_path))
     assert result.returncode == 0, result.stderr
     dead_run = int(result.stdout)
-    mine = db.start_run("nightly")
+    mine = db.runs.start("nightly")
     other_pipeline = int(run_script(START_AND_DIE.replace("nightly", "other"), str(db_path)).stdout)
 
-    assert db.mark_crashed("nightly") == 1
-    statuses = {r.id: r.status for r in db.runs()}
+    assert db.runs.mark_crashed("nightly") == 1
+    statuses = {r.id: r.status for r in db.runs.latest()}
     assert statuses == {dead_run: "crashed", mine: "running", other_pipeline: "running"}
-    assert db.mark_crashed("nightly") == 0
+    assert db.runs.mark_crashed("nightly") == 0
 
 
 # Each case: the statuses of successive runs (a "dry:" prefix marks a dry run), and the index of
@@ -116,10 +116,10 @@ def test_last_unfinished_run(db: StateDB, statuses: list[str], expected: int | N
     ids = []
     for entry in statuses:
         dry, _, status = entry.rpartition(":")
-        run_id = db.start_run("p", dry_run=bool(dry))
+        run_id = db.runs.start("p", dry_run=bool(dry))
         if status != "running":
-            db.finish_run(run_id, status=status, summary={}, report_dir=None)
+            db.runs.finish(run_id, status=status, summary={}, report_dir=None)
         ids.append(run_id)
-    other = db.start_run("other-pipeline")
-    db.finish_run(other, status="crashed", summary={}, report_dir=None)
-    assert db.last_unfinished_run("p") == (None if expected is None else ids[expected])
+    other = db.runs.start("other-pipeline")
+    db.runs.finish(other, status="crashed", summary={}, report_dir=None)
+    assert db.runs.last_unfinished("p") == (None if expected is None else ids[expected])

@@ -18,7 +18,6 @@ TABLES = {
     "id_map",
     "row_hashes",
     "watermarks",
-    "checkpoints",
 }
 
 
@@ -44,11 +43,11 @@ def test_fresh_file_is_created_with_its_folder_and_migrated(tmp_path: Path) -> N
 
 def test_reopen_keeps_data_and_applies_nothing_twice(db_path: Path) -> None:
     with StateDB.open(db_path) as db:
-        run_id = db.start_run("p")
+        run_id = db.runs.start("p")
     for _ in range(2):
         with StateDB.open(db_path) as db:
             assert db.schema_version() == SCHEMA_VERSION
-            assert db.run(run_id) is not None
+            assert db.runs.get(run_id) is not None
     with sqlite3.connect(db_path) as connection:
         versions = [v for (v,) in connection.execute("SELECT version FROM schema_version")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
@@ -73,12 +72,12 @@ def test_older_file_is_migrated_on_open_and_keeps_its_data(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with StateDB.open(db_path) as db:
-        run_id = db.start_run("p")
-        db.put_ids("contacts", "email", [("a@x.org", "id-a")])
+        run_id = db.runs.start("p")
+        db.ids.put("contacts", "email", [("a@x.org", "id-a")])
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, NEXT))
     with StateDB.open(db_path) as db:
         assert db.schema_version() == SCHEMA_VERSION + 1
-        assert db.get_ids("contacts", "email") == {"a@x.org": "id-a"}
+        assert db.ids.get("contacts", "email") == {"a@x.org": "id-a"}
         row = db._connection.execute("SELECT trigger FROM runs WHERE id = ?", (run_id,))
         assert row.fetchone() == ("manual",)
         notes = db._connection.execute("SELECT run_id, text FROM notes").fetchall()
@@ -87,7 +86,7 @@ def test_older_file_is_migrated_on_open_and_keeps_its_data(
 
 def test_newer_file_is_refused_and_left_untouched(db_path: Path) -> None:
     with StateDB.open(db_path) as db:
-        db.start_run("p")
+        db.runs.start("p")
         db._connection.execute("INSERT INTO schema_version VALUES (99, 'later')")
         db._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = _digest(db_path)

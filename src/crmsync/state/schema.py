@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from crmsync.errors import ConfigError
 
-# Version 1: everything issues 5 (migrations) and 7 (cron sync) need.
+# Version 1: runs, the id map, row hashes, watermarks (and batch checkpoints, dropped in 2).
 _V1 = """
 CREATE TABLE schema_version (
     version     INTEGER PRIMARY KEY,
@@ -92,7 +92,13 @@ CREATE TABLE checkpoints (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Version 2: resume reads the row hashes committed after every batch; the checkpoints table was
+# never read.
+_V2 = """
+DROP TABLE checkpoints;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

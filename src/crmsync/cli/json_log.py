@@ -40,8 +40,8 @@ from crmsync.errors import (
     EXIT_ROWS_FAILED,
     CrmsyncError,
 )
-from crmsync.pipeline import RunObserver
 from crmsync.report import RunSummary
+from crmsync.run import RunObserver
 
 LOG_FORMATS = ("text", "json")
 PROGRESS_EVERY_S = 5.0

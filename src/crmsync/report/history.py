@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from crmsync.config import StateConfig, interpolate, read_mapping
 from crmsync.errors import ConfigError
-from crmsync.report import RunSummary
+from crmsync.report.summary import RunSummary
 from crmsync.state import RunRecord, StateDB
 
 DEFAULT_LIMIT = 20
@@ -65,7 +65,7 @@ def list_runs(where: PipelineState, *, limit: int = DEFAULT_LIMIT) -> list[RunRe
     if not where.state_path.exists():
         return []
     with StateDB.open(where.state_path) as state:
-        return state.runs(where.pipeline, limit=limit)
+        return state.runs.latest(where.pipeline, limit=limit)
 
 
 def find_run(where: PipelineState, run_id: int) -> RunRecord | None:
@@ -73,7 +73,7 @@ def find_run(where: PipelineState, run_id: int) -> RunRecord | None:
     if not where.state_path.exists():
         return None
     with StateDB.open(where.state_path) as state:
-        return state.run(run_id)
+        return state.runs.get(run_id)
 
 
 def counts(record: RunRecord) -> dict[str, int]:

@@ -10,8 +10,8 @@ from typing import Any, TextIO
 
 import click
 
-from crmsync.pipeline import RunObserver
 from crmsync.report import RunSummary
+from crmsync.run import RunObserver
 
 PLAIN_PROGRESS_EVERY_S = 5.0
 

@@ -7,81 +7,16 @@ so the user fixes those lines and feeds the file back through the same pipeline.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-OUTCOMES = ("created", "updated", "unchanged", "merged", "failed")
-STAGES = ("read", "normalize", "validate", "dedupe", "resolve", "load")
+from crmsync.report.summary import RunSummary
+
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
-
-# The schema of the outcome frame every stage contributes rows to.
-OUTCOME_SCHEMA: dict[str, pl.DataType] = {
-    "_source": pl.String(),
-    "_row": pl.Int64(),
-    "outcome": pl.String(),
-    "stage": pl.String(),
-    "field": pl.String(),
-    "error": pl.String(),
-    "rally_id": pl.String(),
-    "merged_into_row": pl.Int64(),
-}
-
-
-def outcome_frame(frame: pl.DataFrame, **columns: object) -> pl.DataFrame:
-    """Rows of the outcome schema from a frame holding some of its columns.
-
-    Keyword arguments set the missing columns to a constant (e.g. outcome="failed").
-    """
-    exprs = []
-    for name, dtype in OUTCOME_SCHEMA.items():
-        if name in columns:
-            exprs.append(pl.lit(columns[name], dtype=dtype).alias(name))
-        elif name in frame.columns:
-            exprs.append(pl.col(name).cast(dtype))
-        else:
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
-    return frame.select(exprs)
-
-
-@dataclass
-class RunSummary:
-    """summary.json: counts always satisfy rows_read = created + updated + unchanged
-    + merged + failed (+ planned on a dry run)."""
-
-    name: str
-    object: str
-    source: str
-    dry_run: bool
-    started_at: str
-    finished_at: str = ""
-    duration_s: float = 0.0
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    merged: int = 0
-    failed: int = 0
-    planned: int = 0
-    failed_by_stage: dict[str, int] = field(default_factory=dict)
-    warnings: int = 0
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    interrupted: bool = False
-    report_dir: str = ""
-    files: dict[str, str] = field(default_factory=dict)
-
-    def count(self, outcomes: pl.DataFrame) -> None:
-        """Fill the per-outcome counts from the outcome frame (one row per row, per field)."""
-        per_row = outcomes.unique(subset=["_source", "_row"], keep="first", maintain_order=True)
-        counts = dict(per_row.group_by("outcome").len().iter_rows())
-        for name in (*OUTCOMES, "planned"):
-            setattr(self, name, int(counts.get(name, 0)))
-        failed = per_row.filter(pl.col("outcome") == "failed")
-        by_stage = dict(failed.group_by("stage").len().iter_rows())
-        self.failed_by_stage = {stage: int(by_stage.get(stage, 0)) for stage in STAGES}
 
 
 def _with_source_columns(
@@ -103,7 +38,7 @@ def write_report(
     source_columns: list[str],
     rejects: pl.DataFrame,
     summary: RunSummary,
-    payloads: list[dict[str, object]] | None = None,
+    payloads: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Path]:
     """Write the report files; returns name -> path of what was written."""
     report_dir.mkdir(parents=True, exist_ok=True)

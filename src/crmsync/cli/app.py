@@ -164,7 +164,7 @@ def run(
     from pathlib import Path
 
     from crmsync.config import load_pipeline
-    from crmsync.pipeline import RunOptions, run_pipeline
+    from crmsync.run import RunOptions, run_pipeline
 
     options = RunOptions(
         dry_run=dry_run,
@@ -173,7 +173,7 @@ def run(
         report_dir=Path(report_dir) if report_dir else None,
     )
     if log_format == "json":
-        from crmsync.logs import JsonLogObserver, capturing_logs
+        from crmsync.cli.json_log import JsonLogObserver, capturing_logs
 
         logger = JsonLogObserver()
         try:
@@ -186,7 +186,7 @@ def run(
             raise
         sys.exit(result.exit_code)
 
-    from crmsync.console import ConsoleObserver, steps_table, summary_table
+    from crmsync.cli.console import ConsoleObserver, steps_table, summary_table
 
     pipeline = load_pipeline(pipeline_file)
     observer = ConsoleObserver(tty=sys.stdout.isatty())
@@ -222,8 +222,8 @@ def runs(pipeline_file: str, limit: int, as_json: bool) -> None:
     """
     import json
 
-    from crmsync.console import runs_table
-    from crmsync.history import list_runs, pipeline_state, run_row
+    from crmsync.cli.console import runs_table
+    from crmsync.report.history import list_runs, pipeline_state, run_row
 
     where = pipeline_state(pipeline_file)
     rows = [run_row(record) for record in list_runs(where, limit=limit)]
@@ -248,8 +248,8 @@ def report(pipeline_file: str, run_id: int, as_json: bool) -> None:
     """
     import json
 
-    from crmsync.console import run_report
-    from crmsync.history import find_run, pipeline_state, run_row, step_summaries
+    from crmsync.cli.console import run_report
+    from crmsync.report.history import find_run, pipeline_state, run_row, step_summaries
 
     where = pipeline_state(pipeline_file)
     record = find_run(where, run_id)

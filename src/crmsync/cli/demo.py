@@ -17,10 +17,10 @@ from pathlib import Path
 
 import click
 
+from crmsync.cli.console import ConsoleObserver, steps_table, summary_table
 from crmsync.config import load_pipeline
-from crmsync.console import ConsoleObserver, steps_table, summary_table
 from crmsync.errors import EXIT_OK, EXIT_ROWS_FAILED, CrmsyncError
-from crmsync.pipeline import RunOptions, run_pipeline
+from crmsync.run import RunOptions, run_pipeline
 from crmsync.sandbox.testing import running_redmine, running_sandbox
 
 DEMO_KEY = "demo-key"

@@ -1,0 +1,215 @@
+"""Every source kind behind one protocol, built once from its config.
+
+A `Source` says how summaries name it, the column it can be read incrementally by (if any),
+and reads itself into an `Extracted` frame, from an update time on when given one. API sources
+remember their reads, so several steps reading one Redmine walk it once per run.
+
+`open_source` is the one place that knows the config classes of sources.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from crmsync.api import ClientSettings
+from crmsync.config.sources import (
+    FileSource,
+    RallyApiSource,
+    RedmineApiSource,
+    RedmineExportSource,
+    SourceConfig,
+)
+from crmsync.extract import read_source
+from crmsync.extract.rally import read_rally_api
+from crmsync.extract.redmine import read_redmine_api, read_redmine_export
+from crmsync.extract.redmine.derived import with_derived_columns
+from crmsync.extract.result import Extracted
+
+API_TIME = "%Y-%m-%dT%H:%M:%SZ"  # how Redmine's updated_on filter takes a time
+
+
+class Source(Protocol):
+    """A source a step reads: the same protocol for files and APIs."""
+
+    @property
+    def label(self) -> str:
+        """Its identity in the state database (the path as written, or the API's URL)."""
+
+    @property
+    def name(self) -> str:
+        """How summaries and errors name it: the resolved path, or the URL."""
+
+    @property
+    def incremental_by(self) -> str | None:
+        """The update-time column an incremental read resumes from; None: read whole."""
+
+    def describe(self, since: datetime | None) -> str | None:
+        """What a read from `since` will fetch, for the progress line; None when it fetches
+        nothing worth saying (a local file, or what this run already read)."""
+
+    def read(self, since: datetime | None = None) -> Extracted:
+        """The records (updated since `since`, for an incremental source)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSourceReader:
+    """A CSV, JSON or NDJSON file; read whole every time."""
+
+    config: FileSource
+    path: Path
+    incremental_by: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.config.label
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def describe(self, since: datetime | None) -> str | None:
+        return None
+
+    def read(self, since: datetime | None = None) -> Extracted:
+        cfg = self.config
+        return read_source(
+            cfg.kind,
+            self.path,
+            encoding=None if cfg.encoding == "auto" else cfg.encoding,
+            delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class RedmineExportReader:
+    """A Redmine CRM export file, with the columns Rally mappings need derived."""
+
+    config: RedmineExportSource
+    path: Path
+    incremental_by: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.config.label
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def describe(self, since: datetime | None) -> str | None:
+        return None
+
+    def read(self, since: datetime | None = None) -> Extracted:
+        cfg = self.config
+        return with_derived(
+            read_redmine_export(
+                self.path,
+                entity=cfg.entity,
+                format=cfg.format,
+                encoding=None if cfg.encoding == "auto" else cfg.encoding,
+            )
+        )
+
+
+class ApiSourceReader:
+    """A source API, read at most once per start time in a run, however many steps read it."""
+
+    def __init__(
+        self,
+        label: str,
+        what: str,
+        where: str,
+        incremental_by: str | None,
+        walk: Callable[[datetime | None], Extracted],
+    ) -> None:
+        self.label = self.name = label
+        self.incremental_by = incremental_by
+        self._what = what
+        self._where = where
+        self._walk = walk
+        self._reads: dict[datetime | None, Extracted] = {}
+
+    def describe(self, since: datetime | None) -> str | None:
+        if since in self._reads:
+            return None
+        newer = f" updated since {since:{API_TIME}}" if since else ""
+        return f"reading {self._what}{newer} from {self._where}"
+
+    def read(self, since: datetime | None = None) -> Extracted:
+        if since not in self._reads:
+            self._reads[since] = self._walk(since)
+        return self._reads[since]
+
+
+def with_derived(extracted: Extracted) -> Extracted:
+    """A Redmine frame with the columns Rally mappings need (second phone, custom fields)."""
+    frame = with_derived_columns(extracted.frame)
+    added = tuple(c for c in frame.columns if c not in extracted.frame.columns)
+    return dataclasses.replace(extracted, frame=frame, columns=extracted.columns + added)
+
+
+def _redmine_api(cfg: RedmineApiSource) -> Source:
+    secret = cfg.api_key.get_secret_value()
+
+    def walk(since: datetime | None) -> Extracted:
+        return with_derived(
+            read_redmine_api(
+                cfg.url,
+                secret,
+                entity=cfg.entity,
+                filters=cfg.filters,
+                page_size=cfg.page_size,
+                updated_since=f"{since:{API_TIME}}" if since else None,
+            )
+        )
+
+    # Notes are always read whole: a new note need not touch its contact's updated_on.
+    incremental = "updated_on" if cfg.entity == "contacts" else None
+    return ApiSourceReader(cfg.label, f"Redmine CRM {cfg.entity}", cfg.url, incremental, walk)
+
+
+def _rally_api(cfg: RallyApiSource) -> Source:
+    secret = cfg.api_key.get_secret_value()
+
+    def walk(since: datetime | None) -> Extracted:
+        return read_rally_api(
+            cfg.base_url, secret, cfg.object, updated_since=since, settings=ClientSettings()
+        )
+
+    return ApiSourceReader(cfg.label, f"Rally {cfg.object}", cfg.base_url, "updatedAt", walk)
+
+
+def open_source(cfg: SourceConfig, base_dir: Path) -> Source:
+    """The reader of one source config; relative paths are taken from `base_dir`."""
+    match cfg:
+        case FileSource():
+            return FileSourceReader(cfg, _resolve(base_dir, cfg.path))
+        case RedmineExportSource():
+            return RedmineExportReader(cfg, _resolve(base_dir, cfg.path))
+        case RedmineApiSource():
+            return _redmine_api(cfg)
+        case RallyApiSource():
+            return _rally_api(cfg)
+    raise TypeError(f"no reader for source kind {cfg.kind!r}")
+
+
+def _resolve(base_dir: Path, path: Path) -> Path:
+    return (path if path.is_absolute() else base_dir / path).resolve()
+
+
+class SourceSet:
+    """The sources of one run: steps with the same source config share one reader."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self._base_dir = base_dir
+        self._open: dict[str, Source] = {}
+
+    def open(self, cfg: SourceConfig) -> Source:
+        key = cfg.model_dump_json()
+        if key not in self._open:
+            self._open[key] = open_source(cfg, self._base_dir)
+        return self._open[key]

@@ -1,0 +1,49 @@
+"""summary.json: one step's counts, requests and timing, as the report, the run history and
+the closing tables show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from crmsync.report.outcomes import IDENTITY, OUTCOMES, PLANNED, STAGES
+
+
+@dataclass
+class RunSummary:
+    """Counts always satisfy rows_read = created + updated + unchanged + merged + failed
+    (+ planned on a dry run)."""
+
+    name: str
+    object: str
+    source: str
+    dry_run: bool
+    started_at: str
+    finished_at: str = ""
+    duration_s: float = 0.0
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    failed: int = 0
+    planned: int = 0
+    failed_by_stage: dict[str, int] = field(default_factory=dict)
+    warnings: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    interrupted: bool = False
+    report_dir: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+    def count(self, outcomes: pl.DataFrame) -> None:
+        """Fill the per-outcome counts from the outcome frame (one row per row, per field)."""
+        per_row = outcomes.unique(subset=IDENTITY, keep="first", maintain_order=True)
+        counts = dict(per_row.group_by("outcome").len().iter_rows())
+        for name in (*OUTCOMES, PLANNED):
+            setattr(self, name, int(counts.get(name, 0)))
+        failed = per_row.filter(pl.col("outcome") == "failed")
+        by_stage = dict(failed.group_by("stage").len().iter_rows())
+        self.failed_by_stage = {stage: int(by_stage.get(stage, 0)) for stage in STAGES}

@@ -1,0 +1,17 @@
+"""Running a pipeline: its steps in order, each the flow of stages with typed artifacts.
+
+pipeline      run_pipeline: the lock, the state database, the steps in order, the run record
+step          run_step: extract -> transform -> resolve -> plan -> deliver -> report
+observer      RunOptions, and RunObserver: what a run says as it goes
+ledger        OutcomeLedger: every row read ends in exactly one outcome
+artifacts     what the stages hand each other (Transformed, Resolved, Plan, Delivered)
+ids           IdIndex: the run's id maps (this run, the state database, Rally's list)
+destination   the tenant written to, and its connection
+stages/       extract, transform, resolve, plan (with routing by mode), deliver (and dry run)
+"""
+
+from crmsync.run.observer import RunObserver, RunOptions
+from crmsync.run.pipeline import RunResult, lock_path, run_pipeline
+from crmsync.run.step import StepResult
+
+__all__ = ["RunObserver", "RunOptions", "RunResult", "StepResult", "lock_path", "run_pipeline"]

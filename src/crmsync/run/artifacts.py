@@ -1,0 +1,107 @@
+"""What the stages of a step hand each other.
+
+    extract    -> Extracted     the source's rows (and unparseable records) for this step
+    transform  -> Transformed   mapped, normalized, validated and deduped rows, and what failed
+    resolve    -> Resolved      reference fields filled from the id map, and what found nothing
+    plan       -> Plan          each row new, changed or unchanged against what Rally accepted
+    deliver    -> Delivered     what became of each planned row, and the requests it took
+
+`Delivered` fills as records settle, so a step interrupted mid-load still knows what Rally has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from crmsync.report.outcomes import Outcome, outcome_frame
+from crmsync.schema import RallyObject
+
+# Columns the planner adds to a frame.
+KEY = "_key"  # the record's identity across runs: match key, source id, or content hash
+HASH = "_hash"  # SHA-256 of the canonical JSON payload
+KNOWN_ID = "_known_id"  # the Rally id last stored for the key
+ACTION = "_action"  # new, changed or unchanged
+KEYED = "_keyed"  # the row carries its object's match key: upsert can settle it
+
+
+@dataclass(frozen=True)
+class Transformed:
+    """Rows ready to resolve and load (wire fields, plus internal `_` columns), the outcome
+    rows of those that failed or merged, and the warnings of rows that go on."""
+
+    frame: pl.DataFrame
+    outcomes: pl.DataFrame
+    warnings: pl.DataFrame
+    failed_rows: int
+    merged_rows: int | None  # None: the step does not dedupe
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Rows with their reference fields filled; `failures` did not resolve and stay behind."""
+
+    frame: pl.DataFrame
+    failures: pl.DataFrame
+    warnings: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Rows with KEY, HASH, KNOWN_ID, ACTION and KEYED; `columns` are the payload's fields."""
+
+    obj: RallyObject
+    frame: pl.DataFrame
+    columns: tuple[str, ...]
+
+    @property
+    def unchanged(self) -> pl.DataFrame:
+        return self.frame.filter(pl.col(ACTION) == "unchanged")
+
+    @property
+    def todo(self) -> pl.DataFrame:
+        """What has to be sent: new and changed rows."""
+        return self.frame.filter(pl.col(ACTION) != "unchanged")
+
+
+@dataclass(slots=True)
+class Settled:
+    """What became of one planned row."""
+
+    row: int
+    outcome: Outcome
+    rally_id: str | None
+    error: str | None = None
+
+
+@dataclass
+class Delivered:
+    """Outcomes of planned rows as they settle, and the requests that took."""
+
+    settled: list[Settled] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    payloads: list[dict[str, Any]] | None = None  # a dry run's: what would be sent
+
+    def outcomes(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The settled rows as outcome rows; `rows` gives each row's `_source`."""
+        frame = pl.DataFrame(
+            {
+                "_row": [s.row for s in self.settled],
+                "outcome": [s.outcome for s in self.settled],
+                "error": [s.error for s in self.settled],
+                "rally_id": [s.rally_id for s in self.settled],
+            },
+            schema={
+                "_row": pl.Int64,
+                "outcome": pl.String,
+                "error": pl.String,
+                "rally_id": pl.String,
+            },
+        )
+        frame = frame.join(rows.select("_source", "_row"), on="_row", how="left")
+        failed = pl.when(pl.col("outcome") == "failed").then(pl.lit("load")).alias("stage")
+        return outcome_frame(frame.with_columns(failed))

@@ -1,0 +1,65 @@
+"""The outcome ledger: every row a step read ends in exactly one outcome.
+
+Each stage hands its outcome rows to one ledger (failures of read, validate, dedupe, resolve;
+merges; what the delivery settled). Closing it gives the rows that never got an outcome (a run
+interrupted mid-load) the outcome the caller names, and checks the invariant the counts rest
+on: the rows with an outcome are exactly the rows read, and no row has two different outcomes.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crmsync.report.outcomes import IDENTITY, OUTCOME_SCHEMA, Stage, outcome_frame
+
+
+class LedgerError(AssertionError):
+    """A stage gave a row two outcomes, or an outcome to a row that was never read: a bug."""
+
+
+class OutcomeLedger:
+    """Outcome rows of one step, over a fixed set of rows read (``_source``, ``_row``)."""
+
+    def __init__(self, rows: pl.DataFrame) -> None:
+        self._rows = rows.select(IDENTITY).unique(maintain_order=True)
+        self._parts: list[pl.DataFrame] = []
+
+    @property
+    def rows_read(self) -> int:
+        return self._rows.height
+
+    def record(self, outcomes: pl.DataFrame) -> None:
+        """Add outcome rows (the outcome schema, see `outcome_frame`)."""
+        if outcomes.height:
+            self._parts.append(outcomes.select(list(OUTCOME_SCHEMA)))
+
+    def fail(self, issues: pl.DataFrame, *, stage: Stage, error: str | None = None) -> None:
+        """Record each row of `issues` (_source, _row, field, error) as failed at `stage`."""
+        extra: dict[str, object] = {"outcome": "failed", "stage": stage}
+        if error is not None:
+            extra["error"] = error
+        self.record(outcome_frame(issues, **extra))
+
+    def without_outcome(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The rows of `frame` that have no outcome yet."""
+        if not self._parts:
+            return frame
+        done = pl.concat([part.select(IDENTITY) for part in self._parts]).unique()
+        return frame.join(done, on=IDENTITY, how="anti", maintain_order="left")
+
+    def close(self, *, unsettled: str, stage: Stage = "load") -> pl.DataFrame:
+        """Every outcome row; a row read that has none fails at `stage` with `unsettled`."""
+        pending = self.without_outcome(self._rows)
+        self.fail(pending, stage=stage, error=unsettled)
+        outcomes = pl.concat(self._parts) if self._parts else pl.DataFrame(schema=OUTCOME_SCHEMA)
+        self._check(outcomes)
+        return outcomes
+
+    def _check(self, outcomes: pl.DataFrame) -> None:
+        per_row = outcomes.group_by(IDENTITY).agg(pl.col("outcome").n_unique().alias("n"))
+        doubled = per_row.filter(pl.col("n") > 1)
+        if doubled.height:
+            raise LedgerError(f"rows with two outcomes: {doubled.head(5).rows()}")
+        strangers = per_row.join(self._rows, on=IDENTITY, how="anti")
+        if strangers.height:
+            raise LedgerError(f"outcomes of rows never read: {strangers.head(5).rows()}")

@@ -1,0 +1,74 @@
+"""Extract: the rows of a step's source that are this step's.
+
+An incremental source is read from the newest update time the last complete run saw, less an
+overlap for clock skew; `--limit` keeps the first N records of the file (unparseable ones
+count); `where:` keeps the rows whose columns hold the given values (ignoring case): the
+others belong to other steps and are not counted here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from crmsync.extract import Extracted
+from crmsync.transform.mapping import resolve_columns
+
+WATERMARK_OVERLAP = timedelta(minutes=5)
+
+
+def read_start(watermark: str | None) -> datetime | None:
+    """Where an incremental read starts, from the newest update time a complete run read."""
+    if watermark is None:
+        return None
+    start = datetime.fromisoformat(watermark.replace("Z", "+00:00")) - WATERMARK_OVERLAP
+    return start.astimezone(UTC)
+
+
+def newest(extracted: Extracted, column: str) -> str | None:
+    """The newest value of the update-time column read, the next watermark."""
+    frame = extracted.frame
+    if column not in frame.columns or frame.is_empty():
+        return None
+    value = frame[column].drop_nulls().max()
+    return str(value) if value else None
+
+
+def select(
+    extracted: Extracted,
+    *,
+    limit: int | None,
+    where: Mapping[str, str | list[str]],
+    source: str,
+) -> Extracted:
+    """The first `limit` records, then only the rows `where` names."""
+    frame, rejects = _limit(extracted, limit)
+    if where:
+        wanted = {
+            name: [str(v).casefold() for v in (value if isinstance(value, list) else [value])]
+            for name, value in where.items()
+        }
+        actual = resolve_columns(
+            {name: [name] for name in wanted}, extracted.columns, source=source
+        )
+        keep = [
+            pl.col(actual[name][0]).cast(pl.String).str.to_lowercase().is_in(values)
+            for name, values in wanted.items()
+        ]
+        frame = frame.filter(pl.all_horizontal(keep).fill_null(False))
+    return dataclasses.replace(extracted, frame=frame, rejects=rejects)
+
+
+def _limit(extracted: Extracted, limit: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The first `limit` records of the file, counting unparseable ones too."""
+    frame, rejects = extracted.frame, extracted.rejects
+    if limit is None:
+        return frame, rejects
+    rows = pl.concat([frame.select("_row"), rejects.select("_row")]).sort("_row")
+    if rows.height <= limit:
+        return frame, rejects
+    last = rows["_row"][limit - 1] if limit > 0 else 0
+    return frame.filter(pl.col("_row") <= last), rejects.filter(pl.col("_row") <= last)

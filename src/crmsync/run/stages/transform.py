@@ -1,0 +1,94 @@
+"""Transform: a step's source rows into Rally records, and the rows that fail or merge.
+
+map (columns -> wire fields) -> normalize -> validate -> dedupe by the object's match key.
+Alongside the wire fields ride the columns later stages need: lookup keys (resolve), the
+newest_by timestamp (dedupe: keep newest) and the source system's id (plan, id map).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.config import Step
+from crmsync.extract import Extracted
+from crmsync.report.outcomes import IDENTITY, outcome_frame
+from crmsync.run.artifacts import Transformed
+from crmsync.run.stages.plan import SOURCE_ID_COLUMN
+from crmsync.run.stages.resolve import lookup_columns, lookup_sources
+from crmsync.transform import dedupe, normalize, validate
+from crmsync.transform.keys import normalize_key
+from crmsync.transform.mapping import apply_mapping, resolve_columns
+
+NEWEST_COLUMN = "_newest"
+
+
+def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, list[str]]:
+    """Everything the step reads from the source, by what it is for -> the actual columns.
+    A column the source does not have is a ConfigError naming it, before anything is sent."""
+    extra = dict(lookup_sources(step.lookups))
+    if step.dedupe.keep == "newest" and step.dedupe.newest_by:
+        extra[NEWEST_COLUMN] = step.dedupe.newest_by
+    if step.source_id:
+        extra[SOURCE_ID_COLUMN] = step.source_id
+    wanted = {
+        **{name: spec.columns for name, spec in step.mapping.items()},
+        **{name: [column] for name, column in extra.items()},
+    }
+    return resolve_columns(wanted, extracted.columns, source=source)
+
+
+def transform(
+    extracted: Extracted, step: Step, columns: Mapping[str, list[str]], base_dir: Path
+) -> Transformed:
+    """Map, normalize, validate and dedupe `extracted.frame`; `columns` is `source_columns`."""
+    frame = extracted.frame
+    obj = step.rally_object
+    rules = {name: spec.rule(base_dir) for name, spec in step.mapping.items()}
+    first = {name: found[0] for name, found in columns.items()}
+    mapped = apply_mapping(frame, rules, columns).with_columns(
+        lookup_columns(frame, step.lookups, first)
+    )
+    if NEWEST_COLUMN in columns:
+        mapped = mapped.with_columns(frame[first[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
+    if SOURCE_ID_COLUMN in columns:
+        source_id = normalize_key(frame[first[SOURCE_ID_COLUMN]], "source_id")
+        mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
+    normalized, issues = normalize(mapped, obj, step.normalize.options())
+    issues = pl.concat([issues, validate(normalized, obj)], how="vertical")
+    errors = issues.filter(pl.col("severity") == "error")
+    warnings = issues.filter(pl.col("severity") == "warning")
+    outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]
+    failed_rows = errors.select(IDENTITY).unique()
+    if not step.dedupe.enabled or obj.match_key is None:
+        # activities have no natural key to dedupe on
+        kept = normalized.join(failed_rows, on=IDENTITY, how="anti", maintain_order="left")
+        return Transformed(kept, pl.concat(outcomes), warnings, failed_rows.height, None)
+    deduped = dedupe(
+        normalized,
+        keep=step.dedupe.keep,
+        newest_by=NEWEST_COLUMN if NEWEST_COLUMN in columns else None,
+        missing_key=step.dedupe.missing_key,
+        exclude=failed_rows,  # leaves failed rows out without copying the frame
+    )
+    key_name = obj.match_key
+    merged = deduped.merged.with_columns(
+        pl.lit(key_name).alias("field"),
+        pl.format(
+            "duplicate of row {} by {}", pl.col("merged_into_row"), pl.col("_match_key")
+        ).alias("error"),
+    )
+    outcomes.append(outcome_frame(merged, outcome="merged"))
+    missing = deduped.missing_key.with_columns(
+        pl.lit(key_name).alias("field"), pl.lit(f"no {key_name} to dedupe on").alias("error")
+    )
+    outcomes.append(outcome_frame(missing, outcome="failed", stage="dedupe"))
+    return Transformed(
+        deduped.kept,
+        pl.concat(outcomes),
+        warnings,
+        failed_rows.height,
+        deduped.merged.height,
+    )

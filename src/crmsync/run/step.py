@@ -1,0 +1,196 @@
+"""One step of a pipeline, in the order of the flow:
+
+    extract -> transform -> resolve -> plan -> deliver -> report
+
+Every source row ends in exactly one outcome: each stage records its rows in the step's
+outcome ledger, and the summary is counted from it, so the counts add up by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.api import RallyClient
+from crmsync.config import Step
+from crmsync.extract.sources import Source
+from crmsync.report import RunSummary, outcome_frame, write_report
+from crmsync.report.outcomes import IDENTITY
+from crmsync.run.artifacts import Delivered, Plan, Transformed
+from crmsync.run.destination import Destination
+from crmsync.run.ids import IdIndex
+from crmsync.run.ledger import OutcomeLedger
+from crmsync.run.observer import RunObserver, RunOptions
+from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
+from crmsync.run.stages.extract import newest, read_start, select
+from crmsync.run.stages.plan import plan
+from crmsync.run.stages.resolve import needed_keys, resolve
+from crmsync.run.stages.transform import source_columns, transform
+from crmsync.state import StepState
+
+INTERRUPTED_ERROR = (
+    "interrupted before its outcome was known: it may or may not be in Rally; "
+    "run again to settle it (records Rally acknowledged are not sent twice)"
+)
+ISSUE_COLUMNS = ["_source", "_row", "field", "error"]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    summary: RunSummary
+    files: dict[str, Path]
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """What one step runs with, besides its config: given by the pipeline."""
+
+    source: Source
+    state: StepState
+    ids: IdIndex
+    destination: Destination
+    options: RunOptions
+    observer: RunObserver
+    base_dir: Path
+    report_dir: Path
+    resume_since: datetime | None = None
+
+
+def run_step(step: Step, env: StepRun) -> StepResult:
+    """Run one step to its report; raises CrmsyncError when it cannot start."""
+    started_at, clock = datetime.now(UTC), time.monotonic()
+    observer, source = env.observer, env.source
+    since = None
+    if source.incremental_by and not env.options.full:
+        since = read_start(env.state.watermark(source.label))
+    if announce := source.describe(since):
+        observer.stage("extract", announce)
+    read = source.read(since)
+    extracted = select(read, limit=env.options.limit, where=step.where, source=source.name)
+    ledger = OutcomeLedger(pl.concat([extracted.frame[IDENTITY], extracted.rejects[IDENTITY]]))
+    observer.stage("read", f"{ledger.rows_read} rows from {Path(source.name).name}")
+    ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
+
+    columns = source_columns(step, extracted, source.name)
+    transformed = transform(extracted, step, columns, env.base_dir)
+    ledger.record(transformed.outcomes)
+    observer.stage("validate", f"{transformed.failed_rows} rows failed")
+    if transformed.merged_rows is not None:
+        observer.stage("dedupe", f"{transformed.merged_rows} duplicates merged")
+
+    delivered = Delivered()
+    warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
+    interrupted = False
+    try:
+        asyncio.run(_resolve_and_deliver(step, env, transformed, ledger, warnings, delivered))
+    except KeyboardInterrupt:
+        interrupted = True
+    ledger.record(delivered.outcomes(transformed.frame))
+    outcomes = ledger.close(unsettled=INTERRUPTED_ERROR)
+
+    summary = RunSummary(
+        name=step.name,
+        object=step.object,
+        source=source.name,
+        dry_run=env.options.dry_run,
+        started_at=started_at.isoformat(timespec="seconds"),
+        rows_read=ledger.rows_read,
+        requests=delivered.requests,
+        retries=delivered.retries,
+        rate_limited=delivered.rate_limited,
+        interrupted=interrupted,
+    )
+    summary.count(outcomes)
+    # Rows that failed to load or resolve must be read again next time.
+    retry_later = summary.failed_by_stage["load"] + summary.failed_by_stage["resolve"]
+    mark = newest(read, source.incremental_by) if source.incremental_by else None
+    if mark and not (env.options.dry_run or interrupted or retry_later):
+        env.state.advance_watermark(source.label, mark)
+    warned = pl.concat(warnings)
+    summary.warnings = warned.select(IDENTITY).unique().height
+    summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    summary.duration_s = round(time.monotonic() - clock, 3)
+    files = write_report(
+        env.report_dir,
+        outcomes=outcomes,
+        warnings=warned,
+        source_rows=extracted.frame,
+        source_columns=list(extracted.columns),
+        rejects=extracted.rejects,
+        summary=summary,
+        payloads=delivered.payloads,
+    )
+    return StepResult(summary=summary, files=files)
+
+
+async def _resolve_and_deliver(
+    step: Step,
+    env: StepRun,
+    transformed: Transformed,
+    ledger: OutcomeLedger,
+    warnings: list[pl.DataFrame],
+    delivered: Delivered,
+) -> None:
+    """Everything that may talk to Rally: lookups, then the delivery. A dry run without
+    lookups needs no connection at all."""
+    if env.options.dry_run and not step.lookups:
+        frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
+        await DryRunDelivery(env.ids).deliver(_plan(step, env, frame), delivered, _no_load)
+        return
+    obj = step.rally_object
+    async with env.destination.connect(obj, step.load.settings("bulk")) as client:
+        frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
+        planned = _plan(step, env, frame)
+        if env.options.dry_run:
+            await DryRunDelivery(env.ids).deliver(planned, delivered, _no_load)
+            return
+        env.observer.stage("connect", f"Rally at {env.destination.base_url}")
+        delivery: Delivery = RallyDelivery(
+            client,
+            load=step.load,
+            state=env.state,
+            ids=env.ids,
+            observer=env.observer,
+            resume_since=env.resume_since,
+        )
+
+        def started(records: int, batches: int) -> None:
+            env.observer.stage("plan", f"{frame.height - records} unchanged, {records} to send")
+            env.observer.load_started(records, batches)
+
+        try:
+            await delivery.deliver(planned, delivered, started)
+        finally:
+            env.observer.load_finished()
+
+
+async def _resolve(
+    step: Step,
+    env: StepRun,
+    frame: pl.DataFrame,
+    client: RallyClient | None,
+    ledger: OutcomeLedger,
+    warnings: list[pl.DataFrame],
+) -> pl.DataFrame:
+    """Reference fields filled in; rows whose references find nothing fail (stage resolve)."""
+    await env.ids.fill(needed_keys(frame, step.lookups), env.state, client, env.observer)
+    if not step.lookups:
+        return frame
+    resolved = resolve(frame, step.lookups, env.ids)
+    ledger.fail(resolved.failures, stage="resolve")
+    warnings.append(resolved.warnings.select(ISSUE_COLUMNS))
+    env.observer.stage("resolve", f"{resolved.failures.height} references not found")
+    return resolved.frame
+
+
+def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
+    return plan(frame, step.rally_object, env.state.accepted(), full=env.options.full)
+
+
+def _no_load(records: int, batches: int) -> None:
+    """A dry run starts no load."""

@@ -1,0 +1,89 @@
+"""A step's slice of the state database, with its scopes built once.
+
+Everything crmsync remembers is kept per destination (a tenant: its base URL and a short hash
+of its key, never the key), so ids learned while rehearsing against a sandbox never make a
+production run skip a record:
+
+    <destination>/step:<step name>   row hashes and watermarks of one step
+    <destination>/<object>           the id map of one Rally object, shared by every step
+
+A dry run reads everything and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import polars as pl
+
+from crmsync.state.db import StateDB
+
+KEY_DIGEST_CHARS = 12
+
+
+def destination_scope(base_url: str, api_key: str) -> str:
+    """A tenant's name in the state database: its base URL and a short hash of its key."""
+    digest = hashlib.sha256(api_key.encode()).hexdigest()[:KEY_DIGEST_CHARS]
+    return f"{base_url}#{digest}"
+
+
+class StepState:
+    """What one step of one run reads from and writes to the state database."""
+
+    def __init__(
+        self, db: StateDB, *, destination: str, step: str, run_id: int, dry_run: bool
+    ) -> None:
+        self._db = db
+        self._destination = destination
+        self.scope = f"{destination}/step:{step}"
+        self.run_id = run_id
+        self.dry_run = dry_run
+
+    def object_scope(self, obj: str) -> str:
+        """Where the id map of a Rally object lives, for this destination."""
+        return f"{self._destination}/{obj}"
+
+    # -- change detection ------------------------------------------------------------------------
+
+    def accepted(self) -> pl.DataFrame:
+        """What Rally last accepted per record of this step: match_key, payload_hash, rally_id."""
+        return self._db.hashes.get(self.scope)
+
+    # -- identities ------------------------------------------------------------------------------
+
+    def ids(self, obj: str, kind: str, keys: Iterable[str]) -> dict[str, str]:
+        """key -> Rally id for the keys of `kind` the id map knows."""
+        return self._db.ids.get(self.object_scope(obj), kind, keys)
+
+    def remember_ids(self, obj: str, kind: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Record keys Rally showed to exist (its list), for later steps and runs."""
+        if not self.dry_run:
+            self._db.ids.put(self.object_scope(obj), kind, pairs, run_id=self.run_id)
+
+    def settle(
+        self,
+        obj: str,
+        accepted: Iterable[tuple[str, str, str | None]],
+        identities: Mapping[str, Iterable[tuple[str, str]]],
+    ) -> None:
+        """Make acknowledged records durable: (record key, payload hash, Rally id) per record,
+        and each kind of key they can be found by. Committed before returning, so a rerun after
+        kill -9 counts them unchanged instead of sending them again."""
+        if self.dry_run:
+            return
+        self._db.hashes.put(self.scope, accepted, run_id=self.run_id)
+        for kind, pairs in identities.items():
+            self._db.ids.put(self.object_scope(obj), kind, pairs, run_id=self.run_id)
+
+    # -- incremental reads -----------------------------------------------------------------------
+
+    def watermark(self, source: str) -> str | None:
+        """The newest update time an earlier complete run read from `source`."""
+        return self._db.watermarks.get(self.scope, source)
+
+    def advance_watermark(self, source: str, value: str) -> None:
+        """Remember `value` if it is newer; call only after a complete run."""
+        previous = self.watermark(source)
+        if not self.dry_run and (previous is None or value > previous):
+            self._db.watermarks.set(self.scope, source, value)

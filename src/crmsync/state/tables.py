@@ -1,0 +1,113 @@
+"""The tables a run reads and writes per record: the id map, row hashes and watermarks.
+
+- `id_map`: (object scope, key kind, normalized key) -> Rally id. Filled as records are
+  acknowledged and when Rally's list is read; references and re-runs find records through it.
+- `row_hashes`: per step scope and record key, the hash of the payload Rally last accepted and
+  its id. Written after every acknowledged batch, so a killed run's rerun sends only the rest.
+- `watermarks`: per step scope and source, the newest update time read, for incremental reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import polars as pl
+
+from crmsync.state.connection import Connection, now
+
+HASH_SCHEMA = {"match_key": pl.String, "payload_hash": pl.String, "rally_id": pl.String}
+
+
+class IdMap:
+    """Normalized keys -> Rally ids, per object scope and key kind."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def put(
+        self, obj: str, kind: str, pairs: Iterable[tuple[str, str]], *, run_id: int | None = None
+    ) -> int:
+        """Map keys of one kind to Rally ids (a known key is overwritten); returns how many."""
+        stamp = now()
+        rows = [(obj, kind, key, rally_id, run_id, stamp) for key, rally_id in pairs]
+        with self._db.write() as db:
+            db.executemany(
+                "INSERT INTO id_map (object, kind, key, rally_id, run_id, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (object, kind, key) DO UPDATE SET rally_id = excluded.rally_id,"
+                " run_id = excluded.run_id, updated_at = excluded.updated_at",
+                rows,
+            )
+        return len(rows)
+
+    def get(self, obj: str, kind: str, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """key -> Rally id for the given keys that are known (all keys of the kind if None)."""
+        query = "SELECT key, rally_id FROM id_map WHERE object = ? AND kind = ?"
+        params: tuple[object, ...] = (obj, kind)
+        if keys is not None:
+            query += " AND key IN (SELECT value FROM json_each(?))"
+            params += (json.dumps(list(keys), ensure_ascii=False),)
+        return dict(self._db.read(query, params))
+
+
+class RowHashes:
+    """What Rally last accepted per record of a step: the payload's hash and the record's id."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def put(
+        self,
+        step: str,
+        rows: Iterable[tuple[str, str, str | None]],
+        *,
+        run_id: int | None = None,
+    ) -> int:
+        """Remember (match_key, payload_hash, rally_id) per row Rally accepted.
+
+        A None rally_id keeps the id already known for that key (unknown is not "no id").
+        """
+        values = [(step, key, digest, rally_id, run_id) for key, digest, rally_id in rows]
+        with self._db.write() as db:
+            db.executemany(
+                "INSERT INTO row_hashes (step, match_key, payload_hash, rally_id, run_id)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (step, match_key) DO UPDATE SET"
+                " payload_hash = excluded.payload_hash,"
+                " rally_id = COALESCE(excluded.rally_id, row_hashes.rally_id),"
+                " run_id = excluded.run_id",
+                values,
+            )
+        return len(values)
+
+    def get(self, step: str) -> pl.DataFrame:
+        """Every remembered row of a step: match_key, payload_hash, rally_id (all String)."""
+        rows = self._db.read(
+            "SELECT match_key, payload_hash, rally_id FROM row_hashes WHERE step = ?", (step,)
+        )
+        return pl.DataFrame(rows, schema=HASH_SCHEMA, orient="row")
+
+
+class Watermarks:
+    """The newest update time read per step and source."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    def get(self, step: str, source: str) -> str | None:
+        """The newest updated-at value seen for this step's source, if any."""
+        rows = self._db.read(
+            "SELECT value FROM watermarks WHERE step = ? AND source = ?", (step, source)
+        )
+        return None if not rows else str(rows[0][0])
+
+    def set(self, step: str, source: str, value: str) -> None:
+        """Store the watermark; call it only once the records up to it are safely loaded."""
+        with self._db.write() as db:
+            db.execute(
+                "INSERT INTO watermarks (step, source, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (step, source) DO UPDATE"
+                " SET value = excluded.value, updated_at = excluded.updated_at",
+                (step, source, value, now()),
+            )

@@ -1,0 +1,99 @@
+"""StepState: one step's slice of the state database, durable as soon as a write returns."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from crmsync.state import StateDB, StepState, destination_scope
+
+from .conftest import run_script
+
+TENANT = destination_scope("https://acme.rallycrm.io", "rk_live_secret")
+
+
+def _step(db: StateDB, *, dry_run: bool = False, step: str = "contacts") -> StepState:
+    return StepState(db, destination=TENANT, step=step, run_id=1, dry_run=dry_run)
+
+
+def test_the_destination_scope_names_the_tenant_without_its_key() -> None:
+    assert TENANT.startswith("https://acme.rallycrm.io#")
+    assert "secret" not in TENANT
+    assert destination_scope("https://acme.rallycrm.io", "another") != TENANT
+
+
+def test_settled_records_are_found_as_accepted_and_by_their_keys(db: StateDB) -> None:
+    state = _step(db)
+    state.settle(
+        "contacts",
+        [("ada@x.org", "h1", "c-1"), ("bob@x.org", "h2", "c-2")],
+        {"email": [("ada@x.org", "c-1"), ("bob@x.org", "c-2")]},
+    )
+    assert sorted(state.accepted().rows()) == [
+        ("ada@x.org", "h1", "c-1"),
+        ("bob@x.org", "h2", "c-2"),
+    ]
+    assert state.ids("contacts", "email", ["bob@x.org", "eve@x.org"]) == {"bob@x.org": "c-2"}
+    # another step of the same destination sees the ids, not the hashes
+    other = _step(db, step="activities")
+    assert other.ids("contacts", "email", ["ada@x.org"]) == {"ada@x.org": "c-1"}
+    assert other.accepted().is_empty()
+
+
+def test_another_destination_knows_nothing_of_this_one(db: StateDB) -> None:
+    _step(db).settle("contacts", [("ada@x.org", "h1", "c-1")], {"email": [("ada@x.org", "c-1")]})
+    prod = StepState(
+        db,
+        destination=destination_scope("https://prod.rallycrm.io", "k"),
+        step="contacts",
+        run_id=2,
+        dry_run=False,
+    )
+    assert prod.accepted().is_empty()
+    assert prod.ids("contacts", "email", ["ada@x.org"]) == {}
+
+
+def test_a_dry_run_reads_but_writes_nothing(db: StateDB) -> None:
+    _step(db).remember_ids("companies", "domain", [("acme.com", "co-1")])
+    dry = _step(db, dry_run=True)
+    dry.settle("contacts", [("ada@x.org", "h1", "c-1")], {"email": [("ada@x.org", "c-1")]})
+    dry.remember_ids("companies", "domain", [("globex.com", "co-2")])
+    dry.advance_watermark("redmine", "2025-06-01T00:00:00Z")
+    assert dry.ids("companies", "domain", ["acme.com", "globex.com"]) == {"acme.com": "co-1"}
+    assert dry.accepted().is_empty()
+    assert dry.watermark("redmine") is None
+
+
+def test_a_watermark_only_moves_forward(db: StateDB) -> None:
+    state = _step(db)
+    state.advance_watermark("redmine", "2025-06-02T00:00:00Z")
+    state.advance_watermark("redmine", "2025-06-01T00:00:00Z")
+    assert state.watermark("redmine") == "2025-06-02T00:00:00Z"
+    assert _step(db, step="other").watermark("redmine") is None
+
+
+KILLED_AFTER_SETTLING = """
+import os, signal, sys
+from crmsync.state import StateDB, StepState
+db = StateDB.open(sys.argv[1])
+run_id = db.runs.start("nightly")
+state = StepState(db, destination="t", step="contacts", run_id=run_id, dry_run=False)
+for batch in range(3):
+    rows = [batch * 100 + i for i in range(100)]
+    state.settle("contacts", [(f"k{n}", f"h{n}", f"id{n}") for n in rows], {})
+print(run_id, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # no close, no atexit: the process just dies
+"""
+
+
+def test_settled_records_survive_sigkill_right_after_settle_returns(db_path: Path) -> None:
+    StateDB.open(db_path).close()
+    result = run_script(KILLED_AFTER_SETTLING, str(db_path))
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    run_id = int(result.stdout)
+    with StateDB.open(db_path) as db:
+        assert db.runs.mark_crashed("nightly") == 1
+        assert db.runs.last_unfinished("nightly") == run_id
+        accepted = StepState(db, destination="t", step="contacts", run_id=0, dry_run=True)
+        rows = accepted.accepted().rows()
+    assert sorted(rows) == sorted((f"k{i}", f"h{i}", f"id{i}") for i in range(300))
