@@ -97,6 +97,7 @@ def sandbox() -> Iterator[SandboxHandle]:
         yield handle
 
 
+@pytest.mark.slow
 def test_a_run_is_events_only_with_the_summary_as_an_event(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
@@ -123,6 +124,7 @@ def test_a_run_is_events_only_with_the_summary_as_an_event(
     assert (finished["status"], finished["exit_code"]) == ("failed", 1)
 
 
+@pytest.mark.slow
 def test_each_event_names_the_step_it_belongs_to(sandbox: SandboxHandle, tmp_path: Path) -> None:
     done = crmsync(two_steps(tmp_path), base_url=sandbox.base_url)
     assert done.returncode == 1, done.stderr
@@ -149,6 +151,7 @@ def names_between(events: list[dict[str, Any]], step: str) -> list[str]:
     ],
     ids=["cannot-start", "locked"],
 )
+@pytest.mark.slow
 def test_an_error_is_an_event_with_its_exit_code(
     tmp_path: Path, setup: str, exit_code: int, message: str
 ) -> None:
@@ -176,6 +179,7 @@ def test_an_error_is_an_event_with_its_exit_code(
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_warnings_of_the_loader_become_events_not_stderr(tmp_path: Path) -> None:
     with running_sandbox(api_keys=(KEY,), commit_then_fail_rate=0.5, seed=3) as faulty:
         done = crmsync(

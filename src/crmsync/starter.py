@@ -157,9 +157,9 @@ class Suggestion:
 
 def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
     """Match each Rally field to the first known header the file has; each column used once."""
-    by_key = {}
-    for column in columns:
-        by_key.setdefault(header_key(column), column)
+    by_key: dict[str, str] = {}
+    for name in columns:
+        by_key.setdefault(header_key(name), name)
     fields = OBJECTS[object_name].wire_fields
     mapping: dict[str, str] = {}
     used: set[str] = set()
@@ -171,9 +171,9 @@ def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
                 used.add(column)
                 break
     if "firstName" in mapping and "lastName" in mapping:
-        name = mapping.pop("fullName", None)  # split names win; a full name is the fallback
-        if name:
-            used.discard(name)
+        full = mapping.pop("fullName", "")  # split names win; a full name is the fallback
+        if full:
+            used.discard(full)
     covered = {"firstName", "lastName"} if "fullName" in mapping else set()
     missing = [
         f for f, required in fields.items() if required and f not in mapping and f not in covered

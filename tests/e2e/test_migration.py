@@ -18,6 +18,8 @@ import pytest
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.state import StateDB
 
+pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "migration-key"
 FREE_MAIL = {"gmail.com", "outlook.com", "yahoo.com"}

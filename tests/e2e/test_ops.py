@@ -13,8 +13,12 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from crmsync.errors import EXIT_LOCKED
 from crmsync.sandbox.testing import running_sandbox
+
+pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 KEY = "ops-e2e-secret-0815"
 ROWS = 120

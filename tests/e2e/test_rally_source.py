@@ -18,6 +18,8 @@ import pytest
 
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 
+pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_KEY = "source-tenant-key"
 DEST_KEY = "destination-tenant-key"

@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from crmsync.transform.keys import name_key
 from crmsync.sandbox.testing import running_redmine, running_sandbox
+from crmsync.transform.keys import name_key
+
+pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "rally-key"

@@ -18,6 +18,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 
+pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "contacts.csv"
 PIPELINE = ROOT / "pipelines" / "contacts_csv.yaml"

@@ -27,6 +27,8 @@ from crmsync.sandbox.testing import INSPECT_HEADERS, SandboxHandle, running_sand
 from crmsync.schema import MAX_BULK
 from crmsync.state import StateDB
 
+pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "sync-e2e-secret-5150"
 RUN_TIMEOUT_S = 240

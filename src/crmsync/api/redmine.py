@@ -129,12 +129,13 @@ class RedmineClient:
             reraise=True,
         )
         try:
-            return policy(self._attempt, path, params, parse)
+            result: T = policy(self._attempt, path, params, parse)
         except (RetryableError, AmbiguousError) as exc:
             raise SourceError(
                 f"still failing after {self._max_retries} retries: {exc}",
                 source=self.source_of(path),
             ) from None
+        return result
 
     def _attempt(self, path: str, params: dict[str, str | int], parse: Callable[[Any], T]) -> T:
         try:

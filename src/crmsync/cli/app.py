@@ -96,7 +96,7 @@ def _fault_options(*, fail_rate_help: str, more: tuple[_Decorator, ...] = ()) ->
         ),
     ),
 )
-def sandbox(**options: object) -> None:
+def sandbox(**options: Any) -> None:
     """Run a local Rally CRM API to rehearse imports against."""
     from crmsync.sandbox.server import SandboxSettings, serve
 
@@ -121,11 +121,11 @@ def sandbox(**options: object) -> None:
     "Default: the key in REDMINE_API_KEY, else 'redmine-key'."
 )
 @_fault_options(fail_rate_help="Share of requests answered 500/502/503.")
-def redmine_sandbox(**options: object) -> None:
+def redmine_sandbox(**options: Any) -> None:
     """Run a local Redmine CRM contacts API to rehearse a migration from."""
     from crmsync.sandbox.redmine.server import RedmineSettings, serve
 
-    serve(RedmineSettings.from_cli(**options))  # type: ignore[arg-type]
+    serve(RedmineSettings.from_cli(**options))
 
 
 @cli.command()
@@ -270,11 +270,14 @@ def report(pipeline_file: str, run_id: int, as_json: bool) -> None:
     click.echo(run_report(row, summaries, single=single))
 
 
-def _cannot_start(message: str) -> click.ClickException:
+class _CannotStart(click.ClickException):
     """A usage problem that exits 2 (EXIT_CANNOT_START), like a bad pipeline file."""
-    error = click.ClickException(message)
-    error.exit_code = EXIT_CANNOT_START
-    return error
+
+    exit_code = EXIT_CANNOT_START
+
+
+def _cannot_start(message: str) -> click.ClickException:
+    return _CannotStart(message)
 
 
 @cli.command()

@@ -167,7 +167,7 @@ def format_time(iso: str | None) -> str:
 
 
 def _status_text(row: dict[str, Any]) -> str:
-    return row["status"] + (" (dry run)" if row["dry_run"] else "")
+    return str(row["status"]) + (" (dry run)" if row["dry_run"] else "")
 
 
 def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:

@@ -44,7 +44,8 @@ class _Number(str):
 
 _DECODER = json.JSONDecoder(parse_float=_Number, parse_int=_Number, parse_constant=_Number)
 _loads: Callable[[str], Any] = _DECODER.decode
-_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
+# scan_once is the decoder's documented-by-use scanner; typeshed does not declare it.
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def _parse_line(text: str) -> Any:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from types import GenericAlias
 from typing import Any, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -28,7 +29,14 @@ from crmsync.sandbox.validation import (
     parse_json,
     parse_object,
 )
-from crmsync.schema import MAX_BULK, OBJECTS, BulkError, BulkResult, RallyObject, UpsertResult
+from crmsync.schema import (
+    MAX_BULK,
+    OBJECTS,
+    BulkError,
+    BulkResult,
+    RallyObject,
+    UpsertResult,
+)
 from crmsync.schema.fields import format_timestamp
 
 HTTP_NOT_FOUND = 404
@@ -114,11 +122,12 @@ class RecordService:
         self._clock = clock
         self._last_us = 0
         self._stamped = (0, stamp(0))
-        self._bulk_adapters = {
-            name: TypeAdapter(list[spec.create]) for name, spec in OBJECTS.items()
+        # list[model] of a model known only at run time, so no static type to check it by
+        self._bulk_adapters: dict[str, TypeAdapter[Any]] = {
+            name: TypeAdapter(_list_of(spec.create)) for name, spec in OBJECTS.items()
         }
-        self._response_adapters = {
-            name: TypeAdapter(list[spec.response]) for name, spec in OBJECTS.items()
+        self._response_adapters: dict[str, TypeAdapter[Any]] = {
+            name: TypeAdapter(_list_of(spec.response)) for name, spec in OBJECTS.items()
         }
 
     # ---- reads ---------------------------------------------------------------------------
@@ -129,7 +138,7 @@ class RecordService:
             raise _not_found(obj, record_id)
         return _respond(obj, doc)
 
-    def list(self, tenant: str, obj: RallyObject, query: ListQuery) -> list[Doc]:
+    def list_records(self, tenant: str, obj: RallyObject, query: ListQuery) -> list[Doc]:
         docs = self._store.list(
             tenant, obj.name, limit=query.limit, offset=query.offset, since_us=query.since_us
         )
@@ -187,8 +196,7 @@ class RecordService:
             self._insert(tenant, obj, [row])
         else:
             self._replace(tenant, obj, row)
-        action = "created" if previous is None else "updated"
-        result = UpsertResult(action=action, id=doc["id"])
+        result = UpsertResult(action="created" if previous is None else "updated", id=doc["id"])
         return result.model_dump(mode="json"), previous is None
 
     def bulk_create(self, tenant: str, obj: RallyObject, body: bytes) -> Doc:
@@ -358,3 +366,8 @@ def _exists_message(obj: RallyObject, existing_id: str | None) -> str:
 
 def _not_found(obj: RallyObject, record_id: str) -> ApiError:
     return ApiError(HTTP_NOT_FOUND, f"no {_SINGULAR[obj.name]} with id {record_id}")
+
+
+def _list_of(model: type[BaseModel]) -> Any:
+    """`list[model]` for a model chosen at run time."""
+    return GenericAlias(list, (model,))

@@ -50,7 +50,7 @@ def _object_routes(service: RecordService, obj: RallyObject) -> list[BaseRoute]:
             created = service.create(tenant, obj, await request.body())
             return JSONResponse(created, status_code=HTTP_CREATED)
         query = parse_list_query(obj, request.query_params)
-        return JSONResponse(service.list(tenant, obj, query))
+        return JSONResponse(service.list_records(tenant, obj, query))
 
     async def bulk(request: Request) -> Response:
         result = service.bulk_create(request.state.tenant, obj, await request.body())

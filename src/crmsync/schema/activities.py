@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, model_validator
 
@@ -14,7 +14,7 @@ ActivityStatus = Literal["pending", "completed"]
 Priority = Literal["low", "normal", "high", "urgent"]
 CallDirection = Literal["inbound", "outbound"]
 
-DEFAULT_STATUS = "pending"
+DEFAULT_STATUS: Final = "pending"
 # Fields that only one activity type may carry (seeds/003: "calls only", "meetings only").
 TYPE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "call": ("callDirection", "callOutcome", "callDurationSeconds"),

@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
+from polars._typing import PolarsDataType  # polars' own alias: a dtype or its class
 
 HASH_COLUMN = "payload_hash"
 
@@ -166,7 +167,7 @@ def _fragment(name: str, col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return pl.concat_str([pl.lit(json.dumps(name, ensure_ascii=False) + ":"), value])
 
 
-def _value_text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+def _value_text(col: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
     """JSON text of each value of ``col``; null stays null."""
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Categorical | pl.Enum):
         return _string_text(col.cast(pl.String))

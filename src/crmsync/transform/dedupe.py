@@ -93,12 +93,13 @@ def _fill_survivors(
         dtype = values.dtype
         if dtype.is_nested():  # scatter cannot write lists: gather them into a full column
             if source is None:
-                source = pl.repeat(None, kept.height, dtype=pl.UInt32, eager=True)
+                source = pl.Series(dtype=pl.UInt32).extend_constant(None, kept.height)
                 source.scatter(rows, pl.int_range(len(rows), eager=True, dtype=pl.UInt32))
-            filled = pl.coalesce(kept[column], values.gather(source))
-        else:  # the survivors' own values are in the coalesced ones: overwrite in place
-            filled = kept[column].clone()
-            filled.scatter(rows, values)
+            kept = kept.with_columns(pl.coalesce(kept[column], values.gather(source)).alias(column))
+            continue
+        # the survivors' own values are in the coalesced ones: overwrite in place
+        filled = kept[column].clone()
+        filled.scatter(rows, values)
         kept = kept.with_columns(filled.alias(column))
     return kept
 

@@ -134,7 +134,7 @@ def _apply(
         for f in phone_fields
     ]
     staged, *decided = pl.collect_all([staged_plan, *plans])
-    messages = {}
+    messages: dict[str, pl.Expr] = {}
     for c in conversions:
         if c.message is None:
             continue
@@ -188,13 +188,13 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     A free-mail address says nothing about the company, so it never becomes the domain. The
     fallback also applies when `domain` is unusable, so normalizing twice changes nothing.
     """
-    given, given_domain = _domain_of(frame, DOMAIN_FIELD)
-    site, site_domain = _domain_of(frame, WEBSITE_FIELD)
+    given_text, given_found = _domain_of(frame, DOMAIN_FIELD)
+    site_text, site_found = _domain_of(frame, WEBSITE_FIELD)
     staged = frame.with_columns(
-        given.alias(_NEW + "given"),
-        given_domain.alias(_NEW + "given_domain"),
-        site.alias(_NEW + "site"),
-        site_domain.alias(_NEW + "site_domain"),
+        given_text.alias(_NEW + "given"),
+        given_found.alias(_NEW + "given_domain"),
+        site_text.alias(_NEW + "site"),
+        site_found.alias(_NEW + "site_domain"),
     )
     given, given_domain = pl.col(_NEW + "given"), pl.col(_NEW + "given_domain")
     site, site_domain = pl.col(_NEW + "site"), pl.col(_NEW + "site_domain")

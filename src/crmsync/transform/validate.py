@@ -84,8 +84,8 @@ def _field_message(
         checks.append((present & (value.str.strip_chars() == ""), pl.lit("must not be blank")))
     if spec.email:
         error = pl.col(_EMAIL_ERROR + spec.wire)
-        message = pl.format("{} is not a valid email address: {}", quoted(raw), error)
-        checks.append((error.is_not_null(), message))
+        invalid = pl.format("{} is not a valid email address: {}", quoted(raw), error)
+        checks.append((error.is_not_null(), invalid))
     if spec.pattern is not None:
         wording = (
             f"is not a Rally id (a GUID like {_GUID_EXAMPLE})"
@@ -104,14 +104,15 @@ def _field_message(
         checks.append(
             (~value.is_in(spec.choices), pl.format("{} is not one of " + allowed, quoted(raw)))
         )
-    for bound, test, words in (
-        (spec.ge, lambda v, b: v < b, "below the minimum"),
-        (spec.gt, lambda v, b: v <= b, "not above"),
-        (spec.le, lambda v, b: v > b, "above the maximum"),
-        (spec.lt, lambda v, b: v >= b, "not below"),
-    ):
+    bounds: tuple[tuple[float | None, pl.Expr, str], ...] = (
+        (spec.ge, value < spec.ge if spec.ge is not None else pl.lit(False), "below the minimum"),
+        (spec.gt, value <= spec.gt if spec.gt is not None else pl.lit(False), "not above"),
+        (spec.le, value > spec.le if spec.le is not None else pl.lit(False), "above the maximum"),
+        (spec.lt, value >= spec.lt if spec.lt is not None else pl.lit(False), "not below"),
+    )
+    for bound, broken, words in bounds:
         if bound is not None:
-            checks.append((test(value, bound), pl.format(f"{{}} is {words} {bound}", quoted(raw))))
+            checks.append((broken, pl.format(f"{{}} is {words} {bound}", quoted(raw))))
     for rule in type_rules:
         if rule.wire != spec.wire:
             continue
@@ -122,8 +123,8 @@ def _field_message(
     if not checks:
         return None
     message: pl.Expr = pl.lit(None, pl.String)
-    for failed, words in reversed(checks):
-        message = pl.when(failed.fill_null(False)).then(words).otherwise(message)
+    for failed, said in reversed(checks):
+        message = pl.when(failed.fill_null(False)).then(said).otherwise(message)
     return message
 
 

@@ -87,8 +87,8 @@ def resolve(frame: pl.DataFrame, lookups: Mapping[str, Lookup], ids: IdIndex) ->
     """Reference fields filled in; a row whose keys are all empty keeps a null reference; a
     row with a key that finds nothing fails (or keeps null with on_missing: null, or warns),
     so no request carries a broken id."""
-    failures = []
-    warnings = []
+    failures: list[pl.DataFrame] = []
+    warnings: list[pl.DataFrame] = []
     for field_name, lookup in lookups.items():
         resolved = []
         for index, key in enumerate(lookup.by):

@@ -134,7 +134,8 @@ def contacts_xml(items: Sequence[Element], *, meta: dict[str, int] | None) -> by
 
 def xml_bytes(root: Element) -> bytes:
     ElementTree.indent(root, space=XML_INDENT)
-    return XML_DECLARATION + ElementTree.tostring(root, encoding="utf-8", xml_declaration=False)
+    body: bytes = ElementTree.tostring(root, encoding="utf-8", xml_declaration=False)
+    return XML_DECLARATION + body
 
 
 def contact_xml(

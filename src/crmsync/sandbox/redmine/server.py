@@ -90,6 +90,8 @@ def load_seed(path: str | Path) -> list[Contact]:
 class RedmineApp(StoreApp):
     """The ASGI application, and the store it must close."""
 
+    store: RedmineStore
+
     def __init__(self, settings: RedmineSettings) -> None:
         self.store = RedmineStore(settings.db_path)
         self.seeded = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import polars as pl
+from polars._typing import PolarsDataType  # polars' own alias: a dtype or its class
 
 _KEY = "__value__"
 _OUT = "__normalized__"
@@ -25,7 +26,9 @@ def _per_unique(series: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Serie
 
 
 def on_unique(
-    expr: pl.Expr, fn: Callable[[pl.Expr], pl.Expr], return_dtype: pl.DataType
+    expr: pl.Expr,
+    fn: Callable[[pl.Expr], pl.Expr],
+    return_dtype: PolarsDataType,
 ) -> pl.Expr:
     """`fn(expr)`, evaluated on the distinct values of `expr` only. `fn` must be elementwise."""
     return expr.map_batches(
