@@ -36,7 +36,8 @@ def test_fresh_file_is_created_with_its_folder_and_migrated(tmp_path: Path) -> N
     with StateDB.open(path) as db:
         assert db.path == path
         assert db.schema_version() == SCHEMA_VERSION
-        (mode,) = db._connection.execute("PRAGMA journal_mode").fetchone()
+    with sqlite3.connect(path) as connection:
+        (mode,) = connection.execute("PRAGMA journal_mode").fetchone()
     assert mode == "wal"
     assert _tables(path) == TABLES
 
@@ -68,27 +69,27 @@ INSERT INTO notes SELECT id, 'migrated; kept' FROM runs;
 """
 
 
-def test_older_file_is_migrated_on_open_and_keeps_its_data(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_older_file_is_migrated_on_open_and_keeps_its_data(db_path: Path) -> None:
     with StateDB.open(db_path) as db:
         run_id = db.runs.start("p")
         db.ids.put("contacts", "email", [("a@x.org", "id-a")])
-    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, NEXT))
-    with StateDB.open(db_path) as db:
+    with StateDB.open(db_path, migrations=(*schema.MIGRATIONS, NEXT)) as db:
         assert db.schema_version() == SCHEMA_VERSION + 1
         assert db.ids.get("contacts", "email") == {"a@x.org": "id-a"}
-        row = db._connection.execute("SELECT trigger FROM runs WHERE id = ?", (run_id,))
+    with sqlite3.connect(db_path) as connection:
+        row = connection.execute("SELECT trigger FROM runs WHERE id = ?", (run_id,))
         assert row.fetchone() == ("manual",)
-        notes = db._connection.execute("SELECT run_id, text FROM notes").fetchall()
-        assert notes == [(run_id, "migrated; kept")]
+        notes = connection.execute("SELECT run_id, text FROM notes").fetchall()
+    assert notes == [(run_id, "migrated; kept")]
 
 
 def test_newer_file_is_refused_and_left_untouched(db_path: Path) -> None:
     with StateDB.open(db_path) as db:
         db.runs.start("p")
-        db._connection.execute("INSERT INTO schema_version VALUES (99, 'later')")
-        db._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("INSERT INTO schema_version VALUES (99, 'later')")
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     before = _digest(db_path)
     with pytest.raises(ConfigError) as caught:
         StateDB.open(db_path)

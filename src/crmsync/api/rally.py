@@ -104,7 +104,9 @@ class RallyClient:
             settings.concurrency, settings.max_concurrency, clock=self._clock
         )
         self._server_date: tuple[datetime, float] | None = None
-        pool = settings.max_concurrency + POOL_HEADROOM
+        # Connections kept: one per request the cap may ever allow in flight, and headroom, so
+        # the pool never makes a request wait.
+        self.connections = pool = settings.max_concurrency + POOL_HEADROOM
         self._http = httpx.AsyncClient(
             base_url=self.base_url + API_PREFIX,
             headers={
@@ -176,6 +178,13 @@ class RallyClient:
             json=record,
             idempotent=True,
             parse=lambda response: dict(response.json()),
+        )
+
+    async def delete(self, obj: RallyObject, record_id: str) -> None:
+        """DELETE /{obj}/{id}: idempotent, so retried even when ambiguous. A record already
+        gone answers 404 (RequestRefused with status 404)."""
+        await self._call(
+            "DELETE", f"{obj.name}/{record_id}", idempotent=True, parse=lambda response: None
         )
 
     async def list_page(

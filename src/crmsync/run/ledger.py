@@ -21,7 +21,8 @@ class OutcomeLedger:
     """Outcome rows of one step, over a fixed set of rows read (``_source``, ``_row``)."""
 
     def __init__(self, rows: pl.DataFrame) -> None:
-        self._rows = rows.select(IDENTITY).unique(maintain_order=True)
+        identity = [pl.col(name).cast(OUTCOME_SCHEMA[name]) for name in IDENTITY]
+        self._rows = rows.select(identity).unique(maintain_order=True)
         self._parts: list[pl.DataFrame] = []
 
     @property

@@ -1,11 +1,16 @@
-"""Run a sandbox in a subprocess for tests and benchmarks, and read back what it stored.
+"""Run a sandbox for tests and benchmarks, and read back what it stored.
 
-A subprocess, not a thread: a benchmark client must not share the server's GIL, and a test
-must see the server exactly as a user runs it (`python -m crmsync sandbox`).
+`running_sandbox` starts it in a subprocess, not a thread: a benchmark client must not share
+the server's GIL, and an end-to-end test must see the server exactly as a user runs it
+(`python -m crmsync sandbox`). `in_process_sandbox` answers in the test's own process through
+an httpx transport (no port, no subprocess): the fast, strict Rally that unit tests of the
+run hand to the library in place of the network.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import socket
 import subprocess
@@ -19,6 +24,7 @@ from typing import Any
 import httpx
 
 from crmsync.sandbox.redmine.handle import RedmineHandle
+from crmsync.sandbox.server import SandboxApp, SandboxSettings, create_app
 from crmsync.schema import MAX_BULK
 
 READY_TIMEOUT_S = 15.0
@@ -52,10 +58,18 @@ class SandboxStartError(RuntimeError):
 class SandboxHandle:
     """A running sandbox: where it is, and how to read back its records and counters."""
 
-    def __init__(self, base_url: str, api_keys: Sequence[str]) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_keys: Sequence[str],
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url  # the tenant root, without /api/v1
         self.api_key = api_keys[0]
-        self._client = httpx.Client(base_url=base_url, timeout=CLIENT_TIMEOUT_S)
+        self._client = httpx.Client(
+            base_url=base_url, timeout=CLIENT_TIMEOUT_S, transport=transport
+        )
 
     def __repr__(self) -> str:
         return f"SandboxHandle(base_url={self.base_url!r})"
@@ -96,6 +110,57 @@ class SandboxHandle:
 
     def close(self) -> None:
         self._client.close()
+
+
+class InProcessSandbox(SandboxHandle):
+    """A sandbox answering in this process: `transport` is what a RallyClient (or
+    `run_pipeline(..., transport=...)`) sends through instead of the network."""
+
+    BASE_URL = "http://rally.test"
+
+    def __init__(self, app: SandboxApp, api_keys: Sequence[str]) -> None:
+        self.app = app
+        self.transport = httpx.ASGITransport(app=app)
+        super().__init__(self.BASE_URL, api_keys, transport=_BlockingASGI(self.transport))
+
+    def close(self) -> None:
+        super().close()
+        self.app.close()
+
+
+class _BlockingASGI(httpx.BaseTransport):
+    """The async ASGI transport for a blocking client: each request on its own event loop."""
+
+    def __init__(self, transport: httpx.ASGITransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def send() -> httpx.Response:
+            response = await self._transport.handle_async_request(request)
+            body = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+        return asyncio.run(send())
+
+
+@contextmanager
+def in_process_sandbox(
+    *, api_keys: Sequence[str] = ("test-key",), rate_limit: int = 0, seed: int | None = None
+) -> Iterator[InProcessSandbox]:
+    """A Rally sandbox (in memory) answering in this process; closed on exit."""
+    settings = SandboxSettings(
+        api_keys=tuple(api_keys), rate_limit=rate_limit, seed=seed, quiet=True
+    )
+    handle = InProcessSandbox(create_app(settings), api_keys)
+    try:
+        yield handle
+    finally:
+        handle.close()
+        # The app's reference cycles (its sqlite connection, open generators) are collected
+        # now, not at some later allocation: CPython 3.11 miscounts the AST module's recursion
+        # depth when such finalizers run in the middle of a parse ("AST constructor recursion
+        # depth mismatch" when pytest later rewrites a module it imports).
+        gc.collect()
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ A run reaches its step's slice through `StepState` (state/step_state.py).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -40,8 +41,9 @@ class StateDB:
         self.watermarks = Watermarks(self._shared)
 
     @classmethod
-    def open(cls, path: str | Path) -> StateDB:
-        """Open (creating the file and its folder if need be) and migrate to SCHEMA_VERSION.
+    def open(cls, path: str | Path, *, migrations: Sequence[str] = schema.MIGRATIONS) -> StateDB:
+        """Open (creating the file and its folder if need be) and migrate to the last version
+        `migrations` know (SCHEMA_VERSION; a test may pass a future release's list).
 
         Raises ConfigError when the folder cannot be created, the file is not a state database,
         or it was written by a newer crmsync: the run cannot start, and nothing was changed.
@@ -56,15 +58,13 @@ class StateDB:
             raise ConfigError(f"cannot open state database {path}: {exc}", file=str(path)) from exc
         try:
             # Refuse a newer file before switching its journal mode or anything else.
-            schema.refuse_newer(
-                schema.read_version(connection), len(schema.MIGRATIONS), path=str(path)
-            )
+            schema.refuse_newer(schema.read_version(connection), len(migrations), path=str(path))
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             # A million-row put makes a big WAL; let checkpoints shrink it back afterwards.
             connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
             connection.execute("PRAGMA foreign_keys = ON")
-            schema.migrate(connection, path=str(path), migrations=schema.MIGRATIONS)
+            schema.migrate(connection, path=str(path), migrations=migrations)
         except ConfigError as exc:
             connection.close()
             if exc.file is None:

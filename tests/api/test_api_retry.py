@@ -232,9 +232,20 @@ def test_api_key_must_fit_a_header(key: str) -> None:
 
 def test_client_sets_timeouts_and_a_pool_for_the_concurrency() -> None:
     settings = LoadSettings(concurrency=6, connect_timeout_s=3, read_timeout_s=20)
-    client = RallyClient("https://acme.rallycrm.io", "k", settings=settings)
-    timeout = client._http.timeout
-    assert (timeout.connect, timeout.read) == (3, 20)
-    pool = client._http._transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections >= settings.concurrency
-    asyncio.run(client.aclose())
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json=[])
+
+    async def one_request() -> int:
+        transport = httpx.MockTransport(answer)
+        async with RallyClient(
+            "https://acme.rallycrm.io", "k", settings=settings, transport=transport
+        ) as client:
+            await client.check_auth(OBJECTS["contacts"])
+            return client.connections
+
+    connections = asyncio.run(one_request())
+    assert (seen[0]["connect"], seen[0]["read"]) == (3, 20)
+    assert connections >= settings.max_concurrency

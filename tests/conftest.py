@@ -1,4 +1,4 @@
-"""Fixtures: an in-memory Rally behind a respx router, and a fake clock shared with the client.
+"""Shared fixtures: an in-memory Rally behind a respx router, and a fake clock the client shares.
 
 FakeRally answers bulk, upsert and list like the documents say, and plays a script of faults
 per endpoint: a status to answer without acting, "commit+500" / "commit+drop" (act, then lose

@@ -1,0 +1,202 @@
+"""Delivery: what a plan sends by each load mode, against a strict in-process Rally, and what
+it makes durable. The dry run is the same plan with a delivery that sends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from crmsync.api import RallyClient
+from crmsync.config import LoadConfig
+from crmsync.run.artifacts import Delivered, Plan
+from crmsync.run.ids import IdIndex
+from crmsync.run.observer import RunObserver
+from crmsync.run.stages.deliver import DryRunDelivery, RallyDelivery
+from crmsync.run.stages.plan import Mode, plan
+from crmsync.sandbox.testing import InProcessSandbox
+from crmsync.schema import OBJECTS
+from crmsync.state import StateDB, StepState
+
+CONTACTS = OBJECTS["contacts"]
+ACTIVITIES = OBJECTS["activities"]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[StateDB]:
+    with StateDB.open(tmp_path / "state.db") as state:
+        yield state
+
+
+def frame(**columns: list[Any]) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame({"_source": ["f"] * n, "_row": list(range(2, n + 2)), **columns})
+
+
+def people(*emails: str, title: str = "Engineer") -> pl.DataFrame:
+    return frame(
+        firstName=["Ada"] * len(emails),
+        lastName=[e.split("@")[0] for e in emails],
+        email=list(emails),
+        title=[title] * len(emails),
+    )
+
+
+def notes(*subjects: str) -> pl.DataFrame:
+    return frame(activityType=["note"] * len(subjects), subject=list(subjects))
+
+
+def request_count(rally: InProcessSandbox, method: str, suffix: str = "") -> int:
+    return sum(
+        r["count"]
+        for r in rally.stats()["requests"]
+        if r["method"] == method and r["path"].endswith(suffix)
+    )
+
+
+def deliver(
+    rally: InProcessSandbox,
+    planned: Plan,
+    state: StepState,
+    mode: Mode = "auto",
+    resume_since: datetime | None = None,
+) -> dict[int, tuple[str, str | None]]:
+    """row -> (outcome, error) after delivering `planned`."""
+    into = Delivered()
+
+    async def go() -> None:
+        async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+            delivery = RallyDelivery(
+                c,
+                load=LoadConfig(mode=mode),
+                state=state,
+                ids=IdIndex(),
+                observer=RunObserver(),
+                resume_since=resume_since,
+            )
+            await delivery.deliver(planned, into, lambda records, batches: None)
+
+    asyncio.run(go())
+    return {s.row: (s.outcome, s.error) for s in into.settled}
+
+
+def step(db: StateDB, name: str = "s") -> StepState:
+    return StepState(db, destination="t", step=name, run_id=1, dry_run=False)
+
+
+def outcomes(result: dict[int, tuple[str, str | None]]) -> dict[int, str]:
+    return {row: outcome for row, (outcome, _) in result.items()}
+
+
+def seed(rally: InProcessSandbox, obj: str, *bodies: dict[str, Any]) -> list[str]:
+    async def go() -> list[str]:
+        async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+            return (await c.bulk_create(OBJECTS[obj], list(bodies))).created_ids
+
+    return asyncio.run(go())
+
+
+def test_auto_creates_in_bulk_and_settles_a_contact_rally_already_has_by_upsert(
+    rally: InProcessSandbox, db: StateDB
+) -> None:
+    seed(rally, "contacts", {"firstName": "B", "lastName": "b", "email": "b@x.org"})
+    state = step(db)
+    result = deliver(rally, plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted()), state)
+    assert outcomes(result) == {2: "created", 3: "updated"}
+    assert (request_count(rally, "POST", "/bulk"), request_count(rally, "PUT", "/upsert")) == (
+        2,  # the seed, then this delivery's one bulk
+        1,
+    )
+    assert len(rally.records("contacts")) == 2
+    again = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
+    assert again.todo.is_empty()  # both were made durable
+
+
+def test_auto_sends_changed_contacts_by_upsert(rally: InProcessSandbox, db: StateDB) -> None:
+    state = step(db)
+    deliver(rally, plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted()), state)
+    changed = plan(people("a@x.org", "b@x.org", title="CTO"), CONTACTS, state.accepted())
+    assert outcomes(deliver(rally, changed, state)) == {2: "updated", 3: "updated"}
+    assert request_count(rally, "PUT", "/upsert") == 2
+    assert {r["title"] for r in rally.records("contacts")} == {"CTO"}
+
+
+def test_bulk_mode_refuses_a_contact_rally_already_has(
+    rally: InProcessSandbox, db: StateDB
+) -> None:
+    seed(rally, "contacts", {"firstName": "B", "lastName": "b", "email": "b@x.org"})
+    state = step(db)
+    planned = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
+    result = deliver(rally, planned, state, mode="bulk")
+    assert outcomes(result) == {2: "created", 3: "failed"}
+    assert "already exists" in (result[3][1] or "")
+    assert request_count(rally, "PUT") == 0
+
+
+def test_upsert_mode_sends_one_record_a_request(rally: InProcessSandbox, db: StateDB) -> None:
+    state = step(db)
+    planned = plan(people("a@x.org", "b@x.org", "c@x.org"), CONTACTS, state.accepted())
+    assert outcomes(deliver(rally, planned, state, mode="upsert")) == dict.fromkeys(
+        (2, 3, 4), "created"
+    )
+    assert (request_count(rally, "PUT", "/upsert"), request_count(rally, "POST")) == (3, 0)
+
+
+def test_keyless_records_are_updated_by_id_and_created_again_when_deleted(
+    rally: InProcessSandbox, db: StateDB
+) -> None:
+    state = step(db)
+    source = frame(activityType=["note", "note"], subject=["One", "Two"], _source_id=["A-1", "A-2"])
+    first = deliver(rally, plan(source, ACTIVITIES, state.accepted()), state)
+    assert outcomes(first) == {2: "created", 3: "created"}
+    [two] = [r for r in rally.records("activities") if r["subject"] == "Two"]
+    asyncio.run(_delete(rally, "activities", two["id"]))
+    edited = source.with_columns(pl.Series("subject", ["One, edited", "Two, edited"]))
+    second = deliver(rally, plan(edited, ACTIVITIES, state.accepted()), state)
+    assert outcomes(second) == {2: "updated", 3: "created"}
+    assert sorted(r["subject"] for r in rally.records("activities")) == [
+        "One, edited",
+        "Two, edited",
+    ]
+
+
+async def _delete(rally: InProcessSandbox, obj: str, record_id: str) -> None:
+    async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+        await c.delete(OBJECTS[obj], record_id)  # a person deleting it in Rally
+
+
+def test_after_an_unfinished_run_keyless_records_rally_has_are_not_sent_again(
+    rally: InProcessSandbox, db: StateDB
+) -> None:
+    # the unfinished run created the first note, then died before recording it
+    seed(rally, "activities", {"activityType": "note", "subject": "Met at the fair"})
+    state = step(db)
+    planned = plan(notes("Met at the fair", "Called back"), ACTIVITIES, state.accepted())
+    since = datetime.now(UTC) - timedelta(minutes=10)
+    result = deliver(rally, planned, state, resume_since=since)
+    assert outcomes(result) == {2: "created", 3: "created"}
+    assert len(rally.records("activities")) == 2  # the first was found, not sent twice
+
+
+def test_a_dry_run_sends_nothing_and_says_what_it_would(
+    rally: InProcessSandbox, db: StateDB
+) -> None:
+    state = step(db)
+    deliver(rally, plan(people("a@x.org"), CONTACTS, state.accepted()), state)
+    writes = rally.write_requests()
+    ids = IdIndex()
+    planned = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
+    into = Delivered()
+    asyncio.run(DryRunDelivery(ids).deliver(planned, into, lambda records, batches: None))
+    assert {s.row: s.outcome for s in into.settled} == {2: "unchanged", 3: "planned"}
+    assert into.payloads == [
+        {"firstName": "Ada", "lastName": "b", "email": "b@x.org", "title": "Engineer"}
+    ]
+    # later steps of the dry run resolve the record it would create
+    assert ids.get("contacts", "email") == {"b@x.org": "(new contacts row 3)"}
+    assert rally.write_requests() == writes

@@ -1,0 +1,64 @@
+"""The outcome ledger: every row read ends in exactly one outcome, or the run is a bug."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from crmsync.report import RunSummary, outcome_frame
+from crmsync.run.ledger import LedgerError, OutcomeLedger
+
+
+def rows(*numbers: int) -> pl.DataFrame:
+    return pl.DataFrame({"_source": ["f.csv"] * len(numbers), "_row": list(numbers)})
+
+
+def issues(*pairs: tuple[int, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "_source": ["f.csv"] * len(pairs),
+            "_row": [row for row, _ in pairs],
+            "field": [field for _, field in pairs],
+            "error": ["bad"] * len(pairs),
+        }
+    )
+
+
+def test_rows_without_an_outcome_fail_with_the_reason_given_at_close() -> None:
+    ledger = OutcomeLedger(rows(2, 3, 4, 5))
+    ledger.fail(issues((2, "email"), (2, "phone")), stage="validate")  # one row, two fields
+    ledger.record(outcome_frame(rows(3), outcome="created", rally_id="c-3"))
+    outcomes = ledger.close(unsettled="interrupted")
+    summary = RunSummary(name="s", object="contacts", source="f", dry_run=False, started_at="")
+    summary.count(outcomes)
+    assert ledger.rows_read == 4
+    assert (summary.created, summary.failed) == (1, 3)
+    assert summary.failed_by_stage["validate"] == 1
+    assert summary.failed_by_stage["load"] == 2
+    unsettled = outcomes.filter(pl.col("error") == "interrupted")
+    assert sorted(unsettled["_row"]) == [4, 5]
+
+
+def test_without_outcome_is_what_is_left_to_settle() -> None:
+    ledger = OutcomeLedger(rows(2, 3, 4))
+    ledger.fail(issues((3, "email")), stage="validate")
+    assert ledger.without_outcome(rows(2, 3, 4))["_row"].to_list() == [2, 4]
+
+
+def test_two_different_outcomes_for_one_row_are_a_bug() -> None:
+    ledger = OutcomeLedger(rows(2))
+    ledger.fail(issues((2, "email")), stage="validate")
+    ledger.record(outcome_frame(rows(2), outcome="created"))
+    with pytest.raises(LedgerError, match="two outcomes"):
+        ledger.close(unsettled="x")
+
+
+def test_an_outcome_for_a_row_never_read_is_a_bug() -> None:
+    ledger = OutcomeLedger(rows(2))
+    ledger.record(outcome_frame(rows(2, 9), outcome="unchanged"))
+    with pytest.raises(LedgerError, match="never read"):
+        ledger.close(unsettled="x")
+
+
+def test_an_empty_step_closes_empty() -> None:
+    assert OutcomeLedger(rows()).close(unsettled="x").height == 0

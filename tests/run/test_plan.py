@@ -1,0 +1,133 @@
+"""Planning (new, changed, unchanged) and routing by load mode: pure functions of a frame."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID
+from crmsync.run.stages.plan import SOURCE_ID_COLUMN, Mode, plan, route
+from crmsync.schema import OBJECTS
+from crmsync.state import StateDB
+from crmsync.state.tables import HASH_SCHEMA
+
+CONTACTS = OBJECTS["contacts"]
+ACTIVITIES = OBJECTS["activities"]
+
+
+def contacts(*emails_titles: tuple[str | None, str]) -> pl.DataFrame:
+    n = len(emails_titles)
+    return pl.DataFrame(
+        {
+            "_source": ["f"] * n,
+            "_row": list(range(2, n + 2)),
+            "firstName": ["Ada"] * n,
+            "lastName": ["Lovelace"] * n,
+            "email": [email for email, _ in emails_titles],
+            "title": [title for _, title in emails_titles],
+            "_match_key": [email for email, _ in emails_titles],  # internal: never hashed
+        }
+    )
+
+
+def accepted(*rows: tuple[str, str, str | None]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=HASH_SCHEMA, orient="row")
+
+
+def test_a_first_run_plans_everything_new_with_keys_and_hashes() -> None:
+    planned = plan(contacts(("ada@x.org", "Countess"), ("Bob@X.org", "Dr")), CONTACTS, accepted())
+    frame = planned.frame
+    assert frame[ACTION].to_list() == ["new", "new"]
+    assert frame[KEY].to_list() == ["ada@x.org", "bob@x.org"]  # keys compare without case
+    assert frame[KEYED].to_list() == [True, True]
+    assert all(len(h) == 64 for h in frame[HASH])
+    assert planned.columns == ("firstName", "lastName", "email", "title")
+
+
+def test_unchanged_changed_and_new_against_what_rally_accepted() -> None:
+    first = plan(contacts(("ada@x.org", "Countess"), ("bob@x.org", "Dr")), CONTACTS, accepted())
+    stored = accepted(
+        *((key, digest, f"id-{key}") for key, digest in first.frame.select(KEY, HASH).iter_rows())
+    )
+    again = contacts(("ada@x.org", "Countess"), ("bob@x.org", "Prof"), ("cy@x.org", "Mx"))
+    planned = plan(again, CONTACTS, stored)
+    assert planned.frame[ACTION].to_list() == ["unchanged", "changed", "new"]
+    assert planned.frame[KNOWN_ID].to_list() == ["id-ada@x.org", "id-bob@x.org", None]
+    assert planned.unchanged["_row"].to_list() == [2]
+    assert planned.todo["_row"].to_list() == [3, 4]
+    full = plan(again, CONTACTS, stored, full=True)
+    assert full.frame[ACTION].to_list() == ["changed", "changed", "new"]
+
+
+def test_a_payload_hash_ignores_internal_columns_and_field_order() -> None:
+    one = plan(contacts(("ada@x.org", "Countess")), CONTACTS, accepted()).frame[HASH][0]
+    reordered = contacts(("ada@x.org", "Countess")).select(
+        "_source", "_row", "title", "email", "lastName", "firstName"
+    )
+    assert plan(reordered, CONTACTS, accepted()).frame[HASH][0] == one
+
+
+def test_without_a_match_key_the_identity_is_the_source_id_else_the_content() -> None:
+    frame = pl.DataFrame(
+        {
+            "_source": ["f"] * 3,
+            "_row": [2, 3, 4],
+            "activityType": ["call", "note", "note"],
+            "subject": ["Intro", "Follow-up", "Follow-up"],
+            SOURCE_ID_COLUMN: ["A-1", None, None],
+        }
+    )
+    planned = plan(frame, ACTIVITIES, accepted()).frame
+    keys = planned[KEY].to_list()
+    assert keys[0] == "id:A-1"
+    assert keys[1] == keys[2] == f"hash:{planned[HASH][1]}"  # same content, same record
+    assert planned[KEYED].to_list() == [False, False, False]
+
+
+def planned_rows() -> pl.DataFrame:
+    """One row of every kind the router tells apart."""
+    return pl.DataFrame(
+        {
+            "_row": [1, 2, 3, 4, 5],
+            ACTION: ["new", "changed", "changed", "new", "changed"],
+            KEYED: [True, True, False, False, False],
+            KNOWN_ID: [None, "id-2", "id-3", None, None],
+        }
+    )
+
+
+ROUTES = [
+    ("bulk", [1, 2, 3, 4, 5], [], [], False),
+    ("upsert", [], [1, 2, 3, 4, 5], [], False),
+    # auto: new or unknown -> bulk; changed with a key -> upsert; changed, keyless, known -> id
+    ("auto", [1, 4, 5], [2], [3], True),
+]
+
+
+@pytest.mark.parametrize(
+    ("mode", "bulk", "upsert", "by_id", "retries"), ROUTES, ids=[r[0] for r in ROUTES]
+)
+def test_rows_are_routed_by_mode(
+    mode: Mode, bulk: list[int], upsert: list[int], by_id: list[int], retries: bool
+) -> None:
+    routes = route(planned_rows(), mode)
+    assert routes.bulk["_row"].to_list() == bulk
+    assert routes.upsert["_row"].to_list() == upsert
+    assert routes.by_id["_row"].to_list() == by_id
+    assert routes.refused_bulk_retries_by_upsert is retries
+
+
+def test_a_plan_reads_only_its_own_step_and_destination(tmp_path: object) -> None:
+    """What a plan compares with comes from StepState: other steps never count."""
+    from pathlib import Path
+
+    from crmsync.state import StepState
+
+    with StateDB.open(Path(str(tmp_path)) / "s.db") as db:
+        state = StepState(db, destination="t", step="contacts", run_id=1, dry_run=False)
+        first = plan(contacts(("ada@x.org", "Countess")), CONTACTS, state.accepted())
+        state.settle("contacts", first.frame.select(KEY, HASH, pl.lit("c-1")).iter_rows(), {})
+        other = StepState(db, destination="t", step="leads", run_id=1, dry_run=False)
+        same = contacts(("ada@x.org", "Countess"))
+        assert plan(same, CONTACTS, state.accepted()).frame[ACTION].to_list() == ["unchanged"]
+        assert plan(same, CONTACTS, other.accepted()).frame[ACTION].to_list() == ["new"]

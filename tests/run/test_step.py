@@ -1,0 +1,192 @@
+"""A whole step, and a pipeline of steps, run in this process against a strict in-process
+Rally: the counts add up, reruns send only what changed, a dry run plans what the real run
+then sends, and an interrupted load still accounts for every row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+from crmsync.run import RunOptions, run_pipeline
+from crmsync.run.step import INTERRUPTED_ERROR
+from crmsync.sandbox.testing import InProcessSandbox
+
+from .conftest import DESTINATION, pipeline, write_csv
+
+CONTACTS_STEP = (
+    """\
+name: people
+object: contacts
+source: {kind: csv, path: people.csv}
+mapping: {firstName: First, lastName: Last, email: Email, title: Title}
+"""
+    + DESTINATION
+)
+HEADER = "First,Last,Email,Title"
+
+
+def people_csv(folder: Path, *extra: str, title: str = "Engineer") -> None:
+    write_csv(
+        folder,
+        "people.csv",
+        HEADER,
+        f"Ada,Lovelace,ada@x.org,{title}",
+        "Bob,Byte,bob@x.org,Engineer",
+        "Bobby,Byte,BOB@x.org,",  # a duplicate by email, in other case
+        "Cy,Nope,not-an-email,Engineer",
+        "Broken,Row,extra@x.org,x,one too many",  # five fields for four: a reject of the read
+        *extra,
+    )
+
+
+def counts(summary: object) -> dict[str, int]:
+    names = ("rows_read", "created", "updated", "unchanged", "merged", "failed", "planned")
+    return {name: getattr(summary, name) for name in names}
+
+
+def test_every_row_ends_in_one_outcome_and_the_counts_add_up(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    people_csv(tmp_path)
+    result = run_pipeline(pipeline(tmp_path, CONTACTS_STEP, rally), transport=rally.transport)
+    summary = result.summary
+    assert counts(summary) == {
+        "rows_read": 5,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "merged": 1,
+        "failed": 2,
+        "planned": 0,
+    }
+    assert summary.failed_by_stage["read"] == 1 and summary.failed_by_stage["validate"] == 1
+    errors = pl.read_csv(result.files["errors"])
+    assert errors.select("row", "stage", "field").rows() == [
+        (5, "validate", "email"),
+        (6, "read", None),
+    ]
+    assert pl.read_csv(result.files["merged"])["merged_into_row"].to_list() == [3]
+    assert result.exit_code == 1
+    assert {r["email"] for r in rally.records("contacts")} == {"ada@x.org", "bob@x.org"}
+
+
+def test_a_rerun_sends_only_what_changed(rally: InProcessSandbox, tmp_path: Path) -> None:
+    people_csv(tmp_path)
+    config = pipeline(tmp_path, CONTACTS_STEP, rally)
+    run_pipeline(config, transport=rally.transport)
+    writes = rally.write_requests()
+    same = run_pipeline(config, transport=rally.transport).summary
+    assert (same.unchanged, same.requests, rally.write_requests()) == (2, 0, writes)
+    people_csv(tmp_path, title="Countess")
+    changed = run_pipeline(config, transport=rally.transport).summary
+    assert (changed.updated, changed.unchanged, changed.requests) == (1, 1, 1)
+    [ada] = [r for r in rally.records("contacts") if r["email"] == "ada@x.org"]
+    assert ada["title"] == "Countess"
+
+
+def test_a_dry_run_plans_exactly_what_the_real_run_then_sends(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    people_csv(tmp_path, "Dee,Dot,dee@x.org,Engineer")
+    config = pipeline(tmp_path, CONTACTS_STEP, rally)
+    dry = run_pipeline(config, RunOptions(dry_run=True), transport=rally.transport)
+    assert rally.write_requests() == 0
+    planned = [json.loads(line) for line in dry.files["payloads"].read_text().splitlines()]
+    assert dry.summary.planned == len(planned) == 3
+    real = run_pipeline(config, transport=rally.transport)
+    stored = {r["email"]: r for r in rally.records("contacts")}
+    assert real.summary.created == 3
+    for payload in planned:
+        assert {k: stored[payload["email"]][k] for k in payload} == payload
+
+
+MIGRATION = (
+    """\
+name: migration
+steps:
+  - name: companies
+    object: companies
+    source: {kind: csv, path: companies.csv}
+    mapping: {name: Name, domain: Website}
+  - name: contacts
+    object: contacts
+    source: {kind: csv, path: people.csv}
+    mapping:
+      firstName: First
+      lastName: Last
+      email: Email
+      companyId:
+        lookup: {object: companies, by: [domain: Website, email_domain: Email, name: Company]}
+"""
+    + DESTINATION
+)
+
+
+def migration_files(folder: Path) -> None:
+    write_csv(folder, "companies.csv", "Name,Website", "Acme Inc,https://www.acme.com/")
+    write_csv(
+        folder,
+        "people.csv",
+        "First,Last,Email,Website,Company",
+        "Ada,Lovelace,ada@acme.com,,",  # by email domain
+        "Bob,Byte,bob@gmail.com,,Acme",  # free mail: by name, legal form ignored
+        "Cy,Sea,cy@globex.com,globex.com,Globex",  # nothing finds Globex: fails
+    )
+
+
+def test_later_steps_link_to_what_earlier_steps_loaded(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    migration_files(tmp_path)
+    config = pipeline(tmp_path, MIGRATION, rally)
+    dry = run_pipeline(config, RunOptions(dry_run=True), transport=rally.transport)
+    assert [s.summary.planned for s in dry.steps] == [1, 2]  # placeholders resolve in a dry run
+    result = run_pipeline(config, transport=rally.transport)
+    companies, contacts = (s.summary for s in result.steps)
+    assert (companies.created, contacts.created, contacts.failed_by_stage["resolve"]) == (1, 2, 1)
+    [acme] = rally.records("companies")
+    assert {r["email"]: r["companyId"] for r in rally.records("contacts")} == {
+        "ada@acme.com": acme["id"],
+        "bob@gmail.com": acme["id"],
+    }
+
+
+class _InterruptedAt(httpx.AsyncBaseTransport):
+    """Rally, until the `at`-th bulk: then Ctrl-C arrives, before it is sent."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, at: int) -> None:
+        self._inner = inner
+        self._left = at
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/bulk"):
+            self._left -= 1
+            if self._left == 0:
+                raise KeyboardInterrupt
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2], ids=["batch-1", "batch-2"])
+def test_an_interrupted_load_accounts_for_every_row_and_resumes(
+    rally: InProcessSandbox, tmp_path: Path, batch_size: int
+) -> None:
+    rows = [f"P{n},Q{n},p{n}@x.org,Engineer" for n in range(6)]
+    write_csv(tmp_path, "people.csv", HEADER, *rows)
+    text = (
+        CONTACTS_STEP + f"load: {{batch_size: {batch_size}, concurrency: 1, max_concurrency: 1}}\n"
+    )
+    config = pipeline(tmp_path, text, rally)
+    stopped = run_pipeline(config, transport=_InterruptedAt(rally.transport, at=3))
+    summary = stopped.summary
+    assert summary.interrupted and stopped.exit_code == 3
+    assert summary.created == 2 * batch_size
+    assert summary.failed == summary.failed_by_stage["load"] == 6 - 2 * batch_size
+    errors = pl.read_csv(stopped.files["errors"])
+    assert set(errors["error"]) == {INTERRUPTED_ERROR}
+    resumed = run_pipeline(config, transport=rally.transport).summary
+    assert (resumed.unchanged, resumed.created) == (2 * batch_size, 6 - 2 * batch_size)
+    assert len(rally.records("contacts")) == 6
