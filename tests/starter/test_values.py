@@ -117,7 +117,7 @@ def test_phone_prefixes(value: str, region: str | None) -> None:
 def test_a_country_majority_wins_and_says_why() -> None:
     guess = guess_region({"Country": ["USA", "United States", "Canada", "US"]}, {})
     assert guess.region == "US"
-    assert guess.reason == '3 of 4 values of "Country" are "USA" / "United States" / "US"'
+    assert guess.reason == '3 of the 4 values of "Country" are "USA" / "United States" / "US"'
 
 
 def test_phone_prefixes_decide_without_a_country() -> None:
@@ -131,3 +131,10 @@ def test_no_majority_no_guess() -> None:
     assert guess.region is None
     assert "no country has a majority" in guess.reason
     assert guess_region({}, {}).region is None
+
+
+def test_a_long_column_is_judged_on_its_first_values() -> None:
+    phones = ["+49 30 901820"] * 6000 + ["+1 415 555 0132"] * 9000
+    guess = guess_region({}, {"Phone": phones})
+    assert guess.region == "DE"
+    assert guess.reason.startswith("5000 of the first 5000 phone numbers")

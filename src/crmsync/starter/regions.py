@@ -67,6 +67,7 @@ ALIASES = {
 }
 MIN_EVIDENCE = 2
 MAJORITY = 0.5
+MAX_EVIDENCE = 5000  # values looked at per column: a guess needs no more, parsing costs
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _PHONE_PREFIX = re.compile(r"^\s*(?:\+|00)\s*\d")
 
@@ -140,21 +141,29 @@ def _majority(regions: Iterable[str | None]) -> tuple[str | None, int, int]:
 
 def guess_region(countries: dict[str, list[str]], phones: dict[str, list[str]]) -> RegionGuess:
     """The region the data points at. ``countries``/``phones``: column -> its non-empty
-    values (country columns first by preference)."""
+    values (country columns first by preference); the first MAX_EVIDENCE of each are read."""
+    first = (
+        " first"
+        if any(len(v) > MAX_EVIDENCE for v in (*countries.values(), *phones.values()))
+        else ""
+    )
+    countries = {column: values[:MAX_EVIDENCE] for column, values in countries.items()}
+    phones = {column: values[:MAX_EVIDENCE] for column, values in phones.items()}
     for column, values in countries.items():
         region, count, total = _majority(region_of_country(v) for v in values)
         if region and count >= MIN_EVIDENCE and count > MAJORITY * total:
             said = Counter(v.strip() for v in values if region_of_country(v) == region)
             spelled = " / ".join(f'"{text}"' for text, _ in said.most_common(3))
             return RegionGuess(
-                region, f'{count} of {len(values)} values of "{column}" are {spelled}'
+                region, f'{count} of the{first} {len(values)} values of "{column}" are {spelled}'
             )
     prefixed = [(column, v) for column, values in phones.items() for v in values]
     region, count, total = _majority(region_of_phone(v) for _, v in prefixed)
     if region and count >= MIN_EVIDENCE and count > MAJORITY * total:
         code = phonenumbers.country_code_for_region(region)
         return RegionGuess(
-            region, f"{count} of the {total} phone numbers written with a country code are +{code}"
+            region,
+            f"{count} of the{first} {total} phone numbers written with a country code are +{code}",
         )
     if countries:
         column, values = next(iter(countries.items()))
