@@ -244,12 +244,15 @@ def _breaks(text: str) -> int:
     return len(LINE_BREAK.findall(text))
 
 
-def _written(header: list[str], records: list[list[str]], terminator: str) -> tuple[str, list]:
+Expected = list[tuple[list[str | None], int]]
+
+
+def _written(header: list[str], records: list[list[str]], terminator: str) -> tuple[str, Expected]:
     """The CSV text and, per non-blank record, its values and its start line."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator=terminator)
     writer.writerow(header)
-    expected = []
+    expected: Expected = []
     for record in records:
         start = _breaks(out.getvalue()) + 1
         writer.writerow(record)

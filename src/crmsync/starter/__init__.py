@@ -26,7 +26,7 @@ from crmsync.starter.model import Left, Mapped, Suggestion, Table
 from crmsync.starter.render import ENV_OPENING, SourceInfo, render_pipeline
 from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product, recognise
-from crmsync.starter.vocab_crm import REDMINE
+from crmsync.starter.vocab_redmine import REDMINE
 
 __all__ = [
     "Left",

@@ -38,9 +38,10 @@ from crmsync.starter.vocab import (
 )
 from crmsync.starter.vocab_crm import CRM_PRODUCTS
 from crmsync.starter.vocab_people import PEOPLE_PRODUCTS
+from crmsync.starter.vocab_redmine import REDMINE
 from crmsync.transform.mapping import header_key
 
-PRODUCTS: tuple[Product, ...] = (*PEOPLE_PRODUCTS, *CRM_PRODUCTS)
+PRODUCTS: tuple[Product, ...] = (*PEOPLE_PRODUCTS, *CRM_PRODUCTS, REDMINE)
 MAX_PHONE_SLOTS = 9
 CUSTOM_FIELD = "cf:"
 NEWLINE_ESCAPE = "\\n"  # a line break inside a double-quoted YAML string
