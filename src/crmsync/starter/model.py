@@ -7,12 +7,25 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.config import SPLIT_FIELDS
+from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
 from crmsync.starter.regions import RegionGuess
 from crmsync.starter.vocab import Product
 
 MappingValue = str | list[str] | dict[str, Any]
 NOT_READ = RegionGuess(None, "the file was not read")
+
+
+def rally_fields(object_name: str) -> dict[str, bool]:
+    """Wire name -> required, for the object's create model: what a mapping may fill."""
+    create = OBJECTS[object_name].create
+    return {(info.alias or name): info.is_required() for name, info in create.model_fields.items()}
+
+
+def split_targets(object_name: str) -> dict[str, tuple[str, ...]]:
+    """Mapping targets that fill other fields: a full name split into first and last name."""
+    return dict(SPLIT_FIELDS.get(object_name, {}))
 
 
 @dataclass(frozen=True)

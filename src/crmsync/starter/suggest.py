@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from crmsync.config import SPLIT_FIELDS, wire_fields
 from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
 from crmsync.starter.counts import (
@@ -24,7 +23,7 @@ from crmsync.starter.counts import (
     row_hints,
     rows_of,
 )
-from crmsync.starter.model import Left, Mapped, Suggestion, Table
+from crmsync.starter.model import Left, Mapped, Suggestion, Table, rally_fields, split_targets
 from crmsync.starter.regions import RegionGuess, guess_region
 from crmsync.starter.vocab import (
     COMPANY,
@@ -112,9 +111,9 @@ def suggest(table: Table, object_name: str, product: Product | None = None) -> S
     for column in table.columns:
         if column not in build.used:
             build.left.setdefault(column, "")
-    split = SPLIT_FIELDS.get(object_name, {})
+    split = split_targets(object_name)
     covered = {part for name, parts in split.items() if name in build.fields for part in parts}
-    required = wire_fields(OBJECTS[object_name])
+    required = rally_fields(object_name)
     key = OBJECTS[object_name].match_key
     missing = tuple(
         f for f, req in required.items() if req and f not in build.fields and f not in covered
@@ -163,8 +162,8 @@ def _secondary(product: Product | None, object_name: str) -> list[Known]:
 def _targets(object_name: str) -> list[str]:
     """The fields a mapping may fill, in the order the file lists them: a full name right
     after the names it splits into."""
-    targets = list(wire_fields(OBJECTS[object_name]))
-    for name, parts in SPLIT_FIELDS.get(object_name, {}).items():
+    targets = list(rally_fields(object_name))
+    for name, parts in split_targets(object_name).items():
         targets.insert(max(targets.index(part) for part in parts) + 1, name)
     return targets
 
