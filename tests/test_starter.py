@@ -1,4 +1,6 @@
-"""`crmsync init`: mapping suggestions from the headers of common exports."""
+"""`crmsync init`: mapping suggestions from header names alone (no rows to check them against).
+
+The corpus of whole export files is in tests/starter."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 
 from crmsync.config import load_pipeline
 from crmsync.starter import render_pipeline, suggest_mapping
+from crmsync.starter.render import SourceInfo
 
 EXPORTS = {
     "google-contacts": (
@@ -26,8 +29,7 @@ EXPORTS = {
             "email": "E-mail 1 - Value",
             "phone": "Phone 1 - Value",
             "title": "Organization 1 - Title",
-            "tags": "Labels",
-        },
+        },  # Labels: "* myContacts ::: Friends" is no tag list
     ),
     "outlook": (
         [
@@ -88,8 +90,7 @@ EXPORTS = {
             "email": "Email Address",
             "firstName": "First Name",
             "lastName": "Last Name",
-            "leadScore": "MEMBER_RATING",
-            "tags": "TAGS",
+            "tags": "TAGS",  # no rows to show the quotes Mailchimp puts around each tag
         },
     ),
     "redmine-crm": (
@@ -131,13 +132,13 @@ EXPORTS = {
 def test_known_exports_map_to_contact_fields(columns: list[str], expected: dict[str, str]) -> None:
     suggestion = suggest_mapping(columns, "contacts")
     assert {k: v for k, v in suggestion.mapping.items() if k in expected} == expected
-    assert suggestion.missing_required == []
+    assert suggestion.missing_required == ()
     assert set(suggestion.unmapped_columns) == set(columns) - set(suggestion.mapping.values())
 
 
 def test_missing_required_fields_are_listed() -> None:
     suggestion = suggest_mapping(["Email", "Favourite colour"], "contacts")
-    assert suggestion.missing_required == ["firstName", "lastName"]
+    assert suggestion.missing_required == ("firstName", "lastName")
     assert suggestion.unmapped_columns == ["Favourite colour"]
 
 
@@ -147,6 +148,7 @@ def test_companies_and_activities() -> None:
     )
     assert companies.mapping == {
         "name": "Company Name",
+        "domain": "Website",  # Rally's key for companies, from the website
         "website": "Website",
         "employeeCount": "Number of Employees",
         "annualRevenue": "Annual Revenue",
@@ -165,8 +167,7 @@ def test_rendered_file_is_a_valid_pipeline(tmp_path: Path) -> None:
     text = render_pipeline(
         name="outlook",
         object_name="contacts",
-        source_kind="csv",
-        source_path="export: 2026.csv",
+        source=SourceInfo(kind="csv", path="export: 2026.csv", file_name="export: 2026.csv"),
         suggestion=suggest_mapping(columns, "contacts"),
     )
     path = tmp_path / "p.yaml"
@@ -181,10 +182,45 @@ def test_rendered_file_is_a_valid_pipeline(tmp_path: Path) -> None:
 def test_full_name_only_maps_to_full_name_and_satisfies_names() -> None:
     suggestion = suggest_mapping(["Name", "Email"], "contacts")
     assert suggestion.mapping == {"fullName": "Name", "email": "Email"}
-    assert suggestion.missing_required == []
+    assert suggestion.missing_required == ()
 
 
 def test_split_names_win_over_a_full_name() -> None:
     suggestion = suggest_mapping(["Full name", "First name", "Last name", "Email"], "contacts")
     assert "fullName" not in suggestion.mapping
     assert "Full name" in suggestion.unmapped_columns
+
+
+def test_a_rating_is_never_a_lead_score_and_an_honorific_never_a_title() -> None:
+    mailchimp = suggest_mapping(
+        ["Email Address", "MEMBER_RATING", "REGION", "CC", "TIMEZONE", "OPTIN_TIME"], "contacts"
+    )
+    assert "leadScore" not in mailchimp.mapping
+    assert "state" not in mailchimp.mapping
+    assert mailchimp.mapping["country"] == "CC"
+    outlook = suggest_mapping(
+        ["Title", "First Name", "Last Name", "Suffix", "Business Street", "E-mail Type"], "contacts"
+    )
+    assert "title" not in outlook.mapping
+
+
+@pytest.mark.parametrize(
+    ("columns", "field", "column"),
+    [
+        (
+            ["First Name", "Last Name", "URL", "Email Address", "Company", "Position"],
+            "linkedInUrl",
+            "URL",
+        ),
+        (
+            ["Title", "First Name", "Business Country/Region", "E-mail Type", "Suffix"],
+            "country",
+            "Business Country/Region",
+        ),
+        (["name", "billing_state", "billing_postal_code", "is_deleted"], "state", "billing_state"),
+    ],
+    ids=["linkedin-url", "outlook-country", "salesforce-snake-state"],
+)
+def test_product_names_map(columns: list[str], field: str, column: str) -> None:
+    object_name = "companies" if "billing_state" in columns else "contacts"
+    assert suggest_mapping(columns, object_name).mapping[field] == column

@@ -302,25 +302,35 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
     """Write a starter pipeline file with a mapping suggested from SOURCE_FILE's headers."""
     from pathlib import Path
 
-    from crmsync.extract import read_source
-    from crmsync.starter import source_kind_of, write_starter
+    from crmsync.starter import write_starter
 
     source = Path(source_file)
     target = Path(output) if output else source.with_name(f"{source.stem}.pipeline.yaml")
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; use --force to overwrite it")
-    kind = source_kind_of(source)
-    columns = list(read_source(kind, source).columns)  # type: ignore[arg-type]
-    suggestion = write_starter(
-        source, object_name=object_name, output=target, columns=columns, source_kind=kind
-    )
+    starter = write_starter(source, object_name=object_name, output=target)
+    suggestion, info = starter.suggestion, starter.info
     click.echo(f"wrote {target}")
-    for field, column in suggestion.mapping.items():
-        click.echo(f"  {field:<20} <- {column}")
+    if suggestion.product:
+        click.echo(f"read as {suggestion.product.label}")
+    if info.header_line and info.header_line > 1:
+        click.echo(f"header: line {info.header_line} (the lines above it are skipped)")
+    for written, given in info.renamed:
+        click.echo(f"warning: more than one column is named {written!r}; one is read as {given!r}")
+    if suggestion.source_id:
+        click.echo(f"  {'source_id':<20} <- {suggestion.source_id.columns[0]}")
+    for field, columns in suggestion.mapping.items():
+        shown = columns if isinstance(columns, str) else ", then ".join(columns)
+        click.echo(f"  {field:<20} <- {shown}")
     if suggestion.missing_required:
         click.echo(f"required, not found: {', '.join(suggestion.missing_required)} (edit the file)")
     if suggestion.unmapped_columns:
         click.echo(f"not mapped: {', '.join(suggestion.unmapped_columns)}")
+    region = suggestion.region
+    if region.region:
+        click.echo(f"default_region: {region.region} ({region.reason})")
+    for hint in suggestion.hints:
+        click.echo(f"note: {hint}")
     click.echo(f"next: crmsync run {target} --dry-run")
 
 

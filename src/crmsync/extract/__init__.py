@@ -29,14 +29,17 @@ def read_source(
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
+    skip_rows: int | None = None,
 ) -> Extracted:
     """Read one source file of the given kind.
 
     ``encoding=None`` detects it (BOM, then UTF-8, then cp1252, then latin-1; never lossy);
-    ``delimiter=None`` sniffs it among ``, ; TAB |`` (CSV only; ignored for JSON kinds).
+    ``delimiter=None`` sniffs it among ``, ; TAB |``; ``skip_rows=None`` finds the header
+    below any preamble, a number skips that many lines first (CSV only; both ignored for
+    JSON kinds).
     """
     if kind == "csv":
-        return read_csv(path, encoding=encoding, delimiter=delimiter)
+        return read_csv(path, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows)
     if kind == "json":
         return read_json(path, encoding=encoding)
     if kind == "ndjson":

@@ -59,6 +59,7 @@ def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: 
     if ends[-1] == len(lines):  # the header included: an open quote there swallows the file
         _check_terminated(lines[starts[-1] - 1 :], starts[-1], delimiter, source)
     header = values[header_at]
+    header_line = starts[header_at]
     del starts[: header_at + 1], ends[: header_at + 1], values[: header_at + 1]
     del blank[: header_at + 1]
 
@@ -98,6 +99,7 @@ def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: 
         last_line_of=last_line_of,
         encoding=encoding,
         delimiter=delimiter,
+        header_line=header_line,
     )
 
 

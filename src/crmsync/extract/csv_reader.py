@@ -17,6 +17,7 @@ from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.layout import Layout, last_lines, raw_records, scan_layout
+from crmsync.extract.preamble import find_header
 from crmsync.extract.records import assemble
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import sep_line, sniff_delimiter
@@ -25,34 +26,51 @@ CR, LF = b"\r", b"\n"
 
 
 def read_csv(
-    path: str | Path, *, encoding: str | None = None, delimiter: str | None = None
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    skip_rows: int | None = None,
 ) -> Extracted:
     """Read a CSV file: every column as String, ``_row`` the physical line a record starts on.
 
-    ``encoding``/``delimiter`` None mean detect. Raises SourceError for a file that cannot be
-    read as a whole (missing, undecodable, an unterminated quote), naming the line.
+    ``encoding``/``delimiter`` None mean detect. ``skip_rows`` None finds the header after any
+    preamble (a report title, LinkedIn's notes, blank lines: ``preamble``); a number skips that
+    many physical lines instead and takes the first non-blank record after them. Either way
+    ``_row`` counts every line of the file and ``Extracted.header_line`` says where the header
+    was. Raises SourceError for a file that cannot be read as a whole (missing, undecodable, an
+    unterminated quote), naming the line.
     """
     source = str(path)
     if delimiter is not None and len(delimiter) != 1:
         raise SourceError(f"delimiter must be one character, got {delimiter!r}", source=source)
+    if skip_rows is not None and skip_rows < 0:
+        raise SourceError(f"skip_rows must be 0 or more, got {skip_rows}", source=source)
     decoded = decode(read_bytes(path, source), encoding, source)
     data = decoded.data
     if LF not in data and CR in data:
         data = data.replace(CR, LF)  # classic Mac line ends (old Excel for Mac): same lines
     hinted, skip_lines = sep_line(data)
+    detect = skip_rows is None
+    if skip_rows is not None:
+        skip_lines = max(skip_lines, skip_rows)  # the sep= line is never a header
     if delimiter is None:
-        delimiter = hinted or sniff_delimiter(_after_lines(data, skip_lines))
+        delimiter = hinted or sniff_delimiter(_after_lines(data, skip_lines), detect=detect)
     if not data or data.isspace():  # isspace stops at the first content byte; strip would copy
         return Extracted(empty_frame(()), empty_rejects(), (), decoded.encoding, delimiter)
-    layout = scan_layout(data, delimiter)
+    start = find_header(data, delimiter, skip_lines, detect=detect)
+    table = data[start.offset :] if start.offset else data
+    layout = scan_layout(table, delimiter)
     result = None
     if layout is not None:
-        result = _read_with_polars(data, layout, skip_lines, source, decoded.encoding, delimiter)
+        result = _read_with_polars(
+            table, layout, start.lines_before, source, decoded.encoding, delimiter
+        )
     if result is None:
         result = read_with_python_csv(
             data.decode("utf-8"),
             source=source,
-            skip_lines=skip_lines,
+            skip_lines=start.lines_before,
             encoding=decoded.encoding,
             delimiter=delimiter,
         )
@@ -67,13 +85,12 @@ def _after_lines(data: bytes, count: int) -> bytes:
 
 
 def _read_with_polars(
-    data: bytes, layout: Layout, skip_lines: int, source: str, encoding: str, delimiter: str
+    data: bytes, layout: Layout, lines_before: int, source: str, encoding: str, delimiter: str
 ) -> Extracted | None:
-    """The fast path; None when polars and the layout disagree (the caller falls back)."""
-    records = layout.records
-    candidates = records.with_row_index("rec").filter(
-        (pl.col("first") >= skip_lines) & ~pl.col("blank_line")
-    )
+    """The fast path over ``data``, the file from its header on (``lines_before`` lines cut
+    above it); None when polars and the layout disagree (the caller falls back)."""
+    records = layout.records.with_columns(pl.col("line") + lines_before)
+    candidates = records.with_row_index("rec").filter(~pl.col("blank_line"))
     if candidates.height == 0:
         return Extracted(empty_frame(()), empty_rejects(), (), encoding, delimiter)
     header_rec = int(candidates["rec"][0])
@@ -122,4 +139,5 @@ def _read_with_polars(
         last_line_of=last_line_of,
         encoding=encoding,
         delimiter=delimiter,
+        header_line=int(meta["line"][0]),
     )

@@ -25,6 +25,7 @@ from crmsync.extract.result import (
     SOURCE_COL,
     Extracted,
     column_names,
+    renamed_columns,
 )
 
 ERROR_FIELD_COUNT = "expected {} fields, found {}"
@@ -40,6 +41,7 @@ def assemble(
     last_line_of: Callable[[pl.Series], pl.Series],
     encoding: str,
     delimiter: str,
+    header_line: int,
 ) -> Extracted:
     """Build the result from the header, the records' first N values and their shape.
 
@@ -48,7 +50,7 @@ def assemble(
     the header it may also count delimiters quoted in its truncated tail: a reject's count is
     redone from its raw text), ``blank`` (no content: every field blank, on one line).
     ``raw_of`` / ``last_line_of`` map record positions in ``body`` to their raw text / the
-    text of their last physical line.
+    text of their last physical line. ``header_line``: where the header was read.
     """
     names = column_names(header)
     width = len(names)
@@ -95,6 +97,8 @@ def assemble(
         columns=tuple(names),
         encoding=encoding,
         delimiter=delimiter,
+        header_line=header_line,
+        renamed=renamed_columns(header, names),
     )
 
 

@@ -40,6 +40,11 @@ class Extracted:
     in file order, then ``_source`` (the path as given) and ``_row`` (CSV and NDJSON: the
     physical line the record starts on; JSON: the 1-based record number).
     ``rejects``: ``_source``, ``_row``, ``error``, ``raw`` for records that could not be parsed.
+    ``header_line``: the physical line the header was read from (CSV; lines above it were a
+    preamble, blank, or skipped as asked), None for sources without one.
+    ``renamed``: (name as written, name given) for each header the reader had to change
+    because another column already had it (``Phone`` twice: the second is ``Phone_2``), so a
+    caller can say which column a mapping of that name will read.
     """
 
     frame: pl.DataFrame
@@ -47,6 +52,8 @@ class Extracted:
     columns: tuple[str, ...]
     encoding: str
     delimiter: str | None
+    header_line: int | None = None
+    renamed: tuple[tuple[str, str], ...] = ()
 
     @property
     def rows_read(self) -> int:
@@ -77,6 +84,16 @@ def column_names(raw: Sequence[str | None]) -> list[str]:
         used.add(unique)
         names.append(unique)
     return names
+
+
+def renamed_columns(raw: Sequence[str | None], names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """(written, given) for the named headers ``column_names`` had to change; a blank header
+    named ``column_N`` is not a rename (it had no name to lose)."""
+    return tuple(
+        (written, given)
+        for value, given in zip(raw, names, strict=True)
+        if (written := (value or "").strip()) and written != given
+    )
 
 
 def empty_rejects() -> pl.DataFrame:

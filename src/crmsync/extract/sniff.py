@@ -3,7 +3,9 @@
 A semicolon file from a European Excel must just work, so the delimiter is not assumed: each
 candidate parses the first records (quotes respected, by Python's csv module), and the one that
 splits the header into the most fields, consistently across the records after it, wins.
-Excel's ``sep=;`` first line, when present, decides it outright.
+Excel's ``sep=;`` first line, when present, decides it outright. Lines above the table (a
+report title, LinkedIn's notes) are skipped for each candidate as the reader skips them, so
+they do not hide the table's delimiter.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+
+from crmsync.extract.preamble import Record, table_start
 
 CANDIDATES = (",", ";", "\t", "|")
 DEFAULT_DELIMITER = ","
@@ -27,14 +31,19 @@ def sep_line(data: bytes) -> tuple[str | None, int]:
     return match.group(1).decode("utf-8", errors="replace"), 1
 
 
-def sniff_delimiter(data: bytes) -> str:
-    """The most plausible of ``, ; TAB |`` for this UTF-8 content (``,`` when none splits)."""
+def sniff_delimiter(data: bytes, *, detect: bool = True) -> str:
+    """The most plausible of ``, ; TAB |`` for this UTF-8 content (``,`` when none splits).
+
+    With ``detect``, each candidate is judged on the table below any preamble it recognises.
+    """
     truncated = len(data) > SNIFF_BYTES
     sample = data[:SNIFF_BYTES].decode("utf-8", errors="ignore")
     best: tuple[float, int, int] | None = None
     chosen = DEFAULT_DELIMITER
     for rank, candidate in enumerate(CANDIDATES):
         records = _records(sample, candidate, truncated)
+        if detect:
+            records = records[table_start([Record(0, r) for r in records]) :]
         if not records or len(records[0]) < 2:
             continue
         width = len(records[0])

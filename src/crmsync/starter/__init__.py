@@ -1,0 +1,143 @@
+"""`crmsync init`: a starter pipeline file that works, suggested from a file's headers and rows.
+
+The file is read the way ``crmsync run`` reads it (header found below any preamble, encoding
+and delimiter detected), its export product recognised (Google Contacts, Outlook, HubSpot,
+Salesforce, Mailchimp, LinkedIn, Pipedrive, Zoho CRM, Redmine CRM), and every column given a
+meaning from its header and a look at its values (``suggest``). The written file explains
+each mapping, lists what it left out and why, counts the rows that would fail, and guesses
+the phone region from the data (``render``). A Redmine CRM CSV export becomes a
+``redmine_export`` source, whose reader splits its multi-valued phone and email cells.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.errors import ConfigError
+from crmsync.extract import Extracted, read_source
+from crmsync.extract.redmine import read_redmine_export
+from crmsync.extract.redmine.derived import with_derived_columns
+from crmsync.extract.result import RESERVED_COLUMNS
+from crmsync.starter.model import Left, Mapped, Suggestion, Table
+from crmsync.starter.render import ENV_OPENING, SourceInfo, render_pipeline
+from crmsync.starter.suggest import suggest
+from crmsync.starter.vocab import Product, recognise
+from crmsync.starter.vocab_redmine import REDMINE
+
+__all__ = [
+    "Left",
+    "Mapped",
+    "Starter",
+    "Suggestion",
+    "Table",
+    "inspect_source",
+    "render_pipeline",
+    "source_kind_of",
+    "suggest",
+    "suggest_mapping",
+    "write_starter",
+]
+
+SOURCE_KINDS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+COMPANY_FLAG = "is_company"
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """The source as init read it: the rows to suggest from and what the reader noticed."""
+
+    table: Table
+    info: SourceInfo
+    product: Product | None
+
+
+@dataclass(frozen=True)
+class Starter:
+    """What `init` wrote: the suggestion and what it read."""
+
+    suggestion: Suggestion
+    info: SourceInfo
+    text: str
+
+
+def source_kind_of(path: Path) -> str:
+    """csv, json or ndjson from the file's extension (csv when unknown)."""
+    return SOURCE_KINDS.get(path.suffix.lower(), "csv")
+
+
+def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
+    """A suggestion from header names alone (no values to check them against)."""
+    return suggest(Table(list(columns)), object_name)
+
+
+def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspected:
+    """Read ``source`` as the pipeline will, and recognise a Redmine CRM CSV export."""
+    kind = source_kind_of(source)
+    extracted = read_source(kind, source)  # type: ignore[arg-type]
+    product = None
+    where = None
+    if kind == "csv" and recognise(list(extracted.columns), (REDMINE,)):
+        kind, product = "redmine_export", REDMINE
+        redmine = read_redmine_export(source, entity="contacts", format="csv")
+        frame = with_derived_columns(redmine.frame)
+        flags = frame[COMPANY_FLAG].drop_nulls() if COMPANY_FLAG in frame.columns else None
+        if flags is not None and flags.len():  # the older export says which are companies
+            where = {COMPANY_FLAG: "true" if object_name == "companies" else "false"}
+            frame = frame.filter(pl.col(COMPANY_FLAG) == where[COMPANY_FLAG])
+        extracted = Extracted(
+            frame=frame,
+            rejects=redmine.rejects,
+            columns=tuple(c for c in frame.columns if c not in RESERVED_COLUMNS),
+            encoding=redmine.encoding,
+            delimiter=redmine.delimiter,
+            header_line=extracted.header_line,
+        )
+    rejects = extracted.rejects
+    first = (int(rejects["_row"][0]), str(rejects["raw"][0])) if rejects.height else None
+    info = SourceInfo(
+        kind=kind,
+        path=path_in_file,
+        file_name=source.name,
+        encoding=extracted.encoding,
+        delimiter=extracted.delimiter,
+        header_line=extracted.header_line,
+        rows=extracted.frame.height,
+        rejects=rejects.height,
+        first_reject=first,
+        renamed=extracted.renamed,
+        where=where,
+    )
+    table = Table(list(extracted.columns), extracted.frame, extracted.renamed)
+    return Inspected(table, info, product)
+
+
+def write_starter(source: Path, *, object_name: str, output: Path) -> Starter:
+    """Read ``source``, suggest, and write the starter file to ``output``; the source path in
+    it is relative to the output's folder."""
+    relative = os.path.relpath(source.resolve(), output.resolve().parent)
+    if ENV_OPENING in relative:
+        raise ConfigError(
+            f"the path {relative!r} holds {ENV_OPENING!r}, which a pipeline file reads as an "
+            "environment variable: rename the file or its folder"
+        )
+    inspected = inspect_source(source, object_name, relative)
+    suggestion = suggest(inspected.table, object_name, inspected.product)
+    text = render_pipeline(
+        name=source.stem.replace(" ", "-").lower() or "pipeline",
+        object_name=object_name,
+        source=inspected.info,
+        suggestion=suggestion,
+    )
+    output.write_text(text, encoding="utf-8")
+    return Starter(suggestion, inspected.info, text)

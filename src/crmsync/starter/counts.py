@@ -1,0 +1,162 @@
+"""Counting, before anything runs, the rows a suggested mapping would fail and the cells it
+would send as written: what the starter file warns about.
+
+The counts follow what ``crmsync run`` does with the same mapping: the first non-empty of a
+field's columns, a full name split into first and last name where those are empty (by the
+normalizer's own ``split_full_name``), placeholders such as ``n/a`` sent as written.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from crmsync.starter import values as v
+from crmsync.starter.model import Mapped, Table
+from crmsync.transform.normalizers.names import split_full_name
+
+GIVEN, FAMILY = "_given", "_family"
+NAME_FIELDS = ("firstName", "lastName")
+DEFAULT_NAME = "(unknown)"
+DELETED_FLAG = "isdeleted"  # Salesforce's IsDeleted, is_deleted in snake_case copies
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    text = expr.cast(pl.String)
+    return pl.when(text.str.strip_chars().str.len_bytes() > 0).then(text)
+
+
+def mapped_values(table: Table, fields: dict[str, Mapped]) -> pl.DataFrame:
+    """One column per field that reads columns: its value on every row (null when empty)."""
+    frame = table.frame if table.frame is not None else pl.DataFrame()
+    exprs = []
+    for name, item in fields.items():
+        if isinstance(item.value, dict) and "template" in item.value:
+            continue
+        columns = [c for c in item.columns if c in frame.columns]
+        if columns:
+            exprs.append(pl.coalesce([_blank_to_null(pl.col(c)) for c in columns]).alias(name))
+    return frame.select(exprs) if exprs else pl.DataFrame({"_": [None] * table.rows})
+
+
+def rescued_by_full_name(table: Table, fields: dict[str, Mapped]) -> int:
+    """Rows missing a first or last name whose full name holds both."""
+    mapped = mapped_values(table, fields)
+    if "fullName" not in mapped.columns:
+        return 0
+    split = split_full_name(mapped.select("fullName"), "fullName", first=GIVEN, last=FAMILY)
+    lacking = pl.repeat(False, mapped.height, eager=True)
+    for name in NAME_FIELDS:
+        lacking = lacking | (mapped[name].is_null() if name in mapped.columns else True)
+    both = split[GIVEN].is_not_null() & split[FAMILY].is_not_null()
+    return int((lacking & both).sum())
+
+
+def missing_counts(table: Table, fields: dict[str, Mapped], required: list[str]) -> dict[str, int]:
+    """Required field -> rows where the mapping leaves it empty (those rows fail validation)."""
+    mapped = mapped_values(table, fields)
+    if "fullName" in mapped.columns:
+        mapped = split_full_name(mapped, "fullName")
+    counts: dict[str, int] = {}
+    for name in required:
+        missing = mapped[name].null_count() if name in mapped.columns else table.rows
+        if missing:
+            counts[name] = missing
+    return counts
+
+
+def keyless_rows(table: Table, fields: dict[str, Mapped], key: str | None) -> int:
+    """Rows the mapping gives no match key (a company without a domain)."""
+    if key is None or table.frame is None:
+        return 0
+    mapped = mapped_values(table, fields)
+    return mapped[key].null_count() if key in mapped.columns else table.rows
+
+
+def field_notes(table: Table, item: Mapped) -> tuple[str, ...]:
+    """What a mapped column's values will do when sent: placeholders, odd emails, ::: lists."""
+    values = [value for column in item.columns[:1] for value in table.values(column)]
+    notes: list[str] = []
+    placeholders, found = v.placeholder_count(values)
+    if placeholders:
+        notes.append(
+            f"{cells(placeholders, 'says', 'say')} there is no value ({v.examples(found)}): "
+            "sent as written"
+        )
+    if item.field == "email":
+        several, other, example = v.email_problems(values)
+        if several:
+            notes.append(
+                f"{cells(several, 'holds', 'hold')} several addresses (a@x.com;b@y.com): those "
+                "rows fail until the cell holds one"
+            )
+        if other:
+            notes.append(
+                f"{cells(other, 'holds', 'hold')} no email address (e.g. {example!r}): those "
+                "rows fail"
+            )
+    elif multi := v.multi_value_count(values):
+        notes.append(
+            f'{cells(multi, "holds", "hold")} several values (" ::: " between them): sent as one'
+        )
+    return tuple(notes)
+
+
+def cells(count: int, verb_one: str, verb_many: str) -> str:
+    """'1 cell says' / '3 cells say'."""
+    return f"1 cell {verb_one}" if count == 1 else f"{count} cells {verb_many}"
+
+
+def rows_of(count: int, rows: int, verb: str = "have") -> str:
+    """'1 of 30 rows has' / '3 of 30 rows have'."""
+    singular = {"have": "has", "are": "is"}.get(verb, verb)
+    return f"{count} of {rows} rows {singular if count == 1 else verb}"
+
+
+def row_hints(
+    table: Table, fields: dict[str, Mapped], required: list[str], why_no_names: str = ""
+) -> list[str]:
+    """Paragraphs about rows that will fail for an empty required field, with what helps."""
+    if table.frame is None or not table.rows:
+        return []
+    considered = [f for f in required if f in fields or (f in NAME_FIELDS and "fullName" in fields)]
+    counts = missing_counts(table, fields, considered)
+    rows = table.rows
+    hints = []
+    names = max((counts.get(f, 0) for f in NAME_FIELDS), default=0)
+    if names:
+        text = (
+            f"{rows_of(names, rows)} no first or last name: Rally requires both, so those rows "
+            "fail (stage validate) and are listed in errors.csv."
+        )
+        if why_no_names:
+            text += f" {why_no_names[0].upper()}{why_no_names[1:]}."
+        split = [fields[f] for f in NAME_FIELDS if f in fields]
+        if split:
+            full = (
+                " Their full name does not hold two names either." if "fullName" in fields else ""
+            )
+            column = split[-1].columns[0]
+            text += (
+                f"{full} To load them anyway, give the name a default:\n"
+                f'  {split[-1].field}: {{column: "{column}", default: "{DEFAULT_NAME}"}}'
+            )
+        else:
+            text += " Their full name is one word, a placeholder or empty: fix it in the file."
+        hints.append(text)
+    for name, missing in counts.items():
+        if name in NAME_FIELDS:
+            continue
+        what = "an email (it is a contact's key)" if name == "email" else f"a {name}"
+        hints.append(
+            f"{rows_of(missing, rows)} no {name}: Rally requires {what}, so those rows fail "
+            "(stage validate) and are listed in errors.csv."
+        )
+    for column in table.columns:
+        if column.casefold().replace("_", "") == DELETED_FLAG:
+            deleted = sum(1 for value in table.values(column) if value.casefold() == "true")
+            if deleted:
+                hints.append(
+                    f'{rows_of(deleted, rows, "are")} deleted in the source ("{column}" is true). '
+                    f'To leave them out:\n  where: {{{column}: "false"}}'
+                )
+    return hints

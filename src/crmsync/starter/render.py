@@ -1,0 +1,269 @@
+"""The starter pipeline file's text: YAML a first-time user can read, check and run.
+
+Column names come from files nobody vetted, so none is ever written raw: values go through
+``yaml.safe_dump`` (and are checked to read back as themselves), names in comments lose every
+character that could end the comment (line breaks of any kind, control characters), and a
+name holding ``${`` is written so the pipeline loader's ``${VAR}`` substitution cannot touch
+it (mappings ignore punctuation when they match headers, so it still names the column).
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+
+import yaml
+
+from crmsync.schema import OBJECTS
+from crmsync.starter.model import Suggestion
+
+WIDTH = 100
+COMMENT_COLUMN = 32
+MAX_NAME_CHARS = 80
+ENV_OPENING = "${"
+CODE_INDENT = "  "
+QUOTE = '"'
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the reader found, for the comments of the source section."""
+
+    kind: str
+    path: str
+    file_name: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_line: int | None = None
+    rows: int = 0
+    rejects: int = 0
+    first_reject: tuple[int, str] | None = None  # (line, raw text)
+    renamed: tuple[tuple[str, str], ...] = ()
+    where: dict[str, str] | None = None
+
+
+def _no_env(value: object) -> object:
+    """``${`` made ``$ {`` wherever it occurs, so ``${VAR}`` substitution leaves it alone."""
+    if isinstance(value, str):
+        return value.replace(ENV_OPENING, "$ {")
+    if isinstance(value, list):
+        return [_no_env(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _no_env(item) for key, item in value.items()}
+    return value
+
+
+def scalar(value: object) -> str:
+    """``value`` as one line of YAML that reads back as exactly ``value`` (``${`` defused)."""
+    value = _no_env(value)
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
+    text = text.strip().removesuffix("\n...").strip()
+    if not text.isprintable() or yaml.safe_load(text) != value:
+        text = json.dumps(value, ensure_ascii=True)  # JSON is YAML; escapes every line break
+    if yaml.safe_load(text) != value:  # pragma: no cover - a safe_dump/json disagreement
+        raise ValueError(f"cannot write {value!r} as one line of YAML")
+    return text
+
+
+def quoted(text: str) -> str:
+    """A column name, safe inside a comment: quoted, one line, control characters escaped."""
+    out = []
+    for ch in text[:MAX_NAME_CHARS]:
+        if ch in "\r\n\x85\u2028\u2029" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    more = "..." if len(text) > MAX_NAME_CHARS else ""
+    return '"' + "".join(out) + more + '"'
+
+
+def _comment_text(text: str) -> str:
+    """Free text for a comment: whatever it quotes, one line."""
+    return " ".join(
+        "".join(
+            ch if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp") else " "
+            for ch in text.replace("\x85", " ")
+        ).split()
+    )
+
+
+def comment_lines(text: str, indent: int = 0, *, item: bool = False) -> list[str]:
+    """``text`` as comment lines of at most WIDTH characters (an indented list item when
+    ``item``). A paragraph after a line break that starts with two spaces is YAML to copy: it
+    gets a line of its own, never wrapped."""
+    prefix = " " * indent + "# "
+    lines: list[str] = []
+    for number, paragraph in enumerate(text.split("\n")):
+        if number and paragraph.startswith(CODE_INDENT):
+            hang = "    " if item else ""
+            lines.append(prefix + hang + CODE_INDENT + _comment_text(paragraph))
+            continue
+        lines += [
+            prefix + line
+            for line in textwrap.wrap(
+                _comment_text(paragraph),
+                width=WIDTH - len(prefix),
+                initial_indent="  " if item and not number else "",
+                subsequent_indent="    " if item else "",
+                break_long_words=False,
+            )
+        ]
+    return lines or [prefix.rstrip()]
+
+
+def _with_comment(line: str, text: str, indent: int) -> list[str]:
+    """``line  # text`` when it fits, else the comment on the lines above."""
+    if not text:
+        return [line]
+    padded = line.ljust(COMMENT_COLUMN)
+    joined = f"{padded}  # {_comment_text(text)}"
+    if len(joined) <= WIDTH:
+        return [joined]
+    return [*comment_lines(text, indent), line]
+
+
+def _source_lines(source: SourceInfo) -> list[str]:
+    lines = ["source:", f"  kind: {source.kind}", f"  path: {scalar(source.path)}"]
+    if source.kind == "redmine_export":
+        lines.append("  entity: contacts")
+    else:
+        lines += _with_comment(
+            "  encoding: auto", f"read as {source.encoding}" if source.encoding else "", 2
+        )
+    if source.kind == "csv":
+        shown = "tab" if source.delimiter == "\t" else repr(source.delimiter)
+        lines += _with_comment("  delimiter: auto", f"read as {shown}", 2)
+    if source.header_line and source.header_line > 1:
+        lines += comment_lines(
+            f"The header is on line {source.header_line}: the lines above it are not part of "
+            "the table, and crmsync run skips them too. Row numbers in reports are the file's "
+            "own line numbers.",
+            2,
+        )
+    for written, given in source.renamed:
+        lines += comment_lines(
+            f"The file has more than one column named {quoted(written)}: the later one is "
+            f"read as {quoted(given)}.",
+            2,
+        )
+    if source.rejects and source.first_reject:
+        line, raw = source.first_reject
+        lines += comment_lines(
+            f"{source.rejects} lines are not rows of the table (the first, line {line}: "
+            f"{quoted(raw.strip(QUOTE))}): crmsync run reports them as failed (stage read).",
+            2,
+        )
+    return lines
+
+
+def render_pipeline(
+    *, name: str, object_name: str, source: SourceInfo, suggestion: Suggestion
+) -> str:
+    """The pipeline file's text, every suggestion explained by a comment."""
+    product = f" ({suggestion.product.label})" if suggestion.product else ""
+    lines = [
+        *comment_lines(
+            f"Starter pipeline written by `crmsync init` from {quoted(source.file_name)}"
+            f"{product}. Check the mapping, then: crmsync run THIS_FILE --dry-run"
+        ),
+        "# Destination from the environment: RALLY_BASE_URL (tenant root) and RALLY_API_KEY.",
+        *[line for note in suggestion.notes for line in comment_lines(note)],
+        f"name: {scalar(name)}",
+        f"object: {object_name}",
+        "",
+        *_source_lines(source),
+    ]
+    if source.where:
+        kept = "companies" if "true" in source.where.values() else "people"
+        lines += [
+            "",
+            *comment_lines(f"Only the rows that are {kept}: the export flags its companies."),
+            f"where: {scalar(source.where)}",
+        ]
+    if suggestion.source_id:
+        item = suggestion.source_id
+        why = (
+            f"from {quoted(item.columns[0])}: {item.why}; a re-run recognises the records it "
+            "created by it"
+        )
+        lines += ["", *_with_comment(f"source_id: {scalar(item.value)}", why, 0)]
+    lines += ["", "mapping:  # Rally field: source column (matched ignoring case and punctuation)"]
+    for item in suggestion.fields:
+        for note in item.notes:
+            lines += comment_lines(note, 2)
+        why = f"from {', '.join(quoted(c) for c in item.columns)}: {item.why}"
+        lines += _with_comment(f"  {item.field}: {scalar(item.value)}", why, 2)
+    for field in suggestion.missing_required:
+        lines.append(f"  # {field}: ???   required, and no column looked like it")
+    explained = [left for left in suggestion.left if left.why]
+    unknown = [left.column for left in suggestion.left if not left.why]
+    if explained:
+        lines.append("  # not mapped:")
+        for left in explained:
+            lines += comment_lines(f"{quoted(left.column)}: {left.why}", 2, item=True)
+    if unknown:
+        names = ", ".join(quoted(column) for column in unknown)
+        lines += comment_lines(f"no Rally field looked like {names}", 2)
+    for hint in suggestion.hints:
+        lines += ["", *comment_lines(hint, 2)]
+    lines += ["", *_normalize_lines(suggestion), "", *_dedupe_lines(suggestion), ""]
+    lines += _tail_lines(name)
+    return "\n".join(lines) + "\n"
+
+
+def _normalize_lines(suggestion: Suggestion) -> list[str]:
+    region = suggestion.region
+    lines = ["normalize:"]
+    if region.region:
+        why = f"{region.reason}: phone numbers without +country are read as {region.region} ones"
+        lines += _with_comment(f"  default_region: {region.region}", why, 2)
+    else:
+        lines += comment_lines(
+            f"default_region not guessed ({region.reason or 'nothing to go on'}): set the "
+            "region phone numbers written without +country are in.",
+            2,
+        )
+        lines.append("  # default_region: US")
+    lines += _with_comment(
+        "  phone_policy: keep",
+        "a phone that cannot be read: kept as written, with a warning (fail: the row fails)",
+        2,
+    )
+    return lines
+
+
+def _dedupe_lines(suggestion: Suggestion) -> list[str]:
+    lines = [
+        "dedupe:",
+        "  keep: first            # first | last | most_complete | newest (with newest_by)",
+    ]
+    if suggestion.keyless:
+        lines += _with_comment(
+            "  missing_key: load",
+            f"{suggestion.keyless} rows have no {OBJECTS[suggestion.object_name].match_key} "
+            f"(Rally's key for {suggestion.object_name}): loaded without dedupe instead of "
+            "failing",
+            2,
+        )
+    return lines
+
+
+def _tail_lines(name: str) -> list[str]:
+    return [
+        "destination:",
+        "  base_url: ${RALLY_BASE_URL}",
+        "  api_key: ${RALLY_API_KEY}",
+        "",
+        "load:",
+        "  mode: auto             # new records in bulk (100 a request), changed ones by upsert",
+        "  batch_size: 100",
+        "  concurrency: 4",
+        "",
+        "state:",
+        "  path: .crmsync/state.db  # what earlier runs sent: a re-run sends only what changed",
+        "",
+        "report:",
+        f"  dir: {scalar('reports/' + name)}",
+    ]

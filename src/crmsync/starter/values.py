@@ -1,0 +1,183 @@
+"""Looking at a column's values before suggesting it: a header says what a column is meant to
+hold, its values say what it holds.
+
+An Outlook ``Title`` holds "Mr." and "Dr.", not job titles; Mailchimp's ``MEMBER_RATING`` is
+1 to 5, not Rally's 0-100 lead score; Mailchimp's ``REGION`` holds "14" and "tg", not states;
+Google's groups are ``* myContacts ::: Friends``, which would arrive as one odd tag. ``veto``
+says why a column must not fill a field; the counters feed the comments of the starter file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import polars as pl
+
+HONORIFICS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "madam",
+        "mme",
+        "mlle",
+        "m",
+        "herr",
+        "frau",
+        "sr",
+        "sra",
+        "srta",
+        "dott",
+        "ing",
+    ]
+)
+HONORIFIC_SHARE = 0.5
+PLACEHOLDERS = frozenset(
+    {"null", "n/a", "na", "none", "-", "--", "?", "unknown", "#n/a", "nil", "-none-"}
+)
+GOOGLE_SEPARATOR = " ::: "
+REGION_CODE_SHARE = 0.2
+RATING_MAX = 5
+SCORE_MAX = 100
+EXAMPLES = 3
+LIFECYCLE_STAGES = frozenset(
+    {
+        "subscriber",
+        "lead",
+        "marketing qualified lead",
+        "sales qualified lead",
+        "mql",
+        "sql",
+        "prospect",
+        "opportunity",
+        "customer",
+        "evangelist",
+        "churned",
+        "former customer",
+        "other",
+    }
+    | PLACEHOLDERS
+)
+STAGE_SHARE = 0.6
+
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+_MANY_EMAILS = re.compile(r"@[^@]*[;,]|@.* ::: ")
+_INTEGER = re.compile(r"^\s*[+-]?\d+(?:\.0+)?\s*$")
+_REGION_CODE = re.compile(r"^(?:\d+|[a-z]{1,3})$")
+
+
+def filled(series: pl.Series | None) -> list[str]:
+    """The column's values with content, stripped (an absent column has none)."""
+    if series is None:
+        return []
+    values = series.cast(pl.String).drop_nulls().str.strip_chars()
+    return values.filter(values.str.len_bytes() > 0).to_list()
+
+
+def _honorific(value: str) -> bool:
+    return value.casefold().rstrip(".").strip() in HONORIFICS
+
+
+def veto(target: str, values: list[str]) -> str | None:
+    """Why these values must not fill ``target``, or None when nothing speaks against it."""
+    if not values:
+        return None
+    if target == "title":
+        found = Counter(v for v in values if _honorific(v))
+        if sum(found.values()) >= HONORIFIC_SHARE * len(values):
+            return f"holds honorifics ({examples(found)}), not job titles"
+    if target == "leadScore":
+        if not all(_INTEGER.match(v) for v in values):
+            return "holds values that are not whole numbers, not a 0-100 score"
+        numbers = [float(v) for v in values]
+        if max(numbers) <= RATING_MAX:
+            return f"a {int(min(numbers))}-{int(max(numbers))} scale, not a 0-100 score"
+        if max(numbers) > SCORE_MAX or min(numbers) < 0:
+            return "holds values outside 0-100"
+    if target == "state":
+        codes = [v for v in values if _REGION_CODE.match(v)]
+        if len(codes) >= REGION_CODE_SHARE * len(values):
+            return f"holds region codes ({examples(Counter(codes))}), not states"
+    if target == "lifecycleStage":
+        stages = [value for value in values if value.casefold() in LIFECYCLE_STAGES]
+        if len(stages) < STAGE_SHARE * len(values):
+            others = Counter(value for value in values if value.casefold() not in LIFECYCLE_STAGES)
+            return f"holds statuses ({examples(others)}), not lifecycle stages"
+    if target == "tags":
+        if any(GOOGLE_SEPARATOR in v or v.startswith("* ") for v in values):
+            return (
+                'holds Google groups ("* myContacts ::: Friends"): " ::: " is not a tag '
+                "separator and * myContacts is a system group"
+            )
+        quoted = [v for v in values if '"' in v]
+        if quoted:
+            return f"holds quoted tags ({quoted[0]}): the quotes would become part of each tag"
+    return None
+
+
+def examples(found: Counter[str]) -> str:
+    """'Mr. 12, Ms. 8, Dr. 3': the commonest values with their counts."""
+    return ", ".join(f"{value} {count}" for value, count in found.most_common(EXAMPLES))
+
+
+def placeholder_count(values: list[str]) -> tuple[int, Counter[str]]:
+    """Cells that say "no value" in words (n/a, null, -): crmsync sends them as written."""
+    found = Counter(v for v in values if v.casefold() in PLACEHOLDERS)
+    return sum(found.values()), found
+
+
+def email_problems(values: list[str]) -> tuple[int, int, str | None]:
+    """(cells holding several addresses, other cells that are no address, an example of those)."""
+    several = [v for v in values if _MANY_EMAILS.search(v)]
+    other = [
+        v
+        for v in values
+        if not _EMAIL.match(v) and not _MANY_EMAILS.search(v) and v.casefold() not in PLACEHOLDERS
+    ]
+    return len(several), len(other), (other[0] if other else None)
+
+
+def multi_value_count(values: list[str]) -> int:
+    """Cells holding several values Google's way (``a ::: b``)."""
+    return sum(1 for v in values if GOOGLE_SEPARATOR in v)
+
+
+def unique_ids(values: list[str], rows: int) -> bool:
+    """An id column fit for ``source_id``: on most rows, never twice."""
+    return bool(values) and len(set(values)) == len(values) and len(values) * 2 >= rows
+
+
+PHONE_KINDS = {
+    "mobile": "mobile",
+    "cell": "mobile",
+    "mobil": "mobile",
+    "handy": "mobile",
+    "iphone": "mobile",
+    "work": "phone",
+    "main": "phone",
+    "home": "phone",
+    "business": "phone",
+    "company main": "phone",
+    "other": "phone",
+}
+TYPE_SHARE = 0.8
+
+
+def phone_kind(types: list[str]) -> tuple[str, Counter[str]]:
+    """What a phone slot holds by its type column: "mobile", "phone", "mixed" or "other"
+    (fax, pager), with the types seen. No types at all is no evidence against a phone."""
+    seen = Counter(t.removeprefix("* ").strip() for t in types)
+    kinds = Counter(PHONE_KINDS.get(t.casefold(), "other") for t in seen.elements())
+    total = sum(kinds.values())
+    if not total:
+        return "phone", seen
+    for kind in ("mobile", "phone", "other"):
+        if kinds[kind] >= TYPE_SHARE * total:
+            return kind, seen
+    return "mixed", seen

@@ -1,0 +1,444 @@
+"""`crmsync init` on every file of the export corpus: the mapping it suggests, field by field,
+and a pipeline file that loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from crmsync.cli import cli
+from crmsync.config import load_pipeline
+from crmsync.starter import write_starter
+
+EXPORTS = Path(__file__).resolve().parent.parent / "data" / "exports"
+ENV = {"RALLY_BASE_URL": "http://127.0.0.1:1", "RALLY_API_KEY": "k"}
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    mapping: dict[str, str | list[str]]
+    object_name: str = "contacts"
+    source_id: str | None = None
+    region: str | None = None
+    kind: str = "csv"
+    header_line: int = 1
+    # column -> a phrase its not-mapped reason must hold
+    left: dict[str, str] = field(default_factory=dict)
+
+
+CASES = [
+    Case(
+        "google_contacts.csv",
+        {
+            "firstName": "Given Name",
+            "lastName": "Family Name",
+            "fullName": "Name",  # one row has only the display name
+            "email": ["E-mail 1 - Value", "E-mail 2 - Value"],
+            "phone": "Phone 1 - Value",  # its type varies: said in a comment, mobile left out
+            "title": "Organization 1 - Title",
+            "department": "Organization 1 - Department",
+            "address": "Address 1 - Street",
+            "city": "Address 1 - City",
+            "state": "Address 1 - Region",
+            "country": "Address 1 - Country",
+            "postalCode": "Address 1 - Postal Code",
+            "notes": "Notes",
+        },
+        region="US",
+        left={
+            "Group Membership": "myContacts",
+            "Organization 1 - Name": "companies step",
+            "Name Prefix": "honorific",
+            "Phone 2 - Value": "another phone",
+        },
+    ),
+    Case(
+        "outlook_contacts.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": ["E-mail Address", "E-mail 2 Address"],
+            "phone": ["Business Phone", "Company Main Phone"],
+            "mobile": "Mobile Phone",
+            "title": "Job Title",
+            "department": "Department",
+            "address": "Business Street",
+            "city": "Business City",
+            "state": "Business State",
+            "country": "Business Country/Region",
+            "postalCode": "Business Postal Code",
+            "tags": "Categories",
+            "notes": "Notes",
+        },
+        region="DE",
+        left={"Title": "honorific", "Company": "companies step", "Home Phone": "another phone"},
+    ),
+    Case(
+        "hubspot_contacts.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": "Email",
+            "phone": "Phone Number",
+            "mobile": "Mobile Phone Number",
+            "title": "Job Title",
+            "address": "Street Address",
+            "city": "City",
+            "state": "State/Region",
+            "country": "Country/Region",
+            "postalCode": "Postal Code",
+            "lifecycleStage": "Lifecycle Stage",
+            "leadSource": "Original Source",
+            "leadScore": "HubSpot Score",
+        },
+        source_id="Record ID",
+        region="US",
+        left={
+            "Company Name": "companies step",
+            "Contact owner": "values_file",
+            "Lead Status": "not a lifecycle stage",
+        },
+    ),
+    Case(
+        "hubspot_companies.csv",
+        {
+            "name": "Company name",
+            "domain": ["Company Domain Name", "Website URL"],
+            "industry": "Industry",
+            "description": "Description",
+            "employeeCount": "Number of Employees",
+            "annualRevenue": "Annual Revenue",
+            "phone": "Phone Number",
+            "website": "Website URL",
+            "linkedInUrl": "LinkedIn Company Page",
+            "address": "Street Address",
+            "city": "City",
+            "state": "State/Region",
+            "country": "Country/Region",
+            "postalCode": "Postal Code",
+        },
+        object_name="companies",
+        source_id="Record ID",
+        region="US",
+        left={"Company owner": "values_file", "Lifecycle Stage": "no lifecycle stage"},
+    ),
+    Case(
+        "salesforce_contacts_report.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": "Email",
+            "phone": "Phone",
+            "mobile": "Mobile",
+            "title": "Title",
+            "address": "Mailing Street",
+            "city": "Mailing City",
+            "state": "Mailing State/Province",
+            "country": "Mailing Country",
+            "postalCode": "Mailing Zip/Postal Code",
+            "leadSource": "Lead Source",
+        },
+        source_id="Contact ID",
+        region="US",
+        left={"Salutation": "honorific", "Account Name": "companies step"},
+    ),
+    Case(
+        "salesforce_contacts_export.csv",
+        {
+            "firstName": "FirstName",
+            "lastName": "LastName",
+            "email": "Email",
+            "phone": "Phone",
+            "mobile": "MobilePhone",
+            "title": "Title",
+            "department": "Department",
+            "address": "MailingStreet",
+            "city": "MailingCity",
+            "state": "MailingState",
+            "country": "MailingCountry",
+            "postalCode": "MailingPostalCode",
+            "leadSource": "LeadSource",
+            "notes": "Description",
+        },
+        source_id="Id",
+        region="US",
+        left={
+            "Salutation": "honorific",
+            "Name": "full name",
+            "AccountId": "source_id Id",
+            "OtherPhone": "another phone",
+        },
+    ),
+    Case(
+        "salesforce_accounts_snake.csv",
+        {
+            "name": "name",
+            "domain": "website",
+            "industry": "industry",
+            "description": "description",
+            "employeeCount": "number_of_employees",
+            "annualRevenue": "annual_revenue",
+            "phone": "phone",
+            "website": "website",
+            "address": "billing_street",
+            "city": "billing_city",
+            "state": "billing_state",
+            "country": "billing_country",
+            "postalCode": "billing_postal_code",
+        },
+        object_name="companies",
+        source_id="id",
+        region="US",
+        left={"shipping_state": "another address", "_fivetran_synced": "bookkeeping"},
+    ),
+    Case(
+        "salesforce_accounts_contacts_report.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": "Email",
+            "phone": "Phone",
+            "title": "Title",
+        },
+        region="US",
+        header_line=4,
+        left={
+            "Account Name": "8 different names on 31 rows",
+            "Website": "companies step",
+            "Billing City": "companies step",
+        },
+    ),
+    Case(
+        "mailchimp_audience.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": "Email Address",
+            "phone": "Phone Number",
+            "address": "Address",
+            "country": "CC",
+            "notes": "NOTES",
+        },
+        region="US",
+        left={
+            "MEMBER_RATING": "not a 0-100 lead score",
+            "REGION": "not a state",
+            "TAGS": "quotes",
+        },
+    ),
+    Case(
+        "linkedin_connections.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": "Email Address",
+            "title": "Position",
+            "linkedInUrl": "URL",
+        },
+        header_line=4,
+        left={"Company": "companies step", "Connected On": "no field"},
+    ),
+    Case(
+        "pipedrive_people.csv",
+        {
+            "firstName": "Person - First name",
+            "lastName": "Person - Last name",
+            "fullName": "Person - Name",  # one row has only the name
+            "email": ["Person - Email - Work", "Person - Email - Home", "Person - Email - Other"],
+            "phone": ["Person - Phone - Work", "Person - Phone - Home"],
+            "mobile": "Person - Phone - Mobile",
+            "title": "Person - Job title",
+            "tags": "Person - Label",
+        },
+        source_id="Person - ID",
+        region="CZ",
+        left={"Person - Organization": "companies step", "Person - Owner": "values_file"},
+    ),
+    Case(
+        "zoho_contacts.csv",
+        {
+            "firstName": "First Name",
+            "lastName": "Last Name",
+            "email": ["Email", "Secondary Email"],
+            "phone": "Phone",
+            "mobile": "Mobile",
+            "title": "Title",
+            "department": "Department",
+            "twitterHandle": "Twitter",
+            "address": "Mailing Street",
+            "city": "Mailing City",
+            "state": "Mailing State",
+            "country": "Mailing Country",
+            "postalCode": "Mailing Zip",
+            "leadSource": "Lead Source",
+            "tags": "Tag",
+            "notes": "Description",
+        },
+        source_id="Record Id",
+        region="IN",
+        left={"Salutation": "honorific", "Account Name": "companies step"},
+    ),
+    Case(
+        "redmine_contacts.csv",
+        {
+            "firstName": "first_name",
+            "lastName": "last_name",
+            "email": "email",
+            "phone": "phone",
+            "mobile": "second_phone",
+            "title": "job_title",
+            "address": "street",
+            "city": "city",
+            "state": "region",
+            "country": "country",
+            "postalCode": "postcode",
+            "leadSource": "cf:Lead source",
+            "tags": "tags",
+            "notes": "background",
+        },
+        source_id="id",
+        kind="redmine_export",
+        left={"company": "companies step", "middle_name": "template"},
+    ),
+    Case(
+        "generic_crm_fullname.csv",
+        {
+            "fullName": "FullName",
+            "email": "Email",
+            "phone": ["Phone", "Phone_2"],
+            "title": "Job Title",
+            "country": "Country",
+            "lifecycleStage": "Status",
+            "notes": "Notes",
+        },
+        source_id="ID",
+        region="US",
+        left={"Company": "companies step"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.file.removesuffix(".csv") for case in CASES])
+def test_init_suggests_the_right_mapping(case: Case, tmp_path: Path) -> None:
+    output = tmp_path / "starter.yaml"
+    result = CliRunner().invoke(
+        cli, ["init", str(EXPORTS / case.file), "--object", case.object_name, "-o", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+
+    starter = write_starter(EXPORTS / case.file, object_name=case.object_name, output=output)
+    suggestion = starter.suggestion
+    for name, columns in case.mapping.items():
+        assert suggestion.mapping.get(name) == columns, name
+    assert set(suggestion.mapping) == set(case.mapping)
+    assert suggestion.missing_required == ()
+    assert (suggestion.source_id.columns[0] if suggestion.source_id else None) == case.source_id
+    assert suggestion.region.region == case.region
+    assert starter.info.kind == case.kind
+    assert starter.info.header_line == case.header_line
+    reasons = {left.column: left.why for left in suggestion.left}
+    for column, phrase in case.left.items():
+        assert phrase in reasons[column], column
+
+    pipeline = load_pipeline(output, env=ENV)
+    step = pipeline.step
+    assert {name: spec.column for name, spec in step.mapping.items()} == case.mapping
+    assert step.source.kind == case.kind
+    assert step.source_id == case.source_id
+    assert step.normalize.default_region == case.region
+    assert step.load.mode == "auto"
+    assert pipeline.state.path == Path(".crmsync/state.db")
+    assert (output.parent / step.source.path).resolve() == (EXPORTS / case.file).resolve()
+
+
+def test_every_corpus_file_has_a_case() -> None:
+    assert sorted(p.name for p in EXPORTS.glob("*.csv")) == sorted(c.file for c in CASES)
+
+
+def _text(case_file: str, tmp_path: Path, object_name: str = "contacts") -> str:
+    output = tmp_path / "starter.yaml"
+    return write_starter(EXPORTS / case_file, object_name=object_name, output=output).text
+
+
+def _unwrapped(text: str) -> str:
+    """The comments of ``text`` as one line of prose, as wrapped lines read."""
+    return " ".join(line.strip().lstrip("#").strip() for line in text.splitlines())
+
+
+def test_rows_without_names_are_counted_with_a_hint(tmp_path: Path) -> None:
+    text = _text("hubspot_contacts.csv", tmp_path)
+    assert "# 22 of 52 rows have no first or last name" in text
+    assert '#   lastName: {column: "Last Name", default: "(unknown)"}' in text
+
+
+def test_a_full_name_that_fills_missing_names_is_kept_and_says_so(tmp_path: Path) -> None:
+    text = _text("pipedrive_people.csv", tmp_path)
+    assert "fills first and last name where they are empty: 1 of 34 rows has only this" in text
+
+
+def test_types_that_vary_are_explained_with_a_template(tmp_path: Path) -> None:
+    text = _text("google_contacts.csv", tmp_path)
+    assert '"Phone 1 - Type" varies (Mobile 17, Work 10, Home 5)' in text
+    template = yaml.safe_load(
+        next(line for line in text.splitlines() if "notes: {template:" in line).split("# ", 1)[1]
+    )
+    assert template["notes"]["template"].startswith("{Notes}\n{Phone 1 - Type}: {Phone 1 - Value}")
+
+
+def test_no_evidence_leaves_the_region_commented_out(tmp_path: Path) -> None:
+    text = _text("linkedin_connections.csv", tmp_path)
+    assert "  # default_region: US" in text
+    assert "no country column and no phone numbers with a +country code" in text
+    assert "33 of 40 rows have no email" in text
+
+
+def test_what_the_reader_skipped_or_renamed_is_said(tmp_path: Path) -> None:
+    report = _text("salesforce_contacts_report.csv", tmp_path)
+    assert '5 lines are not rows of the table (the first, line 38: "Contacts & Accounts' in report
+    generic = _text("generic_crm_fullname.csv", tmp_path)
+    assert 'more than one column named "Phone": the later one is read as "Phone_2"' in generic
+    assert "2 cells hold several addresses (a@x.com;b@y.com)" in generic
+
+
+def test_companies_without_a_domain_are_loaded_not_failed(tmp_path: Path) -> None:
+    text = _text("hubspot_companies.csv", tmp_path, "companies")
+    assert "  missing_key: load" in text
+    assert load_pipeline(tmp_path / "starter.yaml", env=ENV).step.dedupe.missing_key == "load"
+
+
+def test_a_companies_export_read_as_contacts_says_so(tmp_path: Path) -> None:
+    text = _text("hubspot_companies.csv", tmp_path, "contacts")
+    assert "whose rows are companies: crmsync init --object companies" in _unwrapped(text)
+    assert "  # email: ???   required, and no column looked like it" in text
+
+
+def test_cli_prints_the_header_line_and_renamed_columns(tmp_path: Path) -> None:
+    runner = CliRunner()
+    linkedin = runner.invoke(
+        cli, ["init", str(EXPORTS / "linkedin_connections.csv"), "-o", str(tmp_path / "a.yaml")]
+    )
+    assert "header: line 4" in linkedin.output
+    generic = runner.invoke(
+        cli, ["init", str(EXPORTS / "generic_crm_fullname.csv"), "-o", str(tmp_path / "b.yaml")]
+    )
+    assert "more than one column is named 'Phone'; one is read as 'Phone_2'" in generic.output
+    assert "default_region: US" in generic.output
+
+
+def test_an_older_redmine_export_keeps_its_companies_out(tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[2] / "sample_data" / "redmine" / "contacts_xls.csv"
+    output = tmp_path / "starter.yaml"
+    starter = write_starter(source, object_name="contacts", output=output)
+    assert starter.info.kind == "redmine_export"
+    assert starter.info.where == {"is_company": "false"}
+    step = load_pipeline(output, env=ENV).step
+    assert step.where == {"is_company": "false"}
+    companies = write_starter(source, object_name="companies", output=output)
+    assert companies.info.where == {"is_company": "true"}
+    assert companies.suggestion.mapping["name"] == "first_name"
+    assert companies.suggestion.mapping["domain"] == "website"
