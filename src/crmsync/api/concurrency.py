@@ -1,4 +1,4 @@
-"""Adaptive concurrency: how many requests may be in flight, learned from the API (DESIGN 5).
+"""Adaptive concurrency: how many requests may be in flight, learned from the API.
 
 The pacer (pacing.py) learns the request *rate* from 429s, but a rate is only reached with
 latency x rate requests in flight (Little's law): 5 at 250 ms and 20 requests/s, 50 at 500 ms

@@ -1,4 +1,4 @@
-"""Adaptive pacing: send as fast as the API accepts, learned from its 429s (DESIGN section 5).
+"""Adaptive pacing: send as fast as the API accepts, learned from its 429s.
 
 A fixed concurrency either wastes a rate limit or hammers it: the right number is latency x rate,
 and both move during a run. The pacer is shared by every request of one client:

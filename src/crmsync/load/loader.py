@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import islice
 from typing import Any
 
 from crmsync.api.rally import RallyClient
@@ -28,6 +27,7 @@ from crmsync.errors import (
 )
 from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
+from crmsync.load.workers import batches, drain, gather
 from crmsync.schema import BulkResult, RallyObject
 
 logger = logging.getLogger(__name__)
@@ -80,8 +80,8 @@ async def load_records(
     run = _Run(client, obj, settings, on_progress, on_outcome)
     size = settings.batch_size if settings.mode == "bulk" else 1
     before = client.stats.snapshot()
-    await _drain(
-        _batches(map(run.admit, items), size),
+    await drain(
+        batches(map(run.admit, items), size),
         run.process,
         workers=settings.max_concurrency * WORKERS_PER_SLOT,
     )
@@ -92,13 +92,6 @@ async def load_records(
         retries=after.retries - before.retries,
         rate_limited=after.rate_limited - before.rate_limited,
     )
-
-
-def _batches(items: Iterable[_Item], size: int) -> Iterator[list[_Item]]:
-    """Lists of up to `size` items, pulled from `items` only when a worker needs the next."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 class _Run:
@@ -191,7 +184,7 @@ class _Run:
             self._fail(batch[0], exc.detail, exc.status, reconciled=reconciled)
         else:
             middle = len(batch) // 2
-            await _gather(
+            await gather(
                 self._bulk(half, depth=depth, reconciled=reconciled)
                 for half in (batch[:middle], batch[middle:])
             )
@@ -246,7 +239,7 @@ class _Run:
         jobs: list[Coroutine[Any, Any, None]] = [self._check_by_upsert(i, cause) for i in keyed]
         if unkeyed:
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
-        await _gather(jobs)
+        await gather(jobs)
 
     async def _check_by_upsert(self, item: _Item, cause: str) -> None:
         """Upsert is idempotent by key: whatever the bulk did, this leaves one record."""
@@ -374,39 +367,3 @@ class _Run:
     ) -> None:
         for item in batch:
             self._fail(item, reason, http_status, reconciled=reconciled)
-
-
-async def _drain(
-    units: Iterable[list[_Item]],
-    work: Callable[[list[_Item]], Coroutine[Any, Any, None]],
-    *,
-    workers: int,
-) -> None:
-    """Run `work` over `units` with at most `workers` at a time; each worker pulls the next
-    unit when it is free, so `units` may be a generator (it never runs inside an await)."""
-    queue: Iterator[list[_Item]] = iter(units)
-
-    async def worker() -> None:
-        for unit in queue:
-            await work(unit)
-
-    await _gather(worker() for _ in range(workers))
-
-
-async def _gather(coros: Iterable[Coroutine[Any, Any, None]]) -> None:
-    """Run coroutines together; on a failure cancel the rest and raise that error itself
-    (not an ExceptionGroup), so callers catch AuthError as AuthError."""
-    error: BaseException | None = None
-    try:
-        async with asyncio.TaskGroup() as group:
-            for coro in coros:
-                group.create_task(coro)
-    except BaseExceptionGroup as failures:
-        error = _first_leaf(failures)
-    if error is not None:
-        raise error
-
-
-def _first_leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

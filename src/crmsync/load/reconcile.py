@@ -1,7 +1,7 @@
 """Finding out what an ambiguous bulk write did, without re-sending it blindly.
 
 A bulk that timed out, lost its connection or got a 5xx may or may not have been committed.
-Rally's list has no filter by email or domain (DESIGN section 5), so records are matched by
+Rally's list has no filter by email or domain, so records are matched by
 content: list what changed since just before the batch was sent, with only the fields that were
 sent, and match each sent record to a listed one by a fingerprint of those values. Values are
 normalized the way a server may rewrite them (timestamps re-formatted, numbers re-typed, match

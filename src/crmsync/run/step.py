@@ -18,6 +18,7 @@ import polars as pl
 
 from crmsync.api import RallyClient
 from crmsync.config import Step
+from crmsync.extract import Extracted
 from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.outcomes import IDENTITY
@@ -64,55 +65,36 @@ class StepRun:
 def run_step(step: Step, env: StepRun) -> StepResult:
     """Run one step to its report; raises CrmsyncError when it cannot start."""
     started_at, clock = datetime.now(UTC), time.monotonic()
-    observer, source = env.observer, env.source
-    since = None
-    if source.incremental_by and not env.options.full:
-        since = read_start(env.state.watermark(source.label))
-    if announce := source.describe(since):
-        observer.stage("extract", announce)
+    source = env.source
+    since = _read_start(env)
     read = source.read(since)
     extracted = select(read, limit=env.options.limit, where=step.where, source=source.name)
     ledger = OutcomeLedger(pl.concat([extracted.frame[IDENTITY], extracted.rejects[IDENTITY]]))
-    observer.stage("read", f"{ledger.rows_read} rows from {Path(source.name).name}")
     ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
+    env.observer.stage("read", f"{ledger.rows_read} rows from {Path(source.name).name}")
 
     columns = source_columns(step, extracted, source.name)
     transformed = transform(extracted, step, columns, env.base_dir)
     ledger.record(transformed.outcomes)
-    observer.stage("validate", f"{transformed.failed_rows} rows failed")
+    env.observer.stage("validate", f"{transformed.failed_rows} rows failed")
     if transformed.merged_rows is not None:
-        observer.stage("dedupe", f"{transformed.merged_rows} duplicates merged")
+        env.observer.stage("dedupe", f"{transformed.merged_rows} duplicates merged")
 
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
-    interrupted = False
-    try:
+    try:  # resolve, plan and deliver: everything that may talk to Rally
         asyncio.run(_resolve_and_deliver(step, env, transformed, ledger, warnings, delivered))
     except KeyboardInterrupt:
-        interrupted = True
+        delivered.interrupted = True
     ledger.record(delivered.outcomes(transformed.frame))
     outcomes = ledger.close(unsettled=INTERRUPTED_ERROR)
 
-    summary = RunSummary(
-        name=step.name,
-        object=step.object,
-        source=source.name,
-        dry_run=env.options.dry_run,
-        started_at=started_at.isoformat(timespec="seconds"),
-        rows_read=ledger.rows_read,
-        requests=delivered.requests,
-        retries=delivered.retries,
-        rate_limited=delivered.rate_limited,
-        interrupted=interrupted,
-    )
+    summary = _summary(step, env, started_at, ledger.rows_read, delivered)
     summary.count(outcomes)
-    # Rows that failed to load or resolve must be read again next time.
-    retry_later = summary.failed_by_stage["load"] + summary.failed_by_stage["resolve"]
-    mark = newest(read, source.incremental_by) if source.incremental_by else None
-    if mark and not (env.options.dry_run or interrupted or retry_later):
-        env.state.advance_watermark(source.label, mark)
     warned = pl.concat(warnings)
     summary.warnings = warned.select(IDENTITY).unique().height
+    if _complete(summary, env.options):
+        _advance_watermark(env, read)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
     files = write_report(
@@ -126,6 +108,47 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         payloads=delivered.payloads,
     )
     return StepResult(summary=summary, files=files)
+
+
+def _read_start(env: StepRun) -> datetime | None:
+    """Where an incremental source is read from (None: from the start), announced."""
+    source = env.source
+    since = None
+    if source.incremental_by and not env.options.full:
+        since = read_start(env.state.watermark(source.label))
+    if announce := source.describe(since):
+        env.observer.stage("extract", announce)
+    return since
+
+
+def _summary(
+    step: Step, env: StepRun, started_at: datetime, rows_read: int, delivered: Delivered
+) -> RunSummary:
+    return RunSummary(
+        name=step.name,
+        object=step.object,
+        source=env.source.name,
+        dry_run=env.options.dry_run,
+        started_at=started_at.isoformat(timespec="seconds"),
+        rows_read=rows_read,
+        requests=delivered.requests,
+        retries=delivered.retries,
+        rate_limited=delivered.rate_limited,
+        interrupted=delivered.interrupted,
+    )
+
+
+def _complete(summary: RunSummary, options: RunOptions) -> bool:
+    """A real run that ended and left nothing to read again: rows that failed to load or
+    resolve must be read again next time, so the watermark waits for them."""
+    retry_later = summary.failed_by_stage["load"] + summary.failed_by_stage["resolve"]
+    return not (options.dry_run or summary.interrupted or retry_later)
+
+
+def _advance_watermark(env: StepRun, read: Extracted) -> None:
+    column = env.source.incremental_by
+    if column and (mark := newest(read, column)) is not None:
+        env.state.advance_watermark(env.source.label, mark)
 
 
 async def _resolve_and_deliver(

@@ -1,6 +1,7 @@
 """A local Rally CRM API (`crmsync sandbox`): real HTTP, SQLite, faults on demand.
 
-It answers as seeds/000, 001 and 003 document; where they are silent (DESIGN section 2):
+It answers as Rally's API documents describe contacts, companies and activities; where they
+are silent, it decides as follows:
 
 - Errors are `{"error": "..."}`: 400 malformed request (bad JSON, not an object/array, bulk
   outside 1..100 records, bad list parameters), 401 missing or unknown `X-Api-Key`, 404 unknown

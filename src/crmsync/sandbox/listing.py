@@ -1,4 +1,4 @@
-"""The list endpoint's query string: limit, offset, updatedSince, fields (seeds/000-003)."""
+"""The list endpoint's query string: limit, offset, updatedSince, fields (every object alike)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rally activities (seeds/003): notes, tasks, calls and meetings."""
+"""Rally activities: notes, tasks, calls and meetings (no upsert: activities have no key)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ Priority = Literal["low", "normal", "high", "urgent"]
 CallDirection = Literal["inbound", "outbound"]
 
 DEFAULT_STATUS: Final = "pending"
-# Fields that only one activity type may carry (seeds/003: "calls only", "meetings only").
+# Fields that only one activity type may carry: call fields on calls, meeting fields on meetings.
 TYPE_ONLY_FIELDS: dict[str, tuple[str, ...]] = {
     "call": ("callDirection", "callOutcome", "callDurationSeconds"),
     "meeting": ("durationMinutes", "location", "meetingUrl"),

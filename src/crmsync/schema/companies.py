@@ -1,4 +1,4 @@
-"""Rally companies (seeds/001): CreateCompanyRequest and CompanyResponse."""
+"""Rally companies: the create request (also each item of a bulk and an upsert) and the response."""
 
 from __future__ import annotations
 

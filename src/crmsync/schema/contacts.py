@@ -1,4 +1,4 @@
-"""Rally contacts (seeds/000): CreateContactRequest and ContactResponse."""
+"""Rally contacts: the create request (also each item of a bulk and an upsert) and the response."""
 
 from __future__ import annotations
 

@@ -36,6 +36,6 @@ class UpsertResult(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """Body of every error answer (DESIGN section 2)."""
+    """Body of every error answer: `{"error": "..."}`."""
 
     error: str

@@ -1,7 +1,7 @@
 """Dedupe: one row per match key, the others merged into it and accounted for.
 
 Every input row ends in exactly one of `kept`, `merged` or `missing_key`, so the run's counts
-add up (DESIGN section 1). Only rows whose key repeats are grouped; the rest pass untouched.
+add up. Only rows whose key repeats are grouped; the rest pass untouched.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ MERGED_INTO_SOURCE = "merged_into_source"
 MERGED_INTO_ROW = "merged_into_row"
 _POSITION = "__position__"
 _KEPT = "__kept__"
-_HASH_SEED = 0  # in-memory candidate search only; never persisted (DESIGN section 4)
+_HASH_SEED = 0  # in-memory candidate search only; never persisted (not stable across versions)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 The file itself is read by ``crmsync.extract.read_source`` (encoding detection: ISO-8859-1,
 UTF-8 with BOM, ...; the `,` or `;` separator; physical line numbers; rejects), then its English
-column captions are mapped, vectorized, onto the frame's columns. Both header sets in REDMINE.md
-are known; any other column is a custom field. What the export does not carry stays null:
-`is_company` in the newer set (only the XLS-style set has `Is company`), ids of users,
-`country_code`, and whether a custom field is multi-valued (its values stay one text).
+column captions are mapped, vectorized, onto the frame's columns. Both header sets the plugin
+has written (its current export and the older XLS-style one) are known; any other column is a
+custom field. What the export does not carry stays null: `is_company` in the newer set (only the
+XLS-style set has `Is company`), ids of users, `country_code`, and whether a custom field is
+multi-valued (its values stay one text).
 Times written `YYYY-MM-DD HH:MM[:SS]` become `YYYY-MM-DDTHH:MM:SSZ` (taken as UTC, the export
 user's zone); other spellings stay as written.
 """

@@ -1,6 +1,6 @@
 """Redmine CRM contacts from their JSON and XML shapes, current and older, into the model.
 
-Accepted, because real servers and old exports differ (REDMINE.md): phones and emails as
+Accepted, because real servers and old exports differ: phones and emails as
 objects (`{"number": ..}`, `<phone><number>`) or plain strings (`<phone>text</phone>`), or one
 comma-separated `phone`/`email` string; `tag_list` as an array or a `", "`-joined string, or
 `tags` (older versions); custom fields with one value or `multiple` with an array;
@@ -116,7 +116,7 @@ def _address_json(value: Any) -> Address:
     if not isinstance(value, dict):
         raise RecordError(f"address: expected an object, found {_kind(value)}")
     full = value.get("full_address")
-    if isinstance(full, dict):  # probably the whole address record in JSON (REDMINE.md)
+    if isinstance(full, dict):  # some versions nest the whole address record in JSON
         full = full.get("full_address")
     parts = {name: _text(value.get(name), f"address {name}") for name in ADDRESS_PARTS}
     if parts["street"] is None and "street1" in value:

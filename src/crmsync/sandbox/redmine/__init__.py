@@ -1,6 +1,6 @@
 """A local Redmine CRM contacts API (`crmsync redmine-sandbox`): real HTTP, SQLite, the quirks.
 
-It answers as seeds/002 and REDMINE.md describe the RedmineUP CRM plugin:
+It answers as the RedmineUP CRM plugin's API and source code do:
 
 - `GET /contacts.json|xml` (also `/projects/:id/contacts.json`, or `?format=json`): Redmine's
   paging (`limit` 25 by default, < 1 -> 25, > 100 -> 100; an explicit `offset` wins over

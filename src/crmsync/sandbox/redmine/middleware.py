@@ -1,6 +1,6 @@
 """The Redmine sandbox's outer ASGI layer: API format, auth, latency, faults, stats and log.
 
-Redmine's rules (REDMINE.md): the API answers only `.json`/`.xml` paths (or `?format=json`);
+Redmine's rules: the API answers only `.json`/`.xml` paths (or `?format=json`);
 anything else is the HTML application, which redirects an API client to the login page. The key
 comes in `X-Redmine-API-Key`, `?key=`, or HTTP Basic (key as the login, any password). A refused
 request is a 401 with an empty body, carrying `WWW-Authenticate` only when no key was sent.

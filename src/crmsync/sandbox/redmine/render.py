@@ -1,9 +1,9 @@
 """Contacts as Redmine CRM writes them: JSON and XML, list and show, current and older XML shapes.
 
-Key names and omissions follow REDMINE.md: `avatar`, `author`, `assigned_to` are left out when
-null; `phones`/`emails` when empty; `country_code` when the address is blank. XML carries the same
-names, `tag_list` as one `", "`-joined string, and list metadata as attributes of
-`<contacts type="array">`. The older XML shape (`<phone>text</phone>`, `<tags>`) is written only
+Key names and omissions follow the plugin's views: `avatar`, `author`, `assigned_to` are left
+out when null; `phones`/`emails` when empty; `country_code` when the address is blank. XML
+carries the same names, `tag_list` as one `", "`-joined string, and list metadata as attributes
+of `<contacts type="array">`. The older XML shape (`<phone>text</phone>`, `<tags>`) is written only
 for sample files, to test the readers against it.
 """
 
