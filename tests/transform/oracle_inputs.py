@@ -9,6 +9,9 @@ from __future__ import annotations
 import random
 import unicodedata
 
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
 EMAIL_SEED = 17_2025
 EMAIL_COUNT = 5_000
 
@@ -75,3 +78,108 @@ def email_inputs(count: int = EMAIL_COUNT, seed: int = EMAIL_SEED) -> list[str]:
         address = _local(rng) + at + _domain(rng)
         out.append(rng.choice(_WRAPPERS).format(address))
     return out
+
+
+PHONE_SEED = 9_0_43
+PHONE_MUTATIONS = 20_000
+FOREIGN_SHARE = 0.25  # of written forms also read in a foreign region (its plan is the costly one)
+# Regions whose rules differ most: NANP with and without one area code, "0011" (AU), "0[0-3]x"
+# (SG), "010" (JP), "00"/"99x" (FI), national prefixes with carrier codes (BR, CO), and none.
+FOREIGN_REGIONS = ("US", "BS", "AG", "GB", "DE", "AU", "SG", "JP", "FI", "BR", "CO", "CN", None)
+_SEPARATORS = [" ", "-", ".", "", " - ", "  "]
+
+
+def example_numbers() -> list[tuple[str, phonenumbers.PhoneNumber]]:
+    """Every distinct example number in phonenumbers' metadata, with its region ("001" for
+    the non-geographic ones): all regions, all number types."""
+    found: dict[tuple[str, str], phonenumbers.PhoneNumber] = {}
+    types = sorted(v for v in vars(PhoneNumberType).values() if isinstance(v, int))
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in types:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                found.setdefault((region, _e164(number)), number)
+    for code in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS):
+        number = phonenumbers.example_number_for_non_geo_entity(code)
+        if number is not None:
+            found.setdefault(("001", _e164(number)), number)
+    return [(region, number) for (region, _), number in found.items()]
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def written_forms(number: phonenumbers.PhoneNumber, rng: random.Random) -> list[str]:
+    """One number the ways people write it: E.164, international, national, RFC 3966,
+    dialled from abroad (US 011, AU 0011, DE 00, JP 010), bare digits, other separators,
+    "(0)" and a kept national prefix after the country code, an extension, spaces."""
+    e164 = _e164(number)
+    international = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    code = str(number.country_code)
+    nsn = phonenumbers.national_significant_number(number)
+    sep = rng.choice(_SEPARATORS)
+    forms = [
+        e164,
+        international,
+        national,
+        phonenumbers.format_number(number, PhoneNumberFormat.RFC3966),
+        *(phonenumbers.format_out_of_country_calling_number(number, r) for r in ("US", "AU")),
+        *(phonenumbers.format_out_of_country_calling_number(number, r) for r in ("DE", "JP")),
+        "".join(ch for ch in national if ch.isdigit()),
+        national.replace(" ", sep),
+        f"+{code} (0){nsn}",
+        f"+{code} 0{nsn}",
+        f"{international} x{rng.randint(1, 9999)}",
+        f"  {international.replace(' ', sep)} ",
+        f"00{code}{sep}{nsn}",
+    ]
+    return list(dict.fromkeys(forms))
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    roll = rng.randrange(8)
+    if roll == 0 and digits:  # drop a digit
+        i = rng.choice(digits)
+        return text[:i] + text[i + 1 :]
+    if roll == 1:  # an extra digit somewhere
+        i = rng.randint(0, len(text))
+        return text[:i] + rng.choice("0123456789") + text[i:]
+    if roll == 2 and digits:  # a different digit
+        i = rng.choice(digits)
+        return text[:i] + rng.choice("0123456789") + text[i + 1 :]
+    if roll == 3:  # a prefix someone might dial
+        return rng.choice(["0", "00", "011", "0011", "010", "1", "+", "+0", "+1 "]) + text
+    if roll == 4:  # the first few characters lost
+        return text[rng.randint(1, 4) :]
+    if roll == 5:  # trailing digits lost or doubled
+        return text[: -rng.randint(1, 3)] if rng.random() < 0.5 else text + text[-3:]
+    if roll == 6:  # separators changed
+        sep = rng.choice([*_SEPARATORS, "(", ")", "/"])
+        return text.replace(" ", sep).replace("-", sep)
+    return rng.choice(["x", " ext. ", "#"]).join([text, str(rng.randint(0, 99))])
+
+
+def phone_inputs(
+    mutations: int = PHONE_MUTATIONS, seed: int = PHONE_SEED
+) -> list[tuple[str, str | None]]:
+    """(value, default region) pairs: every example number written every way, read in its
+    own region (and a quarter of them in one of FOREIGN_REGIONS too); then `mutations`
+    seeded mutations of those, some read in a foreign region."""
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str | None]] = []
+    for region, number in example_numbers():
+        own = None if region == "001" else region
+        for form in written_forms(number, rng):
+            pairs.append((form, own))
+            if rng.random() < FOREIGN_SHARE:
+                pairs.append((form, rng.choice(FOREIGN_REGIONS)))
+    written = list(pairs)
+    for _ in range(mutations):
+        text, region = rng.choice(written)
+        if rng.random() < 0.3:
+            region = rng.choice(FOREIGN_REGIONS)
+        pairs.append((_mutate(text, rng), region))
+    return list(dict.fromkeys(pairs))
