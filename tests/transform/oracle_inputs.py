@@ -183,3 +183,43 @@ def phone_inputs(
             region = rng.choice(FOREIGN_REGIONS)
         pairs.append((_mutate(text, rng), region))
     return list(dict.fromkeys(pairs))
+
+
+DOMAIN_SEED = 5_4_0
+DOMAIN_COUNT = 3_000
+_HOST_LABELS = [
+    "www", "WWW", "mail", "shop", "a", "sub-domain", "acme", "Acme", "example", "bücher",
+    "BÜCHER", "xn--bcher-kva", "XN--BCHER-KVA", "gießen46ers", "xn--gieen46ers-73a", "食狮",
+    "παράδειγμα", "ｅｘａｍｐｌｅ", "ﬁrm", "xn--0", "xn--tub-1m9d15sfkkhsifsbqygyujjrw60",
+    "xn--zckzap6140b352by", "xn--&", "exa_mple", "-lead", "trail-", "ab--cd", "1", "123",
+    "so-net", "мой", "\u200dzw", "e\u0301", "", "x" * 64,
+]  # fmt: skip
+_SUFFIXES = [
+    "com", "COM", "co.uk", "de", "org", "xn--p1ai", "рф", "教育.hk", "xn--wcvs22d.hk", "ck",
+    "www.ck", "blogspot.com", "github.io", "bizarre", "ｃｏｍ", "co.za", "za", "jp", "公司.cn",
+]  # fmt: skip
+_URL_WRAPPERS = [
+    "{}", "{}", "{}", "http://{}", "https://{}/about", "HTTPS://{}:8443/x?y#z", "//{}",
+    "ftp://user:pw@{}:21", "info@{}", "mailto:Sales@{}?subject=hi", "{}.", "{}\u3002", " {} ",
+    "\thttp://{}", "http://{}:abc/", "a+-.://{}", "{}/path", "http://{}#frag",
+]  # fmt: skip
+
+
+def domain_inputs(count: int = DOMAIN_COUNT, seed: int = DOMAIN_SEED) -> list[str]:
+    """`count` URLs, addresses and hosts: IDN and Punycode labels valid and not, Unicode full
+    stops, case, schemes, userinfo, ports, paths, whitespace, IP addresses, bare suffixes."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.05:
+            host = ".".join(str(rng.randint(0, 300)) for _ in range(rng.choice([3, 4, 5])))
+        elif roll < 0.1:
+            host = rng.choice(_SUFFIXES)
+        else:
+            labels = [rng.choice(_HOST_LABELS) for _ in range(rng.randint(1, 3))]
+            host = labels[0]
+            for label in [*labels[1:], rng.choice(_SUFFIXES)]:
+                host += rng.choice([".", ".", ".", ".", "\u3002", "\uff0e", "\uff61"]) + label
+        out.append(rng.choice(_URL_WRAPPERS).format(host))
+    return out

@@ -67,6 +67,14 @@ DELIBERATE: tuple[Deviation, ...] = (
         why="One company has one domain however it was typed; browsers map hosts the same way.",
     ),
     Deviation(
+        key="domain-trimmed",
+        library="tldextract",
+        function="registrable_domain",
+        what="Surrounding whitespace is removed before the URL is read; the library reads "
+        "' http://acme.com' as a host named ' http'.",
+        why="Cells carry stray spaces from spreadsheets; the URL inside is what was meant.",
+    ),
+    Deviation(
         key="domain-invalid-registrable-label",
         library="tldextract",
         function="registrable_domain",
