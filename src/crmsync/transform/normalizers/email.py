@@ -21,6 +21,7 @@ from crmsync.schema.fields import (
 )
 from crmsync.transform.normalizers.freemail import FREE_MAIL_DOMAINS
 
+MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 GMAIL_CANONICAL = "gmail.com"
 _CACHE_SIZE = 1 << 16
@@ -28,11 +29,12 @@ _ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"  # the characters of an unquoted local
 _LOCAL = rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"  # a valid ASCII local part, then the @-sign
 _HOST = r"[A-Za-z0-9.-]"  # ASCII host characters: nothing for UTS-46 to map but case
 # Values whose stored form needs the library: a non-ASCII character (NFC, IDNA mapping) or
-# a Punycode label (shown in Unicode, as the library's normalized form shows it).
-_NEEDS_LIBRARY_FORM = r"[^\x00-\x7f]|(?i)xn--"
+# a Punycode label (shown in Unicode, as the library's normalized form shows it). Values are
+# lower-cased by the time this is asked.
+_NEEDS_LIBRARY_FORM = r"[^\x00-\x7f]|xn--"
 
 # Values email-validator certainly refuses, with its exact words. Checked in order, first
-# match wins, and only on values of at most MAX_SIMPLE_EMAIL_LENGTH bytes (so no length rule
+# match wins, and only on values of at most MAX_EMAIL_LENGTH bytes (so no length rule
 # can come first). Each mirrors the library's own order of checks: no @-sign (nor a "<"
 # that would start a display name, nor the look-alike at-signs it names), then the local
 # part's dots, then, behind a valid ASCII local part, the domain's dots and hyphens. No
@@ -69,9 +71,9 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
     library accepts the address, its normalized form (NFC local part, UTS-46 mapped domain in
     Unicode) with the local part lower-cased on top; blank becomes null.
 
-    Lower-casing is a deliberate choice: Rally matches email case-insensitively (seeds/000),
-    so two spellings of one address are one contact. An address the library refuses keeps
-    its text: normalizing must not make an invalid address valid.
+    Lower-casing is a deliberate choice (see `deviations.DELIBERATE`): Rally matches email
+    case-insensitively, so two spellings of one address are one contact. An address the
+    library refuses keeps its text: normalizing must not make an invalid address valid.
     """
     cleaned = (
         expr.cast(pl.String)
@@ -157,7 +159,7 @@ def _library_error(value: str) -> str | None:
 def simple_email(value: pl.Expr) -> pl.Expr:
     """Vectorized `crmsync.schema.fields.is_simple_email`: certainly valid, no library."""
     return (
-        (value.str.len_bytes() <= MAX_SIMPLE_EMAIL_LENGTH)
+        (value.str.len_bytes() <= MAX_EMAIL_LENGTH)
         & value.str.contains(SIMPLE_EMAIL_PATTERN)
         & ~value.str.contains(NOT_SIMPLE_EMAIL_PATTERN)
     )
@@ -168,7 +170,7 @@ def certain_reject(value: pl.Expr) -> pl.Expr:
     reject: pl.Expr = pl.lit(None, pl.String)
     for pattern, message in reversed(CERTAIN_REJECTS):
         reject = pl.when(value.str.contains(pattern)).then(pl.lit(message)).otherwise(reject)
-    return pl.when(value.str.len_bytes() <= MAX_SIMPLE_EMAIL_LENGTH).then(reject)
+    return pl.when(value.str.len_bytes() <= MAX_EMAIL_LENGTH).then(reject)
 
 
 def email_errors(series: pl.Series) -> pl.Series:
