@@ -14,11 +14,7 @@ from functools import lru_cache
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
-from crmsync.schema.fields import (
-    MAX_SIMPLE_EMAIL_LENGTH,
-    NOT_SIMPLE_EMAIL_PATTERN,
-    SIMPLE_EMAIL_PATTERN,
-)
+from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
 from crmsync.transform.normalizers.freemail import FREE_MAIL_DOMAINS
 
 MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
@@ -28,11 +24,6 @@ _CACHE_SIZE = 1 << 16
 _ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"  # the characters of an unquoted local part
 _LOCAL = rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"  # a valid ASCII local part, then the @-sign
 _HOST = r"[A-Za-z0-9.-]"  # ASCII host characters: nothing for UTS-46 to map but case
-# Values whose stored form needs the library: a non-ASCII character (NFC, IDNA mapping) or
-# a Punycode label (shown in Unicode, as the library's normalized form shows it). Values are
-# lower-cased by the time this is asked.
-_NEEDS_LIBRARY_FORM = r"[^\x00-\x7f]|xn--"
-
 # Values email-validator certainly refuses, with its exact words. Checked in order, first
 # match wins, and only on values of at most MAX_EMAIL_LENGTH bytes (so no length rule
 # can come first). Each mirrors the library's own order of checks: no @-sign (nor a "<"
@@ -87,19 +78,21 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
 
 
 def _library_forms(series: pl.Series) -> pl.Series:
-    """Each value that is not plain ASCII, or has a Punycode label, in its library form;
-    asked once per distinct value. Plain ASCII is its own form already once lower-cased."""
-    suspects = (
-        pl.DataFrame({"value": series})
-        .lazy()
-        .filter(pl.col("value").str.contains(_NEEDS_LIBRARY_FORM))
-        .unique()
-        .collect()["value"]
+    """Each value with a non-ASCII character (NFC, IDNA mapping) or a Punycode label (shown
+    in Unicode) in its library form, asked once per distinct value; only their rows are
+    rewritten. Plain ASCII is its own form already once lower-cased."""
+    needs = (series.str.len_bytes() != series.str.len_chars()) | series.str.contains(
+        "xn--", literal=True
     )
-    if suspects.is_empty():
+    positions = needs.arg_true()
+    if positions.is_empty():
         return series
-    forms = pl.Series([stored_form(value) for value in suspects.to_list()], dtype=pl.String)
-    return series.replace(suspects, forms)
+    suspects = series.gather(positions)
+    distinct = suspects.unique()
+    forms = pl.Series([stored_form(value) for value in distinct.to_list()], dtype=pl.String)
+    result = series.clone()
+    result.scatter(positions, suspects.replace(distinct, forms))
+    return result
 
 
 def stored_form(value: str) -> str:
@@ -158,11 +151,7 @@ def _library_error(value: str) -> str | None:
 
 def simple_email(value: pl.Expr) -> pl.Expr:
     """Vectorized `crmsync.schema.fields.is_simple_email`: certainly valid, no library."""
-    return (
-        (value.str.len_bytes() <= MAX_EMAIL_LENGTH)
-        & value.str.contains(SIMPLE_EMAIL_PATTERN)
-        & ~value.str.contains(NOT_SIMPLE_EMAIL_PATTERN)
-    )
+    return (value.str.len_bytes() <= MAX_EMAIL_LENGTH) & value.str.contains(SIMPLE_EMAIL_PATTERN)
 
 
 def certain_reject(value: pl.Expr) -> pl.Expr:

@@ -239,7 +239,7 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
         .alias("fast"),
         pl.when(local)
         .then(pl.lit(LOCAL_ONLY))
-        .when(digits.str.contains(r"^[02-9][0-9]{10,}$"))
+        .when((digits.str.len_bytes() > max(NANP_NATIONAL_DIGITS)) & ~digits.str.starts_with("1"))
         .then(pl.lit(TOO_LONG))
         .alias("fast_error"),
     )
@@ -263,9 +263,13 @@ def _dialled_out(base: pl.Expr, region: str | None) -> tuple[pl.Expr, pl.Expr]:
     prefix = international_prefix(region)
     if prefix is None:
         return plus, digits
-    dialled = digits.str.extract(f"^({prefix})", 1)
-    rest = digits.str.slice(dialled.str.len_bytes())
-    idd = ~plus & dialled.is_not_null() & ~rest.str.starts_with("0")
+    if prefix.isdigit():  # most regions: a plain "00", "011", "810"...
+        dialled = digits.str.starts_with(prefix)
+        rest = digits.str.slice(len(prefix))
+    else:  # a pattern, e.g. Australia's "001[14-689]|14(?:1[14]|34|...)0011"
+        found = digits.str.extract(f"^({prefix})", 1)
+        dialled, rest = found.is_not_null(), digits.str.slice(found.str.len_bytes())
+    idd = ~plus & dialled & ~rest.str.starts_with("0")
     return plus | idd, pl.when(idd).then(rest).otherwise(digits)
 
 
