@@ -82,7 +82,7 @@ def email_inputs(count: int = EMAIL_COUNT, seed: int = EMAIL_SEED) -> list[str]:
 
 PHONE_SEED = 9_0_43
 PHONE_MUTATIONS = 20_000
-FOREIGN_SHARE = 0.25  # of written forms also read in a foreign region (its plan is the costly one)
+FOREIGN_SHARE = 0.25  # of inputs also (written forms) or instead (mutations) read abroad
 # Regions whose rules differ most: NANP with and without one area code, "0011" (AU), "0[0-3]x"
 # (SG), "010" (JP), "00"/"99x" (FI), national prefixes with carrier codes (BR, CO), and none.
 FOREIGN_REGIONS = ("US", "BS", "AG", "GB", "DE", "AU", "SG", "JP", "FI", "BR", "CO", "CN", None)
@@ -179,7 +179,7 @@ def phone_inputs(
     written = list(pairs)
     for _ in range(mutations):
         text, region = rng.choice(written)
-        if rng.random() < 0.3:
+        if rng.random() < FOREIGN_SHARE:
             region = rng.choice(FOREIGN_REGIONS)
         pairs.append((_mutate(text, rng), region))
     return list(dict.fromkeys(pairs))
