@@ -3,12 +3,16 @@
 Rally matches companies on `domain`, so "https://www.Acme.com/about", "info@acme.com" and
 "sub.acme.com" must all become "acme.com". Where the registrable part ends needs the Public
 Suffix List: tldextract's bundled snapshot, never fetched (no network, no cache directory).
-Internationalized names are kept in Unicode ("bücher.de"), the form people read; the
-punycode spelling ("xn--bcher-kva.de") maps to the same value.
+The host is read as tldextract reads it, then UTS-46 mapped label by label (lower case,
+full-width forms folded, every Unicode full stop a dot) and given in Unicode ("bücher.de"),
+the form people read; the punycode spelling ("xn--bcher-kva.de") maps to the same value.
+A label that is not valid IDNA 2008 stays as written: in a subdomain it does not matter, as
+the registrable part is still found; as the registrable label itself it means no domain.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 
 import idna
@@ -16,6 +20,8 @@ import polars as pl
 import tldextract
 
 _CACHE_SIZE = 1 << 16
+LABEL_SEPARATORS = "[.\u3002\uff0e\uff61]"  # the full stops UTS-46 and tldextract split on
+_SEPARATOR = re.compile(LABEL_SEPARATORS)
 
 
 @cache
@@ -25,31 +31,47 @@ def suffix_extractor() -> tldextract.TLDExtract:
 
 
 def host_of(expr: pl.Expr) -> pl.Expr:
-    """The host part of a URL, an address or a bare host: vectorized string surgery."""
+    """The host part of a URL, an address or a bare host, lower-cased: vectorized, and cut
+    where tldextract cuts (its `lenient_netloc`), so the two read the same host."""
     return (
         expr.cast(pl.String)
         .str.strip_chars()
         .str.to_lowercase()
-        .str.replace(r"^[a-z][a-z0-9+.\-]*://", "")  # scheme
-        .str.replace(r"^//", "")
-        .str.replace(r"[/?#\\].*$", "")  # path, query, fragment
+        .str.replace(r"^(?:[a-z0-9+.\-]+:)?//", "")  # scheme, or a bare "//"
+        .str.replace(r"[/?#].*$", "")  # path, query, fragment
         .str.replace(r"^.*@", "")  # userinfo, or the mailbox of an address
-        .str.replace(r":[0-9]*$", "")  # port
-        .str.strip_chars(". ")  # trailing dot of a fully qualified name
+        .str.replace(r":.*$", "")  # port
+        .str.strip_chars()
+        .str.strip_chars_end(".\u3002\uff0e\uff61")  # trailing root label
     )
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _registrable(host: str) -> str | None:
-    if not host or any(char.isspace() for char in host):
+def host_label(label: str) -> str | None:
+    """One label UTS-46 mapped and in Unicode, or None when it is not a valid IDNA 2008
+    host label (hostname rules: letters, digits, hyphens; no spaces, no underscores)."""
+    if not label or any(char.isspace() for char in label):
         return None
     try:
-        unicode_host = idna.decode(idna.encode(host, uts46=True))
+        mapped = idna.decode(idna.encode(label, uts46=True, std3_rules=True))
     except (idna.IDNAError, UnicodeError):
         return None
-    parts = suffix_extractor()(unicode_host)
+    return mapped if "." not in mapped else None  # e.g. "⒈" would map to two labels
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _registrable(host: str) -> str | None:
+    labels = _SEPARATOR.split(host)
+    mapped = [host_label(label) for label in labels]
+    readable = [
+        label if found is None else found for label, found in zip(labels, mapped, strict=True)
+    ]
+    parts = suffix_extractor()(".".join(readable))
     if not parts.suffix or not parts.domain:
         return None  # a bare suffix, an IP address, or a name with no public suffix
+    registrable = len(labels) - parts.suffix.count(".") - 2
+    if mapped[registrable] is None or readable[registrable] != parts.domain:
+        return None  # the registrable label itself is no valid name: no domain
     return f"{parts.domain}.{parts.suffix}"
 
 

@@ -1,54 +1,115 @@
 """Email addresses: the stored form, the match key, and whether an address is valid.
 
-The verdict must agree exactly with `crmsync.schema.fields.email_error` (what pydantic runs),
-but calling email-validator costs about 78 µs an address. So the common shapes are decided
-by vectorized patterns, and the library only sees the UNIQUE values those cannot decide.
+email-validator is the authority on both; calling it costs about 78 µs an address. So the
+common shapes are decided by vectorized patterns that can only say what the library would
+say, and the library sees the UNIQUE values those cannot decide. The verdict agrees exactly,
+words included, with `crmsync.schema.fields.email_error` (what pydantic runs).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import polars as pl
+from email_validator import EmailNotValidError, validate_email
 
-from crmsync.schema.fields import SIMPLE_EMAIL_PATTERN, email_error
+from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
 from crmsync.transform.normalizers.freemail import FREE_MAIL_DOMAINS
 
-MAX_EMAIL_LENGTH = 254  # same limit as schema.fields.email_error's fast path
+MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 GMAIL_CANONICAL = "gmail.com"
 _CACHE_SIZE = 1 << 16
-
-# Shapes that are certainly invalid for email-validator, worded as it words them. Checked in
-# order; tests assert the library rejects every one, so these never disagree with pydantic.
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"  # the characters of an unquoted local part
+_LOCAL = rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"  # a valid ASCII local part, then the @-sign
+_HOST = r"[A-Za-z0-9.-]"  # ASCII host characters: nothing for UTS-46 to map but case
+# Values email-validator certainly refuses, with its exact words. Checked in order, first
+# match wins, and only on values of at most MAX_EMAIL_LENGTH bytes (so no length rule
+# can come first). Each mirrors the library's own order of checks: no @-sign (nor a "<"
+# that would start a display name, nor the look-alike at-signs it names), then the local
+# part's dots, then, behind a valid ASCII local part, the domain's dots and hyphens. No
+# character combines with "@", so the first "@" is the one the library splits at.
 CERTAIN_REJECTS: tuple[tuple[str, str], ...] = (
-    (r"^[^@]*$", "An email address must have an @-sign."),
-    (r"@$", "There must be something after the @-sign."),
+    (r"^[^@<＠﹫]*$", "An email address must have an @-sign."),
     (r"^@", "There must be something before the @-sign."),
-    (r"\s", "An email address cannot contain spaces."),
-    (r"\.\.", "An email address cannot have two periods in a row."),
-    (r"^\.", "An email address cannot start with a period."),
-    (r"\.$", "An email address cannot end with a period."),
-    (r"\.@", "An email address cannot have a period immediately before the @-sign."),
-    (r"@\.", "An email address cannot have a period immediately after the @-sign."),
-    (r"@[^.@]+$", "The part after the @-sign is not valid. It should have a period."),
+    (rf"^[{_ATEXT}.]*\.@", "An email address cannot have a period immediately before the @-sign."),
+    (rf"^\.[{_ATEXT}.]*@", "An email address cannot start with a period."),
+    (rf"^[{_ATEXT}.]*\.\.[{_ATEXT}.]*@", "An email address cannot have two periods in a row."),
+    (rf"{_LOCAL}$", "There must be something after the @-sign."),
+    (rf"{_LOCAL}{_HOST}*\.$", "An email address cannot end with a period."),
+    (
+        rf"{_LOCAL}\.{_HOST}*$",
+        "An email address cannot have a period immediately after the @-sign.",
+    ),
+    (rf"{_LOCAL}{_HOST}*\.\.{_HOST}*$", "An email address cannot have two periods in a row."),
+    (rf"{_LOCAL}{_HOST}*-$", "An email address cannot end with a hyphen."),
+    (rf"{_LOCAL}-{_HOST}*$", "An email address cannot have a hyphen immediately after the @-sign."),
+    (
+        rf"{_LOCAL}{_HOST}*(?:\.-|-\.){_HOST}*$",
+        "An email address cannot have a period and a hyphen next to each other.",
+    ),
+    (
+        # One label of at most 63 characters, no "--": nothing else is wrong with it.
+        rf"{_LOCAL}[A-Za-z0-9](?:-?[A-Za-z0-9]){{0,31}}$",
+        "The part after the @-sign is not valid. It should have a period.",
+    ),
 )
 
 
 def normalize_email(expr: pl.Expr) -> pl.Expr:
-    """Trimmed, lower-cased, without a "mailto:" prefix; blank becomes null.
+    """The stored form: trimmed, without a "mailto:" prefix, lower-cased, and, when the
+    library accepts the address, its normalized form (NFC local part, UTS-46 mapped domain in
+    Unicode) with the local part lower-cased on top; blank becomes null.
 
-    Lower-casing the local part is a deliberate choice: Rally matches email case-insensitively
-    (seeds/000), so two spellings of one address are one contact.
+    Lower-casing is a deliberate choice (see `deviations.DELIBERATE`): Rally matches email
+    case-insensitively, so two spellings of one address are one contact. An address the
+    library refuses keeps its text: normalizing must not make an invalid address valid.
     """
     cleaned = (
         expr.cast(pl.String)
         .str.strip_chars()
-        .str.to_lowercase()
-        .str.replace(r"^(?:mailto:\s*)+", "")
+        .str.replace(r"^(?i:mailto:\s*)+", "")
         .str.strip_chars()
+        .str.to_lowercase()  # after the prefix goes: its letters would make a "Σ" final ("ς")
     )
-    return pl.when(cleaned.str.len_bytes() > 0).then(cleaned).otherwise(None)
+    present = pl.when(cleaned.str.len_bytes() > 0).then(cleaned)
+    return present.map_batches(_library_forms, return_dtype=pl.String, is_elementwise=True)
+
+
+def _library_forms(series: pl.Series) -> pl.Series:
+    """Each value with a non-ASCII character (NFC, IDNA mapping) or a Punycode label (shown
+    in Unicode) in its library form, asked once per distinct value; only their rows are
+    rewritten. Plain ASCII is its own form already once lower-cased."""
+    needs = (series.str.len_bytes() != series.str.len_chars()) | series.str.contains(
+        "xn--", literal=True
+    )
+    positions = needs.arg_true()
+    if positions.is_empty():
+        return series
+    suspects = series.gather(positions)
+    distinct = suspects.unique()
+    forms = pl.Series([stored_form(value) for value in distinct.to_list()], dtype=pl.String)
+    result = series.clone()
+    result.scatter(positions, suspects.replace(distinct, forms))
+    return result
+
+
+def stored_form(value: str) -> str:
+    """One trimmed, lower-cased value as stored: the library's form if it accepts it."""
+    return _library(value)[1] or value
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _library(value: str) -> tuple[str | None, str | None]:
+    """(why not, None) or (None, stored form) by email-validator, as `email_error` calls it.
+    Shared by normalizing and validating, so a stored value is not checked twice."""
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return str(exc), None
+    local = unicodedata.normalize("NFC", result.local_part.lower())
+    return None, f"{local}@{result.domain}"
 
 
 def email_match_key(expr: pl.Expr, *, fold_gmail: bool) -> pl.Expr:
@@ -84,9 +145,21 @@ def is_free_mail(expr: pl.Expr) -> pl.Expr:
     return email_domain(expr).is_in(sorted(FREE_MAIL_DOMAINS))
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def _library_error(value: str) -> str | None:
-    return email_error(value)
+    return _library(value)[0]
+
+
+def simple_email(value: pl.Expr) -> pl.Expr:
+    """Vectorized `crmsync.schema.fields.is_simple_email`: certainly valid, no library."""
+    return (value.str.len_bytes() <= MAX_EMAIL_LENGTH) & value.str.contains(SIMPLE_EMAIL_PATTERN)
+
+
+def certain_reject(value: pl.Expr) -> pl.Expr:
+    """The library's words for a value it certainly refuses (`CERTAIN_REJECTS`), else null."""
+    reject: pl.Expr = pl.lit(None, pl.String)
+    for pattern, message in reversed(CERTAIN_REJECTS):
+        reject = pl.when(value.str.contains(pattern)).then(pl.lit(message)).otherwise(reject)
+    return pl.when(value.str.len_bytes() <= MAX_EMAIL_LENGTH).then(reject)
 
 
 def email_errors(series: pl.Series) -> pl.Series:
@@ -97,20 +170,16 @@ def email_errors(series: pl.Series) -> pl.Series:
     """
     values = series.cast(pl.String).alias("value")
     value = pl.col("value")
-    simple = (value.str.len_bytes() <= MAX_EMAIL_LENGTH) & value.str.contains(SIMPLE_EMAIL_PATTERN)
     suspects = (
         pl.DataFrame({"value": values})
         .lazy()
-        .filter(value.is_not_null() & ~simple)
+        .filter(value.is_not_null() & ~simple_email(value))
         .unique(maintain_order=False)
         .collect()["value"]
     )
     if suspects.is_empty():
         return pl.repeat(None, len(values), dtype=pl.String, eager=True).alias(series.name)
-    reject: pl.Expr = pl.lit(None, pl.String)
-    for pattern, message in reversed(CERTAIN_REJECTS):
-        reject = pl.when(value.str.contains(pattern)).then(pl.lit(message)).otherwise(reject)
-    rejected = pl.DataFrame({"value": suspects}).select(reject).to_series()
+    rejected = pl.DataFrame({"value": suspects}).select(certain_reject(value)).to_series()
     verdicts = [
         known if known is not None else _library_error(item)
         for item, known in zip(suspects.to_list(), rejected.to_list(), strict=True)

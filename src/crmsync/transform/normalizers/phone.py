@@ -11,42 +11,51 @@ everything else goes to the library, once per distinct value, remembered across 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-from crmsync.transform.normalizers.phone_fast import EXTENSION_LABEL, LOCAL_ONLY, fast_plan, spread
+from crmsync.transform.normalizers.phone_fast import (
+    EXTENSION_LABEL,
+    LOCAL_ONLY,
+    TOO_LONG,
+    fast_plan,
+    spread,
+)
 
 _CACHE_SIZE = 1 << 18
 UNSTABLE = "ambiguous: a national prefix inside the number"
+NO_REGION = "no country code (set a default region)"
+UNKNOWN_CODE = "unknown country code"
 _PARSE_ERRORS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "no country code (set a default region)",
     NumberParseException.NOT_A_NUMBER: "not a phone number",
-    NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
     NumberParseException.TOO_SHORT_NSN: "too short",
-    NumberParseException.TOO_LONG: "too long",
+    NumberParseException.TOO_LONG: TOO_LONG,
 }
 _LENGTH_ERRORS = {
     ValidationResult.IS_POSSIBLE_LOCAL_ONLY: LOCAL_ONLY,
-    ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+    ValidationResult.INVALID_COUNTRY_CODE: UNKNOWN_CODE,
     ValidationResult.TOO_SHORT: "too short",
-    ValidationResult.TOO_LONG: "too long",
+    ValidationResult.TOO_LONG: TOO_LONG,
     ValidationResult.INVALID_LENGTH: "wrong number of digits for its country",
 }
+_STARTS_WITH_PLUS = re.compile(r"[^+＋\d]*[+＋]")  # where the parser looks for its "+"
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_phone(value: str, default_region: str | None) -> tuple[str | None, str | None]:
-    """(E.164, None) or (None, why not) for one value, by phonenumbers."""
+    """(E.164, None) or (None, why not) for one value, by phonenumbers. Its international
+    prefix is the default region's (from the library's metadata), so "00" is one only where
+    it is dialled out with."""
     text = value.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]  # "00" is the international prefix nearly everywhere but NANP
     try:
         number = phonenumbers.parse(text, default_region)
     except NumberParseException as exc:
-        return None, _PARSE_ERRORS.get(exc.error_type, "not a phone number")
+        return None, _parse_error(exc, text, default_region)
     verdict = phonenumbers.is_possible_number_with_reason(number)
     if verdict != ValidationResult.IS_POSSIBLE:
         return None, _LENGTH_ERRORS.get(verdict, "not a possible phone number")
@@ -56,6 +65,18 @@ def parse_phone(value: str, default_region: str | None) -> tuple[str | None, str
     if number.extension:
         formatted += EXTENSION_LABEL + number.extension
     return formatted, None
+
+
+def _parse_error(exc: NumberParseException, text: str, region: str | None) -> str:
+    """What is missing, in words. A country-code failure is the number's when it names one
+    (after "+" or an international prefix), else the missing (or unknown) default region's."""
+    if exc.error_type != NumberParseException.INVALID_COUNTRY_CODE:
+        return _PARSE_ERRORS.get(exc.error_type, "not a phone number")
+    if region in phonenumbers.SUPPORTED_REGIONS or _STARTS_WITH_PLUS.match(text):
+        return UNKNOWN_CODE
+    if region is None:
+        return NO_REGION
+    return f"no country code, and the default region {region} is not one phonenumbers knows"
 
 
 def _e164_again(formatted: str) -> str | None:

@@ -2,14 +2,18 @@
 
 Replays, for the shapes people mostly type, what `phonenumbers.parse` then
 `is_possible_number_with_reason` decide, from the library's metadata (country codes, national
-prefixes, number patterns, possible lengths):
-- "+<country> <number>" (and "00<country>..."): the country code, then the national prefix
-  the parser strips (e.g. the "0" of "+44 (0)20 ..."), with its viability and length rules;
-- national NANP numbers when the default region is in country code 1, including the 7-digit
-  local numbers the library refuses;
+prefixes, international prefixes, number patterns, possible lengths):
+- "+<country> <number>", and "<international prefix><country> <number>" with the default
+  region's own prefix ("00", "011", "0011", "010", ...; none without a region): the country
+  code, then the national prefix the parser strips (e.g. the "0" of "+44 (0)20 ..."), with
+  its viability and length rules;
+- national numbers when the default region is in country code 1: ten digits (or eleven with
+  the leading 1), seven-digit local numbers where the region does not fill in an area code
+  (the library does that for one-area-code regions such as BS: 587-5004 is +12425875004),
+  and numbers too long for the plan;
 - a trailing "x123" / "ext. 123" extension on any of those.
-What it cannot decide stays null and goes to the library. Tests compare the two on random
-shapes; they must agree exactly.
+What it cannot decide stays null and goes to the library: it never answers differently.
+Tests compare the two on the library's own test numbers and on generated ones.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ NANP_LOCAL_DIGITS = (7,)
 MAX_COUNTRY_CODE_DIGITS = 3
 EXTENSION_LABEL = " ext. "
 LOCAL_ONLY = "a local number without its area code"
+TOO_LONG = "too long"
 # Only these characters may surround the digits for the fast path to apply.
 FAST_SHAPE = r"^\+?[0-9 ().\-]+$"
 _EXTENSION = r"(?i)^(.*?[0-9)])[ ,]*(?:x|ext\.?|extension)[ .:]*([0-9]{1,6})$"
@@ -200,15 +205,31 @@ def _nanp_region(region: str | None) -> bool:
     )
 
 
+def _fills_in_area_code(region: str) -> bool:
+    """Whether the region's national prefix rule turns a local number into a full one (the
+    one-area-code NANP regions: "587-5004" in BS is +1 242 587 5004)."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    return metadata is None or bool(metadata.national_prefix_transform_rule)
+
+
 def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
-    """Columns position, fast, fast_error for numbers written nationally."""
-    if not _nanp_region(region):
+    """Columns position, fast, fast_error for numbers written nationally.
+
+    Ten digits, or eleven starting with the national prefix 1, are the number. Seven digits
+    are a local number the library refuses, unless the region fills in its area code (then
+    the library decides). Eleven or more digits not starting with 1 (which the parser would
+    try as the country code) are too long for the plan: the library says so by length.
+    """
+    if region is None or not _nanp_region(region):
         return frame.select(
             "position",
             pl.lit(None, pl.String).alias("fast"),
             pl.lit(None, pl.String).alias("fast_error"),
         )
     digits = pl.col("digits")
+    local = (
+        pl.lit(False) if _fills_in_area_code(region) else digits.str.contains(r"^[2-9][0-9]{6}$")
+    )
     return frame.select(
         "position",
         pl.when(digits.str.contains(r"^[2-9][0-9]{9}$"))
@@ -216,10 +237,40 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
         .when(digits.str.contains(r"^1[2-9][0-9]{9}$"))
         .then(pl.concat_str(pl.lit("+"), digits))
         .alias("fast"),
-        pl.when(digits.str.contains(r"^[2-9][0-9]{6}$"))
+        pl.when(local)
         .then(pl.lit(LOCAL_ONLY))
+        .when((digits.str.len_bytes() > max(NANP_NATIONAL_DIGITS)) & ~digits.str.starts_with("1"))
+        .then(pl.lit(TOO_LONG))
         .alias("fast_error"),
     )
+
+
+@cache
+def international_prefix(region: str | None) -> str | None:
+    """The default region's international prefix pattern from phonenumbers' metadata ("00",
+    "011", "0011", "010", ...), or None without a (known) region: then only "+" is one."""
+    metadata = PhoneMetadata.metadata_for_region(region) if region else None
+    return metadata.international_prefix if metadata is not None else None
+
+
+def _dialled_out(base: pl.Expr, region: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(is international, its digits without the "+" or the international prefix).
+
+    As the parser does: a leading "+", or else the region's prefix at the start of the
+    digits, unless a 0 follows it (country codes never start with 0)."""
+    digits = base.str.replace_all(_NON_DIGITS, "")
+    plus = base.str.starts_with("+")
+    prefix = international_prefix(region)
+    if prefix is None:
+        return plus, digits
+    if prefix.isdigit():  # most regions: a plain "00", "011", "810"...
+        dialled = digits.str.starts_with(prefix)
+        rest = digits.str.slice(len(prefix))
+    else:  # a pattern, e.g. Australia's "001[14-689]|14(?:1[14]|34|...)0011"
+        found = digits.str.extract(f"^({prefix})", 1)
+        dialled, rest = found.is_not_null(), digits.str.slice(found.str.len_bytes())
+    idd = ~plus & dialled & ~rest.str.starts_with("0")
+    return plus | idd, pl.when(idd).then(rest).otherwise(digits)
 
 
 def fast_plan(values: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
@@ -236,19 +287,10 @@ def fast_plan(values: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
         value.str.extract(_EXTENSION, 1).alias("base"),
         value.str.extract(_EXTENSION, 2).alias("extension"),
     )
-    staged = (
-        pl.concat([plain, labelled.filter(pl.col("base").str.contains(FAST_SHAPE))])
-        .with_columns(
-            pl.when(pl.col("base").str.starts_with("00"))
-            .then(pl.concat_str(pl.lit("+"), pl.col("base").str.slice(2)))
-            .otherwise(pl.col("base"))
-            .alias("text")
-        )
-        .with_columns(
-            pl.col("text").str.starts_with("+").alias("plus"),
-            pl.col("text").str.replace_all(_NON_DIGITS, "").alias("digits"),
-        )
-    )
+    international, digits = _dialled_out(pl.col("base"), region)
+    staged = pl.concat(
+        [plain, labelled.filter(pl.col("base").str.contains(FAST_SHAPE))]
+    ).with_columns(international.alias("plus"), digits.alias("digits"))
     decided = pl.concat(
         [
             _international(staged.filter(pl.col("plus"))),

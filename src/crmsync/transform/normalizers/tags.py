@@ -7,7 +7,7 @@ import polars as pl
 from crmsync.transform.normalizers.unique import on_unique
 
 TAG_SEPARATORS = r"[,;|]"
-TAG_JOINER = ","  # Rally contacts take "enterprise,tech" (seeds/000)
+TAG_JOINER = ","  # Rally contacts take tags as one comma-separated string: "enterprise,tech"
 
 
 def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:

@@ -1,0 +1,93 @@
+"""Where crmsync's normalizers deliberately answer differently from the library they follow.
+
+Everywhere else the normalizers agree with their library exactly: a fast path only saves
+calls, it never decides differently. The oracle tests (tests/transform/test_oracle_*.py) run
+the libraries' own test vectors and generated inputs through crmsync and explain every
+difference by exactly one entry here; an entry no input needs fails them too, so this table
+is the complete list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One deliberate difference: which library, where, what crmsync does instead, and why."""
+
+    key: str
+    library: str
+    function: str
+    what: str
+    why: str
+
+
+DELIBERATE: tuple[Deviation, ...] = (
+    Deviation(
+        key="email-lower-case",
+        library="email-validator",
+        function="normalize_email",
+        what="The stored address is lower-cased, local part included, on top of the library's "
+        "normalized form (NFC local part, UTS-46 mapped domain in Unicode).",
+        why="Rally matches email case-insensitively, so two spellings of one address must be "
+        "one contact and one match key.",
+    ),
+    Deviation(
+        key="email-trimmed",
+        library="email-validator",
+        function="normalize_email",
+        what="Surrounding whitespace and a leading 'mailto:' are removed before the address "
+        "is stored and checked; the library refuses both.",
+        why="They come from copy-paste and links, not from the address.",
+    ),
+    Deviation(
+        key="phone-national-prefix-inside-international",
+        library="phonenumbers",
+        function="normalize_phone",
+        what="A number whose E.164 form the library would read differently a second time "
+        "(a national prefix kept inside an international number, '+49 0 30 ...') is "
+        "refused instead of stored.",
+        why="Its result is not stable: normalizing twice must change nothing.",
+    ),
+    Deviation(
+        key="phone-extension-kept",
+        library="phonenumbers",
+        function="normalize_phone",
+        what="An extension the library parsed is kept after the E.164 number, "
+        "'+14155550142 ext. 123'.",
+        why="E.164 has no place for an extension and dropping it loses data.",
+    ),
+    Deviation(
+        key="domain-presentation",
+        library="tldextract",
+        function="registrable_domain",
+        what="The host is UTS-46 mapped before the suffix lookup (lower case, full-width "
+        "forms folded, every Unicode full stop a dot) and IDN labels are given in Unicode.",
+        why="One company has one domain however it was typed; browsers map hosts the same way.",
+    ),
+    Deviation(
+        key="domain-trimmed",
+        library="tldextract",
+        function="registrable_domain",
+        what="Surrounding whitespace is removed before the URL is read; the library reads "
+        "' http://acme.com' as a host named ' http'.",
+        why="Cells carry stray spaces from spreadsheets; the URL inside is what was meant.",
+    ),
+    Deviation(
+        key="domain-invalid-registrable-label",
+        library="tldextract",
+        function="registrable_domain",
+        what="No domain when the registrable label itself is not a valid IDNA 2008 host label "
+        "(an invalid subdomain label is ignored, as the library ignores it).",
+        why="No company can own such a name; loading it as a domain would match nothing.",
+    ),
+)
+
+
+def deviation(key: str) -> Deviation:
+    """The table entry named `key`."""
+    for entry in DELIBERATE:
+        if entry.key == key:
+            return entry
+    raise KeyError(key)
