@@ -27,6 +27,7 @@ COUNTS = (
     ("created", "created"),
     ("updated", "updated"),
     ("unchanged", "unchanged"),
+    ("skipped", "skipped"),
     ("merged", "merged"),
     ("failed", "failed"),
     ("planned", "planned"),

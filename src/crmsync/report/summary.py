@@ -30,6 +30,7 @@ class RunSummary:
     merged: int = 0
     failed: int = 0
     planned: int = 0
+    would_update: int = 0  # of the planned rows of a dry run, those Rally has
     failed_by_stage: dict[str, int] = field(default_factory=dict)
     conflicts: int = 0
     warnings: int = 0

@@ -132,10 +132,10 @@ def _field(
         return None
     if same(ours, theirs, name):
         return None
-    if policy.update == "if_empty":
-        return Change(name, theirs, ours, "filled blank", base) if empty(theirs) else None
     if not never_written and same(ours, base, name):
         return None  # the source did not change it: whatever Rally holds stays
+    if policy.update == "if_empty":
+        return Change(name, theirs, ours, "filled blank", base) if empty(theirs) else None
     if never_written and empty(theirs):
         return Change(name, theirs, ours, "filled blank", base)
     if same(theirs, base, name):

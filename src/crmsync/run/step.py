@@ -141,6 +141,7 @@ def _summary(
         retries=delivered.retries,
         rate_limited=delivered.rate_limited,
         interrupted=delivered.interrupted,
+        would_update=delivered.would_update,
     )
 
 

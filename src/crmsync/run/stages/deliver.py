@@ -104,6 +104,7 @@ class DryRunDelivery:
             outcome: Outcome = "planned" if merged.writes else "unchanged"
             into.settled.append(Settled(update.row, outcome, update.target))
             if merged.writes:
+                into.would_update += 1
                 payloads.append(merged.record)
         into.payloads = payloads
 
