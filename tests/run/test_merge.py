@@ -223,3 +223,20 @@ def test_what_a_merge_never_does(
         assert empty(theirs) or theirs == base  # a person's edit is never overwritten
     if not written:
         assert sent == theirs
+
+
+def test_a_field_rally_cannot_show_is_no_reason_to_write_but_goes_with_a_write() -> None:
+    theirs = {**THEIRS}
+    quiet = merge(
+        {"email": "ada@x.org", "city": "Zürich"}, None, theirs, writable=WRITABLE, readable=READABLE
+    )
+    assert not quiet.writes  # what Rally holds in city is unknown: nothing is written for it
+    written = merge(
+        {"email": "ada@x.org", "city": "Zürich", "phone": "+15550002"},
+        None,
+        {**theirs, "phone": None},
+        writable=WRITABLE,
+        readable=READABLE,
+    )
+    assert {c.field for c in written.writes} == {"phone", "city"}
+    assert written.record["city"] == "Zürich"  # left out, a PUT would wipe it

@@ -11,8 +11,10 @@ holds now (theirs), what the source says now (ours), field by field.
     update: never                     only ever written when the record is created
 
 A field Rally's API does not return cannot show a person's edit: its `theirs` is what crmsync
-last wrote. The record sent is Rally's record with only the written fields changed, so fields
-the pipeline does not map are never touched, whatever the update semantics of the API.
+last wrote; when crmsync never wrote it, it is no reason to write the record, but a record
+written anyway carries the source's value there. The record sent is Rally's record with only
+the written fields changed, so fields the pipeline does not map are never touched, whatever
+the update semantics of the API.
 """
 
 from __future__ import annotations
@@ -100,8 +102,15 @@ def merge(
     for name in writable:  # what Rally does not show: as crmsync last wrote it
         if name not in readable and name in known:
             record[name] = known[name]
+    blind: list[Change] = []  # fields Rally cannot show and crmsync never wrote
     for name, value in ours.items():
         policy = policies.get(name, FieldPolicy())
+        if name not in readable and name not in known:
+            if not (
+                empty(value) or policy.update == "never" or _create_only(name, policy, defaulted)
+            ):
+                blind.append(Change(name, None, value, "source changed"))
+            continue
         was = known.get(name)
         now = theirs.get(name) if name in readable else was
         change = _field(name, value, was, now, policy, name in defaulted, base is None)
@@ -113,7 +122,17 @@ def merge(
         if change.why != "conflict kept":
             record[name] = change.after
             written[name] = change.after
+    # What Rally holds in a field it cannot show is unknown: never a reason to write, but a
+    # record that is written carries the source's value there (left out, it would be wiped).
+    if blind and any(c.why != "conflict kept" for c in changes):
+        changes += blind
+        record.update({c.field: c.after for c in blind})
+        written.update({c.field: c.after for c in blind})
     return Merged(tuple(changes), record, written, None if base is None else dict(base))
+
+
+def _create_only(name: str, policy: FieldPolicy, defaulted: Collection[str]) -> bool:
+    return name in defaulted and not policy.on_update
 
 
 def _field(
