@@ -206,6 +206,46 @@ def run(
 
 @cli.command()
 @click.argument("pipeline_file", type=click.Path(dir_okay=False))
+@click.argument("run_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Look at Rally and say what would be undone.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Undo even records later runs wrote again (fields changed since are still kept).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where undo-RUN_ID/undo.csv goes (default: the pipeline's report.dir).",
+)
+def undo(
+    pipeline_file: str, run_id: int, dry_run: bool, force: bool, report_dir: str | None
+) -> None:
+    """Undo a run: delete what it created, put back what it updated, except what people
+    changed since (left alone, and listed in undo.csv). RUN_ID is the number `crmsync runs`
+    lists. Running it again after an interruption finishes the undo."""
+    from pathlib import Path
+
+    from crmsync.cli.console import ConsoleObserver, undo_lines
+    from crmsync.config import load_pipeline
+    from crmsync.run.undo import UndoOptions, undo_run
+
+    pipeline = load_pipeline(pipeline_file)
+    options = UndoOptions(
+        dry_run=dry_run, force=force, report_dir=Path(report_dir) if report_dir else None
+    )
+    result = undo_run(pipeline, run_id, options, ConsoleObserver(tty=sys.stdout.isatty()))
+    click.echo()
+    click.echo(undo_lines(result.summaries, dry_run=dry_run))
+    click.echo(f"report: {result.files['undo']}")
+    if result.interrupted:
+        click.echo("Interrupted: run the same undo again to finish it.", err=True)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("pipeline_file", type=click.Path(dir_okay=False))
 @click.option(
     "--limit",
     type=click.IntRange(min=1),

@@ -136,6 +136,21 @@ def steps_table(summaries: list[RunSummary]) -> str:
     return "\n".join(out)
 
 
+def undo_lines(summaries: list[RunSummary], *, dry_run: bool) -> str:
+    """What an undo did (or would do), one line per object."""
+    lines = []
+    for s in summaries:
+        if dry_run:
+            done = f"{s.planned} would be undone"
+        else:
+            done = f"{s.deleted} deleted, {s.updated} restored"
+        lines.append(
+            f"{s.object}: {s.rows_read} writes of {s.source}: {done}, "
+            f"{s.unchanged} left alone, {s.failed} failed"
+        )
+    return "\n".join(lines)
+
+
 def recovered_line(stale_pid: int | None, crashed_runs: int) -> str:
     """What a run says when it starts after a dead one."""
     parts = []
@@ -171,7 +186,8 @@ def format_time(iso: str | None) -> str:
 
 
 def _status_text(row: dict[str, Any]) -> str:
-    return str(row["status"]) + (" (dry run)" if row["dry_run"] else "")
+    text = str(row["status"]) + (" (dry run)" if row["dry_run"] else "")
+    return text + (f" (undo of {row['undo_of']})" if row.get("undo_of") else "")
 
 
 def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:

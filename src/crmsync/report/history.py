@@ -98,6 +98,7 @@ def run_row(record: RunRecord) -> dict[str, Any]:
         **counts(record),
         "report_dir": record.report_dir,
         "error": record.summary.get("error"),
+        "undo_of": record.summary.get("undo_of"),
     }
 
 

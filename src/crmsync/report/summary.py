@@ -27,6 +27,7 @@ class RunSummary:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    deleted: int = 0  # an undo's: records a run created, deleted again
     merged: int = 0
     failed: int = 0
     planned: int = 0
