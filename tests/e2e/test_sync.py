@@ -151,7 +151,7 @@ def run(
 
 
 def assert_counts_add_up(summary: dict[str, Any]) -> None:
-    outcomes = ("created", "updated", "unchanged", "merged", "failed")
+    outcomes = ("created", "updated", "unchanged", "skipped", "merged", "failed")
     assert summary["rows_read"] == sum(summary[o] for o in outcomes), summary
 
 

@@ -66,6 +66,13 @@ def write_report(
     files["merged"] = report_dir / "merged.csv"
     merged.write_csv(files["merged"])
 
+    skipped = outcomes.filter(pl.col("outcome") == "skipped").select(
+        "_source", "_row", pl.col("error").alias("reason")
+    )
+    if skipped.height:
+        files["skipped"] = report_dir / "skipped.csv"
+        skipped.rename({"_source": "source", "_row": "row"}).write_csv(files["skipped"])
+
     files["warnings"] = report_dir / "warnings.csv"
     warnings.select(
         pl.col("_source").alias("source"),

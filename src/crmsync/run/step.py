@@ -33,6 +33,7 @@ from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
 from crmsync.run.stages.transform import source_columns, transform
+from crmsync.run.stages.update import policy_mark
 from crmsync.state import StepState
 
 INTERRUPTED_ERROR = (
@@ -230,7 +231,8 @@ async def _resolve(
 
 
 def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
-    return plan(frame, step.rally_object, env.state.accepted(), full=env.options.full)
+    accepted = env.state.accepted()
+    return plan(frame, step.rally_object, accepted, full=env.options.full, policy=policy_mark(step))
 
 
 def _no_load(records: int, batches: int) -> None:

@@ -60,13 +60,23 @@ def payload_columns(frame: pl.DataFrame, obj: RallyObject) -> tuple[str, ...]:
 
 
 def plan(
-    frame: pl.DataFrame, obj: RallyObject, accepted: pl.DataFrame, *, full: bool = False
+    frame: pl.DataFrame,
+    obj: RallyObject,
+    accepted: pl.DataFrame,
+    *,
+    full: bool = False,
+    policy: str = "",
 ) -> Plan:
     """`frame` planned against `accepted` (match_key, payload_hash, rally_id: what Rally last
-    accepted per record). With `full`, nothing counts as unchanged."""
+    accepted per record). With `full`, nothing counts as unchanged. `policy` names the update
+    policies in force (empty for the defaults): a record settled under other policies counts
+    as changed, so a new policy (blank: clear, say) applies to every record once."""
     columns = payload_columns(frame, obj)
     source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
-    hashed = frame.with_columns(payload_hashes(frame, columns).alias(HASH))
+    digest = payload_hashes(frame, columns)
+    if policy:
+        digest = pl.select(pl.concat_str([pl.lit(f"{policy}:"), pl.lit(digest)])).to_series()
+    hashed = frame.with_columns(digest.alias(HASH))
     keyed = hashed.with_columns(identity_key(hashed, obj.match_key, source_id).alias(KEY))
     known = accepted.select(
         pl.col("match_key").alias(KEY),

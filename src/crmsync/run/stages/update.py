@@ -9,6 +9,8 @@ replaced, so the run can be undone.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from crmsync.api import RallyClient
-from crmsync.config import Step
+from crmsync.config import Step, SyncConfig
 from crmsync.errors import CrmsyncError, RequestRefused
 from crmsync.report.changes import ChangeLog
 from crmsync.run.artifacts import Delivered, Plan, Settled
@@ -31,6 +33,7 @@ from crmsync.transform.mapping import DEFAULT_MARK
 
 NOT_FOUND = 404
 PUT_BACKLOG = 64  # updates queued at the client at once; the client's own cap paces them
+POLICY_MARK_CHARS = 8
 
 
 def policies(step: Step) -> dict[str, FieldPolicy]:
@@ -44,6 +47,20 @@ def policies(step: Step) -> dict[str, FieldPolicy]:
         )
         for name, spec in step.mapping.items()
     }
+
+
+def policy_mark(step: Step) -> str:
+    """A short name for the step's update policies; empty when they are all the defaults, so
+    records settled before policies existed stay unchanged."""
+    chosen = {
+        name: (spec.update, spec.blank, spec.on_conflict, spec.on)
+        for name, spec in step.mapping.items()
+        if (spec.update, spec.blank, spec.on_conflict, spec.on) != ("always", None, None, "create")
+    }
+    if not chosen and step.sync == SyncConfig():
+        return ""
+    text = json.dumps([step.sync.model_dump(), chosen], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:POLICY_MARK_CHARS]
 
 
 def readable(obj: RallyObject) -> frozenset[str]:
