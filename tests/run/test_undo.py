@@ -8,7 +8,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from crmsync.api import RallyClient
@@ -18,7 +17,7 @@ from crmsync.run.undo import UndoOptions, undo_run
 from crmsync.sandbox.testing import InProcessSandbox
 from crmsync.schema import OBJECTS
 
-from .conftest import DESTINATION, pipeline, write_csv
+from .conftest import DESTINATION, CtrlC, pipeline, write_csv
 
 STEP = (
     """\
@@ -134,22 +133,6 @@ def test_what_cannot_be_undone_is_refused(rally: InProcessSandbox, tmp_path: Pat
     assert later.summary.updated == 2
 
 
-class _StopAfter(httpx.AsyncBaseTransport):
-    """Rally, until the `deletes`-th DELETE has been answered: then Ctrl-C."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, deletes: int) -> None:
-        self._inner = inner
-        self._left = deletes
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        if request.method == "DELETE":
-            self._left -= 1
-            if self._left == 0:
-                raise KeyboardInterrupt
-        return response
-
-
 def test_an_interrupted_undo_finishes_when_run_again(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:
@@ -161,7 +144,9 @@ def test_an_interrupted_undo_finishes_when_run_again(
     )
     config = pipeline(tmp_path, STEP, rally)
     created = run_pipeline(config, transport=rally.transport)
-    stopped = undo_run(config, created.run_id, transport=_StopAfter(rally.transport, 2))
+    stopped = undo_run(
+        config, created.run_id, transport=CtrlC(rally.transport, "DELETE", "", 2, answered=True)
+    )
     assert stopped.interrupted and stopped.exit_code == 3
     assert len(rally.records("contacts")) == 3
     finished = undo_run(config, created.run_id, transport=rally.transport)
