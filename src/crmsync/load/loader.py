@@ -2,10 +2,11 @@
 
 Every item ends in exactly one RecordOutcome. A bulk refused as a whole (400, 413, 422) is split
 in halves until the refused records are isolated. A bulk whose fate is unknown (5xx, lost
-answer, an answer that does not add up) is never simply re-sent: records with an upsert key are
-re-sent by upsert (idempotent), the others are looked for in a list of what changed since the
-batch left, and only those not found are sent again. What cannot be established is failed with
-an error saying its state in Rally is unknown, never counted as created.
+answer, an answer that does not add up) is never simply re-sent: what Rally stored since just
+before it left is listed (from Rally's own clock), its records are found there (by their match
+key, else by their content), and only those not found are sent again, in one bulk: a few
+requests, not one per record. What cannot be established is failed with an error saying its
+state in Rally is unknown, never counted as created.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from crmsync.errors import (
     TransientError,
 )
 from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
-from crmsync.load.reconcile import list_since, listing_fields, match_listed
+from crmsync.load.reconcile import ID_FIELD, list_since, listing_fields, match_keys, match_listed
 from crmsync.load.workers import batches, drain, gather
 from crmsync.schema import BulkResult, RallyObject
 
@@ -38,7 +39,6 @@ logger = logging.getLogger(__name__)
 WORKERS_PER_SLOT = 2
 SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refused: split it
 HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
-MAX_RECONCILE_DEPTH = 3  # re-sends after a reconciliation, each of which may be ambiguous
 # How far before the server's last known time a reconciliation listing starts: covers the
 # Date header's whole seconds and the time between reading it and sending.
 RECONCILE_MARGIN = timedelta(seconds=2)
@@ -227,7 +227,7 @@ class _Run:
     async def _reconcile(
         self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
     ) -> None:
-        if depth >= MAX_RECONCILE_DEPTH:
+        if depth >= self.settings.max_retries:
             reason = f"{UNKNOWN_STATE}: {cause}; gave up after {depth} re-sends"
             self._fail_all(batch, reason, None, reconciled=True)
             return
@@ -236,49 +236,48 @@ class _Run:
         unkeyed: list[_Item] = []
         for item in batch:
             (keyed if key is not None and item.payload.get(key) else unkeyed).append(item)
-        jobs: list[Coroutine[Any, Any, None]] = [self._check_by_upsert(i, cause) for i in keyed]
+        jobs: list[Coroutine[Any, Any, None]] = []
+        if keyed:
+            jobs.append(self._check_by_listing(keyed, sent_at, cause, depth=depth, by_key=True))
         if unkeyed:
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
-    async def _check_by_upsert(self, item: _Item, cause: str) -> None:
-        """Upsert is idempotent by key: whatever the bulk did, this leaves one record."""
-        try:
-            result = await self.client.upsert(self.obj, item.payload)
-        except RequestRefused as exc:
-            if exc.status == HTTP_NOT_FOUND:
-                raise
-            self._fail(item, exc.detail, exc.status, reconciled=True)
-        except TransientError as exc:
-            reason = f"{UNKNOWN_STATE}: {cause}; checking by upsert failed too: {exc}"
-            self._fail(item, reason, exc.status, reconciled=True)
-        else:
-            # "updated" means our ambiguous bulk had created it: still a creation of this load.
-            self._settle(item, "created", result.id, reconciled=True)
-
     async def _check_by_listing(
-        self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
+        self,
+        batch: list[_Item],
+        sent_at: float,
+        cause: str,
+        *,
+        depth: int,
+        by_key: bool = False,
     ) -> None:
-        """Claim the listed records that match what was sent; send again only the rest."""
+        """Claim the listed records that match what was sent (by its match key, else by its
+        content); send again only the rest, in one bulk."""
         payloads = [item.payload for item in batch]
+        key = self.obj.match_key
+        fields = [ID_FIELD, key] if by_key and key else listing_fields(payloads)
         try:
             since = await self._since(sent_at)
-            listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
+            listed = await list_since(self.client, self.obj, since, fields)
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
                 raise
             reason = f"{UNKNOWN_STATE}: {cause}; listing to check failed: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=True)
             return
-        # A bulk still in flight may have created some of the listed records: identical
-        # content (two equal activities) would let us claim its record and leave our own
-        # orphaned. Wait for every answer outstanding now; their ids are then owned.
-        outstanding = [event.wait() for event in self._unanswered]
-        if outstanding:
-            await asyncio.gather(*outstanding)
-        # Matching and claiming happen with no await in between: no other batch can claim
-        # the same listed record meanwhile.
-        found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
+        if by_key and key:  # a key is one record's: no other batch can have claimed it
+            found = match_keys(payloads, listed, key, exclude_ids=self._owned_ids)
+        else:
+            # A bulk still in flight may have created some of the listed records: identical
+            # content (two equal activities) would let us claim its record and leave our own
+            # orphaned. Wait for every answer outstanding now; their ids are then owned.
+            outstanding = [event.wait() for event in self._unanswered]
+            if outstanding:
+                await asyncio.gather(*outstanding)
+            # Matching and claiming happen with no await in between: no other batch can
+            # claim the same listed record meanwhile.
+            found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
         missing: list[_Item] = []
         for item, rally_id in zip(batch, found, strict=True):
             if rally_id is None:

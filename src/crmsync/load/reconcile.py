@@ -7,7 +7,8 @@ sent, and match each sent record to a listed one by a fingerprint of those value
 normalized the way a server may rewrite them (timestamps re-formatted, numbers re-typed, match
 keys compared case-insensitively), so a committed record is recognized in its stored form.
 
-(Records that carry an upsert key are reconciled by upsert instead: see loader.py.)
+Records that carry their match key (email, domain) are matched by it alone: the listing then
+asks for the id and the key only.
 """
 
 from __future__ import annotations
@@ -104,6 +105,24 @@ def match_listed(
                     result[position] = record_id
                     break
     return result
+
+
+def match_keys(
+    sent: Sequence[Mapping[str, Any]],
+    listed: Iterable[Mapping[str, Any]],
+    key: str,
+    *,
+    exclude_ids: Collection[str] = frozenset(),
+) -> list[str | None]:
+    """For each sent record, the id of the listed record with its match key (compared
+    without case), or None."""
+    by_key: dict[Any, str] = {}
+    for record in listed:
+        record_id = record.get(ID_FIELD)
+        value = record.get(key)
+        if isinstance(record_id, str) and value and record_id not in exclude_ids:
+            by_key[normalize(value, key)] = record_id
+    return [by_key.get(normalize(record.get(key), key)) for record in sent]
 
 
 async def list_since(
