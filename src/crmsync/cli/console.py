@@ -11,6 +11,7 @@ from typing import Any, TextIO
 import click
 
 from crmsync.report import RunSummary
+from crmsync.report.wording import counted
 from crmsync.run import RunObserver
 
 PLAIN_PROGRESS_EVERY_S = 5.0
@@ -42,7 +43,7 @@ class ConsoleObserver(RunObserver):
 
     def load_started(self, records: int, batches: int) -> None:
         self._total, self._batches = records, batches
-        self._echo(f"     load: {records} records in {batches} batches")
+        self._echo(f"     load: {counted(records, 'record')} in {counted(batches, 'batch')}")
         self._last_line = time.monotonic()
         if self.tty and records:
             self._bar = click.progressbar(
@@ -74,7 +75,7 @@ def summary_table(summary: RunSummary) -> str:
         rows.append(("would send", str(summary.planned)))
     else:
         rows += [("created", str(summary.created)), ("updated", str(summary.updated))]
-        rows.append(("unchanged", str(summary.unchanged)))
+    rows.append(("unchanged", str(summary.unchanged)))
     rows.append(("merged (duplicates)", str(summary.merged)))
     failed = str(summary.failed)
     stages = [f"{stage} {n}" for stage, n in summary.failed_by_stage.items() if n]

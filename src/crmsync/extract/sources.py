@@ -81,6 +81,7 @@ class FileSourceReader:
             self.path,
             encoding=None if cfg.encoding == "auto" else cfg.encoding,
             delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+            skip_rows=cfg.skip_rows,
         )
 
 

@@ -28,6 +28,7 @@ from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.step import StepResult, StepRun, run_step
 from crmsync.state import PipelineLock, StateDB, StepState
+from crmsync.state.runs import CRASHED, FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
 # Characters kept as they are when a pipeline name becomes part of the lock file's name.
 UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -35,6 +36,7 @@ NAME_DIGEST_CHARS = 8
 # How far before an unfinished run's start Rally is searched for what it created: covers the
 # difference between this machine's clock and Rally's.
 RESUME_MARGIN = timedelta(minutes=10)
+DRY_RUN_FOLDER = "dry-run"  # a dry run's report, inside the pipeline's report folder
 
 
 @dataclass
@@ -63,10 +65,14 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        """How the state database records the run."""
+        """How the state database records the run: partial when it finished with some rows
+        failed and others through, failed when every row it read failed."""
         if self.interrupted:
-            return "interrupted"
-        return "failed" if self.exit_code else "succeeded"
+            return INTERRUPTED
+        if not self.exit_code:
+            return SUCCEEDED
+        through = sum(s.summary.rows_read - s.summary.failed for s in self.steps)
+        return PARTIAL if through else FAILED
 
 
 def lock_path(pipeline: Pipeline) -> Path:
@@ -82,6 +88,15 @@ def lock_path(pipeline: Pipeline) -> Path:
     return state_path.with_name(f"{state_path.name}.{name}.lock")
 
 
+def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
+    """Where a run's report goes: --report-dir as given, else the pipeline's report.dir, and a
+    dry run's in its DRY_RUN_FOLDER there, so it never overwrites a real run's report."""
+    if options.report_dir is not None:
+        return options.report_dir
+    root = pipeline.resolve(pipeline.report.dir)
+    return root / DRY_RUN_FOLDER if options.dry_run else root
+
+
 def run_pipeline(
     pipeline: Pipeline,
     options: RunOptions | None = None,
@@ -94,7 +109,7 @@ def run_pipeline(
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
     options = options or RunOptions()
     observer = observer or RunObserver()
-    report_root = options.report_dir or pipeline.resolve(pipeline.report.dir)
+    report_root = report_root_of(pipeline, options)
     destination = Destination.of(pipeline.destination, transport)
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
@@ -145,11 +160,11 @@ def run_pipeline(
                 if step_result.summary.interrupted:
                     break
         except CrmsyncError as exc:
-            finish("failed", error=str(exc))
-            observer.run_finished(run_id, "failed", exc.exit_code)
+            finish(FAILED, error=str(exc))
+            observer.run_finished(run_id, FAILED, exc.exit_code)
             raise
         except BaseException:
-            finish("crashed")
+            finish(CRASHED)
             raise
         finish(result.status)
         observer.run_finished(run_id, result.status, result.exit_code)

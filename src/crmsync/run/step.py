@@ -22,6 +22,7 @@ from crmsync.extract import Extracted
 from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.outcomes import IDENTITY
+from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
@@ -71,14 +72,16 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     extracted = select(read, limit=env.options.limit, where=step.where, source=source.name)
     ledger = OutcomeLedger(pl.concat([extracted.frame[IDENTITY], extracted.rejects[IDENTITY]]))
     ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
-    env.observer.stage("read", f"{ledger.rows_read} rows from {Path(source.name).name}")
+    env.observer.stage("read", read_detail(ledger.rows_read, source.name, read))
 
     columns = source_columns(step, extracted, source.name)
     transformed = transform(extracted, step, columns, env.base_dir)
     ledger.record(transformed.outcomes)
-    env.observer.stage("validate", f"{transformed.failed_rows} rows failed")
+    failed = transformed.failed_rows
+    env.observer.stage("validate", f"{counted(failed, 'row')} failed")
     if transformed.merged_rows is not None:
-        env.observer.stage("dedupe", f"{transformed.merged_rows} duplicates merged")
+        merged = transformed.merged_rows
+        env.observer.stage("dedupe", f"{counted(merged, 'duplicate')} merged")
 
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
@@ -108,6 +111,17 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         payloads=delivered.payloads,
     )
     return StepResult(summary=summary, files=files)
+
+
+def read_detail(rows: int, source: str, read: Extracted) -> str:
+    """The read stage's line: rows, the file, and where its header was when that is not line
+    1 or when columns had to be renamed, so a user sees which line and names were taken."""
+    detail = f"{counted(rows, 'row')} from {Path(source).name}"
+    if read.header_line is not None and read.header_line > 1:
+        detail += f" (header on line {read.header_line})"
+    for written, given in read.renamed:
+        detail += f'; a second column named "{written}" is read as "{given}"'
+    return detail
 
 
 def _read_start(env: StepRun) -> datetime | None:
@@ -183,7 +197,8 @@ async def _resolve_and_deliver(
         )
 
         def started(records: int, batches: int) -> None:
-            env.observer.stage("plan", f"{frame.height - records} unchanged, {records} to send")
+            sent = counted(records, "record")
+            env.observer.stage("plan", f"{frame.height - records} unchanged, {sent} to send")
             env.observer.load_started(records, batches)
 
         try:
@@ -207,7 +222,8 @@ async def _resolve(
     resolved = resolve(frame, step.lookups, env.ids)
     ledger.fail(resolved.failures, stage="resolve")
     warnings.append(resolved.warnings.select(ISSUE_COLUMNS))
-    env.observer.stage("resolve", f"{resolved.failures.height} references not found")
+    missing = resolved.failures.height + resolved.warnings.height
+    env.observer.stage("resolve", f"{counted(missing, 'reference')} not found")
     return resolved.frame
 
 
