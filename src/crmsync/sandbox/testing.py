@@ -231,7 +231,7 @@ def _start(
         if _wait_ready(process, base_url):
             return process, base_url
         _stop(process)
-        in_use = "address already in use" in _read(stderr).lower()
+        in_use = "is in use" in _read(stderr).lower()
         if attempt == START_ATTEMPTS or fixed or not in_use:
             raise SandboxStartError(f"the {subcommand} did not start:\n{_read(stderr)}")
         stderr.seek(0)
