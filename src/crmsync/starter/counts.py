@@ -3,7 +3,7 @@ would send as written: what the starter file warns about.
 
 The counts follow what ``crmsync run`` does with the same mapping: the first non-empty of a
 field's columns, a full name split into first and last name where those are empty (by the
-normalizer's own ``split_full_name``), placeholders such as ``n/a`` sent as written.
+normalizer's own ``split_full_name``), placeholders such as ``n/a`` read as empty.
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ import polars as pl
 from crmsync.starter import values as v
 from crmsync.starter.model import Mapped, Table
 from crmsync.transform.normalizers.names import split_full_name
+from crmsync.transform.placeholders import no_value_to_null
 
 GIVEN, FAMILY = "_given", "_family"
 NAME_FIELDS = ("firstName", "lastName")
 DEFAULT_NAME = "(unknown)"
 DELETED_FLAG = "isdeleted"  # Salesforce's IsDeleted, is_deleted in snake_case copies
-
-
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    text = expr.cast(pl.String)
-    return pl.when(text.str.strip_chars().str.len_bytes() > 0).then(text)
 
 
 def mapped_values(table: Table, fields: dict[str, Mapped]) -> pl.DataFrame:
@@ -34,7 +30,7 @@ def mapped_values(table: Table, fields: dict[str, Mapped]) -> pl.DataFrame:
             continue
         columns = [c for c in item.columns if c in frame.columns]
         if columns:
-            exprs.append(pl.coalesce([_blank_to_null(pl.col(c)) for c in columns]).alias(name))
+            exprs.append(pl.coalesce([no_value_to_null(pl.col(c)) for c in columns]).alias(name))
     return frame.select(exprs) if exprs else pl.DataFrame({"_": [None] * table.rows})
 
 
@@ -80,7 +76,7 @@ def field_notes(table: Table, item: Mapped) -> tuple[str, ...]:
     if placeholders:
         notes.append(
             f"{cells(placeholders, 'says', 'say')} there is no value ({v.examples(found)}): "
-            "sent as written"
+            "read as empty"
         )
     if item.field == "email":
         several, other, example = v.email_problems(values)

@@ -17,6 +17,7 @@ from crmsync.report.outcomes import IDENTITY, empty_issues
 from crmsync.run.artifacts import Resolved
 from crmsync.run.ids import STORED_KIND, IdIndex, Needed
 from crmsync.transform.keys import normalize_key
+from crmsync.transform.placeholders import no_value_to_null
 
 LOOKUP_PREFIX = "_lookup"
 SINGULAR = {"companies": "company", "contacts": "contact"}
@@ -53,7 +54,8 @@ def lookup_columns(
     for field_name, lookup in lookups.items():
         for index, key in enumerate(lookup.by):
             name = key_column(field_name, index)
-            raw = source[columns[name]].cast(pl.String).str.strip_chars()
+            cells = source.select(no_value_to_null(pl.col(columns[name]))).to_series()
+            raw = cells.str.strip_chars()
             out.append(normalize_key(raw, key.kind).alias(name))
             out.append(raw.alias(raw_column(field_name, index)))
     return out
