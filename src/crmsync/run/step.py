@@ -94,7 +94,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
     summary.count(outcomes)
-    warned = pl.concat(warnings)
+    warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height
     if _complete(summary, env.options):
         _advance_watermark(env, read)

@@ -82,8 +82,8 @@ def field_notes(table: Table, item: Mapped) -> tuple[str, ...]:
         several, other, example = v.email_problems(values)
         if several:
             notes.append(
-                f"{cells(several, 'holds', 'hold')} several addresses (a@x.com;b@y.com): those "
-                "rows fail until the cell holds one"
+                f"{cells(several, 'holds', 'hold')} several addresses (a@x.com;b@y.com): the "
+                "first is used, the others are kept in notes, with a warning"
             )
         if other:
             notes.append(
@@ -91,8 +91,13 @@ def field_notes(table: Table, item: Mapped) -> tuple[str, ...]:
                 "rows fail"
             )
     elif multi := v.multi_value_count(values):
+        done = {
+            "phone": "the first is used, the second is the mobile, with a warning",
+            "mobile": "the first is used, the others go to notes, with a warning",
+        }
         notes.append(
-            f'{cells(multi, "holds", "hold")} several values (" ::: " between them): sent as one'
+            f'{cells(multi, "holds", "hold")} several values (" ::: " between them): '
+            + done.get(item.field, "sent as one")
         )
     return tuple(notes)
 

@@ -3,7 +3,8 @@
 Pure: a frame in, a frame and its issues out; the same rows, in the same order, each keeping its
 `_source`/`_row` and every internal "_" column. Which normalizer a field gets is read from the
 request model (`crmsync.transform.spec`): its type for numbers, booleans, times and lists, its
-markers for email; phones, tags and the company domain are known by wire name.
+markers for email; phones, tags and the company domain are known by wire name. A cell holding
+several emails or phones is first reduced to its first (`crmsync.transform.several`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
 from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
 from crmsync.transform.normalizers.tags import tags_as_text
+from crmsync.transform.several import split_several
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
 
 PHONE_FIELDS = frozenset({"phone", "mobile"})
@@ -284,6 +286,7 @@ def _normalize(
     frame = frame.with_columns(
         pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype == pl.Null
     )
+    frame, several = split_several(frame, obj)
     if FULL_NAME_COLUMN in frame.columns and FULL_NAME_COLUMN not in specs:
         if {FIRST_NAME, LAST_NAME} <= specs.keys():
             frame = split_full_name(frame, FULL_NAME_COLUMN)
@@ -303,7 +306,7 @@ def _normalize(
     ]
     phone_fields = sorted(PHONE_FIELDS & set(frame.columns) & set(specs))
     frame, issues, decided = _apply(frame, conversions, others, phone_fields, options)
-    parts = [issues]
+    parts = [several, issues]
     for field in phone_fields:
         frame, found = _phones(frame, field, decided[field], options)
         parts.append(found)

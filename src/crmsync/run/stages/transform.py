@@ -57,7 +57,7 @@ def transform(
         source_id = normalize_key(frame[first[SOURCE_ID_COLUMN]], "source_id")
         mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
     normalized, issues = normalize(mapped, obj, step.normalize.options())
-    issues = pl.concat([issues, validate(normalized, obj)], how="vertical")
+    issues = pl.concat([issues, validate(normalized, obj, given=mapped)], how="vertical")
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
     outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]
