@@ -249,3 +249,37 @@ def test_skip_rows_takes_the_header_below_and_the_read_line_says_where(
         '"Title_2"'
     )
     assert [r["title"] for r in rally.records("contacts")] == ["Countess"]
+
+
+def test_a_name_default_fills_only_what_the_full_name_and_the_email_could_not(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "Name,Last,Email",
+        "Jane Roe,,jane@x.org",  # the full name splits: Jane Roe
+        ",,anna.berg@x.org",  # names_from_email: Anna Berg
+        "Cher,,cher@x.org",  # one word: the default fills the last name
+    )
+    text = (
+        """\
+name: people
+object: contacts
+source: {kind: csv, path: people.csv}
+mapping:
+  fullName: Name
+  lastName: {column: Last, default: "(unknown)"}
+  email: Email
+normalize: {names_from_email: true}
+"""
+        + DESTINATION
+    )
+    result = run_pipeline(pipeline(tmp_path, text, rally), transport=rally.transport)
+    assert result.summary.created == 3 and result.summary.warnings == 1
+    names = {r["email"]: (r["firstName"], r["lastName"]) for r in rally.records("contacts")}
+    assert names == {
+        "jane@x.org": ("Jane", "Roe"),
+        "anna.berg@x.org": ("Anna", "Berg"),
+        "cher@x.org": ("Cher", "(unknown)"),
+    }

@@ -442,3 +442,24 @@ def test_an_older_redmine_export_keeps_its_companies_out(tmp_path: Path) -> None
     assert companies.info.where == {"is_company": "true"}
     assert companies.suggestion.mapping["name"] == "first_name"
     assert companies.suggestion.mapping["domain"] == "website"
+
+
+def test_rows_without_names_are_offered_names_from_email_and_defaults_commented(
+    tmp_path: Path,
+) -> None:
+    text = _text("mailchimp_audience.csv", tmp_path)
+    prose = _unwrapped(text)
+    assert "30 of 46 rows have no first or last name (lines 3, 4, 6, 7, 9 and 25 more)" in prose
+    assert "12 would get both names from their email address" in prose
+    assert "18 a first name only" in prose
+    assert "  # names_from_email: true" in text.splitlines()
+    assert '#   lastName: {column: "Last Name", default: "(unknown)"}' in text
+    step = load_pipeline(tmp_path / "starter.yaml", env=ENV).step
+    assert step.normalize.names_from_email is False  # offered, not chosen
+
+
+def test_a_file_whose_names_no_email_can_give_gets_defaults_for_both(tmp_path: Path) -> None:
+    text = _text("google_contacts.csv", tmp_path)
+    assert "names_from_email" not in text  # its nameless rows have role addresses
+    assert '#   firstName: {column: "Given Name", default: "(unknown)"}' in text
+    assert '#   lastName: {column: "Family Name", default: "(unknown)"}' in text

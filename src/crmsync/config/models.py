@@ -48,6 +48,11 @@ class NormalizeConfig(Section):
         default=_DEFAULT_NORMALIZE.fold_gmail,
         description="Dedupe Gmail addresses ignoring dots and +tags.",
     )
+    names_from_email: bool = Field(
+        default=_DEFAULT_NORMALIZE.names_from_email,
+        description="A contact with neither first nor last name takes them from its email "
+        "address (anna.berg@x.com: Anna Berg), with a warning; a name's default fills the rest.",
+    )
 
     def options(self) -> NormalizeOptions:
         """The normalizer's options."""
@@ -55,6 +60,7 @@ class NormalizeConfig(Section):
             default_region=self.default_region,
             phone_policy=self.phone_policy,
             fold_gmail=self.fold_gmail,
+            names_from_email=self.names_from_email,
         )
 
 

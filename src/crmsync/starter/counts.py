@@ -12,12 +12,12 @@ import polars as pl
 
 from crmsync.starter import values as v
 from crmsync.starter.model import Mapped, Table
+from crmsync.starter.names import name_gaps, names_hint
 from crmsync.transform.normalizers.names import split_full_name
 from crmsync.transform.placeholders import no_value_to_null
 
 GIVEN, FAMILY = "_given", "_family"
 NAME_FIELDS = ("firstName", "lastName")
-DEFAULT_NAME = "(unknown)"
 DELETED_FLAG = "isdeleted"  # Salesforce's IsDeleted, is_deleted in snake_case copies
 
 
@@ -123,27 +123,9 @@ def row_hints(
     counts = missing_counts(table, fields, considered)
     rows = table.rows
     hints = []
-    names = max((counts.get(f, 0) for f in NAME_FIELDS), default=0)
-    if names:
-        text = (
-            f"{rows_of(names, rows)} no first or last name: Rally requires both, so those rows "
-            "fail (stage validate) and are listed in errors.csv."
-        )
-        if why_no_names:
-            text += f" {why_no_names[0].upper()}{why_no_names[1:]}."
-        split = [fields[f] for f in NAME_FIELDS if f in fields]
-        if split:
-            full = (
-                " Their full name does not hold two names either." if "fullName" in fields else ""
-            )
-            column = split[-1].columns[0]
-            text += (
-                f"{full} To load them anyway, give the name a default:\n"
-                f'  {split[-1].field}: {{column: "{column}", default: "{DEFAULT_NAME}"}}'
-            )
-        else:
-            text += " Their full name is one word, a placeholder or empty: fix it in the file."
-        hints.append(text)
+    if any(counts.get(f, 0) for f in NAME_FIELDS):
+        gaps = name_gaps(table, mapped_values(table, fields))
+        hints.append(names_hint(gaps, rows, fields, why_no_names))
     for name, missing in counts.items():
         if name in NAME_FIELDS:
             continue

@@ -89,6 +89,7 @@ class Suggestion:
     notes: tuple[str, ...] = ()  # about the file as a whole
     hints: tuple[str, ...] = ()  # about rows that will fail
     keyless: int = 0  # rows without the object's match key, where it is not required
+    names_offer: str = ""  # what normalize.names_from_email would do; empty: nothing
 
     @property
     def mapping(self) -> dict[str, str | list[str]]:

@@ -231,6 +231,8 @@ def _normalize_lines(suggestion: Suggestion) -> list[str]:
         "a phone that cannot be read: kept as written, with a warning (fail: the row fails)",
         2,
     )
+    if suggestion.names_offer:
+        lines += _with_comment("  # names_from_email: true", suggestion.names_offer, 2)
     return lines
 
 

@@ -19,11 +19,13 @@ from crmsync.starter import values as v
 from crmsync.starter.counts import (
     field_notes,
     keyless_rows,
+    mapped_values,
     rescued_by_full_name,
     row_hints,
     rows_of,
 )
 from crmsync.starter.model import Left, Mapped, Suggestion, Table, rally_fields, split_targets
+from crmsync.starter.names import email_offer, name_gaps
 from crmsync.starter.regions import RegionGuess, guess_region
 from crmsync.starter.vocab import (
     COMPANY,
@@ -134,6 +136,7 @@ def suggest(table: Table, object_name: str, product: Product | None = None) -> S
         region=_region(build) if table.frame is not None else RegionGuess(None, ""),
         notes=_object_note(product, object_name),
         keyless=0 if required.get(key or "") else keyless_rows(table, build.fields, key),
+        names_offer=_names_offer(table, build.fields) if object_name == "contacts" else "",
         hints=tuple(
             row_hints(
                 table,
@@ -143,6 +146,13 @@ def suggest(table: Table, object_name: str, product: Product | None = None) -> S
             )
         ),
     )
+
+
+def _names_offer(table: Table, fields: dict[str, Mapped]) -> str:
+    """What names_from_email would give the rows without a name (empty: nothing to give)."""
+    if table.frame is None or not table.rows:
+        return ""
+    return email_offer(name_gaps(table, mapped_values(table, fields)))
 
 
 def _secondary(product: Product | None, object_name: str) -> list[Known]:

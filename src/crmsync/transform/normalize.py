@@ -9,7 +9,8 @@ several emails or phones is first reduced to its first (`crmsync.transform.sever
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,6 +40,7 @@ from crmsync.transform.normalizers import (
     split_full_name,
 )
 from crmsync.transform.normalizers.email import fold_gmail_address
+from crmsync.transform.normalizers.fallback_names import complete_names
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
 from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
 from crmsync.transform.normalizers.tags import tags_as_text
@@ -64,6 +66,9 @@ class NormalizeOptions:
     phone_policy: Literal["keep", "fail"] = "keep"  # unreadable phone: warn and keep, or fail
     fold_gmail: bool = False  # match key only: gmail dots and +tags folded
     day_first: bool = False  # "03/04/2025" is 3 April (else March 4)
+    names_from_email: bool = False  # a contact without names gets them from first.last@
+    # firstName/lastName -> the mapping's default, applied after the other ways to a name
+    name_defaults: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -291,6 +296,12 @@ def _normalize(
         if {FIRST_NAME, LAST_NAME} <= specs.keys():
             frame = split_full_name(frame, FULL_NAME_COLUMN)
         frame = frame.rename({FULL_NAME_COLUMN: FULL_NAME_KEPT_AS})
+    named = None
+    completes = options.names_from_email or options.name_defaults
+    if completes and {FIRST_NAME, LAST_NAME} <= specs.keys():
+        frame, named = complete_names(
+            frame, from_email=options.names_from_email, defaults=options.name_defaults
+        )
     series_fields = set(PHONE_FIELDS)
     if obj.match_key == DOMAIN_FIELD:
         series_fields.add(DOMAIN_FIELD)
@@ -306,7 +317,7 @@ def _normalize(
     ]
     phone_fields = sorted(PHONE_FIELDS & set(frame.columns) & set(specs))
     frame, issues, decided = _apply(frame, conversions, others, phone_fields, options)
-    parts = [several, issues]
+    parts = [several, *([named] if named is not None else []), issues]
     for field in phone_fields:
         frame, found = _phones(frame, field, decided[field], options)
         parts.append(found)

@@ -7,6 +7,7 @@ newest_by timestamp (dedupe: keep newest) and the source system's id (plan, id m
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from crmsync.report.outcomes import IDENTITY, outcome_frame
 from crmsync.run.artifacts import Transformed
 from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
+from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
 from crmsync.transform.keys import normalize_key
-from crmsync.transform.mapping import apply_mapping, resolve_columns
+from crmsync.transform.mapping import FieldRule, apply_mapping, resolve_columns
 
 NEWEST_COLUMN = "_newest"
 
@@ -40,6 +42,24 @@ def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, l
     return resolve_columns(wanted, extracted.columns, source=source)
 
 
+def _name_defaults(
+    rules: dict[str, FieldRule], obj: RallyObject
+) -> tuple[dict[str, FieldRule], dict[str, str]]:
+    """The defaults of the names a full name splits into, taken out of the mapping: the
+    normalizer applies them after the full name and the email had their chance."""
+    names = {part for parts in obj.split_fields.values() for part in parts}
+    defaults = {
+        name: rule.default
+        for name, rule in rules.items()
+        if name in names and rule.default is not None
+    }
+    kept = {
+        name: dataclasses.replace(rule, default=None) if name in defaults else rule
+        for name, rule in rules.items()
+    }
+    return kept, defaults
+
+
 def transform(
     extracted: Extracted, step: Step, columns: Mapping[str, list[str]], base_dir: Path
 ) -> Transformed:
@@ -47,6 +67,8 @@ def transform(
     frame = extracted.frame
     obj = step.rally_object
     rules = {name: spec.rule(base_dir) for name, spec in step.mapping.items()}
+    rules, name_defaults = _name_defaults(rules, obj)
+    options = dataclasses.replace(step.normalize.options(), name_defaults=name_defaults)
     first = {name: found[0] for name, found in columns.items()}
     mapped = apply_mapping(frame, rules, columns).with_columns(
         lookup_columns(frame, step.lookups, first)
@@ -56,7 +78,7 @@ def transform(
     if SOURCE_ID_COLUMN in columns:
         source_id = normalize_key(frame[first[SOURCE_ID_COLUMN]], "source_id")
         mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
-    normalized, issues = normalize(mapped, obj, step.normalize.options())
+    normalized, issues = normalize(mapped, obj, options)
     issues = pl.concat([issues, validate(normalized, obj, given=mapped)], how="vertical")
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
