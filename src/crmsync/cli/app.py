@@ -177,7 +177,7 @@ def run(
 
         logger = JsonLogObserver()
         try:
-            pipeline = load_pipeline(pipeline_file)
+            pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
             logger.pipeline = pipeline.name
             with capturing_logs(logger):
                 result = run_pipeline(pipeline, options, logger)
@@ -186,11 +186,12 @@ def run(
             raise
         sys.exit(result.exit_code)
 
-    from crmsync.cli.console import ConsoleObserver, steps_table, summary_table
+    from crmsync.cli.console import ConsoleObserver, echoing_logs, steps_table, summary_table
 
-    pipeline = load_pipeline(pipeline_file)
+    pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
     observer = ConsoleObserver(tty=sys.stdout.isatty())
-    result = run_pipeline(pipeline, options, observer)
+    with echoing_logs():
+        result = run_pipeline(pipeline, options, observer)
     click.echo()
     if pipeline.single_step:
         click.echo(summary_table(result.summary))

@@ -247,6 +247,9 @@ class Pipeline(Section):
     report: ReportConfig = ReportConfig()
     base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
     single_step: bool = Field(default=False, exclude=True, description="Written without steps:.")
+    destination_unset: str | None = Field(
+        default=None, exclude=True, description="Why the destination is not set (a dry run)."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -57,11 +57,12 @@ class Source(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class FileSourceReader:
-    """A CSV, JSON or NDJSON file; read whole every time."""
+    """A CSV, JSON or NDJSON file; read whole, once per run however many steps read it."""
 
     config: FileSource
     path: Path
     incremental_by: str | None = None
+    _read: dict[None, Extracted] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def label(self) -> str:
@@ -76,22 +77,26 @@ class FileSourceReader:
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
-        return read_source(
-            cfg.kind,
-            self.path,
-            encoding=None if cfg.encoding == "auto" else cfg.encoding,
-            delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
-            skip_rows=cfg.skip_rows,
-        )
+        if None not in self._read:
+            self._read[None] = read_source(
+                cfg.kind,
+                self.path,
+                encoding=None if cfg.encoding == "auto" else cfg.encoding,
+                delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+                skip_rows=cfg.skip_rows,
+            )
+        return self._read[None]
 
 
 @dataclasses.dataclass(frozen=True)
 class RedmineExportReader:
-    """A Redmine CRM export file, with the columns Rally mappings need derived."""
+    """A Redmine CRM export file, with the columns Rally mappings need derived; read once
+    per run."""
 
     config: RedmineExportSource
     path: Path
     incremental_by: str | None = None
+    _read: dict[None, Extracted] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def label(self) -> str:
@@ -106,14 +111,16 @@ class RedmineExportReader:
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
-        return with_derived(
-            read_redmine_export(
-                self.path,
-                entity=cfg.entity,
-                format=cfg.format,
-                encoding=None if cfg.encoding == "auto" else cfg.encoding,
+        if None not in self._read:
+            self._read[None] = with_derived(
+                read_redmine_export(
+                    self.path,
+                    entity=cfg.entity,
+                    format=cfg.format,
+                    encoding=None if cfg.encoding == "auto" else cfg.encoding,
+                )
             )
-        )
+        return self._read[None]
 
 
 class ApiSourceReader:

@@ -35,6 +35,7 @@ class RunSummary:
     retries: int = 0
     rate_limited: int = 0
     interrupted: bool = False
+    notices: list[str] = field(default_factory=list)  # what the step did without, said once
     report_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)
 

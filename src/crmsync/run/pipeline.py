@@ -11,6 +11,7 @@ the keyless records such a run may have created unrecorded are looked for before
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import asdict, dataclass
@@ -20,13 +21,19 @@ from pathlib import Path
 import httpx
 
 from crmsync.config import Pipeline
-from crmsync.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_ROWS_FAILED, CrmsyncError
+from crmsync.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    ConfigError,
+    CrmsyncError,
+)
 from crmsync.extract.sources import SourceSet
 from crmsync.report import RunSummary
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
-from crmsync.run.step import StepResult, StepRun, run_step
+from crmsync.run.step import StepResult, StepRun, check_step, run_step
 from crmsync.state import PipelineLock, StateDB, StepState
 from crmsync.state.runs import CRASHED, FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
@@ -88,6 +95,19 @@ def lock_path(pipeline: Pipeline) -> Path:
     return state_path.with_name(f"{state_path.name}.{name}.lock")
 
 
+def _before_the_first_step(
+    pipeline: Pipeline, envs: list[StepRun], talks_to_rally: bool, destination: Destination
+) -> None:
+    """What must hold before anything is read or written: Rally answers (checked once, with
+    short timeouts, before a big file is read), and every step of a pipeline of several can
+    read the columns it maps, so no step writes when a later one could not start."""
+    if talks_to_rally:
+        asyncio.run(destination.probe(pipeline.steps[0].rally_object))
+    if not pipeline.single_step:
+        for step, env in zip(pipeline.steps, envs, strict=True):
+            check_step(step, env)
+
+
 def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
     """Where a run's report goes: --report-dir as given, else the pipeline's report.dir, and a
     dry run's in its DRY_RUN_FOLDER there, so it never overwrites a real run's report."""
@@ -109,6 +129,14 @@ def run_pipeline(
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
     options = options or RunOptions()
     observer = observer or RunObserver()
+    talks_to_rally = not options.dry_run or any(step.lookups for step in pipeline.steps)
+    if pipeline.destination_unset is not None:
+        if talks_to_rally:
+            raise ConfigError(f"{pipeline.destination_unset} (this run reads Rally)")
+        observer.warning(
+            f"{pipeline.destination_unset}: this dry run plans without Rally, and without "
+            "what earlier runs sent to it"
+        )
     report_root = report_root_of(pipeline, options)
     destination = Destination.of(pipeline.destination, transport)
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
@@ -133,10 +161,8 @@ def run_pipeline(
             db.runs.finish(run_id, status=status, summary=summary, report_dir=str(report_root))
 
         try:
-            for index, step in enumerate(pipeline.steps):
-                if not pipeline.single_step:
-                    observer.step_started(step.name, index, len(pipeline.steps))
-                env = StepRun(
+            envs = [
+                StepRun(
                     source=sources.open(step.source),
                     state=StepState(
                         db,
@@ -153,6 +179,12 @@ def run_pipeline(
                     report_dir=report_root if pipeline.single_step else report_root / step.name,
                     resume_since=resume_since,
                 )
+                for step in pipeline.steps
+            ]
+            _before_the_first_step(pipeline, envs, talks_to_rally, destination)
+            for index, (step, env) in enumerate(zip(pipeline.steps, envs, strict=True)):
+                if not pipeline.single_step:
+                    observer.step_started(step.name, index, len(pipeline.steps))
                 step_result = run_step(step, env)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))

@@ -32,7 +32,7 @@ from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
 from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
-from crmsync.run.stages.transform import source_columns, transform
+from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.state import StepState
 
 INTERRUPTED_ERROR = (
@@ -63,6 +63,17 @@ class StepRun:
     resume_since: datetime | None = None
 
 
+def check_step(step: Step, env: StepRun) -> None:
+    """Read the step's source (the read is kept for the step) and check the columns its
+    mapping reads: ConfigError, before any step of the pipeline has written, when it could
+    not start."""
+    source = env.source
+    extracted = select(
+        source.read(_read_start(env)), limit=env.options.limit, where=step.where, source=source.name
+    )
+    source_columns(step, extracted, source.name)
+
+
 def run_step(step: Step, env: StepRun) -> StepResult:
     """Run one step to its report; raises CrmsyncError when it cannot start."""
     started_at, clock = datetime.now(UTC), time.monotonic()
@@ -75,6 +86,9 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     env.observer.stage("read", read_detail(ledger.rows_read, source.name, read))
 
     columns = source_columns(step, extracted, source.name)
+    notices = absent_notes(step, extracted)
+    for notice in notices:
+        env.observer.warning(notice)
     transformed = transform(extracted, step, columns, env.base_dir)
     ledger.record(transformed.outcomes)
     failed = transformed.failed_rows
@@ -93,6 +107,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     outcomes = ledger.close(unsettled=INTERRUPTED_ERROR)
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
+    summary.notices = notices
     summary.count(outcomes)
     warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height

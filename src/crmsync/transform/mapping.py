@@ -85,6 +85,19 @@ def resolve_columns(
     return resolved
 
 
+def absent_columns(
+    wanted: Mapping[str, Sequence[str]], columns: Sequence[str]
+) -> dict[str, list[str]]:
+    """Per field, the columns it names that the source does not have (matched as
+    `resolve_columns` matches them); fields missing nothing are left out."""
+    keys = {header_key(column) for column in columns}
+    absent = {
+        name: [c for c in names if c not in columns and header_key(c) not in keys]
+        for name, names in wanted.items()
+    }
+    return {name: missing for name, missing in absent.items() if missing}
+
+
 def _literal(value: object) -> pl.Expr:
     return pl.lit(None if value is None else str(value), dtype=pl.String)
 

@@ -22,14 +22,16 @@ from crmsync.run.stages.resolve import lookup_columns, lookup_sources
 from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
 from crmsync.transform.keys import normalize_key
-from crmsync.transform.mapping import FieldRule, apply_mapping, resolve_columns
+from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
 
 NEWEST_COLUMN = "_newest"
 
 
 def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, list[str]]:
     """Everything the step reads from the source, by what it is for -> the actual columns.
-    A column the source does not have is a ConfigError naming it, before anything is sent."""
+    A column the source does not have is a ConfigError naming it, before anything is sent,
+    unless its field may do without it (optional, or with a default): then it is listed as
+    written, read as empty, and `absent_notes` says so."""
     extra = dict(lookup_sources(step.lookups))
     if step.dedupe.keep == "newest" and step.dedupe.newest_by:
         extra[NEWEST_COLUMN] = step.dedupe.newest_by
@@ -39,7 +41,38 @@ def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, l
         **{name: spec.columns for name, spec in step.mapping.items()},
         **{name: [column] for name, column in extra.items()},
     }
-    return resolve_columns(wanted, extracted.columns, source=source)
+    absent = _absent(step, extracted)
+    present = {
+        name: [c for c in names if c not in absent.get(name, ())] for name, names in wanted.items()
+    }
+    resolved = resolve_columns(present, extracted.columns, source=source)
+    for name, missing in absent.items():  # in place, so a template's placeholders stay in order
+        found = iter(resolved.get(name, []))
+        resolved[name] = [c if c in missing else next(found) for c in wanted[name]]
+    return resolved
+
+
+def _absent(step: Step, extracted: Extracted) -> dict[str, list[str]]:
+    """Per field that may do without them, the columns the source does not have."""
+    tolerant = {name: spec.columns for name, spec in step.mapping.items() if spec.may_be_absent}
+    return absent_columns(tolerant, extracted.columns)
+
+
+def absent_notes(step: Step, extracted: Extracted) -> list[str]:
+    """One line per mapped column the source lacks that the run does without: what the field
+    gets instead (its default, or nothing)."""
+    notes = []
+    for name, missing in _absent(step, extracted).items():
+        spec = step.mapping[name]
+        columns = ", ".join(repr(c) for c in missing)
+        what = "column" if len(missing) == 1 else "columns"
+        instead = (
+            f"{name} takes its default {spec.default!r} where it would have read them"
+            if spec.default is not None
+            else f"{name} is left empty where it would have read them"
+        )
+        notes.append(f"mapping.{name}: {what} {columns} not in the source: {instead}")
+    return notes
 
 
 def _name_defaults(
@@ -65,6 +98,9 @@ def transform(
 ) -> Transformed:
     """Map, normalize, validate and dedupe `extracted.frame`; `columns` is `source_columns`."""
     frame = extracted.frame
+    absent = sorted({c for found in columns.values() for c in found if c not in frame.columns})
+    if absent:  # optional columns the source lacks read as empty, like blank cells
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
     obj = step.rally_object
     rules = {name: spec.rule(base_dir) for name, spec in step.mapping.items()}
     rules, name_defaults = _name_defaults(rules, obj)
