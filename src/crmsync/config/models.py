@@ -165,7 +165,17 @@ class StateConfig(Section):
     )
 
 
-STEP_KEYS = ("object", "source", "where", "mapping", "normalize", "dedupe", "load", "source_id")
+STEP_KEYS = (
+    "object",
+    "source",
+    "where",
+    "where_filled",
+    "mapping",
+    "normalize",
+    "dedupe",
+    "load",
+    "source_id",
+)
 
 
 class Step(Section):
@@ -180,6 +190,11 @@ class Step(Section):
         default_factory=dict,
         description="Only rows whose column equals the value (or one of the values), e.g. "
         "is_company: 'true'. Other rows belong to other steps and are not counted here.",
+    )
+    where_filled: list[str] = Field(
+        default_factory=list,
+        description="Only rows where these columns have a value (n/a and the like count as "
+        "empty), e.g. the company column of a companies step read from a contacts file.",
     )
     mapping: dict[str, FieldMapping] = Field(
         description="Rally field (camelCase) <- column, constant, default or lookup."

@@ -30,12 +30,17 @@ class Destination:
     base_url: str
     api_key: str = field(repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    available: bool = True  # False: its variables are not set (a dry run may go without)
 
     @classmethod
     def of(
-        cls, config: DestinationConfig, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        config: DestinationConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        available: bool = True,
     ) -> Destination:
-        return cls(config.base_url, config.api_key.get_secret_value(), transport)
+        return cls(config.base_url, config.api_key.get_secret_value(), transport, available)
 
     @property
     def scope(self) -> str:

@@ -138,7 +138,9 @@ def run_pipeline(
             "what earlier runs sent to it"
         )
     report_root = report_root_of(pipeline, options)
-    destination = Destination.of(pipeline.destination, transport)
+    destination = Destination.of(
+        pipeline.destination, transport, available=pipeline.destination_unset is None
+    )
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
         crashed = db.runs.mark_crashed(pipeline.name)

@@ -28,6 +28,7 @@ from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.observer import RunObserver, RunOptions
+from crmsync.run.stages.adopt import adopt_by_name, names_needed
 from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
 from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.plan import plan
@@ -69,7 +70,11 @@ def check_step(step: Step, env: StepRun) -> None:
     not start."""
     source = env.source
     extracted = select(
-        source.read(_read_start(env)), limit=env.options.limit, where=step.where, source=source.name
+        source.read(_read_start(env)),
+        limit=env.options.limit,
+        where=step.where,
+        source=source.name,
+        filled=step.where_filled,
     )
     source_columns(step, extracted, source.name)
 
@@ -80,7 +85,13 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     source = env.source
     since = _read_start(env)
     read = source.read(since)
-    extracted = select(read, limit=env.options.limit, where=step.where, source=source.name)
+    extracted = select(
+        read,
+        limit=env.options.limit,
+        where=step.where,
+        source=source.name,
+        filled=step.where_filled,
+    )
     ledger = OutcomeLedger(pl.concat([extracted.frame[IDENTITY], extracted.rejects[IDENTITY]]))
     ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
     env.observer.stage("read", read_detail(ledger.rows_read, source.name, read))
@@ -188,13 +199,15 @@ async def _resolve_and_deliver(
     warnings: list[pl.DataFrame],
     delivered: Delivered,
 ) -> None:
-    """Everything that may talk to Rally: lookups, then the delivery. A dry run without
-    lookups needs no connection at all."""
-    if env.options.dry_run and not step.lookups:
+    """Everything that may talk to Rally: lookups, then the delivery. A dry run that looks
+    nothing up (no references, no company known only by its name) needs no connection at
+    all, nor does one whose destination is not set."""
+    obj = step.rally_object
+    looks_up = bool(step.lookups or names_needed(transformed.frame, obj))
+    if env.options.dry_run and not (looks_up and env.destination.available):
         frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
         await DryRunDelivery(env.ids).deliver(_plan(step, env, frame), delivered, _no_load)
         return
-    obj = step.rally_object
     async with env.destination.connect(obj, step.load.settings("bulk")) as client:
         frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
         planned = _plan(step, env, frame)
@@ -231,7 +244,10 @@ async def _resolve(
     warnings: list[pl.DataFrame],
 ) -> pl.DataFrame:
     """Reference fields filled in; rows whose references find nothing fail (stage resolve)."""
-    await env.ids.fill(needed_keys(frame, step.lookups), env.state, client, env.observer)
+    needed = {**needed_keys(frame, step.lookups)}
+    for key, names in names_needed(frame, step.rally_object).items():
+        needed[key] = needed.get(key, set()) | names
+    await env.ids.fill(needed, env.state, client, env.observer)
     if not step.lookups:
         return frame
     resolved = resolve(frame, step.lookups, env.ids)
@@ -243,7 +259,8 @@ async def _resolve(
 
 
 def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
-    return plan(frame, step.rally_object, env.state.accepted(), full=env.options.full)
+    planned = plan(frame, step.rally_object, env.state.accepted(), full=env.options.full)
+    return adopt_by_name(planned, env.ids)
 
 
 def _no_load(records: int, batches: int) -> None:

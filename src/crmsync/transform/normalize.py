@@ -27,6 +27,7 @@ from crmsync.transform.issues import (
     issues_where,
     quoted,
 )
+from crmsync.transform.keys import name_key
 from crmsync.transform.normalizers import (
     clean_text,
     format_datetime,
@@ -50,6 +51,8 @@ from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
 PHONE_FIELDS = frozenset({"phone", "mobile"})
 TAG_FIELDS = frozenset({"tags"})
 DOMAIN_FIELD = "domain"
+NAME_FIELD = "name"  # a company's: its dedupe key when it has no domain
+NAME_KEY_PREFIX = "name:"
 WEBSITE_FIELD = "website"  # where a company's domain comes from when its domain is empty
 FREE_TEXT_FIELDS = frozenset({"notes", "body", "description", "address"})  # keep line breaks
 FULL_NAME_COLUMN = "fullName"  # a mapped full name: split into firstName/lastName
@@ -192,8 +195,10 @@ def _domain_of(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
 def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Company domain: the registrable domain of `domain`, else of `website`.
 
-    A free-mail address says nothing about the company, so it never becomes the domain. The
-    fallback also applies when `domain` is unusable, so normalizing twice changes nothing.
+    A free-mail address says nothing about the company, so it never becomes the domain, and
+    silently: a domain taken from people's emails meets gmail.com on many rows, and such a
+    company is then found by its name. The fallback also applies when `domain` is unusable, so
+    normalizing twice changes nothing.
     """
     given_text, given_found = _domain_of(frame, DOMAIN_FIELD)
     site_text, site_found = _domain_of(frame, WEBSITE_FIELD)
@@ -227,17 +232,6 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         ),
         issues_where(
             staged,
-            free,
-            DOMAIN_FIELD,
-            pl.format(
-                "{} is a free-mail address, not a company domain{}",
-                quoted(given),
-                pl.coalesce(outcome, pl.lit("; left empty")),
-            ),
-            WARNING,
-        ),
-        issues_where(
-            staged,
             given.is_null() & site.is_not_null() & site_domain.is_null(),
             DOMAIN_FIELD,
             pl.format("no domain found in website {}; loaded without a domain", quoted(site)),
@@ -249,8 +243,22 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return result.drop(helpers), concat_issues(issues)
 
 
+def company_match_key(frame: pl.DataFrame) -> pl.Expr:
+    """A company's dedupe key: its domain; without one, the domain of an earlier row of the
+    same name (so "Acme" without a website joins "Acme" with one), else its name compared the
+    way lookups compare names (`keys.name_key`: case, punctuation, legal form and a leading
+    "The" ignored), prefixed NAME_KEY_PREFIX so it never equals a domain."""
+    domain = pl.col(DOMAIN_FIELD) if DOMAIN_FIELD in frame.columns else pl.lit(None, pl.String)
+    named = name_key(pl.col(NAME_FIELD).cast(pl.String))
+    same_name = domain.drop_nulls().first().over(named)
+    by_name = pl.format("{}{}", pl.lit(NAME_KEY_PREFIX), named)
+    return pl.coalesce(domain, pl.when(named.is_not_null()).then(same_name), by_name)
+
+
 def _match_key(frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions) -> pl.Expr:
     key = obj.match_key
+    if key == DOMAIN_FIELD and NAME_FIELD in frame.columns:
+        return company_match_key(frame).alias(MATCH_KEY)
     if key is None or key not in frame.columns:
         return pl.lit(None, pl.String).alias(MATCH_KEY)
     specs = spec_by_wire(obj.create)

@@ -23,6 +23,7 @@ from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
+from crmsync.transform.normalize import NAME_FIELD, NAME_KEY_PREFIX
 
 NEWEST_COLUMN = "_newest"
 
@@ -132,11 +133,15 @@ def transform(
         exclude=failed_rows,  # leaves failed rows out without copying the frame
     )
     key_name = obj.match_key
+    by_name = pl.col("_match_key").str.starts_with(NAME_KEY_PREFIX)
     merged = deduped.merged.with_columns(
-        pl.lit(key_name).alias("field"),
-        pl.format(
-            "duplicate of row {} by {}", pl.col("merged_into_row"), pl.col("_match_key")
-        ).alias("error"),
+        pl.when(by_name).then(pl.lit(NAME_FIELD)).otherwise(pl.lit(key_name)).alias("field"),
+        pl.when(by_name)
+        .then(pl.format("duplicate of row {} by name", pl.col("merged_into_row")))
+        .otherwise(
+            pl.format("duplicate of row {} by {}", pl.col("merged_into_row"), pl.col("_match_key"))
+        )
+        .alias("error"),
     )
     outcomes.append(outcome_frame(merged, outcome="merged"))
     missing = deduped.missing_key.with_columns(
