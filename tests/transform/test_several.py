@@ -93,3 +93,15 @@ def test_several_values_never_fail_a_row_and_normalizing_again_changes_nothing()
     )
     twice, again = normalize(once.drop("_match_key"), OBJECTS["contacts"], OPTIONS)
     assert twice.equals(once) and again.is_empty()
+
+
+def test_a_company_domain_read_from_a_cell_of_emails_is_the_first_ones() -> None:
+    frame = identity_frame(
+        {
+            "name": ["Blue Heron", "Acme"],
+            "domain": ["elena@blueheron.net ::: elena@eklund.family", "www.acme.com"],
+        }
+    )
+    out, warnings = normalize(frame, OBJECTS["companies"], OPTIONS)
+    assert out["domain"].to_list() == ["blueheron.net", "acme.com"]
+    assert warnings.is_empty()

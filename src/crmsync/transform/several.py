@@ -18,22 +18,23 @@ from crmsync.transform.issues import WARNING, concat_issues, issues_where, quote
 SEPARATORS = r"\s*(?:\s:::\s|;|,|\||\r?\n)\s*"  # between two values of one cell
 UNIT = "\x1f"  # never in a cell once separators are replaced by it
 MIN_PHONE_DIGITS = 7
-EMAIL, PHONE, MOBILE, NOTES = "email", "phone", "mobile", "notes"
+EMAIL, PHONE, MOBILE, NOTES, DOMAIN = "email", "phone", "mobile", "notes", "domain"
 _PARTS, _REST = "__parts__", "__rest__"
 _NOTE_LABELS = {EMAIL: "Other emails", PHONE: "Other phones", MOBILE: "Other mobiles"}
 
 
-def _looks_like(field: str) -> pl.Expr:
+def _looks_like(kind: str) -> pl.Expr:
     part = pl.element()
-    if field == EMAIL:
+    if kind == EMAIL:
         return part.str.contains("@", literal=True)
     return part.str.count_matches(r"[0-9]") >= MIN_PHONE_DIGITS
 
 
-def _parts(field: str) -> pl.Expr:
-    """The cell's parts that look like the field's kind of value, in order."""
+def _parts(field: str, kind: str | None = None) -> pl.Expr:
+    """The cell's parts that look like the field's kind of value (`kind`: another field's,
+    e.g. emails in a domain), in order."""
     split = pl.col(field).cast(pl.String).str.replace_all(SEPARATORS, UNIT).str.split(UNIT)
-    return split.list.eval(pl.element().str.strip_chars().filter(_looks_like(field)))
+    return split.list.eval(pl.element().str.strip_chars().filter(_looks_like(kind or field)))
 
 
 def _append(notes: pl.Expr, text: pl.Expr) -> pl.Expr:
@@ -92,10 +93,16 @@ def _split_one(
 
 def split_several(frame: pl.DataFrame, obj: RallyObject) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(frame, warnings): each email, mobile and phone cell holding several values reduced to
-    its first, the others kept (see the module docstring). Rows and order unchanged."""
+    its first, the others kept (see the module docstring). A company's domain read from such a
+    cell of emails is the first one's, quietly: the contacts' own step warns about the cell.
+    Rows and order unchanged."""
     parts = []
     for field in (EMAIL, MOBILE, PHONE):  # the mobile first: a phone's second may fill it
         if field in frame.columns and field in obj.wire_fields:
             frame, issues = _split_one(frame, field, obj)
             parts.append(issues)
+    if DOMAIN in frame.columns and DOMAIN in obj.wire_fields:
+        emails = frame.select(_parts(DOMAIN, EMAIL).alias(_PARTS))[_PARTS]
+        first = pl.when(emails.list.len() >= 2).then(emails.list.first())
+        frame = frame.with_columns(pl.coalesce(first, pl.col(DOMAIN)).alias(DOMAIN))
     return frame, concat_issues(parts)
