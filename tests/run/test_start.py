@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from crmsync.config import load_pipeline
-from crmsync.errors import ConfigError, UnreachableError
+from crmsync.errors import ConfigError, SourceError, UnreachableError
 from crmsync.run import RunObserver, RunOptions, run_pipeline
 from crmsync.sandbox.testing import InProcessSandbox
 
@@ -156,3 +156,13 @@ def test_a_dry_run_without_lookups_needs_no_key_and_one_with_lookups_does(
     config = load_pipeline(path, env={}, destination_optional=True)
     with pytest.raises(ConfigError, match=r"RALLY_BASE_URL is not set \(this run reads Rally\)"):
         run_pipeline(config, RunOptions(dry_run=True))
+
+
+def test_a_missing_source_file_is_said_before_rally_is_asked(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    config = pipeline(tmp_path, TWO_STEPS, rally)
+    refused = _Refused()
+    with pytest.raises(SourceError, match=r"companies\.csv: file not found"):
+        run_pipeline(config, transport=refused)
+    assert refused.requests == 0

@@ -218,13 +218,17 @@ def test_an_interrupted_load_accounts_for_every_row_and_resumes(
 
 
 class _Stages(RunObserver):
-    """Keeps the stage lines a run says."""
+    """Keeps the stage lines and the warnings a run says."""
 
     def __init__(self) -> None:
         self.lines: list[tuple[str, str]] = []
+        self.warnings: list[str] = []
 
     def stage(self, name: str, detail: str) -> None:
         self.lines.append((name, detail))
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
 
 
 def test_skip_rows_takes_the_header_below_and_the_read_line_says_where(
@@ -283,3 +287,29 @@ normalize: {names_from_email: true}
         "anna.berg@x.org": ("Anna", "Berg"),
         "cher@x.org": ("Cher", "(unknown)"),
     }
+
+
+def test_phones_without_a_country_code_and_no_region_are_said_once(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "First,Last,Email,Phone",
+        "Ada,Lovelace,ada@x.org,(212) 555-0100",
+        "Bob,Byte,bob@x.org,212 555 0101",
+        "Cy,Sea,cy@x.org,+1 212 555 0102",
+        "Dee,Dot,dee@x.org;dee@y.org,+1 212 555 0103",
+    )
+    text = CONTACTS_STEP.replace("title: Title", "phone: Phone")
+    stages = _Stages()
+    result = run_pipeline(
+        pipeline(tmp_path, text, rally), observer=stages, transport=rally.transport
+    )
+    said = stages.warnings
+    assert said == [
+        "2 rows have a phone without a country code, kept as written: set "
+        "normalize.default_region (e.g. US) to read them"
+    ]
+    assert result.summary.warnings_by_field == {"phone": 2, "email": 1}
+    assert result.summary.notices == said

@@ -127,7 +127,13 @@ def summary_table(summary: RunSummary) -> str:
         failed += f"  ({', '.join(stages)})"
     rows.append(("failed", failed))
     if summary.warnings:
-        rows.append(("rows with warnings", str(summary.warnings)))
+        fields = ", ".join(f"{name} {n}" for name, n in summary.warnings_by_field.items())
+        rows.append(
+            (
+                "rows with warnings",
+                f"{summary.warnings}  ({fields})" if fields else str(summary.warnings),
+            )
+        )
     if not summary.dry_run:
         rows.append(
             (

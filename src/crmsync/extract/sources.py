@@ -23,6 +23,7 @@ from crmsync.config.sources import (
     RedmineExportSource,
     SourceConfig,
 )
+from crmsync.errors import SourceError
 from crmsync.extract import read_source
 from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
@@ -54,6 +55,10 @@ class Source(Protocol):
     def read(self, since: datetime | None = None) -> Extracted:
         """The records (updated since `since`, for an incremental source)."""
 
+    def check(self) -> None:
+        """A cheap look before a run reads anything: SourceError when it cannot be read at
+        all (a file that is not there); an API is only known by reading it."""
+
 
 @dataclasses.dataclass(frozen=True)
 class FileSourceReader:
@@ -74,6 +79,9 @@ class FileSourceReader:
 
     def describe(self, since: datetime | None) -> str | None:
         return None
+
+    def check(self) -> None:
+        check_file(self.path)
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
@@ -108,6 +116,9 @@ class RedmineExportReader:
 
     def describe(self, since: datetime | None) -> str | None:
         return None
+
+    def check(self) -> None:
+        check_file(self.path)
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
@@ -147,10 +158,21 @@ class ApiSourceReader:
         newer = f" updated since {since:{API_TIME}}" if since else ""
         return f"reading {self._what}{newer} from {self._where}"
 
+    def check(self) -> None:
+        """An API is checked by reading it."""
+
     def read(self, since: datetime | None = None) -> Extracted:
         if since not in self._reads:
             self._reads[since] = self._walk(since)
         return self._reads[since]
+
+
+def check_file(path: Path) -> None:
+    """SourceError, worded as the reader words it, for a path that is no readable file."""
+    if not path.exists():
+        raise SourceError("file not found", source=str(path))
+    if not path.is_file():
+        raise SourceError("is a directory, not a file", source=str(path))
 
 
 def with_derived(extracted: Extracted) -> Extracted:

@@ -31,6 +31,7 @@ class RunSummary:
     planned: int = 0
     failed_by_stage: dict[str, int] = field(default_factory=dict)
     warnings: int = 0
+    warnings_by_field: dict[str, int] = field(default_factory=dict)  # rows, per field warned
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0

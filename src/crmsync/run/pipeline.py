@@ -98,9 +98,12 @@ def lock_path(pipeline: Pipeline) -> Path:
 def _before_the_first_step(
     pipeline: Pipeline, envs: list[StepRun], talks_to_rally: bool, destination: Destination
 ) -> None:
-    """What must hold before anything is read or written: Rally answers (checked once, with
-    short timeouts, before a big file is read), and every step of a pipeline of several can
-    read the columns it maps, so no step writes when a later one could not start."""
+    """What must hold before anything is read or written: the source files are there, Rally
+    answers (checked once, with short timeouts, before a big file is read), and every step of
+    a pipeline of several can read the columns it maps, so no step writes when a later one
+    could not start."""
+    for env in envs:
+        env.source.check()
     if talks_to_rally:
         asyncio.run(destination.probe(pipeline.steps[0].rally_object))
     if not pipeline.single_step:

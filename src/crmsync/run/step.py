@@ -35,6 +35,7 @@ from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.state import StepState
+from crmsync.transform.normalizers.phone import NO_REGION
 
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
@@ -122,6 +123,10 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     summary.count(outcomes)
     warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height
+    summary.warnings_by_field = warnings_by_field(warned)
+    if regionless := region_notice(step, warned):
+        env.observer.warning(regionless)
+        summary.notices.append(regionless)
     if _complete(summary, env.options):
         _advance_watermark(env, read)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -137,6 +142,28 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         payloads=delivered.payloads,
     )
     return StepResult(summary=summary, files=files)
+
+
+def warnings_by_field(warned: pl.DataFrame) -> dict[str, int]:
+    """Rows warned, per field, most first: what the closing table shows beside the total."""
+    per_field = warned.unique(subset=[*IDENTITY, "field"]).group_by("field").len()
+    ordered = per_field.sort(["len", "field"], descending=[True, False])
+    return {str(name): int(count) for name, count in ordered.iter_rows()}
+
+
+def region_notice(step: Step, warned: pl.DataFrame) -> str | None:
+    """One line for what would otherwise be a warning on most rows: phones without a country
+    code, read as written because the step has no default region."""
+    if step.normalize.default_region is not None or warned.is_empty():
+        return None
+    missing = warned.filter(pl.col("error").str.contains(NO_REGION, literal=True))
+    rows = missing.select(IDENTITY).unique().height
+    if not rows:
+        return None
+    return (
+        f"{counted(rows, 'row')} {'has' if rows == 1 else 'have'} a phone without a country "
+        "code, kept as written: set normalize.default_region (e.g. US) to read them"
+    )
 
 
 def read_detail(rows: int, source: str, read: Extracted) -> str:
