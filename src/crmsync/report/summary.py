@@ -12,8 +12,8 @@ from crmsync.report.outcomes import IDENTITY, OUTCOMES, PLANNED, STAGES
 
 @dataclass
 class RunSummary:
-    """Counts always satisfy rows_read = created + updated + unchanged + merged + failed
-    (+ planned on a dry run)."""
+    """Counts always satisfy rows_read = created + updated + unchanged + skipped + merged
+    + failed (+ planned on a dry run). `conflicts` counts fields, not rows."""
 
     name: str
     object: str
@@ -26,10 +26,12 @@ class RunSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0
     merged: int = 0
     failed: int = 0
     planned: int = 0
     failed_by_stage: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
     warnings: int = 0
     warnings_by_field: dict[str, int] = field(default_factory=dict)  # rows, per field warned
     requests: int = 0

@@ -96,7 +96,7 @@ def lock_path(pipeline: Pipeline) -> Path:
 
 
 def _before_the_first_step(
-    pipeline: Pipeline, envs: list[StepRun], talks_to_rally: bool, destination: Destination
+    pipeline: Pipeline, envs: list[StepRun], destination: Destination
 ) -> None:
     """What must hold before anything is read or written: the source files are there, Rally
     answers (checked once, with short timeouts, before a big file is read), and every step of
@@ -104,7 +104,7 @@ def _before_the_first_step(
     could not start."""
     for env in envs:
         env.source.check()
-    if talks_to_rally:
+    if destination.available:  # a dry run too looks at Rally, to plan its merges
         asyncio.run(destination.probe(pipeline.steps[0].rally_object))
     if not pipeline.single_step:
         for step, env in zip(pipeline.steps, envs, strict=True):
@@ -132,9 +132,8 @@ def run_pipeline(
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
     options = options or RunOptions()
     observer = observer or RunObserver()
-    talks_to_rally = not options.dry_run or any(step.lookups for step in pipeline.steps)
     if pipeline.destination_unset is not None:
-        if talks_to_rally:
+        if not options.dry_run or any(step.lookups for step in pipeline.steps):
             raise ConfigError(f"{pipeline.destination_unset} (this run reads Rally)")
         observer.warning(
             f"{pipeline.destination_unset}: this dry run plans without Rally, and without "
@@ -186,7 +185,7 @@ def run_pipeline(
                 )
                 for step in pipeline.steps
             ]
-            _before_the_first_step(pipeline, envs, talks_to_rally, destination)
+            _before_the_first_step(pipeline, envs, destination)
             for index, (step, env) in enumerate(zip(pipeline.steps, envs, strict=True)):
                 if not pipeline.single_step:
                     observer.step_started(step.name, index, len(pipeline.steps))

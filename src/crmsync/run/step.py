@@ -21,6 +21,7 @@ from crmsync.config import Step
 from crmsync.extract import Extracted
 from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
+from crmsync.report.changes import ChangeLog
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Plan, Transformed
@@ -111,16 +112,20 @@ def run_step(step: Step, env: StepRun) -> StepResult:
 
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
-    try:  # resolve, plan and deliver: everything that may talk to Rally
-        asyncio.run(_resolve_and_deliver(step, env, transformed, ledger, warnings, delivered))
-    except KeyboardInterrupt:
-        delivered.interrupted = True
+    with ChangeLog(env.report_dir) as log:
+        try:  # resolve, plan and deliver: everything that may talk to Rally
+            asyncio.run(
+                _resolve_and_deliver(step, env, transformed, ledger, warnings, delivered, log)
+            )
+        except KeyboardInterrupt:
+            delivered.interrupted = True
     ledger.record(delivered.outcomes(transformed.frame))
     outcomes = ledger.close(unsettled=INTERRUPTED_ERROR)
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
     summary.notices = notices
     summary.count(outcomes)
+    summary.conflicts = log.conflicts
     warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height
     summary.warnings_by_field = warnings_by_field(warned)
@@ -140,6 +145,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         rejects=extracted.rejects,
         summary=summary,
         payloads=delivered.payloads,
+        written={"plan": log.plan_path, "conflicts": log.conflicts_path},
     )
     return StepResult(summary=summary, files=files)
 
@@ -225,30 +231,41 @@ async def _resolve_and_deliver(
     ledger: OutcomeLedger,
     warnings: list[pl.DataFrame],
     delivered: Delivered,
+    log: ChangeLog,
 ) -> None:
-    """Everything that may talk to Rally: lookups, then the delivery. A dry run that looks
-    nothing up (no references, no company known only by its name) needs no connection at
-    all, nor does one whose destination is not set."""
+    """Everything that may talk to Rally: lookups, a look at what Rally holds, the delivery.
+    A dry run connects only when it has lookups to resolve (references, or a company known
+    only by its name) or records to merge, and never when its destination is not set."""
     obj = step.rally_object
     looks_up = bool(step.lookups or names_needed(transformed.frame, obj))
     if env.options.dry_run and not (looks_up and env.destination.available):
         frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
-        await DryRunDelivery(env.ids).deliver(_plan(step, env, frame), delivered, _no_load)
+        planned = _plan(step, env, frame)
+        if planned.todo.is_empty() or not env.destination.available:
+            await DryRunDelivery(step, env.state, env.ids, None, log).deliver(
+                planned, delivered, _no_load
+            )
+            return
+        async with env.destination.connect(obj, step.load.settings("bulk")) as client:
+            dry = DryRunDelivery(step, env.state, env.ids, client, log)
+            await dry.deliver(planned, delivered, _no_load)
         return
     async with env.destination.connect(obj, step.load.settings("bulk")) as client:
         frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
         planned = _plan(step, env, frame)
         if env.options.dry_run:
-            await DryRunDelivery(env.ids).deliver(planned, delivered, _no_load)
+            dry = DryRunDelivery(step, env.state, env.ids, client, log)
+            await dry.deliver(planned, delivered, _no_load)
             return
         env.observer.stage("connect", f"Rally at {env.destination.base_url}")
         delivery: Delivery = RallyDelivery(
             client,
-            load=step.load,
+            step=step,
             state=env.state,
             ids=env.ids,
             observer=env.observer,
             resume_since=env.resume_since,
+            log=log,
         )
 
         def started(records: int, batches: int) -> None:

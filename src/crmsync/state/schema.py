@@ -98,13 +98,48 @@ _V2 = """
 DROP TABLE checkpoints;
 """
 
-# Version 3: a run that finished with some rows failed is 'partial', apart from 'failed' (it
+# Version 3: safe writes. Per record, the payload crmsync last wrote (each field's base for a
+# three-way merge); the records as Rally last showed them (what people see and edit); and a
+# journal of every write with what Rally held before it, so a run can be undone.
+_V3 = """
+ALTER TABLE row_hashes ADD COLUMN written TEXT;        -- JSON: field -> value crmsync wrote
+
+CREATE TABLE rally_records (
+    scope       TEXT NOT NULL,                         -- destination/object
+    rally_id    TEXT NOT NULL,
+    key         TEXT,                                  -- the match key (email, domain), lowered
+    record      TEXT NOT NULL,                         -- JSON, as Rally's list or PUT showed it
+    seen_at     TEXT NOT NULL,
+    PRIMARY KEY (scope, rally_id)
+) WITHOUT ROWID;
+CREATE INDEX rally_records_by_key ON rally_records (scope, key);
+
+CREATE TABLE journal (
+    run_id      INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,                      -- order of the writes within the run
+    step        TEXT NOT NULL,
+    scope       TEXT NOT NULL,                         -- destination/object
+    object      TEXT NOT NULL,
+    rally_id    TEXT NOT NULL,
+    action      TEXT NOT NULL CHECK (action IN ('created', 'updated')),
+    before      TEXT NOT NULL,                         -- JSON: those fields as Rally held them
+    after       TEXT NOT NULL,                         -- JSON: the fields as written
+    row_key     TEXT,                                  -- the record's key in row_hashes
+    written_before TEXT,                               -- JSON: what crmsync had written before
+    undone_by   INTEGER,                               -- the undo run that reverted it
+    undo_note   TEXT,                                  -- why the undo left it alone, if it did
+    PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX journal_by_record ON journal (scope, rally_id, run_id);
+"""
+
+# Version 4: a run that finished with some rows failed is 'partial', apart from 'failed' (it
 # could not start, or no row got through). SQLite cannot change a CHECK in place: runs is
 # rebuilt, and run_steps is set aside first so the rebuild's DROP cascades into nothing.
-_V3 = """
+_V4 = """
 CREATE TABLE run_steps_kept AS SELECT * FROM run_steps;
 DROP TABLE run_steps;
-CREATE TABLE runs_v3 (
+CREATE TABLE runs_v4 (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     pipeline    TEXT NOT NULL,
     started_at  TEXT NOT NULL,
@@ -117,12 +152,12 @@ CREATE TABLE runs_v3 (
     pid         INTEGER,
     host        TEXT
 );
-INSERT INTO runs_v3 (id, pipeline, started_at, finished_at, status, dry_run, summary,
+INSERT INTO runs_v4 (id, pipeline, started_at, finished_at, status, dry_run, summary,
                      report_dir, pid, host)
     SELECT id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir, pid, host
     FROM runs;
 DROP TABLE runs;
-ALTER TABLE runs_v3 RENAME TO runs;
+ALTER TABLE runs_v4 RENAME TO runs;
 CREATE INDEX runs_by_pipeline ON runs (pipeline, id);
 CREATE TABLE run_steps (
     run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
@@ -136,7 +171,7 @@ INSERT INTO run_steps SELECT run_id, step, seq, summary, recorded_at FROM run_st
 DROP TABLE run_steps_kept;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 
