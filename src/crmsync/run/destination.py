@@ -31,6 +31,7 @@ class Destination:
     api_key: str = field(repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
     available: bool = True  # False: its variables are not set (a dry run may go without)
+    checked: bool = False  # the run's probe found it answering and the key accepted
 
     @classmethod
     def of(
@@ -72,12 +73,13 @@ class Destination:
         self, obj: RallyObject, settings: ClientSettings
     ) -> AsyncIterator[RallyClient]:
         """A client whose key Rally accepted: AuthError when refused, UnreachableError when
-        Rally does not answer (nothing was sent either way)."""
+        Rally does not answer (nothing was sent either way). Not asked again once `checked`."""
         async with RallyClient(
             self.base_url, self.api_key, settings=settings, transport=self.transport
         ) as client:
             try:
-                await client.check_auth(obj)
+                if not self.checked:
+                    await client.check_auth(obj)
             except TransientError as exc:
                 raise UnreachableError(
                     f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"

@@ -12,6 +12,7 @@ the keyless records such a run may have created unrecorded are looked for before
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import re
 from dataclasses import asdict, dataclass
@@ -28,7 +29,7 @@ from crmsync.errors import (
     ConfigError,
     CrmsyncError,
 )
-from crmsync.extract.sources import SourceSet
+from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
@@ -95,20 +96,18 @@ def lock_path(pipeline: Pipeline) -> Path:
     return state_path.with_name(f"{state_path.name}.{name}.lock")
 
 
-def _before_the_first_step(
-    pipeline: Pipeline, envs: list[StepRun], destination: Destination
-) -> None:
-    """What must hold before anything is read or written: the source files are there, Rally
-    answers (checked once, with short timeouts, before a big file is read), and every step of
-    a pipeline of several can read the columns it maps, so no step writes when a later one
-    could not start."""
-    for env in envs:
-        env.source.check()
-    if destination.available:  # a dry run too looks at Rally, to plan its merges
-        asyncio.run(destination.probe(pipeline.steps[0].rally_object))
-    if not pipeline.single_step:
-        for step, env in zip(pipeline.steps, envs, strict=True):
-            check_step(step, env)
+def _ready_to_start(
+    pipeline: Pipeline, opened: list[Source], destination: Destination
+) -> Destination:
+    """What must hold before anything is read: the source files are there, and Rally answers
+    (checked once, with short timeouts, before a big file is read). Returns the destination,
+    marked checked so its steps need not ask again."""
+    for source in opened:
+        source.check()
+    if not destination.available:
+        return destination
+    asyncio.run(destination.probe(pipeline.steps[0].rally_object))
+    return dataclasses.replace(destination, checked=True)
 
 
 def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
@@ -165,9 +164,11 @@ def run_pipeline(
             db.runs.finish(run_id, status=status, summary=summary, report_dir=str(report_root))
 
         try:
+            opened = [sources.open(step.source) for step in pipeline.steps]
+            destination = _ready_to_start(pipeline, opened, destination)
             envs = [
                 StepRun(
-                    source=sources.open(step.source),
+                    source=source,
                     state=StepState(
                         db,
                         destination=destination.scope,
@@ -183,9 +184,11 @@ def run_pipeline(
                     report_dir=report_root if pipeline.single_step else report_root / step.name,
                     resume_since=resume_since,
                 )
-                for step in pipeline.steps
+                for step, source in zip(pipeline.steps, opened, strict=True)
             ]
-            _before_the_first_step(pipeline, envs, destination)
+            if not pipeline.single_step:  # no step writes when a later one could not start
+                for step, env in zip(pipeline.steps, envs, strict=True):
+                    check_step(step, env)
             for index, (step, env) in enumerate(zip(pipeline.steps, envs, strict=True)):
                 if not pipeline.single_step:
                     observer.step_started(step.name, index, len(pipeline.steps))
