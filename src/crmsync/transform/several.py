@@ -13,9 +13,10 @@ from __future__ import annotations
 import polars as pl
 
 from crmsync.schema import RallyObject
-from crmsync.transform.issues import WARNING, concat_issues, issues_where, quoted
+from crmsync.transform.issues import WARNING, concat_issues, empty_issues, issues_where, quoted
 
 SEPARATORS = r"\s*(?:\s:::\s|;|,|\||\r?\n)\s*"  # between two values of one cell
+ANY_SEPARATOR = r":::|;|,|\||\n"  # a cell without any of these holds one value
 UNIT = "\x1f"  # never in a cell once separators are replaced by it
 MIN_PHONE_DIGITS = 7
 EMAIL, PHONE, MOBILE, NOTES, DOMAIN = "email", "phone", "mobile", "notes", "domain"
@@ -48,9 +49,18 @@ def _append(notes: pl.Expr, text: pl.Expr) -> pl.Expr:
     )
 
 
+def _may_hold_several(frame: pl.DataFrame, field: str) -> bool:
+    """Whether any cell has a separator at all: most files have none, and one scan is much
+    cheaper than splitting every cell."""
+    found = frame.select(pl.col(field).cast(pl.String).str.contains(ANY_SEPARATOR).any())
+    return bool(found.item())
+
+
 def _split_one(
     frame: pl.DataFrame, field: str, obj: RallyObject
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if not _may_hold_several(frame, field):
+        return frame, empty_issues()
     fields = obj.wire_fields
     has_mobile, has_notes = MOBILE in frame.columns, NOTES in frame.columns
     staged = frame.with_columns(_parts(field).alias(_PARTS))
@@ -101,7 +111,7 @@ def split_several(frame: pl.DataFrame, obj: RallyObject) -> tuple[pl.DataFrame, 
         if field in frame.columns and field in obj.wire_fields:
             frame, issues = _split_one(frame, field, obj)
             parts.append(issues)
-    if DOMAIN in frame.columns and DOMAIN in obj.wire_fields:
+    if DOMAIN in obj.wire_fields and DOMAIN in frame.columns and _may_hold_several(frame, DOMAIN):
         emails = frame.select(_parts(DOMAIN, EMAIL).alias(_PARTS))[_PARTS]
         first = pl.when(emails.list.len() >= 2).then(emails.list.first())
         frame = frame.with_columns(pl.coalesce(first, pl.col(DOMAIN)).alias(DOMAIN))
