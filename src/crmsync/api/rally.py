@@ -53,6 +53,7 @@ API_PREFIX = "/api/v1"
 API_KEY_HEADER = "X-Api-Key"
 PAGE_LIMIT = 100  # the most a Rally list returns at once
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
+RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
 
@@ -319,6 +320,7 @@ class RallyClient:
             state.attempt_number,
             self.settings.max_retries,
             wait,
+            extra={RETRY_WAIT_FIELD: wait},
         )
 
     # -- answers into errors ---------------------------------------------------------------------

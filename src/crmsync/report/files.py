@@ -17,6 +17,7 @@ import polars as pl
 from crmsync.report.summary import RunSummary
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
+PAYLOADS_FILE = "payloads.ndjson"
 
 
 def _with_source_columns(
@@ -82,10 +83,12 @@ def write_report(
     ).write_csv(files["warnings"])
 
     if payloads is not None:
-        files["payloads"] = report_dir / "payloads.ndjson"
+        files["payloads"] = report_dir / PAYLOADS_FILE
         with files["payloads"].open("w", encoding="utf-8") as out:
             for payload in payloads:
                 out.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    else:  # a dry run's payloads left here would pass for what this run sent
+        (report_dir / PAYLOADS_FILE).unlink(missing_ok=True)
 
     files["summary"] = report_dir / "summary.json"
     summary.report_dir = str(report_dir)

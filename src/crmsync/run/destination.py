@@ -14,6 +14,13 @@ from crmsync.errors import TransientError, UnreachableError
 from crmsync.schema import RallyObject
 from crmsync.state import destination_scope
 
+# The check before a run reads its sources: short, so a destination that does not answer
+# stops the run in seconds, with its host and the cause.
+PROBE_CONNECT_TIMEOUT_S = 5.0
+PROBE_READ_TIMEOUT_S = 15.0
+PROBE_RETRIES = 1
+PROBE_MAX_BACKOFF_S = 2.0
+
 
 @dataclass(frozen=True)
 class Destination:
@@ -23,29 +30,56 @@ class Destination:
     base_url: str
     api_key: str = field(repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    available: bool = True  # False: its variables are not set (a dry run may go without)
+    checked: bool = False  # the run's probe found it answering and the key accepted
 
     @classmethod
     def of(
-        cls, config: DestinationConfig, transport: httpx.AsyncBaseTransport | None = None
+        cls,
+        config: DestinationConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        available: bool = True,
     ) -> Destination:
-        return cls(config.base_url, config.api_key.get_secret_value(), transport)
+        return cls(config.base_url, config.api_key.get_secret_value(), transport, available)
 
     @property
     def scope(self) -> str:
         """The tenant's name in the state database (never the key itself)."""
         return destination_scope(self.base_url, self.api_key)
 
-    @asynccontextmanager
-    async def connect(
-        self, obj: RallyObject, settings: ClientSettings
-    ) -> AsyncIterator[RallyClient]:
-        """A client whose key Rally accepted: AuthError when refused, UnreachableError when
-        Rally does not answer (nothing was sent either way)."""
+    async def probe(self, obj: RallyObject) -> None:
+        """One cheap request with short timeouts and at most one retry, before any source is
+        read: AuthError when the key is refused, UnreachableError naming the host and the
+        cause when Rally does not answer, in seconds rather than after a run's retries."""
+        settings = ClientSettings(
+            max_retries=PROBE_RETRIES,
+            max_backoff_s=PROBE_MAX_BACKOFF_S,
+            connect_timeout_s=PROBE_CONNECT_TIMEOUT_S,
+            read_timeout_s=PROBE_READ_TIMEOUT_S,
+        )
         async with RallyClient(
             self.base_url, self.api_key, settings=settings, transport=self.transport
         ) as client:
             try:
                 await client.check_auth(obj)
+            except TransientError as exc:
+                raise UnreachableError(
+                    f"cannot reach Rally at {self.base_url} (nothing was read or sent): {exc}"
+                ) from None
+
+    @asynccontextmanager
+    async def connect(
+        self, obj: RallyObject, settings: ClientSettings
+    ) -> AsyncIterator[RallyClient]:
+        """A client whose key Rally accepted: AuthError when refused, UnreachableError when
+        Rally does not answer (nothing was sent either way). Not asked again once `checked`."""
+        async with RallyClient(
+            self.base_url, self.api_key, settings=settings, transport=self.transport
+        ) as client:
+            try:
+                if not self.checked:
+                    await client.check_auth(obj)
             except TransientError as exc:
                 raise UnreachableError(
                     f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"

@@ -11,6 +11,8 @@ the keyless records such a run may have created unrecorded are looked for before
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import re
 from dataclasses import asdict, dataclass
@@ -20,14 +22,21 @@ from pathlib import Path
 import httpx
 
 from crmsync.config import Pipeline
-from crmsync.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_ROWS_FAILED, CrmsyncError
-from crmsync.extract.sources import SourceSet
+from crmsync.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    ConfigError,
+    CrmsyncError,
+)
+from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
-from crmsync.run.step import StepResult, StepRun, run_step
+from crmsync.run.step import StepResult, StepRun, check_step, run_step
 from crmsync.state import PipelineLock, StateDB, StepState
+from crmsync.state.runs import CRASHED, FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
 # Characters kept as they are when a pipeline name becomes part of the lock file's name.
 UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -35,6 +44,7 @@ NAME_DIGEST_CHARS = 8
 # How far before an unfinished run's start Rally is searched for what it created: covers the
 # difference between this machine's clock and Rally's.
 RESUME_MARGIN = timedelta(minutes=10)
+DRY_RUN_FOLDER = "dry-run"  # a dry run's report, inside the pipeline's report folder
 
 
 @dataclass
@@ -63,10 +73,14 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        """How the state database records the run."""
+        """How the state database records the run: partial when it finished with some rows
+        failed and others through, failed when every row it read failed."""
         if self.interrupted:
-            return "interrupted"
-        return "failed" if self.exit_code else "succeeded"
+            return INTERRUPTED
+        if not self.exit_code:
+            return SUCCEEDED
+        through = sum(s.summary.rows_read - s.summary.failed for s in self.steps)
+        return PARTIAL if through else FAILED
 
 
 def lock_path(pipeline: Pipeline) -> Path:
@@ -82,6 +96,29 @@ def lock_path(pipeline: Pipeline) -> Path:
     return state_path.with_name(f"{state_path.name}.{name}.lock")
 
 
+def _ready_to_start(
+    pipeline: Pipeline, opened: list[Source], destination: Destination
+) -> Destination:
+    """What must hold before anything is read: the source files are there, and Rally answers
+    (checked once, with short timeouts, before a big file is read). Returns the destination,
+    marked checked so its steps need not ask again."""
+    for source in opened:
+        source.check()
+    if not destination.available:
+        return destination
+    asyncio.run(destination.probe(pipeline.steps[0].rally_object))
+    return dataclasses.replace(destination, checked=True)
+
+
+def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
+    """Where a run's report goes: --report-dir as given, else the pipeline's report.dir, and a
+    dry run's in its DRY_RUN_FOLDER there, so it never overwrites a real run's report."""
+    if options.report_dir is not None:
+        return options.report_dir
+    root = pipeline.resolve(pipeline.report.dir)
+    return root / DRY_RUN_FOLDER if options.dry_run else root
+
+
 def run_pipeline(
     pipeline: Pipeline,
     options: RunOptions | None = None,
@@ -94,8 +131,17 @@ def run_pipeline(
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
     options = options or RunOptions()
     observer = observer or RunObserver()
-    report_root = options.report_dir or pipeline.resolve(pipeline.report.dir)
-    destination = Destination.of(pipeline.destination, transport)
+    if pipeline.destination_unset is not None:
+        if not options.dry_run or any(step.lookups for step in pipeline.steps):
+            raise ConfigError(f"{pipeline.destination_unset} (this run reads Rally)")
+        observer.warning(
+            f"{pipeline.destination_unset}: this dry run plans without Rally, and without "
+            "what earlier runs sent to it"
+        )
+    report_root = report_root_of(pipeline, options)
+    destination = Destination.of(
+        pipeline.destination, transport, available=pipeline.destination_unset is None
+    )
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
         crashed = db.runs.mark_crashed(pipeline.name)
@@ -118,11 +164,11 @@ def run_pipeline(
             db.runs.finish(run_id, status=status, summary=summary, report_dir=str(report_root))
 
         try:
-            for index, step in enumerate(pipeline.steps):
-                if not pipeline.single_step:
-                    observer.step_started(step.name, index, len(pipeline.steps))
-                env = StepRun(
-                    source=sources.open(step.source),
+            opened = [sources.open(step.source) for step in pipeline.steps]
+            destination = _ready_to_start(pipeline, opened, destination)
+            envs = [
+                StepRun(
+                    source=source,
                     state=StepState(
                         db,
                         destination=destination.scope,
@@ -138,6 +184,14 @@ def run_pipeline(
                     report_dir=report_root if pipeline.single_step else report_root / step.name,
                     resume_since=resume_since,
                 )
+                for step, source in zip(pipeline.steps, opened, strict=True)
+            ]
+            if not pipeline.single_step:  # no step writes when a later one could not start
+                for step, env in zip(pipeline.steps, envs, strict=True):
+                    check_step(step, env)
+            for index, (step, env) in enumerate(zip(pipeline.steps, envs, strict=True)):
+                if not pipeline.single_step:
+                    observer.step_started(step.name, index, len(pipeline.steps))
                 step_result = run_step(step, env)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
@@ -145,11 +199,11 @@ def run_pipeline(
                 if step_result.summary.interrupted:
                     break
         except CrmsyncError as exc:
-            finish("failed", error=str(exc))
-            observer.run_finished(run_id, "failed", exc.exit_code)
+            finish(FAILED, error=str(exc))
+            observer.run_finished(run_id, FAILED, exc.exit_code)
             raise
         except BaseException:
-            finish("crashed")
+            finish(CRASHED)
             raise
         finish(result.status)
         observer.run_finished(run_id, result.status, result.exit_code)
