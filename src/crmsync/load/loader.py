@@ -27,7 +27,13 @@ from crmsync.errors import (
     TransientError,
 )
 from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
-from crmsync.load.reconcile import ID_FIELD, list_since, listing_fields, match_keys, match_listed
+from crmsync.load.reconcile import (
+    find_keys,
+    list_since,
+    listing_fields,
+    match_listed,
+    normalize,
+)
 from crmsync.load.workers import batches, drain, gather
 from crmsync.schema import BulkResult, RallyObject
 
@@ -41,7 +47,7 @@ SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refuse
 HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
 # How far before the server's last known time a reconciliation listing starts: covers the
 # Date header's whole seconds and the time between reading it and sending.
-RECONCILE_MARGIN = timedelta(seconds=2)
+RECONCILE_MARGIN = timedelta(seconds=0.5)
 # Without any Date from the server yet, the local clock minus this (it may be skewed).
 NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 UNKNOWN_STATE = "state in Rally unknown"
@@ -143,8 +149,18 @@ class _Run:
 
     # -- bulk ------------------------------------------------------------------------------------
 
-    async def _bulk(self, batch: list[_Item], *, depth: int, reconciled: bool) -> None:
-        sent_at = self.client.local_time()
+    async def _bulk(
+        self,
+        batch: list[_Item],
+        *,
+        depth: int,
+        reconciled: bool,
+        first_sent: float | None = None,
+    ) -> None:
+        """Send one bulk. `first_sent` marks a re-send of keyed records whose first bulk's
+        fate is unknown (sent at that time): a refusal may then mean "your first bulk
+        created me", and is looked up before it stands."""
+        sent_at = self.client.local_time() if first_sent is None else first_sent
         try:
             result = await self._post(batch)
         except AmbiguousError as exc:
@@ -158,7 +174,14 @@ class _Run:
         except RequestRefused as exc:
             await self._refused(batch, exc, depth=depth, reconciled=reconciled)
         else:
-            await self._apply(batch, result, sent_at, depth=depth, reconciled=reconciled)
+            await self._apply(
+                batch,
+                result,
+                sent_at,
+                depth=depth,
+                reconciled=reconciled,
+                resent=first_sent is not None,
+            )
 
     async def _post(self, batch: list[_Item]) -> BulkResult:
         """POST the bulk, known to be unanswered until it returns or raises. A waiting
@@ -197,6 +220,7 @@ class _Run:
         *,
         depth: int,
         reconciled: bool,
+        resent: bool = False,
     ) -> None:
         """Map errors[].index and createdIds back to items; reconcile an answer that does not
         add up rather than guess."""
@@ -207,8 +231,12 @@ class _Run:
                 consistent = False
                 continue
             errors[error.index] = error.error
-        for index, message in errors.items():
-            self._fail(batch[index], message, None, reconciled=reconciled)
+        if resent and errors:  # refused because the first bulk created them? Look them up.
+            refused = [(batch[index], message) for index, message in errors.items()]
+            await self._find_refused(refused, sent_at)
+        else:
+            for index, message in errors.items():
+                self._fail(batch[index], message, None, reconciled=reconciled)
         succeeded = [item for index, item in enumerate(batch) if index not in errors]
         if consistent and len(result.created_ids) == len(succeeded):
             for item, rally_id in zip(succeeded, result.created_ids, strict=True):
@@ -237,47 +265,61 @@ class _Run:
         for item in batch:
             (keyed if key is not None and item.payload.get(key) else unkeyed).append(item)
         jobs: list[Coroutine[Any, Any, None]] = []
-        if keyed:
-            jobs.append(self._check_by_listing(keyed, sent_at, cause, depth=depth, by_key=True))
+        if keyed:  # sent again as they are: Rally refuses a key it has, so none is doubled
+            jobs.append(self._bulk(keyed, depth=depth + 1, reconciled=True, first_sent=sent_at))
         if unkeyed:
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
-    async def _check_by_listing(
-        self,
-        batch: list[_Item],
-        sent_at: float,
-        cause: str,
-        *,
-        depth: int,
-        by_key: bool = False,
-    ) -> None:
-        """Claim the listed records that match what was sent (by its match key, else by its
-        content); send again only the rest, in one bulk."""
-        payloads = [item.payload for item in batch]
+    async def _find_refused(self, refused: list[tuple[_Item, str]], sent_at: float) -> None:
+        """Keyed records a re-sent bulk refused: those Rally stored since the first bulk left
+        are that bulk's (created); the refusal of the others stands."""
         key = self.obj.match_key
-        fields = [ID_FIELD, key] if by_key and key else listing_fields(payloads)
+        assert key is not None
+        wanted = {normalize(item.payload[key], key) for item, _ in refused}
         try:
             since = await self._since(sent_at)
-            listed = await list_since(self.client, self.obj, since, fields)
+            found = await find_keys(
+                self.client, self.obj, since, key, wanted, exclude_ids=self._owned_ids
+            )
+        except (TransientError, RequestRefused) as exc:
+            if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
+                raise
+            for item, message in refused:
+                reason = f"{UNKNOWN_STATE}: {message}; listing to check failed: {exc}"
+                self._fail(item, reason, exc.status, reconciled=True)
+            return
+        for item, message in refused:
+            rally_id = found.get(normalize(item.payload[key], key))
+            if rally_id is None:
+                self._fail(item, message, None, reconciled=True)
+            else:
+                self._settle(item, "created", rally_id, reconciled=True)
+
+    async def _check_by_listing(
+        self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
+    ) -> None:
+        """Claim the listed records that match what was sent; send again only the rest, in
+        one bulk."""
+        payloads = [item.payload for item in batch]
+        try:
+            since = await self._since(sent_at)
+            listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
                 raise
             reason = f"{UNKNOWN_STATE}: {cause}; listing to check failed: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=True)
             return
-        if by_key and key:  # a key is one record's: no other batch can have claimed it
-            found = match_keys(payloads, listed, key, exclude_ids=self._owned_ids)
-        else:
-            # A bulk still in flight may have created some of the listed records: identical
-            # content (two equal activities) would let us claim its record and leave our own
-            # orphaned. Wait for every answer outstanding now; their ids are then owned.
-            outstanding = [event.wait() for event in self._unanswered]
-            if outstanding:
-                await asyncio.gather(*outstanding)
-            # Matching and claiming happen with no await in between: no other batch can
-            # claim the same listed record meanwhile.
-            found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
+        # A bulk still in flight may have created some of the listed records: identical
+        # content (two equal activities) would let us claim its record and leave our own
+        # orphaned. Wait for every answer outstanding now; their ids are then owned.
+        outstanding = [event.wait() for event in self._unanswered]
+        if outstanding:
+            await asyncio.gather(*outstanding)
+        # Matching and claiming happen with no await in between: no other batch can claim
+        # the same listed record meanwhile.
+        found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
         missing: list[_Item] = []
         for item, rally_id in zip(batch, found, strict=True):
             if rally_id is None:

@@ -125,6 +125,33 @@ def match_keys(
     return [by_key.get(normalize(record.get(key), key)) for record in sent]
 
 
+async def find_keys(
+    client: RallyClient,
+    obj: RallyObject,
+    since: datetime,
+    key: str,
+    wanted: Collection[str],
+    *,
+    exclude_ids: Collection[str] = frozenset(),
+) -> dict[str, str]:
+    """normalized key -> id of the records stored since `since` that carry one of `wanted`
+    (normalized keys). Pages stop as soon as every wanted key is found: what a bulk wrote is
+    listed right after `since`, so a busy tenant's later writes are not paged through."""
+    missing = set(wanted)
+    found: dict[str, str] = {}
+    async for record in client.iter_records(obj, updated_since=since, fields=[ID_FIELD, key]):
+        record_id, value = record.get(ID_FIELD), record.get(key)
+        if not (isinstance(record_id, str) and value) or record_id in exclude_ids:
+            continue
+        normalized = normalize(value, key)
+        if normalized in missing:
+            found[normalized] = record_id
+            missing.discard(normalized)
+            if not missing:
+                break
+    return found
+
+
 async def list_since(
     client: RallyClient, obj: RallyObject, since: datetime, fields: Sequence[str]
 ) -> list[dict[str, Any]]:
