@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmsync.api.rally import RallyClient
@@ -31,6 +30,7 @@ from crmsync.load.reconcile import (
     find_keys,
     list_since,
     listing_fields,
+    listing_start,
     match_listed,
     normalize,
 )
@@ -45,11 +45,6 @@ logger = logging.getLogger(__name__)
 WORKERS_PER_SLOT = 2
 SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refused: split it
 HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
-# How far before the server's last known time a reconciliation listing starts: covers the
-# Date header's whole seconds and the time between reading it and sending.
-RECONCILE_MARGIN = timedelta(seconds=0.5)
-# Without any Date from the server yet, the local clock minus this (it may be skewed).
-NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 UNKNOWN_STATE = "state in Rally unknown"
 
 ProgressFn = Callable[[int, int], None]
@@ -278,7 +273,7 @@ class _Run:
         assert key is not None
         wanted = {normalize(item.payload[key], key) for item, _ in refused}
         try:
-            since = await self._since(sent_at)
+            since = await listing_start(self.client, self.obj, sent_at)
             found = await find_keys(
                 self.client, self.obj, since, key, wanted, exclude_ids=self._owned_ids
             )
@@ -303,7 +298,7 @@ class _Run:
         one bulk."""
         payloads = [item.payload for item in batch]
         try:
-            since = await self._since(sent_at)
+            since = await listing_start(self.client, self.obj, sent_at)
             listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
@@ -357,18 +352,6 @@ class _Run:
             self._settle(item, result.action, result.id)
 
     # -- outcomes --------------------------------------------------------------------------------
-
-    async def _since(self, sent_at: float) -> datetime:
-        """Where a reconciliation listing starts: the server's time when the batch left (at
-        local `sent_at`), less a margin. Read from the Date of any answer, even a later one;
-        without one yet, a cheap list asks for it."""
-        server_time = self.client.server_time_at(sent_at)
-        if server_time is None:
-            await self.client.check_auth(self.obj)
-            server_time = self.client.server_time_at(sent_at)
-        if server_time is None:  # a server that sends no Date: the local clock, with room
-            return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
-        return server_time - RECONCILE_MARGIN
 
     def _settle(
         self,

@@ -18,7 +18,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,11 @@ from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 
 ID_FIELD = "id"
+# How far before Rally's time a bulk left (as the client estimates it: never late) a listing
+# starts: room for a tenant whose servers' clocks differ a little.
+RECONCILE_MARGIN = timedelta(seconds=0.5)
+# Without any Date from the server yet, the local clock minus this (it may be skewed).
+NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 HTTP_BAD_REQUEST = 400
 # Fields a server may store in another case than it was sent: the upsert keys.
 CASE_INSENSITIVE_FIELDS = frozenset({"email", "domain"})
@@ -123,6 +128,19 @@ def match_keys(
         if isinstance(record_id, str) and value and record_id not in exclude_ids:
             by_key[normalize(value, key)] = record_id
     return [by_key.get(normalize(record.get(key), key)) for record in sent]
+
+
+async def listing_start(client: RallyClient, obj: RallyObject, sent_at: float) -> datetime:
+    """Where a reconciliation listing starts: Rally's time when the batch left (at local
+    `sent_at`), less a margin. Read from the Date of any answer, even a later one; without one
+    yet, a cheap list asks for it."""
+    server_time = client.server_time_at(sent_at)
+    if server_time is None:
+        await client.check_auth(obj)
+        server_time = client.server_time_at(sent_at)
+    if server_time is None:  # a server that sends no Date: the local clock, with room
+        return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
+    return server_time - RECONCILE_MARGIN
 
 
 async def find_keys(
