@@ -232,9 +232,9 @@ class RallyDelivery:
             if outcome.status == "failed" or outcome.rally_id is None:
                 recorder.add(settled)
                 return
-            merged = created(payload)
             # A creation is journaled by id alone: what it wrote is the record's `written`
-            # (the state keeps it per record), so a million-row import does not store it twice.
+            # (the state keeps it per record, the payload: nulls are never sent), so a
+            # million-row import does not store it twice.
             write = Write(
                 step=self._step.name,
                 scope=self._state.object_scope(plan.obj.name),
@@ -245,7 +245,7 @@ class RallyDelivery:
                 after={},
                 row_key=recorder.key(outcome.key),
             )
-            recorder.add(settled, written=merged.written, write=write)
+            recorder.add(settled, written=payload, write=write)
 
         def on_progress(records: int, batches: int) -> None:
             recorder.flush()
