@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from crmsync.api.http import public_url
+
 
 class Section(BaseModel):
     """Every section is frozen and refuses keys it does not know."""
@@ -17,7 +19,7 @@ def http_root(value: str) -> str:
     """An http(s) root URL, without a trailing slash."""
     value = value.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"must be an http(s) URL, got {value!r}")
+        raise ValueError(f"must be an http(s) URL, got {public_url(value)!r}")
     return value
 
 

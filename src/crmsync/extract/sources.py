@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crmsync.api import ClientSettings
+from crmsync.api.http import public_url
 from crmsync.config.sources import (
     FileSource,
     RallyApiSource,
@@ -152,7 +153,7 @@ def with_derived(extracted: Extracted) -> Extracted:
     return dataclasses.replace(extracted, frame=frame, columns=extracted.columns + added)
 
 
-def _redmine_api(cfg: RedmineApiSource) -> Source:
+def _redmine_api(cfg: RedmineApiSource, allow_insecure_http: bool) -> Source:
     secret = cfg.api_key.get_secret_value()
 
     def walk(since: datetime | None) -> Extracted:
@@ -164,36 +165,45 @@ def _redmine_api(cfg: RedmineApiSource) -> Source:
                 filters=cfg.filters,
                 page_size=cfg.page_size,
                 updated_since=f"{since:{API_TIME}}" if since else None,
+                allow_insecure_http=allow_insecure_http,
             )
         )
 
     # Notes are always read whole: a new note need not touch its contact's updated_on.
     incremental = "updated_on" if cfg.entity == "contacts" else None
-    return ApiSourceReader(cfg.label, f"Redmine CRM {cfg.entity}", cfg.url, incremental, walk)
+    where = public_url(cfg.url)
+    return ApiSourceReader(cfg.label, f"Redmine CRM {cfg.entity}", where, incremental, walk)
 
 
-def _rally_api(cfg: RallyApiSource) -> Source:
+def _rally_api(cfg: RallyApiSource, allow_insecure_http: bool) -> Source:
     secret = cfg.api_key.get_secret_value()
 
     def walk(since: datetime | None) -> Extracted:
         return read_rally_api(
-            cfg.base_url, secret, cfg.object, updated_since=since, settings=ClientSettings()
+            cfg.base_url,
+            secret,
+            cfg.object,
+            updated_since=since,
+            settings=ClientSettings(),
+            allow_insecure_http=allow_insecure_http,
         )
 
-    return ApiSourceReader(cfg.label, f"Rally {cfg.object}", cfg.base_url, "updatedAt", walk)
+    where = public_url(cfg.base_url)
+    return ApiSourceReader(cfg.label, f"Rally {cfg.object}", where, "updatedAt", walk)
 
 
-def open_source(cfg: SourceConfig, base_dir: Path) -> Source:
-    """The reader of one source config; relative paths are taken from `base_dir`."""
+def open_source(cfg: SourceConfig, base_dir: Path, *, allow_insecure_http: bool = False) -> Source:
+    """The reader of one source config; relative paths are taken from `base_dir`. API sources
+    refuse plain http:// to another machine unless `allow_insecure_http`."""
     match cfg:
         case FileSource():
             return FileSourceReader(cfg, _resolve(base_dir, cfg.path))
         case RedmineExportSource():
             return RedmineExportReader(cfg, _resolve(base_dir, cfg.path))
         case RedmineApiSource():
-            return _redmine_api(cfg)
+            return _redmine_api(cfg, allow_insecure_http)
         case RallyApiSource():
-            return _rally_api(cfg)
+            return _rally_api(cfg, allow_insecure_http)
     raise TypeError(f"no reader for source kind {cfg.kind!r}")
 
 
@@ -204,12 +214,15 @@ def _resolve(base_dir: Path, path: Path) -> Path:
 class SourceSet:
     """The sources of one run: steps with the same source config share one reader."""
 
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, *, allow_insecure_http: bool = False) -> None:
         self._base_dir = base_dir
+        self._allow_insecure_http = allow_insecure_http
         self._open: dict[str, Source] = {}
 
     def open(self, cfg: SourceConfig) -> Source:
         key = cfg.model_dump_json()
         if key not in self._open:
-            self._open[key] = open_source(cfg, self._base_dir)
+            self._open[key] = open_source(
+                cfg, self._base_dir, allow_insecure_http=self._allow_insecure_http
+            )
         return self._open[key]

@@ -12,6 +12,7 @@ the keyless records such a run may have created unrecorded are looked for before
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ NAME_DIGEST_CHARS = 8
 # How far before an unfinished run's start Rally is searched for what it created: covers the
 # difference between this machine's clock and Rally's.
 RESUME_MARGIN = timedelta(minutes=10)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -95,7 +98,13 @@ def run_pipeline(
     options = options or RunOptions()
     observer = observer or RunObserver()
     report_root = options.report_dir or pipeline.resolve(pipeline.report.dir)
-    destination = Destination.of(pipeline.destination, transport)
+    for where, url in pipeline.insecure_urls():
+        logger.warning(
+            "%s: the API key goes unencrypted to %s (allow_insecure_http: true)", where, url
+        )
+    destination = Destination.of(
+        pipeline.destination, transport, allow_insecure_http=pipeline.allow_insecure_http
+    )
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
         crashed = db.runs.mark_crashed(pipeline.name)
@@ -108,7 +117,7 @@ def run_pipeline(
         resume_since = None
         if previous is not None:
             resume_since = datetime.fromisoformat(previous.started_at) - RESUME_MARGIN
-        sources = SourceSet(pipeline.base_dir)
+        sources = SourceSet(pipeline.base_dir, allow_insecure_http=pipeline.allow_insecure_http)
         ids = IdIndex()
         result = RunResult(run_id=run_id, steps=[])
 
