@@ -7,6 +7,8 @@ so the user fixes those lines and feeds the file back through the same pipeline.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -14,9 +16,32 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.errors import ConfigError
 from crmsync.report.summary import RunSummary
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
+REPORT_FILES = ("errors.csv", "merged.csv", "warnings.csv", "payloads.ndjson", "summary.json")
+
+
+def check_report_dir(report_dir: Path) -> None:
+    """ConfigError unless the report files can be written into `report_dir` (created if need
+    be): an unwritable folder is found before anything is sent, not after the load."""
+    if report_dir.exists() and not report_dir.is_dir():
+        raise ConfigError("the report folder is a file, not a folder", file=str(report_dir))
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=report_dir):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report there: {exc.strerror or exc}", file=str(report_dir)
+        ) from None
+    for name in REPORT_FILES:
+        path = report_dir / name
+        if path.exists() and not (path.is_file() and os.access(path, os.W_OK)):
+            raise ConfigError(
+                f"cannot write the report's {name}: it is not a writable file", file=str(report_dir)
+            )
 
 
 def _with_source_columns(
@@ -65,12 +90,13 @@ def write_report(
     merged.write_csv(files["merged"])
 
     files["warnings"] = report_dir / "warnings.csv"
-    warnings.select(
+    warned = warnings.select(
         pl.col("_source").alias("source"),
         pl.col("_row").alias("row"),
         "field",
         pl.col("error").alias("warning"),
-    ).write_csv(files["warnings"])
+    )
+    warned.write_csv(files["warnings"])
 
     if payloads is not None:
         files["payloads"] = report_dir / "payloads.ndjson"

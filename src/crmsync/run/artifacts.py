@@ -86,6 +86,7 @@ class Delivered:
     rate_limited: int = 0
     payloads: list[dict[str, Any]] | None = None  # a dry run's: what would be sent
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
+    stopped: str | None = None  # why the load stopped short after it began sending
 
     def outcomes(self, rows: pl.DataFrame) -> pl.DataFrame:
         """The settled rows as outcome rows; `rows` gives each row's `_source`."""

@@ -7,6 +7,11 @@ until it has recorded how it ended, so a scheduler that starts it twice gets one
 LockedError (exit 4). Holding the lock also proves that any run of the pipeline still marked
 'running' was left by a dead process: those are marked crashed before the new run starts, and
 the keyless records such a run may have created unrecorded are looked for before resending.
+
+Exit 2 (the run could not start) promises that nothing was sent. A run that stops after it
+sent records (the key refused in the middle of a load, a later step unable to start, a
+report that cannot be written) keeps its report and true counts and exits 5 instead
+(EXIT_STOPPED); the state database records it `interrupted`, so the next run resumes it.
 """
 
 from __future__ import annotations
@@ -21,9 +26,17 @@ from pathlib import Path
 import httpx
 
 from crmsync.config import Pipeline
-from crmsync.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_ROWS_FAILED, CrmsyncError
+from crmsync.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_STOPPED,
+    CrmsyncError,
+    StoppedError,
+)
 from crmsync.extract.sources import SourceSet
 from crmsync.report import RunSummary
+from crmsync.report.files import check_report_dir
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
@@ -59,15 +72,23 @@ class RunResult:
         return any(step.summary.interrupted for step in self.steps)
 
     @property
+    def stopped(self) -> str | None:
+        """Why a step stopped short after it had sent records, or None."""
+        return next((s.summary.stopped for s in self.steps if s.summary.stopped), None)
+
+    @property
     def exit_code(self) -> int:
+        if self.stopped:
+            return EXIT_STOPPED
         if self.interrupted:
             return EXIT_INTERRUPTED
         return EXIT_ROWS_FAILED if any(s.summary.failed for s in self.steps) else EXIT_OK
 
     @property
     def status(self) -> str:
-        """How the state database records the run."""
-        if self.interrupted:
+        """How the state database records the run: a stopped run is resumed like an
+        interrupted one (what was in flight is settled by the next run)."""
+        if self.interrupted or self.stopped:
             return "interrupted"
         return "failed" if self.exit_code else "succeeded"
 
@@ -98,6 +119,8 @@ def run_pipeline(
     options = options or RunOptions()
     observer = observer or RunObserver()
     report_root = options.report_dir or pipeline.resolve(pipeline.report.dir)
+    for step in pipeline.steps:
+        check_report_dir(_report_dir(pipeline, report_root, step.name))
     for where, url in pipeline.insecure_urls():
         logger.warning(
             "%s: the API key goes unencrypted to %s (allow_insecure_http: true)", where, url
@@ -144,22 +167,42 @@ def run_pipeline(
                     options=options,
                     observer=observer,
                     base_dir=pipeline.base_dir,
-                    report_dir=report_root if pipeline.single_step else report_root / step.name,
+                    report_dir=_report_dir(pipeline, report_root, step.name),
                     resume_since=resume_since,
                 )
                 step_result = run_step(step, env)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
                 observer.step_finished(step_result.summary)
-                if step_result.summary.interrupted:
+                if step_result.summary.interrupted or step_result.summary.stopped:
                     break
         except CrmsyncError as exc:
-            finish("failed", error=str(exc))
-            observer.run_finished(run_id, "failed", exc.exit_code)
-            raise
+            if not any(_sent(step.summary) for step in result.steps):
+                finish("failed", error=str(exc))
+                observer.run_finished(run_id, "failed", exc.exit_code)
+                raise
+            stopped = StoppedError(
+                f"{exc} (the run stopped there; the steps before it had sent records: "
+                "fix this and run again, what Rally acknowledged is not sent twice)"
+            )
+            finish("interrupted", error=str(stopped))
+            observer.run_finished(run_id, "interrupted", stopped.exit_code)
+            raise stopped from None
         except BaseException:
             finish("crashed")
             raise
-        finish(result.status)
+        if result.stopped:
+            finish(result.status, error=result.stopped)
+        else:
+            finish(result.status)
         observer.run_finished(run_id, result.status, result.exit_code)
     return result
+
+
+def _report_dir(pipeline: Pipeline, report_root: Path, step: str) -> Path:
+    return report_root if pipeline.single_step else report_root / step
+
+
+def _sent(summary: RunSummary) -> bool:
+    """The step sent Rally something that may have written records."""
+    return not summary.dry_run and bool(summary.requests or summary.created or summary.updated)
