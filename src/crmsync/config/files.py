@@ -15,8 +15,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from crmsync.config.base import read_text_file
 from crmsync.config.messages import describe
 from crmsync.config.models import Pipeline
+from crmsync.config.strict_yaml import YamlLimitError, load_yaml
 from crmsync.errors import ConfigError
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -49,19 +51,15 @@ def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = N
 
 def read_mapping(path: Path) -> dict[str, Any]:
     """The file's YAML as a mapping (not yet interpolated); every problem is a ConfigError."""
+    text = read_text_file(path, what="pipeline file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("pipeline file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read pipeline file: {exc}", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{line}not valid YAML: {problem}", file=str(path)) from None
+        kind = "" if isinstance(exc, YamlLimitError) else "not valid YAML: "
+        raise ConfigError(f"{line}{kind}{problem}", file=str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError("a pipeline file is a YAML mapping (key: value)", file=str(path))
     return data
