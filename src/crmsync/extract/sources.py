@@ -29,6 +29,7 @@ from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import Extracted
+from crmsync.spreadsheet import is_report, unescape_cell, unescape_frame
 
 API_TIME = "%Y-%m-%dT%H:%M:%SZ"  # how Redmine's updated_on filter takes a time
 
@@ -77,12 +78,13 @@ class FileSourceReader:
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
-        return read_source(
+        extracted = read_source(
             cfg.kind,
             self.path,
             encoding=None if cfg.encoding == "auto" else cfg.encoding,
             delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
         )
+        return fed_back(extracted) if cfg.kind == "csv" else extracted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,6 +146,17 @@ class ApiSourceReader:
         if since not in self._reads:
             self._reads[since] = self._walk(since)
         return self._reads[since]
+
+
+def fed_back(extracted: Extracted) -> Extracted:
+    """A report file crmsync wrote (errors.csv fixed and fed back) without the apostrophes it
+    put before cells a spreadsheet would run as formulas; any other file as it is."""
+    if not is_report(extracted.columns):
+        return extracted
+    names = {name: unescape_cell(name) for name in extracted.columns}
+    frame = unescape_frame(extracted.frame, extracted.columns).rename(names)
+    columns = tuple(names[name] for name in extracted.columns)
+    return dataclasses.replace(extracted, frame=frame, columns=columns)
 
 
 def with_derived(extracted: Extracted) -> Extracted:

@@ -1,7 +1,9 @@
 """Per-row outcome report (errors.csv, merged.csv, warnings.csv) and the run summary.
 
 errors.csv carries the row's original source columns after `source,row,stage,field,error`,
-so the user fixes those lines and feeds the file back through the same pipeline.
+so the user fixes those lines and feeds the file back through the same pipeline. Every cell
+that a spreadsheet would run as a formula is escaped (`crmsync.spreadsheet`); the reader takes
+the escape off again when the file is fed back.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import polars as pl
 
 from crmsync.errors import ConfigError
 from crmsync.report.summary import RunSummary
+from crmsync.spreadsheet import escape_frame
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
 REPORT_FILES = ("errors.csv", "merged.csv", "warnings.csv", "payloads.ndjson", "summary.json")
@@ -77,7 +80,7 @@ def write_report(
         errors = errors.join(raw, on=["_source", "_row"], how="left", maintain_order="left")
     errors = errors.rename({"_source": "source", "_row": "row"})
     files["errors"] = report_dir / "errors.csv"
-    errors.write_csv(files["errors"])
+    escape_frame(errors).write_csv(files["errors"])
 
     merged = outcomes.filter(pl.col("outcome") == "merged").select(
         "_source", "_row", pl.col("merged_into_row").alias("merged_into_row"), "field", "error"
@@ -87,7 +90,7 @@ def write_report(
         merged, source_rows, source_columns, {"source", "row", "merged_into_row", "key", "note"}
     ).rename({"_source": "source", "_row": "row"})
     files["merged"] = report_dir / "merged.csv"
-    merged.write_csv(files["merged"])
+    escape_frame(merged).write_csv(files["merged"])
 
     files["warnings"] = report_dir / "warnings.csv"
     warned = warnings.select(
@@ -96,7 +99,7 @@ def write_report(
         "field",
         pl.col("error").alias("warning"),
     )
-    warned.write_csv(files["warnings"])
+    escape_frame(warned).write_csv(files["warnings"])
 
     if payloads is not None:
         files["payloads"] = report_dir / "payloads.ndjson"
