@@ -83,9 +83,9 @@ def test_a_pipeline_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path)
     [
         (None, "not a regular file"),
         (b"From,To\nAda,\xff\xfe\n", "cannot read values file"),
-        (b'From,To\n"' + b"x" * 200_000 + b'",y\n', "not a readable CSV"),
+        (b"", "not a regular file"),  # made a folder below
     ],
-    ids=["fifo", "not-utf-8", "huge-cell"],
+    ids=["fifo", "not-utf-8", "a-folder"],
 )
 def test_a_values_file_that_cannot_be_read_is_a_config_error(
     tmp_path: Path, content: bytes | None, expected: str
@@ -93,6 +93,8 @@ def test_a_values_file_that_cannot_be_read_is_a_config_error(
     values = tmp_path / "owners.csv"
     if content is None:
         os.mkfifo(values)
+    elif not content:
+        values.mkdir()
     else:
         values.write_bytes(content)
     text = "name: v\n" + BODY.replace(
@@ -193,3 +195,11 @@ def test_the_state_never_stores_a_password_from_a_url(tmp_path: Path) -> None:
 def test_yaml_the_safe_loader_accepts_is_read_the_same(tmp_path: Path) -> None:
     text = "name: same\n" + BODY + "load: {batch_size: 50}\n"
     assert load_yaml(text) == yaml.safe_load(text)
+
+
+def test_a_message_never_quotes_a_key_the_file_holds(tmp_path: Path) -> None:
+    key = ENV["RALLY_API_KEY"]
+    for url in (f"ftp://{key}", f"{key}.rallycrm.io"):
+        with pytest.raises(ConfigError) as caught:
+            load_pipeline(write(tmp_path, "name: q\n" + BODY), env={**ENV, "RALLY_BASE_URL": url})
+        assert "must be an http(s) URL" in str(caught.value) and key not in str(caught.value)

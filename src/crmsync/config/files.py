@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from crmsync.api.http import redact
 from crmsync.config.base import read_text_file
 from crmsync.config.messages import describe
 from crmsync.config.models import Pipeline
@@ -49,6 +50,22 @@ def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = N
     return ENV_PATTERN.sub(substitute, value)
 
 
+def secret_values(data: Any) -> list[str]:
+    """Every `api_key` value of a parsed pipeline file (walked without recursion)."""
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            key = item.get("api_key")
+            if isinstance(key, str) and key:
+                found.append(key)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def read_mapping(path: Path) -> dict[str, Any]:
     """The file's YAML as a mapping (not yet interpolated); every problem is a ConfigError."""
     text = read_text_file(path, what="pipeline file")
@@ -77,7 +94,9 @@ def load_pipeline(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
     try:
         return Pipeline.model_validate(data)
     except ValidationError as exc:
-        lines = [describe(error, data) for error in exc.errors()]
+        # a message quotes values (a URL); none may show a key the file holds elsewhere
+        secrets = secret_values(data)
+        lines = [redact(describe(error, data), *secrets) for error in exc.errors()]
         raise ConfigError(
             "invalid pipeline file:\n  " + "\n  ".join(lines), file=str(path)
         ) from None
