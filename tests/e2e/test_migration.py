@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from crmsync.errors import EXIT_STOPPED
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.state import StateDB
 
@@ -140,8 +141,9 @@ def test_step_that_cannot_start_stops_the_run(workdir: Path) -> None:
     pipeline.write_text(pipeline.read_text().replace("contacts.csv", "missing-contacts.csv"))
     with running_sandbox(api_keys=(KEY,)) as sandbox:
         done = run(workdir, sandbox.base_url)
-        assert done.returncode == 2
+        assert done.returncode == EXIT_STOPPED  # not 2: the companies step had sent records
         assert "missing-contacts.csv" in done.stderr
+        assert "the steps before it had sent records" in done.stderr
         assert sandbox.records("activities", KEY) == []  # never reached
         assert sandbox.records("companies", KEY) != []  # the step before it ran
 
