@@ -86,7 +86,15 @@ def test_runs_lists_every_run_newest_first(history: History) -> None:
     assert done.exit_code == 0
     header, rule, *lines = done.output.splitlines()
     assert header.split()[:3] == ["run", "started", "(UTC)"]
-    assert header.split()[4:10] == ["read", "created", "updated", "unchanged", "merged", "failed"]
+    assert header.split()[4:11] == [
+        "read",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "merged",
+        "failed",
+    ]
     assert set(rule) <= {"-", " "}
     assert [int(line.split()[0]) for line in lines] == [3, 2, 1]
     assert "succeeded" in lines[2] and "failed" in lines[1] and "(dry run)" in lines[0]
@@ -101,7 +109,15 @@ def test_runs_json_counts_match_each_runs_summary(history: History) -> None:
         summary = history.summaries[row["run_id"]]
         assert row["pipeline"] == "ops-contacts"
         assert row["read"] == summary["rows_read"]
-        for outcome in ("created", "updated", "unchanged", "merged", "failed", "planned"):
+        for outcome in (
+            "created",
+            "updated",
+            "unchanged",
+            "skipped",
+            "merged",
+            "failed",
+            "planned",
+        ):
             assert row[outcome] == summary[outcome], outcome
         assert row["report_dir"] == summary["report_dir"]
         assert row["duration_s"] >= 0
@@ -244,7 +260,9 @@ def test_report_of_several_steps_shows_the_steps_table_and_each_folder() -> None
 
 
 def test_runs_table_aligns_columns_and_marks_unfinished_runs() -> None:
-    base = dict.fromkeys(("read", "created", "updated", "unchanged", "merged", "failed"), 0)
+    base = dict.fromkeys(
+        ("read", "created", "updated", "unchanged", "skipped", "merged", "failed"), 0
+    )
     rows = [
         base | {"run_id": 10, "started_at": "2025-06-01T02:15:00.123+00:00", "duration_s": None,
                 "status": "running", "dry_run": False, "report_dir": None, "read": 100000},

@@ -173,7 +173,7 @@ def test_dry_run_sends_nothing_and_says_what_it_would_send(tmp_path: Path) -> No
         json.loads(line) for line in (tmp_path / "payloads.ndjson").read_text().splitlines()
     ]
     assert {p["email"] for p in payloads} == emails
-    assert "would send" in done.stdout
+    assert "would create" in done.stdout and "would update" in done.stdout
 
 
 def test_upsert_mode_sends_only_what_changed_without_duplicates(tmp_path: Path) -> None:

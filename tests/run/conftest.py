@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from crmsync.config import Pipeline, load_pipeline
@@ -44,3 +45,34 @@ destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}
 state: {path: state.db}
 report: {dir: reports}
 """
+
+
+class CtrlC(httpx.AsyncBaseTransport):
+    """Rally, until the `nth` request of `method` to a path ending in `suffix`: then Ctrl-C
+    arrives, before that request is sent, or (`answered`) right after Rally answered it."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        method: str,
+        suffix: str,
+        nth: int,
+        *,
+        answered: bool = False,
+    ) -> None:
+        self._inner = inner
+        self._method = method
+        self._suffix = suffix
+        self._left = nth
+        self._answered = answered
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        hit = request.method == self._method and request.url.path.endswith(self._suffix)
+        if hit:
+            self._left -= 1
+        if hit and self._left == 0 and not self._answered:
+            raise KeyboardInterrupt
+        response = await self._inner.handle_async_request(request)
+        if hit and self._left == 0:
+            raise KeyboardInterrupt
+        return response

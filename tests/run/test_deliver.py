@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from crmsync.api import RallyClient
-from crmsync.config import LoadConfig
+from crmsync.config import Step
 from crmsync.run.artifacts import Delivered, Plan
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver
@@ -59,6 +59,25 @@ def request_count(rally: InProcessSandbox, method: str, suffix: str = "") -> int
     )
 
 
+MAPPINGS = {
+    "contacts": {"firstName": "First", "lastName": "Last", "email": "Email", "title": "Title"},
+    "activities": {"activityType": "Type", "subject": "Subject"},
+}
+
+
+def step_config(obj: str = "contacts", mode: Mode = "auto", **extra: Any) -> Step:
+    return Step.model_validate(
+        {
+            "name": "s",
+            "object": obj,
+            "source": {"kind": "csv", "path": "x.csv"},
+            "mapping": MAPPINGS[obj],
+            "load": {"mode": mode},
+            **extra,
+        }
+    )
+
+
 def deliver(
     rally: InProcessSandbox,
     planned: Plan,
@@ -73,7 +92,7 @@ def deliver(
         async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
             delivery = RallyDelivery(
                 c,
-                load=LoadConfig(mode=mode),
+                step=step_config(planned.obj.name, mode),
                 state=state,
                 ids=IdIndex(),
                 observer=RunObserver(),
@@ -101,28 +120,30 @@ def seed(rally: InProcessSandbox, obj: str, *bodies: dict[str, Any]) -> list[str
     return asyncio.run(go())
 
 
-def test_auto_creates_in_bulk_and_settles_a_contact_rally_already_has_by_upsert(
+def test_auto_creates_in_bulk_and_merges_a_contact_rally_already_has(
     rally: InProcessSandbox, db: StateDB
 ) -> None:
-    seed(rally, "contacts", {"firstName": "B", "lastName": "b", "email": "b@x.org"})
+    seed(rally, "contacts", {"firstName": "Bea", "lastName": "b", "email": "b@x.org"})
     state = step(db)
     result = deliver(rally, plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted()), state)
     assert outcomes(result) == {2: "created", 3: "updated"}
-    assert (request_count(rally, "POST", "/bulk"), request_count(rally, "PUT", "/upsert")) == (
-        2,  # the seed, then this delivery's one bulk
-        1,
-    )
+    # one look at Rally, the seed and one bulk, one merged write by id; no upsert
+    assert request_count(rally, "GET", "/contacts") == 1
+    assert request_count(rally, "POST", "/bulk") == 2
+    assert request_count(rally, "PUT") == 1
+    bea = next(r for r in rally.records("contacts") if r["email"] == "b@x.org")
+    assert (bea["firstName"], bea["title"]) == ("Bea", "Engineer")  # her name kept, blank filled
     assert len(rally.records("contacts")) == 2
     again = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
     assert again.todo.is_empty()  # both were made durable
 
 
-def test_auto_sends_changed_contacts_by_upsert(rally: InProcessSandbox, db: StateDB) -> None:
+def test_auto_writes_changed_contacts_by_id(rally: InProcessSandbox, db: StateDB) -> None:
     state = step(db)
     deliver(rally, plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted()), state)
     changed = plan(people("a@x.org", "b@x.org", title="CTO"), CONTACTS, state.accepted())
     assert outcomes(deliver(rally, changed, state)) == {2: "updated", 3: "updated"}
-    assert request_count(rally, "PUT", "/upsert") == 2
+    assert (request_count(rally, "PUT"), request_count(rally, "PUT", "/upsert")) == (2, 0)
     assert {r["title"] for r in rally.records("contacts")} == {"CTO"}
 
 
@@ -138,7 +159,7 @@ def test_bulk_mode_refuses_a_contact_rally_already_has(
     assert request_count(rally, "PUT") == 0
 
 
-def test_upsert_mode_sends_one_record_a_request(rally: InProcessSandbox, db: StateDB) -> None:
+def test_upsert_mode_creates_one_record_a_request(rally: InProcessSandbox, db: StateDB) -> None:
     state = step(db)
     planned = plan(people("a@x.org", "b@x.org", "c@x.org"), CONTACTS, state.accepted())
     assert outcomes(deliver(rally, planned, state, mode="upsert")) == dict.fromkeys(
@@ -192,7 +213,8 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
     ids = IdIndex()
     planned = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
     into = Delivered()
-    asyncio.run(DryRunDelivery(ids).deliver(planned, into, lambda records, batches: None))
+    dry = DryRunDelivery(step_config(), state, ids, None)
+    asyncio.run(dry.deliver(planned, into, lambda records, batches: None))
     assert {s.row: s.outcome for s in into.settled} == {2: "unchanged", 3: "planned"}
     assert into.payloads == [
         {"firstName": "Ada", "lastName": "b", "email": "b@x.org", "title": "Engineer"}

@@ -6,7 +6,14 @@ import polars as pl
 import pytest
 
 from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID
-from crmsync.run.stages.plan import SOURCE_ID_COLUMN, Mode, plan, route
+from crmsync.run.stages.plan import (
+    SKIP_REASON,
+    SOURCE_ID_COLUMN,
+    TARGET_ID,
+    Mode,
+    plan,
+    route,
+)
 from crmsync.schema import OBJECTS
 from crmsync.state import StateDB
 from crmsync.state.tables import HASH_SCHEMA
@@ -88,33 +95,46 @@ def planned_rows() -> pl.DataFrame:
     """One row of every kind the router tells apart."""
     return pl.DataFrame(
         {
-            "_row": [1, 2, 3, 4, 5],
-            ACTION: ["new", "changed", "changed", "new", "changed"],
-            KEYED: [True, True, False, False, False],
-            KNOWN_ID: [None, "id-2", "id-3", None, None],
+            "_row": [1, 2, 3, 4, 5, 6],
+            ACTION: ["new", "changed", "changed", "new", "changed", "new"],
+            KEYED: [True, True, False, False, False, True],
+            KEY: ["a@x.org", "b@x.org", "hash:3", "hash:4", "hash:5", "f@x.org"],
+            KNOWN_ID: [None, "id-2", "id-3", None, None, None],
         }
     )
 
 
+# row 6's key is one Rally has (its list showed it): a record to merge into, not to create
+FOUND = {"f@x.org": "id-6"}
 ROUTES = [
-    ("bulk", [1, 2, 3, 4, 5], [], [], False),
-    ("upsert", [], [1, 2, 3, 4, 5], [], False),
-    # auto: new or unknown -> bulk; changed with a key -> upsert; changed, keyless, known -> id
-    ("auto", [1, 4, 5], [2], [3], True),
+    ("bulk", [1, 2, 3, 4, 5, 6], [], [], "bulk", False),
+    ("auto", [1, 4, 5], [2, 3, 6], [], "bulk", True),
+    ("upsert", [1, 4, 5], [2, 3, 6], [], "upsert", True),
+    ("create_only", [1, 4, 5], [], [2, 3, 6], "bulk", False),
+    ("update_only", [], [2, 3, 6], [1, 4, 5], "bulk", False),
 ]
 
 
 @pytest.mark.parametrize(
-    ("mode", "bulk", "upsert", "by_id", "retries"), ROUTES, ids=[r[0] for r in ROUTES]
+    ("mode", "create", "update", "skip", "create_by", "merge_refused"),
+    ROUTES,
+    ids=[r[0] for r in ROUTES],
 )
 def test_rows_are_routed_by_mode(
-    mode: Mode, bulk: list[int], upsert: list[int], by_id: list[int], retries: bool
+    mode: Mode,
+    create: list[int],
+    update: list[int],
+    skip: list[int],
+    create_by: str,
+    merge_refused: bool,
 ) -> None:
-    routes = route(planned_rows(), mode)
-    assert routes.bulk["_row"].to_list() == bulk
-    assert routes.upsert["_row"].to_list() == upsert
-    assert routes.by_id["_row"].to_list() == by_id
-    assert routes.refused_bulk_retries_by_upsert is retries
+    routes = route(planned_rows(), mode, FOUND)
+    assert routes.create["_row"].to_list() == create
+    assert routes.update["_row"].to_list() == update
+    assert routes.skip["_row"].to_list() == skip
+    assert routes.update[TARGET_ID].to_list() == [f"id-{r}" for r in update]
+    assert routes.skip[SKIP_REASON].null_count() == 0
+    assert (routes.create_by, routes.merge_refused) == (create_by, merge_refused)
 
 
 def test_a_plan_reads_only_its_own_step_and_destination(tmp_path: object) -> None:

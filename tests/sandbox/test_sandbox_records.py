@@ -182,3 +182,22 @@ def test_unknown_id_is_404_json(api: httpx.Client, method: str, name: str) -> No
 def test_record_of_another_object_is_not_found(api: httpx.Client) -> None:
     created = api.post("/contacts", json=contact(1)).json()
     assert api.get(f"/companies/{created['id']}").status_code == httpx.codes.NOT_FOUND
+
+
+def test_a_company_answers_tags_as_a_list_never_null(api: httpx.Client) -> None:
+    created = api.post("/companies", json=company(7)).json()
+    assert created["tags"] == []
+    listed = api.get("/companies").json()
+    assert [c["tags"] for c in listed] == [[]]
+    tagged = api.put(f"/companies/{created['id']}", json=company(7, tags=["a", "b"])).json()
+    assert tagged["tags"] == ["a", "b"]
+
+
+def test_a_contact_answers_only_the_fields_rally_documents(api: httpx.Client) -> None:
+    """Address, city, notes and the rest can be written, but Rally's documented answer has no
+    field for them: a client must never come to depend on reading them back."""
+    body = contact(3, city="Zürich", notes="met at the fair", linkedInUrl="https://x.org/in/ada")
+    created = api.post("/contacts", json=body).json()
+    assert set(created) == response_fields("contacts")
+    assert not {"city", "notes", "linkedInUrl", "address"} & set(created)
+    assert all(set(r) == response_fields("contacts") for r in api.get("/contacts").json())

@@ -18,6 +18,8 @@ TABLES = {
     "id_map",
     "row_hashes",
     "watermarks",
+    "rally_records",
+    "journal",
 }
 
 

@@ -71,16 +71,20 @@ def summary_table(summary: RunSummary) -> str:
     """The closing table: one line per outcome, then the requests and where the report is."""
     rows: list[tuple[str, str]] = [("rows read", str(summary.rows_read))]
     if summary.dry_run:
-        rows.append(("would send", str(summary.planned)))
+        rows.append(("would create", str(summary.planned - summary.would_update)))
+        rows.append(("would update", str(summary.would_update)))
     else:
         rows += [("created", str(summary.created)), ("updated", str(summary.updated))]
-        rows.append(("unchanged", str(summary.unchanged)))
+    rows.append(("unchanged", str(summary.unchanged)))
+    rows.append(("skipped", str(summary.skipped)))
     rows.append(("merged (duplicates)", str(summary.merged)))
     failed = str(summary.failed)
     stages = [f"{stage} {n}" for stage, n in summary.failed_by_stage.items() if n]
     if stages:
         failed += f"  ({', '.join(stages)})"
     rows.append(("failed", failed))
+    if summary.conflicts:
+        rows.append(("conflicts (fields)", f"{summary.conflicts}: see conflicts.csv"))
     if summary.warnings:
         rows.append(("rows with warnings", str(summary.warnings)))
     if not summary.dry_run:
@@ -99,7 +103,7 @@ def summary_table(summary: RunSummary) -> str:
     return "\n".join(lines)
 
 
-STEP_COLUMNS = ("read", "created", "updated", "unchanged", "merged", "failed")
+STEP_COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "merged", "failed")
 
 
 def steps_table(summaries: list[RunSummary]) -> str:
@@ -107,7 +111,7 @@ def steps_table(summaries: list[RunSummary]) -> str:
     header = ["step", "object", *STEP_COLUMNS, "requests", "seconds"]
     rows = []
     for s in summaries:
-        counts = [s.rows_read, s.created, s.updated, s.unchanged, s.merged, s.failed]
+        counts = [s.rows_read, s.created, s.updated, s.unchanged, s.skipped, s.merged, s.failed]
         if s.dry_run:
             counts[1] = s.planned
         rows.append([s.name, s.object, *map(str, counts), str(s.requests), f"{s.duration_s:.1f}"])
@@ -130,6 +134,21 @@ def steps_table(summaries: list[RunSummary]) -> str:
             )
         )
     return "\n".join(out)
+
+
+def undo_lines(summaries: list[RunSummary], *, dry_run: bool) -> str:
+    """What an undo did (or would do), one line per object."""
+    lines = []
+    for s in summaries:
+        if dry_run:
+            done = f"{s.planned} would be undone"
+        else:
+            done = f"{s.deleted} deleted, {s.updated} restored"
+        lines.append(
+            f"{s.object}: {s.rows_read} writes of {s.source}: {done}, "
+            f"{s.unchanged} left alone, {s.failed} failed"
+        )
+    return "\n".join(lines)
 
 
 def recovered_line(stale_pid: int | None, crashed_runs: int) -> str:
@@ -167,7 +186,8 @@ def format_time(iso: str | None) -> str:
 
 
 def _status_text(row: dict[str, Any]) -> str:
-    return str(row["status"]) + (" (dry run)" if row["dry_run"] else "")
+    text = str(row["status"]) + (" (dry run)" if row["dry_run"] else "")
+    return text + (f" (undo of {row['undo_of']})" if row.get("undo_of") else "")
 
 
 def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
@@ -184,7 +204,7 @@ def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[s
     return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
 
 
-RUNS_COLUMNS = ("read", "created", "updated", "unchanged", "merged", "failed")
+RUNS_COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "merged", "failed")
 
 
 def runs_table(rows: list[dict[str, Any]]) -> str:

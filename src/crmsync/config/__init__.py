@@ -21,6 +21,7 @@ from crmsync.config.models import (
     ReportConfig,
     StateConfig,
     Step,
+    SyncConfig,
 )
 from crmsync.config.sources import (
     SOURCE_MODELS,
@@ -50,6 +51,7 @@ __all__ = [
     "SourceConfig",
     "StateConfig",
     "Step",
+    "SyncConfig",
     "interpolate",
     "load_pipeline",
     "read_mapping",

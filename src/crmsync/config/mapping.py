@@ -85,6 +85,27 @@ class FieldMapping(Section):
     lookup: Lookup | None = Field(
         default=None, description="Resolve a Rally id from another object's key."
     )
+    on: Literal["create", "always"] = Field(
+        default="create",
+        description="When a default or constant applies: when the record is created, so a "
+        "nightly sync never resets what people moved (create), or on every update too.",
+    )
+    update: Literal["always", "if_empty", "never"] = Field(
+        default="always",
+        description="When an update may write the field: whenever the source changed it, only "
+        "where Rally's value is empty, or never (set once, at creation).",
+    )
+    blank: Literal["keep", "clear"] | None = Field(
+        default=None,
+        description="An empty source value against a value in Rally: keep Rally's, or clear "
+        "it (default: the step's sync.blank).",
+    )
+    on_conflict: Literal["crm", "source"] | None = Field(
+        default=None,
+        description="Source and Rally both changed the field since crmsync last wrote it: keep "
+        "what people typed in the CRM, or write the source's (default: the step's "
+        "sync.on_conflict).",
+    )
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldMapping:
@@ -126,6 +147,7 @@ class FieldMapping(Section):
             default=_text(self.default),
             values=values,
             keep_unmatched=self.unmatched == "keep",
+            mark_default=self.on == "create",
         )
 
 

@@ -79,6 +79,22 @@ class DedupeConfig(Section):
         return self
 
 
+class SyncConfig(Section):
+    """How updates treat what people typed into the CRM; a mapping may override per field."""
+
+    on_conflict: Literal["crm", "source"] = Field(
+        default="crm",
+        description="A field both the source and a person changed since crmsync last wrote "
+        "it: keep the person's edit (crm) or write the source's value (source). Every "
+        "conflict is listed in conflicts.csv.",
+    )
+    blank: Literal["keep", "clear"] = Field(
+        default="keep",
+        description="An empty source value never blanks a value in Rally (keep) unless asked "
+        "(clear).",
+    )
+
+
 class DestinationConfig(Section):
     base_url: str = Field(
         description="Tenant root, e.g. https://acme.rallycrm.io (without /api/v1)."
@@ -90,10 +106,12 @@ class DestinationConfig(Section):
 
 
 class LoadConfig(Section):
-    mode: Literal["auto", "bulk", "upsert"] = Field(
+    mode: Literal["auto", "bulk", "upsert", "create_only", "update_only"] = Field(
         default="auto",
-        description="auto: new records through bulk, known ones through upsert; bulk: "
-        "POST /bulk batches only; upsert: PUT /upsert per record.",
+        description="auto: new records through bulk, changed ones merged into Rally's; bulk: "
+        "POST /bulk batches only (a record Rally has fails); upsert: new records one by one "
+        "through PUT /upsert; create_only: records Rally has are skipped, never updated; "
+        "update_only: records Rally does not have are skipped, never created.",
     )
     batch_size: int = Field(
         default=DEFAULT_BATCH_SIZE, description="Records per bulk request (at most 100)."
@@ -167,7 +185,17 @@ class StateConfig(Section):
     )
 
 
-STEP_KEYS = ("object", "source", "where", "mapping", "normalize", "dedupe", "load", "source_id")
+STEP_KEYS = (
+    "object",
+    "source",
+    "where",
+    "mapping",
+    "normalize",
+    "dedupe",
+    "sync",
+    "load",
+    "source_id",
+)
 
 
 class Step(Section):
@@ -188,6 +216,7 @@ class Step(Section):
     )
     normalize: NormalizeConfig = NormalizeConfig()
     dedupe: DedupeConfig = DedupeConfig()
+    sync: SyncConfig = SyncConfig()
     load: LoadConfig = LoadConfig()
     source_id: str | None = Field(
         default=None,
@@ -228,6 +257,9 @@ class Step(Section):
             )
         if self.load.mode == "upsert" and not obj.has_upsert:
             raise ValueError(f"load.mode: Rally {self.object} have no upsert; use bulk")
+        for name, spec in self.mapping.items():
+            if spec.on == "always" and spec.default is None and spec.constant is None:
+                raise ValueError(f"mapping.{name}: on: always applies to a default or constant")
         return self
 
     @property
@@ -265,6 +297,13 @@ class Pipeline(Section):
             step.update({key: data.pop(key) for key in STEP_KEYS if key in data})
             data["steps"] = [step]
             data["single_step"] = True
+        elif isinstance(data, dict) and "sync" in data and isinstance(data["steps"], list):
+            # the pipeline's sync: is the default of every step that has none of its own
+            data = dict(data)
+            sync = data.pop("sync")
+            data["steps"] = [
+                {"sync": sync, **step} if isinstance(step, dict) else step for step in data["steps"]
+            ]
         return data
 
     @model_validator(mode="after")

@@ -44,14 +44,9 @@ def read_rally_api(
         records = asyncio.run(_walk(client, object, updated_since))
     except TransientError as exc:
         raise UnreachableError(f"cannot read Rally at {shown}: {exc}") from None
-    return _frame(label, records, _response_fields(object))
-
-
-def _response_fields(object: str) -> list[str]:
-    """The fields Rally documents for a record: the columns even of an empty read (nothing
-    changed since the watermark), so a step's mapping still finds them."""
-    model = OBJECTS[object].response
-    return [field.alias or name for name, field in model.model_fields.items()]
+    # every documented field is a column, even of an empty read (nothing changed since the
+    # watermark), so a step's mapping still finds it
+    return _frame(label, records, OBJECTS[object].response_fields)
 
 
 async def _walk(

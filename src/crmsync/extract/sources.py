@@ -58,10 +58,10 @@ class Source(Protocol):
 
 
 @dataclasses.dataclass(frozen=True)
-class FileSourceReader:
-    """A CSV, JSON or NDJSON file; read whole every time."""
+class _LocalFile:
+    """A file beside the pipeline: read whole every time, nothing to announce."""
 
-    config: FileSource
+    config: FileSource | RedmineExportSource
     path: Path
     incremental_by: str | None = None
 
@@ -75,47 +75,40 @@ class FileSourceReader:
 
     def describe(self, since: datetime | None) -> str | None:
         return None
+
+    def _encoding(self) -> str | None:
+        return None if self.config.encoding == "auto" else self.config.encoding
+
+
+@dataclasses.dataclass(frozen=True)
+class FileSourceReader(_LocalFile):
+    """A CSV, JSON or NDJSON file."""
+
+    config: FileSource
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
         extracted = read_source(
             cfg.kind,
             self.path,
-            encoding=None if cfg.encoding == "auto" else cfg.encoding,
+            encoding=self._encoding(),
             delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
         )
         return fed_back(extracted) if cfg.kind == "csv" else extracted
 
 
 @dataclasses.dataclass(frozen=True)
-class RedmineExportReader:
+class RedmineExportReader(_LocalFile):
     """A Redmine CRM export file, with the columns Rally mappings need derived."""
 
     config: RedmineExportSource
-    path: Path
-    incremental_by: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.config.label
-
-    @property
-    def name(self) -> str:
-        return str(self.path)
-
-    def describe(self, since: datetime | None) -> str | None:
-        return None
 
     def read(self, since: datetime | None = None) -> Extracted:
         cfg = self.config
-        return with_derived(
-            read_redmine_export(
-                self.path,
-                entity=cfg.entity,
-                format=cfg.format,
-                encoding=None if cfg.encoding == "auto" else cfg.encoding,
-            )
+        export = read_redmine_export(
+            self.path, entity=cfg.entity, format=cfg.format, encoding=self._encoding()
         )
+        return with_derived(export)
 
 
 class ApiSourceReader:

@@ -67,10 +67,12 @@ def write_report(
     rejects: pl.DataFrame,
     summary: RunSummary,
     payloads: Iterable[dict[str, Any]] | None = None,
+    written: dict[str, Path] | None = None,
 ) -> dict[str, Path]:
-    """Write the report files; returns name -> path of what was written."""
+    """Write the report files; returns name -> path of what was written (with `written`, the
+    files the run wrote as it went, so summary.json names them too)."""
     report_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
+    files: dict[str, Path] = dict(written or {})
 
     failed = outcomes.filter(pl.col("outcome") == "failed").sort(["_row"], maintain_order=True)
     errors = failed.select(pl.col("_source"), pl.col("_row"), "stage", "field", "error")
@@ -91,6 +93,13 @@ def write_report(
     ).rename({"_source": "source", "_row": "row"})
     files["merged"] = report_dir / "merged.csv"
     escape_frame(merged).write_csv(files["merged"])
+
+    skipped = outcomes.filter(pl.col("outcome") == "skipped").select(
+        "_source", "_row", pl.col("error").alias("reason")
+    )
+    if skipped.height:
+        files["skipped"] = report_dir / "skipped.csv"
+        skipped.rename({"_source": "source", "_row": "row"}).write_csv(files["skipped"])
 
     files["warnings"] = report_dir / "warnings.csv"
     warned = warnings.select(

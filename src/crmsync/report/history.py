@@ -27,6 +27,7 @@ COUNTS = (
     ("created", "created"),
     ("updated", "updated"),
     ("unchanged", "unchanged"),
+    ("skipped", "skipped"),
     ("merged", "merged"),
     ("failed", "failed"),
     ("planned", "planned"),
@@ -97,6 +98,7 @@ def run_row(record: RunRecord) -> dict[str, Any]:
         **counts(record),
         "report_dir": record.report_dir,
         "error": record.summary.get("error"),
+        "undo_of": record.summary.get("undo_of"),
     }
 
 

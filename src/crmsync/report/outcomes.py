@@ -2,7 +2,8 @@
 that failed on several), as every stage records it and the report reads it.
 
     _source, _row     where the row came from (file and line, or record number)
-    outcome           created, updated, unchanged, merged, failed (planned on a dry run)
+    outcome           created, updated, unchanged, skipped (by the load mode), merged, failed
+                      (planned on a dry run)
     stage             for failures: read, normalize, validate, dedupe, resolve, load
     field, error      what is wrong, and where
     rally_id          the record in Rally
@@ -15,10 +16,10 @@ from typing import Literal
 
 import polars as pl
 
-OUTCOMES = ("created", "updated", "unchanged", "merged", "failed")
+OUTCOMES = ("created", "updated", "unchanged", "skipped", "merged", "failed")
 PLANNED = "planned"  # a dry run's outcome for what it would send
 STAGES = ("read", "normalize", "validate", "dedupe", "resolve", "load")
-Outcome = Literal["created", "updated", "unchanged", "merged", "failed", "planned"]
+Outcome = Literal["created", "updated", "unchanged", "skipped", "merged", "failed", "planned"]
 Stage = Literal["read", "normalize", "validate", "dedupe", "resolve", "load"]
 IDENTITY = ["_source", "_row"]
 

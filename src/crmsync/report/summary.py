@@ -12,8 +12,8 @@ from crmsync.report.outcomes import IDENTITY, OUTCOMES, PLANNED, STAGES
 
 @dataclass
 class RunSummary:
-    """Counts always satisfy rows_read = created + updated + unchanged + merged + failed
-    (+ planned on a dry run)."""
+    """Counts always satisfy rows_read = created + updated + unchanged + skipped + merged
+    + failed (+ planned on a dry run). `conflicts` counts fields, not rows."""
 
     name: str
     object: str
@@ -26,10 +26,14 @@ class RunSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    skipped: int = 0
+    deleted: int = 0  # an undo's: records a run created, deleted again
     merged: int = 0
     failed: int = 0
     planned: int = 0
+    would_update: int = 0  # of the planned rows of a dry run, those Rally has
     failed_by_stage: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
     warnings: int = 0
     requests: int = 0
     retries: int = 0

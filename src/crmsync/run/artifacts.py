@@ -85,6 +85,7 @@ class Delivered:
     retries: int = 0
     rate_limited: int = 0
     payloads: list[dict[str, Any]] | None = None  # a dry run's: what would be sent
+    would_update: int = 0  # a dry run's planned rows that Rally has
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
     stopped: str | None = None  # why the load stopped short after it began sending
 

@@ -26,6 +26,7 @@ from crmsync.errors import CrmsyncError
 from crmsync.extract import Extracted
 from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
+from crmsync.report.changes import ChangeLog
 from crmsync.report.outcomes import IDENTITY
 from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.destination import Destination
@@ -37,6 +38,7 @@ from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
 from crmsync.run.stages.transform import source_columns, transform
+from crmsync.run.stages.update import policy_mark
 from crmsync.state import StepState
 
 INTERRUPTED_ERROR = (
@@ -91,10 +93,13 @@ def run_step(step: Step, env: StepRun) -> StepResult:
 
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
-    try:  # resolve, plan and deliver: everything that may talk to Rally
-        asyncio.run(_resolve_and_deliver(step, env, transformed, ledger, warnings, delivered))
-    except KeyboardInterrupt:
-        delivered.interrupted = True
+    with ChangeLog(env.report_dir) as log:
+        try:  # resolve, plan and deliver: everything that may talk to Rally
+            asyncio.run(
+                _resolve_and_deliver(step, env, transformed, ledger, warnings, delivered, log)
+            )
+        except KeyboardInterrupt:
+            delivered.interrupted = True
     ledger.record(delivered.outcomes(transformed.frame))
     unsettled = INTERRUPTED_ERROR
     if delivered.stopped:
@@ -103,6 +108,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
     summary.count(outcomes)
+    summary.conflicts = log.conflicts
     warned = pl.concat(warnings)
     summary.warnings = warned.select(IDENTITY).unique().height
     if _complete(summary, env.options):
@@ -119,6 +125,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
             rejects=extracted.rejects,
             summary=summary,
             payloads=delivered.payloads,
+            written={"plan": log.plan_path, "conflicts": log.conflicts_path},
         )
     except OSError as exc:  # after the load: the counts are still true, and recorded
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
@@ -153,6 +160,7 @@ def _summary(
         rate_limited=delivered.rate_limited,
         interrupted=delivered.interrupted,
         stopped=delivered.stopped,
+        would_update=delivered.would_update,
     )
 
 
@@ -176,28 +184,39 @@ async def _resolve_and_deliver(
     ledger: OutcomeLedger,
     warnings: list[pl.DataFrame],
     delivered: Delivered,
+    log: ChangeLog,
 ) -> None:
-    """Everything that may talk to Rally: lookups, then the delivery. A dry run without
-    lookups needs no connection at all."""
+    """Everything that may talk to Rally: lookups, a look at what Rally holds, the delivery.
+    A dry run connects only when it has lookups to resolve or records to merge."""
+    obj = step.rally_object
     if env.options.dry_run and not step.lookups:
         frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
-        await DryRunDelivery(env.ids).deliver(_plan(step, env, frame), delivered, _no_load)
+        planned = _plan(step, env, frame)
+        if planned.todo.is_empty():
+            await DryRunDelivery(step, env.state, env.ids, None, log).deliver(
+                planned, delivered, _no_load
+            )
+            return
+        async with env.destination.connect(obj, step.load.settings("bulk")) as client:
+            dry = DryRunDelivery(step, env.state, env.ids, client, log)
+            await dry.deliver(planned, delivered, _no_load)
         return
-    obj = step.rally_object
     async with env.destination.connect(obj, step.load.settings("bulk")) as client:
         frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
         planned = _plan(step, env, frame)
         if env.options.dry_run:
-            await DryRunDelivery(env.ids).deliver(planned, delivered, _no_load)
+            dry = DryRunDelivery(step, env.state, env.ids, client, log)
+            await dry.deliver(planned, delivered, _no_load)
             return
         env.observer.stage("connect", f"Rally at {env.destination.base_url}")
         delivery: Delivery = RallyDelivery(
             client,
-            load=step.load,
+            step=step,
             state=env.state,
             ids=env.ids,
             observer=env.observer,
             resume_since=env.resume_since,
+            log=log,
         )
 
         sending = False
@@ -248,7 +267,8 @@ async def _resolve(
 
 
 def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
-    return plan(frame, step.rally_object, env.state.accepted(), full=env.options.full)
+    accepted = env.state.accepted()
+    return plan(frame, step.rally_object, accepted, full=env.options.full, policy=policy_mark(step))
 
 
 def _no_load(records: int, batches: int) -> None:

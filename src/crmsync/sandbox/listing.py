@@ -70,7 +70,7 @@ def _fields(obj: RallyObject, value: str | None) -> tuple[str, ...] | None:
     wanted = [name.strip() for name in value.split(",") if name.strip()]
     if not wanted:
         return None
-    known = response_fields(obj)
+    known = set(obj.response_fields)
     unknown = [name for name in wanted if name not in known]
     if unknown:
         raise ApiError(
@@ -79,8 +79,3 @@ def _fields(obj: RallyObject, value: str | None) -> tuple[str, ...] | None:
             f" known: {', '.join(sorted(known))}",
         )
     return (_ALWAYS, *dict.fromkeys(name for name in wanted if name != _ALWAYS))
-
-
-def response_fields(obj: RallyObject) -> set[str]:
-    """The camelCase names a response of this object carries."""
-    return {info.alias or name for name, info in obj.response.model_fields.items()}

@@ -143,12 +143,11 @@ class RecordService:
             tenant, obj.name, limit=query.limit, offset=query.offset, since_us=query.since_us
         )
         adapter = self._response_adapters[obj.name]
-        answers: list[Doc] = adapter.dump_python(
+        dumped: list[Doc] = adapter.dump_python(
             adapter.validate_python(docs), by_alias=True, mode="json"
         )
-        if query.fields is None:
-            return answers
-        return [{name: answer.get(name) for name in query.fields} for answer in answers]
+        names = query.fields if query.fields is not None else obj.response_fields
+        return [{name: answer.get(name) for name in names} for answer in dumped]
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -352,8 +351,10 @@ def _match_key(obj: RallyObject, model: BaseModel) -> str | None:
 
 
 def _respond(obj: RallyObject, doc: Doc) -> Doc:
+    """The record as Rally's documents describe its answer: every documented field, and no
+    other (a field written but not documented in the answer is stored, never shown)."""
     answer: Doc = obj.response.model_validate(doc).model_dump(by_alias=True, mode="json")
-    return answer
+    return {name: answer.get(name) for name in obj.response_fields}
 
 
 def _exists_message(obj: RallyObject, existing_id: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from crmsync.schema.base import RequestModel, ResponseModel
 from crmsync.schema.fields import Guid, RequiredText, Timestamp
@@ -52,8 +52,14 @@ class CompanyResponse(ResponseModel):
     state: str | None = None
     country: str | None = None
     postal_code: str | None = None
-    tags: list[str] | None = None
+    tags: list[str] = Field(default_factory=list, description="Never null: [] when empty")
     notes: str | None = None
     owner_id: str | None = None
     created_at: Timestamp
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _no_null_tags(cls, value: object) -> object:
+        return [] if value is None else value
+
     updated_at: Timestamp

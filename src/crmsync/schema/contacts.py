@@ -39,7 +39,11 @@ class ContactCreate(RequestModel):
 
 
 class ContactResponse(ResponseModel):
-    """A contact as every GET, POST and PUT returns it."""
+    """A contact as every GET, POST and PUT returns it: the fields Rally documents for it.
+
+    Rally documents no answer field for a contact's LinkedIn URL, Twitter handle, address,
+    city, state, country, postal code or notes: they can be written, never read back.
+    """
 
     id: str
     tenant_id: str
@@ -51,19 +55,11 @@ class ContactResponse(ResponseModel):
     mobile: str | None = None
     title: str | None = None
     department: str | None = None
-    linked_in_url: str | None = None
-    twitter_handle: str | None = None
-    address: str | None = None
-    city: str | None = None
-    state: str | None = None
-    country: str | None = None
-    postal_code: str | None = None
     company_id: str | None = None
     lifecycle_stage: str = DEFAULT_LIFECYCLE_STAGE
     lead_source: str | None = None
     lead_score: int | None = None
     tags: str | None = None
-    notes: str | None = None
     is_unsubscribed: bool = False
     last_contacted_at: Timestamp | None = None
     owner_id: str | None = None

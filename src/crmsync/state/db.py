@@ -4,6 +4,8 @@
     state.ids         source keys -> Rally ids                  (state/tables.py)
     state.hashes      what Rally last accepted, per record      (state/tables.py)
     state.watermarks  where incremental reads resume            (state/tables.py)
+    state.records     records as Rally last showed them         (state/mirror.py)
+    state.journal     every write, with what Rally held before  (state/journal.py)
 
 A run reaches its step's slice through `StepState` (state/step_state.py).
 """
@@ -19,6 +21,8 @@ from typing import Self
 from crmsync.errors import ConfigError
 from crmsync.state import schema
 from crmsync.state.connection import Connection, state_failure
+from crmsync.state.journal import Journal
+from crmsync.state.mirror import RallyRecords
 from crmsync.state.runs import Runs
 from crmsync.state.tables import IdMap, RowHashes, Watermarks
 
@@ -39,6 +43,8 @@ class StateDB:
         self.ids = IdMap(self._shared)
         self.hashes = RowHashes(self._shared)
         self.watermarks = Watermarks(self._shared)
+        self.records = RallyRecords(self._shared)
+        self.journal = Journal(self._shared)
 
     @classmethod
     def open(cls, path: str | Path, *, migrations: Sequence[str] = schema.MIGRATIONS) -> StateDB:

@@ -98,7 +98,42 @@ _V2 = """
 DROP TABLE checkpoints;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Version 3: safe writes. Per record, the payload crmsync last wrote (each field's base for a
+# three-way merge); the records as Rally last showed them (what people see and edit); and a
+# journal of every write with what Rally held before it, so a run can be undone.
+_V3 = """
+ALTER TABLE row_hashes ADD COLUMN written TEXT;        -- JSON: field -> value crmsync wrote
+
+CREATE TABLE rally_records (
+    scope       TEXT NOT NULL,                         -- destination/object
+    rally_id    TEXT NOT NULL,
+    key         TEXT,                                  -- the match key (email, domain), lowered
+    record      TEXT NOT NULL,                         -- JSON, as Rally's list or PUT showed it
+    seen_at     TEXT NOT NULL,
+    PRIMARY KEY (scope, rally_id)
+) WITHOUT ROWID;
+CREATE INDEX rally_records_by_key ON rally_records (scope, key);
+
+CREATE TABLE journal (
+    run_id      INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,                      -- order of the writes within the run
+    step        TEXT NOT NULL,
+    scope       TEXT NOT NULL,                         -- destination/object
+    object      TEXT NOT NULL,
+    rally_id    TEXT NOT NULL,
+    action      TEXT NOT NULL CHECK (action IN ('created', 'updated')),
+    before      TEXT NOT NULL,                         -- JSON: those fields as Rally held them
+    after       TEXT NOT NULL,                         -- JSON: the fields as written
+    row_key     TEXT,                                  -- the record's key in row_hashes
+    written_before TEXT,                               -- JSON: what crmsync had written before
+    undone_by   INTEGER,                               -- the undo run that reverted it
+    undo_note   TEXT,                                  -- why the undo left it alone, if it did
+    PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX journal_by_record ON journal (scope, rally_id, run_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

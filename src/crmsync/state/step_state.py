@@ -13,13 +13,17 @@ A dry run reads everything and writes nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import polars as pl
 
 from crmsync.state.db import StateDB
+from crmsync.state.journal import Write
 
 KEY_DIGEST_CHARS = 12
+LISTED_MARK = "rally:listed"  # the watermark of a destination's object: when it was last listed
 
 
 def destination_scope(base_url: str, api_key: str) -> str:
@@ -66,15 +70,54 @@ class StepState:
         obj: str,
         accepted: Iterable[tuple[str, str, str | None]],
         identities: Mapping[str, Iterable[tuple[str, str]]],
+        written: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Make acknowledged records durable: (record key, payload hash, Rally id) per record,
-        and each kind of key they can be found by. Committed before returning, so a rerun after
-        kill -9 counts them unchanged instead of sending them again."""
+        each kind of key they can be found by, and per record key what crmsync has written in
+        each field. Committed before returning, so a rerun after kill -9 counts them unchanged
+        instead of sending them again."""
         if self.dry_run:
             return
-        self._db.hashes.put(self.scope, accepted, run_id=self.run_id)
+        texts = {key: _json(fields) for key, fields in (written or {}).items()}
+        self._db.hashes.put(self.scope, accepted, run_id=self.run_id, written=texts)
         for kind, pairs in identities.items():
             self._db.ids.put(self.object_scope(obj), kind, pairs, run_id=self.run_id)
+
+    def written(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """record key -> what crmsync last wrote in each field (a three-way merge's base)."""
+        return {
+            key: json.loads(text) for key, text in self._db.hashes.written(self.scope, keys).items()
+        }
+
+    def journal(self, writes: Iterable[Write]) -> None:
+        """Record writes to Rally with what Rally held before them (undo reads them back)."""
+        if not self.dry_run:
+            self._db.journal.append(self.run_id, writes)
+
+    # -- Rally's records as last seen ----------------------------------------------------------
+
+    def seen(self, obj: str, rally_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return self._db.records.get(self.object_scope(obj), rally_ids)
+
+    def seen_ids(self, obj: str, keys: Iterable[str]) -> dict[str, str]:
+        """match key -> Rally id of the seen records that have it."""
+        return self._db.records.ids_of(self.object_scope(obj), keys)
+
+    def keep_seen(self, obj: str, records: Iterable[tuple[str | None, Mapping[str, Any]]]) -> None:
+        if not self.dry_run:
+            self._db.records.put(self.object_scope(obj), records)
+
+    def forget_seen(self, obj: str, rally_ids: Iterable[str]) -> None:
+        if not self.dry_run:
+            self._db.records.forget(self.object_scope(obj), rally_ids)
+
+    def seen_since(self, obj: str) -> str | None:
+        """Rally's time when this destination's records of `obj` were last listed."""
+        return self._db.watermarks.get(self.object_scope(obj), LISTED_MARK)
+
+    def listed_at(self, obj: str, value: str) -> None:
+        if not self.dry_run:
+            self._db.watermarks.set(self.object_scope(obj), LISTED_MARK, value)
 
     # -- incremental reads -----------------------------------------------------------------------
 
@@ -87,3 +130,7 @@ class StepState:
         previous = self.watermark(source)
         if not self.dry_run and (previous is None or value > previous):
             self._db.watermarks.set(self.scope, source, value)
+
+
+def _json(fields: Mapping[str, Any]) -> str:
+    return json.dumps(dict(fields), ensure_ascii=False, sort_keys=True, default=str)

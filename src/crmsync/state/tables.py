@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import polars as pl
 
@@ -50,6 +50,15 @@ class IdMap:
             params += (json.dumps(list(keys), ensure_ascii=False),)
         return dict(self._db.read(query, params))
 
+    def forget(self, obj: str, rally_ids: Iterable[str]) -> None:
+        """Drop every key pointing at these Rally ids (records deleted by an undo)."""
+        with self._db.write() as db:
+            db.execute(
+                "DELETE FROM id_map WHERE object = ?"
+                " AND rally_id IN (SELECT value FROM json_each(?))",
+                (obj, json.dumps(list(rally_ids), ensure_ascii=False)),
+            )
+
 
 class RowHashes:
     """What Rally last accepted per record of a step: the payload's hash and the record's id."""
@@ -63,20 +72,27 @@ class RowHashes:
         rows: Iterable[tuple[str, str, str | None]],
         *,
         run_id: int | None = None,
+        written: Mapping[str, str] | None = None,
     ) -> int:
-        """Remember (match_key, payload_hash, rally_id) per row Rally accepted.
+        """Remember (match_key, payload_hash, rally_id) per row Rally accepted, and for the keys
+        in `written` the JSON of the fields crmsync wrote (each field's base next time).
 
-        A None rally_id keeps the id already known for that key (unknown is not "no id").
+        A None rally_id keeps the id already known for that key (unknown is not "no id"); a key
+        not in `written` keeps what was written before.
         """
-        values = [(step, key, digest, rally_id, run_id) for key, digest, rally_id in rows]
+        wrote = written or {}
+        values = [
+            (step, key, digest, rally_id, run_id, wrote.get(key)) for key, digest, rally_id in rows
+        ]
         with self._db.write() as db:
             db.executemany(
-                "INSERT INTO row_hashes (step, match_key, payload_hash, rally_id, run_id)"
-                " VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO row_hashes (step, match_key, payload_hash, rally_id, run_id, written)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (step, match_key) DO UPDATE SET"
                 " payload_hash = excluded.payload_hash,"
                 " rally_id = COALESCE(excluded.rally_id, row_hashes.rally_id),"
-                " run_id = excluded.run_id",
+                " run_id = excluded.run_id,"
+                " written = COALESCE(excluded.written, row_hashes.written)",
                 values,
             )
         return len(values)
@@ -87,6 +103,34 @@ class RowHashes:
             "SELECT match_key, payload_hash, rally_id FROM row_hashes WHERE step = ?", (step,)
         )
         return pl.DataFrame(rows, schema=HASH_SCHEMA, orient="row")
+
+    def written(self, step: str, keys: Iterable[str]) -> dict[str, str]:
+        """key -> the JSON of the fields crmsync last wrote, for the keys that have one."""
+        rows = self._db.read(
+            "SELECT match_key, written FROM row_hashes WHERE step = ? AND written IS NOT NULL"
+            " AND match_key IN (SELECT value FROM json_each(?))",
+            (step, json.dumps(list(keys), ensure_ascii=False)),
+        )
+        return dict(rows)
+
+    def reset(self, step: str, written: Mapping[str, str]) -> None:
+        """Records whose Rally values were put back (by an undo): their hash is forgotten, so
+        the next run plans them again, against `written` as what crmsync last wrote."""
+        with self._db.write() as db:
+            db.executemany(
+                "UPDATE row_hashes SET payload_hash = '', written = ?"
+                " WHERE step = ? AND match_key = ?",
+                [(text, step, key) for key, text in written.items()],
+            )
+
+    def forget(self, step: str, keys: Iterable[str]) -> None:
+        """Records that are gone from Rally (deleted by an undo): new to the next run."""
+        with self._db.write() as db:
+            db.execute(
+                "DELETE FROM row_hashes WHERE step = ?"
+                " AND match_key IN (SELECT value FROM json_each(?))",
+                (step, json.dumps(list(keys), ensure_ascii=False)),
+            )
 
 
 class Watermarks:

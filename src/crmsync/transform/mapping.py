@@ -16,6 +16,7 @@ import polars as pl
 from crmsync.errors import ConfigError
 
 IDENTITY_COLUMNS = ("_source", "_row")
+DEFAULT_MARK = "_default:"  # prefix of the columns saying a row's value is a default or constant
 TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")  # a {column} placeholder of a template
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
@@ -36,6 +37,7 @@ class FieldRule:
     default: str | None = None
     values: Mapping[str, str] = field(default_factory=dict)
     keep_unmatched: bool = True
+    mark_default: bool = False  # add DEFAULT_MARK + name: whether the default or constant applied
 
 
 def template_columns(template: str) -> list[str]:
@@ -125,6 +127,7 @@ def apply_mapping(
     normalizer's job, which can then report a bad value against its field.
     """
     exprs: list[pl.Expr] = [pl.col(name) for name in IDENTITY_COLUMNS]
+    marks: list[pl.Expr] = []
     for name, rule in rules.items():
         actual = columns.get(name, [])
         if rule.constant is not None:
@@ -137,7 +140,11 @@ def apply_mapping(
             expr = _literal(None)
         if rule.values:
             expr = _translate(expr, rule.values, keep=rule.keep_unmatched)
+        defaulted = pl.lit(rule.constant is not None)
         if rule.default is not None:
+            defaulted = _blank_to_null(expr).is_null() | defaulted
             expr = pl.coalesce(_blank_to_null(expr), _literal(rule.default))
         exprs.append(expr.alias(name))
-    return frame.select(exprs)
+        if rule.mark_default and (rule.default is not None or rule.constant is not None):
+            marks.append(defaulted.alias(DEFAULT_MARK + name))
+    return frame.select(exprs + marks)

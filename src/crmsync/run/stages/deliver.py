@@ -1,51 +1,40 @@
 """Deliver: what a plan says to send, sent, and every acknowledged batch made durable.
 
-Two deliveries share the `Delivery` protocol: `RallyDelivery` sends through the routes of
-plan.py and records each settled record in the state database before the next batch (a
-killed run's rerun then counts them unchanged); `DryRunDelivery` sends nothing and says what
-it would send, so a dry run is the same step with another delivery.
+Two deliveries share the `Delivery` protocol. `RallyDelivery` looks at what Rally holds now
+(run/mirror.py), sends by the routes of plan.py (creates in bulk or by upsert; updates merged
+field by field into Rally's records, stage update.py) and records each settled record before
+the next batch, so a killed run's rerun counts them unchanged. `DryRunDelivery` looks too, and
+sends nothing: it says what it would write, field by field, so a dry run is the same step with
+another delivery.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
 import polars as pl
 
-from crmsync.api import RallyClient
-from crmsync.config import LoadConfig
-from crmsync.errors import CrmsyncError, RequestRefused
+from crmsync.api import ClientStats, RallyClient
+from crmsync.config import Step
 from crmsync.load import LoadMode, RecordOutcome, load_records
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
+from crmsync.report.changes import ChangeLog
+from crmsync.report.outcomes import Outcome
 from crmsync.run.artifacts import HASH, KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
 from crmsync.run.ids import IdIndex, identities
+from crmsync.run.merge import created
+from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
-from crmsync.run.stages.plan import route
+from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
+from crmsync.run.stages.record import Recorder, stream_payloads
+from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
 from crmsync.state import StepState
+from crmsync.state.journal import Write
 
-NOT_FOUND = 404
-LIST_PAGE = 100
-PUT_BACKLOG = 64  # updates queued at the client at once
-# Rows turned into payload dicts at a time: 100 bulk batches, so the loader's workers never
-# wait for the next batch, and a fraction of the memory of a whole big file's dicts.
-PAYLOAD_CHUNK = 10_000
-Item = tuple[int, dict[str, Any]]
+SKIP_GONE = "Rally no longer has this record; load.mode update_only never creates"
 LoadStarted = Callable[[int, int], None]  # (records to send, batches)
-
-
-def stream_payloads(
-    frame: pl.DataFrame, columns: Sequence[str], chunk: int = PAYLOAD_CHUNK
-) -> Iterator[Item]:
-    """(row, JSON-ready record) pairs a slice at a time, nulls left out rather than sent as
-    null: a million-row load holds one chunk of dicts, not all."""
-    names = ["_row", *columns]
-    for start in range(0, frame.height, chunk):
-        for row in frame.slice(start, chunk).select(names).to_dicts():
-            yield row.pop("_row"), {key: value for key, value in row.items() if value is not None}
 
 
 class Delivery(Protocol):
@@ -54,57 +43,70 @@ class Delivery(Protocol):
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None: ...
 
 
-class DryRunDelivery:
-    """Sends nothing: unchanged rows stay unchanged, the rest are `planned`, their payloads
-    kept for the report, and placeholder ids let the dry run's later steps resolve them."""
+def _unchanged(plan: Plan) -> list[Settled]:
+    rows = plan.unchanged.select("_row", KNOWN_ID).iter_rows()
+    return [Settled(row, "unchanged", rally_id) for row, rally_id in rows]
 
-    def __init__(self, ids: IdIndex) -> None:
+
+def _skipped(rows: pl.DataFrame) -> list[Settled]:
+    pairs = rows.select("_row", SKIP_REASON).iter_rows()
+    return [Settled(row, "skipped", None, reason) for row, reason in pairs]
+
+
+def _routes(plan: Plan, todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
+    keys = todo.filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())[KEY].to_list()
+    return route(todo, mode, mirror.ids_of(keys) if keys else {})
+
+
+class DryRunDelivery:
+    """Sends nothing: unchanged rows stay unchanged, skipped ones are skipped, the rest are
+    `planned`, with the fields they would write in plan.csv and their payloads kept for the
+    report; placeholder ids let the dry run's later steps resolve what it would create."""
+
+    def __init__(
+        self,
+        step: Step,
+        state: StepState,
+        ids: IdIndex,
+        client: RallyClient | None,
+        log: ChangeLog | None = None,
+    ) -> None:
+        self._step = step
+        self._state = state
         self._ids = ids
+        self._client = client
+        self._log = log
+        self._mirror = Mirror(step.rally_object, state)
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
+        into.settled += _unchanged(plan)
         todo = plan.todo
-        for kind, by_row in identities(todo, plan.obj).items():
+        if not todo.is_empty() and self._client is not None:
+            await self._mirror.look(self._client)
+        routes = _routes(plan, todo, self._mirror, self._step.load.mode)
+        into.settled += _skipped(routes.skip)
+        creates = routes.create
+        for kind, by_row in identities(creates, plan.obj).items():
             placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
             self._ids.learn(plan.obj.name, kind, placeholder)
-        unchanged = plan.unchanged.select("_row", KNOWN_ID).iter_rows()
-        into.settled += [Settled(row, "unchanged", rally_id) for row, rally_id in unchanged]
-        into.settled += [Settled(row, "planned", None) for row in todo["_row"]]
-        into.payloads = [payload for _, payload in stream_payloads(todo, plan.columns)]
-
-
-@dataclass
-class _Recorder:
-    """Settled records, made durable in batches: the step's state and the run's id maps."""
-
-    obj: str
-    state: StepState
-    ids: IdIndex
-    keys: dict[int, str]  # row -> planner key
-    hashes: dict[int, str]  # row -> payload hash
-    identities: dict[str, dict[int, str]]  # id-map kind -> row -> key
-    pending: list[Settled] = field(default_factory=list)
-
-    def add(self, settled: Settled) -> None:
-        self.pending.append(settled)
-
-    def flush(self) -> None:
-        """Write what settled since the last flush (called after each batch)."""
-        done = [s for s in self.pending if s.outcome != "failed" and s.rally_id]
-        self.pending.clear()
-        if not done:
-            return
-        accepted = [(self.keys[s.row], self.hashes[s.row], s.rally_id) for s in done]
-        by_kind: dict[str, list[tuple[str, str]]] = {}
-        for kind, by_row in self.identities.items():
-            pairs = [(by_row[s.row], s.rally_id) for s in done if s.row in by_row and s.rally_id]
-            if pairs:
-                by_kind[kind] = pairs
-                self.ids.learn(self.obj, kind, dict(pairs))
-        self.state.settle(self.obj, accepted, by_kind)
-
-
-def _settled(outcome: RecordOutcome) -> Settled:
-    return Settled(outcome.key, outcome.status, outcome.rally_id, outcome.error)
+        into.settled += [Settled(row, "planned", None) for row in creates["_row"]]
+        payloads = []
+        sources = dict(creates.select("_row", "_source").iter_rows())
+        for row, payload in stream_payloads(creates, plan.columns):
+            if self._log is not None:
+                self._log.add(sources[row], row, None, created(payload).changes)
+            payloads.append(payload)
+        merger = Merger(self._step, self._state, self._mirror)
+        keys = dict(routes.update.select("_row", KEY).iter_rows())
+        for update, merged in merger.merge(rows_of(plan, routes.update), keys):
+            if self._log is not None:
+                self._log.add(update.source, update.row, update.target, merged.changes)
+            outcome: Outcome = "planned" if merged.writes else "unchanged"
+            into.settled.append(Settled(update.row, outcome, update.target))
+            if merged.writes:
+                into.would_update += 1
+                payloads.append(merged.record)
+        into.payloads = payloads
 
 
 class RallyDelivery:
@@ -114,30 +116,33 @@ class RallyDelivery:
         self,
         client: RallyClient,
         *,
-        load: LoadConfig,
+        step: Step,
         state: StepState,
         ids: IdIndex,
         observer: RunObserver,
         resume_since: datetime | None,
+        log: ChangeLog | None = None,
     ) -> None:
         self._client = client
-        self._load = load
+        self._step = step
+        self._load = step.load
         self._state = state
         self._ids = ids
         self._observer = observer
         self._resume_since = resume_since
+        self._log = log
+        self._mirror = Mirror(step.rally_object, state)
+        self._merger = Merger(step, state, self._mirror)
         self._sent = 0
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
-        into.settled += [
-            Settled(row, "unchanged", rally_id)
-            for row, rally_id in plan.unchanged.select("_row", KNOWN_ID).iter_rows()
-        ]
+        into.settled += _unchanged(plan)
         todo = plan.todo
-        started(todo.height, -(-todo.height // self._load.batch_size))
         if todo.is_empty():
+            started(0, 0)
             return
-        recorder = _Recorder(
+        before = self._client.stats.snapshot()
+        recorder = Recorder(
             obj=plan.obj.name,
             state=self._state,
             ids=self._ids,
@@ -147,24 +152,141 @@ class RallyDelivery:
         )
         try:
             todo = await self._settle_unfinished(plan, todo, into, recorder)
-            routes = route(todo, self._load.mode)
-            refused = await self._send(
-                plan,
-                routes.bulk,
-                "bulk",
-                into,
-                recorder,
-                hold_refusals=routes.refused_bulk_retries_by_upsert,
-            )
-            retry = routes.bulk.filter(pl.col("_row").is_in(refused) & pl.col(KEYED))
-            await self._send(plan, pl.concat([routes.upsert, retry]), "upsert", into, recorder)
-            gone = await self._update_by_id(plan, routes.by_id, into, recorder)
-            await self._send(plan, gone, "bulk", into, recorder)
+            await self._mirror.look(self._client)
+            routes = _routes(plan, todo, self._mirror, self._load.mode)
+            to_send = routes.create.height + routes.update.height
+            started(to_send, -(-routes.create.height // self._load.batch_size))
+            into.settled += _skipped(routes.skip)
+            await self._send(plan, routes, into, recorder)
         finally:
             recorder.flush()
+            _count(into, before, self._client.stats)
+
+    async def _send(self, plan: Plan, routes: Routes, into: Delivered, recorder: Recorder) -> None:
+        mode = self._load.mode
+        hold = routes.merge_refused or mode == "create_only"
+        refused = await self._create(plan, routes.create, routes.create_by, into, recorder, hold)
+        updates = rows_of(plan, routes.update)
+        if refused:  # Rally had these keys after all: created meanwhile, or missed
+            rows = routes.create.filter(pl.col("_row").is_in(list(refused)))
+            if mode == "create_only":
+                into.settled += [Settled(row, "skipped", None, SKIP_EXISTS) for row in rows["_row"]]
+            else:
+                updates += self._found_after_all(plan, rows, refused, into)
+        gone = await self._update(plan, updates, into, recorder)
+        if not gone:
+            return
+        lost = pl.concat([routes.update, routes.create]).filter(pl.col("_row").is_in(gone))
+        if mode == "update_only":
+            into.settled += [Settled(row, "skipped", None, SKIP_GONE) for row in gone]
+        else:  # deleted in Rally since crmsync wrote it: created again
+            await self._create(plan, lost.drop(TARGET_ID), "bulk", into, recorder, hold=False)
+
+    def _found_after_all(
+        self,
+        plan: Plan,
+        rows: pl.DataFrame,
+        refused: dict[int, RecordOutcome],
+        into: Delivered,
+    ) -> list[Row]:
+        """Rows a bulk refused: those whose key Rally has are merged into its record; the
+        refusal of the others stands."""
+        found = self._mirror.ids_of(rows[KEY].to_list())
+        targets = rows.with_columns(
+            pl.col(KEY).replace_strict(found, default=None, return_dtype=pl.String).alias(TARGET_ID)
+        )
+        missing = targets.filter(pl.col(TARGET_ID).is_null())["_row"].to_list()
+        into.settled += [_settled(refused[row]) for row in missing]
+        return rows_of(plan, targets.filter(pl.col(TARGET_ID).is_not_null()))
+
+    async def _create(
+        self,
+        plan: Plan,
+        rows: pl.DataFrame,
+        mode: LoadMode,
+        into: Delivered,
+        recorder: Recorder,
+        hold: bool,
+    ) -> dict[int, RecordOutcome]:
+        """Create `rows` through `mode`; returns the keyed rows Rally refused when `hold`
+        (their outcome is the caller's), the refusals of keyless rows standing."""
+        if rows.is_empty():
+            return {}
+        offset = self._sent
+        held: dict[int, RecordOutcome] = {}
+        keyed = set(rows.filter(pl.col(KEYED))["_row"].to_list()) if hold else set()
+        sent: dict[int, dict[str, Any]] = {}
+        sources = dict(rows.select("_row", "_source").iter_rows())
+
+        def items() -> Iterator[tuple[int, dict[str, Any]]]:
+            for row, payload in stream_payloads(rows, plan.columns):
+                sent[row] = payload
+                yield row, payload
+
+        def on_outcome(outcome: RecordOutcome) -> None:
+            payload = sent.pop(outcome.key, {})
+            if outcome.key in keyed and outcome.status == "failed":
+                held[outcome.key] = outcome
+                return
+            settled = _settled(outcome)
+            into.settled.append(settled)
+            if outcome.status == "failed" or outcome.rally_id is None:
+                recorder.add(settled)
+                return
+            merged = created(payload)
+            if self._log is not None:
+                self._log.add(sources[outcome.key], outcome.key, outcome.rally_id, merged.changes)
+            write = Write(
+                step=self._step.name,
+                scope=self._state.object_scope(plan.obj.name),
+                object=plan.obj.name,
+                rally_id=outcome.rally_id,
+                action="created" if outcome.status == "created" else "updated",
+                before={},
+                after=merged.written,
+                row_key=recorder.key(outcome.key),
+            )
+            recorder.add(settled, written=merged.written, write=write)
+
+        def on_progress(records: int, batches: int) -> None:
+            recorder.flush()
+            self._observer.load_progress(offset + records, batches)
+
+        await load_records(
+            self._client,
+            plan.obj,
+            items(),
+            self._load.settings(mode),
+            on_progress=on_progress,
+            on_outcome=on_outcome,
+        )
+        self._sent += rows.height
+        return held
+
+    async def _update(
+        self, plan: Plan, rows: list[Row], into: Delivered, recorder: Recorder
+    ) -> list[int]:
+        if not rows:
+            return []
+
+        def progress(records: int) -> None:
+            self._sent += records
+            self._observer.load_progress(self._sent, 0)
+
+        return await write_merged(
+            self._client,
+            self._merger,
+            rows,
+            into=into,
+            recorder=recorder,
+            log=self._log,
+            step=self._step.name,
+            scope=self._state.object_scope(plan.obj.name),
+            progress=progress,
+        )
 
     async def _settle_unfinished(
-        self, plan: Plan, todo: pl.DataFrame, into: Delivered, recorder: _Recorder
+        self, plan: Plan, todo: pl.DataFrame, into: Delivered, recorder: Recorder
     ) -> pl.DataFrame:
         """After a run that did not finish, find the keyless records it created but never
         recorded (killed between Rally's answer and the record) before sending them again:
@@ -178,16 +300,15 @@ class RallyDelivery:
         listed = await list_since(
             self._client, plan.obj, self._resume_since, listing_fields(payloads)
         )
-        into.requests += -(-len(listed) // LIST_PAGE) or 1
         owned = set(todo[KNOWN_ID].drop_nulls().to_list())
         found = match_listed(payloads, listed, exclude_ids=owned)
         settled = []
-        for row, rally_id in zip(rows, found, strict=True):
+        for row, payload, rally_id in zip(rows, payloads, found, strict=True):
             if rally_id is None:
                 continue
             outcome = Settled(row, "created", rally_id)
             into.settled.append(outcome)
-            recorder.add(outcome)
+            recorder.add(outcome, written=created(payload).written)
             settled.append(row)
         recorder.flush()
         if not settled:
@@ -197,81 +318,12 @@ class RallyDelivery:
         )
         return todo.filter(~pl.col("_row").is_in(settled))
 
-    async def _send(
-        self,
-        plan: Plan,
-        todo: pl.DataFrame,
-        mode: LoadMode,
-        into: Delivered,
-        recorder: _Recorder,
-        *,
-        hold_refusals: bool = False,
-    ) -> list[int]:
-        """Load `todo`'s rows in `mode`; returns the rows refused. With `hold_refusals`, the
-        refusal of a keyed row is not an outcome yet: the caller retries it by upsert."""
-        if todo.is_empty():
-            return []
-        offset = self._sent
-        held: list[RecordOutcome] = []
 
-        def on_outcome(outcome: RecordOutcome) -> None:
-            if hold_refusals and outcome.status == "failed":
-                held.append(outcome)
-                return
-            settled = _settled(outcome)
-            into.settled.append(settled)
-            recorder.add(settled)
+def _settled(outcome: RecordOutcome) -> Settled:
+    return Settled(outcome.key, outcome.status, outcome.rally_id, outcome.error)
 
-        def on_progress(records: int, batches: int) -> None:
-            recorder.flush()
-            self._observer.load_progress(offset + records, batches)
 
-        result = await load_records(
-            self._client,
-            plan.obj,
-            stream_payloads(todo, plan.columns),
-            self._load.settings(mode),
-            on_progress=on_progress,
-            on_outcome=on_outcome,
-        )
-        self._sent += todo.height
-        into.requests += result.requests
-        into.retries += result.retries
-        into.rate_limited += result.rate_limited
-        keyed = set(todo.filter(pl.col(KEYED))["_row"].to_list()) if held else set()
-        # a refused record without a key cannot be retried through upsert: its refusal stands
-        into.settled += [_settled(o) for o in held if o.key not in keyed]
-        return [o.key for o in held]
-
-    async def _update_by_id(
-        self, plan: Plan, todo: pl.DataFrame, into: Delivered, recorder: _Recorder
-    ) -> pl.DataFrame:
-        """PUT each changed keyless record by its stored id; returns those Rally no longer has."""
-        gone: list[int] = []
-        limit = asyncio.Semaphore(PUT_BACKLOG)  # the client's own cap paces the requests
-        known_id = dict(todo.select("_row", KNOWN_ID).iter_rows())
-
-        async def update(row: int, payload: dict[str, Any]) -> None:
-            rally_id = known_id[row]
-            assert rally_id is not None
-            async with limit:
-                into.requests += 1
-                try:
-                    await self._client.update(plan.obj, rally_id, payload)
-                except RequestRefused as exc:
-                    if exc.status == NOT_FOUND:
-                        gone.append(row)
-                        return
-                    outcome = Settled(row, "failed", None, exc.detail)
-                except CrmsyncError as exc:
-                    outcome = Settled(row, "failed", None, str(exc))
-                else:
-                    outcome = Settled(row, "updated", rally_id)
-            into.settled.append(outcome)
-            recorder.add(outcome)
-
-        for start in range(0, todo.height, PAYLOAD_CHUNK):
-            chunk = todo.slice(start, PAYLOAD_CHUNK)
-            await asyncio.gather(*(update(*item) for item in stream_payloads(chunk, plan.columns)))
-            recorder.flush()
-        return todo.filter(pl.col("_row").is_in(gone))
+def _count(into: Delivered, before: ClientStats, after: ClientStats) -> None:
+    into.requests += after.requests - before.requests
+    into.retries += after.retries - before.retries
+    into.rate_limited += after.rate_limited - before.rate_limited

@@ -6,32 +6,40 @@ compares it with the hash stored when Rally accepted the record. A record's iden
 match key (email, domain), else the source system's id, else the hash of its content
 (activities have no natural key: the same content is the same record).
 
-Routing by load mode:
+Routing by load mode (a record "Rally has" is one whose id crmsync stored, or whose match key
+Rally's list showed):
 
-    mode    new rows                          changed rows
-    bulk    POST /bulk                        POST /bulk (Rally refuses a duplicate key)
-    upsert  PUT /upsert                       PUT /upsert
-    auto    POST /bulk; a keyed row the       PUT /upsert by key; a row without one by its
-            bulk refuses retries by upsert    stored id (PUT /{id}); a 404 there creates it
-                                              again through POST /bulk
+    mode         records Rally does not have          records Rally has
+    auto         POST /bulk; a keyed one Rally        merged field by field into Rally's record
+                 refuses (it has the key) is merged   (run/merge.py), PUT by id; a 404 there
+                                                      creates it again
+    upsert       PUT /upsert, one by one              merged, as in auto
+    bulk         POST /bulk                           POST /bulk too: Rally refuses a known key
+    create_only  POST /bulk                           skipped, with the reason
+    update_only  skipped, with the reason             merged, as in auto
 
 A row without a key and without a stored id is new to Rally whatever its hash says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
+from crmsync.load import LoadMode
 from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID, Plan
 from crmsync.schema import RallyObject
 from crmsync.state import payload_hashes
 
-Mode = Literal["auto", "bulk", "upsert"]
+Mode = Literal["auto", "bulk", "upsert", "create_only", "update_only"]
 SOURCE_ID_COLUMN = "_source_id"
+TARGET_ID = "_target_id"  # the Rally record an update merges into
+SKIP_REASON = "_skip"
+SKIP_EXISTS = "Rally has this record; load.mode create_only never updates"
+SKIP_MISSING = "Rally has no record with this key; load.mode update_only never creates"
 
 
 def identity_key(frame: pl.DataFrame, match_key: str | None, source_id: str | None) -> pl.Expr:
@@ -52,13 +60,23 @@ def payload_columns(frame: pl.DataFrame, obj: RallyObject) -> tuple[str, ...]:
 
 
 def plan(
-    frame: pl.DataFrame, obj: RallyObject, accepted: pl.DataFrame, *, full: bool = False
+    frame: pl.DataFrame,
+    obj: RallyObject,
+    accepted: pl.DataFrame,
+    *,
+    full: bool = False,
+    policy: str = "",
 ) -> Plan:
     """`frame` planned against `accepted` (match_key, payload_hash, rally_id: what Rally last
-    accepted per record). With `full`, nothing counts as unchanged."""
+    accepted per record). With `full`, nothing counts as unchanged. `policy` names the update
+    policies in force (empty for the defaults): a record settled under other policies counts
+    as changed, so a new policy (blank: clear, say) applies to every record once."""
     columns = payload_columns(frame, obj)
     source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
-    hashed = frame.with_columns(payload_hashes(frame, columns).alias(HASH))
+    digest = payload_hashes(frame, columns)
+    if policy:
+        digest = pl.select(pl.concat_str([pl.lit(f"{policy}:"), pl.lit(digest)])).to_series()
+    hashed = frame.with_columns(digest.alias(HASH))
     keyed = hashed.with_columns(identity_key(hashed, obj.match_key, source_id).alias(KEY))
     known = accepted.select(
         pl.col("match_key").alias(KEY),
@@ -88,25 +106,35 @@ def _keyed(obj: RallyObject, columns: Sequence[str]) -> pl.Expr:
 
 @dataclass(frozen=True)
 class Routes:
-    """The rows to send, by request kind (see the module's table)."""
+    """The rows to send, by what happens to them (see the module's table)."""
 
-    bulk: pl.DataFrame
-    upsert: pl.DataFrame
-    by_id: pl.DataFrame
-    refused_bulk_retries_by_upsert: bool
+    create: pl.DataFrame  # new to Rally
+    update: pl.DataFrame  # merged into Rally's record TARGET_ID
+    skip: pl.DataFrame  # left alone by the mode, SKIP_REASON says why
+    create_by: LoadMode  # bulk or upsert
+    merge_refused: bool  # a keyed create Rally refuses (it has the key) is merged instead
 
 
-def route(todo: pl.DataFrame, mode: Mode) -> Routes:
-    """Split the rows to send (a Plan's `todo`) by the request each goes out by."""
-    empty = todo.clear()
-    if mode == "bulk":
-        return Routes(todo, empty, empty, refused_bulk_retries_by_upsert=False)
-    if mode == "upsert":
-        return Routes(empty, todo, empty, refused_bulk_retries_by_upsert=False)
-    action, keyed, known = pl.col(ACTION), pl.col(KEYED), pl.col(KNOWN_ID).is_not_null()
-    return Routes(
-        bulk=todo.filter((action == "new") | (~keyed & ~known)),
-        upsert=todo.filter((action == "changed") & keyed),
-        by_id=todo.filter((action == "changed") & ~keyed & known),
-        refused_bulk_retries_by_upsert=True,
+def route(todo: pl.DataFrame, mode: Mode, found: Mapping[str, str]) -> Routes:
+    """Split the rows to send (a Plan's `todo`) by what happens to them. `found` maps match
+    keys (lower case) to the ids of records Rally already has."""
+    target = pl.coalesce(
+        pl.col(KNOWN_ID),
+        pl.when(pl.col(KEYED)).then(
+            pl.col(KEY).replace_strict(dict(found), default=None, return_dtype=pl.String)
+        ),
     )
+    rows = todo.with_columns(target.alias(TARGET_ID))
+    known = pl.col(TARGET_ID).is_not_null()
+    empty = rows.clear().with_columns(pl.lit(None, pl.String).alias(SKIP_REASON))
+    if mode == "bulk":
+        return Routes(rows, rows.clear(), empty, "bulk", merge_refused=False)
+    create, update = rows.filter(~known), rows.filter(known)
+    if mode == "create_only":
+        skip = update.with_columns(pl.lit(SKIP_EXISTS).alias(SKIP_REASON))
+        return Routes(create, rows.clear(), skip, "bulk", merge_refused=False)
+    if mode == "update_only":
+        skip = create.with_columns(pl.lit(SKIP_MISSING).alias(SKIP_REASON))
+        return Routes(rows.clear(), update, skip, "bulk", merge_refused=False)
+    create_by: LoadMode = "upsert" if mode == "upsert" else "bulk"
+    return Routes(create, update, empty, create_by, merge_refused=True)

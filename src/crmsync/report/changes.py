@@ -1,0 +1,115 @@
+"""plan.csv and conflicts.csv, written as records settle (a big first load has millions of
+field changes: they go to the file, not to memory).
+
+    plan.csv       source,row,rally_id,field,from,to,why: one line per field a run writes (a dry
+                   run: would write), and per conflict it kept. why: new, source changed,
+                   filled blank, conflict kept, conflict overwritten.
+    conflicts.csv  source,row,rally_id,field,base,crm,source,kept: fields both the source and a
+                   person changed since crmsync last wrote them, and which value was kept.
+
+Values are written as JSON text (a list of tags stays a list), empty for none.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Protocol, Self
+
+PLAN_FILE = "plan.csv"
+CONFLICTS_FILE = "conflicts.csv"
+PLAN_HEADER = ("source", "row", "rally_id", "field", "from", "to", "why")
+CONFLICTS_HEADER = ("source", "row", "rally_id", "field", "base", "crm", "source", "kept")
+
+
+class FieldChange(Protocol):
+    """What the log needs of a field's change (run/merge.py's Change)."""
+
+    @property
+    def field(self) -> str: ...
+    @property
+    def before(self) -> Any: ...
+    @property
+    def after(self) -> Any: ...
+    @property
+    def why(self) -> str: ...
+    @property
+    def base(self) -> Any: ...
+    @property
+    def source(self) -> Any: ...
+
+
+def cell(value: Any) -> str:
+    """A value as one CSV cell: text as it is, anything else as JSON, nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class ChangeLog:
+    """The two files of one step's report folder, open while its records settle."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.plan_path = folder / PLAN_FILE
+        self.conflicts_path = folder / CONFLICTS_FILE
+        self._plan: IO[str] = self.plan_path.open("w", newline="", encoding="utf-8")
+        self._conflicts: IO[str] = self.conflicts_path.open("w", newline="", encoding="utf-8")
+        self._plan_rows = csv.writer(self._plan)
+        self._conflict_rows = csv.writer(self._conflicts)
+        self._plan_rows.writerow(PLAN_HEADER)
+        self._conflict_rows.writerow(CONFLICTS_HEADER)
+        self.fields = 0
+        self.conflicts = 0
+
+    def add(
+        self, source: str, row: int, rally_id: str | None, changes: Iterable[FieldChange]
+    ) -> None:
+        for change in changes:
+            self.fields += 1
+            self._plan_rows.writerow(
+                (
+                    source,
+                    row,
+                    rally_id or "",
+                    change.field,
+                    cell(change.before),
+                    cell(change.after),
+                    change.why,
+                )
+            )
+            if change.why.startswith("conflict"):
+                self.conflicts += 1
+                kept = "crm" if change.why == "conflict kept" else "source"
+                self._conflict_rows.writerow(
+                    (
+                        source,
+                        row,
+                        rally_id or "",
+                        change.field,
+                        cell(change.base),
+                        cell(change.before),
+                        cell(change.source),
+                        kept,
+                    )
+                )
+
+    def close(self) -> None:
+        self._plan.close()
+        self._conflicts.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,97 @@
+"""Rally's records of one object as they are now, learned cheaply: what a person typed since
+crmsync last wrote, and what crmsync's own writes left there.
+
+The first look lists every record of the object once (an empty tenant: one request); after
+that, only what changed since the last look (`updatedSince`, 100 records a request): the
+records crmsync wrote last time and those people edited. So an update never costs a GET of
+its own: one list request per 100 records written or changed in Rally. A look starts from
+Rally's own clock (the Date of its answers), less a margin, so no change made while a listing
+pages through the tenant is missed. A dry run looks too, and keeps what it saw in memory only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from crmsync.api import RallyClient
+from crmsync.schema import RallyObject
+from crmsync.schema.fields import format_timestamp
+from crmsync.state import StepState
+
+LIST_PAGE = 100
+# Rally's clock can only be read to the second (the Date header), and a change made while the
+# listing runs must be listed again next time: look again from this long before.
+LOOK_MARGIN = timedelta(seconds=5)
+Record = dict[str, Any]
+
+
+def match_key(obj: RallyObject, record: Mapping[str, Any]) -> str | None:
+    """The record's upsert key as the id map stores it (lower case), or None."""
+    value = record.get(obj.match_key) if obj.match_key else None
+    return str(value).strip().lower() if value else None
+
+
+class Mirror:
+    """Rally's records of one object for one step; see the module docstring."""
+
+    def __init__(self, obj: RallyObject, state: StepState) -> None:
+        self.obj = obj
+        self._state = state
+        self._fresh: dict[str, Record] = {}  # seen in this run
+        self._looked = False
+
+    async def look(self, client: RallyClient) -> None:
+        """List what changed in Rally since the last look (everything, the first time)."""
+        if self._looked:
+            return
+        self._looked = True
+        mark = self._state.seen_since(self.obj.name)
+        since = datetime.fromisoformat(mark.replace("Z", "+00:00")) if mark else None
+        started = client.local_time()
+        batch: list[Record] = []
+        async for record in client.iter_records(self.obj, updated_since=since):
+            batch.append(record)
+            if len(batch) == LIST_PAGE:
+                self._keep(batch)
+                batch = []
+        self._keep(batch)
+        looked_at = client.server_time_at(started)
+        if looked_at is not None:
+            self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))
+
+    def _keep(self, records: list[Record]) -> None:
+        for record in records:
+            if isinstance(record.get("id"), str):
+                self._fresh[record["id"]] = record
+        self._state.keep_seen(self.obj.name, [(match_key(self.obj, r), r) for r in records])
+
+    def get(self, rally_ids: Iterable[str]) -> dict[str, Record]:
+        """id -> the record as last seen, for the ids ever seen."""
+        wanted = list(rally_ids)
+        found = {i: self._fresh[i] for i in wanted if i in self._fresh}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            found.update(self._state.seen(self.obj.name, missing))
+        return found
+
+    def ids_of(self, keys: Iterable[str]) -> dict[str, str]:
+        """match key (lower case) -> id of a seen record that has it."""
+        wanted = set(keys)
+        found = self._state.seen_ids(self.obj.name, wanted)
+        for rally_id, record in self._fresh.items():
+            key = match_key(self.obj, record)
+            if key in wanted:
+                found[key] = rally_id
+        return found
+
+    def saw(self, record: Mapping[str, Any]) -> None:
+        """A record as a write's answer showed it."""
+        self._keep([dict(record)])
+
+    def gone(self, rally_ids: Iterable[str]) -> None:
+        ids = list(rally_ids)
+        for rally_id in ids:
+            self._fresh.pop(rally_id, None)
+        self._state.forget_seen(self.obj.name, ids)

@@ -1,0 +1,331 @@
+"""Undoing a run: what it created is deleted, what it updated gets its values from before the
+run back, except what a person changed since, which is left alone and reported.
+
+An undo is a run of its own: it holds the pipeline's lock, is recorded (its summary says
+which run it undid), writes undo.csv and summary.json, and marks each journal entry as it
+settles it, so an undo killed half-way finishes when run again. Records are undone in
+dependency order (activities before the contacts and companies they point at), each object's
+writes newest first. It refuses what it cannot undo: a dry run, a run that wrote nothing, an
+undo, and (without `force`) a run whose records a later run wrote again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crmsync.api import ClientSettings, RallyClient
+from crmsync.config import Pipeline
+from crmsync.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    ConfigError,
+    CrmsyncError,
+    RequestRefused,
+)
+from crmsync.report.summary import RunSummary
+from crmsync.run.destination import Destination
+from crmsync.run.merge import same
+from crmsync.run.mirror import Mirror
+from crmsync.run.observer import RunObserver
+from crmsync.run.pipeline import lock_path
+from crmsync.schema import OBJECTS, RallyObject
+from crmsync.state import PipelineLock, StateDB, StepState
+from crmsync.state.journal import Entry
+
+UNDO_ORDER = ("activities", "contacts", "companies")  # what points at others goes first
+UNDO_OF = "undo_of"  # the summary key that marks an undo run
+UNDO_FILE = "undo.csv"
+UNDO_HEADER = ("object", "rally_id", "action", "result", "fields", "note")
+NOT_FOUND = 404
+
+
+@dataclass(frozen=True)
+class UndoOptions:
+    dry_run: bool = False
+    force: bool = False  # undo even records a later run wrote again
+    report_dir: Path | None = None
+
+
+@dataclass
+class UndoResult:
+    run_id: int
+    undone: int
+    summaries: list[RunSummary]
+    files: dict[str, Path]
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        left = any(s.failed or s.unchanged for s in self.summaries)
+        return EXIT_ROWS_FAILED if left else EXIT_OK
+
+    @property
+    def status(self) -> str:
+        if self.interrupted:
+            return "interrupted"
+        return "failed" if self.exit_code else "succeeded"
+
+
+@dataclass
+class _Settled:
+    entry: Entry
+    result: str  # deleted, restored, left alone, failed, would delete, would restore
+    fields: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+def check_undoable(db: StateDB, pipeline: str, run_id: int, *, force: bool) -> list[Entry]:
+    """The journal entries left to undo, or ConfigError (exit 2) saying why not."""
+    record = db.runs.get(run_id)
+    if record is None or record.pipeline != pipeline:
+        raise ConfigError(f"no run {run_id} of pipeline {pipeline!r}; `crmsync runs` lists them")
+    if record.dry_run:
+        raise ConfigError(f"run {run_id} was a dry run: it wrote nothing to undo")
+    if UNDO_OF in record.summary:
+        raise ConfigError(f"run {run_id} is an undo (of run {record.summary[UNDO_OF]})")
+    entries = db.journal.of_run(run_id)
+    if not entries:
+        raise ConfigError(f"run {run_id} wrote nothing to Rally: nothing to undo")
+    pending = [e for e in entries if e.undone_by is None]
+    if not pending:
+        raise ConfigError(f"run {run_id} is undone already (by run {entries[0].undone_by})")
+    later = db.journal.rewritten_later(run_id)
+    if later and not force:
+        runs = ", ".join(str(r) for r in sorted(set(later.values())))
+        raise ConfigError(
+            f"{len(later)} records run {run_id} wrote were written again by later runs ({runs}):"
+            " undoing it would undo those too; undo the later runs first, or pass --force"
+            " (fields changed since are still left alone)"
+        )
+    return pending
+
+
+def undo_run(
+    pipeline: Pipeline,
+    run_id: int,
+    options: UndoOptions | None = None,
+    observer: RunObserver | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> UndoResult:
+    """Undo run `run_id` of `pipeline` under its lock; ConfigError when it cannot be undone."""
+    options = options or UndoOptions()
+    observer = observer or RunObserver()
+    destination = Destination.of(pipeline.destination, transport)
+    report_dir = (options.report_dir or pipeline.resolve(pipeline.report.dir)) / f"undo-{run_id}"
+    with (
+        PipelineLock(lock_path(pipeline), pipeline=pipeline.name),
+        StateDB.open(pipeline.resolve(pipeline.state.path)) as db,
+    ):
+        db.runs.mark_crashed(pipeline.name)
+        pending = check_undoable(db, pipeline.name, run_id, force=options.force)
+        undo_id = db.runs.start(pipeline.name, dry_run=options.dry_run)
+        observer.run_started(pipeline.name, undo_id, [f"undo run {run_id}"])
+        started, clock = datetime.now(UTC), time.monotonic()
+        settled: list[_Settled] = []
+        interrupted = False
+        try:
+            asyncio.run(_undo(db, destination, pending, undo_id, options, observer, settled))
+        except KeyboardInterrupt:
+            interrupted = True
+        except CrmsyncError as exc:
+            db.runs.finish(
+                undo_id,
+                status="failed",
+                summary={UNDO_OF: run_id, "error": str(exc)},
+                report_dir=str(report_dir),
+            )
+            raise
+        summaries = _summaries(settled, run_id, options.dry_run, started, interrupted)
+        duration = round(time.monotonic() - clock, 3)
+        files = _report(report_dir, settled, summaries, duration)
+        result = UndoResult(undo_id, run_id, summaries, files, interrupted)
+        for summary in summaries:
+            db.runs.record_step(undo_id, summary.name, asdict(summary))
+        db.runs.finish(
+            undo_id,
+            status=result.status,
+            summary={UNDO_OF: run_id, "steps": [asdict(s) for s in summaries]},
+            report_dir=str(report_dir),
+        )
+        observer.run_finished(undo_id, result.status, result.exit_code)
+    return result
+
+
+async def _undo(
+    db: StateDB,
+    destination: Destination,
+    pending: list[Entry],
+    undo_id: int,
+    options: UndoOptions,
+    observer: RunObserver,
+    settled: list[_Settled],
+) -> None:
+    by_object = {name: [e for e in pending if e.object == name] for name in UNDO_ORDER}
+    first = OBJECTS[next(name for name, entries in by_object.items() if entries)]
+    async with destination.connect(first, ClientSettings()) as client:
+        for name, entries in by_object.items():
+            if not entries:
+                continue
+            obj = OBJECTS[name]
+            state = StepState(
+                db,
+                destination=destination.scope,
+                step=entries[0].step,
+                run_id=undo_id,
+                dry_run=options.dry_run,
+            )
+            mirror = Mirror(obj, state)
+            await mirror.look(client)
+            observer.stage("undo", f"{len(entries)} {name} writes to undo")
+            for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
+                done = await _undo_one(client, db, obj, mirror, entry, options.dry_run)
+                settled.append(done)
+                if not options.dry_run:
+                    _remember(db, destination, entry, done, undo_id)
+
+
+async def _undo_one(
+    client: RallyClient,
+    db: StateDB,
+    obj: RallyObject,
+    mirror: Mirror,
+    entry: Entry,
+    dry_run: bool,
+) -> _Settled:
+    current = mirror.get([entry.rally_id]).get(entry.rally_id)
+    readable = set(obj.response_fields)
+    if current is None:
+        return _Settled(entry, "left alone", note="Rally no longer has this record")
+    edited = [
+        name
+        for name, value in entry.after.items()
+        if name in readable and not same(current.get(name), value, name)
+    ]
+    if entry.action == "created":
+        if edited:
+            return _Settled(entry, "left alone", edited, _edited_note(edited, current))
+        if dry_run:
+            return _Settled(entry, "would delete")
+        try:
+            await client.delete(obj, entry.rally_id)
+        except RequestRefused as exc:
+            if exc.status != NOT_FOUND:
+                return _Settled(entry, "failed", note=exc.detail)
+        mirror.gone([entry.rally_id])
+        return _Settled(entry, "deleted")
+    restore = [name for name in entry.before if name not in edited]
+    if not restore:
+        return _Settled(entry, "left alone", edited, _edited_note(edited, current))
+    record = {name: current[name] for name in obj.wire_fields if name in current}
+    written = db.hashes.written(_step_scope(entry), [entry.row_key]) if entry.row_key else {}
+    last = json.loads(written[entry.row_key]) if entry.row_key in written else {}
+    record.update({k: v for k, v in last.items() if k not in readable and k in obj.wire_fields})
+    record.update({name: entry.before[name] for name in restore})
+    note = _edited_note(edited, current) if edited else None
+    if dry_run:
+        return _Settled(entry, "would restore", restore, note)
+    try:
+        answer = await client.update(obj, entry.rally_id, record)
+    except RequestRefused as exc:
+        return _Settled(entry, "failed", restore, exc.detail)
+    mirror.saw(answer)
+    return _Settled(entry, "restored", restore, note)
+
+
+def _step_scope(entry: Entry) -> str:
+    return entry.scope.rsplit("/", 1)[0] + f"/step:{entry.step}"
+
+
+def _edited_note(fields: Iterable[str], current: dict[str, Any]) -> str:
+    shown = ", ".join(f"{name} is now {json.dumps(current.get(name))}" for name in fields)
+    return f"changed in Rally since the run: {shown}"
+
+
+def _remember(
+    db: StateDB, destination: Destination, entry: Entry, done: _Settled, undo_id: int
+) -> None:
+    """What the state database must know after an entry is undone: the entry is settled, a
+    deleted record is new to the next run, a restored one is planned again."""
+    if done.result == "failed":
+        return
+    db.journal.mark_undone(entry.run_id, entry.seq, by=undo_id, note=done.note)
+    scope = _step_scope(entry)
+    if done.result == "deleted":
+        if entry.row_key:
+            db.hashes.forget(scope, [entry.row_key])
+        db.ids.forget(entry.scope, [entry.rally_id])
+    elif done.result == "restored" and entry.row_key:
+        before = json.dumps(entry.written_before or {}, ensure_ascii=False, sort_keys=True)
+        db.hashes.reset(scope, {entry.row_key: before})
+
+
+def _summaries(
+    settled: list[_Settled], run_id: int, dry_run: bool, started: datetime, interrupted: bool
+) -> list[RunSummary]:
+    out = []
+    for name in UNDO_ORDER:
+        mine = [s for s in settled if s.entry.object == name]
+        if not mine:
+            continue
+        count = {r: sum(1 for s in mine if s.result == r) for r in {s.result for s in mine}}
+        out.append(
+            RunSummary(
+                name=f"undo {name}",
+                object=name,
+                source=f"run {run_id}",
+                dry_run=dry_run,
+                started_at=started.isoformat(timespec="seconds"),
+                finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                rows_read=len(mine),
+                deleted=count.get("deleted", 0),
+                updated=count.get("restored", 0),
+                planned=count.get("would delete", 0) + count.get("would restore", 0),
+                unchanged=count.get("left alone", 0),
+                failed=count.get("failed", 0),
+                interrupted=interrupted,
+            )
+        )
+    return out
+
+
+def _report(
+    folder: Path, settled: list[_Settled], summaries: list[RunSummary], duration: float
+) -> dict[str, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"undo": folder / UNDO_FILE, "summary": folder / "summary.json"}
+    with files["undo"].open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(UNDO_HEADER)
+        for s in settled:
+            writer.writerow(
+                (
+                    s.entry.object,
+                    s.entry.rally_id,
+                    s.entry.action,
+                    s.result,
+                    " ".join(s.fields),
+                    s.note or "",
+                )
+            )
+    for summary in summaries:
+        summary.duration_s = duration
+        summary.report_dir = str(folder)
+        summary.files = {name: str(path) for name, path in files.items()}
+    files["summary"].write_text(
+        json.dumps([asdict(s) for s in summaries], indent=2) + "\n", encoding="utf-8"
+    )
+    return files

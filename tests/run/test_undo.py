@@ -1,0 +1,196 @@
+"""Undoing a run against a strict in-process Rally: what it created is deleted, what it
+updated is put back, what people changed since is left alone and reported."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crmsync.api import RallyClient
+from crmsync.errors import ConfigError
+from crmsync.run import RunOptions, run_pipeline
+from crmsync.run.undo import UndoOptions, undo_run
+from crmsync.sandbox.testing import InProcessSandbox
+from crmsync.schema import OBJECTS
+
+from .conftest import DESTINATION, CtrlC, pipeline, write_csv
+
+STEP = (
+    """\
+name: people
+object: contacts
+source: {kind: csv, path: people.csv}
+mapping: {firstName: First, lastName: Last, email: Email, phone: Phone, title: Title}
+normalize: {default_region: US}
+"""
+    + DESTINATION
+)
+
+
+def people(folder: Path, *, phone: str = "415 555 0100", title: str = "Engineer") -> None:
+    write_csv(
+        folder,
+        "people.csv",
+        "First,Last,Email,Phone,Title",
+        f"Ada,Lovelace,ada@x.org,{phone},{title}",
+        f"Bob,Byte,bob@x.org,{phone},{title}",
+    )
+
+
+def edit_in_rally(rally: InProcessSandbox, email: str, **fields: Any) -> None:
+    """A person edits a contact in Rally's UI."""
+    record = next(r for r in rally.records("contacts") if r["email"] == email)
+    writable = OBJECTS["contacts"].wire_fields
+
+    async def put() -> None:
+        async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+            body = {k: v for k, v in record.items() if k in writable and v is not None}
+            await c.update(OBJECTS["contacts"], record["id"], body | fields)
+
+    asyncio.run(put())
+
+
+def by_email(rally: InProcessSandbox) -> dict[str, dict[str, Any]]:
+    return {r["email"]: r for r in rally.records("contacts")}
+
+
+def undo_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_run_that_created_is_undone_but_a_record_edited_since_stays(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    created = run_pipeline(config, transport=rally.transport)
+    edit_in_rally(rally, "bob@x.org", title="Chief Byte Officer")
+    preview = undo_run(config, created.run_id, UndoOptions(dry_run=True), transport=rally.transport)
+    assert len(rally.records("contacts")) == 2  # a dry undo looks, and changes nothing
+    assert [s.planned for s in preview.summaries] == [1]
+    result = undo_run(config, created.run_id, transport=rally.transport)
+    assert list(by_email(rally)) == ["bob@x.org"]
+    rows = undo_rows(result.files["undo"])
+    assert {r["result"] for r in rows} == {"deleted", "left alone"}
+    [kept] = [r for r in rows if r["result"] == "left alone"]
+    assert kept["fields"] == "title" and "Chief Byte Officer" in kept["note"]
+    assert result.exit_code == 1  # something was left alone: a person should look
+    # Ada is gone from Rally, so the next run creates her again; Bob is as Rally has him
+    again = run_pipeline(config, transport=rally.transport).summary
+    assert (again.created, again.unchanged) == (1, 1)
+
+
+def test_a_run_that_updated_is_undone_field_by_field(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    run_pipeline(config, transport=rally.transport)
+    people(tmp_path, phone="415 555 0199", title="CTO")
+    updated = run_pipeline(config, transport=rally.transport)
+    assert updated.summary.updated == 2
+    edit_in_rally(rally, "bob@x.org", title="Chief Byte Officer")  # after the run
+    result = undo_run(config, updated.run_id, transport=rally.transport)
+    now = by_email(rally)
+    assert (now["ada@x.org"]["phone"], now["ada@x.org"]["title"]) == ("+14155550100", "Engineer")
+    # Bob's phone goes back; his title, changed by a person since, stays
+    assert (now["bob@x.org"]["phone"], now["bob@x.org"]["title"]) == (
+        "+14155550100",
+        "Chief Byte Officer",
+    )
+    assert [s.updated for s in result.summaries] == [2]
+    # undone is undone: a second undo is refused, and the next run writes the source again
+    with pytest.raises(ConfigError, match="undone already"):
+        undo_run(config, updated.run_id, transport=rally.transport)
+    assert run_pipeline(config, transport=rally.transport).summary.updated == 2
+
+
+def test_what_cannot_be_undone_is_refused(rally: InProcessSandbox, tmp_path: Path) -> None:
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    dry = run_pipeline(config, RunOptions(dry_run=True), transport=rally.transport)
+    first = run_pipeline(config, transport=rally.transport)
+    unchanged = run_pipeline(config, transport=rally.transport)
+    people(tmp_path, title="CTO")
+    later = run_pipeline(config, transport=rally.transport)
+    for run_id, reason in [
+        (dry.run_id, "dry run"),
+        (unchanged.run_id, "wrote nothing"),
+        (999, "no run 999"),
+        (first.run_id, "written again by later runs"),
+    ]:
+        with pytest.raises(ConfigError, match=reason):
+            undo_run(config, run_id, transport=rally.transport)
+    assert len(rally.records("contacts")) == 2
+    forced = undo_run(config, first.run_id, UndoOptions(force=True), transport=rally.transport)
+    # the records changed since (by the later run) are left alone, and said so
+    assert [(s.deleted, s.unchanged) for s in forced.summaries] == [(0, 2)]
+    assert later.summary.updated == 2
+
+
+def test_an_interrupted_undo_finishes_when_run_again(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "First,Last,Email,Phone,Title",
+        *(f"P{n},Q{n},p{n}@x.org,,Engineer" for n in range(5)),
+    )
+    config = pipeline(tmp_path, STEP, rally)
+    created = run_pipeline(config, transport=rally.transport)
+    stopped = undo_run(
+        config, created.run_id, transport=CtrlC(rally.transport, "DELETE", "", 2, answered=True)
+    )
+    assert stopped.interrupted and stopped.exit_code == 3
+    assert len(rally.records("contacts")) == 3
+    finished = undo_run(config, created.run_id, transport=rally.transport)
+    # what was left: the three still in Rally, and the one whose delete Rally had answered
+    # when Ctrl-C came, before it was marked (its second delete is told: gone already)
+    assert [(s.rows_read, s.deleted) for s in finished.summaries] == [(4, 4)]
+    assert rally.records("contacts") == []
+
+
+MIGRATION = (
+    """\
+name: migration
+steps:
+  - name: companies
+    object: companies
+    source: {kind: csv, path: companies.csv}
+    mapping: {name: Name, domain: Website}
+  - name: contacts
+    object: contacts
+    source: {kind: csv, path: people.csv}
+    mapping:
+      firstName: First
+      lastName: Last
+      email: Email
+      companyId: {lookup: {object: companies, by: [email_domain: Email]}}
+  - name: notes
+    object: activities
+    source: {kind: csv, path: notes.csv}
+    mapping:
+      activityType: {constant: note}
+      subject: Subject
+      contactId: {lookup: {object: contacts, by: [email: Email]}}
+"""
+    + DESTINATION
+)
+
+
+def test_a_migration_is_undone_in_dependency_order(rally: InProcessSandbox, tmp_path: Path) -> None:
+    write_csv(tmp_path, "companies.csv", "Name,Website", "Acme,acme.com")
+    write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@acme.com")
+    write_csv(tmp_path, "notes.csv", "Subject,Email", "Met at the fair,ada@acme.com")
+    config = pipeline(tmp_path, MIGRATION, rally)
+    migrated = run_pipeline(config, transport=rally.transport)
+    assert [s.summary.created for s in migrated.steps] == [1, 1, 1]
+    result = undo_run(config, migrated.run_id, transport=rally.transport)
+    assert [s.object for s in result.summaries] == ["activities", "contacts", "companies"]
+    assert all(rally.records(obj) == [] for obj in ("activities", "contacts", "companies"))
