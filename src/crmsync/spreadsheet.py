@@ -1,10 +1,11 @@
 """CSV cells that are safe to open in a spreadsheet, and the way back.
 
-People open errors.csv and merged.csv in Excel, LibreOffice or Google Sheets to fix rows. A
-cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula there
-(`=HYPERLINK(...)` from a hostile source row would run when the report is opened), so every
-CSV crmsync writes prefixes such a cell with an apostrophe, as OWASP recommends for CSV
-injection: the spreadsheet shows the text, and the apostrophe is visible in a text editor.
+People open errors.csv, merged.csv and the other report files in Excel, LibreOffice or Google
+Sheets to fix rows. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is a
+formula there (`=HYPERLINK(...)` from a hostile source row would run when the report is
+opened), so every CSV crmsync writes prefixes such a cell with an apostrophe, as OWASP
+recommends for CSV injection: the spreadsheet shows the text, and the apostrophe is visible
+in a text editor.
 
 The escape is reversible: a cell already starting with apostrophes and then such a character
 gets one more. When a report file is fed back through a pipeline (it is recognised by its
@@ -15,7 +16,7 @@ to Rally as it was in the source, never as `'+49 30 1234`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -38,6 +39,11 @@ def escape_cell(text: str) -> str:
 def unescape_cell(text: str) -> str:
     """One cell of a report file fed back, as it was before escaping."""
     return text[1:] if re.match(ESCAPED_FORMULA, text) else text
+
+
+def escape_row(values: Iterable[object]) -> list[object]:
+    """A row for csv.writer, its text cells escaped."""
+    return [escape_cell(value) if isinstance(value, str) else value for value in values]
 
 
 def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from crmsync.cli import main
 from crmsync.errors import EXIT_CANNOT_START, EXIT_ROWS_FAILED
 
+from .hostile import HostileServer, hostile_server
+
 pytestmark = pytest.mark.slow
 
 KEY = "rk_corpus_S3CRET_7f3a9Qx"
-BASE_URL = "http://127.0.0.1:9"  # nothing listens: only dry runs and refusals get this far
 HEADER = "First,Last,Email"
 BAD_ROW = "Bad,Row,not-an-email"  # every generated file holds one: exit 1 at best
 PIPELINE = {
@@ -59,11 +60,17 @@ def written(folder: Path) -> str:
 
 
 class Cli:
-    """The real CLI in this process (`crmsync.cli.main`), with the key in the environment."""
+    """The real CLI in this process (`crmsync.cli.main`), with the key in the environment and
+    an honest small Rally (a dry run reads what Rally holds) on 127.0.0.1."""
 
-    def __init__(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    def __init__(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        rally: HostileServer,
+    ) -> None:
         self._capsys = capsys
-        monkeypatch.setenv("RALLY_BASE_URL", BASE_URL)
+        monkeypatch.setenv("RALLY_BASE_URL", rally.base_url)
         monkeypatch.setenv("RALLY_API_KEY", KEY)
 
     def __call__(self, *args: str) -> tuple[int, str]:
@@ -77,9 +84,17 @@ class Cli:
         return code, out.out + out.err
 
 
+@pytest.fixture(scope="module")
+def rally() -> Iterator[HostileServer]:
+    with hostile_server() as server:  # no twist: it answers as Rally does
+        yield server
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    return Cli(capsys, monkeypatch)
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, rally: HostileServer
+) -> Cli:
+    return Cli(capsys, monkeypatch, rally)
 
 
 def check(code: int, output: str, folder: Path, expected: int | None = None) -> None:
@@ -209,12 +224,14 @@ def test_a_hostile_source_file_is_a_message_or_a_report(
 
 
 @pytest.mark.parametrize("kind", ["csv", "json"])
-def test_a_fifo_source_or_pipeline_never_blocks(kind: str, tmp_path: Path) -> None:
+def test_a_fifo_source_or_pipeline_never_blocks(
+    kind: str, tmp_path: Path, rally: HostileServer
+) -> None:
     fifo = tmp_path / "contacts.csv"
     os.mkfifo(fifo)
     pipeline = pipeline_file(tmp_path, {"source": {"kind": kind, "path": "contacts.csv"}})
     os.mkfifo(tmp_path / "fifo.yaml")
-    env = {**os.environ, "RALLY_BASE_URL": BASE_URL, "RALLY_API_KEY": KEY}
+    env = {**os.environ, "RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": KEY}
     for target in (pipeline, tmp_path / "fifo.yaml"):
         done = subprocess.run(
             [sys.executable, "-m", "crmsync", "run", str(target), "--dry-run"],

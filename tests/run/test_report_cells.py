@@ -5,11 +5,13 @@ apostrophe again, so Rally gets the source's values."""
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crmsync.report.changes import ChangeLog
 from crmsync.run import run_pipeline
 from crmsync.sandbox.testing import InProcessSandbox
 from crmsync.spreadsheet import escape_cell, is_report, unescape_cell
@@ -84,3 +86,29 @@ def test_an_ordinary_file_keeps_its_leading_apostrophes(
     )
     (lee,) = rally.records("contacts")
     assert (lee["firstName"], lee["title"]) == ("'=x", "'+1")
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: object
+    after: object
+    why: str
+    base: object = None
+    source: object = None
+
+
+def test_plan_and_conflicts_are_escaped_too(tmp_path: Path) -> None:
+    with ChangeLog(tmp_path) as log:
+        changes = [
+            Change("phone", "+1 555 0100", "=1+1", "source changed"),
+            Change("title", "@boss", "-CTO-", "conflict kept", base="x", source="-CTO-"),
+        ]
+        log.add("=people.csv", 2, "id-1", changes)
+    plan = read_rows(tmp_path / "plan.csv")
+    assert [(r["source"], r["from"], r["to"]) for r in plan] == [
+        ("'=people.csv", "'+1 555 0100", "'=1+1"),
+        ("'=people.csv", "'@boss", "'-CTO-"),
+    ]
+    (conflict,) = read_rows(tmp_path / "conflicts.csv")
+    assert (conflict["crm"], conflict["kept"]) == ("'@boss", "crm")

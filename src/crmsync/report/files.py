@@ -23,7 +23,16 @@ from crmsync.report.summary import RunSummary
 from crmsync.spreadsheet import escape_frame
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
-REPORT_FILES = ("errors.csv", "merged.csv", "warnings.csv", "payloads.ndjson", "summary.json")
+REPORT_FILES = (
+    "errors.csv",
+    "merged.csv",
+    "warnings.csv",
+    "skipped.csv",
+    "plan.csv",
+    "conflicts.csv",
+    "payloads.ndjson",
+    "summary.json",
+)
 
 
 def check_report_dir(report_dir: Path) -> None:
@@ -99,7 +108,9 @@ def write_report(
     )
     if skipped.height:
         files["skipped"] = report_dir / "skipped.csv"
-        skipped.rename({"_source": "source", "_row": "row"}).write_csv(files["skipped"])
+        escape_frame(skipped.rename({"_source": "source", "_row": "row"})).write_csv(
+            files["skipped"]
+        )
 
     files["warnings"] = report_dir / "warnings.csv"
     warned = warnings.select(
