@@ -99,7 +99,9 @@ def test_a_deep_record_in_a_json_array_is_a_reject(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     deep = "[" * 900 + "]" * 900
     path.write_text(f'[{{"email": "a@x.org"}}, {{"x": {deep}}}, {deep}]', encoding="utf-8")
+    started = time.monotonic()
     extracted = read_source("json", path)
+    assert time.monotonic() - started < 5  # polars took a minute over the deep value
     assert extracted.frame["_row"].to_list() == [1]
     assert extracted.rejects.select("_row", "error").rows() == [(2, TOO_DEEP), (3, TOO_DEEP)]
 
