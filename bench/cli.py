@@ -27,6 +27,7 @@ from crmsync.sandbox.testing import running_sandbox
 from transform import COLUMNS, generate  # bench/transform.py: `python bench/cli.py` finds it
 
 DEFAULT_ROWS = 1_000_000
+DUPLICATE_CHECK_ROWS = 100_000
 KEY = "bench-cli-key"
 KIB = 1024
 PIPELINE_YAML = """\
@@ -91,17 +92,38 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--rate-limit", type=int, default=0, help="requests/s per key; 0: none")
     parser.add_argument("--keep", type=Path, help="folder for the CSV, state and reports")
+    parser.add_argument("--fail-rate", type=float, default=0.0, help="sandbox 5xx share")
+    parser.add_argument(
+        "--commit-then-fail-rate", type=float, default=0.0, help="sandbox lost-answer share"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="the sandbox's fault sequence")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         prepare(folder, args.rows)
         with running_sandbox(
-            api_keys=(KEY,), latency_ms=args.latency_ms, rate_limit=args.rate_limit
+            api_keys=(KEY,),
+            latency_ms=args.latency_ms,
+            rate_limit=args.rate_limit,
+            fail_rate=args.fail_rate,
+            commit_then_fail_rate=args.commit_then_fail_rate,
+            seed=args.seed,
         ) as sandbox:
             runs = [run_cli(folder, sandbox.base_url, label) for label in ("first", "rerun")]
+            stored = int(sandbox.stats()["records"]["contacts"])
+            # reading every record back pages by offset: worth it only for a small tenant
+            check = args.rows <= DUPLICATE_CHECK_ROWS
+            emails = {r["email"] for r in sandbox.records("contacts", KEY)} if check else None
     limit = f"{args.rate_limit} requests/s" if args.rate_limit else "no rate limit"
-    print(f"\n{args.rows:,} rows, sandbox latency {args.latency_ms} ms, {limit}")
+    faults = (
+        f", faults: {args.fail_rate:.0%} 5xx, {args.commit_then_fail_rate:.0%} lost answers"
+        if args.fail_rate or args.commit_then_fail_rate
+        else ""
+    )
+    print(f"\n{args.rows:,} rows, sandbox latency {args.latency_ms} ms, {limit}{faults}")
+    doubled = f" ({stored - len(emails):,} duplicated)" if emails is not None else ""
+    print(f"records in Rally: {stored:,}{doubled}")
     print(
         f"{'run':<8}{'exit':>5}{'seconds':>9}{'rows/s':>10}{'created':>10}{'unchanged':>11}{'merged':>8}"
         f"{'failed':>8}{'requests':>10}{'peak MiB':>10}"

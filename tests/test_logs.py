@@ -112,7 +112,7 @@ def test_a_run_is_events_only_with_the_summary_as_an_event(
     assert names.index("load_started") < names.index("load_finished")
     assert {event["pipeline"] for event in events} == {"logs-contacts"}
     stages = {event["name"]: event["detail"] for event in events if event["event"] == "stage"}
-    assert stages["validate"] == "1 rows failed"
+    assert stages["validate"] == "1 row failed"
     loaded = next(event for event in events if event["event"] == "load_finished")
     assert loaded["records_done"] == 12 and loaded["batches_done"] >= 1
     step = events[-2]
@@ -121,7 +121,7 @@ def test_a_run_is_events_only_with_the_summary_as_an_event(
     assert step["summary"] == summary
     finished = events[-1]
     assert finished["run_id"] == events[0]["run_id"]
-    assert (finished["status"], finished["exit_code"]) == ("failed", 1)
+    assert (finished["status"], finished["exit_code"]) == ("partial", 1)
 
 
 @pytest.mark.slow
@@ -278,3 +278,24 @@ def test_captured_log_records_are_events_only_while_capturing() -> None:
 def test_an_event_field_may_not_hide_a_common_one() -> None:
     with pytest.raises(ValueError, match="clash"):
         JsonLogObserver(stream=io.StringIO()).emit("stage", step="other")
+
+
+def test_a_retry_that_waits_long_says_what_it_waits_for_and_a_short_one_does_not() -> None:
+    from crmsync.cli.console import echoing_logs
+
+    rally = logging.getLogger("crmsync.api.rally")
+    message = "GET /api/v1/contacts: ConnectError: refused (not sent); retry %d of 8 in %.2f s"
+    json_stream, text_stream = io.StringIO(), io.StringIO()
+    with capturing_logs(JsonLogObserver(stream=json_stream, pipeline="p")):
+        rally.info(message, 1, 0.3, extra={"retry_wait_s": 0.3})
+        rally.info(message, 4, 4.0, extra={"retry_wait_s": 4.0})
+    with echoing_logs(text_stream):
+        rally.info(message, 1, 0.3, extra={"retry_wait_s": 0.3})
+        rally.info(message, 4, 4.0, extra={"retry_wait_s": 4.0})
+    (event,) = lines_of(json_stream)
+    assert event["message"].endswith("retry 4 of 8 in 4.00 s")
+    assert text_stream.getvalue() == (
+        "  waiting: GET /api/v1/contacts: ConnectError: refused (not sent); retry 4 of 8 in "
+        "4.00 s\n"
+    )
+    assert logging.getLogger("crmsync").level == logging.NOTSET  # put back as it was

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ def invoke(*args: str, env: dict[str, str | None] | None = None) -> Any:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    """Three runs: a clean one (--limit), one with a failed row, and a dry run."""
+    """Three runs: a clean one (--limit), one with a failed row (partial), and a dry run."""
     folder = tmp_path_factory.mktemp("runs")
     pipeline = write_pipeline(folder)
     plan = [
@@ -97,7 +97,7 @@ def test_runs_lists_every_run_newest_first(history: History) -> None:
     ]
     assert set(rule) <= {"-", " "}
     assert [int(line.split()[0]) for line in lines] == [3, 2, 1]
-    assert "succeeded" in lines[2] and "failed" in lines[1] and "(dry run)" in lines[0]
+    assert "succeeded" in lines[2] and "partial" in lines[1] and "(dry run)" in lines[0]
     assert str(history.pipeline.parent / "reports" / "clean") in lines[2]
 
 
@@ -121,7 +121,7 @@ def test_runs_json_counts_match_each_runs_summary(history: History) -> None:
             assert row[outcome] == summary[outcome], outcome
         assert row["report_dir"] == summary["report_dir"]
         assert row["duration_s"] >= 0
-    assert [row["status"] for row in rows] == ["failed", "failed", "succeeded"]
+    assert [row["status"] for row in rows] == ["partial", "partial", "succeeded"]
     assert [row["dry_run"] for row in rows] == [True, False, False]
     assert rows[2]["created"] == CLEAN_ROWS and rows[1]["failed"] == 1
 
@@ -137,7 +137,7 @@ def test_history_needs_no_destination_variables(history: History) -> None:
     assert invoke("report", str(history.pipeline), "1", env=env).exit_code == 0
 
 
-@pytest.mark.parametrize("run_id", [1, 2, 3], ids=["clean", "failed", "dry-run"])
+@pytest.mark.parametrize("run_id", [1, 2, 3], ids=["clean", "partial", "dry-run"])
 def test_report_prints_the_closing_table_again(history: History, run_id: int) -> None:
     done = invoke("report", str(history.pipeline), str(run_id))
     assert done.exit_code == 0
@@ -145,14 +145,14 @@ def test_report_prints_the_closing_table_again(history: History, run_id: int) ->
     table = summary_table_of(summary)
     assert table in done.output
     assert table in history.outputs[run_id]  # what `crmsync run` printed at the end
-    status = "succeeded" if run_id == 1 else "failed"
+    status = "succeeded" if run_id == 1 else "partial"
     assert done.output.startswith(f"run {run_id} of ops-contacts: {status}")
     assert f"report: {summary['report_dir']}" in done.output
 
 
 def test_report_json_has_the_step_summaries(history: History) -> None:
     record = json.loads(invoke("report", str(history.pipeline), "2", "--json").output)
-    assert record["run_id"] == 2 and record["status"] == "failed"
+    assert record["run_id"] == 2 and record["status"] == "partial"
     (step,) = record["steps"]
     assert step["step"] == "ops-contacts"
     assert step["failed_by_stage"]["validate"] == 1
@@ -274,3 +274,30 @@ def test_runs_table_aligns_columns_and_marks_unfinished_runs() -> None:
     assert lines[3].split()[-2:] == ["succeeded", "/r"]
     read_end = lines[0].index("read") + len("read")
     assert lines[2][:read_end].endswith("100000") and lines[3][:read_end].endswith("7")
+
+
+def test_a_dry_runs_table_shows_every_outcome_and_counts_read_as_words() -> None:
+    summary = RunSummary(
+        name="people", object="contacts", source="x.csv", dry_run=True, started_at="",
+        rows_read=9, planned=4, would_update=1, unchanged=3, merged=1, failed=1,
+    )  # fmt: skip
+    lines = summary_table_of(asdict(summary)).splitlines()
+    labels = [line.split("  ")[0].strip() for line in lines[2:]]
+    assert labels[:7] == [
+        "rows read",
+        "would create",
+        "would update",
+        "unchanged",
+        "skipped",
+        "merged (duplicates)",
+        "failed",
+    ]
+    assert lines[3].split()[-1] == "3" and lines[4].split()[-1] == "1"
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    from crmsync.report.wording import counted
+
+    assert [counted(n, "row") for n in (0, 1, 2)] == ["0 rows", "1 row", "2 rows"]
+    assert counted(1, "batch") == "1 batch" and counted(3, "batch") == "3 batches"
+    assert counted(2, "company") == "2 companies"

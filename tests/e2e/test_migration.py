@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from crmsync.errors import EXIT_STOPPED
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.state import StateDB
 
@@ -136,16 +135,15 @@ def test_migration_links_everything_and_reruns_without_duplicates(workdir: Path)
         assert s["created"] == 0 and s["unchanged"] == len(activity_ids)
 
 
-def test_step_that_cannot_start_stops_the_run(workdir: Path) -> None:
+def test_step_that_cannot_start_stops_the_run_before_any_step_writes(workdir: Path) -> None:
     pipeline = workdir / "pipelines" / "migration.yaml"
-    pipeline.write_text(pipeline.read_text().replace("contacts.csv", "missing-contacts.csv"))
+    pipeline.write_text(pipeline.read_text().replace("Contact Email", "Contact Mailbox"))
     with running_sandbox(api_keys=(KEY,)) as sandbox:
         done = run(workdir, sandbox.base_url)
-        assert done.returncode == EXIT_STOPPED  # not 2: the companies step had sent records
-        assert "missing-contacts.csv" in done.stderr
-        assert "the steps before it had sent records" in done.stderr
-        assert sandbox.records("activities", KEY) == []  # never reached
-        assert sandbox.records("companies", KEY) != []  # the step before it ran
+        assert done.returncode == 2
+        assert "'Contact Mailbox' is not in the file" in done.stderr
+        assert sandbox.write_requests() == 0  # the steps before it did not start either
+        assert sandbox.records("companies", KEY) == []
 
 
 def test_state_of_one_destination_never_skips_records_in_another(workdir: Path) -> None:

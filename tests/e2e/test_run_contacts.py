@@ -244,7 +244,9 @@ def test_cannot_start_exits_2_with_a_clear_message(tmp_path: Path, edit, expecte
     shutil.copy(SAMPLE, tmp_path / "contacts.csv")
     text = PIPELINE.read_text().replace("../sample_data/contacts.csv", "contacts.csv")
     pipeline.write_text(edit(text))
-    done = crmsync("run", str(pipeline), base_url="http://127.0.0.1:9", cwd=tmp_path)
+    with running_sandbox(api_keys=(KEY,)) as sandbox:  # a reachable Rally: the file is at fault
+        done = crmsync("run", str(pipeline), base_url=sandbox.base_url, cwd=tmp_path)
+        assert sandbox.write_requests() == 0
     assert done.returncode == 2, done.stdout + done.stderr
     assert expected in done.stderr
     assert "Traceback" not in done.stderr

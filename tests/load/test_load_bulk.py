@@ -147,7 +147,7 @@ def test_an_answer_that_does_not_add_up_is_reconciled_not_guessed(fake: Any, rew
         4: "created",
     }
     assert all(o.reconciled for o in result.outcomes if o.status == "created")
-    assert fake.count("upsert") == 4
+    assert fake.count("upsert") == 0 and fake.count("list") >= 1
     assert len(fake.stored("contacts")) == 4
     _assert_ids_land_on_their_records(fake, items, result)
 

@@ -1,4 +1,4 @@
-"""Ambiguous bulk writes: reconciled by upsert or by listing, never re-sent blindly."""
+"""Ambiguous bulk writes: reconciled by listing what Rally stored, never re-sent blindly."""
 
 from __future__ import annotations
 
@@ -44,16 +44,18 @@ FAULT_IDS = ["commit-500", "commit-drop", "500", "502", "read-timeout", "read-er
 
 
 @pytest.mark.parametrize(("fault", "committed"), AMBIGUOUS_FAULTS, ids=FAULT_IDS)
-def test_ambiguous_contacts_are_reconciled_by_upsert(
+def test_ambiguous_contacts_are_sent_again_and_what_rally_refuses_is_found_by_key(
     fake: Any, fault: Any, committed: bool
 ) -> None:
+    """Rally refuses a key it has, so keyed records are sent again as they are: what the
+    first bulk did not write is created, what it did is refused and found in one listing."""
     items = [fake.contact(i) for i in range(20)]
     fake.plan("bulk", fault)
     result = fake.load(items)
     assert result.count("created") == 20
     assert all(o.reconciled for o in result.outcomes)
-    assert fake.count("bulk") == 1  # never re-sent
-    assert fake.count("upsert") == 20
+    assert fake.count("bulk") == 2 and fake.count("upsert") == 0
+    assert fake.count("list") == (1 if committed else 0)
     stored = fake.stored("contacts")
     assert len(stored) == 20
     assert len({doc["email"] for doc in stored}) == 20
@@ -70,22 +72,24 @@ def test_a_503_on_bulk_waits_its_retry_after_before_reconciling(fake: Any) -> No
     assert len(fake.stored("contacts")) == 5
 
 
-def test_a_refused_upsert_during_reconciliation_fails_that_record_only(fake: Any) -> None:
+def test_a_record_refused_when_the_rest_is_sent_again_fails_alone(fake: Any) -> None:
     items = [fake.contact(i, **({"bad": True} if i == 1 else {})) for i in range(3)]
     fake.plan("bulk", 500)
     result = fake.load(items)
     assert {o.key: o.status for o in result.outcomes} == {0: "created", 1: "failed", 2: "created"}
-    assert result.outcomes[1].http_status == 422
+    # the refusal is looked up first (the first bulk did not write it either): it stands
+    assert fake.count("bulk") == 2 and fake.count("list") == 1 and fake.count("upsert") == 0
 
 
-def test_upsert_checks_that_keep_failing_leave_the_state_unknown(fake: Any) -> None:
-    fake.plan("bulk", 500)
-    fake.plan("upsert", *[500] * 20)
+def test_re_sends_that_keep_failing_leave_the_state_unknown(fake: Any) -> None:
+    fake.plan("bulk", *[500] * 20)
     result = fake.load([fake.contact(i) for i in range(3)], settings=LoadSettings(max_retries=2))
     assert result.count("failed") == 3
+    assert fake.count("bulk") == 3  # the bulk, then a re-send per allowed retry
     for outcome in result.outcomes:
         assert outcome.error is not None and UNKNOWN in outcome.error
         assert "HTTP 500" in outcome.error and outcome.reconciled
+    assert fake.stored("contacts") == []
 
 
 @pytest.mark.parametrize(("fault", "committed"), AMBIGUOUS_FAULTS, ids=FAULT_IDS)
@@ -197,7 +201,9 @@ def test_companies_with_and_without_domain_take_both_paths(fake: Any) -> None:
     fake.plan("bulk", COMMIT_THEN_500)
     result = fake.load(items, obj="companies")
     assert result.count("created") == 3
-    assert fake.count("upsert") == 2 and fake.count("list") == 1 and fake.count("bulk") == 1
+    # the two with a domain sent again (refused, found by key), the one without found by
+    # its content: two listings, no upsert
+    assert fake.count("upsert") == 0 and fake.count("list") == 2 and fake.count("bulk") == 2
     assert len(fake.stored("companies")) == 3
 
 
@@ -213,7 +219,8 @@ def test_listing_that_keeps_failing_leaves_the_state_unknown(fake: Any) -> None:
 
 def test_re_sends_are_bounded(fake: Any) -> None:
     fake.plan("bulk", *[500] * 10)
-    result = fake.load([_task(i) for i in range(4)], obj="activities")
+    settings = LoadSettings(max_retries=3)
+    result = fake.load([_task(i) for i in range(4)], obj="activities", settings=settings)
     assert result.count("failed") == 4
     assert all(UNKNOWN in (o.error or "") for o in result.outcomes)
     assert fake.count("bulk") == 4 and fake.count("list") == 3

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from crmsync.run import RunOptions, run_pipeline
+from crmsync.run import RunObserver, RunOptions, run_pipeline
 from crmsync.run.step import INTERRUPTED_ERROR
 from crmsync.sandbox.testing import InProcessSandbox
 
@@ -69,8 +69,16 @@ def test_every_row_ends_in_one_outcome_and_the_counts_add_up(
         (6, "read", None),
     ]
     assert pl.read_csv(result.files["merged"])["merged_into_row"].to_list() == [3]
-    assert result.exit_code == 1
+    assert (result.exit_code, result.status) == (1, "partial")
     assert {r["email"] for r in rally.records("contacts")} == {"ada@x.org", "bob@x.org"}
+
+
+def test_a_run_whose_every_row_failed_is_failed_not_partial(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(tmp_path, "people.csv", HEADER, "Cy,Nope,not-an-email,Engineer")
+    result = run_pipeline(pipeline(tmp_path, CONTACTS_STEP, rally), transport=rally.transport)
+    assert (result.exit_code, result.status) == (1, "failed")
 
 
 def test_a_rerun_sends_only_what_changed(rally: InProcessSandbox, tmp_path: Path) -> None:
@@ -102,6 +110,23 @@ def test_a_dry_run_plans_exactly_what_the_real_run_then_sends(
     assert real.summary.created == 3
     for payload in planned:
         assert {k: stored[payload["email"]][k] for k in payload} == payload
+
+
+def test_a_dry_run_reports_in_its_own_folder_and_a_real_run_drops_stale_payloads(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    people_csv(tmp_path)
+    config = pipeline(tmp_path, CONTACTS_STEP, rally)
+    real = run_pipeline(config, transport=rally.transport)
+    errors = real.files["errors"].read_text()
+    stale = real.files["errors"].parent / "payloads.ndjson"
+    stale.write_text("{}\n")  # left by an older crmsync's dry run in the same folder
+    dry = run_pipeline(config, RunOptions(dry_run=True), transport=rally.transport)
+    assert dry.files["errors"].parent == tmp_path / "reports" / "dry-run"
+    assert real.files["errors"].read_text() == errors  # the real run's report is untouched
+    run_pipeline(config, transport=rally.transport)
+    assert not stale.exists()
+    assert dry.files["payloads"].exists()
 
 
 MIGRATION = (
@@ -175,3 +200,101 @@ def test_an_interrupted_load_accounts_for_every_row_and_resumes(
     resumed = run_pipeline(config, transport=rally.transport).summary
     assert (resumed.unchanged, resumed.created) == (2 * batch_size, 6 - 2 * batch_size)
     assert len(rally.records("contacts")) == 6
+
+
+class _Stages(RunObserver):
+    """Keeps the stage lines and the warnings a run says."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self.warnings: list[str] = []
+
+    def stage(self, name: str, detail: str) -> None:
+        self.lines.append((name, detail))
+
+    def warning(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+def test_skip_rows_takes_the_header_below_and_the_read_line_says_where(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    (tmp_path / "people.csv").write_text(
+        "Exported 2025-06-01,,,\n"
+        "First,Last,Email,Title\n"  # looks like a header, but the file says skip two lines
+        "First,Last,Email,Title,Title\n"
+        "Ada,Lovelace,ada@x.org,Countess,Engineer\n",
+        encoding="utf-8",
+    )
+    text = CONTACTS_STEP.replace("path: people.csv}", "path: people.csv, skip_rows: 2}")
+    stages = _Stages()
+    result = run_pipeline(
+        pipeline(tmp_path, text, rally), observer=stages, transport=rally.transport
+    )
+    assert result.summary.created == 1
+    read = dict(stages.lines)["read"]
+    assert read == (
+        '1 row from people.csv (header on line 3); a second column named "Title" is read as '
+        '"Title_2"'
+    )
+    assert [r["title"] for r in rally.records("contacts")] == ["Countess"]
+
+
+def test_a_name_default_fills_only_what_the_full_name_and_the_email_could_not(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "Name,Last,Email",
+        "Jane Roe,,jane@x.org",  # the full name splits: Jane Roe
+        ",,anna.berg@x.org",  # names_from_email: Anna Berg
+        "Cher,,cher@x.org",  # one word: the default fills the last name
+    )
+    text = (
+        """\
+name: people
+object: contacts
+source: {kind: csv, path: people.csv}
+mapping:
+  fullName: Name
+  lastName: {column: Last, default: "(unknown)"}
+  email: Email
+normalize: {names_from_email: true}
+"""
+        + DESTINATION
+    )
+    result = run_pipeline(pipeline(tmp_path, text, rally), transport=rally.transport)
+    assert result.summary.created == 3 and result.summary.warnings == 1
+    names = {r["email"]: (r["firstName"], r["lastName"]) for r in rally.records("contacts")}
+    assert names == {
+        "jane@x.org": ("Jane", "Roe"),
+        "anna.berg@x.org": ("Anna", "Berg"),
+        "cher@x.org": ("Cher", "(unknown)"),
+    }
+
+
+def test_phones_without_a_country_code_and_no_region_are_said_once(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "First,Last,Email,Phone",
+        "Ada,Lovelace,ada@x.org,(212) 555-0100",
+        "Bob,Byte,bob@x.org,212 555 0101",
+        "Cy,Sea,cy@x.org,+1 212 555 0102",
+        "Dee,Dot,dee@x.org;dee@y.org,+1 212 555 0103",
+    )
+    text = CONTACTS_STEP.replace("title: Title", "phone: Phone")
+    stages = _Stages()
+    result = run_pipeline(
+        pipeline(tmp_path, text, rally), observer=stages, transport=rally.transport
+    )
+    said = stages.warnings
+    assert said == [
+        "2 rows have a phone without a country code, kept as written: set "
+        "normalize.default_region (e.g. US) to read them"
+    ]
+    assert result.summary.warnings_by_field == {"phone": 2, "email": 1}
+    assert result.summary.notices == said

@@ -136,3 +136,26 @@ def test_request_log_names_method_path_status_never_the_key(
     ]
     assert all(line.endswith("ms") for line in lines)
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize("command", ["sandbox", "redmine-sandbox"])
+def test_a_taken_port_is_said_and_exits_2_before_any_banner(command: str) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "crmsync", command, "--quiet", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert f"--port: port {port} is in use" in done.stderr
+    assert done.stderr.startswith("Error: ")  # no banner came first
+    assert "Traceback" not in done.stderr

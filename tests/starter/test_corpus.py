@@ -29,6 +29,9 @@ class Case:
     header_line: int = 1
     # column -> a phrase its not-mapped reason must hold
     left: dict[str, str] = field(default_factory=dict)
+    # the companies step's mapping, when the rows name their company, and companyId's keys
+    companies: dict[str, str | list[str]] | None = None
+    links: list[dict[str, str]] = field(default_factory=list)
 
 
 CASES = [
@@ -56,6 +59,11 @@ CASES = [
             "Name Prefix": "honorific",
             "Phone 2 - Value": "another phone",
         },
+        companies={
+            "name": "Organization 1 - Name",
+            "domain": ["E-mail 1 - Value", "E-mail 2 - Value"],
+        },
+        links=[{"email_domain": "E-mail 1 - Value"}, {"name": "Organization 1 - Name"}],
     ),
     Case(
         "outlook_contacts.csv",
@@ -77,6 +85,8 @@ CASES = [
         },
         region="DE",
         left={"Title": "honorific", "Company": "companies step", "Home Phone": "another phone"},
+        companies={"name": "Company", "domain": ["E-mail Address", "E-mail 2 Address"]},
+        links=[{"email_domain": "E-mail Address"}, {"name": "Company"}],
     ),
     Case(
         "hubspot_contacts.csv",
@@ -103,6 +113,12 @@ CASES = [
             "Contact owner": "values_file",
             "Lead Status": "not a lifecycle stage",
         },
+        companies={
+            "name": "Company Name",
+            "domain": ["Website URL", "Email"],
+            "website": "Website URL",
+        },
+        links=[{"domain": "Website URL"}, {"email_domain": "Email"}, {"name": "Company Name"}],
     ),
     Case(
         "hubspot_companies.csv",
@@ -146,6 +162,8 @@ CASES = [
         source_id="Contact ID",
         region="US",
         left={"Salutation": "honorific", "Account Name": "companies step"},
+        companies={"name": "Account Name", "domain": "Email"},
+        links=[{"email_domain": "Email"}, {"name": "Account Name"}],
     ),
     Case(
         "salesforce_contacts_export.csv",
@@ -212,6 +230,14 @@ CASES = [
             "Website": "companies step",
             "Billing City": "companies step",
         },
+        companies={
+            "name": "Account Name",
+            "domain": ["Website", "Email"],
+            "website": "Website",
+            "city": "Billing City",
+            "country": "Billing Country",
+        },
+        links=[{"domain": "Website"}, {"email_domain": "Email"}, {"name": "Account Name"}],
     ),
     Case(
         "mailchimp_audience.csv",
@@ -230,6 +256,8 @@ CASES = [
             "REGION": "not a state",
             "TAGS": "quotes",
         },
+        companies={"name": "Company", "domain": "Email Address"},
+        links=[{"email_domain": "Email Address"}, {"name": "Company"}],
     ),
     Case(
         "linkedin_connections.csv",
@@ -242,6 +270,8 @@ CASES = [
         },
         header_line=4,
         left={"Company": "companies step", "Connected On": "no field"},
+        companies={"name": "Company", "domain": "Email Address"},
+        links=[{"email_domain": "Email Address"}, {"name": "Company"}],
     ),
     Case(
         "pipedrive_people.csv",
@@ -258,6 +288,11 @@ CASES = [
         source_id="Person - ID",
         region="CZ",
         left={"Person - Organization": "companies step", "Person - Owner": "values_file"},
+        companies={
+            "name": "Person - Organization",
+            "domain": ["Person - Email - Work", "Person - Email - Home", "Person - Email - Other"],
+        },
+        links=[{"email_domain": "Person - Email - Work"}, {"name": "Person - Organization"}],
     ),
     Case(
         "zoho_contacts.csv",
@@ -282,6 +317,8 @@ CASES = [
         source_id="Record Id",
         region="IN",
         left={"Salutation": "honorific", "Account Name": "companies step"},
+        companies={"name": "Account Name", "domain": ["Email", "Secondary Email"]},
+        links=[{"email_domain": "Email"}, {"name": "Account Name"}],
     ),
     Case(
         "redmine_contacts.csv",
@@ -304,6 +341,8 @@ CASES = [
         source_id="id",
         kind="redmine_export",
         left={"company": "companies step", "middle_name": "template"},
+        companies={"name": "company", "domain": "email"},
+        links=[{"email_domain": "email"}, {"name": "company"}],
     ),
     Case(
         "generic_crm_fullname.csv",
@@ -319,6 +358,8 @@ CASES = [
         source_id="ID",
         region="US",
         left={"Company": "companies step"},
+        companies={"name": "Company", "domain": "Email"},
+        links=[{"email_domain": "Email"}, {"name": "Company"}],
     ),
 ]
 
@@ -346,14 +387,30 @@ def test_init_suggests_the_right_mapping(case: Case, tmp_path: Path) -> None:
         assert phrase in reasons[column], column
 
     pipeline = load_pipeline(output, env=ENV)
-    step = pipeline.step
-    assert {name: spec.column for name, spec in step.mapping.items()} == case.mapping
+    step = pipeline.steps[-1]
+    assert step.object == case.object_name
+    columns = {name: spec.column for name, spec in step.mapping.items() if not spec.lookup}
+    assert columns == case.mapping
     assert step.source.kind == case.kind
     assert step.source_id == case.source_id
     assert step.normalize.default_region == case.region
     assert step.load.mode == "auto"
     assert pipeline.state.path == Path(".crmsync/state.db")
     assert (output.parent / step.source.path).resolve() == (EXPORTS / case.file).resolve()
+    if case.companies is None:
+        assert pipeline.single_step and suggestion.companies is None
+        return
+    companies, contacts = pipeline.steps
+    assert (companies.name, companies.object, contacts.name) == (
+        "companies",
+        "companies",
+        "contacts",
+    )
+    assert {name: spec.column for name, spec in companies.mapping.items()} == case.companies
+    assert companies.source == contacts.source
+    assert companies.where_filled == [case.companies["name"]]
+    lookup = contacts.lookups["companyId"]
+    assert [{key.kind: key.column} for key in lookup.by] == case.links
 
 
 def test_every_corpus_file_has_a_case() -> None:
@@ -372,7 +429,7 @@ def _unwrapped(text: str) -> str:
 
 def test_rows_without_names_are_counted_with_a_hint(tmp_path: Path) -> None:
     text = _text("hubspot_contacts.csv", tmp_path)
-    assert "# 22 of 52 rows have no first or last name" in text
+    assert "# 23 of 52 rows have no first or last name" in text  # one is "n/a"
     assert '#   lastName: {column: "Last Name", default: "(unknown)"}' in text
 
 
@@ -442,3 +499,41 @@ def test_an_older_redmine_export_keeps_its_companies_out(tmp_path: Path) -> None
     assert companies.info.where == {"is_company": "true"}
     assert companies.suggestion.mapping["name"] == "first_name"
     assert companies.suggestion.mapping["domain"] == "website"
+
+
+def test_rows_without_names_are_offered_names_from_email_and_defaults_commented(
+    tmp_path: Path,
+) -> None:
+    text = _text("mailchimp_audience.csv", tmp_path)
+    prose = _unwrapped(text)
+    assert "30 of 46 rows have no first or last name (lines 3, 4, 6, 7, 9 and 25 more)" in prose
+    assert "12 would get both names from their email address" in prose
+    assert "18 a first name only" in prose
+    assert "# names_from_email: true" in [line.strip() for line in text.splitlines()]
+    assert '#   lastName: {column: "Last Name", default: "(unknown)"}' in text
+    step = load_pipeline(tmp_path / "starter.yaml", env=ENV).steps[-1]
+    assert step.normalize.names_from_email is False  # offered, not chosen
+
+
+def test_a_file_whose_names_no_email_can_give_gets_defaults_for_both(tmp_path: Path) -> None:
+    text = _text("google_contacts.csv", tmp_path)
+    assert "names_from_email" not in text  # its nameless rows have role addresses
+    assert '#   firstName: {column: "Given Name", default: "(unknown)"}' in text
+    assert '#   lastName: {column: "Family Name", default: "(unknown)"}' in text
+
+
+def test_cli_prints_the_companies_step_before_the_contacts(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        cli,
+        [
+            "init",
+            str(EXPORTS / "salesforce_accounts_contacts_report.csv"),
+            "-o",
+            str(tmp_path / "a.yaml"),
+        ],
+    )
+    lines = done.output.splitlines()
+    first = lines.index("companies step: 8 companies named in 'Account Name', each loaded once")
+    second = lines.index("contacts step, linked to their company by companyId:")
+    assert first < lines.index("  domain               <- Website, then Email") < second
+    assert "not mapped: Account Owner" in lines  # the companies step reads the other columns

@@ -169,3 +169,19 @@ def test_split_statements(script: str, expected: list[str] | None) -> None:
 def test_split_statements_refuses_an_unterminated_statement() -> None:
     with pytest.raises(ValueError, match="incomplete"):
         list(schema.split_statements("CREATE TABLE a (x); INSERT INTO a VALUES ('oops"))
+
+
+def test_a_version_2_file_keeps_its_runs_and_steps_and_learns_partial(db_path: Path) -> None:
+    with StateDB.open(db_path, migrations=schema.MIGRATIONS[:2]) as db:
+        run_id = db.runs.start("p")
+        db.runs.record_step(run_id, "contacts", {"created": 3})
+        db.runs.finish(run_id, status="failed", summary={"n": 1}, report_dir="/r")
+    with StateDB.open(db_path) as db:
+        kept = db.runs.get(run_id)
+        assert kept is not None
+        assert (kept.status, kept.summary, kept.report_dir) == ("failed", {"n": 1}, "/r")
+        assert kept.steps == [{"step": "contacts", "created": 3}]
+        later = db.runs.start("p")
+        db.runs.finish(later, status="partial", summary={}, report_dir=None)
+        assert later > run_id
+        assert [r.status for r in db.runs.latest("p")] == ["partial", "failed"]

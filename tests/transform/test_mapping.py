@@ -137,3 +137,30 @@ def test_values_translate_ignoring_case_with_default_for_empty() -> None:
     out = apply_mapping(frame, mapping, {"activityType": ["type_id"], "ownerId": ["user"]})
     assert out["activityType"].to_list() == ["call", "meeting", "note", "7"]
     assert out["ownerId"].to_list() == [owner, None, None, owner]
+
+
+@pytest.mark.parametrize(
+    "cell", ["null", "NULL", " n/a ", "-", "none", "None", "-None-", "#N/A"], ids=str.strip
+)
+def test_a_cell_that_says_no_value_is_read_as_empty_in_every_origin(cell: str) -> None:
+    frame = pl.DataFrame(
+        {"_source": ["f"], "_row": [2], "Phone": [cell], "Work": ["555-0100"], "Note": [cell]}
+    )
+    rules = {
+        "phone": FieldRule(columns=("Phone", "Work")),  # the next column is read instead
+        "notes": FieldRule(template="{Note}; call {Work}"),
+        "lifecycleStage": FieldRule(columns=("Phone",), default="lead"),
+    }
+    columns = {"phone": ["Phone", "Work"], "notes": ["Note", "Work"], "lifecycleStage": ["Phone"]}
+    out = apply_mapping(frame, rules, columns)
+    assert out.select("phone", "notes", "lifecycleStage").row(0) == (
+        "555-0100",
+        "call 555-0100",
+        "lead",
+    )
+
+
+def test_words_that_are_values_stay() -> None:
+    frame = pl.DataFrame({"_source": ["f"] * 3, "_row": [2, 3, 4], "C": ["NA", "Nonesuch", "-5"]})
+    out = apply_mapping(frame, {"country": FieldRule(columns=("C",))}, {"country": ["C"]})
+    assert out["country"].to_list() == ["NA", "Nonesuch", "-5"]  # Namibia, a name, a number

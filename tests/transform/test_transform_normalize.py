@@ -13,7 +13,6 @@ from crmsync.schema import OBJECTS
 from crmsync.transform import ISSUE_SCHEMA, NormalizeOptions, normalize
 
 US = NormalizeOptions(default_region="US")
-NOT_COMPANY = "not a company domain; left empty"
 
 
 def _issues(issues: pl.DataFrame) -> list[tuple[int, str, str, str]]:
@@ -98,13 +97,19 @@ def test_companies_domain_tags_and_numbers() -> None:
     )
     result, issues = normalize(frame, OBJECTS["companies"])
     assert result["domain"].to_list() == ["acme.com", "foo.co.uk", None, None, None]
-    assert result["_match_key"].to_list() == result["domain"].to_list()
+    # without a domain, a company is deduped by its name
+    assert result["_match_key"].to_list() == [
+        "acme.com",
+        "foo.co.uk",
+        "name:bar",
+        "name:baz",
+        "name:qux",
+    ]
     assert result["annualRevenue"].to_list() == [45e6, 45e6, 45e6, 1200.0, None]
     assert result["employeeCount"].to_list() == [1200, None, None, None, 7]
     assert result["tags"].to_list() == [["a", "b", "c"], None, ["x"], None, None]
     assert _issues(issues) == [
         (3, "employeeCount", '"12.5" is not a whole number', "error"),
-        (4, "domain", f'"john@gmail.com" is a free-mail address, {NOT_COMPANY}', "warning"),
         (5, "domain", 'no domain found in "localhost"; loaded without a domain', "warning"),
         (6, "annualRevenue", '"abc" is not a number', "error"),
         (6, "domain", 'no domain found in website "n/a"; loaded without a domain', "warning"),

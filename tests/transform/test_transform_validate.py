@@ -139,3 +139,23 @@ def test_validate_agrees_with_pydantic(obj_name: str, data: st.DataObject) -> No
         except ValidationError:
             accepted = False
         assert accepted == (row_number not in failing_rows), payload
+
+
+def test_messages_quote_the_cell_as_given_and_what_it_was_read_as_where_that_differs() -> None:
+    given = identity_frame(
+        {
+            "firstName": ["Ann", "Bo"],
+            "lastName": ["Lee", "Ng"],
+            "email": ["mailto:Ann@@X.com", " BO@@y.com "],
+            "leadScore": ["$150", "150"],
+        }
+    )
+    normalized, _ = normalize(given, OBJECTS["contacts"], OPTIONS)
+    issues = validate(normalized, OBJECTS["contacts"], given=given)
+    said = {
+        (row, field): error for row, field, error in issues.select("_row", "field", "error").rows()
+    }
+    assert said[(2, "email")].startswith('"mailto:Ann@@X.com" (read as ann@@x.com) is not a valid')
+    assert said[(3, "email")].startswith('"bo@@y.com" is not a valid')  # case and spaces only
+    assert said[(2, "leadScore")] == '"$150" (read as 150) is above the maximum 100'
+    assert said[(3, "leadScore")] == '"150" is above the maximum 100'

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -69,6 +69,7 @@ POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never mak
 MAX_RECORD_BYTES = 256 * 1024
 MAX_BULK_ANSWER_BYTES = 1024 * 1024
 HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
+RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
 
@@ -130,7 +131,10 @@ class RallyClient:
         self.in_flight = ConcurrencyLimit(
             settings.concurrency, settings.max_concurrency, clock=self._clock
         )
-        self._server_date: tuple[datetime, float] | None = None
+        # Rally's clock minus ours (seconds): the largest seen. A Date header is rounded down
+        # to the second and read a little after it was written, so each one underestimates
+        # Rally's clock; the largest of many is within a few milliseconds of it.
+        self._server_offset: float | None = None
         # Connections kept: one per request the cap may ever allow in flight, and headroom, so
         # the pool never makes a request wait.
         self.connections = pool = settings.max_concurrency + POOL_HEADROOM
@@ -270,12 +274,12 @@ class RallyClient:
         return self._clock()
 
     def server_time_at(self, local_time: float) -> datetime | None:
-        """What the server's clock read at `local_time`, from the Date of the last answer
-        (whole seconds, so up to a second early); None before any answer with a Date."""
-        if self._server_date is None:
+        """What the server's clock read at `local_time`, never later than it was (from the
+        Date headers of the answers so far: up to a second early after one answer, closer
+        with each); None before any answer with a Date."""
+        if self._server_offset is None:
             return None
-        date, seen_at = self._server_date
-        return date + timedelta(seconds=local_time - seen_at)
+        return datetime.fromtimestamp(local_time + self._server_offset, UTC)
 
     async def pause(self, seconds: float) -> None:
         """Sleep with the injected sleep (tests do not wait)."""
@@ -365,6 +369,7 @@ class RallyClient:
             state.attempt_number,
             self.settings.max_retries,
             wait,
+            extra={RETRY_WAIT_FIELD: wait},
         )
 
     # -- answers into errors ---------------------------------------------------------------------
@@ -397,7 +402,9 @@ class RallyClient:
     def _note_server_date(self, response: httpx.Response) -> None:
         date = _date_header(response)
         if date is not None:
-            self._server_date = (date, self._clock())
+            offset = date.timestamp() - self._clock()
+            if self._server_offset is None or offset > self._server_offset:
+                self._server_offset = offset
 
 
 def _date_header(response: httpx.Response) -> datetime | None:

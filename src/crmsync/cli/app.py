@@ -69,7 +69,7 @@ def run(
 
         logger = JsonLogObserver()
         try:
-            pipeline = load_pipeline(pipeline_file)
+            pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
             logger.pipeline = pipeline.name
             with capturing_logs(logger):
                 result = run_pipeline(pipeline, options, logger)
@@ -82,11 +82,12 @@ def run(
             logger.error(StoppedError(f"stopped after sending records: {result.stopped}"))
         sys.exit(result.exit_code)
 
-    from crmsync.cli.console import ConsoleObserver, steps_table, summary_table
+    from crmsync.cli.console import ConsoleObserver, echoing_logs, steps_table, summary_table
 
-    pipeline = load_pipeline(pipeline_file)
+    pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
     observer = ConsoleObserver(tty=sys.stdout.isatty())
-    result = run_pipeline(pipeline, options, observer)
+    with echoing_logs():
+        result = run_pipeline(pipeline, options, observer)
     click.echo()
     if pipeline.single_step:
         click.echo(summary_table(result.summary))
@@ -259,21 +260,35 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
         click.echo(f"header: line {info.header_line} (the lines above it are skipped)")
     for written, given in info.renamed:
         click.echo(f"warning: more than one column is named {written!r}; one is read as {given!r}")
+    companies = suggestion.companies
+    if companies:
+        click.echo(
+            f"companies step: {companies.names} companies named in {companies.company!r}, "
+            "each loaded once"
+        )
+        _echo_mapping(companies.mapping)
+        click.echo(f"{object_name} step, linked to their company by companyId:")
     if suggestion.source_id:
         click.echo(f"  {'source_id':<20} <- {suggestion.source_id.columns[0]}")
-    for field, columns in suggestion.mapping.items():
-        shown = columns if isinstance(columns, str) else ", then ".join(columns)
-        click.echo(f"  {field:<20} <- {shown}")
+    _echo_mapping(suggestion.mapping)
     if suggestion.missing_required:
         click.echo(f"required, not found: {', '.join(suggestion.missing_required)} (edit the file)")
-    if suggestion.unmapped_columns:
-        click.echo(f"not mapped: {', '.join(suggestion.unmapped_columns)}")
+    read = companies.columns if companies else set()
+    unmapped = [column for column in suggestion.unmapped_columns if column not in read]
+    if unmapped:
+        click.echo(f"not mapped: {', '.join(unmapped)}")
     region = suggestion.region
     if region.region:
         click.echo(f"default_region: {region.region} ({region.reason})")
     for hint in suggestion.hints:
         click.echo(f"note: {hint}")
     click.echo(f"next: crmsync run {target} --dry-run")
+
+
+def _echo_mapping(mapping: dict[str, str | list[str]]) -> None:
+    for field, columns in mapping.items():
+        shown = columns if isinstance(columns, str) else ", then ".join(columns)
+        click.echo(f"  {field:<20} <- {shown}")
 
 
 cli.add_command(sandbox)

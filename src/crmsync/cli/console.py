@@ -5,15 +5,22 @@ Kept apart from cli.py so the rendering can be tested without invoking commands.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 import click
 
+from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.report import RunSummary
+from crmsync.report.wording import counted
 from crmsync.run import RunObserver
 
 PLAIN_PROGRESS_EVERY_S = 5.0
+LONG_RETRY_WAIT_S = 1.0  # retries waiting less are the client's routine (a 429's second)
+PACKAGE_LOGGER = "crmsync"
 
 
 class ConsoleObserver(RunObserver):
@@ -40,9 +47,12 @@ class ConsoleObserver(RunObserver):
     def stage(self, name: str, detail: str) -> None:
         self._echo(f"{name:>9}: {detail}")
 
+    def warning(self, message: str) -> None:
+        self._echo(f"  warning: {message}")
+
     def load_started(self, records: int, batches: int) -> None:
         self._total, self._batches = records, batches
-        self._echo(f"     load: {records} records in {batches} batches")
+        self._echo(f"     load: {counted(records, 'record')} in {counted(batches, 'batch')}")
         self._last_line = time.monotonic()
         if self.tty and records:
             self._bar = click.progressbar(
@@ -67,6 +77,41 @@ class ConsoleObserver(RunObserver):
             self._bar = None
 
 
+class _LogEcho(logging.Handler):
+    """crmsync's log records as the console shows them: warnings on stderr as before, and a
+    retry that waits long on stdout, saying what it waits for."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call must not break the run
+            message = str(record.msg)
+        if record.levelno >= logging.WARNING:
+            click.echo(message, err=True)
+        elif getattr(record, RETRY_WAIT_FIELD, 0.0) >= LONG_RETRY_WAIT_S:
+            click.echo(f"  waiting: {message}", file=self.stream)
+
+
+@contextmanager
+def echoing_logs(stream: TextIO | None = None) -> Iterator[None]:
+    """For as long as the block runs, retries that wait LONG_RETRY_WAIT_S or more are said
+    (a destination that stops answering is not silence), and warnings still reach stderr."""
+    logger = logging.getLogger(PACKAGE_LOGGER)
+    handler = _LogEcho(stream)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def summary_table(summary: RunSummary) -> str:
     """The closing table: one line per outcome, then the requests and where the report is."""
     rows: list[tuple[str, str]] = [("rows read", str(summary.rows_read))]
@@ -86,7 +131,13 @@ def summary_table(summary: RunSummary) -> str:
     if summary.conflicts:
         rows.append(("conflicts (fields)", f"{summary.conflicts}: see conflicts.csv"))
     if summary.warnings:
-        rows.append(("rows with warnings", str(summary.warnings)))
+        fields = ", ".join(f"{name} {n}" for name, n in summary.warnings_by_field.items())
+        rows.append(
+            (
+                "rows with warnings",
+                f"{summary.warnings}  ({fields})" if fields else str(summary.warnings),
+            )
+        )
     if not summary.dry_run:
         rows.append(
             (

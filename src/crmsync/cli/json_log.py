@@ -7,13 +7,15 @@ before the first step or for whole-run events), then the event's own fields:
     run_started     run_id, steps
     step_started    index, total                     (pipelines of several steps)
     stage           name, detail                     a stage ended
+    warning         message                          the step does without something asked
     load_started    records, batches
     load_progress   records_done, batches_done       at most every few seconds
     load_finished   records_done, batches_done
     step_finished   summary                          the step's summary.json, as a dict
     run_finished    run_id, status, exit_code
     error           error, message, exit_code        the run could not start, or stopped
-    log             logger, message                  a warning from crmsync's own loggers
+    log             logger, message                  a warning from crmsync's own loggers, or
+                                                     a retry that waits a second or more
                                                      (while :func:`capturing_logs` is on)
 
 Nothing else is written to the stream, so every line parses. What goes in an event comes from
@@ -33,6 +35,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -47,6 +50,7 @@ LOG_FORMATS = ("text", "json")
 PROGRESS_EVERY_S = 5.0
 INFO, WARNING, ERROR = "info", "warning", "error"
 PACKAGE_LOGGER = "crmsync"
+LONG_RETRY_WAIT_S = 1.0  # retries waiting less are the client's routine (a 429's second)
 
 
 def level_of(exit_code: int) -> str:
@@ -111,6 +115,9 @@ class JsonLogObserver(RunObserver):
     def stage(self, name: str, detail: str) -> None:
         self.emit("stage", name=name, detail=detail)
 
+    def warning(self, message: str) -> None:
+        self.emit("warning", WARNING, message=message)
+
     def load_started(self, records: int, batches: int) -> None:
         self._last_progress = time.monotonic()
         self._done = (0, 0)
@@ -150,6 +157,9 @@ class _EventHandler(logging.Handler):
         self.observer = observer
 
     def emit(self, record: logging.LogRecord) -> None:
+        waits = getattr(record, RETRY_WAIT_FIELD, 0.0) >= LONG_RETRY_WAIT_S
+        if record.levelno < logging.WARNING and not waits:
+            return  # the client's routine retries
         if record.levelno >= logging.ERROR:
             level = ERROR
         else:
@@ -163,12 +173,15 @@ class _EventHandler(logging.Handler):
 
 @contextmanager
 def capturing_logs(observer: JsonLogObserver) -> Iterator[None]:
-    """Route crmsync's own log records (warnings and up, as now) to the observer's stream
-    instead of stderr, for as long as the block runs."""
+    """Route crmsync's own log records (warnings and up, and retries that wait long) to the
+    observer's stream instead of stderr, for as long as the block runs."""
     logger = logging.getLogger(PACKAGE_LOGGER)
     handler = _EventHandler(observer)
+    level = logger.level
     logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         yield
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -22,6 +22,9 @@ from crmsync.config.models import Pipeline
 from crmsync.config.strict_yaml import YamlLimitError, load_yaml
 from crmsync.errors import ConfigError
 
+DESTINATION_KEY = "destination"
+# Stands in for a destination whose variables are not set, in a dry run that may not need one.
+UNSET_DESTINATION = {"base_url": "https://rally.invalid", "api_key": "unset"}  # never asked
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -82,12 +85,36 @@ def read_mapping(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_pipeline(path: str | Path, *, env: Mapping[str, str] | None = None) -> Pipeline:
-    """Read, interpolate and validate a pipeline file; every problem is a ConfigError."""
+def _interpolated(
+    data: dict[str, Any], env: Mapping[str, str] | None, destination_optional: bool
+) -> dict[str, Any]:
+    try:
+        return dict(interpolate(data, env=env))
+    except ConfigError as exc:
+        if not (destination_optional and (exc.path or "").startswith(DESTINATION_KEY)):
+            raise
+        unset = str(exc)
+    rest = {key: value for key, value in data.items() if key != DESTINATION_KEY}
+    return {
+        **interpolate(rest, env=env),
+        DESTINATION_KEY: UNSET_DESTINATION,
+        "destination_unset": unset,
+    }
+
+
+def load_pipeline(
+    path: str | Path, *, env: Mapping[str, str] | None = None, destination_optional: bool = False
+) -> Pipeline:
+    """Read, interpolate and validate a pipeline file; every problem is a ConfigError.
+
+    With `destination_optional` (a dry run), a `destination:` whose variables are not set is
+    no error yet: it is left unset (`Pipeline.destination_unset` says why), and the run
+    refuses it only if it has to talk to Rally.
+    """
     path = Path(path)
     data = read_mapping(path)
     try:
-        data = interpolate(data, env=env)
+        data = _interpolated(data, env, destination_optional)
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
     data["base_dir"] = path.resolve().parent

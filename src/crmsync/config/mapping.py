@@ -106,6 +106,11 @@ class FieldMapping(Section):
         "what people typed in the CRM, or write the source's (default: the step's "
         "sync.on_conflict).",
     )
+    optional: bool = Field(
+        default=False,
+        description="The column may be missing from the source: the field then takes its "
+        "default, or stays empty, with one warning (a column with a default is optional too).",
+    )
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldMapping:
@@ -118,7 +123,15 @@ class FieldMapping(Section):
             raise ValueError("a lookup takes no default (use on_missing: null)")
         if (self.values or self.values_file) and not (self.column or self.template):
             raise ValueError("values and values_file translate a column or a template")
+        if self.optional and not (self.column or self.template):
+            raise ValueError("optional says a column may be missing: give a column or template")
         return self
+
+    @property
+    def may_be_absent(self) -> bool:
+        """A source without this field's columns is no reason to stop: it is optional, or
+        its default stands in for the missing column."""
+        return bool(self.column or self.template) and (self.optional or self.default is not None)
 
     @property
     def columns(self) -> list[str]:

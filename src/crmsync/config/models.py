@@ -50,6 +50,11 @@ class NormalizeConfig(Section):
         default=_DEFAULT_NORMALIZE.fold_gmail,
         description="Dedupe Gmail addresses ignoring dots and +tags.",
     )
+    names_from_email: bool = Field(
+        default=_DEFAULT_NORMALIZE.names_from_email,
+        description="A contact with neither first nor last name takes them from its email "
+        "address (anna.berg@x.com: Anna Berg), with a warning; a name's default fills the rest.",
+    )
 
     def options(self) -> NormalizeOptions:
         """The normalizer's options."""
@@ -57,6 +62,7 @@ class NormalizeConfig(Section):
             default_region=self.default_region,
             phone_policy=self.phone_policy,
             fold_gmail=self.fold_gmail,
+            names_from_email=self.names_from_email,
         )
 
 
@@ -189,6 +195,7 @@ STEP_KEYS = (
     "object",
     "source",
     "where",
+    "where_filled",
     "mapping",
     "normalize",
     "dedupe",
@@ -210,6 +217,11 @@ class Step(Section):
         default_factory=dict,
         description="Only rows whose column equals the value (or one of the values), e.g. "
         "is_company: 'true'. Other rows belong to other steps and are not counted here.",
+    )
+    where_filled: list[str] = Field(
+        default_factory=list,
+        description="Only rows where these columns have a value (n/a and the like count as "
+        "empty), e.g. the company column of a companies step read from a contacts file.",
     )
     mapping: dict[str, FieldMapping] = Field(
         description="Rally field (camelCase) <- column, constant, default or lookup."
@@ -286,6 +298,9 @@ class Pipeline(Section):
     )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
     single_step: bool = Field(default=False, exclude=True, description="Written without steps:.")
+    destination_unset: str | None = Field(
+        default=None, exclude=True, description="Why the destination is not set (a dry run)."
+    )
 
     @model_validator(mode="before")
     @classmethod

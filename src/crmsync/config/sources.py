@@ -21,6 +21,12 @@ class FileSource(Section):
         description="Text encoding (utf-8, utf-8-sig, cp1252, latin-1, utf-16) or auto to detect.",
     )
     delimiter: str = Field(default="auto", description="CSV delimiter, or auto to sniff.")
+    skip_rows: int | None = Field(
+        default=None,
+        ge=0,
+        description="CSV lines above the header to skip (a report title, notes); unset: the "
+        "header is found below any such lines. Row numbers stay the file's own lines.",
+    )
 
     @field_validator("delimiter")
     @classmethod

@@ -24,6 +24,7 @@ from crmsync.config.sources import (
     RedmineExportSource,
     SourceConfig,
 )
+from crmsync.errors import SourceError
 from crmsync.extract import read_source
 from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
@@ -56,14 +57,20 @@ class Source(Protocol):
     def read(self, since: datetime | None = None) -> Extracted:
         """The records (updated since `since`, for an incremental source)."""
 
+    def check(self) -> None:
+        """A cheap look before a run reads anything: SourceError when it cannot be read at
+        all (a file that is not there); an API is only known by reading it."""
+
 
 @dataclasses.dataclass(frozen=True)
 class _LocalFile:
-    """A file beside the pipeline: read whole every time, nothing to announce."""
+    """A file beside the pipeline: read whole, once per run however many steps read it;
+    nothing to announce."""
 
     config: FileSource | RedmineExportSource
     path: Path
     incremental_by: str | None = None
+    _read: dict[None, Extracted] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def label(self) -> str:
@@ -76,6 +83,17 @@ class _LocalFile:
     def describe(self, since: datetime | None) -> str | None:
         return None
 
+    def check(self) -> None:
+        check_file(self.path)
+
+    def read(self, since: datetime | None = None) -> Extracted:
+        if None not in self._read:
+            self._read[None] = self._parse()
+        return self._read[None]
+
+    def _parse(self) -> Extracted:
+        raise NotImplementedError
+
     def _encoding(self) -> str | None:
         return None if self.config.encoding == "auto" else self.config.encoding
 
@@ -86,13 +104,14 @@ class FileSourceReader(_LocalFile):
 
     config: FileSource
 
-    def read(self, since: datetime | None = None) -> Extracted:
+    def _parse(self) -> Extracted:
         cfg = self.config
         extracted = read_source(
             cfg.kind,
             self.path,
             encoding=self._encoding(),
             delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+            skip_rows=cfg.skip_rows,
         )
         return fed_back(extracted) if cfg.kind == "csv" else extracted
 
@@ -103,7 +122,7 @@ class RedmineExportReader(_LocalFile):
 
     config: RedmineExportSource
 
-    def read(self, since: datetime | None = None) -> Extracted:
+    def _parse(self) -> Extracted:
         cfg = self.config
         export = read_redmine_export(
             self.path, entity=cfg.entity, format=cfg.format, encoding=self._encoding()
@@ -135,6 +154,9 @@ class ApiSourceReader:
         newer = f" updated since {since:{API_TIME}}" if since else ""
         return f"reading {self._what}{newer} from {self._where}"
 
+    def check(self) -> None:
+        """An API is checked by reading it."""
+
     def read(self, since: datetime | None = None) -> Extracted:
         if since not in self._reads:
             self._reads[since] = self._walk(since)
@@ -150,6 +172,19 @@ def fed_back(extracted: Extracted) -> Extracted:
     frame = unescape_frame(extracted.frame, extracted.columns).rename(names)
     columns = tuple(names[name] for name in extracted.columns)
     return dataclasses.replace(extracted, frame=frame, columns=columns)
+
+
+def check_file(path: Path) -> None:
+    """SourceError, worded as the reader words it, for a path that is no readable file."""
+    if not path.exists():
+        raise SourceError("file not found", source=str(path))
+    if path.is_dir():
+        raise SourceError("is a directory, not a file", source=str(path))
+    if not path.is_file():
+        raise SourceError(
+            "is not a regular file (a FIFO, socket or device): copy the data into a file",
+            source=str(path),
+        )
 
 
 def with_derived(extracted: Extracted) -> Extracted:

@@ -2,10 +2,11 @@
 
 Every item ends in exactly one RecordOutcome. A bulk refused as a whole (400, 413, 422) is split
 in halves until the refused records are isolated. A bulk whose fate is unknown (5xx, lost
-answer, an answer that does not add up) is never simply re-sent: records with an upsert key are
-re-sent by upsert (idempotent), the others are looked for in a list of what changed since the
-batch left, and only those not found are sent again. What cannot be established is failed with
-an error saying its state in Rally is unknown, never counted as created.
+answer, an answer that does not add up) is never simply re-sent: what Rally stored since just
+before it left is listed (from Rally's own clock), its records are found there (by their match
+key, else by their content), and only those not found are sent again, in one bulk: a few
+requests, not one per record. What cannot be established is failed with an error saying its
+state in Rally is unknown, never counted as created.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmsync.api.rally import RallyClient
@@ -26,7 +26,14 @@ from crmsync.errors import (
     TransientError,
 )
 from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
-from crmsync.load.reconcile import list_since, listing_fields, match_listed
+from crmsync.load.reconcile import (
+    find_keys,
+    list_since,
+    listing_fields,
+    listing_start,
+    match_listed,
+    normalize,
+)
 from crmsync.load.workers import batches, drain, gather
 from crmsync.schema import BulkResult, RallyObject
 
@@ -38,12 +45,6 @@ logger = logging.getLogger(__name__)
 WORKERS_PER_SLOT = 2
 SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refused: split it
 HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
-MAX_RECONCILE_DEPTH = 3  # re-sends after a reconciliation, each of which may be ambiguous
-# How far before the server's last known time a reconciliation listing starts: covers the
-# Date header's whole seconds and the time between reading it and sending.
-RECONCILE_MARGIN = timedelta(seconds=2)
-# Without any Date from the server yet, the local clock minus this (it may be skewed).
-NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 UNKNOWN_STATE = "state in Rally unknown"
 
 ProgressFn = Callable[[int, int], None]
@@ -143,8 +144,18 @@ class _Run:
 
     # -- bulk ------------------------------------------------------------------------------------
 
-    async def _bulk(self, batch: list[_Item], *, depth: int, reconciled: bool) -> None:
-        sent_at = self.client.local_time()
+    async def _bulk(
+        self,
+        batch: list[_Item],
+        *,
+        depth: int,
+        reconciled: bool,
+        first_sent: float | None = None,
+    ) -> None:
+        """Send one bulk. `first_sent` marks a re-send of keyed records whose first bulk's
+        fate is unknown (sent at that time): a refusal may then mean "your first bulk
+        created me", and is looked up before it stands."""
+        sent_at = self.client.local_time() if first_sent is None else first_sent
         try:
             result = await self._post(batch)
         except AmbiguousError as exc:
@@ -158,7 +169,14 @@ class _Run:
         except RequestRefused as exc:
             await self._refused(batch, exc, depth=depth, reconciled=reconciled)
         else:
-            await self._apply(batch, result, sent_at, depth=depth, reconciled=reconciled)
+            await self._apply(
+                batch,
+                result,
+                sent_at,
+                depth=depth,
+                reconciled=reconciled,
+                resent=first_sent is not None,
+            )
 
     async def _post(self, batch: list[_Item]) -> BulkResult:
         """POST the bulk, known to be unanswered until it returns or raises. A waiting
@@ -197,6 +215,7 @@ class _Run:
         *,
         depth: int,
         reconciled: bool,
+        resent: bool = False,
     ) -> None:
         """Map errors[].index and createdIds back to items; reconcile an answer that does not
         add up rather than guess."""
@@ -207,8 +226,12 @@ class _Run:
                 consistent = False
                 continue
             errors[error.index] = error.error
-        for index, message in errors.items():
-            self._fail(batch[index], message, None, reconciled=reconciled)
+        if resent and errors:  # refused because the first bulk created them? Look them up.
+            refused = [(batch[index], message) for index, message in errors.items()]
+            await self._find_refused(refused, sent_at)
+        else:
+            for index, message in errors.items():
+                self._fail(batch[index], message, None, reconciled=reconciled)
         succeeded = [item for index, item in enumerate(batch) if index not in errors]
         if consistent and len(result.created_ids) == len(succeeded):
             for item, rally_id in zip(succeeded, result.created_ids, strict=True):
@@ -227,7 +250,7 @@ class _Run:
     async def _reconcile(
         self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
     ) -> None:
-        if depth >= MAX_RECONCILE_DEPTH:
+        if depth >= self.settings.max_retries:
             reason = f"{UNKNOWN_STATE}: {cause}; gave up after {depth} re-sends"
             self._fail_all(batch, reason, None, reconciled=True)
             return
@@ -236,33 +259,46 @@ class _Run:
         unkeyed: list[_Item] = []
         for item in batch:
             (keyed if key is not None and item.payload.get(key) else unkeyed).append(item)
-        jobs: list[Coroutine[Any, Any, None]] = [self._check_by_upsert(i, cause) for i in keyed]
+        jobs: list[Coroutine[Any, Any, None]] = []
+        if keyed:  # sent again as they are: Rally refuses a key it has, so none is doubled
+            jobs.append(self._bulk(keyed, depth=depth + 1, reconciled=True, first_sent=sent_at))
         if unkeyed:
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
-    async def _check_by_upsert(self, item: _Item, cause: str) -> None:
-        """Upsert is idempotent by key: whatever the bulk did, this leaves one record."""
+    async def _find_refused(self, refused: list[tuple[_Item, str]], sent_at: float) -> None:
+        """Keyed records a re-sent bulk refused: those Rally stored since the first bulk left
+        are that bulk's (created); the refusal of the others stands."""
+        key = self.obj.match_key
+        assert key is not None
+        wanted = {normalize(item.payload[key], key) for item, _ in refused}
         try:
-            result = await self.client.upsert(self.obj, item.payload)
-        except RequestRefused as exc:
-            if exc.status == HTTP_NOT_FOUND:
+            since = await listing_start(self.client, self.obj, sent_at)
+            found = await find_keys(
+                self.client, self.obj, since, key, wanted, exclude_ids=self._owned_ids
+            )
+        except (TransientError, RequestRefused) as exc:
+            if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
                 raise
-            self._fail(item, exc.detail, exc.status, reconciled=True)
-        except TransientError as exc:
-            reason = f"{UNKNOWN_STATE}: {cause}; checking by upsert failed too: {exc}"
-            self._fail(item, reason, exc.status, reconciled=True)
-        else:
-            # "updated" means our ambiguous bulk had created it: still a creation of this load.
-            self._settle(item, "created", result.id, reconciled=True)
+            for item, message in refused:
+                reason = f"{UNKNOWN_STATE}: {message}; listing to check failed: {exc}"
+                self._fail(item, reason, exc.status, reconciled=True)
+            return
+        for item, message in refused:
+            rally_id = found.get(normalize(item.payload[key], key))
+            if rally_id is None:
+                self._fail(item, message, None, reconciled=True)
+            else:
+                self._settle(item, "created", rally_id, reconciled=True)
 
     async def _check_by_listing(
         self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
     ) -> None:
-        """Claim the listed records that match what was sent; send again only the rest."""
+        """Claim the listed records that match what was sent; send again only the rest, in
+        one bulk."""
         payloads = [item.payload for item in batch]
         try:
-            since = await self._since(sent_at)
+            since = await listing_start(self.client, self.obj, sent_at)
             listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
@@ -316,18 +352,6 @@ class _Run:
             self._settle(item, result.action, result.id)
 
     # -- outcomes --------------------------------------------------------------------------------
-
-    async def _since(self, sent_at: float) -> datetime:
-        """Where a reconciliation listing starts: the server's time when the batch left (at
-        local `sent_at`), less a margin. Read from the Date of any answer, even a later one;
-        without one yet, a cheap list asks for it."""
-        server_time = self.client.server_time_at(sent_at)
-        if server_time is None:
-            await self.client.check_auth(self.obj)
-            server_time = self.client.server_time_at(sent_at)
-        if server_time is None:  # a server that sends no Date: the local clock, with room
-            return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
-        return server_time - RECONCILE_MARGIN
 
     def _settle(
         self,

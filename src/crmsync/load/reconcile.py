@@ -7,7 +7,8 @@ sent, and match each sent record to a listed one by a fingerprint of those value
 normalized the way a server may rewrite them (timestamps re-formatted, numbers re-typed, match
 keys compared case-insensitively), so a committed record is recognized in its stored form.
 
-(Records that carry an upsert key are reconciled by upsert instead: see loader.py.)
+Records that carry their match key (email, domain) are matched by it alone: the listing then
+asks for the id and the key only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,11 @@ from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 
 ID_FIELD = "id"
+# How far before Rally's time a bulk left (as the client estimates it: never late) a listing
+# starts: room for a tenant whose servers' clocks differ a little.
+RECONCILE_MARGIN = timedelta(seconds=0.5)
+# Without any Date from the server yet, the local clock minus this (it may be skewed).
+NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 HTTP_BAD_REQUEST = 400
 # Fields a server may store in another case than it was sent: the upsert keys.
 CASE_INSENSITIVE_FIELDS = frozenset({"email", "domain"})
@@ -104,6 +110,64 @@ def match_listed(
                     result[position] = record_id
                     break
     return result
+
+
+def match_keys(
+    sent: Sequence[Mapping[str, Any]],
+    listed: Iterable[Mapping[str, Any]],
+    key: str,
+    *,
+    exclude_ids: Collection[str] = frozenset(),
+) -> list[str | None]:
+    """For each sent record, the id of the listed record with its match key (compared
+    without case), or None."""
+    by_key: dict[Any, str] = {}
+    for record in listed:
+        record_id = record.get(ID_FIELD)
+        value = record.get(key)
+        if isinstance(record_id, str) and value and record_id not in exclude_ids:
+            by_key[normalize(value, key)] = record_id
+    return [by_key.get(normalize(record.get(key), key)) for record in sent]
+
+
+async def listing_start(client: RallyClient, obj: RallyObject, sent_at: float) -> datetime:
+    """Where a reconciliation listing starts: Rally's time when the batch left (at local
+    `sent_at`), less a margin. Read from the Date of any answer, even a later one; without one
+    yet, a cheap list asks for it."""
+    server_time = client.server_time_at(sent_at)
+    if server_time is None:
+        await client.check_auth(obj)
+        server_time = client.server_time_at(sent_at)
+    if server_time is None:  # a server that sends no Date: the local clock, with room
+        return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
+    return server_time - RECONCILE_MARGIN
+
+
+async def find_keys(
+    client: RallyClient,
+    obj: RallyObject,
+    since: datetime,
+    key: str,
+    wanted: Collection[str],
+    *,
+    exclude_ids: Collection[str] = frozenset(),
+) -> dict[str, str]:
+    """normalized key -> id of the records stored since `since` that carry one of `wanted`
+    (normalized keys). Pages stop as soon as every wanted key is found: what a bulk wrote is
+    listed right after `since`, so a busy tenant's later writes are not paged through."""
+    missing = set(wanted)
+    found: dict[str, str] = {}
+    async for record in client.iter_records(obj, updated_since=since, fields=[ID_FIELD, key]):
+        record_id, value = record.get(ID_FIELD), record.get(key)
+        if not (isinstance(record_id, str) and value) or record_id in exclude_ids:
+            continue
+        normalized = normalize(value, key)
+        if normalized in missing:
+            found[normalized] = record_id
+            missing.discard(normalized)
+            if not missing:
+                break
+    return found
 
 
 async def list_since(

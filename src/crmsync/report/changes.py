@@ -1,9 +1,10 @@
 """plan.csv and conflicts.csv, written as records settle (a big first load has millions of
 field changes: they go to the file, not to memory).
 
-    plan.csv       source,row,rally_id,field,from,to,why: one line per field a run writes (a dry
-                   run: would write), and per conflict it kept. why: new, source changed,
-                   filled blank, conflict kept, conflict overwritten.
+    plan.csv       source,row,rally_id,field,from,to,why: one line per field a run writes in a
+                   record Rally had, and per conflict it kept; a dry run also lists each field
+                   of each record it would create. why: new, source changed, filled blank,
+                   conflict kept, conflict overwritten.
     conflicts.csv  source,row,rally_id,field,base,crm,source,kept: fields both the source and a
                    person changed since crmsync last wrote them, and which value was kept.
 

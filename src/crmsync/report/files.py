@@ -23,6 +23,7 @@ from crmsync.report.summary import RunSummary
 from crmsync.spreadsheet import escape_frame
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
+PAYLOADS_FILE = "payloads.ndjson"
 REPORT_FILES = (
     "errors.csv",
     "merged.csv",
@@ -30,7 +31,7 @@ REPORT_FILES = (
     "skipped.csv",
     "plan.csv",
     "conflicts.csv",
-    "payloads.ndjson",
+    PAYLOADS_FILE,
     "summary.json",
 )
 
@@ -122,10 +123,12 @@ def write_report(
     escape_frame(warned).write_csv(files["warnings"])
 
     if payloads is not None:
-        files["payloads"] = report_dir / "payloads.ndjson"
+        files["payloads"] = report_dir / PAYLOADS_FILE
         with files["payloads"].open("w", encoding="utf-8") as out:
             for payload in payloads:
                 out.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    else:  # a dry run's payloads left here would pass for what this run sent
+        (report_dir / PAYLOADS_FILE).unlink(missing_ok=True)
 
     files["summary"] = report_dir / "summary.json"
     summary.report_dir = str(report_dir)

@@ -35,6 +35,7 @@ class RunSummary:
     failed_by_stage: dict[str, int] = field(default_factory=dict)
     conflicts: int = 0
     warnings: int = 0
+    warnings_by_field: dict[str, int] = field(default_factory=dict)  # rows, per field warned
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
@@ -42,6 +43,7 @@ class RunSummary:
     # Why the step stopped short after it had sent records (the key refused mid-load, its
     # report not written), or None.
     stopped: str | None = None
+    notices: list[str] = field(default_factory=list)  # what the step did without, said once
     report_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)
 

@@ -15,6 +15,14 @@ from crmsync.errors import TransientError, UnreachableError
 from crmsync.schema import RallyObject
 from crmsync.state import destination_scope
 
+# The check before a run reads its sources: short, so a destination that does not answer
+# stops the run in seconds, with its host and the cause.
+PROBE_CONNECT_TIMEOUT_S = 5.0
+PROBE_READ_TIMEOUT_S = 15.0
+PROBE_RETRIES = 1
+PROBE_MAX_BACKOFF_S = 2.0
+PROBE_DEADLINE_S = PROBE_CONNECT_TIMEOUT_S + PROBE_READ_TIMEOUT_S  # a trickle cannot stretch it
+
 
 @dataclass(frozen=True)
 class Destination:
@@ -25,7 +33,9 @@ class Destination:
     url: str = field(repr=False)
     api_key: str = field(repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
-    allow_insecure_http: bool = False
+    available: bool = True  # False: its variables are not set (a dry run may go without)
+    checked: bool = False  # the run's probe found it answering and the key accepted
+    allow_insecure_http: bool = False  # plain http:// to another machine (warned every run)
 
     @classmethod
     def of(
@@ -33,10 +43,15 @@ class Destination:
         config: DestinationConfig,
         transport: httpx.AsyncBaseTransport | None = None,
         *,
+        available: bool = True,
         allow_insecure_http: bool = False,
     ) -> Destination:
         return cls(
-            config.base_url, config.api_key.get_secret_value(), transport, allow_insecure_http
+            config.base_url,
+            config.api_key.get_secret_value(),
+            transport,
+            available=available,
+            allow_insecure_http=allow_insecure_http,
         )
 
     @property
@@ -48,12 +63,18 @@ class Destination:
         """The tenant's name in the state database (never the key, nor a password)."""
         return destination_scope(self.base_url, self.api_key)
 
-    @asynccontextmanager
-    async def connect(
-        self, obj: RallyObject, settings: ClientSettings
-    ) -> AsyncIterator[RallyClient]:
-        """A client whose key Rally accepted: AuthError when refused, UnreachableError when
-        Rally does not answer (nothing was sent either way)."""
+    async def probe(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> None:
+        """One cheap request with short timeouts and at most one retry, before any source is
+        read: AuthError when the key is refused, UnreachableError naming the host and the
+        cause when Rally does not answer, in seconds rather than after a run's retries. Each
+        attempt ends within `deadline_s`, at most PROBE_DEADLINE_S."""
+        settings = ClientSettings(
+            max_retries=PROBE_RETRIES,
+            max_backoff_s=PROBE_MAX_BACKOFF_S,
+            connect_timeout_s=PROBE_CONNECT_TIMEOUT_S,
+            read_timeout_s=PROBE_READ_TIMEOUT_S,
+            request_deadline_s=min(deadline_s, PROBE_DEADLINE_S),
+        )
         async with RallyClient(
             self.url,
             self.api_key,
@@ -63,6 +84,27 @@ class Destination:
         ) as client:
             try:
                 await client.check_auth(obj)
+            except TransientError as exc:
+                raise UnreachableError(
+                    f"cannot reach Rally at {self.base_url} (nothing was read or sent): {exc}"
+                ) from None
+
+    @asynccontextmanager
+    async def connect(
+        self, obj: RallyObject, settings: ClientSettings
+    ) -> AsyncIterator[RallyClient]:
+        """A client whose key Rally accepted: AuthError when refused, UnreachableError when
+        Rally does not answer (nothing was sent either way). Not asked again once `checked`."""
+        async with RallyClient(
+            self.url,
+            self.api_key,
+            settings=settings,
+            transport=self.transport,
+            allow_insecure_http=self.allow_insecure_http,
+        ) as client:
+            try:
+                if not self.checked:
+                    await client.check_auth(obj)
             except TransientError as exc:
                 raise UnreachableError(
                     f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from crmsync.api import RallyClient
+from crmsync.report.wording import counted
 from crmsync.run.artifacts import HASH
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SOURCE_ID_COLUMN
@@ -36,6 +37,7 @@ LISTED_FIELD = {
     ("companies", "domain"): "domain",
     ("companies", "name"): "name",
 }
+SINGULAR = {"contacts": "contact", "companies": "company", "activities": "activity"}
 FINGERPRINT = "fingerprint"  # the content hash: the identity of a record without a key
 
 Needed = Mapping[tuple[str, str], set[str]]  # (object, stored kind) -> keys
@@ -114,4 +116,4 @@ class IdIndex:
             pairs = [(k, i) for k, i in zip(keys, frame["id"], strict=True) if k and i]
             self.learn(obj, kind, dict(pairs))
             state.remember_ids(obj, kind, pairs)
-        observer.stage("lookup", f"{frame.height} {obj} already in Rally")
+        observer.stage("lookup", f"{counted(frame.height, SINGULAR[obj])} already in Rally")

@@ -35,6 +35,10 @@ class RunObserver:
     def stage(self, name: str, detail: str) -> None:
         """A stage finished."""
 
+    def warning(self, message: str) -> None:
+        """The step goes on differently from what the file asks (a mapped column the source
+        lacks takes its default): said once, and kept in the step's summary."""
+
     def load_started(self, records: int, batches: int) -> None:
         """Loading begins."""
 

@@ -16,8 +16,9 @@ report that cannot be written) keeps its report and true counts and exits 5 inst
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
-import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -31,17 +32,19 @@ from crmsync.errors import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
     EXIT_STOPPED,
+    ConfigError,
     CrmsyncError,
     StoppedError,
 )
-from crmsync.extract.sources import SourceSet
+from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
-from crmsync.run.step import StepResult, StepRun, run_step
+from crmsync.run.step import StepResult, StepRun, check_step, run_step
 from crmsync.state import PipelineLock, StateDB, StepState
+from crmsync.state.runs import CRASHED, FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
 # Characters kept as they are when a pipeline name becomes part of the lock file's name.
 UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -49,8 +52,7 @@ NAME_DIGEST_CHARS = 8
 # How far before an unfinished run's start Rally is searched for what it created: covers the
 # difference between this machine's clock and Rally's.
 RESUME_MARGIN = timedelta(minutes=10)
-
-logger = logging.getLogger(__name__)
+DRY_RUN_FOLDER = "dry-run"  # a dry run's report, inside the pipeline's report folder
 
 
 @dataclass
@@ -86,11 +88,15 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        """How the state database records the run: a stopped run is resumed like an
-        interrupted one (what was in flight is settled by the next run)."""
+        """How the state database records the run: partial when it finished with some rows
+        failed and others through, failed when every row it read failed; a stopped run as an
+        interrupted one, which the next run resumes (what was in flight is settled then)."""
         if self.interrupted or self.stopped:
-            return "interrupted"
-        return "failed" if self.exit_code else "succeeded"
+            return INTERRUPTED
+        if not self.exit_code:
+            return SUCCEEDED
+        through = sum(s.summary.rows_read - s.summary.failed for s in self.steps)
+        return PARTIAL if through else FAILED
 
 
 def lock_path(pipeline: Pipeline) -> Path:
@@ -106,6 +112,30 @@ def lock_path(pipeline: Pipeline) -> Path:
     return state_path.with_name(f"{state_path.name}.{name}.lock")
 
 
+def _ready_to_start(
+    pipeline: Pipeline, opened: list[Source], destination: Destination
+) -> Destination:
+    """What must hold before anything is read: the source files are there, and Rally answers
+    (checked once, with short timeouts, before a big file is read). Returns the destination,
+    marked checked so its steps need not ask again."""
+    for source in opened:
+        source.check()
+    if not destination.available:
+        return destination
+    first = pipeline.steps[0]
+    asyncio.run(destination.probe(first.rally_object, first.load.request_deadline_s))
+    return dataclasses.replace(destination, checked=True)
+
+
+def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
+    """Where a run's report goes: --report-dir as given, else the pipeline's report.dir, and a
+    dry run's in its DRY_RUN_FOLDER there, so it never overwrites a real run's report."""
+    if options.report_dir is not None:
+        return options.report_dir
+    root = pipeline.resolve(pipeline.report.dir)
+    return root / DRY_RUN_FOLDER if options.dry_run else root
+
+
 def run_pipeline(
     pipeline: Pipeline,
     options: RunOptions | None = None,
@@ -118,15 +148,23 @@ def run_pipeline(
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
     options = options or RunOptions()
     observer = observer or RunObserver()
-    report_root = options.report_dir or pipeline.resolve(pipeline.report.dir)
+    if pipeline.destination_unset is not None:
+        if not options.dry_run or any(step.lookups for step in pipeline.steps):
+            raise ConfigError(f"{pipeline.destination_unset} (this run reads Rally)")
+        observer.warning(
+            f"{pipeline.destination_unset}: this dry run plans without Rally, and without "
+            "what earlier runs sent to it"
+        )
+    report_root = report_root_of(pipeline, options)
     for step in pipeline.steps:
         check_report_dir(_report_dir(pipeline, report_root, step.name))
     for where, url in pipeline.insecure_urls():
-        logger.warning(
-            "%s: the API key goes unencrypted to %s (allow_insecure_http: true)", where, url
-        )
+        observer.warning(f"{where}: the API key goes unencrypted to {url} (allow_insecure_http)")
     destination = Destination.of(
-        pipeline.destination, transport, allow_insecure_http=pipeline.allow_insecure_http
+        pipeline.destination,
+        transport,
+        available=pipeline.destination_unset is None,
+        allow_insecure_http=pipeline.allow_insecure_http,
     )
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
@@ -150,11 +188,11 @@ def run_pipeline(
             db.runs.finish(run_id, status=status, summary=summary, report_dir=str(report_root))
 
         try:
-            for index, step in enumerate(pipeline.steps):
-                if not pipeline.single_step:
-                    observer.step_started(step.name, index, len(pipeline.steps))
-                env = StepRun(
-                    source=sources.open(step.source),
+            opened = [sources.open(step.source) for step in pipeline.steps]
+            destination = _ready_to_start(pipeline, opened, destination)
+            envs = [
+                StepRun(
+                    source=source,
                     state=StepState(
                         db,
                         destination=destination.scope,
@@ -170,6 +208,14 @@ def run_pipeline(
                     report_dir=_report_dir(pipeline, report_root, step.name),
                     resume_since=resume_since,
                 )
+                for step, source in zip(pipeline.steps, opened, strict=True)
+            ]
+            if not pipeline.single_step:  # no step writes when a later one could not start
+                for step, env in zip(pipeline.steps, envs, strict=True):
+                    check_step(step, env)
+            for index, (step, env) in enumerate(zip(pipeline.steps, envs, strict=True)):
+                if not pipeline.single_step:
+                    observer.step_started(step.name, index, len(pipeline.steps))
                 step_result = run_step(step, env)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
@@ -178,18 +224,18 @@ def run_pipeline(
                     break
         except CrmsyncError as exc:
             if not any(_sent(step.summary) for step in result.steps):
-                finish("failed", error=str(exc))
-                observer.run_finished(run_id, "failed", exc.exit_code)
+                finish(FAILED, error=str(exc))
+                observer.run_finished(run_id, FAILED, exc.exit_code)
                 raise
             stopped = StoppedError(
                 f"{exc} (the run stopped there; the steps before it had sent records: "
                 "fix this and run again, what Rally acknowledged is not sent twice)"
             )
-            finish("interrupted", error=str(stopped))
-            observer.run_finished(run_id, "interrupted", stopped.exit_code)
+            finish(INTERRUPTED, error=str(stopped))
+            observer.run_finished(run_id, INTERRUPTED, stopped.exit_code)
             raise stopped from None
         except BaseException:
-            finish("crashed")
+            finish(CRASHED)
             raise
         if result.stopped:
             finish(result.status, error=result.stopped)

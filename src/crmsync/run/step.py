@@ -28,18 +28,21 @@ from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.changes import ChangeLog
 from crmsync.report.outcomes import IDENTITY
+from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.observer import RunObserver, RunOptions
+from crmsync.run.stages.adopt import adopt_by_name, names_needed
 from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
 from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
-from crmsync.run.stages.transform import source_columns, transform
+from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.run.stages.update import policy_mark
 from crmsync.state import StepState
+from crmsync.transform.normalizers.phone import NO_REGION
 
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
@@ -73,23 +76,49 @@ class StepRun:
     resume_since: datetime | None = None
 
 
+def check_step(step: Step, env: StepRun) -> None:
+    """Read the step's source (the read is kept for the step) and check the columns its
+    mapping reads: ConfigError, before any step of the pipeline has written, when it could
+    not start."""
+    source = env.source
+    extracted = select(
+        source.read(_read_start(env)),
+        limit=env.options.limit,
+        where=step.where,
+        source=source.name,
+        filled=step.where_filled,
+    )
+    source_columns(step, extracted, source.name)
+
+
 def run_step(step: Step, env: StepRun) -> StepResult:
     """Run one step to its report; raises CrmsyncError when it cannot start."""
     started_at, clock = datetime.now(UTC), time.monotonic()
     source = env.source
     since = _read_start(env)
     read = source.read(since)
-    extracted = select(read, limit=env.options.limit, where=step.where, source=source.name)
+    extracted = select(
+        read,
+        limit=env.options.limit,
+        where=step.where,
+        source=source.name,
+        filled=step.where_filled,
+    )
     ledger = OutcomeLedger(pl.concat([extracted.frame[IDENTITY], extracted.rejects[IDENTITY]]))
     ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
-    env.observer.stage("read", f"{ledger.rows_read} rows from {Path(source.name).name}")
+    env.observer.stage("read", read_detail(ledger.rows_read, source.name, read))
 
     columns = source_columns(step, extracted, source.name)
+    notices = absent_notes(step, extracted)
+    for notice in notices:
+        env.observer.warning(notice)
     transformed = transform(extracted, step, columns, env.base_dir)
     ledger.record(transformed.outcomes)
-    env.observer.stage("validate", f"{transformed.failed_rows} rows failed")
+    failed = transformed.failed_rows
+    env.observer.stage("validate", f"{counted(failed, 'row')} failed")
     if transformed.merged_rows is not None:
-        env.observer.stage("dedupe", f"{transformed.merged_rows} duplicates merged")
+        merged = transformed.merged_rows
+        env.observer.stage("dedupe", f"{counted(merged, 'duplicate')} merged")
 
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
@@ -107,10 +136,15 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     outcomes = ledger.close(unsettled=unsettled)
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
+    summary.notices = notices
     summary.count(outcomes)
     summary.conflicts = log.conflicts
-    warned = pl.concat(warnings)
+    warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height
+    summary.warnings_by_field = warnings_by_field(warned)
+    if regionless := region_notice(step, warned):
+        env.observer.warning(regionless)
+        summary.notices.append(regionless)
     if _complete(summary, env.options):
         _advance_watermark(env, read)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -132,6 +166,39 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
         files = {}
     return StepResult(summary=summary, files=files)
+
+
+def warnings_by_field(warned: pl.DataFrame) -> dict[str, int]:
+    """Rows warned, per field, most first: what the closing table shows beside the total."""
+    per_field = warned.unique(subset=[*IDENTITY, "field"]).group_by("field").len()
+    ordered = per_field.sort(["len", "field"], descending=[True, False])
+    return {str(name): int(count) for name, count in ordered.iter_rows()}
+
+
+def region_notice(step: Step, warned: pl.DataFrame) -> str | None:
+    """One line for what would otherwise be a warning on most rows: phones without a country
+    code, read as written because the step has no default region."""
+    if step.normalize.default_region is not None or warned.is_empty():
+        return None
+    missing = warned.filter(pl.col("error").str.contains(NO_REGION, literal=True))
+    rows = missing.select(IDENTITY).unique().height
+    if not rows:
+        return None
+    return (
+        f"{counted(rows, 'row')} {'has' if rows == 1 else 'have'} a phone without a country "
+        "code, kept as written: set normalize.default_region (e.g. US) to read them"
+    )
+
+
+def read_detail(rows: int, source: str, read: Extracted) -> str:
+    """The read stage's line: rows, the file, and where its header was when that is not line
+    1 or when columns had to be renamed, so a user sees which line and names were taken."""
+    detail = f"{counted(rows, 'row')} from {Path(source).name}"
+    if read.header_line is not None and read.header_line > 1:
+        detail += f" (header on line {read.header_line})"
+    for written, given in read.renamed:
+        detail += f'; a second column named "{written}" is read as "{given}"'
+    return detail
 
 
 def _read_start(env: StepRun) -> datetime | None:
@@ -187,12 +254,14 @@ async def _resolve_and_deliver(
     log: ChangeLog,
 ) -> None:
     """Everything that may talk to Rally: lookups, a look at what Rally holds, the delivery.
-    A dry run connects only when it has lookups to resolve or records to merge."""
+    A dry run connects only when it has lookups to resolve (references, or a company known
+    only by its name) or records to merge, and never when its destination is not set."""
     obj = step.rally_object
-    if env.options.dry_run and not step.lookups:
+    looks_up = bool(step.lookups or names_needed(transformed.frame, obj))
+    if env.options.dry_run and not (looks_up and env.destination.available):
         frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
         planned = _plan(step, env, frame)
-        if planned.todo.is_empty():
+        if planned.todo.is_empty() or not env.destination.available:
             await DryRunDelivery(step, env.state, env.ids, None, log).deliver(
                 planned, delivered, _no_load
             )
@@ -225,7 +294,8 @@ async def _resolve_and_deliver(
         def started(records: int, batches: int) -> None:
             nonlocal sending
             sending = records > 0
-            env.observer.stage("plan", f"{frame.height - records} unchanged, {records} to send")
+            sent = counted(records, "record")
+            env.observer.stage("plan", f"{frame.height - records} unchanged, {sent} to send")
             env.observer.load_started(records, batches)
 
         try:
@@ -256,19 +326,25 @@ async def _resolve(
     warnings: list[pl.DataFrame],
 ) -> pl.DataFrame:
     """Reference fields filled in; rows whose references find nothing fail (stage resolve)."""
-    await env.ids.fill(needed_keys(frame, step.lookups), env.state, client, env.observer)
+    needed = {**needed_keys(frame, step.lookups)}
+    for key, names in names_needed(frame, step.rally_object).items():
+        needed[key] = needed.get(key, set()) | names
+    await env.ids.fill(needed, env.state, client, env.observer)
     if not step.lookups:
         return frame
     resolved = resolve(frame, step.lookups, env.ids)
     ledger.fail(resolved.failures, stage="resolve")
     warnings.append(resolved.warnings.select(ISSUE_COLUMNS))
-    env.observer.stage("resolve", f"{resolved.failures.height} references not found")
+    missing = resolved.failures.height + resolved.warnings.height
+    env.observer.stage("resolve", f"{counted(missing, 'reference')} not found")
     return resolved.frame
 
 
 def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
     accepted = env.state.accepted()
-    return plan(frame, step.rally_object, accepted, full=env.options.full, policy=policy_mark(step))
+    mark = policy_mark(step)
+    planned = plan(frame, step.rally_object, accepted, full=env.options.full, policy=mark)
+    return adopt_by_name(planned, env.ids)
 
 
 def _no_load(records: int, batches: int) -> None:

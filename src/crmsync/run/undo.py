@@ -141,7 +141,8 @@ def undo_run(
         settled: list[_Settled] = []
         interrupted = False
         try:
-            asyncio.run(_undo(db, destination, pending, undo_id, options, observer, settled))
+            later = db.journal.rewritten_later(run_id)
+            asyncio.run(_undo(db, destination, pending, undo_id, options, observer, settled, later))
         except KeyboardInterrupt:
             interrupted = True
         except CrmsyncError as exc:
@@ -176,6 +177,7 @@ async def _undo(
     options: UndoOptions,
     observer: RunObserver,
     settled: list[_Settled],
+    later: dict[str, int],
 ) -> None:
     by_object = {name: [e for e in pending if e.object == name] for name in UNDO_ORDER}
     first = OBJECTS[next(name for name, entries in by_object.items() if entries)]
@@ -195,7 +197,8 @@ async def _undo(
             await mirror.look(client)
             observer.stage("undo", f"{len(entries)} {name} writes to undo")
             for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
-                done = await _undo_one(client, db, obj, mirror, entry, options.dry_run)
+                rewritten = later.get(entry.rally_id)
+                done = await _undo_one(client, db, obj, mirror, entry, options.dry_run, rewritten)
                 settled.append(done)
                 if not options.dry_run:
                     _remember(db, destination, entry, done, undo_id)
@@ -208,17 +211,23 @@ async def _undo_one(
     mirror: Mirror,
     entry: Entry,
     dry_run: bool,
+    rewritten: int | None,
 ) -> _Settled:
     current = mirror.get([entry.rally_id]).get(entry.rally_id)
     readable = set(obj.response_fields)
     if current is None:
         return _Settled(entry, "left alone", note="Rally no longer has this record")
+    written = db.hashes.written(_step_scope(entry), [entry.row_key]) if entry.row_key else {}
+    last: dict[str, Any] = json.loads(written[entry.row_key]) if entry.row_key in written else {}
+    wrote = entry.after or last  # a creation is journaled by id: it wrote what `written` holds
     edited = [
         name
-        for name, value in entry.after.items()
+        for name, value in wrote.items()
         if name in readable and not same(current.get(name), value, name)
     ]
     if entry.action == "created":
+        if rewritten is not None:  # what it holds now is (also) that later run's writing
+            return _Settled(entry, "left alone", note=f"written again by run {rewritten} since")
         if edited:
             return _Settled(entry, "left alone", edited, _edited_note(edited, current))
         if dry_run:
@@ -234,8 +243,6 @@ async def _undo_one(
     if not restore:
         return _Settled(entry, "left alone", edited, _edited_note(edited, current))
     record = {name: current[name] for name in obj.wire_fields if name in current}
-    written = db.hashes.written(_step_scope(entry), [entry.row_key]) if entry.row_key else {}
-    last = json.loads(written[entry.row_key]) if entry.row_key in written else {}
     record.update({k: v for k, v in last.items() if k not in readable and k in obj.wire_fields})
     record.update({name: entry.before[name] for name in restore})
     note = _edited_note(edited, current) if edited else None

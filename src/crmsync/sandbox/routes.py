@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from crmsync.sandbox.errors import ApiError
 from crmsync.sandbox.faults import FaultInjector, RateLimiter
 from crmsync.sandbox.listing import parse_list_query
+from crmsync.sandbox.middleware import INSPECT_HEADER
 from crmsync.sandbox.records import RecordService
 from crmsync.sandbox.stats import RequestStats
 from crmsync.sandbox.store import Store
@@ -50,7 +51,8 @@ def _object_routes(service: RecordService, obj: RallyObject) -> list[BaseRoute]:
             created = service.create(tenant, obj, await request.body())
             return JSONResponse(created, status_code=HTTP_CREATED)
         query = parse_list_query(obj, request.query_params)
-        return JSONResponse(service.list_records(tenant, obj, query))
+        stored = request.headers.get(INSPECT_HEADER.decode()) is not None
+        return JSONResponse(service.list_records(tenant, obj, query, stored=stored))
 
     async def bulk(request: Request) -> Response:
         result = service.bulk_create(request.state.tenant, obj, await request.body())

@@ -4,8 +4,10 @@ log, and a uvicorn run that closes the store however it ends.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -104,8 +106,38 @@ def run(
     )
     if uvicorn_filter is not None:
         logging.getLogger("uvicorn.error").addFilter(uvicorn_filter)
+    try:
+        sock = listening_socket(host, port)
+    except ConfigError:
+        app.close()
+        raise
     print(banner, file=sys.stderr, flush=True)
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         app.close()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to `host:port`, before any banner says the server is there: a port
+    already taken is a ConfigError naming it (exit 2), not a banner and then a traceback."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host!r}: {exc.strerror}", path="--host") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} is in use (another sandbox or server on {host}); "
+                "stop it or pick another port",
+                path="--port",
+            ) from None
+        problem = f"cannot listen on {host}:{port}: {exc.strerror}"
+        raise ConfigError(problem, path="--port") from None
+    return sock

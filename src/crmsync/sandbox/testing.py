@@ -92,7 +92,9 @@ class SandboxHandle:
     def records(self, object: str, api_key: str | None = None) -> list[dict[str, Any]]:
         """Every record of `object` in the key's tenant, paged through the list API.
 
-        These reads skip latency, faults and rate limits and are not counted in stats().
+        These reads skip latency, faults and rate limits, are not counted in stats(), and show
+        every field the sandbox stores, also those Rally's answers leave out (a contact's
+        notes): what a test checks was written, not what the API would answer.
         """
         headers = {"X-Api-Key": api_key or self.api_key, **INSPECT_HEADERS}
         found: list[dict[str, Any]] = []
@@ -231,7 +233,7 @@ def _start(
         if _wait_ready(process, base_url):
             return process, base_url
         _stop(process)
-        in_use = "address already in use" in _read(stderr).lower()
+        in_use = "is in use" in _read(stderr).lower()
         if attempt == START_ATTEMPTS or fixed or not in_use:
             raise SandboxStartError(f"the {subcommand} did not start:\n{_read(stderr)}")
         stderr.seek(0)

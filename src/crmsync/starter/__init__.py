@@ -132,7 +132,10 @@ def write_starter(source: Path, *, object_name: str, output: Path) -> Starter:
             "environment variable: rename the file or its folder"
         )
     inspected = inspect_source(source, object_name, relative)
-    suggestion = suggest(inspected.table, object_name, inspected.product)
+    flagged = inspected.info.where is not None  # its companies are rows: not from a column
+    suggestion = suggest(
+        inspected.table, object_name, inspected.product, companies_step=not flagged
+    )
     text = render_pipeline(
         name=source.stem.replace(" ", "-").lower() or "pipeline",
         object_name=object_name,

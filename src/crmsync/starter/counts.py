@@ -3,7 +3,7 @@ would send as written: what the starter file warns about.
 
 The counts follow what ``crmsync run`` does with the same mapping: the first non-empty of a
 field's columns, a full name split into first and last name where those are empty (by the
-normalizer's own ``split_full_name``), placeholders such as ``n/a`` sent as written.
+normalizer's own ``split_full_name``), placeholders such as ``n/a`` read as empty.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ import polars as pl
 
 from crmsync.starter import values as v
 from crmsync.starter.model import Mapped, Table
+from crmsync.starter.names import name_gaps, names_hint
 from crmsync.transform.normalizers.names import split_full_name
+from crmsync.transform.placeholders import no_value_to_null
 
 GIVEN, FAMILY = "_given", "_family"
 NAME_FIELDS = ("firstName", "lastName")
-DEFAULT_NAME = "(unknown)"
 DELETED_FLAG = "isdeleted"  # Salesforce's IsDeleted, is_deleted in snake_case copies
-
-
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    text = expr.cast(pl.String)
-    return pl.when(text.str.strip_chars().str.len_bytes() > 0).then(text)
 
 
 def mapped_values(table: Table, fields: dict[str, Mapped]) -> pl.DataFrame:
@@ -34,7 +30,7 @@ def mapped_values(table: Table, fields: dict[str, Mapped]) -> pl.DataFrame:
             continue
         columns = [c for c in item.columns if c in frame.columns]
         if columns:
-            exprs.append(pl.coalesce([_blank_to_null(pl.col(c)) for c in columns]).alias(name))
+            exprs.append(pl.coalesce([no_value_to_null(pl.col(c)) for c in columns]).alias(name))
     return frame.select(exprs) if exprs else pl.DataFrame({"_": [None] * table.rows})
 
 
@@ -80,14 +76,14 @@ def field_notes(table: Table, item: Mapped) -> tuple[str, ...]:
     if placeholders:
         notes.append(
             f"{cells(placeholders, 'says', 'say')} there is no value ({v.examples(found)}): "
-            "sent as written"
+            "read as empty"
         )
     if item.field == "email":
         several, other, example = v.email_problems(values)
         if several:
             notes.append(
-                f"{cells(several, 'holds', 'hold')} several addresses (a@x.com;b@y.com): those "
-                "rows fail until the cell holds one"
+                f"{cells(several, 'holds', 'hold')} several addresses (a@x.com;b@y.com): the "
+                "first is used, the others are kept in notes, with a warning"
             )
         if other:
             notes.append(
@@ -95,8 +91,13 @@ def field_notes(table: Table, item: Mapped) -> tuple[str, ...]:
                 "rows fail"
             )
     elif multi := v.multi_value_count(values):
+        done = {
+            "phone": "the first is used, the second is the mobile, with a warning",
+            "mobile": "the first is used, the others go to notes, with a warning",
+        }
         notes.append(
-            f'{cells(multi, "holds", "hold")} several values (" ::: " between them): sent as one'
+            f'{cells(multi, "holds", "hold")} several values (" ::: " between them): '
+            + done.get(item.field, "sent as one")
         )
     return tuple(notes)
 
@@ -122,27 +123,9 @@ def row_hints(
     counts = missing_counts(table, fields, considered)
     rows = table.rows
     hints = []
-    names = max((counts.get(f, 0) for f in NAME_FIELDS), default=0)
-    if names:
-        text = (
-            f"{rows_of(names, rows)} no first or last name: Rally requires both, so those rows "
-            "fail (stage validate) and are listed in errors.csv."
-        )
-        if why_no_names:
-            text += f" {why_no_names[0].upper()}{why_no_names[1:]}."
-        split = [fields[f] for f in NAME_FIELDS if f in fields]
-        if split:
-            full = (
-                " Their full name does not hold two names either." if "fullName" in fields else ""
-            )
-            column = split[-1].columns[0]
-            text += (
-                f"{full} To load them anyway, give the name a default:\n"
-                f'  {split[-1].field}: {{column: "{column}", default: "{DEFAULT_NAME}"}}'
-            )
-        else:
-            text += " Their full name is one word, a placeholder or empty: fix it in the file."
-        hints.append(text)
+    if any(counts.get(f, 0) for f in NAME_FIELDS):
+        gaps = name_gaps(table, mapped_values(table, fields))
+        hints.append(names_hint(gaps, rows, fields, why_no_names))
     for name, missing in counts.items():
         if name in NAME_FIELDS:
             continue

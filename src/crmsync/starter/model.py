@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -11,6 +11,9 @@ from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
 from crmsync.starter.regions import RegionGuess
 from crmsync.starter.vocab import Product
+
+if TYPE_CHECKING:  # the companies step's module reads these models
+    from crmsync.starter.companies import CompaniesStep
 
 MappingValue = str | list[str] | dict[str, Any]
 NOT_READ = RegionGuess(None, "the file was not read")
@@ -89,6 +92,8 @@ class Suggestion:
     notes: tuple[str, ...] = ()  # about the file as a whole
     hints: tuple[str, ...] = ()  # about rows that will fail
     keyless: int = 0  # rows without the object's match key, where it is not required
+    names_offer: str = ""  # what normalize.names_from_email would do; empty: nothing
+    companies: CompaniesStep | None = None  # the step before, when rows name their company
 
     @property
     def mapping(self) -> dict[str, str | list[str]]:

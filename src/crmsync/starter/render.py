@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import yaml
 
 from crmsync.schema import OBJECTS
-from crmsync.starter.model import Suggestion
+from crmsync.starter.companies import CompaniesStep
+from crmsync.starter.model import Mapped, Suggestion
 
 WIDTH = 100
 COMMENT_COLUMN = 32
@@ -161,7 +162,8 @@ def _source_lines(source: SourceInfo) -> list[str]:
 def render_pipeline(
     *, name: str, object_name: str, source: SourceInfo, suggestion: Suggestion
 ) -> str:
-    """The pipeline file's text, every suggestion explained by a comment."""
+    """The pipeline file's text, every suggestion explained by a comment. A contacts file
+    whose rows name their company gets two steps: the companies, then the contacts."""
     product = f" ({suggestion.product.label})" if suggestion.product else ""
     lines = [
         *comment_lines(
@@ -171,10 +173,46 @@ def render_pipeline(
         "# Destination from the environment: RALLY_BASE_URL (tenant root) and RALLY_API_KEY.",
         *[line for note in suggestion.notes for line in comment_lines(note)],
         f"name: {scalar(name)}",
-        f"object: {object_name}",
-        "",
-        *_source_lines(source),
     ]
+    body = _step_lines(object_name, source, suggestion)
+    companies = suggestion.companies
+    if companies is None:
+        lines += [f"object: {object_name}", "", *body, "", *_load_lines(), ""]
+    else:
+        lines += [
+            "",
+            *comment_lines(
+                f"The rows name their company ({quoted(companies.company)}: "
+                f"{companies.names} different names on {companies.rows} rows). Rally links a "
+                "contact to a company by its id, so the companies are loaded first, once each, "
+                "and the contacts then find theirs (companyId)."
+            ),
+            "steps:",
+            *_item(
+                ["name: companies", "object: companies", "", *_companies_lines(source, companies)]
+            ),
+            "",
+            *_item([f"name: {object_name}", f"object: {object_name}", "", *body]),
+            "",
+        ]
+    lines += _tail_lines(name)
+    return "\n".join(lines) + "\n"
+
+
+def _item(lines: list[str]) -> list[str]:
+    """A step's lines (written as for a top-level step) as an item of `steps:`."""
+    out = []
+    for number, line in enumerate([*lines, "", *_load_lines()]):
+        if not line:
+            out.append("")
+        else:
+            out.append(("  - " if number == 0 else "    ") + line)
+    return out
+
+
+def _step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> list[str]:
+    """Everything of one step from its source to its dedupe."""
+    lines = _source_lines(source)
     if source.where:
         kept = "companies" if "true" in source.where.values() else "people"
         lines += [
@@ -190,11 +228,26 @@ def render_pipeline(
         )
         lines += ["", *_with_comment(f"source_id: {scalar(item.value)}", why, 0)]
     lines += ["", "mapping:  # Rally field: source column (matched ignoring case and punctuation)"]
-    for item in suggestion.fields:
-        for note in item.notes:
-            lines += comment_lines(note, 2)
-        why = f"from {', '.join(quoted(c) for c in item.columns)}: {item.why}"
-        lines += _with_comment(f"  {item.field}: {scalar(item.value)}", why, 2)
+    lines += _mapping_lines(suggestion.fields)
+    if suggestion.companies is not None:
+        lookup = suggestion.companies.lookup
+        lines += [
+            *_with_comment(
+                "  companyId:",
+                "the company this row names, loaded by the companies step: found by the "
+                "first of these keys that finds one",
+                2,
+            ),
+            "    lookup:",
+            f"      object: {lookup['object']}",
+            f"      by: [{', '.join(scalar(key) for key in lookup['by'])}]",
+            *_with_comment(
+                f"      on_missing: {scalar(lookup['on_missing'])}",
+                "none found (no company named, or one whose row failed in the companies "
+                "step, whose errors.csv says why): the contact is loaded unlinked",
+                6,
+            ),
+        ]
     for field in suggestion.missing_required:
         lines.append(f"  # {field}: ???   required, and no column looked like it")
     explained = [left for left in suggestion.left if left.why]
@@ -208,9 +261,46 @@ def render_pipeline(
         lines += comment_lines(f"no Rally field looked like {names}", 2)
     for hint in suggestion.hints:
         lines += ["", *comment_lines(hint, 2)]
-    lines += ["", *_normalize_lines(suggestion), "", *_dedupe_lines(suggestion), ""]
-    lines += _tail_lines(name)
-    return "\n".join(lines) + "\n"
+    return [*lines, "", *_normalize_lines(suggestion), "", *_dedupe_lines(suggestion)]
+
+
+def _mapping_lines(fields: tuple[Mapped, ...]) -> list[str]:
+    lines = []
+    for item in fields:
+        for note in item.notes:
+            lines += comment_lines(note, 2)
+        why = f"from {', '.join(quoted(c) for c in item.columns)}: {item.why}"
+        lines += _with_comment(f"  {item.field}: {scalar(item.value)}", why, 2)
+    return lines
+
+
+def _companies_lines(source: SourceInfo, companies: CompaniesStep) -> list[str]:
+    """The companies step: the same source, only the rows that name a company."""
+    return [
+        *_source_lines(source),
+        "",
+        *_with_comment(
+            f"where_filled: {scalar([companies.company])}",
+            "only the rows that name a company (n/a and the like count as empty)",
+            0,
+        ),
+        "",
+        "mapping:",
+        *_mapping_lines(companies.fields),
+        "",
+        "dedupe:",
+        *_with_comment(
+            "  keep: most_complete",
+            "one company per domain, else per name: the row with the most filled in is kept, "
+            "the others fill its gaps",
+            2,
+        ),
+        *_with_comment(
+            "  missing_key: load",
+            "a company without a domain is deduped by its name, and found by it in Rally",
+            2,
+        ),
+    ]
 
 
 def _normalize_lines(suggestion: Suggestion) -> list[str]:
@@ -231,6 +321,8 @@ def _normalize_lines(suggestion: Suggestion) -> list[str]:
         "a phone that cannot be read: kept as written, with a warning (fail: the row fails)",
         2,
     )
+    if suggestion.names_offer:
+        lines += _with_comment("  # names_from_email: true", suggestion.names_offer, 2)
     return lines
 
 
@@ -250,16 +342,20 @@ def _dedupe_lines(suggestion: Suggestion) -> list[str]:
     return lines
 
 
+def _load_lines() -> list[str]:
+    return [
+        "load:",
+        "  mode: auto             # new records in bulk (100 a request), changed ones by upsert",
+        "  batch_size: 100",
+        "  concurrency: 4",
+    ]
+
+
 def _tail_lines(name: str) -> list[str]:
     return [
         "destination:",
         "  base_url: ${RALLY_BASE_URL}",
         "  api_key: ${RALLY_API_KEY}",
-        "",
-        "load:",
-        "  mode: auto             # new records in bulk (100 a request), changed ones by upsert",
-        "  batch_size: 100",
-        "  concurrency: 4",
         "",
         "state:",
         "  path: .crmsync/state.db  # what earlier runs sent: a re-run sends only what changed",

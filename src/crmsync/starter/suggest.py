@@ -16,17 +16,21 @@ from dataclasses import dataclass
 
 from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
+from crmsync.starter.companies import CompaniesStep, companies_step
 from crmsync.starter.counts import (
     field_notes,
     keyless_rows,
+    mapped_values,
     rescued_by_full_name,
     row_hints,
     rows_of,
 )
 from crmsync.starter.model import Left, Mapped, Suggestion, Table, rally_fields, split_targets
+from crmsync.starter.names import email_offer, name_gaps
 from crmsync.starter.regions import RegionGuess, guess_region
 from crmsync.starter.vocab import (
     COMPANY,
+    COMPANY_PART,
     GENERIC,
     OWNER,
     SOURCE_ID,
@@ -64,6 +68,8 @@ class _Builder:
         self.used: set[str] = set()
         self.source_id: Mapped | None = None
         self.typed_phones: tuple[_Slot, list[_Slot]] | None = None
+        self.companies: list[str] = []  # columns naming the contact's company
+        self.company_parts: list[str] = []  # the company's own columns (website, billing)
 
     def column(self, header: str) -> str | None:
         found = self.by_key.get(header_key(header))
@@ -73,6 +79,8 @@ class _Builder:
         self.used.add(column)
         if why:
             self.left[column] = why
+        if COMPANY_PART in why:
+            self.company_parts.append(column)
 
     def put(self, target: str, column: str, why: str, notes: tuple[str, ...] = ()) -> None:
         self.used.add(column)
@@ -87,8 +95,16 @@ class _Builder:
         self.used.add(column)
 
 
-def suggest(table: Table, object_name: str, product: Product | None = None) -> Suggestion:
-    """The suggested mapping of ``table``'s columns onto the Rally object's fields."""
+def suggest(
+    table: Table,
+    object_name: str,
+    product: Product | None = None,
+    *,
+    companies_step: bool = True,
+) -> Suggestion:
+    """The suggested mapping of ``table``'s columns onto the Rally object's fields, and of a
+    companies step before it when the rows name their company (unless `companies_step` is
+    false: an export whose companies are rows of their own)."""
     if product is None:
         product = recognise(table.columns, PRODUCTS)
     build = _Builder(table, object_name, product)
@@ -108,6 +124,7 @@ def suggest(table: Table, object_name: str, product: Product | None = None) -> S
         _domain_from_website(build)
     if object_name == "contacts":
         _full_name(build)
+    companies = _companies(build) if companies_step else None
     for column in table.columns:
         if column not in build.used:
             build.left.setdefault(column, "")
@@ -134,6 +151,8 @@ def suggest(table: Table, object_name: str, product: Product | None = None) -> S
         region=_region(build) if table.frame is not None else RegionGuess(None, ""),
         notes=_object_note(product, object_name),
         keyless=0 if required.get(key or "") else keyless_rows(table, build.fields, key),
+        names_offer=_names_offer(table, build.fields) if object_name == "contacts" else "",
+        companies=companies,
         hints=tuple(
             row_hints(
                 table,
@@ -143,6 +162,42 @@ def suggest(table: Table, object_name: str, product: Product | None = None) -> S
             )
         ),
     )
+
+
+def _names_offer(table: Table, fields: dict[str, Mapped]) -> str:
+    """What names_from_email would give the rows without a name (empty: nothing to give)."""
+    if table.frame is None or not table.rows:
+        return ""
+    return email_offer(name_gaps(table, mapped_values(table, fields)))
+
+
+def _name_count(table: Table, column: str) -> str:
+    names = table.values(column)
+    return f" ({len(set(names))} different names on {len(names)} rows)" if names else ""
+
+
+def _companies(build: _Builder) -> CompaniesStep | None:
+    """The companies step for a contacts file whose rows name their company, with the
+    reasons of the columns it reads rewritten to say so."""
+    if build.object_name != "contacts" or not build.companies or build.table.frame is None:
+        return None
+    if "email" not in build.fields or (build.product and build.product.holds == "companies"):
+        return None  # rows of companies read as contacts: init says so instead
+    company = build.companies[0]
+    table = build.table
+    sub = suggest(Table([company, *build.company_parts], table.frame), "companies", build.product)
+    step = companies_step(table, company, build.company_parts, build.fields, sub.fields)
+    if not step.names:
+        return None
+    build.left[company] = (
+        f"the company each row names{_name_count(table, company)}: the companies step creates "
+        "each company once, and companyId links the contact to it"
+    )
+    for item in step.fields:
+        for column in item.columns:
+            if column in build.company_parts:
+                build.left[column] = f"read by the companies step ({item.field})"
+    return step
 
 
 def _secondary(product: Product | None, object_name: str) -> list[Known]:
@@ -180,9 +235,8 @@ def _apply(build: _Builder, known: Known, fields: list[str]) -> None:
         return
     owner = build.product.owner if build.product else "the source system"
     if known.target == COMPANY:
-        names = build.table.values(column)
-        count = f" ({len(set(names))} different names on {len(names)} rows)" if names else ""
-        build.claim(column, known.why + count)
+        build.claim(column, known.why + _name_count(build.table, column))
+        build.companies.append(column)
         return
     if known.target == OWNER or known.target is None:
         build.claim(column, known.why.format(product=owner) if known.target == OWNER else known.why)

@@ -14,6 +14,8 @@ from collections import Counter
 
 import polars as pl
 
+from crmsync.transform.placeholders import NO_VALUE_WORDS
+
 HONORIFICS = frozenset(
     [
         "mr",
@@ -38,9 +40,7 @@ HONORIFICS = frozenset(
     ]
 )
 HONORIFIC_SHARE = 0.5
-PLACEHOLDERS = frozenset(
-    {"null", "n/a", "na", "none", "-", "--", "?", "unknown", "#n/a", "nil", "-none-"}
-)
+PLACEHOLDERS = NO_VALUE_WORDS  # read as empty by crmsync run, so counted as empty here
 GOOGLE_SEPARATOR = " ::: "
 REGION_CODE_SHARE = 0.2
 RATING_MAX = 5
@@ -127,7 +127,7 @@ def examples(found: Counter[str]) -> str:
 
 
 def placeholder_count(values: list[str]) -> tuple[int, Counter[str]]:
-    """Cells that say "no value" in words (n/a, null, -): crmsync sends them as written."""
+    """Cells that say "no value" in words (n/a, null, -): crmsync run reads them as empty."""
     found = Counter(v for v in values if v.casefold() in PLACEHOLDERS)
     return sum(found.values()), found
 

@@ -23,6 +23,9 @@ SOURCE_ID = "@source_id"
 COMPANY = "@company"
 OWNER = "@owner"
 
+# What the reason of a company's own column (its website, its billing address) says: the
+# companies step init proposes reads those columns.
+COMPANY_PART = "a companies step's business"
 COMPANY_WHY = (
     "the company's name: Rally links a contact to a company by companyId, so a companies "
     "step can be added to create the companies and link these contacts to them"

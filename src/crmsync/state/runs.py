@@ -1,8 +1,9 @@
 """The `runs` and `run_steps` tables: every run of a pipeline, how it ended, its step summaries.
 
-A run is `running` while its process lives; it ends `succeeded`, `failed` (some rows or the start
-failed), `interrupted` (Ctrl-C, SIGTERM) or `crashed` (found `running` by a later run holding the
-lock). A run that did not complete is resumed by the next: `last_unfinished` says which.
+A run is `running` while its process lives; it ends `succeeded`, `partial` (it finished, some
+rows failed), `failed` (it could not start, or no row got through), `interrupted` (Ctrl-C,
+SIGTERM) or `crashed` (found `running` by a later run holding the lock). A run that did not
+complete is resumed by the next: `last_unfinished` says which.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from crmsync.state.connection import Connection, now
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
+PARTIAL = "partial"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
 CRASHED = "crashed"
-FINISHED_STATUSES = frozenset({SUCCEEDED, FAILED, INTERRUPTED, CRASHED})
+FINISHED_STATUSES = frozenset({SUCCEEDED, PARTIAL, FAILED, INTERRUPTED, CRASHED})
 # A run with one of these statuses completed: nothing of it is left to resume.
-COMPLETE_STATUSES = (SUCCEEDED, FAILED)
+COMPLETE_STATUSES = (SUCCEEDED, PARTIAL, FAILED)
 UNFINISHED_STATUSES = (RUNNING, INTERRUPTED, CRASHED)
 _COLUMNS = "id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir"
 
@@ -136,12 +138,14 @@ class Runs:
 
     def last_unfinished(self, pipeline: str) -> int | None:
         """The run the next one resumes: the newest running/interrupted/crashed run with no
-        succeeded or failed run after it. Dry runs are ignored on both sides (they sent nothing).
+        complete run after it. Dry runs are ignored on both sides (they sent nothing).
         """
+        unfinished = ", ".join("?" * len(UNFINISHED_STATUSES))
+        complete = ", ".join("?" * len(COMPLETE_STATUSES))
         rows = self._db.read(
             "SELECT MAX(id) FROM runs WHERE pipeline = ? AND NOT dry_run"
-            " AND status IN (?, ?, ?) AND id > (SELECT COALESCE(MAX(id), 0) FROM runs"
-            " WHERE pipeline = ? AND NOT dry_run AND status IN (?, ?))",
+            f" AND status IN ({unfinished}) AND id > (SELECT COALESCE(MAX(id), 0) FROM runs"
+            f" WHERE pipeline = ? AND NOT dry_run AND status IN ({complete}))",
             (pipeline, *UNFINISHED_STATUSES, pipeline, *COMPLETE_STATUSES),
         )
         return None if rows[0][0] is None else int(rows[0][0])

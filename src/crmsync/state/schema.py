@@ -133,7 +133,45 @@ CREATE TABLE journal (
 CREATE INDEX journal_by_record ON journal (scope, rally_id, run_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Version 4: a run that finished with some rows failed is 'partial', apart from 'failed' (it
+# could not start, or no row got through). SQLite cannot change a CHECK in place: runs is
+# rebuilt, and run_steps is set aside first so the rebuild's DROP cascades into nothing.
+_V4 = """
+CREATE TABLE run_steps_kept AS SELECT * FROM run_steps;
+DROP TABLE run_steps;
+CREATE TABLE runs_v4 (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL CHECK (status IN
+                    ('running', 'succeeded', 'partial', 'failed', 'interrupted', 'crashed')),
+    dry_run     INTEGER NOT NULL DEFAULT 0,
+    summary     TEXT NOT NULL DEFAULT '{}',
+    report_dir  TEXT,
+    pid         INTEGER,
+    host        TEXT
+);
+INSERT INTO runs_v4 (id, pipeline, started_at, finished_at, status, dry_run, summary,
+                     report_dir, pid, host)
+    SELECT id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir, pid, host
+    FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v4 RENAME TO runs;
+CREATE INDEX runs_by_pipeline ON runs (pipeline, id);
+CREATE TABLE run_steps (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step        TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    summary     TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+INSERT INTO run_steps SELECT run_id, step, seq, summary, recorded_at FROM run_steps_kept;
+DROP TABLE run_steps_kept;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

@@ -62,9 +62,10 @@ _LEGAL_FORM_TAIL = (
 
 
 def name_key(expr: pl.Expr) -> pl.Expr:
-    """A company name compared by its letters and digits, legal form dropped:
-    "Globex, Inc." = "globex" and "Wisła Software Sp. z o.o." = "wisłasoftware"."""
-    lowered = expr.str.to_lowercase().str.strip_chars()
+    """A company name compared by its letters and digits, a leading "The" and the legal form
+    dropped: "Globex, Inc." = "globex", "The Globex Company" = "globex" and "Wisła Software
+    Sp. z o.o." = "wisłasoftware"."""
+    lowered = expr.str.to_lowercase().str.strip_chars().str.replace(r"^the\s+(\S)", "$1")
     key = lowered.str.replace(_LEGAL_FORM_TAIL, "").str.replace_all(r"[^\p{L}\p{N}]+", "")
     return pl.when(key.str.len_chars() > 0).then(key)
 

@@ -1,7 +1,8 @@
 """Mapping: source columns -> Rally wire fields, as one polars projection.
 
 Headers are matched ignoring case, spaces and punctuation, so "E-mail Address",
-"email address" and "EmailAddress" name the same column.
+"email address" and "EmailAddress" name the same column. A cell that is blank or says there is
+no value (``n/a``, ``null``, ``-``: `crmsync.transform.placeholders`) is read as empty.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from crmsync.errors import ConfigError
+from crmsync.transform.placeholders import no_value_to_null
 
 IDENTITY_COLUMNS = ("_source", "_row")
 DEFAULT_MARK = "_default:"  # prefix of the columns saying a row's value is a default or constant
@@ -85,12 +87,30 @@ def resolve_columns(
     return resolved
 
 
+def absent_columns(
+    wanted: Mapping[str, Sequence[str]], columns: Sequence[str]
+) -> dict[str, list[str]]:
+    """Per field, the columns it names that the source does not have (matched as
+    `resolve_columns` matches them); fields missing nothing are left out."""
+    keys = {header_key(column) for column in columns}
+    absent = {
+        name: [c for c in names if c not in columns and header_key(c) not in keys]
+        for name, names in wanted.items()
+    }
+    return {name: missing for name, missing in absent.items() if missing}
+
+
 def _literal(value: object) -> pl.Expr:
     return pl.lit(None if value is None else str(value), dtype=pl.String)
 
 
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.is_null() | (expr.str.strip_chars() == "")).then(None).otherwise(expr)
+
+
+def _cell(column: str) -> pl.Expr:
+    """A source cell as text, null where it is blank or a no-value word (``n/a``, ``null``)."""
+    return no_value_to_null(pl.col(column))
 
 
 def _template(template: str, actual: Sequence[str]) -> pl.Expr:
@@ -101,7 +121,7 @@ def _template(template: str, actual: Sequence[str]) -> pl.Expr:
     position = 0
     for match in TEMPLATE_FIELD.finditer(template):
         pieces.append(pl.lit(template[position : match.start()]))
-        pieces.append(pl.col(next(names)).cast(pl.String).fill_null(""))
+        pieces.append(_cell(next(names)).fill_null(""))
         position = match.end()
     pieces.append(pl.lit(template[position:]))
     text = pl.concat_str(pieces)
@@ -135,7 +155,7 @@ def apply_mapping(
         elif rule.template is not None:
             expr = _template(rule.template, actual)
         elif actual:
-            expr = pl.coalesce([_blank_to_null(pl.col(c).cast(pl.String)) for c in actual])
+            expr = pl.coalesce([_cell(c) for c in actual])
         else:
             expr = _literal(None)
         if rule.values:

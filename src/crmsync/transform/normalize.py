@@ -3,12 +3,14 @@
 Pure: a frame in, a frame and its issues out; the same rows, in the same order, each keeping its
 `_source`/`_row` and every internal "_" column. Which normalizer a field gets is read from the
 request model (`crmsync.transform.spec`): its type for numbers, booleans, times and lists, its
-markers for email; phones, tags and the company domain are known by wire name.
+markers for email; phones, tags and the company domain are known by wire name. A cell holding
+several emails or phones is first reduced to its first (`crmsync.transform.several`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +27,7 @@ from crmsync.transform.issues import (
     issues_where,
     quoted,
 )
+from crmsync.transform.keys import name_key
 from crmsync.transform.normalizers import (
     clean_text,
     format_datetime,
@@ -38,14 +41,18 @@ from crmsync.transform.normalizers import (
     split_full_name,
 )
 from crmsync.transform.normalizers.email import fold_gmail_address
+from crmsync.transform.normalizers.fallback_names import complete_names
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
 from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
 from crmsync.transform.normalizers.tags import tags_as_text
+from crmsync.transform.several import split_several
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
 
 PHONE_FIELDS = frozenset({"phone", "mobile"})
 TAG_FIELDS = frozenset({"tags"})
 DOMAIN_FIELD = "domain"
+NAME_FIELD = "name"  # a company's: its dedupe key when it has no domain
+NAME_KEY_PREFIX = "name:"
 WEBSITE_FIELD = "website"  # where a company's domain comes from when its domain is empty
 FREE_TEXT_FIELDS = frozenset({"notes", "body", "description", "address"})  # keep line breaks
 FULL_NAME_COLUMN = "fullName"  # a mapped full name: split into firstName/lastName
@@ -62,6 +69,9 @@ class NormalizeOptions:
     phone_policy: Literal["keep", "fail"] = "keep"  # unreadable phone: warn and keep, or fail
     fold_gmail: bool = False  # match key only: gmail dots and +tags folded
     day_first: bool = False  # "03/04/2025" is 3 April (else March 4)
+    names_from_email: bool = False  # a contact without names gets them from first.last@
+    # firstName/lastName -> the mapping's default, applied after the other ways to a name
+    name_defaults: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,8 +195,10 @@ def _domain_of(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
 def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Company domain: the registrable domain of `domain`, else of `website`.
 
-    A free-mail address says nothing about the company, so it never becomes the domain. The
-    fallback also applies when `domain` is unusable, so normalizing twice changes nothing.
+    A free-mail address says nothing about the company, so it never becomes the domain, and
+    silently: a domain taken from people's emails meets gmail.com on many rows, and such a
+    company is then found by its name. The fallback also applies when `domain` is unusable, so
+    normalizing twice changes nothing.
     """
     given_text, given_found = _domain_of(frame, DOMAIN_FIELD)
     site_text, site_found = _domain_of(frame, WEBSITE_FIELD)
@@ -220,17 +232,6 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         ),
         issues_where(
             staged,
-            free,
-            DOMAIN_FIELD,
-            pl.format(
-                "{} is a free-mail address, not a company domain{}",
-                quoted(given),
-                pl.coalesce(outcome, pl.lit("; left empty")),
-            ),
-            WARNING,
-        ),
-        issues_where(
-            staged,
             given.is_null() & site.is_not_null() & site_domain.is_null(),
             DOMAIN_FIELD,
             pl.format("no domain found in website {}; loaded without a domain", quoted(site)),
@@ -242,8 +243,22 @@ def _domains(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return result.drop(helpers), concat_issues(issues)
 
 
+def company_match_key(frame: pl.DataFrame) -> pl.Expr:
+    """A company's dedupe key: its domain; without one, the domain of an earlier row of the
+    same name (so "Acme" without a website joins "Acme" with one), else its name compared the
+    way lookups compare names (`keys.name_key`: case, punctuation, legal form and a leading
+    "The" ignored), prefixed NAME_KEY_PREFIX so it never equals a domain."""
+    domain = pl.col(DOMAIN_FIELD) if DOMAIN_FIELD in frame.columns else pl.lit(None, pl.String)
+    named = name_key(pl.col(NAME_FIELD).cast(pl.String))
+    same_name = domain.drop_nulls().first().over(named)
+    by_name = pl.format("{}{}", pl.lit(NAME_KEY_PREFIX), named)
+    return pl.coalesce(domain, pl.when(named.is_not_null()).then(same_name), by_name)
+
+
 def _match_key(frame: pl.DataFrame, obj: RallyObject, options: NormalizeOptions) -> pl.Expr:
     key = obj.match_key
+    if key == DOMAIN_FIELD and NAME_FIELD in frame.columns:
+        return company_match_key(frame).alias(MATCH_KEY)
     if key is None or key not in frame.columns:
         return pl.lit(None, pl.String).alias(MATCH_KEY)
     specs = spec_by_wire(obj.create)
@@ -284,10 +299,17 @@ def _normalize(
     frame = frame.with_columns(
         pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype == pl.Null
     )
+    frame, several = split_several(frame, obj)
     if FULL_NAME_COLUMN in frame.columns and FULL_NAME_COLUMN not in specs:
         if {FIRST_NAME, LAST_NAME} <= specs.keys():
             frame = split_full_name(frame, FULL_NAME_COLUMN)
         frame = frame.rename({FULL_NAME_COLUMN: FULL_NAME_KEPT_AS})
+    named = None
+    completes = options.names_from_email or options.name_defaults
+    if completes and {FIRST_NAME, LAST_NAME} <= specs.keys():
+        frame, named = complete_names(
+            frame, from_email=options.names_from_email, defaults=options.name_defaults
+        )
     series_fields = set(PHONE_FIELDS)
     if obj.match_key == DOMAIN_FIELD:
         series_fields.add(DOMAIN_FIELD)
@@ -303,7 +325,7 @@ def _normalize(
     ]
     phone_fields = sorted(PHONE_FIELDS & set(frame.columns) & set(specs))
     frame, issues, decided = _apply(frame, conversions, others, phone_fields, options)
-    parts = [issues]
+    parts = [several, *([named] if named is not None else []), issues]
     for field in phone_fields:
         frame, found = _phones(frame, field, decided[field], options)
         parts.append(found)

@@ -31,6 +31,7 @@ from crmsync.transform.normalizers import (
 from crmsync.transform.spec import FieldSpec, Kind, TypeOnlyRule, field_specs, type_only_rules
 
 _EMAIL_ERROR = "__email_error__"
+_GIVEN = "__given__"  # a field's value before normalization, to quote the cell
 _GUID_EXAMPLE = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 
 
@@ -61,6 +62,21 @@ def _typed(spec: FieldSpec, dtype: pl.DataType) -> tuple[pl.Expr, str | None]:
     return column, None
 
 
+def shown(value: pl.Expr, given: pl.Expr | None) -> pl.Expr:
+    """A value as a message quotes it: the cell as the file has it, and what it was read as
+    when that differs beyond case and spacing ("Ann@X.com " is just "Ann@X.com")."""
+    if given is None:
+        return quoted(value)
+    text = value.cast(pl.String)
+
+    def folded(expr: pl.Expr) -> pl.Expr:
+        return expr.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
+
+    same = given.is_null() | (folded(given) == folded(text)).fill_null(False)
+    cell = quoted(given.str.strip_chars())
+    return pl.when(same).then(quoted(value)).otherwise(pl.format("{} (read as {})", cell, text))
+
+
 def _field_message(
     spec: FieldSpec,
     dtype: pl.DataType | None,
@@ -73,18 +89,20 @@ def _field_message(
             return pl.lit(f"{spec.wire} is missing (required)")
         return None
     raw = pl.col(spec.wire)
+    given = _GIVEN + spec.wire
+    said = shown(raw, pl.col(given) if given in frame_columns else None)
     value, unreadable = _typed(spec, dtype)
     present = raw.is_not_null()
     checks: list[tuple[pl.Expr, pl.Expr]] = []
     if spec.required:
         checks.append((~present, pl.lit(f"{spec.wire} is missing (required)")))
     if unreadable is not None:
-        checks.append((present & value.is_null(), pl.format("{} " + unreadable, quoted(raw))))
+        checks.append((present & value.is_null(), pl.format("{} " + unreadable, said)))
     if spec.non_blank:
         checks.append((present & (value.str.strip_chars() == ""), pl.lit("must not be blank")))
     if spec.email:
         error = pl.col(_EMAIL_ERROR + spec.wire)
-        invalid = pl.format("{} is not a valid email address: {}", quoted(raw), error)
+        invalid = pl.format("{} is not a valid email address: {}", said, error)
         checks.append((error.is_not_null(), invalid))
     if spec.pattern is not None:
         wording = (
@@ -92,7 +110,7 @@ def _field_message(
             if spec.pattern == GUID_PATTERN
             else f"does not match the pattern {spec.pattern}"
         )
-        checks.append((~value.str.contains(spec.pattern), pl.format("{} " + wording, quoted(raw))))
+        checks.append((~value.str.contains(spec.pattern), pl.format("{} " + wording, said)))
     if spec.min_length is not None:
         too_short = value.str.len_chars() < spec.min_length
         checks.append((too_short, pl.lit(f"shorter than {spec.min_length} characters")))
@@ -101,9 +119,7 @@ def _field_message(
         checks.append((too_long, pl.lit(f"longer than {spec.max_length} characters")))
     if spec.choices is not None:
         allowed = ", ".join(spec.choices)
-        checks.append(
-            (~value.is_in(spec.choices), pl.format("{} is not one of " + allowed, quoted(raw)))
-        )
+        checks.append((~value.is_in(spec.choices), pl.format("{} is not one of " + allowed, said)))
     bounds: tuple[tuple[float | None, pl.Expr, str], ...] = (
         (spec.ge, value < spec.ge if spec.ge is not None else pl.lit(False), "below the minimum"),
         (spec.gt, value <= spec.gt if spec.gt is not None else pl.lit(False), "not above"),
@@ -112,7 +128,7 @@ def _field_message(
     )
     for bound, broken, words in bounds:
         if bound is not None:
-            checks.append((broken, pl.format(f"{{}} is {words} {bound}", quoted(raw))))
+            checks.append((broken, pl.format(f"{{}} is {words} {bound}", said)))
     for rule in type_rules:
         if rule.wire != spec.wire:
             continue
@@ -123,13 +139,19 @@ def _field_message(
     if not checks:
         return None
     message: pl.Expr = pl.lit(None, pl.String)
-    for failed, said in reversed(checks):
-        message = pl.when(failed.fill_null(False)).then(said).otherwise(message)
+    for failed, worded in reversed(checks):
+        message = pl.when(failed.fill_null(False)).then(worded).otherwise(message)
     return message
 
 
-def validate(frame: pl.DataFrame, obj: RallyObject) -> pl.DataFrame:
-    """Issues (ISSUE_SCHEMA, all severity "error"): one per failing field per row."""
+def validate(
+    frame: pl.DataFrame, obj: RallyObject, given: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Issues (ISSUE_SCHEMA, all severity "error"): one per failing field per row.
+
+    `given` is the frame before normalization (the same rows in the same order): messages
+    then quote the cell as the file has it, and the value it was read as where they differ.
+    """
     specs = field_specs(obj.create)
     type_rules = type_only_rules(obj.create)
     schema = frame.schema
@@ -138,9 +160,16 @@ def validate(frame: pl.DataFrame, obj: RallyObject) -> pl.DataFrame:
         if spec.email and spec.wire in schema:
             errors = email_errors(frame[spec.wire].cast(pl.String))
             staged = staged.with_columns(errors.alias(_EMAIL_ERROR + spec.wire))
+    if given is not None:
+        staged = staged.with_columns(
+            given[spec.wire].cast(pl.String).alias(_GIVEN + spec.wire)
+            for spec in specs
+            if spec.wire in schema and spec.wire in given.columns
+        )
+    columns = set(staged.columns)
     messages: dict[str, pl.Expr] = {}
     for spec in specs:
-        message = _field_message(spec, schema.get(spec.wire), type_rules, set(schema))
+        message = _field_message(spec, schema.get(spec.wire), type_rules, columns)
         if message is not None:
             messages[spec.wire] = message
     known = {spec.wire for spec in specs}

@@ -216,7 +216,6 @@ class RallyDelivery:
         held: dict[int, RecordOutcome] = {}
         keyed = set(rows.filter(pl.col(KEYED))["_row"].to_list()) if hold else set()
         sent: dict[int, dict[str, Any]] = {}
-        sources = dict(rows.select("_row", "_source").iter_rows())
 
         def items() -> Iterator[tuple[int, dict[str, Any]]]:
             for row, payload in stream_payloads(rows, plan.columns):
@@ -234,8 +233,8 @@ class RallyDelivery:
                 recorder.add(settled)
                 return
             merged = created(payload)
-            if self._log is not None:
-                self._log.add(sources[outcome.key], outcome.key, outcome.rally_id, merged.changes)
+            # A creation is journaled by id alone: what it wrote is the record's `written`
+            # (the state keeps it per record), so a million-row import does not store it twice.
             write = Write(
                 step=self._step.name,
                 scope=self._state.object_scope(plan.obj.name),
@@ -243,7 +242,7 @@ class RallyDelivery:
                 rally_id=outcome.rally_id,
                 action="created" if outcome.status == "created" else "updated",
                 before={},
-                after=merged.written,
+                after={},
                 row_key=recorder.key(outcome.key),
             )
             recorder.add(settled, written=merged.written, write=write)

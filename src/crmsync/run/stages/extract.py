@@ -2,20 +2,22 @@
 
 An incremental source is read from the newest update time the last complete run saw, less an
 overlap for clock skew; `--limit` keeps the first N records of the file (unparseable ones
-count); `where:` keeps the rows whose columns hold the given values (ignoring case): the
-others belong to other steps and are not counted here.
+count); `where:` keeps the rows whose columns hold the given values (ignoring case), and
+`where_filled:` those whose columns have a value: the others belong to other steps and are not
+counted here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
 from crmsync.extract import Extracted
 from crmsync.transform.mapping import resolve_columns
+from crmsync.transform.placeholders import no_value_to_null
 
 WATERMARK_OVERLAP = timedelta(minutes=5)
 
@@ -43,9 +45,17 @@ def select(
     limit: int | None,
     where: Mapping[str, str | list[str]],
     source: str,
+    filled: Sequence[str] = (),
 ) -> Extracted:
-    """The first `limit` records, then only the rows `where` names."""
+    """The first `limit` records, then only the rows `where` names and whose `filled` columns
+    have a value."""
     frame, rejects = _limit(extracted, limit)
+    if filled:
+        actual = resolve_columns(
+            {f"where_filled.{name}": [name] for name in filled}, extracted.columns, source=source
+        )
+        present = [no_value_to_null(pl.col(found[0])).is_not_null() for found in actual.values()]
+        frame = frame.filter(pl.all_horizontal(present))
     if where:
         wanted = {
             name: [str(v).casefold() for v in (value if isinstance(value, list) else [value])]

@@ -31,6 +31,7 @@ import polars as pl
 
 from crmsync.load import LoadMode
 from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID, Plan
+from crmsync.run.stages.adopt import name_identity
 from crmsync.schema import RallyObject
 from crmsync.state import payload_hashes
 
@@ -43,12 +44,14 @@ SKIP_MISSING = "Rally has no record with this key; load.mode update_only never c
 
 
 def identity_key(frame: pl.DataFrame, match_key: str | None, source_id: str | None) -> pl.Expr:
-    """The planner's key for each row: match key, else source id, else content hash."""
+    """The planner's key for each row: match key, else source id, else (a company) its name,
+    else content hash."""
     parts: list[pl.Expr] = []
     if match_key and match_key in frame.columns:
         parts.append(pl.col(match_key).cast(pl.String).str.to_lowercase())
     if source_id and source_id in frame.columns:
         parts.append(pl.format("id:{}", pl.col(source_id)))
+    parts += name_identity(frame, match_key)  # a company without a domain: its name
     parts.append(pl.format("hash:{}", pl.col(HASH)))
     return pl.coalesce(parts)
 

@@ -17,6 +17,7 @@ from crmsync.report.outcomes import IDENTITY, empty_issues
 from crmsync.run.artifacts import Resolved
 from crmsync.run.ids import STORED_KIND, IdIndex, Needed
 from crmsync.transform.keys import normalize_key
+from crmsync.transform.placeholders import no_value_to_null
 
 LOOKUP_PREFIX = "_lookup"
 SINGULAR = {"companies": "company", "contacts": "contact"}
@@ -53,7 +54,8 @@ def lookup_columns(
     for field_name, lookup in lookups.items():
         for index, key in enumerate(lookup.by):
             name = key_column(field_name, index)
-            raw = source[columns[name]].cast(pl.String).str.strip_chars()
+            cells = source.select(no_value_to_null(pl.col(columns[name]))).to_series()
+            raw = cells.str.strip_chars()
             out.append(normalize_key(raw, key.kind).alias(name))
             out.append(raw.alias(raw_column(field_name, index)))
     return out
@@ -83,6 +85,13 @@ def _asked(field_name: str, index: int, key: LookupKey) -> pl.Expr:
     return found | (raw.is_not_null() & (raw != ""))
 
 
+def _said(field_name: str, index: int, key: LookupKey) -> pl.Expr:
+    """The key as an error quotes it: as given, but an email's domain as that domain."""
+    if key.kind == "email_domain":
+        return pl.col(key_column(field_name, index))
+    return pl.col(raw_column(field_name, index))
+
+
 def resolve(frame: pl.DataFrame, lookups: Mapping[str, Lookup], ids: IdIndex) -> Resolved:
     """Reference fields filled in; a row whose keys are all empty keeps a null reference; a
     row with a key that finds nothing fails (or keeps null with on_missing: null, or warns),
@@ -101,7 +110,7 @@ def resolve(frame: pl.DataFrame, lookups: Mapping[str, Lookup], ids: IdIndex) ->
         asked = [_asked(field_name, i, key) for i, key in enumerate(lookup.by)]
         described = [
             pl.when(ask).then(
-                pl.format("{} '{}'", pl.lit(_kind_label(key)), pl.col(raw_column(field_name, i)))
+                pl.format("{} '{}'", pl.lit(_kind_label(key)), _said(field_name, i, key))
             )
             for i, (ask, key) in enumerate(zip(asked, lookup.by, strict=True))
         ]

@@ -7,6 +7,7 @@ newest_by timestamp (dedupe: keep newest) and the source system's id (plan, id m
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,16 +19,20 @@ from crmsync.report.outcomes import IDENTITY, outcome_frame
 from crmsync.run.artifacts import Transformed
 from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
+from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
 from crmsync.transform.keys import normalize_key
-from crmsync.transform.mapping import apply_mapping, resolve_columns
+from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
+from crmsync.transform.normalize import NAME_FIELD, NAME_KEY_PREFIX
 
 NEWEST_COLUMN = "_newest"
 
 
 def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, list[str]]:
     """Everything the step reads from the source, by what it is for -> the actual columns.
-    A column the source does not have is a ConfigError naming it, before anything is sent."""
+    A column the source does not have is a ConfigError naming it, before anything is sent,
+    unless its field may do without it (optional, or with a default): then it is listed as
+    written, read as empty, and `absent_notes` says so."""
     extra = dict(lookup_sources(step.lookups))
     if step.dedupe.keep == "newest" and step.dedupe.newest_by:
         extra[NEWEST_COLUMN] = step.dedupe.newest_by
@@ -37,7 +42,56 @@ def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, l
         **{name: spec.columns for name, spec in step.mapping.items()},
         **{name: [column] for name, column in extra.items()},
     }
-    return resolve_columns(wanted, extracted.columns, source=source)
+    absent = _absent(step, extracted)
+    present = {
+        name: [c for c in names if c not in absent.get(name, ())] for name, names in wanted.items()
+    }
+    resolved = resolve_columns(present, extracted.columns, source=source)
+    for name, missing in absent.items():  # in place, so a template's placeholders stay in order
+        found = iter(resolved.get(name, []))
+        resolved[name] = [c if c in missing else next(found) for c in wanted[name]]
+    return resolved
+
+
+def _absent(step: Step, extracted: Extracted) -> dict[str, list[str]]:
+    """Per field that may do without them, the columns the source does not have."""
+    tolerant = {name: spec.columns for name, spec in step.mapping.items() if spec.may_be_absent}
+    return absent_columns(tolerant, extracted.columns)
+
+
+def absent_notes(step: Step, extracted: Extracted) -> list[str]:
+    """One line per mapped column the source lacks that the run does without: what the field
+    gets instead (its default, or nothing)."""
+    notes = []
+    for name, missing in _absent(step, extracted).items():
+        spec = step.mapping[name]
+        columns = ", ".join(repr(c) for c in missing)
+        what = "column" if len(missing) == 1 else "columns"
+        instead = (
+            f"{name} takes its default {spec.default!r} where it would have read them"
+            if spec.default is not None
+            else f"{name} is left empty where it would have read them"
+        )
+        notes.append(f"mapping.{name}: {what} {columns} not in the source: {instead}")
+    return notes
+
+
+def _name_defaults(
+    rules: dict[str, FieldRule], obj: RallyObject
+) -> tuple[dict[str, FieldRule], dict[str, str]]:
+    """The defaults of the names a full name splits into, taken out of the mapping: the
+    normalizer applies them after the full name and the email had their chance."""
+    names = {part for parts in obj.split_fields.values() for part in parts}
+    defaults = {
+        name: rule.default
+        for name, rule in rules.items()
+        if name in names and rule.default is not None
+    }
+    kept = {
+        name: dataclasses.replace(rule, default=None) if name in defaults else rule
+        for name, rule in rules.items()
+    }
+    return kept, defaults
 
 
 def transform(
@@ -45,8 +99,13 @@ def transform(
 ) -> Transformed:
     """Map, normalize, validate and dedupe `extracted.frame`; `columns` is `source_columns`."""
     frame = extracted.frame
+    absent = sorted({c for found in columns.values() for c in found if c not in frame.columns})
+    if absent:  # optional columns the source lacks read as empty, like blank cells
+        frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
     obj = step.rally_object
     rules = {name: spec.rule(base_dir) for name, spec in step.mapping.items()}
+    rules, name_defaults = _name_defaults(rules, obj)
+    options = dataclasses.replace(step.normalize.options(), name_defaults=name_defaults)
     first = {name: found[0] for name, found in columns.items()}
     mapped = apply_mapping(frame, rules, columns).with_columns(
         lookup_columns(frame, step.lookups, first)
@@ -56,8 +115,8 @@ def transform(
     if SOURCE_ID_COLUMN in columns:
         source_id = normalize_key(frame[first[SOURCE_ID_COLUMN]], "source_id")
         mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
-    normalized, issues = normalize(mapped, obj, step.normalize.options())
-    issues = pl.concat([issues, validate(normalized, obj)], how="vertical")
+    normalized, issues = normalize(mapped, obj, options)
+    issues = pl.concat([issues, validate(normalized, obj, given=mapped)], how="vertical")
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
     outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]
@@ -74,11 +133,15 @@ def transform(
         exclude=failed_rows,  # leaves failed rows out without copying the frame
     )
     key_name = obj.match_key
+    by_name = pl.col("_match_key").str.starts_with(NAME_KEY_PREFIX)
     merged = deduped.merged.with_columns(
-        pl.lit(key_name).alias("field"),
-        pl.format(
-            "duplicate of row {} by {}", pl.col("merged_into_row"), pl.col("_match_key")
-        ).alias("error"),
+        pl.when(by_name).then(pl.lit(NAME_FIELD)).otherwise(pl.lit(key_name)).alias("field"),
+        pl.when(by_name)
+        .then(pl.format("duplicate of row {} by name", pl.col("merged_into_row")))
+        .otherwise(
+            pl.format("duplicate of row {} by {}", pl.col("merged_into_row"), pl.col("_match_key"))
+        )
+        .alias("error"),
     )
     outcomes.append(outcome_frame(merged, outcome="merged"))
     missing = deduped.missing_key.with_columns(

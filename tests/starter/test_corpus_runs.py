@@ -1,0 +1,258 @@
+"""Every file of the export corpus through `crmsync init`, then its starter pipeline run as
+written against a strict Rally (in process): the outcomes of every step, the reasons rows
+fail, the companies made once and linked to their contacts, and a second run that sends
+nothing."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from crmsync.config import load_pipeline
+from crmsync.extract import read_source
+from crmsync.extract.redmine import read_redmine_export
+from crmsync.extract.sources import with_derived
+from crmsync.run import run_pipeline
+from crmsync.sandbox.testing import in_process_sandbox
+from crmsync.starter import write_starter
+from crmsync.transform.keys import name_key
+from crmsync.transform.placeholders import is_no_value
+
+EXPORTS = Path(__file__).resolve().parent.parent / "data" / "exports"
+KEY = "corpus-key"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One step's counts, and its failed rows by (stage, field) of their first error."""
+
+    read: int
+    created: int
+    failed: int
+    merged: int = 0
+    reasons: dict[tuple[str, str | None], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Run:
+    file: str
+    steps: dict[str, Outcome]
+    object_name: str = "contacts"
+    linked: int = 0  # contacts created with a companyId
+
+
+MISSING_FIRST = ("validate", "firstName")
+MISSING_LAST = ("validate", "lastName")
+NO_EMAIL = ("validate", "email")
+FOOTER = ("read", None)
+
+RUNS = [
+    Run(
+        "google_contacts.csv",
+        {
+            "companies": Outcome(21, 8, 0, merged=13),
+            "contacts": Outcome(34, 31, 3, reasons={MISSING_FIRST: 2, MISSING_LAST: 1}),
+        },
+        linked=20,
+    ),
+    Run(
+        "outlook_contacts.csv",
+        {
+            "companies": Outcome(24, 4, 0, merged=20),
+            "contacts": Outcome(24, 22, 2, reasons={NO_EMAIL: 2}),  # Exchange X.500 paths
+        },
+        linked=22,
+    ),
+    Run(
+        "hubspot_contacts.csv",
+        {
+            "companies": Outcome(35, 12, 0, merged=23),
+            "contacts": Outcome(52, 29, 23, reasons={MISSING_FIRST: 23}),  # form fills
+        },
+        linked=29,
+    ),
+    Run(
+        "hubspot_companies.csv",
+        {"hubspot_companies": Outcome(25, 25, 0)},
+        object_name="companies",
+    ),
+    Run(
+        "salesforce_contacts_report.csv",
+        {
+            "companies": Outcome(35, 12, 5, merged=18, reasons={FOOTER: 5}),
+            "contacts": Outcome(35, 28, 7, reasons={FOOTER: 5, NO_EMAIL: 1, MISSING_FIRST: 1}),
+        },
+        linked=28,
+    ),
+    Run(
+        "salesforce_contacts_export.csv",
+        {"salesforce_contacts_export": Outcome(32, 25, 7, reasons={MISSING_FIRST: 4, NO_EMAIL: 3})},
+    ),
+    Run(
+        "salesforce_accounts_snake.csv",
+        {"salesforce_accounts_snake": Outcome(17, 17, 0)},
+        object_name="companies",
+    ),
+    Run(
+        "salesforce_accounts_contacts_report.csv",
+        {
+            "companies": Outcome(31, 8, 0, merged=23),
+            "contacts": Outcome(31, 28, 3, reasons={NO_EMAIL: 3}),
+        },
+        linked=28,
+    ),
+    Run(
+        "mailchimp_audience.csv",
+        {
+            "companies": Outcome(10, 10, 0),
+            "contacts": Outcome(46, 16, 30, reasons={MISSING_FIRST: 30}),  # email only
+        },
+        linked=5,
+    ),
+    Run(
+        "linkedin_connections.csv",
+        {
+            "companies": Outcome(35, 4, 0, merged=31),
+            "contacts": Outcome(40, 7, 33, reasons={NO_EMAIL: 33}),  # emails not shared
+        },
+        linked=7,
+    ),
+    Run(
+        "pipedrive_people.csv",
+        {
+            "companies": Outcome(27, 4, 0, merged=23),
+            "contacts": Outcome(34, 30, 4, reasons={NO_EMAIL: 3, MISSING_LAST: 1}),
+        },
+        linked=24,
+    ),
+    Run(
+        "zoho_contacts.csv",
+        {
+            "companies": Outcome(30, 4, 0, merged=26),
+            "contacts": Outcome(30, 19, 7, merged=4, reasons={NO_EMAIL: 4, MISSING_FIRST: 3}),
+        },
+        linked=19,
+    ),
+    Run(
+        "redmine_contacts.csv",
+        {
+            "companies": Outcome(15, 6, 0, merged=9),
+            # the export's own company rows have a first name only
+            "contacts": Outcome(22, 15, 7, reasons={MISSING_LAST: 6, NO_EMAIL: 1}),
+        },
+        linked=14,
+    ),
+    Run(
+        "generic_crm_fullname.csv",
+        {
+            "companies": Outcome(35, 10, 0, merged=25),
+            "contacts": Outcome(
+                42, 33, 9, reasons={MISSING_FIRST: 4, NO_EMAIL: 4, MISSING_LAST: 1}
+            ),
+        },
+        linked=29,
+    ),
+]
+
+
+def test_every_corpus_file_is_run() -> None:
+    assert sorted(p.name for p in EXPORTS.glob("*.csv")) == sorted(run.file for run in RUNS)
+
+
+def _reasons(errors: Path) -> dict[tuple[str, str | None], int]:
+    frame = pl.read_csv(errors, infer_schema=False)
+    first = frame.unique(subset=["row"], keep="first", maintain_order=True)
+    return dict(Counter(zip(first["stage"], first["field"], strict=True)))
+
+
+@pytest.mark.parametrize("run", RUNS, ids=[run.file.removesuffix(".csv") for run in RUNS])
+def test_the_unedited_starter_runs_and_links_contacts_to_companies(
+    run: Run, tmp_path: Path
+) -> None:
+    source = tmp_path / run.file
+    shutil.copy(EXPORTS / run.file, source)
+    output = tmp_path / "starter.yaml"
+    starter = write_starter(source, object_name=run.object_name, output=output)
+    with in_process_sandbox(api_keys=(KEY,)) as rally:
+        env = {"RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": KEY}
+        pipeline = load_pipeline(output, env=env)
+        result = run_pipeline(pipeline, transport=rally.transport)
+        outcomes = {}
+        for step in result.steps:
+            summary = step.summary
+            assert summary.rows_read == (
+                summary.created + summary.updated + summary.unchanged + summary.merged
+                + summary.failed
+            )  # fmt: skip
+            reasons = _reasons(step.files["errors"]) if summary.failed else {}
+            outcomes[summary.name] = Outcome(
+                summary.rows_read, summary.created, summary.failed, summary.merged, reasons
+            )
+        assert outcomes == run.steps
+        companies = {c["id"]: c for c in rally.records("companies")}
+        contacts = rally.records("contacts")
+        assert sum(1 for c in contacts if c.get("companyId")) == run.linked
+        suggestion = starter.suggestion
+        if suggestion.companies is not None:
+            email = suggestion.mapping["email"]
+            cells = _company_cells(
+                starter.info.kind,
+                source,
+                suggestion.companies.company,
+                [email] if isinstance(email, str) else email,
+            )
+            _check_links(cells, contacts, companies)
+        writes = rally.write_requests()
+        again = run_pipeline(pipeline, transport=rally.transport)
+        assert rally.write_requests() == writes  # the second run sends nothing
+        assert [s.summary.unchanged for s in again.steps] == [
+            s.summary.created for s in result.steps
+        ]
+
+
+def _key(name: str) -> str | None:
+    value: str | None = pl.DataFrame({"n": [name]}).select(name_key(pl.col("n")))["n"][0]
+    return value
+
+
+def _check_links(
+    named: dict[str, str], contacts: list[dict[str, Any]], companies: dict[str, dict[str, Any]]
+) -> None:
+    """Each contact whose row names a company is linked to a company of that name, or to the
+    one its email's domain is; one company per name."""
+    names = [_key(c["name"]) for c in companies.values()]
+    assert len(names) == len(set(names)), names
+    checked = 0
+    for contact in contacts:
+        cell = named.get(contact["email"])
+        if cell is None:
+            continue
+        checked += 1
+        linked = companies[contact["companyId"]]
+        domain = contact["email"].rsplit("@", 1)[-1]
+        assert _key(linked["name"]) == _key(cell) or linked["domain"] == domain, contact
+    assert checked
+
+
+def _company_cells(
+    kind: str, source: Path, column: str, email_columns: list[str]
+) -> dict[str, str]:
+    """Each email's company cell (the first email of a cell holding several), read as the
+    starter's source reads the file."""
+    if kind == "redmine_export":
+        frame = with_derived(read_redmine_export(source, entity="contacts", format="csv")).frame
+    else:
+        frame = read_source("csv", source).frame
+    emails = frame.select(pl.coalesce(email_columns)).to_series()
+    cells = {}
+    for email, company in zip(emails.to_list(), frame[column].to_list(), strict=True):
+        if email and company and not is_no_value(company):
+            first = email.replace(" ::: ", ";").replace(",", ";").split(";")[0].strip().lower()
+            cells[first] = company
+    return cells
