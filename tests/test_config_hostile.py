@@ -4,7 +4,6 @@ password in a URL. Each is a ConfigError naming the file and what is wrong, foun
 
 from __future__ import annotations
 
-import logging
 import os
 import textwrap
 import time
@@ -16,7 +15,7 @@ import yaml
 from crmsync.config import load_pipeline
 from crmsync.config.strict_yaml import MAX_DEPTH, MAX_VALUES, load_yaml
 from crmsync.errors import ConfigError
-from crmsync.run import run_pipeline
+from crmsync.run import RunObserver, run_pipeline
 from crmsync.sandbox.testing import in_process_sandbox
 
 ENV = {"RALLY_BASE_URL": "http://127.0.0.1:8765", "RALLY_API_KEY": "rk_secret_123"}
@@ -157,27 +156,27 @@ def test_a_redmine_source_over_plain_http_is_refused_by_its_path(tmp_path: Path)
         load_pipeline(write(tmp_path, text), env=ENV)
 
 
-def test_allowed_plain_http_warns_on_every_run(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+class Warnings(RunObserver):
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def warning(self, message: str) -> None:
+        self.said.append(message)
+
+
+def test_allowed_plain_http_warns_on_every_run(tmp_path: Path) -> None:
     (tmp_path / "x.csv").write_text("First,Last,Email\nAda,L,ada@x.org\n", encoding="utf-8")
     text = "name: lan\nallow_insecure_http: true\nstate: {path: s.db}\n" + BODY
+    observer = Warnings()
     with in_process_sandbox(api_keys=("rk_secret_123",)) as rally:
         config = load_pipeline(
             write(tmp_path, text), env={**ENV, "RALLY_BASE_URL": "http://rally.lan"}
         )
-        caplog.set_level(logging.WARNING)
         for _ in range(2):
-            assert run_pipeline(config, transport=rally.transport).exit_code == 0
-    warnings = [r.getMessage() for r in caplog.records if "unencrypted" in r.getMessage()]
-    assert (
-        warnings
-        == [
-            "destination.base_url: the API key goes unencrypted to http://rally.lan "
-            "(allow_insecure_http: true)"
-        ]
-        * 2
-    )
+            run = run_pipeline(config, observer=observer, transport=rally.transport)
+            assert run.exit_code == 0
+    said = "destination.base_url: the API key goes unencrypted to http://rally.lan"
+    assert [w for w in observer.said if "unencrypted" in w] == [f"{said} (allow_insecure_http)"] * 2
 
 
 def test_the_state_never_stores_a_password_from_a_url(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from crmsync.errors import EXIT_CANNOT_START, EXIT_OK, EXIT_ROWS_FAILED
 from crmsync.sandbox.redmine.handle import RedmineHandle
 from crmsync.sandbox.testing import SandboxHandle, running_redmine, running_sandbox
 
@@ -222,7 +223,9 @@ def test_faults_and_kills_end_with_exactly_what_a_clean_run_leaves(
             assert_clean(done)
             if done.killed:
                 continue
-            assert done.returncode in (0, 1), done.output
+            if done.returncode == EXIT_CANNOT_START and "cannot reach Rally" in done.output:
+                continue  # the check before reading met two faults in a row: nothing was sent
+            assert done.returncode in (EXIT_OK, EXIT_ROWS_FAILED), done.output
             steps = summaries(folder, case)
             for step in steps:
                 outcomes = ("created", "updated", "unchanged", "skipped", "merged", "failed")

@@ -217,7 +217,8 @@ def test_a_hostile_source_file_is_a_message_or_a_report(
     code, output = cli("run", str(pipeline), "--dry-run")
     if case == "formulas":  # the key was a source cell: it may be in the report, as data
         assert code == expected and "Traceback" not in output, output
-        errors = (tmp_path / "reports" / "errors.csv").read_text(encoding="utf-8")
+        (report,) = tmp_path.glob("reports/**/errors.csv")
+        errors = report.read_text(encoding="utf-8")
         assert "'=HYPERLINK(" in errors and "'@SUM(A1)" in errors and "'-2" in errors
         return
     check(code, output, tmp_path, expected)
@@ -263,8 +264,9 @@ def test_init_writes_no_key_a_header_smuggles_in(cli: Cli, tmp_path: Path) -> No
     code, output = cli("run", str(starter), "--dry-run")
     check(code, output, tmp_path, EXIT_ROWS_FAILED)
     assert not Path("/tmp/pwned.db").exists()
-    payloads = (tmp_path / "reports" / "export" / "payloads.ndjson").read_text(encoding="utf-8")
-    assert "pwned" not in payloads
+    planned = [*tmp_path.glob("reports/**/payloads.ndjson"), *tmp_path.glob("reports/**/plan.csv")]
+    sent = "".join(path.read_text(encoding="utf-8") for path in planned)
+    assert "Ann" in sent and "pwned" not in sent and "leadSource" not in sent
 
 
 # -- generated ---------------------------------------------------------------------------------

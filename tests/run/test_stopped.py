@@ -102,10 +102,26 @@ def test_a_key_refused_before_the_load_began_is_a_run_that_could_not_start(
     assert caught.value.exit_code == EXIT_CANNOT_START
 
 
+class RevokedAfterBulks(httpx.AsyncBaseTransport):
+    """Rally until `bulks` bulk requests have been answered, then 401 for every request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, bulks: int) -> None:
+        self._inner = inner
+        self._left = bulks
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._left == 0:
+            return httpx.Response(401, json={"error": "the API key was revoked"})
+        if request.url.path.endswith("/bulk"):
+            self._left -= 1
+        return await self._inner.handle_async_request(request)
+
+
 def test_a_later_step_that_cannot_start_after_an_earlier_one_sent_exits_5(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:
     people(tmp_path, rows=3)
+    write_csv(tmp_path, "firms.csv", "Name,Website", "Acme,acme.com")
     text = (
         """\
 name: two
@@ -114,18 +130,22 @@ steps:
     object: contacts
     source: {kind: csv, path: people.csv}
     mapping: {firstName: First, lastName: Last, email: Email}
-  - name: firms
-    object: companies
-    source: {kind: csv, path: missing.csv}
-    mapping: {name: Name}
+  - name: more-people
+    object: contacts
+    source: {kind: csv, path: firms.csv}
+    mapping:
+      firstName: Name
+      lastName: Name
+      email: {constant: "info@acme.com"}
+      companyId: {lookup: {object: companies, by: [domain: Website]}}
 """
         + DESTINATION
     )
-    with pytest.raises(StoppedError, match=r"missing\.csv.*the steps before it had sent"):
-        run_pipeline(pipeline(tmp_path, text, rally), transport=rally.transport)
-    (run,) = list_runs(pipeline_state(tmp_path / "pipeline.yaml"))
-    assert run.status == "interrupted" and counts(run)["created"] == 3
-    assert len(rally.records("contacts")) == 3
+    # the second step's first request (a listing of companies, to resolve) is refused
+    with pytest.raises(StoppedError, match=r"refused.*the steps before it had sent records"):
+        run_pipeline(
+            pipeline(tmp_path, text, rally), transport=RevokedAfterBulks(rally.transport, bulks=1)
+        )
 
 
 def test_a_report_folder_that_is_a_file_is_refused_before_anything_is_sent(
