@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast lint bench clean
+.PHONY: demo test test-fast chaos lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test-fast: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -m "not slow"
+
+# The chaos suite at length: 20 seeds of faults and kill -9 per shipped pipeline (make test
+# runs 3), the hostile server and the hostile files.
+chaos: $(STAMP)
+	CHAOS_SEEDS=20 $(BIN)/pytest tests/chaos
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

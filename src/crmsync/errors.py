@@ -4,6 +4,7 @@
     │
     │   the run cannot start; nothing was sent (exit 2)
     ├── ConfigError                 bad pipeline file, missing env var, unusable argument
+    │   └── StateError              the state database is damaged, full or unreadable
     ├── SourceError                 the source cannot be read as a whole (missing, malformed)
     │   └── NotFoundError           a source API answered 404 (a record gone while reading)
     ├── AuthError                   the destination or a source refused the key
@@ -11,6 +12,9 @@
     │
     │   another run holds the pipeline (exit 4)
     ├── LockedError
+    │
+    │   the run stopped after it had sent records (exit 5)
+    ├── StoppedError                a later step could not start; what was sent is recorded
     │
     │   one request failed; the client or the loader decides (never reaches the user as is)
     ├── TransientError              worth another try
@@ -33,6 +37,10 @@ EXIT_ROWS_FAILED = 1
 EXIT_CANNOT_START = 2
 EXIT_INTERRUPTED = 3
 EXIT_LOCKED = 4
+# The run stopped after it had sent records (the key refused mid-run, a later step unable to
+# start, the report not written): unlike 2, something did reach Rally; the run's report and
+# history hold what.
+EXIT_STOPPED = 5
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in crmsync, not in the input
 
 
@@ -54,6 +62,10 @@ class ConfigError(CrmsyncError):
         if path:
             where += f"{path}: "
         super().__init__(f"{where}{message}")
+
+
+class StateError(ConfigError):
+    """The state database cannot be read or written (damaged, full, unreadable)."""
 
 
 class SourceError(CrmsyncError):
@@ -82,6 +94,12 @@ class LockedError(CrmsyncError):
     """Another run of the same pipeline is in progress; this one did nothing."""
 
     exit_code = EXIT_LOCKED
+
+
+class StoppedError(CrmsyncError):
+    """The run stopped after earlier steps had sent records: not a run that never started."""
+
+    exit_code = EXIT_STOPPED
 
 
 class UnreachableError(CrmsyncError):

@@ -146,7 +146,7 @@ def test_a_person_s_edits_survive_a_nightly_sync(tmp_path: Path) -> None:
     )
     changes = rows(tmp_path / "r2" / "plan.csv")
     assert [(c["field"], c["to"], c["why"]) for c in changes] == [
-        ("phone", "+14155550199", "source changed")
+        ("phone", "'+14155550199", "source changed")  # escaped: no formula in a spreadsheet
     ]
 
 

@@ -1,16 +1,20 @@
 """What crmsync's two HTTP clients (Rally's loader, the Redmine reader) share: the API key
-check, redaction, and turning a failed answer or transport error into a crmsync error.
+check, redaction, URLs as they may be shown, the plain-http rule, and turning a failed answer
+or transport error into a crmsync error.
 
 Every message built here has the key replaced by `[redacted]`: servers and proxies may quote
-a request back, and httpx's own texts may carry it. It lives in `load`, beside the `retry`
-verdicts it uses: as a top-level module it would import `crmsync.load` in a cycle.
+a request back, and httpx's own texts may carry it. A server may also quote only part of it
+(its own message cut short), so any piece of a secret long enough to matter is redacted too,
+and a body is redacted whole before it is cut to a message's length.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import string
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -19,7 +23,12 @@ from crmsync.errors import AmbiguousError, ConfigError, CrmsyncError, RetryableE
 
 REDACTED = "[redacted]"
 MAX_ERROR_TEXT = 300  # characters of a body kept in a message when it has no error field
+# A run of this many characters of a secret is redacted wherever it appears: a server that
+# cuts its echo of the key short must not leave 21 of its 22 characters in a report.
+SECRET_FRAGMENT_CHARS = 8
 _HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+LOOPBACK_SUFFIX = ".localhost"  # RFC 6761: always the loopback interface
 
 
 def check_api_key(api_key: str, system: str) -> None:
@@ -30,30 +39,101 @@ def check_api_key(api_key: str, system: str) -> None:
         )
 
 
-def redact(text: str, api_key: str) -> str:
-    return text.replace(api_key, REDACTED)
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with every secret, and every piece of one at least SECRET_FRAGMENT_CHARS long,
+    replaced by `[redacted]`."""
+    for secret in secrets:
+        if secret:
+            text = _redact_one(text, secret)
+    return text
+
+
+def _redact_one(text: str, secret: str) -> str:
+    text = text.replace(secret, REDACTED)
+    size = SECRET_FRAGMENT_CHARS
+    if len(secret) <= size or len(text) < size:
+        return text
+    pieces = {secret[i : i + size] for i in range(len(secret) - size + 1)}
+    kept: list[str] = []
+    start = i = 0
+    while i <= len(text) - size:
+        if text[i : i + size] not in pieces:
+            i += 1
+            continue
+        end = i + size
+        while end < len(text) and text[i : end + 1] in secret:
+            end += 1
+        kept += [text[start:i], REDACTED]
+        start = i = end
+    kept.append(text[start:])
+    return "".join(kept)
+
+
+def public_url(url: str) -> str:
+    """`url` as it may be shown, logged or stored: without the user and password that
+    `https://user:pass@host` carries (they stay in the request only)."""
+    parts = urlsplit(url.strip())
+    if "@" not in parts.netloc:
+        return url.strip()
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host))
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The user info of a URL (`user:password`) and its password, to redact from texts that
+    may quote the URL back."""
+    parts = urlsplit(url.strip())
+    if "@" not in parts.netloc:
+        return ()
+    userinfo = parts.netloc.rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    return tuple(secret for secret in (userinfo, password) if secret)
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url`'s host is this machine: 127.0.0.0/8, ::1 or a localhost name."""
+    try:
+        host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host in LOOPBACK_NAMES or host.endswith(LOOPBACK_SUFFIX):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http(url: str) -> bool:
+    """True when `url` would send the key unencrypted over a network: http:// to a host
+    other than this machine."""
+    return url.strip().lower().startswith("http://") and not is_loopback(url)
 
 
 def server_message(
-    response: httpx.Response, api_key: str, pick: Callable[[Any], str | None]
+    response: httpx.Response, secrets: tuple[str, ...], pick: Callable[[Any], str | None]
 ) -> str:
     """The server's own error text, redacted: what `pick` finds in the JSON body (None when
-    the body has none, or is not JSON), else the start of the body."""
+    the body has none, or is not JSON), else the start of the body. Redacted before it is
+    cut, so a cut never splits a secret into a piece redaction would miss."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     found = pick(body)
-    return redact(found if found is not None else response.text.strip()[:MAX_ERROR_TEXT], api_key)
+    text = found if found is not None else response.text.strip()
+    return redact(text, *secrets)[:MAX_ERROR_TEXT]
 
 
-def transport_failure(exc: httpx.HTTPError, *, where: str, root: str, api_key: str) -> CrmsyncError:
+def transport_failure(
+    exc: httpx.HTTPError, *, where: str, root: str, secrets: tuple[str, ...]
+) -> CrmsyncError:
     """The crmsync error for a request that got no answer: RetryableError when it was never
     sent, AmbiguousError when its answer was lost, ConfigError when it never can be sent.
 
     Raise it `from None`: a chained httpx cause would print the request unredacted.
     """
-    text = redact(str(exc), api_key)
+    text = redact(str(exc), *secrets)
     message = f"{where}: {type(exc).__name__}" + (f": {text}" if text else "")
     verdict = classify(exc)
     if verdict is Verdict.RETRY:
@@ -61,3 +141,19 @@ def transport_failure(exc: httpx.HTTPError, *, where: str, root: str, api_key: s
     if verdict is Verdict.AMBIGUOUS:
         return AmbiguousError(f"{message} (the answer was lost)", sent=True)
     return ConfigError(f"cannot send to {root}: {message}")
+
+
+def redirect_hint(response: httpx.Response, secrets: tuple[str, ...]) -> str:
+    """What a 3xx says, for a message: where it points (never followed: the key would go
+    with it) and the root to configure instead."""
+    location = response.headers.get("Location", "").strip()
+    if not location:
+        return "redirected, without saying where"
+    target = public_url(str(response.request.url.join(location)))
+    parts = urlsplit(target)
+    root = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    return redact(
+        f"redirected to {target} (not followed: the key would go along); if that is the "
+        f"server's new address, configure its root ({root}) instead",
+        *secrets,
+    )

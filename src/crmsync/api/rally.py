@@ -1,8 +1,9 @@
 """The Rally HTTP client: one pooled httpx.AsyncClient, the retry policy and the shared pacer.
 
-Every request goes through `_call`: pace, cap the requests in flight, send, classify, and let
-tenacity retry what `retry.classify` calls retriable. Failures come out as crmsync errors that
-name the method and path only: the API key lives in one header and never in a message.
+Every request goes through `_call`: pace, cap the requests in flight, send (within a deadline,
+reading at most what the endpoint can answer: bounded.py), classify, and let tenacity retry
+what `retry.classify` calls retriable. Failures come out as crmsync errors that name the
+method and path only: the API key lives in one header and never in a message.
 """
 
 from __future__ import annotations
@@ -23,8 +24,17 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
+from crmsync.api.bounded import AnswerTooLarge, send_bounded
 from crmsync.api.concurrency import ConcurrencyLimit
-from crmsync.api.http import check_api_key, server_message, transport_failure
+from crmsync.api.http import (
+    check_api_key,
+    plain_http,
+    public_url,
+    redirect_hint,
+    server_message,
+    transport_failure,
+    url_secrets,
+)
 from crmsync.api.pacing import Clock, Pacer
 from crmsync.api.retry import (
     RETRY_AFTER_STATUSES,
@@ -53,6 +63,12 @@ API_PREFIX = "/api/v1"
 API_KEY_HEADER = "X-Api-Key"
 PAGE_LIMIT = 100  # the most a Rally list returns at once
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
+# The most an answer may hold. Rally's documents set no length on a record's text fields, so a
+# record is allowed this much; a list holds at most its limit of them, a bulk answer an id or
+# an error per record sent.
+MAX_RECORD_BYTES = 256 * 1024
+MAX_BULK_ANSWER_BYTES = 1024 * 1024
+HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
@@ -79,7 +95,11 @@ def api_root(base_url: str) -> str:
 
 
 class RallyClient:
-    """An async Rally client for one tenant. Use as `async with RallyClient(...) as client`."""
+    """An async Rally client for one tenant. Use as `async with RallyClient(...) as client`.
+
+    The key is refused over plain http:// to another machine unless `allow_insecure_http`;
+    `base_url` (what messages and the state show) never holds the URL's user and password.
+    """
 
     def __init__(
         self,
@@ -91,12 +111,19 @@ class RallyClient:
         sleep: SleepFn | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
         check_api_key(api_key, "Rally")
-        self.base_url = api_root(base_url)
+        root = api_root(base_url)
+        self.base_url = public_url(root)
+        if plain_http(root) and not allow_insecure_http:
+            raise ConfigError(
+                f"refusing to send the Rally API key unencrypted to {self.base_url}: use "
+                "https://, or set allow_insecure_http: true in the pipeline file"
+            )
         self.settings = settings
         self.stats = ClientStats()
-        self._api_key = api_key
+        self._secrets = (api_key, *url_secrets(root))
         self._sleep: SleepFn = sleep or asyncio.sleep
         self._clock: Clock = clock or time.monotonic
         self._rng = rng or random.Random()
@@ -112,7 +139,7 @@ class RallyClient:
         # the pool never makes a request wait.
         self.connections = pool = settings.max_concurrency + POOL_HEADROOM
         self._http = httpx.AsyncClient(
-            base_url=self.base_url + API_PREFIX,
+            base_url=root + API_PREFIX,
             headers={
                 API_KEY_HEADER: api_key,
                 "Accept": "application/json",
@@ -126,6 +153,7 @@ class RallyClient:
             ),
             limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
             transport=transport,
+            follow_redirects=False,  # the key would go along to wherever a redirect points
         )
 
     def __repr__(self) -> str:
@@ -157,6 +185,7 @@ class RallyClient:
             json=records,
             idempotent=False,
             parse=lambda response: BulkResult.model_validate(response.json()),
+            max_bytes=MAX_BULK_ANSWER_BYTES,
         )
 
     async def upsert(self, obj: RallyObject, record: dict[str, Any]) -> UpsertResult:
@@ -207,7 +236,12 @@ class RallyClient:
         if fields:
             params["fields"] = ",".join(fields)
         return await self._call(
-            "GET", obj.name, params=params, idempotent=True, parse=_parse_record_list
+            "GET",
+            obj.name,
+            params=params,
+            idempotent=True,
+            parse=_parse_record_list,
+            max_bytes=max(limit, 1) * MAX_RECORD_BYTES,
         )
 
     async def iter_records(
@@ -262,6 +296,7 @@ class RallyClient:
         idempotent: bool,
         json: Any = None,
         params: dict[str, str | int] | None = None,
+        max_bytes: int = MAX_RECORD_BYTES,
     ) -> T:
         policy = retry_policy(
             max_retries=self.settings.max_retries,
@@ -271,7 +306,7 @@ class RallyClient:
             rng=self._rng,
             before_sleep=self._on_retry,
         )
-        return await policy(self._attempt, method, path, parse, json, params)
+        return await policy(self._attempt, method, path, parse, json, params, max_bytes)
 
     async def _attempt(
         self,
@@ -280,18 +315,29 @@ class RallyClient:
         parse: Callable[[httpx.Response], T],
         json: Any,
         params: dict[str, str | int] | None,
+        max_bytes: int,
     ) -> T:
         ticket = await self.pacer.acquire()
         async with self.in_flight.slot() as slot:
             self.stats.requests += 1
             try:
-                response = await self._http.request(method, path, json=json, params=params)
+                response = await send_bounded(
+                    self._http,
+                    method,
+                    path,
+                    deadline_s=self.settings.request_deadline_s,
+                    max_bytes=max_bytes,
+                    json=json,
+                    params=params,
+                )
             except httpx.HTTPError as exc:
                 # Not chained: httpx's own text is already in the message, with the key
                 # redacted, and a chained cause would print unredacted.
                 raise transport_failure(
-                    exc, where=self._where(method, path), root=self.base_url, api_key=self._api_key
+                    exc, where=self._where(method, path), root=self.base_url, secrets=self._secrets
                 ) from None
+            except AnswerTooLarge as exc:
+                raise MalformedAnswerError(f"{self._where(method, path)}: {exc}") from None
             verdict = classify(response)
             slot.answered(
                 ok=verdict is Verdict.OK,
@@ -302,7 +348,7 @@ class RallyClient:
             self.pacer.on_success()
             try:
                 return parse(response)
-            except (ValueError, ValidationError):
+            except (ValueError, ValidationError, RecursionError):
                 raise MalformedAnswerError(
                     f"{self._where(method, path)}: HTTP {response.status_code} with a body "
                     f"that is not what the API documents",
@@ -332,7 +378,10 @@ class RallyClient:
         self, method: str, path: str, response: httpx.Response, verdict: Verdict
     ) -> CrmsyncError:
         status = response.status_code
-        detail = server_message(response, self._api_key, _rally_error)
+        if HTTP_REDIRECT_MIN <= status <= HTTP_REDIRECT_MAX:
+            detail = redirect_hint(response, self._secrets)
+        else:
+            detail = server_message(response, self._secrets, _rally_error)
         message = f"{self._where(method, path)}: HTTP {status}" + (f": {detail}" if detail else "")
         if verdict is Verdict.AUTH:
             return AuthError(f"{message} (the API key was refused)", status=status)

@@ -19,6 +19,9 @@ DEFAULT_MAX_RETRIES = 8
 DEFAULT_MAX_BACKOFF_S = 60.0
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 60.0
+# The most one request may take, sending and reading its whole answer: a read timeout alone
+# never fires against a server that sends a byte at a time.
+DEFAULT_REQUEST_DEADLINE_S = 120.0
 # Inclusive bounds of the counts: more in flight than any tenant's rate limit rewards, or more
 # retries than any outage is worth waiting out, is a typo.
 COUNT_LIMITS: dict[str, tuple[int, int]] = {
@@ -26,7 +29,12 @@ COUNT_LIMITS: dict[str, tuple[int, int]] = {
     "max_concurrency": (1, 64),
     "max_retries": (0, 50),
 }
-SECONDS_SETTINGS = ("max_backoff_s", "connect_timeout_s", "read_timeout_s")
+SECONDS_SETTINGS = (
+    "max_backoff_s",
+    "connect_timeout_s",
+    "read_timeout_s",
+    "request_deadline_s",
+)
 
 
 def setting_error(name: str, value: object) -> str | None:
@@ -47,7 +55,8 @@ def setting_error(name: str, value: object) -> str | None:
 class ClientSettings:
     """Requests in flight start at `concurrency` and adapt up to `max_concurrency` as latency
     and the rate limit allow (equal values fix them); each request is retried at most
-    `max_retries` times after its first attempt, never waiting more than `max_backoff_s`."""
+    `max_retries` times after its first attempt, never waiting more than `max_backoff_s`;
+    one attempt, its whole answer read, never lasts more than `request_deadline_s`."""
 
     concurrency: int = DEFAULT_CONCURRENCY
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
@@ -55,6 +64,7 @@ class ClientSettings:
     max_backoff_s: float = DEFAULT_MAX_BACKOFF_S
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
 
     @staticmethod
     def error(name: str, value: object) -> str | None:

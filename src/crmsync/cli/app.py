@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from typing import Any
 
 import click
 
@@ -75,6 +76,10 @@ def run(
         except Exception as exc:  # said as an event too; main() still prints it and exits
             logger.error(exc)
             raise
+        if result.stopped:
+            from crmsync.errors import StoppedError
+
+            logger.error(StoppedError(f"stopped after sending records: {result.stopped}"))
         sys.exit(result.exit_code)
 
     from crmsync.cli.console import ConsoleObserver, echoing_logs, steps_table, summary_table
@@ -86,14 +91,20 @@ def run(
     click.echo()
     if pipeline.single_step:
         click.echo(summary_table(result.summary))
-        click.echo(f"report: {result.files['errors'].parent}")
+        click.echo(f"report: {_report_folder(result.files)}")
     else:
         click.echo(steps_table([step.summary for step in result.steps]))
         for step in result.steps:
-            click.echo(f"report {step.summary.name}: {step.files['errors'].parent}")
-    if result.interrupted:
+            click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
+    if result.stopped:
+        click.echo(f"Stopped after sending records: {result.stopped}", err=True)
+    elif result.interrupted:
         click.echo("Interrupted: rows whose outcome is unknown are in errors.csv.", err=True)
     sys.exit(result.exit_code)
+
+
+def _report_folder(files: dict[str, Any]) -> str:
+    return str(files["errors"].parent) if "errors" in files else "not written"
 
 
 @cli.command()
@@ -290,11 +301,12 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    """Console entry point: turn crmsync's errors into a message and an exit code."""
+def main(args: list[str] | None = None) -> None:
+    """Console entry point: turn crmsync's errors into a message and an exit code. `args`
+    default to the command line's."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=args, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         sys.exit(3)

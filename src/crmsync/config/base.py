@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, SecretStr
+
+from crmsync.api.http import public_url
+from crmsync.errors import ConfigError
 
 
 class Section(BaseModel):
@@ -17,7 +21,7 @@ def http_root(value: str) -> str:
     """An http(s) root URL, without a trailing slash."""
     value = value.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"must be an http(s) URL, got {value!r}")
+        raise ValueError(f"must be an http(s) URL, got {public_url(value)!r}")
     return value
 
 
@@ -30,3 +34,23 @@ def secret_not_empty(value: SecretStr) -> SecretStr:
     if not value.get_secret_value().strip():
         raise ValueError("is empty")
     return value
+
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a pipeline file or a values file is a few kilobytes
+
+
+def read_text_file(path: Path, *, what: str) -> str:
+    """A small UTF-8 text file the user wrote; every problem is a ConfigError. A FIFO or a
+    device is refused rather than waited on or read for ever."""
+    try:
+        if not path.is_file():
+            if path.exists():
+                raise ConfigError(f"the {what} is not a regular file", file=str(path))
+            raise ConfigError(f"{what} not found", file=str(path))
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(
+                f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MB", file=str(path)
+            )
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what}: {exc}", file=str(path)) from None

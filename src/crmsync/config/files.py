@@ -15,13 +15,16 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from crmsync.api.http import redact
+from crmsync.config.base import read_text_file
 from crmsync.config.messages import describe
 from crmsync.config.models import Pipeline
+from crmsync.config.strict_yaml import YamlLimitError, load_yaml
 from crmsync.errors import ConfigError
 
 DESTINATION_KEY = "destination"
 # Stands in for a destination whose variables are not set, in a dry run that may not need one.
-UNSET_DESTINATION = {"base_url": "http://rally.invalid", "api_key": "unset"}
+UNSET_DESTINATION = {"base_url": "https://rally.invalid", "api_key": "unset"}  # never asked
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -50,21 +53,33 @@ def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = N
     return ENV_PATTERN.sub(substitute, value)
 
 
+def secret_values(data: Any) -> list[str]:
+    """Every `api_key` value of a parsed pipeline file (walked without recursion)."""
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            key = item.get("api_key")
+            if isinstance(key, str) and key:
+                found.append(key)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def read_mapping(path: Path) -> dict[str, Any]:
     """The file's YAML as a mapping (not yet interpolated); every problem is a ConfigError."""
+    text = read_text_file(path, what="pipeline file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("pipeline file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read pipeline file: {exc}", file=str(path)) from None
-    try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{line}not valid YAML: {problem}", file=str(path)) from None
+        kind = "" if isinstance(exc, YamlLimitError) else "not valid YAML: "
+        raise ConfigError(f"{line}{kind}{problem}", file=str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError("a pipeline file is a YAML mapping (key: value)", file=str(path))
     return data
@@ -106,7 +121,9 @@ def load_pipeline(
     try:
         return Pipeline.model_validate(data)
     except ValidationError as exc:
-        lines = [describe(error, data) for error in exc.errors()]
+        # a message quotes values (a URL); none may show a key the file holds elsewhere
+        secrets = secret_values(data)
+        lines = [redact(describe(error, data), *secrets) for error in exc.errors()]
         raise ConfigError(
             "invalid pipeline file:\n  " + "\n  ".join(lines), file=str(path)
         ) from None

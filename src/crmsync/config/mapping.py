@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from crmsync.config.base import Section
+from crmsync.config.base import Section, read_text_file
 from crmsync.errors import ConfigError
 from crmsync.transform.mapping import FieldRule, template_columns
 
@@ -177,11 +178,11 @@ def mapping_shorthand(value: Any) -> Any:
 
 def load_values_file(path: Path) -> dict[str, str]:
     """A two-column CSV (source value, Rally value) with a header row, as a dict."""
+    text = read_text_file(path, what="values file").removeprefix("\ufeff")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except OSError as exc:
-        raise ConfigError(f"cannot read values file: {exc.strerror}", file=str(path)) from None
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ConfigError(f"not a readable CSV: {exc}", file=str(path)) from None
     values = {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):

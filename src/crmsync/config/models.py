@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from crmsync.api.http import plain_http, public_url
 from crmsync.api.settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_CONNECT_TIMEOUT_S,
@@ -21,10 +22,11 @@ from crmsync.api.settings import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_TIMEOUT_S,
+    DEFAULT_REQUEST_DEADLINE_S,
 )
 from crmsync.config.base import Section, secret_not_empty, tenant_root
 from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
-from crmsync.config.sources import SourceConfig
+from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfig
 from crmsync.load import LoadMode, LoadSettings
 from crmsync.load.outcomes import DEFAULT_BATCH_SIZE
 from crmsync.schema import OBJECTS, RallyObject
@@ -137,6 +139,11 @@ class LoadConfig(Section):
     )
     connect_timeout_s: float = Field(default=DEFAULT_CONNECT_TIMEOUT_S)
     read_timeout_s: float = Field(default=DEFAULT_READ_TIMEOUT_S)
+    request_deadline_s: float = Field(
+        default=DEFAULT_REQUEST_DEADLINE_S,
+        description="Longest one request may take, its whole answer read (a server that "
+        "trickles its answer never trips the read timeout).",
+    )
 
     @field_validator("*")
     @classmethod
@@ -166,6 +173,7 @@ class LoadConfig(Section):
             max_backoff_s=self.max_backoff_s,
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,
+            request_deadline_s=self.request_deadline_s,
         )
 
 
@@ -283,6 +291,11 @@ class Pipeline(Section):
     destination: DestinationConfig
     state: StateConfig = StateConfig()
     report: ReportConfig = ReportConfig()
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Send API keys over plain http:// to hosts other than this machine (a "
+        "rehearsal server on the LAN); every run warns. Never for a real tenant.",
+    )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Set from the file path.")
     single_step: bool = Field(default=False, exclude=True, description="Written without steps:.")
     destination_unset: str | None = Field(
@@ -324,6 +337,28 @@ class Pipeline(Section):
                         f"{lookup.object} step with source_id set"
                     )
         return self
+
+    @model_validator(mode="after")
+    def _keys_travel_encrypted(self) -> Pipeline:
+        if not self.allow_insecure_http:
+            for where, url in self.insecure_urls():
+                raise ValueError(
+                    f"{where}: {public_url(url)} would get the API key unencrypted: use "
+                    "https://, or set allow_insecure_http: true"
+                )
+        return self
+
+    def insecure_urls(self) -> list[tuple[str, str]]:
+        """(key path, URL) of every plain-http URL an API key is sent to, loopback aside."""
+        urls = [("destination.base_url", self.destination.base_url)]
+        for index, step in enumerate(self.steps):
+            prefix = "" if self.single_step else f"steps[{index}]."
+            source = step.source
+            if isinstance(source, RedmineApiSource):
+                urls.append((f"{prefix}source.url", source.url))
+            elif isinstance(source, RallyApiSource):
+                urls.append((f"{prefix}source.base_url", source.base_url))
+        return [(where, url) for where, url in urls if plain_http(url)]
 
     @property
     def step(self) -> Step:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from crmsync.api.http import public_url
 from crmsync.config.base import Section, http_root, secret_not_empty, tenant_root
 
 
@@ -60,7 +61,7 @@ class RedmineApiSource(Section):
 
     @property
     def label(self) -> str:
-        return f"{self.url}/contacts.json"
+        return f"{public_url(self.url)}/contacts.json"
 
 
 class RedmineExportSource(Section):
@@ -99,7 +100,7 @@ class RallyApiSource(Section):
 
     @property
     def label(self) -> str:
-        return f"{self.base_url}/api/v1/{self.object}"
+        return f"{public_url(self.base_url)}/api/v1/{self.object}"
 
 
 SOURCE_MODELS: dict[str, type[BaseModel]] = {

@@ -14,7 +14,7 @@ import re
 import polars as pl
 
 from crmsync.errors import SourceError
-from crmsync.extract.records import assemble
+from crmsync.extract.records import assemble, check_width
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects, gc_paused
 
 PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -64,11 +64,15 @@ def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: 
     del blank[: header_at + 1]
 
     width = len(header)
+    check_width(width, source, header_line)
     pad: list[str | None] = [None] * width
     rows = [r if len(r) == width else (r + pad)[:width] for r in values]
     columns = list(zip(*rows, strict=True)) if rows else [()] * width
     body = pl.DataFrame(
-        {f"column_{i}": pl.Series(column, dtype=pl.String) for i, column in enumerate(columns)}
+        {
+            f"column_{i}": pl.Series([value or None for value in column], dtype=pl.String)
+            for i, column in enumerate(columns)
+        }
     )
     meta = pl.DataFrame(
         {

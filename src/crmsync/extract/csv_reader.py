@@ -9,6 +9,8 @@ locates an unterminated quote precisely.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +20,7 @@ from crmsync.extract.csv_fallback import read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.layout import Layout, last_lines, raw_records, scan_layout
 from crmsync.extract.preamble import find_header
-from crmsync.extract.records import assemble
+from crmsync.extract.records import assemble, check_width
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import sep_line, sniff_delimiter
 
@@ -95,6 +97,10 @@ def _read_with_polars(
         return Extracted(empty_frame(()), empty_rejects(), (), encoding, delimiter)
     header_rec = int(candidates["rec"][0])
     header_first = int(candidates["first"][0])
+    # the header's width before polars parses every column of it
+    header_raw = str(raw_records(layout, pl.Series([header_rec]))[0])
+    width = len(next(csv.reader(io.StringIO(header_raw, newline=""), delimiter=delimiter), []))
+    check_width(width, source, int(candidates["line"][0]))
     try:
         parsed = pl.read_csv(
             data,
@@ -105,6 +111,7 @@ def _read_with_polars(
             infer_schema=False,
             truncate_ragged_lines=True,
             raise_if_empty=False,
+            null_values=[""],  # an empty cell, quoted or not, is no value
         )
     except pl.exceptions.PolarsError:
         return None
@@ -113,8 +120,8 @@ def _read_with_polars(
         return None
     # a record's fields = its delimiters outside quotes + 1; the ones inside quotes are exactly
     # those in polars' values (a long record's truncated tail is recounted for its reject)
-    quoted = pl.sum_horizontal(
-        [pl.col(c).str.count_matches(delimiter, literal=True) for c in parsed.columns]
+    quoted = pl.concat_str(pl.all(), separator="", ignore_nulls=True).str.count_matches(
+        delimiter, literal=True
     )
     meta = meta.with_columns(
         fields=pl.col("delims") - parsed.select(quoted).to_series() + 1,

@@ -8,6 +8,8 @@ file. polars reads UTF-8 natively; anything else is transcoded to UTF-8 in memor
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,12 @@ UTF16_NUL_SHARE = 0.9
 NUL = b"\x00"
 BOM_CHAR = "\ufeff"
 
+# Mixed encodings: the lines holding bytes beyond ASCII, judged one by one.
+NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+ASCII_END = 0x80
+TEXT_CATEGORIES = frozenset("LNPSZ")  # letters, numbers, punctuation, symbols, separators
+MIXED_LINES_SHOWN = 5
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -45,9 +53,16 @@ class Decoded:
 
 
 def read_bytes(path: str | Path, source: str) -> bytes:
-    """The whole file; a missing file, a directory or a permission problem is a SourceError."""
+    """The whole file; a missing file, a directory or a permission problem is a SourceError,
+    and so is anything but a regular file: a FIFO with no writer would block for ever, a
+    device like /dev/zero never end."""
     file = Path(path)
     try:
+        if file.exists() and not file.is_dir() and not file.is_file():
+            raise SourceError(
+                "is not a regular file (a FIFO, socket or device): copy the data into a file",
+                source=source,
+            )
         return file.read_bytes()
     except FileNotFoundError:
         raise SourceError("file not found", source=source) from None
@@ -135,9 +150,50 @@ def _detect(data: bytes, source: str) -> Decoded:
         pass
     else:
         return Decoded(data, "utf-8")
+    _refuse_mixed(data, source)
     if CP1252_UNDEFINED.isdisjoint(data):
         return _transcode(data, "cp1252", "cp1252", source)
     return _transcode(data, "latin-1", "latin-1", source)
+
+
+def _refuse_mixed(data: bytes, source: str) -> None:
+    """SourceError when some lines of a file that is not UTF-8 as a whole are UTF-8 text
+    (a file appended to from two systems): read as cp1252 they would become mojibake
+    (`RenÃ©`), read as UTF-8 the others fail. Lines count as UTF-8 when they decode and
+    every character beyond ASCII is a letter, digit, punctuation, symbol or space."""
+    utf8: list[int] = []
+    other: list[int] = []
+    for match in NON_ASCII_LINE.finditer(data):
+        try:
+            text = match.group().decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(match.start())
+            continue
+        if all(
+            ord(ch) < ASCII_END or unicodedata.category(ch)[0] in TEXT_CATEGORIES for ch in text
+        ):
+            utf8.append(match.start())
+    if not utf8 or not other:
+        return
+    raise SourceError(
+        f"mixed encodings: UTF-8 on {_lines(data, utf8)}, another encoding (Windows-1252?) "
+        f"on {_lines(data, other)}: read either way, some names would be garbled; save the "
+        "whole file in one encoding (UTF-8) and run again",
+        source=source,
+        line=line_of_offset(data, min(utf8[0], other[0])),
+    )
+
+
+def _lines(data: bytes, offsets: list[int]) -> str:
+    shown = ", ".join(str(line_of_offset(data, offset)) for offset in offsets[:MIXED_LINES_SHOWN])
+    more = len(offsets) - MIXED_LINES_SHOWN
+    word = "line" if len(offsets) == 1 else "lines"
+    return f"{word} {shown}" + (f" (and {more} more)" if more > 0 else "")
+
+
+def line_of_offset(data: bytes, offset: int) -> int:
+    """1-based line of byte `offset` in `data` (lines end with \\n)."""
+    return data.count(b"\n", 0, offset) + 1
 
 
 def _transcode(data: bytes, codec: str, reported: str, source: str) -> Decoded:

@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from crmsync.api import ClientSettings, RallyClient
+from crmsync.api.http import public_url
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.extract.result import ROW_COL, SOURCE_COL, Extracted, column_names, empty_rejects
 from crmsync.schema import OBJECTS
@@ -27,28 +28,32 @@ def read_rally_api(
     *,
     updated_since: datetime | None = None,
     settings: ClientSettings | None = None,
+    allow_insecure_http: bool = False,
 ) -> Extracted:
     """Every record of `object` (updated since `updated_since`, when given), one row each,
     numbered in the list's order (updatedAt, then id). AuthError when the key is refused."""
-    label = f"{base_url}/api/v1/{object}"
+    shown = public_url(base_url)
+    label = f"{shown}/api/v1/{object}"
+    client = RallyClient(
+        base_url,
+        api_key,
+        settings=settings or ClientSettings(),
+        allow_insecure_http=allow_insecure_http,
+    )
     try:
-        records = asyncio.run(_walk(base_url, api_key, object, updated_since, settings))
+        records = asyncio.run(_walk(client, object, updated_since))
     except TransientError as exc:
-        raise UnreachableError(f"cannot read Rally at {base_url}: {exc}") from None
+        raise UnreachableError(f"cannot read Rally at {shown}: {exc}") from None
     # every documented field is a column, even of an empty read (nothing changed since the
     # watermark), so a step's mapping still finds it
     return _frame(label, records, OBJECTS[object].response_fields)
 
 
 async def _walk(
-    base_url: str,
-    api_key: str,
-    object: str,
-    updated_since: datetime | None,
-    settings: ClientSettings | None,
+    client: RallyClient, object: str, updated_since: datetime | None
 ) -> list[dict[str, Any]]:
     obj = OBJECTS[object]
-    async with RallyClient(base_url, api_key, settings=settings or ClientSettings()) as client:
+    async with client:
         await client.check_auth(obj)
         return [record async for record in client.iter_records(obj, updated_since=updated_since)]
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from crmsync.errors import SourceError
 from crmsync.extract.result import (
     REJECT_SCHEMA,
     ROW_COL,
@@ -29,6 +30,21 @@ from crmsync.extract.result import (
 )
 
 ERROR_FIELD_COUNT = "expected {} fields, found {}"
+# The widest table read. Real exports stay far below (Salesforce caps an object near 1,000
+# fields); a 100,000-column file is an attack or an accident, and every column costs time
+# and memory in every step before mapping picks the few it needs.
+MAX_COLUMNS = 10_000
+
+
+def check_width(width: int, source: str, header_line: int) -> None:
+    """SourceError for a header wider than MAX_COLUMNS."""
+    if width > MAX_COLUMNS:
+        raise SourceError(
+            f"the header has {width:,} columns, more than the {MAX_COLUMNS:,} crmsync reads: "
+            "export only the columns the pipeline maps",
+            source=source,
+            line=header_line,
+        )
 
 
 def assemble(
@@ -45,7 +61,8 @@ def assemble(
 ) -> Extracted:
     """Build the result from the header, the records' first N values and their shape.
 
-    ``body``: one row per record after the header, ``len(header)`` String columns (positional).
+    ``body``: one row per record after the header, ``len(header)`` String columns (positional),
+    empty cells already null.
     ``meta``: same rows, ``line`` (start line), ``fields`` (count; for a record longer than
     the header it may also count delimiters quoted in its truncated tail: a reject's count is
     redone from its raw text), ``blank`` (no content: every field blank, on one line).
@@ -63,24 +80,20 @@ def assemble(
     fields = pl.col("fields")
     fits = fields.is_between(width - unnamed_tail, width) | pl.col("extras_empty")
     blank = pl.col("blank")
-    positional = body.columns
     table = (
-        pl.concat([body, meta], how="horizontal")
-        .lazy()
+        meta.lazy()
         .with_row_index("position")
         .with_columns(keep=fits & ~blank, reject=~fits & ~blank)
     )
+    kept = table.filter(pl.col("keep")).select("line").collect()
+    # whole-frame operations only: one expression per column costs seconds on a wide file
     frame = (
-        table.filter(pl.col("keep"))
-        .select(
-            *[
-                pl.when(pl.col(old).str.len_bytes() > 0).then(pl.col(old)).alias(new)
-                for old, new in zip(positional, names, strict=True)
-            ],
+        body.filter(table.select("keep").collect().to_series())
+        .rename(dict(zip(body.columns, names, strict=True)))
+        .with_columns(
             pl.lit(source, pl.String).alias(SOURCE_COL),
-            pl.col("line").cast(pl.Int64).alias(ROW_COL),
+            kept.to_series().cast(pl.Int64).alias(ROW_COL),
         )
-        .collect()
     )
     bad = table.filter(pl.col("reject")).select("position", "line", "fields").collect()
     bad = bad.with_columns(raw=raw_of(bad["position"]))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from crmsync.api import ClientSettings
+from crmsync.api.http import public_url
 from crmsync.config.sources import (
     FileSource,
     RallyApiSource,
@@ -29,6 +30,7 @@ from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import Extracted
+from crmsync.spreadsheet import is_report, unescape_cell, unescape_frame
 
 API_TIME = "%Y-%m-%dT%H:%M:%SZ"  # how Redmine's updated_on filter takes a time
 
@@ -104,13 +106,14 @@ class FileSourceReader(_LocalFile):
 
     def _parse(self) -> Extracted:
         cfg = self.config
-        return read_source(
+        extracted = read_source(
             cfg.kind,
             self.path,
             encoding=self._encoding(),
             delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
             skip_rows=cfg.skip_rows,
         )
+        return fed_back(extracted) if cfg.kind == "csv" else extracted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,12 +163,28 @@ class ApiSourceReader:
         return self._reads[since]
 
 
+def fed_back(extracted: Extracted) -> Extracted:
+    """A report file crmsync wrote (errors.csv fixed and fed back) without the apostrophes it
+    put before cells a spreadsheet would run as formulas; any other file as it is."""
+    if not is_report(extracted.columns):
+        return extracted
+    names = {name: unescape_cell(name) for name in extracted.columns}
+    frame = unescape_frame(extracted.frame, extracted.columns).rename(names)
+    columns = tuple(names[name] for name in extracted.columns)
+    return dataclasses.replace(extracted, frame=frame, columns=columns)
+
+
 def check_file(path: Path) -> None:
     """SourceError, worded as the reader words it, for a path that is no readable file."""
     if not path.exists():
         raise SourceError("file not found", source=str(path))
-    if not path.is_file():
+    if path.is_dir():
         raise SourceError("is a directory, not a file", source=str(path))
+    if not path.is_file():
+        raise SourceError(
+            "is not a regular file (a FIFO, socket or device): copy the data into a file",
+            source=str(path),
+        )
 
 
 def with_derived(extracted: Extracted) -> Extracted:
@@ -175,7 +194,7 @@ def with_derived(extracted: Extracted) -> Extracted:
     return dataclasses.replace(extracted, frame=frame, columns=extracted.columns + added)
 
 
-def _redmine_api(cfg: RedmineApiSource) -> Source:
+def _redmine_api(cfg: RedmineApiSource, allow_insecure_http: bool) -> Source:
     secret = cfg.api_key.get_secret_value()
 
     def walk(since: datetime | None) -> Extracted:
@@ -187,36 +206,45 @@ def _redmine_api(cfg: RedmineApiSource) -> Source:
                 filters=cfg.filters,
                 page_size=cfg.page_size,
                 updated_since=f"{since:{API_TIME}}" if since else None,
+                allow_insecure_http=allow_insecure_http,
             )
         )
 
     # Notes are always read whole: a new note need not touch its contact's updated_on.
     incremental = "updated_on" if cfg.entity == "contacts" else None
-    return ApiSourceReader(cfg.label, f"Redmine CRM {cfg.entity}", cfg.url, incremental, walk)
+    where = public_url(cfg.url)
+    return ApiSourceReader(cfg.label, f"Redmine CRM {cfg.entity}", where, incremental, walk)
 
 
-def _rally_api(cfg: RallyApiSource) -> Source:
+def _rally_api(cfg: RallyApiSource, allow_insecure_http: bool) -> Source:
     secret = cfg.api_key.get_secret_value()
 
     def walk(since: datetime | None) -> Extracted:
         return read_rally_api(
-            cfg.base_url, secret, cfg.object, updated_since=since, settings=ClientSettings()
+            cfg.base_url,
+            secret,
+            cfg.object,
+            updated_since=since,
+            settings=ClientSettings(),
+            allow_insecure_http=allow_insecure_http,
         )
 
-    return ApiSourceReader(cfg.label, f"Rally {cfg.object}", cfg.base_url, "updatedAt", walk)
+    where = public_url(cfg.base_url)
+    return ApiSourceReader(cfg.label, f"Rally {cfg.object}", where, "updatedAt", walk)
 
 
-def open_source(cfg: SourceConfig, base_dir: Path) -> Source:
-    """The reader of one source config; relative paths are taken from `base_dir`."""
+def open_source(cfg: SourceConfig, base_dir: Path, *, allow_insecure_http: bool = False) -> Source:
+    """The reader of one source config; relative paths are taken from `base_dir`. API sources
+    refuse plain http:// to another machine unless `allow_insecure_http`."""
     match cfg:
         case FileSource():
             return FileSourceReader(cfg, _resolve(base_dir, cfg.path))
         case RedmineExportSource():
             return RedmineExportReader(cfg, _resolve(base_dir, cfg.path))
         case RedmineApiSource():
-            return _redmine_api(cfg)
+            return _redmine_api(cfg, allow_insecure_http)
         case RallyApiSource():
-            return _rally_api(cfg)
+            return _rally_api(cfg, allow_insecure_http)
     raise TypeError(f"no reader for source kind {cfg.kind!r}")
 
 
@@ -227,12 +255,15 @@ def _resolve(base_dir: Path, path: Path) -> Path:
 class SourceSet:
     """The sources of one run: steps with the same source config share one reader."""
 
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, *, allow_insecure_http: bool = False) -> None:
         self._base_dir = base_dir
+        self._allow_insecure_http = allow_insecure_http
         self._open: dict[str, Source] = {}
 
     def open(self, cfg: SourceConfig) -> Source:
         key = cfg.model_dump_json()
         if key not in self._open:
-            self._open[key] = open_source(cfg, self._base_dir)
+            self._open[key] = open_source(
+                cfg, self._base_dir, allow_insecure_http=self._allow_insecure_http
+            )
         return self._open[key]

@@ -8,7 +8,8 @@ field changes: they go to the file, not to memory).
     conflicts.csv  source,row,rally_id,field,base,crm,source,kept: fields both the source and a
                    person changed since crmsync last wrote them, and which value was kept.
 
-Values are written as JSON text (a list of tags stays a list), empty for none.
+Values are written as JSON text (a list of tags stays a list), empty for none; a cell a
+spreadsheet would run as a formula is escaped (`crmsync.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol, Self
+
+from crmsync.spreadsheet import escape_row
 
 PLAN_FILE = "plan.csv"
 CONFLICTS_FILE = "conflicts.csv"
@@ -52,6 +55,16 @@ def cell(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+class _Escaping:
+    """A csv writer whose text cells are escaped against formula injection."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._writer.writerow(escape_row(row))
+
+
 class ChangeLog:
     """The two files of one step's report folder, open while its records settle."""
 
@@ -61,8 +74,8 @@ class ChangeLog:
         self.conflicts_path = folder / CONFLICTS_FILE
         self._plan: IO[str] = self.plan_path.open("w", newline="", encoding="utf-8")
         self._conflicts: IO[str] = self.conflicts_path.open("w", newline="", encoding="utf-8")
-        self._plan_rows = csv.writer(self._plan)
-        self._conflict_rows = csv.writer(self._conflicts)
+        self._plan_rows = _Escaping(csv.writer(self._plan))
+        self._conflict_rows = _Escaping(csv.writer(self._conflicts))
         self._plan_rows.writerow(PLAN_HEADER)
         self._conflict_rows.writerow(CONFLICTS_HEADER)
         self.fields = 0

@@ -1,12 +1,16 @@
 """Per-row outcome report (errors.csv, merged.csv, warnings.csv) and the run summary.
 
 errors.csv carries the row's original source columns after `source,row,stage,field,error`,
-so the user fixes those lines and feeds the file back through the same pipeline.
+so the user fixes those lines and feeds the file back through the same pipeline. Every cell
+that a spreadsheet would run as a formula is escaped (`crmsync.spreadsheet`); the reader takes
+the escape off again when the file is fed back.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -14,10 +18,43 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.errors import ConfigError
 from crmsync.report.summary import RunSummary
+from crmsync.spreadsheet import escape_frame
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
 PAYLOADS_FILE = "payloads.ndjson"
+REPORT_FILES = (
+    "errors.csv",
+    "merged.csv",
+    "warnings.csv",
+    "skipped.csv",
+    "plan.csv",
+    "conflicts.csv",
+    PAYLOADS_FILE,
+    "summary.json",
+)
+
+
+def check_report_dir(report_dir: Path) -> None:
+    """ConfigError unless the report files can be written into `report_dir` (created if need
+    be): an unwritable folder is found before anything is sent, not after the load."""
+    if report_dir.exists() and not report_dir.is_dir():
+        raise ConfigError("the report folder is a file, not a folder", file=str(report_dir))
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=report_dir):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the report there: {exc.strerror or exc}", file=str(report_dir)
+        ) from None
+    for name in REPORT_FILES:
+        path = report_dir / name
+        if path.exists() and not (path.is_file() and os.access(path, os.W_OK)):
+            raise ConfigError(
+                f"cannot write the report's {name}: it is not a writable file", file=str(report_dir)
+            )
 
 
 def _with_source_columns(
@@ -55,7 +92,7 @@ def write_report(
         errors = errors.join(raw, on=["_source", "_row"], how="left", maintain_order="left")
     errors = errors.rename({"_source": "source", "_row": "row"})
     files["errors"] = report_dir / "errors.csv"
-    errors.write_csv(files["errors"])
+    escape_frame(errors).write_csv(files["errors"])
 
     merged = outcomes.filter(pl.col("outcome") == "merged").select(
         "_source", "_row", pl.col("merged_into_row").alias("merged_into_row"), "field", "error"
@@ -65,22 +102,25 @@ def write_report(
         merged, source_rows, source_columns, {"source", "row", "merged_into_row", "key", "note"}
     ).rename({"_source": "source", "_row": "row"})
     files["merged"] = report_dir / "merged.csv"
-    merged.write_csv(files["merged"])
+    escape_frame(merged).write_csv(files["merged"])
 
     skipped = outcomes.filter(pl.col("outcome") == "skipped").select(
         "_source", "_row", pl.col("error").alias("reason")
     )
     if skipped.height:
         files["skipped"] = report_dir / "skipped.csv"
-        skipped.rename({"_source": "source", "_row": "row"}).write_csv(files["skipped"])
+        escape_frame(skipped.rename({"_source": "source", "_row": "row"})).write_csv(
+            files["skipped"]
+        )
 
     files["warnings"] = report_dir / "warnings.csv"
-    warnings.select(
+    warned = warnings.select(
         pl.col("_source").alias("source"),
         pl.col("_row").alias("row"),
         "field",
         pl.col("error").alias("warning"),
-    ).write_csv(files["warnings"])
+    )
+    escape_frame(warned).write_csv(files["warnings"])
 
     if payloads is not None:
         files["payloads"] = report_dir / PAYLOADS_FILE

@@ -40,6 +40,9 @@ class RunSummary:
     retries: int = 0
     rate_limited: int = 0
     interrupted: bool = False
+    # Why the step stopped short after it had sent records (the key refused mid-load, its
+    # report not written), or None.
+    stopped: str | None = None
     notices: list[str] = field(default_factory=list)  # what the step did without, said once
     report_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)

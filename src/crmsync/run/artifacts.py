@@ -87,6 +87,7 @@ class Delivered:
     payloads: list[dict[str, Any]] | None = None  # a dry run's: what would be sent
     would_update: int = 0  # a dry run's planned rows that Rally has
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
+    stopped: str | None = None  # why the load stopped short after it began sending
 
     def outcomes(self, rows: pl.DataFrame) -> pl.DataFrame:
         """The settled rows as outcome rows; `rows` gives each row's `_source`."""

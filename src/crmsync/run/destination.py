@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from crmsync.api import ClientSettings, RallyClient
+from crmsync.api.http import public_url
 from crmsync.config import DestinationConfig
 from crmsync.errors import TransientError, UnreachableError
 from crmsync.schema import RallyObject
@@ -20,18 +21,21 @@ PROBE_CONNECT_TIMEOUT_S = 5.0
 PROBE_READ_TIMEOUT_S = 15.0
 PROBE_RETRIES = 1
 PROBE_MAX_BACKOFF_S = 2.0
+PROBE_DEADLINE_S = PROBE_CONNECT_TIMEOUT_S + PROBE_READ_TIMEOUT_S  # a trickle cannot stretch it
 
 
 @dataclass(frozen=True)
 class Destination:
     """A tenant's root and key; `transport` replaces the network (tests hand in an in-process
-    Rally, with no patching)."""
+    Rally, with no patching). `base_url` is what may be shown and stored: without the user
+    and password a URL may carry, which only `url` keeps, for the requests."""
 
-    base_url: str
+    url: str = field(repr=False)
     api_key: str = field(repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
     available: bool = True  # False: its variables are not set (a dry run may go without)
     checked: bool = False  # the run's probe found it answering and the key accepted
+    allow_insecure_http: bool = False  # plain http:// to another machine (warned every run)
 
     @classmethod
     def of(
@@ -40,26 +44,43 @@ class Destination:
         transport: httpx.AsyncBaseTransport | None = None,
         *,
         available: bool = True,
+        allow_insecure_http: bool = False,
     ) -> Destination:
-        return cls(config.base_url, config.api_key.get_secret_value(), transport, available)
+        return cls(
+            config.base_url,
+            config.api_key.get_secret_value(),
+            transport,
+            available=available,
+            allow_insecure_http=allow_insecure_http,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return public_url(self.url)
 
     @property
     def scope(self) -> str:
-        """The tenant's name in the state database (never the key itself)."""
+        """The tenant's name in the state database (never the key, nor a password)."""
         return destination_scope(self.base_url, self.api_key)
 
-    async def probe(self, obj: RallyObject) -> None:
+    async def probe(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> None:
         """One cheap request with short timeouts and at most one retry, before any source is
         read: AuthError when the key is refused, UnreachableError naming the host and the
-        cause when Rally does not answer, in seconds rather than after a run's retries."""
+        cause when Rally does not answer, in seconds rather than after a run's retries. Each
+        attempt ends within `deadline_s`, at most PROBE_DEADLINE_S."""
         settings = ClientSettings(
             max_retries=PROBE_RETRIES,
             max_backoff_s=PROBE_MAX_BACKOFF_S,
             connect_timeout_s=PROBE_CONNECT_TIMEOUT_S,
             read_timeout_s=PROBE_READ_TIMEOUT_S,
+            request_deadline_s=min(deadline_s, PROBE_DEADLINE_S),
         )
         async with RallyClient(
-            self.base_url, self.api_key, settings=settings, transport=self.transport
+            self.url,
+            self.api_key,
+            settings=settings,
+            transport=self.transport,
+            allow_insecure_http=self.allow_insecure_http,
         ) as client:
             try:
                 await client.check_auth(obj)
@@ -75,7 +96,11 @@ class Destination:
         """A client whose key Rally accepted: AuthError when refused, UnreachableError when
         Rally does not answer (nothing was sent either way). Not asked again once `checked`."""
         async with RallyClient(
-            self.base_url, self.api_key, settings=settings, transport=self.transport
+            self.url,
+            self.api_key,
+            settings=settings,
+            transport=self.transport,
+            allow_insecure_http=self.allow_insecure_http,
         ) as client:
             try:
                 if not self.checked:

@@ -7,6 +7,11 @@ until it has recorded how it ended, so a scheduler that starts it twice gets one
 LockedError (exit 4). Holding the lock also proves that any run of the pipeline still marked
 'running' was left by a dead process: those are marked crashed before the new run starts, and
 the keyless records such a run may have created unrecorded are looked for before resending.
+
+Exit 2 (the run could not start) promises that nothing was sent. A run that stops after it
+sent records (the key refused in the middle of a load, a later step unable to start, a
+report that cannot be written) keeps its report and true counts and exits 5 instead
+(EXIT_STOPPED); the state database records it `interrupted`, so the next run resumes it.
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ from crmsync.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
+    EXIT_STOPPED,
     ConfigError,
     CrmsyncError,
+    StoppedError,
 )
 from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
+from crmsync.report.files import check_report_dir
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
@@ -66,7 +74,14 @@ class RunResult:
         return any(step.summary.interrupted for step in self.steps)
 
     @property
+    def stopped(self) -> str | None:
+        """Why a step stopped short after it had sent records, or None."""
+        return next((s.summary.stopped for s in self.steps if s.summary.stopped), None)
+
+    @property
     def exit_code(self) -> int:
+        if self.stopped:
+            return EXIT_STOPPED
         if self.interrupted:
             return EXIT_INTERRUPTED
         return EXIT_ROWS_FAILED if any(s.summary.failed for s in self.steps) else EXIT_OK
@@ -74,8 +89,9 @@ class RunResult:
     @property
     def status(self) -> str:
         """How the state database records the run: partial when it finished with some rows
-        failed and others through, failed when every row it read failed."""
-        if self.interrupted:
+        failed and others through, failed when every row it read failed; a stopped run as an
+        interrupted one, which the next run resumes (what was in flight is settled then)."""
+        if self.interrupted or self.stopped:
             return INTERRUPTED
         if not self.exit_code:
             return SUCCEEDED
@@ -106,7 +122,8 @@ def _ready_to_start(
         source.check()
     if not destination.available:
         return destination
-    asyncio.run(destination.probe(pipeline.steps[0].rally_object))
+    first = pipeline.steps[0]
+    asyncio.run(destination.probe(first.rally_object, first.load.request_deadline_s))
     return dataclasses.replace(destination, checked=True)
 
 
@@ -139,8 +156,15 @@ def run_pipeline(
             "what earlier runs sent to it"
         )
     report_root = report_root_of(pipeline, options)
+    for step in pipeline.steps:
+        check_report_dir(_report_dir(pipeline, report_root, step.name))
+    for where, url in pipeline.insecure_urls():
+        observer.warning(f"{where}: the API key goes unencrypted to {url} (allow_insecure_http)")
     destination = Destination.of(
-        pipeline.destination, transport, available=pipeline.destination_unset is None
+        pipeline.destination,
+        transport,
+        available=pipeline.destination_unset is None,
+        allow_insecure_http=pipeline.allow_insecure_http,
     )
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
@@ -154,7 +178,7 @@ def run_pipeline(
         resume_since = None
         if previous is not None:
             resume_since = datetime.fromisoformat(previous.started_at) - RESUME_MARGIN
-        sources = SourceSet(pipeline.base_dir)
+        sources = SourceSet(pipeline.base_dir, allow_insecure_http=pipeline.allow_insecure_http)
         ids = IdIndex()
         result = RunResult(run_id=run_id, steps=[])
 
@@ -181,7 +205,7 @@ def run_pipeline(
                     options=options,
                     observer=observer,
                     base_dir=pipeline.base_dir,
-                    report_dir=report_root if pipeline.single_step else report_root / step.name,
+                    report_dir=_report_dir(pipeline, report_root, step.name),
                     resume_since=resume_since,
                 )
                 for step, source in zip(pipeline.steps, opened, strict=True)
@@ -196,15 +220,35 @@ def run_pipeline(
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
                 observer.step_finished(step_result.summary)
-                if step_result.summary.interrupted:
+                if step_result.summary.interrupted or step_result.summary.stopped:
                     break
         except CrmsyncError as exc:
-            finish(FAILED, error=str(exc))
-            observer.run_finished(run_id, FAILED, exc.exit_code)
-            raise
+            if not any(_sent(step.summary) for step in result.steps):
+                finish(FAILED, error=str(exc))
+                observer.run_finished(run_id, FAILED, exc.exit_code)
+                raise
+            stopped = StoppedError(
+                f"{exc} (the run stopped there; the steps before it had sent records: "
+                "fix this and run again, what Rally acknowledged is not sent twice)"
+            )
+            finish(INTERRUPTED, error=str(stopped))
+            observer.run_finished(run_id, INTERRUPTED, stopped.exit_code)
+            raise stopped from None
         except BaseException:
             finish(CRASHED)
             raise
-        finish(result.status)
+        if result.stopped:
+            finish(result.status, error=result.stopped)
+        else:
+            finish(result.status)
         observer.run_finished(run_id, result.status, result.exit_code)
     return result
+
+
+def _report_dir(pipeline: Pipeline, report_root: Path, step: str) -> Path:
+    return report_root if pipeline.single_step else report_root / step
+
+
+def _sent(summary: RunSummary) -> bool:
+    """The step sent Rally something that may have written records."""
+    return not summary.dry_run and bool(summary.requests or summary.created or summary.updated)

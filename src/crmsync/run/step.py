@@ -4,6 +4,10 @@
 
 Every source row ends in exactly one outcome: each stage records its rows in the step's
 outcome ledger, and the summary is counted from it, so the counts add up by construction.
+
+A step that stops short after it began sending (the key refused mid-load) or cannot write its
+report still ends with its true counts: `RunSummary.stopped` says why, and the rows whose
+outcome is unknown fail with a message saying so.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from pathlib import Path
 
 import polars as pl
 
-from crmsync.api import RallyClient
+from crmsync.api import ClientStats, RallyClient
 from crmsync.config import Step
+from crmsync.errors import CrmsyncError
 from crmsync.extract import Extracted
 from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
@@ -42,6 +47,10 @@ from crmsync.transform.normalizers.phone import NO_REGION
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
     "run again to settle it (records Rally acknowledged are not sent twice)"
+)
+STOPPED_ERROR = (
+    "the load stopped before this record's outcome was known ({reason}): it may or may not "
+    "be in Rally; run again once that is fixed (records Rally acknowledged are not sent twice)"
 )
 ISSUE_COLUMNS = ["_source", "_row", "field", "error"]
 
@@ -121,7 +130,10 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         except KeyboardInterrupt:
             delivered.interrupted = True
     ledger.record(delivered.outcomes(transformed.frame))
-    outcomes = ledger.close(unsettled=INTERRUPTED_ERROR)
+    unsettled = INTERRUPTED_ERROR
+    if delivered.stopped:
+        unsettled = STOPPED_ERROR.format(reason=delivered.stopped)
+    outcomes = ledger.close(unsettled=unsettled)
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
     summary.notices = notices
@@ -137,17 +149,22 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         _advance_watermark(env, read)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
-    files = write_report(
-        env.report_dir,
-        outcomes=outcomes,
-        warnings=warned,
-        source_rows=extracted.frame,
-        source_columns=list(extracted.columns),
-        rejects=extracted.rejects,
-        summary=summary,
-        payloads=delivered.payloads,
-        written={"plan": log.plan_path, "conflicts": log.conflicts_path},
-    )
+    try:
+        files = write_report(
+            env.report_dir,
+            outcomes=outcomes,
+            warnings=warned,
+            source_rows=extracted.frame,
+            source_columns=list(extracted.columns),
+            rejects=extracted.rejects,
+            summary=summary,
+            payloads=delivered.payloads,
+            written={"plan": log.plan_path, "conflicts": log.conflicts_path},
+        )
+    except OSError as exc:  # after the load: the counts are still true, and recorded
+        problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
+        summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
+        files = {}
     return StepResult(summary=summary, files=files)
 
 
@@ -209,6 +226,7 @@ def _summary(
         retries=delivered.retries,
         rate_limited=delivered.rate_limited,
         interrupted=delivered.interrupted,
+        stopped=delivered.stopped,
         would_update=delivered.would_update,
     )
 
@@ -270,15 +288,33 @@ async def _resolve_and_deliver(
             log=log,
         )
 
+        sending = False
+        before = client.stats.snapshot()
+
         def started(records: int, batches: int) -> None:
+            nonlocal sending
+            sending = records > 0
             sent = counted(records, "record")
             env.observer.stage("plan", f"{frame.height - records} unchanged, {sent} to send")
             env.observer.load_started(records, batches)
 
         try:
             await delivery.deliver(planned, delivered, started)
+        except CrmsyncError as exc:
+            if not sending:
+                raise  # nothing was sent: the step could not start
+            delivered.stopped = str(exc)
+            _count_requests(delivered, client, before)
         finally:
             env.observer.load_finished()
+
+
+def _count_requests(delivered: Delivered, client: RallyClient, before: ClientStats) -> None:
+    """The requests a delivery cut short made: the loader had no chance to count them."""
+    stats = client.stats
+    delivered.requests = max(delivered.requests, stats.requests - before.requests)
+    delivered.retries = max(delivered.retries, stats.retries - before.retries)
+    delivered.rate_limited = max(delivered.rate_limited, stats.rate_limited - before.rate_limited)
 
 
 async def _resolve(

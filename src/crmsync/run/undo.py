@@ -40,6 +40,7 @@ from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.pipeline import lock_path
 from crmsync.schema import OBJECTS, RallyObject
+from crmsync.spreadsheet import escape_row
 from crmsync.state import PipelineLock, StateDB, StepState
 from crmsync.state.journal import Entry
 
@@ -124,7 +125,9 @@ def undo_run(
     """Undo run `run_id` of `pipeline` under its lock; ConfigError when it cannot be undone."""
     options = options or UndoOptions()
     observer = observer or RunObserver()
-    destination = Destination.of(pipeline.destination, transport)
+    destination = Destination.of(
+        pipeline.destination, transport, allow_insecure_http=pipeline.allow_insecure_http
+    )
     report_dir = (options.report_dir or pipeline.resolve(pipeline.report.dir)) / f"undo-{run_id}"
     with (
         PipelineLock(lock_path(pipeline), pipeline=pipeline.name),
@@ -319,13 +322,15 @@ def _report(
         writer.writerow(UNDO_HEADER)
         for s in settled:
             writer.writerow(
-                (
-                    s.entry.object,
-                    s.entry.rally_id,
-                    s.entry.action,
-                    s.result,
-                    " ".join(s.fields),
-                    s.note or "",
+                escape_row(
+                    (
+                        s.entry.object,
+                        s.entry.rally_id,
+                        s.entry.action,
+                        s.result,
+                        " ".join(s.fields),
+                        s.note or "",
+                    )
                 )
             )
     for summary in summaries:

@@ -118,7 +118,7 @@ class InProcessSandbox(SandboxHandle):
     """A sandbox answering in this process: `transport` is what a RallyClient (or
     `run_pipeline(..., transport=...)`) sends through instead of the network."""
 
-    BASE_URL = "http://rally.test"
+    BASE_URL = "http://rally.localhost"  # a loopback name: plain http is allowed there
 
     def __init__(self, app: SandboxApp, api_keys: Sequence[str]) -> None:
         self.app = app

@@ -20,7 +20,7 @@ from typing import Self
 
 from crmsync.errors import ConfigError
 from crmsync.state import schema
-from crmsync.state.connection import Connection
+from crmsync.state.connection import Connection, state_failure
 from crmsync.state.journal import Journal
 from crmsync.state.mirror import RallyRecords
 from crmsync.state.runs import Runs
@@ -38,7 +38,7 @@ class StateDB:
         """Use :meth:`open`; this only wraps an already migrated connection."""
         self._connection = connection
         self._path = path
-        self._shared = Connection(connection)
+        self._shared = Connection(connection, str(path))
         self.runs = Runs(self._shared)
         self.ids = IdMap(self._shared)
         self.hashes = RowHashes(self._shared)
@@ -60,7 +60,9 @@ class StateDB:
             connection = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
             )
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            raise state_failure(str(path), exc, doing="cannot open") from None
+        except OSError as exc:
             raise ConfigError(f"cannot open state database {path}: {exc}", file=str(path)) from exc
         try:
             # Refuse a newer file before switching its journal mode or anything else.
@@ -71,6 +73,7 @@ class StateDB:
             connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
             connection.execute("PRAGMA foreign_keys = ON")
             schema.migrate(connection, path=str(path), migrations=migrations)
+            _check_not_damaged(connection)
         except ConfigError as exc:
             connection.close()
             if exc.file is None:
@@ -78,7 +81,7 @@ class StateDB:
             raise
         except sqlite3.Error as exc:
             connection.close()
-            raise ConfigError(f"cannot open state database {path}: {exc}", file=str(path)) from exc
+            raise state_failure(str(path), exc, doing="cannot open") from None
         return cls(connection, path)
 
     @property
@@ -105,3 +108,12 @@ class StateDB:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _check_not_damaged(connection: sqlite3.Connection) -> None:
+    """A damaged page is found now, before anything is sent, not by a write in the middle of
+    a load (quick_check reads every page but skips the slower index cross-checks)."""
+    (result,) = connection.execute("PRAGMA quick_check(1)").fetchone()
+    if result != "ok":
+        found = " ".join(str(result).split())
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({found})")

@@ -52,10 +52,11 @@ def read_redmine_api(
     filters: Mapping[str, str] | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     updated_since: str | None = None,
-    transport: httpx.BaseTransport | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     max_retries: int = DEFAULT_MAX_RETRIES,
     sleep: SleepFn = time.sleep,
+    allow_insecure_http: bool = False,
 ) -> Extracted:
     """Every contact (or every note of every contact) the key may see, as the Redmine frame.
 
@@ -78,6 +79,7 @@ def read_redmine_api(
         max_retries=max_retries,
         sleep=sleep,
         connections=concurrency,
+        allow_insecure_http=allow_insecure_http,
     ) as client:
         records = list(_walk(client, params, page_size))
         if entity == "contacts":
@@ -85,7 +87,8 @@ def read_redmine_api(
             source = client.source_of(LIST_PATH)
             for position, raw, contact in records:
                 if isinstance(contact, RecordError):
-                    builder.reject(source=source, position=position, error=str(contact), raw=raw)
+                    error = client.redact(str(contact))
+                    builder.reject(source=source, position=position, error=error, raw=raw)
                 else:
                     builder.add(contact_row(contact), source=source, position=position)
             return builder.build()
@@ -124,7 +127,7 @@ def _walk(client: RedmineClient, params: dict[str, str], page_size: int) -> Iter
                 seen.add(record_id)
             fresh += 1
             position += 1
-            raw = json.dumps(item, ensure_ascii=False)
+            raw = client.redact(json.dumps(item, ensure_ascii=False))
             try:
                 yield position, raw, contact_from_json(item)
             except RecordError as exc:
@@ -179,7 +182,7 @@ def _read_notes(client: RedmineClient, records: list[Record], concurrency: int) 
                 builder.reject(
                     source=client.source_of(LIST_PATH),
                     position=position,
-                    error=str(contact),
+                    error=client.redact(str(contact)),
                     raw=raw,
                 )
                 continue
@@ -200,8 +203,9 @@ def _read_notes(client: RedmineClient, records: list[Record], concurrency: int) 
                 try:
                     note: Note = note_from_json(item)
                 except RecordError as exc:
-                    raw_note = json.dumps(item, ensure_ascii=False)
-                    builder.reject(source=source, position=position, error=str(exc), raw=raw_note)
+                    raw_note = client.redact(json.dumps(item, ensure_ascii=False))
+                    error = client.redact(str(exc))
+                    builder.reject(source=source, position=position, error=error, raw=raw_note)
                     continue
                 builder.add(note_row(contact, note), source=source, position=position)
     except BaseException:

@@ -38,6 +38,7 @@ SUFFIXES: dict[str, ExportFormat] = {".json": "json", ".xml": "xml", ".csv": "cs
 SNIFF_BYTES = 512
 XML_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 XML_DEFAULT_ENCODING = "utf-8"
+TOO_DEEP = "nested too deeply to be a contact"
 NO_NOTES_IN_CSV = (
     "%s: a CSV export has no notes; read notes from the JSON or XML export (with notes inside "
     "each contact) or from the API"
@@ -122,12 +123,16 @@ def json_records(data: bytes, source: str) -> Iterator[Record]:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
         raise SourceError(f"invalid JSON: {exc.msg}", source=source, line=exc.lineno) from None
+    except RecursionError:
+        raise SourceError(TOO_DEEP, source=source) from None
     for number, item in enumerate(_json_items(document, source), start=1):
-        raw = json.dumps(item, ensure_ascii=False)
         try:
+            raw = json.dumps(item, ensure_ascii=False)
             yield number, raw, contact_from_json(item)
         except RecordError as exc:
             yield number, raw, exc
+        except RecursionError:
+            yield number, "", RecordError(TOO_DEEP)
 
 
 def _json_items(document: Any, source: str) -> list[Any]:
@@ -162,11 +167,13 @@ def xml_records(data: bytes, source: str) -> Iterator[Record]:
             source=source,
         )
     for number, item in enumerate(items, start=1):
-        raw = ElementTree.tostring(item, encoding="unicode")
         try:
+            raw = ElementTree.tostring(item, encoding="unicode")
             yield number, raw, contact_from_xml(item)
         except RecordError as exc:
             yield number, raw, exc
+        except RecursionError:
+            yield number, "", RecordError(TOO_DEEP)
 
 
 def _declared_encoding(data: bytes) -> str:
