@@ -413,6 +413,9 @@ class CountingClient:
     def local_time(self) -> float:
         return 0.0
 
+    def last_sent_at(self) -> float:
+        return 0.0
+
     async def bulk_create(self, obj: RallyObject, records: list[dict[str, Any]]) -> BulkResult:
         self.open += 1
         self.peak = max(self.peak, self.open)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
@@ -120,3 +121,14 @@ def test_bad_query_is_400(api: httpx.Client, params: dict[str, str], fragment: s
 def test_offset_past_the_end_is_empty(api: httpx.Client) -> None:
     make_contacts(api, 3)
     assert api.get("/contacts", params={"offset": 3}).json() == []
+
+
+def test_every_answer_carries_a_date_read_as_it_starts(api: httpx.Client) -> None:
+    """A client estimates Rally's clock from Date (rounded down to the second): a Date cached
+    for a second would make that estimate a second late, and its listings start too early."""
+    for _ in range(3):
+        before = int(time.time())
+        response = api.get("/contacts", params={"limit": 1})
+        after = time.time()
+        date = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        assert before <= date <= after

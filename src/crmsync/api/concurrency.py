@@ -83,6 +83,7 @@ class ConcurrencyLimit:
         self._limit = start
         self._in_flight = 0
         self._waiters: deque[asyncio.Future[Slot]] = deque()
+        self._urgent: deque[asyncio.Future[Slot]] = deque()  # let in before _waiters
         self._busy_since: float | None = None  # since when every slot has been taken
         self._latency: float | None = None  # smoothed, of successful requests
         self._base_latency: float | None = None
@@ -105,17 +106,20 @@ class ConcurrencyLimit:
         return self._latency
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[Slot]:
-        """Hold a place in flight for one request; wait in turn while the cap is reached."""
-        slot = self.try_acquire() or await self._wait()
+    async def slot(self, *, urgent: bool = False) -> AsyncIterator[Slot]:
+        """Hold a place in flight for one request; wait in turn while the cap is reached. An
+        urgent request (one that records already sent wait on) goes before the others."""
+        slot = self.try_acquire(urgent=urgent) or await self._wait(urgent=urgent)
         try:
             yield slot
         finally:
             self.release(slot)
 
-    def try_acquire(self) -> Slot | None:
-        """A slot at once, or None when the cap is reached or others are already waiting."""
-        if self._waiters or self._in_flight >= self._limit:
+    def try_acquire(self, *, urgent: bool = False) -> Slot | None:
+        """A slot at once, or None when the cap is reached or others are already waiting
+        (urgent ones, for an urgent request)."""
+        waiting = self._urgent if urgent else self._urgent or self._waiters
+        if waiting or self._in_flight >= self._limit:
             return None
         return self._take()
 
@@ -191,21 +195,22 @@ class ConcurrencyLimit:
         self._note_busy(now)
         return Slot(started=now)
 
-    async def _wait(self) -> Slot:
+    async def _wait(self, *, urgent: bool) -> Slot:
         waiter: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        queue = self._urgent if urgent else self._waiters
+        queue.append(waiter)
         try:
             return await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release(waiter.result())  # handed a slot as the wait was cancelled
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
+            elif waiter in queue:
+                queue.remove(waiter)
             raise
 
     def _wake(self) -> None:
-        while self._waiters and self._in_flight < self._limit:
-            waiter = self._waiters.popleft()
+        while self._in_flight < self._limit and (self._urgent or self._waiters):
+            waiter = (self._urgent or self._waiters).popleft()
             if not waiter.done():
                 waiter.set_result(self._take())
 

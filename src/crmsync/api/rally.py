@@ -13,9 +13,9 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,35 +24,28 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
+from crmsync.api.answers import parse_record_list, refusal
 from crmsync.api.bounded import AnswerTooLarge, send_bounded
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.http import (
     check_api_key,
     plain_http,
     public_url,
-    redirect_hint,
-    server_message,
     transport_failure,
     url_secrets,
 )
 from crmsync.api.pacing import Clock, Pacer
 from crmsync.api.retry import (
-    RETRY_AFTER_STATUSES,
     SleepFn,
     Verdict,
     classify,
-    parse_retry_after,
     retry_policy,
 )
+from crmsync.api.server_clock import ServerClock
 from crmsync.api.settings import ClientSettings
 from crmsync.errors import (
-    AmbiguousError,
-    AuthError,
     ConfigError,
-    CrmsyncError,
     MalformedAnswerError,
-    RequestRefused,
-    RetryableError,
 )
 from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
 from crmsync.schema.fields import format_timestamp
@@ -72,6 +65,9 @@ HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
+# When the latest request of the current asyncio task left (after waiting for the pacer and a
+# slot): each task sees its own, so concurrent batches do not see each other's.
+_SENT_AT: ContextVar[float | None] = ContextVar("crmsync_rally_sent_at", default=None)
 
 
 @dataclass
@@ -131,10 +127,7 @@ class RallyClient:
         self.in_flight = ConcurrencyLimit(
             settings.concurrency, settings.max_concurrency, clock=self._clock
         )
-        # Rally's clock minus ours (seconds): the largest seen. A Date header is rounded down
-        # to the second and read a little after it was written, so each one underestimates
-        # Rally's clock; the largest of many is within a few milliseconds of it.
-        self._server_offset: float | None = None
+        self.server_clock = ServerClock()
         # Connections kept: one per request the cap may ever allow in flight, and headroom, so
         # the pool never makes a request wait.
         self.connections = pool = settings.max_concurrency + POOL_HEADROOM
@@ -228,8 +221,10 @@ class RallyClient:
         offset: int = 0,
         updated_since: datetime | None = None,
         fields: Sequence[str] | None = None,
+        urgent: bool = False,
     ) -> list[dict[str, Any]]:
-        """GET /{obj}: one page of records, ordered by updatedAt then id."""
+        """GET /{obj}: one page of records, ordered by updatedAt then id. `urgent`: records
+        already sent wait on it (a reconciliation), so it goes before requests not yet sent."""
         params: dict[str, str | int] = {"limit": limit, "offset": offset}
         if updated_since is not None:
             params["updatedSince"] = format_timestamp(updated_since)
@@ -240,8 +235,9 @@ class RallyClient:
             obj.name,
             params=params,
             idempotent=True,
-            parse=_parse_record_list,
+            parse=parse_record_list,
             max_bytes=max(limit, 1) * MAX_RECORD_BYTES,
+            urgent=urgent,
         )
 
     async def iter_records(
@@ -250,12 +246,18 @@ class RallyClient:
         *,
         updated_since: datetime | None = None,
         fields: Sequence[str] | None = None,
+        urgent: bool = False,
     ) -> AsyncIterator[dict[str, Any]]:
         """Every record, page by page, until a short page."""
         offset = 0
         while True:
             page = await self.list_page(
-                obj, limit=PAGE_LIMIT, offset=offset, updated_since=updated_since, fields=fields
+                obj,
+                limit=PAGE_LIMIT,
+                offset=offset,
+                updated_since=updated_since,
+                fields=fields,
+                urgent=urgent,
             )
             for record in page:
                 yield record
@@ -273,13 +275,11 @@ class RallyClient:
         """The client's monotonic clock (injected in tests)."""
         return self._clock()
 
-    def server_time_at(self, local_time: float) -> datetime | None:
-        """What the server's clock read at `local_time`, never later than it was (from the
-        Date headers of the answers so far: up to a second early after one answer, closer
-        with each); None before any answer with a Date."""
-        if self._server_offset is None:
-            return None
-        return datetime.fromtimestamp(local_time + self._server_offset, UTC)
+    def last_sent_at(self) -> float:
+        """When the latest request of the calling task left, on the local clock (now, if none
+        did): a write that waited for the rate limit or was retried left later than asked."""
+        sent = _SENT_AT.get()
+        return self._clock() if sent is None else sent
 
     async def pause(self, seconds: float) -> None:
         """Sleep with the injected sleep (tests do not wait)."""
@@ -297,6 +297,7 @@ class RallyClient:
         json: Any = None,
         params: dict[str, str | int] | None = None,
         max_bytes: int = MAX_RECORD_BYTES,
+        urgent: bool = False,
     ) -> T:
         policy = retry_policy(
             max_retries=self.settings.max_retries,
@@ -306,7 +307,7 @@ class RallyClient:
             rng=self._rng,
             before_sleep=self._on_retry,
         )
-        return await policy(self._attempt, method, path, parse, json, params, max_bytes)
+        return await policy(self._attempt, method, path, parse, json, params, max_bytes, urgent)
 
     async def _attempt(
         self,
@@ -316,10 +317,12 @@ class RallyClient:
         json: Any,
         params: dict[str, str | int] | None,
         max_bytes: int,
+        urgent: bool,
     ) -> T:
         ticket = await self.pacer.acquire()
-        async with self.in_flight.slot() as slot:
+        async with self.in_flight.slot(urgent=urgent) as slot:
             self.stats.requests += 1
+            _SENT_AT.set(self._clock())
             try:
                 response = await send_bounded(
                     self._http,
@@ -343,7 +346,7 @@ class RallyClient:
                 ok=verdict is Verdict.OK,
                 rate_limited=response.status_code == httpx.codes.TOO_MANY_REQUESTS,
             )
-        self._note_server_date(response)
+        self.server_clock.note(response, sent=_SENT_AT.get(), received=self._clock())
         if verdict is Verdict.OK:
             self.pacer.on_success()
             try:
@@ -357,7 +360,7 @@ class RallyClient:
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
             self.stats.rate_limited += 1
             self.pacer.on_rate_limited(ticket)
-        raise self._refusal(method, path, response, verdict)
+        raise refusal(self._where(method, path), response, verdict, self._secrets)
 
     def _on_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
@@ -372,61 +375,5 @@ class RallyClient:
             extra={RETRY_WAIT_FIELD: wait},
         )
 
-    # -- answers into errors ---------------------------------------------------------------------
-
-    def _refusal(
-        self, method: str, path: str, response: httpx.Response, verdict: Verdict
-    ) -> CrmsyncError:
-        status = response.status_code
-        if HTTP_REDIRECT_MIN <= status <= HTTP_REDIRECT_MAX:
-            detail = redirect_hint(response, self._secrets)
-        else:
-            detail = server_message(response, self._secrets, _rally_error)
-        message = f"{self._where(method, path)}: HTTP {status}" + (f": {detail}" if detail else "")
-        if verdict is Verdict.AUTH:
-            return AuthError(f"{message} (the API key was refused)", status=status)
-        retry_after = None
-        if status in RETRY_AFTER_STATUSES:
-            retry_after = parse_retry_after(
-                response.headers.get("Retry-After"), now=_date_header(response)
-            )
-        if verdict is Verdict.RETRY:
-            return RetryableError(message, status=status, retry_after=retry_after, sent=True)
-        if verdict is Verdict.AMBIGUOUS:
-            return AmbiguousError(message, status=status, retry_after=retry_after, sent=True)
-        return RequestRefused(message, status=status, detail=detail or f"HTTP {status}")
-
     def _where(self, method: str, path: str) -> str:
         return f"{method} {API_PREFIX}/{path}"
-
-    def _note_server_date(self, response: httpx.Response) -> None:
-        date = _date_header(response)
-        if date is not None:
-            offset = date.timestamp() - self._clock()
-            if self._server_offset is None or offset > self._server_offset:
-                self._server_offset = offset
-
-
-def _date_header(response: httpx.Response) -> datetime | None:
-    value = response.headers.get("Date")
-    if not value:
-        return None
-    try:
-        date = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return date if date.tzinfo else date.replace(tzinfo=UTC)
-
-
-def _rally_error(body: Any) -> str | None:
-    """Rally's `{"error": "..."}`."""
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    return None
-
-
-def _parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:
-    body = response.json()
-    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-        raise ValueError("a list answer must be a JSON array of objects")
-    return body

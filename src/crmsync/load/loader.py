@@ -27,7 +27,7 @@ from crmsync.errors import (
 )
 from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
 from crmsync.load.reconcile import (
-    find_keys,
+    find_refused_keys,
     list_since,
     listing_fields,
     listing_start,
@@ -154,11 +154,12 @@ class _Run:
     ) -> None:
         """Send one bulk. `first_sent` marks a re-send of keyed records whose first bulk's
         fate is unknown (sent at that time): a refusal may then mean "your first bulk
-        created me", and is looked up before it stands."""
-        sent_at = self.client.local_time() if first_sent is None else first_sent
+        created me", and is looked up before it stands. A bulk left when the client sent it
+        (after its wait for the rate limit), not when it was queued."""
         try:
             result = await self._post(batch)
         except AmbiguousError as exc:
+            sent_at = self.client.last_sent_at() if first_sent is None else first_sent
             logger.warning("%s: %d records, reconciling", exc, len(batch))
             if exc.retry_after:
                 await self.client.pause(min(exc.retry_after, self.settings.max_backoff_s))
@@ -172,7 +173,7 @@ class _Run:
             await self._apply(
                 batch,
                 result,
-                sent_at,
+                self.client.last_sent_at() if first_sent is None else first_sent,
                 depth=depth,
                 reconciled=reconciled,
                 resent=first_sent is not None,
@@ -219,6 +220,7 @@ class _Run:
     ) -> None:
         """Map errors[].index and createdIds back to items; reconcile an answer that does not
         add up rather than guess."""
+        answered = self.client.local_time()
         errors: dict[int, str] = {}
         consistent = True
         for error in result.errors:
@@ -228,7 +230,7 @@ class _Run:
             errors[error.index] = error.error
         if resent and errors:  # refused because the first bulk created them? Look them up.
             refused = [(batch[index], message) for index, message in errors.items()]
-            await self._find_refused(refused, sent_at)
+            await self._find_refused(refused, sent_at, answered)
         else:
             for index, message in errors.items():
                 self._fail(batch[index], message, None, reconciled=reconciled)
@@ -266,16 +268,17 @@ class _Run:
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
-    async def _find_refused(self, refused: list[tuple[_Item, str]], sent_at: float) -> None:
-        """Keyed records a re-sent bulk refused: those Rally stored since the first bulk left
-        are that bulk's (created); the refusal of the others stands."""
+    async def _find_refused(
+        self, refused: list[tuple[_Item, str]], sent_at: float, answered: float
+    ) -> None:
+        """Keyed records a re-sent bulk (answered at `answered`) refused: those Rally stored
+        since the first bulk left are that bulk's (created); the refusal of the others stands."""
         key = self.obj.match_key
         assert key is not None
         wanted = {normalize(item.payload[key], key) for item, _ in refused}
         try:
-            since = await listing_start(self.client, self.obj, sent_at)
-            found = await find_keys(
-                self.client, self.obj, since, key, wanted, exclude_ids=self._owned_ids
+            found = await find_refused_keys(
+                self.client, self.obj, key, wanted, sent_at, answered, self._owned_ids
             )
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:

@@ -28,9 +28,13 @@ from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 
 ID_FIELD = "id"
+UPDATED_FIELD = "updatedAt"
 # How far before Rally's time a bulk left (as the client estimates it: never late) a listing
 # starts: room for a tenant whose servers' clocks differ a little.
 RECONCILE_MARGIN = timedelta(seconds=0.5)
+# The same for a search of keys: a key it misses is searched for again from RECONCILE_MARGIN
+# before, and a key never found costs a failed row, never a duplicate, so it can start later.
+KEY_MARGIN = timedelta(seconds=0.1)
 # Without any Date from the server yet, the local clock minus this (it may be skewed).
 NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 HTTP_BAD_REQUEST = 400
@@ -130,17 +134,19 @@ def match_keys(
     return [by_key.get(normalize(record.get(key), key)) for record in sent]
 
 
-async def listing_start(client: RallyClient, obj: RallyObject, sent_at: float) -> datetime:
+async def listing_start(
+    client: RallyClient, obj: RallyObject, sent_at: float, margin: timedelta = RECONCILE_MARGIN
+) -> datetime:
     """Where a reconciliation listing starts: Rally's time when the batch left (at local
-    `sent_at`), less a margin. Read from the Date of any answer, even a later one; without one
+    `sent_at`), less `margin`. Read from the Date of any answer, even a later one; without one
     yet, a cheap list asks for it."""
-    server_time = client.server_time_at(sent_at)
+    server_time = client.server_clock.at_least(sent_at)
     if server_time is None:
         await client.check_auth(obj)
-        server_time = client.server_time_at(sent_at)
+        server_time = client.server_clock.at_least(sent_at)
     if server_time is None:  # a server that sends no Date: the local clock, with room
         return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
-    return server_time - RECONCILE_MARGIN
+    return server_time - margin
 
 
 async def find_keys(
@@ -151,23 +157,99 @@ async def find_keys(
     wanted: Collection[str],
     *,
     exclude_ids: Collection[str] = frozenset(),
+    until: datetime | None = None,
+    wide_since: datetime | None = None,
 ) -> dict[str, str]:
     """normalized key -> id of the records stored since `since` that carry one of `wanted`
-    (normalized keys). Pages stop as soon as every wanted key is found: what a bulk wrote is
-    listed right after `since`, so a busy tenant's later writes are not paged through."""
+    (normalized keys).
+
+    What a bulk wrote is listed right after `since`, so pages stop as soon as every wanted key
+    is found, and at a record stored after `until` (when the wanted keys were certainly
+    stored). Keys not found are looked for from `wide_since` to `since`.
+    """
     missing = set(wanted)
     found: dict[str, str] = {}
-    async for record in client.iter_records(obj, updated_since=since, fields=[ID_FIELD, key]):
-        record_id, value = record.get(ID_FIELD), record.get(key)
-        if not (isinstance(record_id, str) and value) or record_id in exclude_ids:
-            continue
-        normalized = normalize(value, key)
-        if normalized in missing:
-            found[normalized] = record_id
-            missing.discard(normalized)
-            if not missing:
-                break
+    scan = _KeyScan(key, missing, found, exclude_ids)
+    await scan.run(client, obj, since, until=until)
+    if missing and wide_since is not None and wide_since < since:
+        await scan.run(client, obj, wide_since, until=since)
     return found
+
+
+async def find_refused_keys(
+    client: RallyClient,
+    obj: RallyObject,
+    key: str,
+    wanted: Collection[str],
+    sent_at: float,
+    answered: float,
+    exclude_ids: Collection[str],
+) -> dict[str, str]:
+    """find_keys for the keys a re-sent bulk (answered at local `answered`) refused, whose
+    first bulk left at local `sent_at`: stored since it left, and before the re-send was
+    answered (a key is refused only once it is stored)."""
+    by = client.server_clock.at_most(answered)
+    return await find_keys(
+        client,
+        obj,
+        await listing_start(client, obj, sent_at, KEY_MARGIN),
+        key,
+        wanted,
+        exclude_ids=exclude_ids,
+        until=None if by is None else by + RECONCILE_MARGIN,
+        wide_since=await listing_start(client, obj, sent_at),
+    )
+
+
+class _KeyScan:
+    """One search for keys through a listing: what is still missing, what was found."""
+
+    def __init__(
+        self,
+        key: str,
+        missing: set[str],
+        found: dict[str, str],
+        exclude_ids: Collection[str],
+    ) -> None:
+        self.key, self.missing, self.found, self.exclude_ids = key, missing, found, exclude_ids
+
+    async def run(
+        self,
+        client: RallyClient,
+        obj: RallyObject,
+        since: datetime,
+        *,
+        until: datetime | None,
+    ) -> None:
+        """Page through the listing since `since` until every key is found or a record was
+        stored after `until`."""
+        fields = [ID_FIELD, self.key, UPDATED_FIELD]
+        async for record in client.iter_records(
+            obj, updated_since=since, fields=fields, urgent=True
+        ):
+            if not self.missing or _later(record, until):
+                return
+            record_id, value = record.get(ID_FIELD), record.get(self.key)
+            if not (isinstance(record_id, str) and value) or record_id in self.exclude_ids:
+                continue
+            normalized = normalize(value, self.key)
+            if normalized in self.missing:
+                self.found[normalized] = record_id
+                self.missing.discard(normalized)
+                if not self.missing:
+                    return
+
+
+def _later(record: Mapping[str, Any], until: datetime | None) -> bool:
+    """Stored after `until`: the rest of a listing ordered by updatedAt is later still."""
+    stamp = record.get(UPDATED_FIELD)
+    if until is None or not isinstance(stamp, str):
+        return False
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) > until
 
 
 async def list_since(
@@ -175,9 +257,10 @@ async def list_since(
 ) -> list[dict[str, Any]]:
     """Every record updated since `since`, with `fields` (or all fields, if those are refused)."""
     try:
-        return [r async for r in client.iter_records(obj, updated_since=since, fields=fields)]
+        listed = client.iter_records(obj, updated_since=since, fields=fields, urgent=True)
+        return [r async for r in listed]
     except RequestRefused as exc:
         if exc.status != HTTP_BAD_REQUEST:
             raise
     # A server that does not know one of the field names: ask for whole records instead.
-    return [r async for r in client.iter_records(obj, updated_since=since)]
+    return [r async for r in client.iter_records(obj, updated_since=since, urgent=True)]

@@ -57,7 +57,7 @@ class Mirror:
                 self._keep(batch)
                 batch = []
         self._keep(batch)
-        looked_at = client.server_time_at(started)
+        looked_at = client.server_clock.at_least(started)
         if looked_at is not None:
             self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))
 

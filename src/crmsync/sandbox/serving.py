@@ -103,6 +103,7 @@ def run(
         access_log=False,
         log_level="warning",
         server_header=False,
+        date_header=False,  # uvicorn's is refreshed once a second: the middleware stamps each
     )
     if uvicorn_filter is not None:
         logging.getLogger("uvicorn.error").addFilter(uvicorn_filter)

@@ -1,0 +1,151 @@
+"""Looking up the keys an ambiguous bulk may have stored: where the listing starts and stops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any, cast
+
+import httpx
+
+from crmsync.api import RallyClient
+from crmsync.api.concurrency import ConcurrencyLimit
+from crmsync.api.server_clock import ServerClock
+from crmsync.load.reconcile import find_keys
+from crmsync.schema import OBJECTS, RallyObject
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+PAGE = 100
+
+
+def _stamp(seconds: float) -> str:
+    return (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")
+
+
+class ListingClient:
+    """A Rally list ordered by updatedAt: counts the records and pages it hands out."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = sorted(records, key=lambda r: (r["updatedAt"], r["id"]))
+        self.pages = 0
+        self.urgent: list[bool] = []
+
+    async def iter_records(
+        self,
+        obj: RallyObject,
+        *,
+        updated_since: datetime | None = None,
+        fields: Sequence[str] | None = None,
+        urgent: bool = False,
+    ) -> AsyncIterator[dict[str, Any]]:
+        since = _stamp(0) if updated_since is None else updated_since.isoformat()
+        since = since.replace("+00:00", "Z")
+        listed = [r for r in self.records if r["updatedAt"] >= since]
+        self.urgent.append(urgent)
+        for start in range(0, len(listed) + 1, PAGE):
+            self.pages += 1
+            page = listed[start : start + PAGE]
+            for record in page:
+                yield {name: record[name] for name in (fields or record)}
+            if len(page) < PAGE:
+                return
+
+
+def _contacts(first: int, count: int, at: float) -> list[dict[str, Any]]:
+    return [
+        {"id": f"id-{n}", "email": f"c{n}@example.com", "updatedAt": _stamp(at + n / 10_000)}
+        for n in range(first, first + count)
+    ]
+
+
+def _find(client: ListingClient, wanted: set[str], **kwargs: Any) -> dict[str, str]:
+    return asyncio.run(
+        find_keys(
+            cast(RallyClient, client),
+            OBJECTS["contacts"],
+            kwargs.pop("since"),
+            "email",
+            wanted,
+            **kwargs,
+        )
+    )
+
+
+def test_the_search_stops_once_every_key_is_found() -> None:
+    client = ListingClient(_contacts(0, 1_000, at=10))
+    found = _find(client, {f"c{n}@example.com" for n in range(150, 250)}, since=T0)
+    assert len(found) == 100 and found["c150@example.com"] == "id-150"
+    assert client.pages == 3  # not the 11 of the whole listing
+    assert all(client.urgent)  # records already sent wait on it
+
+
+def test_a_key_never_found_stops_at_the_first_record_stored_after_until() -> None:
+    """A refused key was stored before the re-send was answered: what Rally stored later
+    cannot be it, however much of it there is."""
+    client = ListingClient(_contacts(0, 200, at=10) + _contacts(200, 5_000, at=30))
+    found = _find(
+        client, {"c5@example.com", "nobody@example.com"}, since=T0, until=T0 + timedelta(seconds=20)
+    )
+    assert found == {"c5@example.com": "id-5"}
+    assert client.pages == 3  # the 200 stored before until, and the page that passes it
+
+
+def test_keys_stored_just_before_the_narrow_start_are_found_from_the_wide_one() -> None:
+    """A server clock a little behind ours (or two servers that disagree) stores the bulk's
+    records a moment before where the search starts: the margin before it is searched too."""
+    client = ListingClient(_contacts(0, 50, at=9.8) + _contacts(50, 300, at=10.5))
+    wanted = {f"c{n}@example.com" for n in range(0, 50)}
+    found = _find(
+        client,
+        wanted,
+        since=T0 + timedelta(seconds=10),
+        until=T0 + timedelta(seconds=11),
+        wide_since=T0 + timedelta(seconds=9.5),
+    )
+    assert set(found) == wanted
+
+
+def _answer(date: datetime) -> httpx.Response:
+    return httpx.Response(200, headers={"Date": format_datetime(date, usegmt=True)})
+
+
+def test_the_server_clock_is_bounded_from_both_sides() -> None:
+    """Rally's clock is 42.3 s ahead of ours. Each Date is rounded down to the second: the
+    lower bound never passes the truth, the upper bound never falls under it."""
+    offset = 42.3
+    clock = ServerClock()
+    assert clock.at_least(0.0) is None and clock.at_most(0.0) is None
+    for sent in [0.0, 0.45, 1.2, 1.71, 2.05, 3.9]:
+        stamped = sent + 0.1  # Rally writes the Date 100 ms after the request left
+        server = datetime.fromtimestamp(1_800_000_000 + stamped + offset, UTC)
+        clock.note(_answer(server.replace(microsecond=0)), sent=sent, received=sent + 0.25)
+        truth = datetime.fromtimestamp(1_800_000_000 + 5.0 + offset, UTC)
+        low, high = clock.at_least(5.0), clock.at_most(5.0)
+        assert low is not None and high is not None
+        assert low <= truth <= high
+    assert (high - low).total_seconds() < 1.3
+
+
+def test_an_urgent_request_goes_before_those_already_waiting() -> None:
+    async def go() -> list[str]:
+        limit = ConcurrencyLimit(1, 1)
+        order: list[str] = []
+
+        async def request(name: str, urgent: bool) -> None:
+            async with limit.slot(urgent=urgent):
+                order.append(name)
+                await asyncio.sleep(0)
+
+        first = limit.try_acquire()
+        assert first is not None
+        waiting = [asyncio.create_task(request(f"bulk{n}", False)) for n in range(3)]
+        await asyncio.sleep(0)
+        waiting += [asyncio.create_task(request(f"lookup{n}", True)) for n in range(2)]
+        await asyncio.sleep(0)
+        limit.release(first)
+        await asyncio.gather(*waiting)
+        return order
+
+    assert asyncio.run(go()) == ["lookup0", "lookup1", "bulk0", "bulk1", "bulk2"]
