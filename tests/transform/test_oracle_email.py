@@ -24,7 +24,7 @@ from tests.transform.oracles import (
     vectors,
 )
 
-from crmsync.schema.fields import email_error, is_simple_email
+from crmsync.schema.fields import INTL_LOCAL_CHARS, email_error, is_simple_email
 from crmsync.transform.normalizers.email import (
     CERTAIN_REJECTS,
     certain_reject,
@@ -207,3 +207,43 @@ def test_each_certain_reject_decides_its_sample_as_the_library(
     """Every pattern is needed (its sample reaches it first) and words it as the library."""
     assert run_expr(certain_reject, [sample]) == [entry[1]]
     assert library_email(sample)[0] == entry[1]
+
+
+def test_every_international_character_the_pattern_clears_is_one_the_library_keeps() -> None:
+    """Exhaustive over the characters the simple shape admits beyond ASCII: alone and inside
+    a local part, the library accepts each address and stores it as it is."""
+    addresses = [
+        address
+        for char in INTL_LOCAL_CHARS
+        for address in (f"{char}@example.com", f"a.{char}{char}b@example.com")
+    ]
+    stored = _stored(addresses)
+    for address, form in zip(addresses, stored, strict=True):
+        error, result = library_email(address)
+        assert error is None and result is not None, address
+        assert result.normalized == address and form == address, address
+        assert is_simple_email(address), address
+
+
+_INTL_ATOM = st.text(
+    alphabet=st.sampled_from(INTL_LOCAL_CHARS[::7] + "abcZ09+_-'" + "\u0301\u0130\u00c9"),
+    min_size=1,
+    max_size=8,
+)
+_INTL = st.builds(
+    lambda atoms, sep, domain: sep.join(atoms) + "@" + domain,
+    st.lists(_INTL_ATOM, min_size=1, max_size=3),
+    st.sampled_from([".", ".", "..", ""]),
+    st.sampled_from(
+        ["example.com", "Example.DE", "b\u00fccher.de", "x.invalid", "xn--bcher-kva.de"]
+    ),
+)
+
+
+@_PROPERTY
+@given(st.lists(_INTL, min_size=1, max_size=20))
+def test_international_local_parts_agree_with_the_library(values: list[str]) -> None:
+    """Verdicts and stored forms of internationalized addresses, with marks and capitals the
+    fast path must leave to the library, agree with it."""
+    _verdicts_tally(values).check()
+    _stored_tally(values).check()

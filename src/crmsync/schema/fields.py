@@ -7,6 +7,7 @@ annotations, so the rules exist once: here.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ from pydantic import AfterValidator, PlainSerializer, StringConstraints
 
 GUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
-MAX_SIMPLE_EMAIL_LENGTH = 254  # the library's limit, in bytes; ASCII here, so characters too
+MAX_SIMPLE_EMAIL_LENGTH = 254  # the library's limit, in UTF-8 bytes
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -42,16 +43,59 @@ def letters_except(words: Iterable[str], low: int, high: int) -> str:
     return rest("")
 
 
-# The common ASCII shape of an address, decided without email-validator (78 µs a call). Only
-# a cleared value skips the library, so the pattern may be narrower than the library but never
-# wider: a value it matches is one the library accepts unchanged but for case. Labels have no
-# "--" (the library refuses reserved "ab--" labels, and "xn--" ones need IDNA checks and are
-# shown in Unicode) and at most 63 characters (hyphen-free ones up to 32 are the common case
-# this clears); the top-level domain is none of the special-use names the library refuses
-# (taken from it, so they stay in step). `$` is the end of the text for polars; Python's `re`
-# would also match before a final newline, so Python code must use `fullmatch`.
+# Blocks whose letters, digits, punctuation and symbols people write in a local part: Latin,
+# Greek, Cyrillic, Vietnamese, kana and CJK ideographs.
+_INTL_BLOCKS = (
+    (0x00A0, 0x024F),
+    (0x0370, 0x04FF),
+    (0x1E00, 0x1EFF),
+    (0x3040, 0x30FF),
+    (0x4E00, 0x9FFF),
+)
+_SAFE_CATEGORIES = frozenset("LNPS")  # check_unsafe_chars' safe classes; M only not first
+
+
+def _decided_by_itself(char: str) -> bool:
+    """A character email-validator accepts anywhere in a local part and leaves as it is:
+    letter, number, punctuation or symbol (not a mark, which may not come first), its own NFC
+    form, combining with nothing, and its own lower case (so the stored form keeps it)."""
+    return (
+        unicodedata.category(char)[0] in _SAFE_CATEGORIES
+        and unicodedata.combining(char) == 0
+        and unicodedata.normalize("NFC", char) == char
+        and char.lower() == char
+    )
+
+
+def _ranges(chars: Iterable[str]) -> str:
+    """A character-class body for `chars`, as runs "a-z" of consecutive code points."""
+    points = sorted(ord(c) for c in chars)
+    runs: list[tuple[int, int]] = []
+    for point in points:
+        if runs and runs[-1][1] == point - 1:
+            runs[-1] = (runs[-1][0], point)
+        else:
+            runs.append((point, point))
+    return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in runs)
+
+
+INTL_LOCAL_CHARS = "".join(
+    c for low, high in _INTL_BLOCKS for c in map(chr, range(low, high + 1)) if _decided_by_itself(c)
+)
+_ATOM = rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~\-{_ranges(INTL_LOCAL_CHARS)}]+"
+
+# The common shape of an address, decided without email-validator (78 µs a call). Only a
+# cleared value skips the library, so the pattern may be narrower than the library but never
+# wider: a value it matches is one the library accepts unchanged but for ASCII case. The local
+# part is ASCII atoms or, for an internationalized address, the characters above (Python's
+# own Unicode tables pick them, as they do for the library). Labels have no "--" (the library
+# refuses reserved "ab--" labels, and "xn--" ones need IDNA checks and are shown in Unicode)
+# and at most 63 characters (hyphen-free ones up to 32 are the common case this clears); the
+# top-level domain is none of the special-use names the library refuses (taken from it, so
+# they stay in step). `$` is the end of the text for polars; Python's `re` would also match
+# before a final newline, so Python code must use `fullmatch`.
 SIMPLE_EMAIL_PATTERN = (
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    rf"^{_ATOM}(\.{_ATOM})*"
     r"@([A-Za-z0-9](?:-?[A-Za-z0-9]){0,31}\.)+"
     + letters_except(SPECIAL_USE_DOMAIN_NAMES, 2, 63)
     + "$"
@@ -71,7 +115,11 @@ class NonBlank:
 
 def is_simple_email(value: str) -> bool:
     """True for the common shape email-validator is certain to accept (the pattern above)."""
-    return len(value) <= MAX_SIMPLE_EMAIL_LENGTH and _SIMPLE_EMAIL.fullmatch(value) is not None
+    # The pattern first: what it matches encodes (a lone surrogate would not).
+    return (
+        _SIMPLE_EMAIL.fullmatch(value) is not None
+        and len(value.encode("utf-8")) <= MAX_SIMPLE_EMAIL_LENGTH
+    )
 
 
 def email_error(value: str) -> str | None:

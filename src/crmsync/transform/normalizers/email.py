@@ -1,8 +1,9 @@
 """Email addresses: the stored form, the match key, and whether an address is valid.
 
 email-validator is the authority on both; calling it costs about 78 µs an address. So the
-common shapes are decided by vectorized patterns that can only say what the library would
-say, and the library sees the UNIQUE values those cannot decide. The verdict agrees exactly,
+common shapes, internationalized local parts included, are decided by vectorized patterns
+that can only say what the library would say, and the library sees the UNIQUE values those
+cannot decide. The verdict agrees exactly,
 words included, with `crmsync.schema.fields.email_error` (what pydantic runs).
 """
 
@@ -80,10 +81,17 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
 def _library_forms(series: pl.Series) -> pl.Series:
     """Each value with a non-ASCII character (NFC, IDNA mapping) or a Punycode label (shown
     in Unicode) in its library form, asked once per distinct value; only their rows are
-    rewritten. Plain ASCII is its own form already once lower-cased."""
-    needs = (series.str.len_bytes() != series.str.len_chars()) | series.str.contains(
-        "xn--", literal=True
-    )
+    rewritten. Plain ASCII is its own form already once lower-cased, and so is an address of
+    the simple shape (its international characters are their own NFC and lower case)."""
+    frame = pl.DataFrame({"value": series})
+    value = pl.col("value")
+    needs = frame.select(
+        (
+            (value.str.len_bytes() != value.str.len_chars())
+            | value.str.contains("xn--", literal=True)
+        )
+        & ~simple_email(value).fill_null(False)
+    ).to_series()
     positions = needs.arg_true()
     if positions.is_empty():
         return series
