@@ -142,6 +142,19 @@ def test_plain_http_to_another_machine_is_refused(
     assert "pw-9f3k2" not in message and "admin" not in message
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["https://admin:pw-9f3k2@[bad", "https://admin:pw-9f3k2@crm.example:99999", "https://[::1"],
+    ids=["bad-ipv6", "port-out-of-range", "unclosed-bracket"],
+)
+def test_a_base_url_that_cannot_be_parsed_is_refused_without_its_password(
+    tmp_path: Path, url: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"destination\.base_url") as caught:
+        load_pipeline(write(tmp_path, "name: h\n" + BODY), env={**ENV, "RALLY_BASE_URL": url})
+    assert "pw-9f3k2" not in str(caught.value)
+
+
 def test_a_redmine_source_over_plain_http_is_refused_by_its_path(tmp_path: Path) -> None:
     text = """\
         name: r
