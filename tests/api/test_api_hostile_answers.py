@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from crmsync.api import RallyClient, RedmineClient
+from crmsync.api.answers import MAX_RECORD_BYTES
 from crmsync.api.bounded import ERROR_BODY_BYTES
 from crmsync.api.http import SECRET_FRAGMENT_CHARS, public_url, redact
-from crmsync.api.rally import MAX_RECORD_BYTES
 from crmsync.errors import (
     AmbiguousError,
     ConfigError,

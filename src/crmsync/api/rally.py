@@ -13,9 +13,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,6 +22,18 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
+from crmsync.api.answers import (
+    API_PREFIX,
+    HTTP_REDIRECT_MAX,
+    HTTP_REDIRECT_MIN,
+    MAX_BULK_ANSWER_BYTES,
+    MAX_RECORD_BYTES,
+    PAGE_LIMIT,
+    api_root,
+    date_header,
+    parse_record_list,
+    rally_error,
+)
 from crmsync.api.bounded import AnswerTooLarge, send_bounded
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.http import (
@@ -44,7 +54,7 @@ from crmsync.api.retry import (
     parse_retry_after,
     retry_policy,
 )
-from crmsync.api.settings import ClientSettings
+from crmsync.api.settings import ClientSettings, ClientStats
 from crmsync.errors import (
     AmbiguousError,
     AuthError,
@@ -59,39 +69,11 @@ from crmsync.schema.fields import format_timestamp
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 API_KEY_HEADER = "X-Api-Key"
-PAGE_LIMIT = 100  # the most a Rally list returns at once
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
-# The most an answer may hold. Rally's documents set no length on a record's text fields, so a
-# record is allowed this much; a list holds at most its limit of them, a bulk answer an id or
-# an error per record sent.
-MAX_RECORD_BYTES = 256 * 1024
-MAX_BULK_ANSWER_BYTES = 1024 * 1024
-HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
-
-
-@dataclass
-class ClientStats:
-    """Counters over the client's life; LoadResult reports the difference over one load."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-
-    def snapshot(self) -> ClientStats:
-        return replace(self)
-
-
-def api_root(base_url: str) -> str:
-    """The tenant root without a trailing slash or /api/v1, whichever way it was written."""
-    root = base_url.strip().rstrip("/")
-    if root.endswith(API_PREFIX):
-        root = root[: -len(API_PREFIX)].rstrip("/")
-    return root
 
 
 class RallyClient:
@@ -240,7 +222,7 @@ class RallyClient:
             obj.name,
             params=params,
             idempotent=True,
-            parse=_parse_record_list,
+            parse=parse_record_list,
             max_bytes=max(limit, 1) * MAX_RECORD_BYTES,
         )
 
@@ -381,14 +363,14 @@ class RallyClient:
         if HTTP_REDIRECT_MIN <= status <= HTTP_REDIRECT_MAX:
             detail = redirect_hint(response, self._secrets)
         else:
-            detail = server_message(response, self._secrets, _rally_error)
+            detail = server_message(response, self._secrets, rally_error)
         message = f"{self._where(method, path)}: HTTP {status}" + (f": {detail}" if detail else "")
         if verdict is Verdict.AUTH:
             return AuthError(f"{message} (the API key was refused)", status=status)
         retry_after = None
         if status in RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(
-                response.headers.get("Retry-After"), now=_date_header(response)
+                response.headers.get("Retry-After"), now=date_header(response)
             )
         if verdict is Verdict.RETRY:
             return RetryableError(message, status=status, retry_after=retry_after, sent=True)
@@ -400,33 +382,8 @@ class RallyClient:
         return f"{method} {API_PREFIX}/{path}"
 
     def _note_server_date(self, response: httpx.Response) -> None:
-        date = _date_header(response)
+        date = date_header(response)
         if date is not None:
             offset = date.timestamp() - self._clock()
             if self._server_offset is None or offset > self._server_offset:
                 self._server_offset = offset
-
-
-def _date_header(response: httpx.Response) -> datetime | None:
-    value = response.headers.get("Date")
-    if not value:
-        return None
-    try:
-        date = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return date if date.tzinfo else date.replace(tzinfo=UTC)
-
-
-def _rally_error(body: Any) -> str | None:
-    """Rally's `{"error": "..."}`."""
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    return None
-
-
-def _parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:
-    body = response.json()
-    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-        raise ValueError("a list answer must be a JSON array of objects")
-    return body

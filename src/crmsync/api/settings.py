@@ -9,7 +9,7 @@ the wire.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from crmsync.errors import ConfigError
 
@@ -81,3 +81,15 @@ class ClientSettings:
                 f"max_concurrency must be at least concurrency ({self.concurrency}),"
                 f" not {self.max_concurrency}"
             )
+
+
+@dataclass
+class ClientStats:
+    """Counters over the client's life; LoadResult reports the difference over one load."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+
+    def snapshot(self) -> ClientStats:
+        return replace(self)

@@ -1,0 +1,54 @@
+"""What Rally's answers say, read defensively: the error text, a list of records, the Date
+header; how large an answer may be; and the tenant root the client's paths hang under."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+API_PREFIX = "/api/v1"
+PAGE_LIMIT = 100  # the most a Rally list returns at once
+HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
+# The most an answer may hold. Rally's documents set no length on a record's text fields, so a
+# record is allowed this much; a list holds at most its limit of them, a bulk answer an id or
+# an error per record sent.
+MAX_RECORD_BYTES = 256 * 1024
+MAX_BULK_ANSWER_BYTES = 1024 * 1024
+
+
+def api_root(base_url: str) -> str:
+    """The tenant root without a trailing slash or /api/v1, whichever way it was written."""
+    root = base_url.strip().rstrip("/")
+    if root.endswith(API_PREFIX):
+        root = root[: -len(API_PREFIX)].rstrip("/")
+    return root
+
+
+def date_header(response: httpx.Response) -> datetime | None:
+    """The answer's Date header, in UTC when it names no zone; None when absent or unreadable."""
+    value = response.headers.get("Date")
+    if not value:
+        return None
+    try:
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return date if date.tzinfo else date.replace(tzinfo=UTC)
+
+
+def rally_error(body: Any) -> str | None:
+    """Rally's `{"error": "..."}`."""
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return str(body["error"])
+    return None
+
+
+def parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:
+    """A list answer's records; ValueError unless it is a JSON array of objects."""
+    body = response.json()
+    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
+        raise ValueError("a list answer must be a JSON array of objects")
+    return body
