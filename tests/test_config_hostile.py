@@ -113,6 +113,9 @@ def test_a_values_file_that_cannot_be_read_is_a_config_error(
         ("request_deadline_s", ".inf"),
         ("request_deadline_s", ".nan"),
         ("request_deadline_s", "0"),
+        ("read_timeout_s", "1e308"),  # finite, and as good as .inf
+        ("max_backoff_s", "86401"),
+        ("connect_timeout_s", "-.inf"),
     ],
 )
 def test_a_cap_cannot_be_turned_off(tmp_path: Path, setting: str, value: str) -> None:
@@ -140,6 +143,19 @@ def test_plain_http_to_another_machine_is_refused(
     message = str(caught.value)
     assert where in message and "allow_insecure_http: true" in message
     assert "pw-9f3k2" not in message and "admin" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://admin:pw-9f3k2@[bad", "https://admin:pw-9f3k2@crm.example:99999", "https://[::1"],
+    ids=["bad-ipv6", "port-out-of-range", "unclosed-bracket"],
+)
+def test_a_base_url_that_cannot_be_parsed_is_refused_without_its_password(
+    tmp_path: Path, url: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"destination\.base_url") as caught:
+        load_pipeline(write(tmp_path, "name: h\n" + BODY), env={**ENV, "RALLY_BASE_URL": url})
+    assert "pw-9f3k2" not in str(caught.value)
 
 
 def test_a_redmine_source_over_plain_http_is_refused_by_its_path(tmp_path: Path) -> None:
@@ -201,4 +217,44 @@ def test_a_message_never_quotes_a_key_the_file_holds(tmp_path: Path) -> None:
     for url in (f"ftp://{key}", f"{key}.rallycrm.io"):
         with pytest.raises(ConfigError) as caught:
             load_pipeline(write(tmp_path, "name: q\n" + BODY), env={**ENV, "RALLY_BASE_URL": url})
-        assert "must be an http(s) URL" in str(caught.value) and key not in str(caught.value)
+        assert "holds an API key" in str(caught.value) and key not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("where", "line"),
+    [
+        ("name", "name: ${RALLY_API_KEY}\n"),
+        ("name", "name: run-${RALLY_API_KEY:-x}-nightly\n"),
+        ("state.path", "name: k\nstate: {path: '${RALLY_API_KEY}.db'}\n"),
+        ("report.dir", "name: k\nreport: {dir: 'r/RK_SECRET_12'}\n"),  # most of it
+    ],
+    ids=["name", "name-around", "state-path", "a-piece"],
+)
+def test_a_key_anywhere_but_api_key_is_refused_without_quoting_it(
+    tmp_path: Path, where: str, line: str
+) -> None:
+    """Outside api_key a key is printed (the lock, the source path), stored in the state
+    database, or sent to Rally as data."""
+    with pytest.raises(ConfigError, match=f"{where}: holds an API key") as caught:
+        load_pipeline(write(tmp_path, line + BODY), env=ENV)
+    assert "rk_secret" not in str(caught.value)
+
+
+def test_a_key_sent_as_a_constant_is_refused(tmp_path: Path) -> None:
+    text = "name: c\n" + BODY.replace(
+        "email: Email}", "email: Email, leadSource: {constant: '${RALLY_API_KEY}'}}"
+    )
+    with pytest.raises(ConfigError, match=r"mapping\.leadSource\.constant: holds an API key"):
+        load_pipeline(write(tmp_path, text), env=ENV)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("constant", ".nan"), ("constant", ".inf"), ("default", "-.inf"), ("constant", "1.0e+400")],
+)
+def test_a_constant_no_json_can_carry_is_refused(tmp_path: Path, field: str, value: str) -> None:
+    text = "name: c\n" + BODY.replace(
+        "email: Email}", f"email: Email, leadScore: {{{field}: {value}}}}}"
+    )
+    with pytest.raises(ConfigError, match="must be a finite number"):
+        load_pipeline(write(tmp_path, text), env=ENV)

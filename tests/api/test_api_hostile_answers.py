@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from crmsync.api import RallyClient, RedmineClient
+from crmsync.api.answers import MAX_RECORD_BYTES
 from crmsync.api.bounded import ERROR_BODY_BYTES
 from crmsync.api.http import SECRET_FRAGMENT_CHARS, public_url, redact
-from crmsync.api.rally import MAX_RECORD_BYTES
 from crmsync.errors import (
     AmbiguousError,
     ConfigError,
@@ -70,6 +70,22 @@ def test_redact_takes_every_long_piece_and_leaves_the_rest() -> None:
     assert redact("opqrstuv and jklmnopq", secret) == "[redacted] and [redacted]"
     assert redact("anything", None, "") == "anything"
     assert redact("the key is short", "short") == "the key is [redacted]"
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [KEY.upper(), KEY.lower(), KEY[:12].swapcase(), "x" * 295 + KEY.upper()],
+    ids=["upper", "lower", "prefix-swapped", "upper-across-the-cut"],
+)
+def test_an_echo_in_another_case_leaves_no_piece(fake: Any, echo: str) -> None:
+    fake.plan("bulk", lambda response: httpx.Response(422, text="bad key: " + echo))
+    (outcome,) = fake.load([fake.contact(0)]).outcomes
+    assert outcome.error and pieces(outcome.error.lower(), KEY.lower()) == []
+
+
+def test_redact_keeps_the_length_of_text_whose_case_changes_it() -> None:
+    # 'İ'.lower() is two characters: matching must not shift what it cuts out
+    assert redact("İİ abcdefgh İ", "ABCDEFGHIJ") == "İİ [redacted] İ"
 
 
 def test_a_redmine_echo_leaves_no_piece_of_the_key() -> None:

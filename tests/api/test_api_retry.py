@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from crmsync.api import RallyClient, Verdict, classify
-from crmsync.api.rally import api_root
+from crmsync.api.answers import api_root
 from crmsync.api.retry import (
     BASE_BACKOFF_S,
     MIN_BACKOFF_S,

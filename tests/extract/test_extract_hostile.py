@@ -4,6 +4,7 @@ SourceError (the file) or a reject (one record), quickly, never a hang or a trac
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from pathlib import Path
@@ -154,3 +155,22 @@ def test_the_exact_path_refuses_a_wide_header_too(tmp_path: Path) -> None:
         out.write("a\rb,x\n")  # a lone carriage return: only the csv module's path reads it
     with pytest.raises(SourceError, match="columns, more than the"):
         read_source("csv", path)
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["bare", "quoted"])
+def test_a_column_name_of_a_megabyte_reads_whatever_csv_s_limit_was(
+    tmp_path: Path, quoted: bool
+) -> None:
+    """The csv module's field limit is process-wide (128 KiB until someone raises it): a
+    fresh `crmsync run` met it while counting the header's columns and crashed (exit 70)."""
+    name = "H, " * 300_000 + "H" if quoted else "H" * 1_000_000
+    shown = f'"{name}"' if quoted else name
+    path = tmp_path / "wide.csv"
+    path.write_text(f"email,{shown}\np@x.org,1\n", encoding="utf-8")
+    before = csv.field_size_limit(128 * 1024)  # what a fresh process starts with
+    try:
+        extracted = read_source("csv", path)
+    finally:
+        csv.field_size_limit(before)
+    assert extracted.frame["email"].to_list() == ["p@x.org"]
+    assert name in extracted.frame.columns

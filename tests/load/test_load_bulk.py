@@ -132,8 +132,16 @@ def _bogus_error_index(response: httpx.Response) -> httpx.Response:
     return httpx.Response(response.status_code, json=body, headers=response.headers)
 
 
+def _one_id_for_all(response: httpx.Response) -> httpx.Response:
+    body = json.loads(response.content)
+    body["createdIds"] = [body["createdIds"][0]] * len(body["createdIds"])
+    return httpx.Response(response.status_code, json=body, headers=response.headers)
+
+
 @pytest.mark.parametrize(
-    "rewrite", [_drop_last_created_id, _bogus_error_index], ids=["short-ids", "bad-index"]
+    "rewrite",
+    [_drop_last_created_id, _bogus_error_index, _one_id_for_all],
+    ids=["short-ids", "bad-index", "one-id-for-all"],
 )
 def test_an_answer_that_does_not_add_up_is_reconciled_not_guessed(fake: Any, rewrite: Any) -> None:
     items = [fake.contact(i, **(BAD if i == 2 else {})) for i in range(5)]
@@ -148,6 +156,8 @@ def test_an_answer_that_does_not_add_up_is_reconciled_not_guessed(fake: Any, rew
     }
     assert all(o.reconciled for o in result.outcomes if o.status == "created")
     assert fake.count("upsert") == 0 and fake.count("list") >= 1
+    created = [o.rally_id for o in result.outcomes if o.status == "created"]
+    assert len(set(created)) == len(created)  # never two rows mapped to one record
     assert len(fake.stored("contacts")) == 4
     _assert_ids_land_on_their_records(fake, items, result)
 

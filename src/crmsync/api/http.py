@@ -27,6 +27,9 @@ MAX_ERROR_TEXT = 300  # characters of a body kept in a message when it has no er
 # cuts its echo of the key short must not leave 21 of its 22 characters in a report.
 SECRET_FRAGMENT_CHARS = 8
 _HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
+# Keys are ASCII (check_api_key): folding only A-Z keeps every index of a text where it was,
+# which str.lower() does not ('İ' becomes two characters).
+_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 LOOPBACK_SUFFIX = ".localhost"  # RFC 6761: always the loopback interface
 
@@ -41,7 +44,7 @@ def check_api_key(api_key: str, system: str) -> None:
 
 def redact(text: str, *secrets: str | None) -> str:
     """`text` with every secret, and every piece of one at least SECRET_FRAGMENT_CHARS long,
-    replaced by `[redacted]`."""
+    replaced by `[redacted]`, in any case: a server or proxy may echo a key upper-cased."""
     for secret in secrets:
         if secret:
             text = _redact_one(text, secret)
@@ -49,19 +52,20 @@ def redact(text: str, *secrets: str | None) -> str:
 
 
 def _redact_one(text: str, secret: str) -> str:
-    text = text.replace(secret, REDACTED)
-    size = SECRET_FRAGMENT_CHARS
-    if len(secret) <= size or len(text) < size:
+    folded_secret = secret.translate(_ASCII_FOLD)
+    size = min(SECRET_FRAGMENT_CHARS, len(secret))
+    if len(text) < size:
         return text
-    pieces = {secret[i : i + size] for i in range(len(secret) - size + 1)}
+    folded = text.translate(_ASCII_FOLD)
+    pieces = {folded_secret[i : i + size] for i in range(len(secret) - size + 1)}
     kept: list[str] = []
     start = i = 0
     while i <= len(text) - size:
-        if text[i : i + size] not in pieces:
+        if folded[i : i + size] not in pieces:
             i += 1
             continue
         end = i + size
-        while end < len(text) and text[i : end + 1] in secret:
+        while end < len(text) and folded[i : end + 1] in folded_secret:
             end += 1
         kept += [text[start:i], REDACTED]
         start = i = end
@@ -69,23 +73,32 @@ def _redact_one(text: str, secret: str) -> str:
     return "".join(kept)
 
 
+def _userinfo_split(url: str) -> tuple[str, str, str]:
+    """`url` as (what precedes the user info, the user info, the rest), by plain string
+    work: urlsplit raises on URLs people mistype (`https://[host`), which must still be shown
+    without their password."""
+    text = url.strip()
+    scheme, sep, rest = text.partition("//")
+    if not sep:
+        return text, "", ""
+    end = min((rest.find(ch) for ch in "/?#" if ch in rest), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at:
+        return text, "", ""
+    return scheme + sep, userinfo, host + rest[end:]
+
+
 def public_url(url: str) -> str:
     """`url` as it may be shown, logged or stored: without the user and password that
     `https://user:pass@host` carries (they stay in the request only)."""
-    parts = urlsplit(url.strip())
-    if "@" not in parts.netloc:
-        return url.strip()
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=host))
+    head, userinfo, rest = _userinfo_split(url)
+    return head + rest if userinfo else head
 
 
 def url_secrets(url: str) -> tuple[str, ...]:
     """The user info of a URL (`user:password`) and its password, to redact from texts that
     may quote the URL back."""
-    parts = urlsplit(url.strip())
-    if "@" not in parts.netloc:
-        return ()
-    userinfo = parts.netloc.rpartition("@")[0]
+    _, userinfo, _ = _userinfo_split(url)
     password = userinfo.partition(":")[2]
     return tuple(secret for secret in (userinfo, password) if secret)
 

@@ -14,7 +14,6 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
@@ -24,7 +23,15 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
-from crmsync.api.answers import parse_record_list, refusal
+from crmsync.api.answers import (
+    API_PREFIX,
+    MAX_BULK_ANSWER_BYTES,
+    MAX_RECORD_BYTES,
+    PAGE_LIMIT,
+    api_root,
+    parse_record_list,
+    refusal,
+)
 from crmsync.api.bounded import AnswerTooLarge, send_bounded
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.http import (
@@ -42,7 +49,7 @@ from crmsync.api.retry import (
     retry_policy,
 )
 from crmsync.api.server_clock import ServerClock
-from crmsync.api.settings import ClientSettings
+from crmsync.api.settings import ClientSettings, ClientStats
 from crmsync.errors import (
     ConfigError,
     MalformedAnswerError,
@@ -52,42 +59,14 @@ from crmsync.schema.fields import format_timestamp
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 API_KEY_HEADER = "X-Api-Key"
-PAGE_LIMIT = 100  # the most a Rally list returns at once
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
-# The most an answer may hold. Rally's documents set no length on a record's text fields, so a
-# record is allowed this much; a list holds at most its limit of them, a bulk answer an id or
-# an error per record sent.
-MAX_RECORD_BYTES = 256 * 1024
-MAX_BULK_ANSWER_BYTES = 1024 * 1024
-HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
 # When the latest request of the current asyncio task left (after waiting for the pacer and a
 # slot): each task sees its own, so concurrent batches do not see each other's.
 _SENT_AT: ContextVar[float | None] = ContextVar("crmsync_rally_sent_at", default=None)
-
-
-@dataclass
-class ClientStats:
-    """Counters over the client's life; LoadResult reports the difference over one load."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-
-    def snapshot(self) -> ClientStats:
-        return replace(self)
-
-
-def api_root(base_url: str) -> str:
-    """The tenant root without a trailing slash or /api/v1, whichever way it was written."""
-    root = base_url.strip().rstrip("/")
-    if root.endswith(API_PREFIX):
-        root = root[: -len(API_PREFIX)].rstrip("/")
-    return root
 
 
 class RallyClient:

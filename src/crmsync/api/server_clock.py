@@ -10,9 +10,10 @@ later, from above when its request left.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
+
+from crmsync.api.answers import date_header
 
 
 class ServerClock:
@@ -48,15 +49,3 @@ class ServerClock:
 
 def _moment(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
-
-
-def date_header(response: httpx.Response) -> datetime | None:
-    """The answer's Date, or None when it has none or it does not parse."""
-    value = response.headers.get("Date")
-    if not value:
-        return None
-    try:
-        date = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return date if date.tzinfo else date.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ the wire.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from crmsync.errors import ConfigError
 
@@ -29,6 +29,8 @@ COUNT_LIMITS: dict[str, tuple[int, int]] = {
     "max_concurrency": (1, 64),
     "max_retries": (0, 50),
 }
+# A day: 1e308 seconds is finite, and turns a cap off as surely as .inf does.
+MAX_SECONDS = 86_400.0
 SECONDS_SETTINGS = (
     "max_backoff_s",
     "connect_timeout_s",
@@ -39,15 +41,19 @@ SECONDS_SETTINGS = (
 
 def setting_error(name: str, value: object) -> str | None:
     """Why `value` is no usable client setting `name`, or None. An infinite timeout or backoff
-    is refused: it would turn the cap off and let one server hold a run forever."""
+    is refused (and so is more than a day): it would turn the cap off and let one server hold a
+    run forever."""
     if name in COUNT_LIMITS:
         low, high = COUNT_LIMITS[name]
         if not isinstance(value, int) or not low <= value <= high:
             return f"must be a whole number from {low} to {high}, not {value!r}"
     if name in SECONDS_SETTINGS and not (
-        isinstance(value, int | float) and math.isfinite(value) and value > 0
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0 < value <= MAX_SECONDS
     ):
-        return f"must be a positive, finite number of seconds, not {value!r}"
+        return f"must be a positive, finite number of seconds (a day at most), not {value!r}"
     return None
 
 
@@ -81,3 +87,15 @@ class ClientSettings:
                 f"max_concurrency must be at least concurrency ({self.concurrency}),"
                 f" not {self.max_concurrency}"
             )
+
+
+@dataclass
+class ClientStats:
+    """Counters over the client's life; LoadResult reports the difference over one load."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+
+    def snapshot(self) -> ClientStats:
+        return replace(self)

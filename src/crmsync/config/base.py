@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -22,6 +23,13 @@ def http_root(value: str) -> str:
     value = value.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"must be an http(s) URL, got {public_url(value)!r}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError as exc:
+        raise ValueError(f"is no valid URL ({exc}): {public_url(value)!r}") from None
+    if not parts.hostname:
+        raise ValueError(f"names no host: {public_url(value)!r}")
     return value
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from crmsync.api.http import redact
+from crmsync.api.http import SECRET_FRAGMENT_CHARS, redact
 from crmsync.config.base import read_text_file
 from crmsync.config.messages import describe
 from crmsync.config.models import Pipeline
@@ -69,6 +69,42 @@ def secret_values(data: Any) -> list[str]:
     return found
 
 
+KEY_PIECE_CHARS = 12  # the shortest piece of a key refused outside api_key
+
+
+def check_keys_stay_put(data: Any, secrets: list[str]) -> None:
+    """ConfigError when a value other than an `api_key` holds an API key, or most of one:
+    `name: ${RALLY_API_KEY}` or `leadSource: {constant: ${RALLY_API_KEY}}` would print it,
+    store it in the state database, or send it to Rally as data. Shorter pieces are left to
+    redaction: keys made of words ("redmine-key") share them with ordinary names."""
+    pieces = {
+        secret[i : i + size].lower()
+        for secret in secrets
+        if len(secret) >= SECRET_FRAGMENT_CHARS
+        for size in [min(len(secret), max(KEY_PIECE_CHARS, len(secret) // 2))]
+        for i in range(len(secret) - size + 1)
+    }
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack and pieces:
+        where, item = stack.pop()
+        texts: list[tuple[str, str]] = []
+        if isinstance(item, dict):
+            texts = [(where or "(top level)", str(name)) for name in item]
+            stack += [
+                (f"{where}.{name}".lstrip("."), value)
+                for name, value in item.items()
+                if name != "api_key"
+            ]
+        elif isinstance(item, list):
+            stack += [(f"{where}[{index}]", value) for index, value in enumerate(item)]
+        elif isinstance(item, str):
+            texts = [(where, item)]
+        for place, text in texts:
+            folded = text.lower()
+            if any(piece in folded for piece in pieces):
+                raise ConfigError(f"{place}: holds an API key or part of one (keep it in api_key)")
+
+
 def read_mapping(path: Path) -> dict[str, Any]:
     """The file's YAML as a mapping (not yet interpolated); every problem is a ConfigError."""
     text = read_text_file(path, what="pipeline file")
@@ -115,6 +151,10 @@ def load_pipeline(
     data = read_mapping(path)
     try:
         data = _interpolated(data, env, destination_optional)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), file=str(path)) from None
+    try:
+        check_keys_stay_put(data, secret_values(data))
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
     data["base_dir"] = path.resolve().parent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,6 +112,14 @@ class FieldMapping(Section):
         description="The column may be missing from the source: the field then takes its "
         "default, or stays empty, with one warning (a column with a default is optional too).",
     )
+
+    @field_validator("constant", "default")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        """.nan and .inf are YAML floats no JSON can carry (Rally would get 'NaN')."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"must be a finite number, not {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldMapping:

@@ -20,7 +20,7 @@ from crmsync.extract.result import Extracted, empty_frame, empty_rejects, gc_pau
 PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 LINE_END = re.compile(r"(?:\r\n|\r|\n)\Z")
-FIELD_SIZE_LIMIT = 2**31 - 1  # a long notes cell is data, not an attack
+FIELD_SIZE_LIMIT = 2**31 - 1  # a long notes cell (or column name) is data, not an attack
 EOF_IN_QUOTES = "unexpected end of data"
 SNIPPET_CHARS = 60
 BLANK_CHARS = " \t\f\v"  # as the fast path's blank-line pattern: one line, no content

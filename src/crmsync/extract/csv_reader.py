@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from crmsync.errors import SourceError
-from crmsync.extract.csv_fallback import read_with_python_csv
+from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.layout import Layout, last_lines, raw_records, scan_layout
 from crmsync.extract.preamble import find_header
@@ -44,6 +44,9 @@ def read_csv(
     unterminated quote), naming the line.
     """
     source = str(path)
+    # process-wide, 128 KiB until raised: the header's and preamble's csv readers below meet
+    # it too, not only the fallback (a 1 MB column name crashed a fresh run)
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
     if delimiter is not None and len(delimiter) != 1:
         raise SourceError(f"delimiter must be one character, got {delimiter!r}", source=source)
     if skip_rows is not None and skip_rows < 0:

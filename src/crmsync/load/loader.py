@@ -235,7 +235,8 @@ class _Run:
             for index, message in errors.items():
                 self._fail(batch[index], message, None, reconciled=reconciled)
         succeeded = [item for index, item in enumerate(batch) if index not in errors]
-        if consistent and len(result.created_ids) == len(succeeded):
+        distinct = len(set(result.created_ids)) == len(result.created_ids)  # one id, one record
+        if consistent and distinct and len(result.created_ids) == len(succeeded):
             for item, rally_id in zip(succeeded, result.created_ids, strict=True):
                 self._settle(item, "created", rally_id, reconciled=reconciled)
             return
