@@ -15,7 +15,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -24,35 +23,28 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
+from crmsync.api.answers import date_header, parse_record_list, refusal
 from crmsync.api.bounded import AnswerTooLarge, send_bounded
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.http import (
     check_api_key,
     plain_http,
     public_url,
-    redirect_hint,
-    server_message,
     transport_failure,
     url_secrets,
 )
 from crmsync.api.pacing import Clock, Pacer
 from crmsync.api.retry import (
-    RETRY_AFTER_STATUSES,
     SleepFn,
     Verdict,
     classify,
-    parse_retry_after,
     retry_policy,
 )
 from crmsync.api.settings import ClientSettings
+from crmsync.api.timeline import LoadTimeline
 from crmsync.errors import (
-    AmbiguousError,
-    AuthError,
     ConfigError,
-    CrmsyncError,
     MalformedAnswerError,
-    RequestRefused,
-    RetryableError,
 )
 from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
 from crmsync.schema.fields import format_timestamp
@@ -68,7 +60,6 @@ POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never mak
 # an error per record sent.
 MAX_RECORD_BYTES = 256 * 1024
 MAX_BULK_ANSWER_BYTES = 1024 * 1024
-HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
@@ -131,6 +122,7 @@ class RallyClient:
         self.in_flight = ConcurrencyLimit(
             settings.concurrency, settings.max_concurrency, clock=self._clock
         )
+        self.timeline = LoadTimeline(self._clock)  # per second, for the report's charts
         # Rally's clock minus ours (seconds): the largest seen. A Date header is rounded down
         # to the second and read a little after it was written, so each one underestimates
         # Rally's clock; the largest of many is within a few milliseconds of it.
@@ -240,7 +232,7 @@ class RallyClient:
             obj.name,
             params=params,
             idempotent=True,
-            parse=_parse_record_list,
+            parse=parse_record_list,
             max_bytes=max(limit, 1) * MAX_RECORD_BYTES,
         )
 
@@ -320,16 +312,23 @@ class RallyClient:
         ticket = await self.pacer.acquire()
         async with self.in_flight.slot() as slot:
             self.stats.requests += 1
+            timeline = self.timeline
+            timeline.limit, timeline.pace_rps = self.in_flight.limit, self.pacer.rate
+            sent_at = timeline.sent()
             try:
-                response = await send_bounded(
-                    self._http,
-                    method,
-                    path,
-                    deadline_s=self.settings.request_deadline_s,
-                    max_bytes=max_bytes,
-                    json=json,
-                    params=params,
-                )
+                try:
+                    response = await send_bounded(
+                        self._http,
+                        method,
+                        path,
+                        deadline_s=self.settings.request_deadline_s,
+                        max_bytes=max_bytes,
+                        json=json,
+                        params=params,
+                    )
+                except BaseException:  # no answer (or cancelled): out of flight all the same
+                    timeline.answered(sent_at, ok=False)
+                    raise
             except httpx.HTTPError as exc:
                 # Not chained: httpx's own text is already in the message, with the key
                 # redacted, and a chained cause would print unredacted.
@@ -339,10 +338,9 @@ class RallyClient:
             except AnswerTooLarge as exc:
                 raise MalformedAnswerError(f"{self._where(method, path)}: {exc}") from None
             verdict = classify(response)
-            slot.answered(
-                ok=verdict is Verdict.OK,
-                rate_limited=response.status_code == httpx.codes.TOO_MANY_REQUESTS,
-            )
+            rate_limited = response.status_code == httpx.codes.TOO_MANY_REQUESTS
+            slot.answered(ok=verdict is Verdict.OK, rate_limited=rate_limited)
+            timeline.answered(sent_at, ok=verdict is Verdict.OK, rate_limited=rate_limited)
         self._note_server_date(response)
         if verdict is Verdict.OK:
             self.pacer.on_success()
@@ -357,10 +355,11 @@ class RallyClient:
         if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
             self.stats.rate_limited += 1
             self.pacer.on_rate_limited(ticket)
-        raise self._refusal(method, path, response, verdict)
+        raise refusal(self._where(method, path), response, verdict, self._secrets)
 
     def _on_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
+        self.timeline.retried()
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         logger.info(
@@ -372,61 +371,12 @@ class RallyClient:
             extra={RETRY_WAIT_FIELD: wait},
         )
 
-    # -- answers into errors ---------------------------------------------------------------------
-
-    def _refusal(
-        self, method: str, path: str, response: httpx.Response, verdict: Verdict
-    ) -> CrmsyncError:
-        status = response.status_code
-        if HTTP_REDIRECT_MIN <= status <= HTTP_REDIRECT_MAX:
-            detail = redirect_hint(response, self._secrets)
-        else:
-            detail = server_message(response, self._secrets, _rally_error)
-        message = f"{self._where(method, path)}: HTTP {status}" + (f": {detail}" if detail else "")
-        if verdict is Verdict.AUTH:
-            return AuthError(f"{message} (the API key was refused)", status=status)
-        retry_after = None
-        if status in RETRY_AFTER_STATUSES:
-            retry_after = parse_retry_after(
-                response.headers.get("Retry-After"), now=_date_header(response)
-            )
-        if verdict is Verdict.RETRY:
-            return RetryableError(message, status=status, retry_after=retry_after, sent=True)
-        if verdict is Verdict.AMBIGUOUS:
-            return AmbiguousError(message, status=status, retry_after=retry_after, sent=True)
-        return RequestRefused(message, status=status, detail=detail or f"HTTP {status}")
-
     def _where(self, method: str, path: str) -> str:
         return f"{method} {API_PREFIX}/{path}"
 
     def _note_server_date(self, response: httpx.Response) -> None:
-        date = _date_header(response)
+        date = date_header(response)
         if date is not None:
             offset = date.timestamp() - self._clock()
             if self._server_offset is None or offset > self._server_offset:
                 self._server_offset = offset
-
-
-def _date_header(response: httpx.Response) -> datetime | None:
-    value = response.headers.get("Date")
-    if not value:
-        return None
-    try:
-        date = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return date if date.tzinfo else date.replace(tzinfo=UTC)
-
-
-def _rally_error(body: Any) -> str | None:
-    """Rally's `{"error": "..."}`."""
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return str(body["error"])
-    return None
-
-
-def _parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:
-    body = response.json()
-    if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-        raise ValueError("a list answer must be a JSON array of objects")
-    return body
