@@ -219,6 +219,7 @@ def run_pipeline(
                 step_result = run_step(step, env)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
+                db.pages.record(run_id, step.name, step_result.load, step_result.digest)
                 observer.step_finished(step_result.summary)
                 if step_result.summary.interrupted or step_result.summary.stopped:
                     break
