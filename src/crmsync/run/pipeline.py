@@ -39,6 +39,7 @@ from crmsync.errors import (
 from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
+from crmsync.report.page import PAGE_FILE, write_run_page
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
@@ -59,6 +60,7 @@ DRY_RUN_FOLDER = "dry-run"  # a dry run's report, inside the pipeline's report f
 class RunResult:
     run_id: int
     steps: list[StepResult]
+    page: Path | None = None  # report.html, when it could be written
 
     @property
     def summary(self) -> RunSummary:
@@ -233,6 +235,7 @@ def run_pipeline(
                 "fix this and run again, what Rally acknowledged is not sent twice)"
             )
             finish(INTERRUPTED, error=str(stopped))
+            _write_page(db, run_id, report_root, observer)
             observer.run_finished(run_id, INTERRUPTED, stopped.exit_code)
             raise stopped from None
         except BaseException:
@@ -242,8 +245,19 @@ def run_pipeline(
             finish(result.status, error=result.stopped)
         else:
             finish(result.status)
+        result.page = _write_page(db, run_id, report_root, observer)
         observer.run_finished(run_id, result.status, result.exit_code)
     return result
+
+
+def _write_page(db: StateDB, run_id: int, folder: Path, observer: RunObserver) -> Path | None:
+    """report.html of the run, beside its report files; a page that cannot be written is a
+    warning, never a failed run: the CSVs and the state database hold the same figures."""
+    try:
+        return write_run_page(db, run_id, folder)
+    except Exception as exc:
+        observer.warning(f"{PAGE_FILE} not written to {folder}: {exc}")
+        return None
 
 
 def _report_dir(pipeline: Pipeline, report_root: Path, step: str) -> Path:
