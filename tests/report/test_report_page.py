@@ -4,7 +4,6 @@ script and nothing fetched, and the same page written again from the state datab
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -15,44 +14,11 @@ from crmsync.report.page.charts import Series, time_series
 from crmsync.report.page.model import MAX_POINTS, figures, filled
 
 from .conftest import HOSTILE, IMG, KEY, Runs
-
-
-class Tables(HTMLParser):
-    """Every table of a page as rows of cell texts, by the table's id or class."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tables: dict[str, list[list[str]]] = {}
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self._table: list[list[str]] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        self.tags.append((tag, found))
-        if tag == "table":
-            self._table = self.tables.setdefault(str(found.get("id") or found.get("class")), [])
-        elif tag == "tr" and self._table is not None:
-            self._table.append([])
-        elif tag in ("td", "th") and self._table is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None and self._table is not None:
-            self._table[-1].append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "table":
-            self._table = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+from .dom import Tables
 
 
 def parsed(page: Path) -> Tables:
-    tables = Tables()
-    tables.feed(page.read_text(encoding="utf-8"))
-    return tables
+    return Tables.of(page.read_text(encoding="utf-8"))
 
 
 def test_the_page_is_written_beside_the_csvs_and_holds_the_counts(runs: Runs) -> None:
