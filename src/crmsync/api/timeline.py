@@ -69,6 +69,8 @@ class LoadTimeline:
         self._open: dict[int, _Open] = {}
         self._in_flight = 0
         self._records = 0
+        self.rate_limited = 0  # 429s so far, for a live display
+        self.retries = 0
         self.limit = 0
         self.pace_rps: float | None = None
 
@@ -102,11 +104,13 @@ class LoadTimeline:
             bucket.latencies.append((self._clock() - started) * MS_PER_S)
         elif rate_limited:
             bucket.rate_limited += 1
+            self.rate_limited += 1
         else:
             bucket.failed += 1
 
     def retried(self) -> None:
         self._bucket().retries += 1
+        self.retries += 1
 
     def settled(self, records_done: int) -> None:
         """`records_done` records of the load have their outcome (a running total)."""

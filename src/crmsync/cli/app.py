@@ -82,20 +82,22 @@ def run(
             logger.error(StoppedError(f"stopped after sending records: {result.stopped}"))
         sys.exit(result.exit_code)
 
-    from crmsync.cli.console import ConsoleObserver, echoing_logs, steps_table, summary_table
+    from crmsync.cli.console import ConsoleObserver, closing_tables, echoing_logs
 
     pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
-    observer = ConsoleObserver(tty=sys.stdout.isatty())
-    with echoing_logs():
+    tty = sys.stdout.isatty()
+    observer = ConsoleObserver(tty=tty)
+    with echoing_logs(observer=observer):
         result = run_pipeline(pipeline, options, observer)
     click.echo()
+    closing_tables([step.summary for step in result.steps], single=pipeline.single_step, tty=tty)
     if pipeline.single_step:
-        click.echo(summary_table(result.summary))
         click.echo(f"report: {_report_folder(result.files)}")
     else:
-        click.echo(steps_table([step.summary for step in result.steps]))
         for step in result.steps:
             click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
+    if result.page is not None:
+        click.echo(f"page: {result.page}")
     if result.stopped:
         click.echo(f"Stopped after sending records: {result.stopped}", err=True)
     elif result.interrupted:

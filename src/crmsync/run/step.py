@@ -296,6 +296,7 @@ async def _resolve_and_deliver(
 
         sending = False
         before = client.stats.snapshot()
+        env.observer.load_watch(client.timeline)
 
         def started(records: int, batches: int) -> None:
             nonlocal sending
