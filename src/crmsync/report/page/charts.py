@@ -20,7 +20,7 @@ BAR_GAP = 8
 LABEL_WIDTH = 170
 SERIES_HEIGHT = 110
 MARGIN = 36  # left axis labels of a time series
-TOP = 14
+TOP = 24  # room for the chart's title
 BOTTOM = 22
 MAX_STEP = 24  # the widest a second (or a run) is drawn: a short load stays readable
 
@@ -147,5 +147,6 @@ def _svg(title: str, height: float, parts: list[str]) -> Markup:
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" '
         f'width="{WIDTH}" height="{height:.0f}" role="img" aria-label="{escape(title)}">'
-        f"<title>{escape(title)}</title>{body}</svg>"
+        f'<title>{escape(title)}</title><text x="2" y="12" class="chart-title">'
+        f"{escape(title)}</text>{body}</svg>"
     )

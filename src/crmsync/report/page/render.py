@@ -19,6 +19,7 @@ from crmsync.report.outcomes import STAGES
 from crmsync.report.page.charts import Segment, Series, stacked_bars, time_series
 from crmsync.report.page.model import PastRun, RunPage, StepPage, filled
 from crmsync.report.summary import RunSummary
+from crmsync.report.wording import counted
 
 PAGE_FILE = "report.html"
 TEMPLATE = "report.html.j2"
@@ -128,6 +129,7 @@ def _environment() -> Environment:
     )
     env.filters["num"] = lambda value: "-" if value is None else f"{value:,}"
     env.filters["by_stage"] = by_stage
+    env.filters["counted"] = counted
     return env
 
 
