@@ -10,17 +10,18 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.api.timeline import LoadTimeline
-from crmsync.cli import live
-from crmsync.cli.live import LoadProgress
 from crmsync.report import RunSummary
 from crmsync.report.wording import counted
 from crmsync.run import RunObserver
+
+if TYPE_CHECKING:  # rich is imported only where a terminal shows it (a quick start)
+    from crmsync.cli.live import LoadProgress
 
 PLAIN_PROGRESS_EVERY_S = 5.0
 LONG_RETRY_WAIT_S = 1.0  # retries waiting less are the client's routine (a 429's second)
@@ -61,6 +62,8 @@ class ConsoleObserver(RunObserver):
         self._echo(f"     load: {counted(records, 'record')} in {counted(batches, 'batch')}")
         self._last_line = time.monotonic()
         if self.tty and records:
+            from crmsync.cli.live import LoadProgress
+
             self._bar = LoadProgress(self.stream, self._live)
             self._bar.start(records)
 
@@ -183,6 +186,8 @@ def closing_tables(
     if not summaries:
         return
     if tty:
+        from crmsync.cli import live
+
         table = live.summary_table(summaries[0]) if single else live.steps_table(summaries)
         live.print_table(table, stream)
     else:

@@ -39,7 +39,6 @@ from crmsync.errors import (
 from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
-from crmsync.report.page import PAGE_FILE, write_run_page
 from crmsync.run.destination import Destination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
@@ -253,10 +252,12 @@ def run_pipeline(
 def _write_page(db: StateDB, run_id: int, folder: Path, observer: RunObserver) -> Path | None:
     """report.html of the run, beside its report files; a page that cannot be written is a
     warning, never a failed run: the CSVs and the state database hold the same figures."""
+    from crmsync.report.page import write_run_page  # jinja2: imported by a run that ends
+
     try:
         return write_run_page(db, run_id, folder)
     except Exception as exc:
-        observer.warning(f"{PAGE_FILE} not written to {folder}: {exc}")
+        observer.warning(f"report.html not written to {folder}: {exc}")
         return None
 
 
