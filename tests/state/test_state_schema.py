@@ -20,6 +20,8 @@ TABLES = {
     "watermarks",
     "rally_records",
     "journal",
+    "load_seconds",
+    "step_digests",
 }
 
 

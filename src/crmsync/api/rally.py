@@ -50,6 +50,7 @@ from crmsync.api.retry import (
 )
 from crmsync.api.server_clock import ServerClock
 from crmsync.api.settings import ClientSettings, ClientStats
+from crmsync.api.timeline import LoadTimeline
 from crmsync.errors import (
     ConfigError,
     MalformedAnswerError,
@@ -107,6 +108,7 @@ class RallyClient:
             settings.concurrency, settings.max_concurrency, clock=self._clock
         )
         self.server_clock = ServerClock()
+        self.timeline = LoadTimeline(self._clock)  # per second, for the report's charts
         # Connections kept: one per request the cap may ever allow in flight, and headroom, so
         # the pool never makes a request wait.
         self.connections = pool = settings.max_concurrency + POOL_HEADROOM
@@ -302,16 +304,23 @@ class RallyClient:
         async with self.in_flight.slot(urgent=urgent) as slot:
             self.stats.requests += 1
             _SENT_AT.set(self._clock())
+            timeline = self.timeline
+            timeline.limit, timeline.pace_rps = self.in_flight.limit, self.pacer.rate
+            sent_at = timeline.sent()
             try:
-                response = await send_bounded(
-                    self._http,
-                    method,
-                    path,
-                    deadline_s=self.settings.request_deadline_s,
-                    max_bytes=max_bytes,
-                    json=json,
-                    params=params,
-                )
+                try:
+                    response = await send_bounded(
+                        self._http,
+                        method,
+                        path,
+                        deadline_s=self.settings.request_deadline_s,
+                        max_bytes=max_bytes,
+                        json=json,
+                        params=params,
+                    )
+                except BaseException:  # no answer (or cancelled): out of flight all the same
+                    timeline.answered(sent_at, ok=False)
+                    raise
             except httpx.HTTPError as exc:
                 # Not chained: httpx's own text is already in the message, with the key
                 # redacted, and a chained cause would print unredacted.
@@ -321,10 +330,9 @@ class RallyClient:
             except AnswerTooLarge as exc:
                 raise MalformedAnswerError(f"{self._where(method, path)}: {exc}") from None
             verdict = classify(response)
-            slot.answered(
-                ok=verdict is Verdict.OK,
-                rate_limited=response.status_code == httpx.codes.TOO_MANY_REQUESTS,
-            )
+            rate_limited = response.status_code == httpx.codes.TOO_MANY_REQUESTS
+            slot.answered(ok=verdict is Verdict.OK, rate_limited=rate_limited)
+            timeline.answered(sent_at, ok=verdict is Verdict.OK, rate_limited=rate_limited)
         self.server_clock.note(response, sent=_SENT_AT.get(), received=self._clock())
         if verdict is Verdict.OK:
             self.pacer.on_success()
@@ -343,6 +351,7 @@ class RallyClient:
 
     def _on_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
+        self.timeline.retried()
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         logger.info(

@@ -82,20 +82,22 @@ def run(
             logger.error(StoppedError(f"stopped after sending records: {result.stopped}"))
         sys.exit(result.exit_code)
 
-    from crmsync.cli.console import ConsoleObserver, echoing_logs, steps_table, summary_table
+    from crmsync.cli.console import ConsoleObserver, closing_tables, echoing_logs
 
     pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
-    observer = ConsoleObserver(tty=sys.stdout.isatty())
-    with echoing_logs():
+    tty = sys.stdout.isatty()
+    observer = ConsoleObserver(tty=tty)
+    with echoing_logs(observer=observer):
         result = run_pipeline(pipeline, options, observer)
     click.echo()
+    closing_tables([step.summary for step in result.steps], single=pipeline.single_step, tty=tty)
     if pipeline.single_step:
-        click.echo(summary_table(result.summary))
         click.echo(f"report: {_report_folder(result.files)}")
     else:
-        click.echo(steps_table([step.summary for step in result.steps]))
         for step in result.steps:
             click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
+    if result.page is not None:
+        click.echo(f"page: {result.page}")
     if result.stopped:
         click.echo(f"Stopped after sending records: {result.stopped}", err=True)
     elif result.interrupted:
@@ -184,8 +186,24 @@ def runs(pipeline_file: str, limit: int, as_json: bool) -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the run and its step summaries as JSON."
 )
-def report(pipeline_file: str, run_id: int, as_json: bool) -> None:
-    """Print one past run's summary again: status, the closing tables, the report files.
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help="Write the run's report.html again, from the state database, and print its path.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="The folder report.html goes to with --html (default: the run's report folder).",
+)
+def report(
+    pipeline_file: str, run_id: int, as_json: bool, as_html: bool, output: str | None
+) -> None:
+    """Print one past run's summary again: status, the closing tables, the report files;
+    with --html, write its page (report.html) again.
 
     RUN_ID is the number `crmsync runs` lists. Reads only the file's name and state.path.
     """
@@ -204,6 +222,9 @@ def report(pipeline_file: str, run_id: int, as_json: bool) -> None:
         raise _cannot_start(
             f"run {run_id} is a run of pipeline {record.pipeline!r}, not of {where.pipeline!r}"
         )
+    if as_html:
+        click.echo(f"wrote {_write_page(where.state_path, run_id, output or record.report_dir)}")
+        return
     row = run_row(record)
     if as_json:
         click.echo(json.dumps(row | {"steps": record.steps}, indent=2, ensure_ascii=False))
@@ -211,6 +232,22 @@ def report(pipeline_file: str, run_id: int, as_json: bool) -> None:
     summaries = step_summaries(record)
     single = len(summaries) == 1 and summaries[0].name == record.pipeline
     click.echo(run_report(row, summaries, single=single))
+
+
+def _write_page(state_path: Any, run_id: int, folder: str | None) -> Any:
+    from pathlib import Path
+
+    from crmsync.report.page import write_run_page
+    from crmsync.state import StateDB
+
+    if not folder:
+        raise _cannot_start(f"run {run_id} recorded no report folder: give one with --output")
+    try:
+        with StateDB.open(state_path) as state:
+            return write_run_page(state, run_id, Path(folder))
+    except OSError as exc:
+        problem = exc.strerror or exc
+        raise _cannot_start(f"cannot write report.html to {folder}: {problem}") from None
 
 
 class _CannotStart(click.ClickException):

@@ -1,4 +1,5 @@
-"""Terminal rendering of a run: a progress bar on a TTY, plain lines otherwise.
+"""Terminal rendering of a run: rich's progress display on a TTY (live.py), plain lines
+otherwise.
 
 Kept apart from cli.py so the rendering can be tested without invoking commands.
 """
@@ -9,17 +10,22 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from crmsync.api.rally import RETRY_WAIT_FIELD
+from crmsync.api.timeline import LoadTimeline
 from crmsync.report import RunSummary
 from crmsync.report.wording import counted
 from crmsync.run import RunObserver
 
+if TYPE_CHECKING:  # rich is imported only where a terminal shows it (a quick start)
+    from crmsync.cli.live import LoadProgress
+
 PLAIN_PROGRESS_EVERY_S = 5.0
 LONG_RETRY_WAIT_S = 1.0  # retries waiting less are the client's routine (a 429's second)
+LIVE_RETRY_WAIT_S = 10.0  # ... and while a progress display counts the 429s and retries
 PACKAGE_LOGGER = "crmsync"
 
 
@@ -29,7 +35,8 @@ class ConsoleObserver(RunObserver):
     def __init__(self, *, tty: bool, stream: TextIO | None = None) -> None:
         self.tty = tty
         self.stream = stream
-        self._bar: Any = None
+        self._bar: LoadProgress | None = None
+        self._live: LoadTimeline | None = None
         self._total = 0
         self._batches = 0
         self._last_line = 0.0
@@ -55,14 +62,21 @@ class ConsoleObserver(RunObserver):
         self._echo(f"     load: {counted(records, 'record')} in {counted(batches, 'batch')}")
         self._last_line = time.monotonic()
         if self.tty and records:
-            self._bar = click.progressbar(
-                length=records, label="  loading", show_pos=True, show_eta=True, file=self.stream
-            )
-            self._bar.__enter__()
+            from crmsync.cli.live import LoadProgress
+
+            self._bar = LoadProgress(self.stream, self._live)
+            self._bar.start(records)
+
+    @property
+    def showing_progress(self) -> bool:
+        return self._bar is not None
+
+    def load_watch(self, live: LoadTimeline) -> None:
+        self._live = live
 
     def load_progress(self, records_done: int, batches_done: int) -> None:
         if self._bar is not None:
-            self._bar.update(records_done - self._done)
+            self._bar.update(records_done)
         elif time.monotonic() - self._last_line >= PLAIN_PROGRESS_EVERY_S:
             self._last_line = time.monotonic()
             self._echo(
@@ -73,17 +87,25 @@ class ConsoleObserver(RunObserver):
 
     def load_finished(self) -> None:
         if self._bar is not None:
-            self._bar.__exit__(None, None, None)
+            self._bar.stop()
             self._bar = None
+        self._live = None
 
 
 class _LogEcho(logging.Handler):
     """crmsync's log records as the console shows them: warnings on stderr as before, and a
     retry that waits long on stdout, saying what it waits for."""
 
-    def __init__(self, stream: TextIO | None) -> None:
+    def __init__(self, stream: TextIO | None, observer: ConsoleObserver | None = None) -> None:
         super().__init__()
         self.stream = stream
+        self.observer = observer
+
+    def _threshold(self) -> float:
+        """While the progress display counts 429s and retries, only a wait it cannot show
+        (a server that has stopped answering) is said too."""
+        showing = self.observer is not None and self.observer.showing_progress
+        return LIVE_RETRY_WAIT_S if showing else LONG_RETRY_WAIT_S
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -92,16 +114,19 @@ class _LogEcho(logging.Handler):
             message = str(record.msg)
         if record.levelno >= logging.WARNING:
             click.echo(message, err=True)
-        elif getattr(record, RETRY_WAIT_FIELD, 0.0) >= LONG_RETRY_WAIT_S:
+        elif getattr(record, RETRY_WAIT_FIELD, 0.0) >= self._threshold():
             click.echo(f"  waiting: {message}", file=self.stream)
 
 
 @contextmanager
-def echoing_logs(stream: TextIO | None = None) -> Iterator[None]:
+def echoing_logs(
+    stream: TextIO | None = None, observer: ConsoleObserver | None = None
+) -> Iterator[None]:
     """For as long as the block runs, retries that wait LONG_RETRY_WAIT_S or more are said
-    (a destination that stops answering is not silence), and warnings still reach stderr."""
+    (a destination that stops answering is not silence; LIVE_RETRY_WAIT_S while `observer`
+    shows a progress display that counts them), and warnings still reach stderr."""
     logger = logging.getLogger(PACKAGE_LOGGER)
-    handler = _LogEcho(stream)
+    handler = _LogEcho(stream, observer)
     level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
@@ -152,6 +177,21 @@ def summary_table(summary: RunSummary) -> str:
     lines = [title, "-" * max(len(title), width + 12)]
     lines += [f"{label:<{width}}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+def closing_tables(
+    summaries: list[RunSummary], *, single: bool, tty: bool, stream: TextIO | None = None
+) -> None:
+    """What a run prints at its end: rich tables on a terminal, the plain ones otherwise."""
+    if not summaries:
+        return
+    if tty:
+        from crmsync.cli import live
+
+        table = live.summary_table(summaries[0]) if single else live.steps_table(summaries)
+        live.print_table(table, stream)
+    else:
+        click.echo(summary_table(summaries[0]) if single else steps_table(summaries), file=stream)
 
 
 STEP_COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "merged", "failed")

@@ -26,7 +26,7 @@ from crmsync.sandbox.testing import running_redmine, running_sandbox
 DEMO_KEY = "demo-key"
 RALLY_PORT = 8765
 REDMINE_PORT = 8766
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PIPELINES = ("contacts_csv.yaml", "migration.yaml", "redmine_to_rally.yaml")
 DEMO_DB = ROOT / ".crmsync" / "demo-sandbox.db"
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 # Nouns whose plural is not the singular with an "s".
-_IRREGULAR = {"company": "companies", "activity": "activities", "batch": "batches"}
+_IRREGULAR = {
+    "company": "companies",
+    "activity": "activities",
+    "batch": "batches",
+    "retry": "retries",
+}
 
 
 def plural(noun: str) -> str:

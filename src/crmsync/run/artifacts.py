@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.api.timeline import LoadSecond
 from crmsync.report.outcomes import Outcome, outcome_frame
 from crmsync.schema import RallyObject
 
@@ -88,6 +89,7 @@ class Delivered:
     would_update: int = 0  # a dry run's planned rows that Rally has
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
     stopped: str | None = None  # why the load stopped short after it began sending
+    load: list[LoadSecond] = field(default_factory=list)  # the requests, second by second
 
     def outcomes(self, rows: pl.DataFrame) -> pl.DataFrame:
         """The settled rows as outcome rows; `rows` gives each row's `_source`."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from crmsync.api.timeline import LoadTimeline
 from crmsync.report.summary import RunSummary
 
 
@@ -41,6 +42,10 @@ class RunObserver:
 
     def load_started(self, records: int, batches: int) -> None:
         """Loading begins."""
+
+    def load_watch(self, live: LoadTimeline) -> None:
+        """The load's requests as they go (in flight, 429s, retries), to read while it runs;
+        said before load_started."""
 
     def load_progress(self, records_done: int, batches_done: int) -> None:
         """Some records got their outcome."""

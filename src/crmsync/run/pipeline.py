@@ -59,6 +59,7 @@ DRY_RUN_FOLDER = "dry-run"  # a dry run's report, inside the pipeline's report f
 class RunResult:
     run_id: int
     steps: list[StepResult]
+    page: Path | None = None  # report.html, when it could be written
 
     @property
     def summary(self) -> RunSummary:
@@ -219,6 +220,7 @@ def run_pipeline(
                 step_result = run_step(step, env)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
+                db.pages.record(run_id, step.name, step_result.load, step_result.digest)
                 observer.step_finished(step_result.summary)
                 if step_result.summary.interrupted or step_result.summary.stopped:
                     break
@@ -232,6 +234,7 @@ def run_pipeline(
                 "fix this and run again, what Rally acknowledged is not sent twice)"
             )
             finish(INTERRUPTED, error=str(stopped))
+            _write_page(db, run_id, report_root, observer)
             observer.run_finished(run_id, INTERRUPTED, stopped.exit_code)
             raise stopped from None
         except BaseException:
@@ -241,8 +244,21 @@ def run_pipeline(
             finish(result.status, error=result.stopped)
         else:
             finish(result.status)
+        result.page = _write_page(db, run_id, report_root, observer)
         observer.run_finished(run_id, result.status, result.exit_code)
     return result
+
+
+def _write_page(db: StateDB, run_id: int, folder: Path, observer: RunObserver) -> Path | None:
+    """report.html of the run, beside its report files; a page that cannot be written is a
+    warning, never a failed run: the CSVs and the state database hold the same figures."""
+    from crmsync.report.page import write_run_page  # jinja2: imported by a run that ends
+
+    try:
+        return write_run_page(db, run_id, folder)
+    except Exception as exc:
+        observer.warning(f"report.html not written to {folder}: {exc}")
+        return None
 
 
 def _report_dir(pipeline: Pipeline, report_root: Path, step: str) -> Path:

@@ -14,19 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from crmsync.api import ClientStats, RallyClient
+from crmsync.api.timeline import LoadSecond
 from crmsync.config import Step
 from crmsync.errors import CrmsyncError
 from crmsync.extract import Extracted
 from crmsync.extract.sources import Source
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.changes import ChangeLog
+from crmsync.report.digest import step_digest
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Plan, Transformed
@@ -59,6 +62,8 @@ ISSUE_COLUMNS = ["_source", "_row", "field", "error"]
 class StepResult:
     summary: RunSummary
     files: dict[str, Path]
+    load: list[LoadSecond] = field(default_factory=list)  # the requests, second by second
+    digest: dict[str, Any] = field(default_factory=dict)  # report/digest.py: for the page
 
 
 @dataclass(frozen=True)
@@ -165,7 +170,8 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
         summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
         files = {}
-    return StepResult(summary=summary, files=files)
+    digest = step_digest(outcomes, warned, extracted.frame, list(extracted.columns))
+    return StepResult(summary=summary, files=files, load=delivered.load, digest=digest)
 
 
 def warnings_by_field(warned: pl.DataFrame) -> dict[str, int]:
@@ -290,6 +296,7 @@ async def _resolve_and_deliver(
 
         sending = False
         before = client.stats.snapshot()
+        env.observer.load_watch(client.timeline)
 
         def started(records: int, batches: int) -> None:
             nonlocal sending
@@ -306,6 +313,7 @@ async def _resolve_and_deliver(
             delivered.stopped = str(exc)
             _count_requests(delivered, client, before)
         finally:
+            delivered.load = client.timeline.seconds()
             env.observer.load_finished()
 
 

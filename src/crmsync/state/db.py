@@ -6,6 +6,7 @@
     state.watermarks  where incremental reads resume            (state/tables.py)
     state.records     records as Rally last showed them         (state/mirror.py)
     state.journal     every write, with what Rally held before  (state/journal.py)
+    state.pages       what a run's page draws, per step         (state/pages.py)
 
 A run reaches its step's slice through `StepState` (state/step_state.py).
 """
@@ -23,6 +24,7 @@ from crmsync.state import schema
 from crmsync.state.connection import Connection, state_failure
 from crmsync.state.journal import Journal
 from crmsync.state.mirror import RallyRecords
+from crmsync.state.pages import PageData
 from crmsync.state.runs import Runs
 from crmsync.state.tables import IdMap, RowHashes, Watermarks
 
@@ -45,6 +47,7 @@ class StateDB:
         self.watermarks = Watermarks(self._shared)
         self.records = RallyRecords(self._shared)
         self.journal = Journal(self._shared)
+        self.pages = PageData(self._shared)
 
     @classmethod
     def open(cls, path: str | Path, *, migrations: Sequence[str] = schema.MIGRATIONS) -> StateDB:

@@ -171,7 +171,38 @@ INSERT INTO run_steps SELECT run_id, step, seq, summary, recorded_at FROM run_st
 DROP TABLE run_steps_kept;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Version 5: what a run's page (report.html) draws, kept so it can be drawn again: the load
+# per second of each step, and each step's digest (failures, merges and warnings grouped,
+# with their first source rows).
+_V5 = """
+CREATE TABLE load_seconds (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step        TEXT NOT NULL,
+    second      INTEGER NOT NULL,                      -- from the step's client start
+    requests    INTEGER NOT NULL,                      -- attempts that ended in it
+    rate_limited INTEGER NOT NULL,                     -- of those, 429s
+    failed      INTEGER NOT NULL,                      -- of those, other failures
+    retries     INTEGER NOT NULL,
+    records     INTEGER NOT NULL,                      -- records that got their outcome
+    in_flight   INTEGER NOT NULL,                      -- the most at once
+    cap         INTEGER NOT NULL,                      -- the cap on requests in flight
+    pace_rps    REAL,                                  -- the rate the client kept, if paced
+    p50_ms      REAL,
+    p95_ms      REAL,
+    p99_ms      REAL,
+    max_ms      REAL,
+    PRIMARY KEY (run_id, step, second)
+) WITHOUT ROWID;
+
+CREATE TABLE step_digests (
+    run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    step        TEXT NOT NULL,
+    digest      TEXT NOT NULL,                         -- JSON: report/digest.py's StepDigest
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

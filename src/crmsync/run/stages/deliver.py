@@ -249,6 +249,7 @@ class RallyDelivery:
 
         def on_progress(records: int, batches: int) -> None:
             recorder.flush()
+            self._client.timeline.settled(offset + records)
             self._observer.load_progress(offset + records, batches)
 
         await load_records(
@@ -270,6 +271,7 @@ class RallyDelivery:
 
         def progress(records: int) -> None:
             self._sent += records
+            self._client.timeline.settled(self._sent)
             self._observer.load_progress(self._sent, 0)
 
         return await write_merged(

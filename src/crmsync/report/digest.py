@@ -1,0 +1,103 @@
+"""A step's digest: its failures, merges and warnings grouped by field and reason, each group
+with its count and its first few source rows (line number and original cells), small enough
+to keep in the state database so a run's page can be drawn again after the next run has
+overwritten errors.csv.
+
+    {"failures": [Group], "merges": [Group], "warnings": [Group], "columns": [str]}
+    Group: {"stage", "field", "reason", "count", "rows": [{"source", "row", "detail",
+            "cells": [str]}]}
+
+A reason is the message with the cell it quotes left out (`"x@@y" is not a valid email`
+and `"a b@c" is not a valid email` are one reason); each sample row keeps the full message.
+Cells are source data, kept as text and cut to MAX_CELL characters: whoever shows them must
+escape them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import polars as pl
+
+SAMPLE_ROWS = 5  # source rows shown per group
+MAX_GROUPS = 50  # groups kept per kind, the largest first
+MAX_CELL = 200  # characters of a cell kept
+MAX_COLUMNS = 40  # source columns kept per sample row
+ELLIPSIS = "…"
+# A cell quoted in a message: "value" at the start or after a space or colon.
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DUPLICATE_OF = re.compile(r"\bduplicate of row \d+ by .*$")
+
+
+def reason_of(message: str) -> str:
+    """A message without the values it quotes, so rows failing the same way group together."""
+    reason = _QUOTED.sub(ELLIPSIS, message or "")
+    return _DUPLICATE_OF.sub("duplicate", reason).strip()
+
+
+def _cut(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + ELLIPSIS
+
+
+def _groups(
+    issues: pl.DataFrame,
+    source_rows: pl.DataFrame,
+    columns: list[str],
+    *,
+    stage: str | None,
+    detail: str,
+) -> list[dict[str, Any]]:
+    """Issues (_source, _row, field, detail column, optionally stage) grouped by stage, field
+    and reason, with their first SAMPLE_ROWS rows joined to their original cells."""
+    if issues.is_empty():
+        return []
+    keyed = issues.with_columns(
+        pl.col(detail).fill_null("").map_elements(reason_of, return_dtype=pl.String).alias("_r"),
+        (pl.col(stage) if stage else pl.lit("")).fill_null("").alias("_stage"),
+        pl.col("field").fill_null("").alias("_field"),
+    )
+    order = ["_stage", "_field", "_r"]
+    counted = keyed.group_by(order, maintain_order=True).len().sort("len", descending=True)
+    cells = source_rows.select(["_source", "_row", *columns]) if columns else None
+    found = []
+    for stage_name, field, reason, count in counted.head(MAX_GROUPS).iter_rows():
+        members = keyed.filter(
+            (pl.col("_stage") == stage_name)
+            & (pl.col("_field") == field)
+            & (pl.col("_r") == reason)
+        ).head(SAMPLE_ROWS)
+        if cells is not None:
+            members = members.join(cells, on=["_source", "_row"], how="left", maintain_order="left")
+        rows = [
+            {
+                "source": str(member["_source"]),
+                "row": member["_row"],
+                "detail": _cut(member[detail]),
+                "cells": [_cut(member.get(column)) for column in columns],
+            }
+            for member in members.iter_rows(named=True)
+        ]
+        found.append(
+            {"stage": stage_name, "field": field, "reason": reason, "count": count, "rows": rows}
+        )
+    return found
+
+
+def step_digest(
+    outcomes: pl.DataFrame,
+    warnings: pl.DataFrame,
+    source_rows: pl.DataFrame,
+    source_columns: list[str],
+) -> dict[str, Any]:
+    """The digest of one step from its outcome frame, its warnings and its source rows."""
+    columns = [c for c in source_columns if c in source_rows.columns][:MAX_COLUMNS]
+    failed = outcomes.filter(pl.col("outcome") == "failed")
+    merged = outcomes.filter(pl.col("outcome") == "merged")
+    return {
+        "columns": columns,
+        "failures": _groups(failed, source_rows, columns, stage="stage", detail="error"),
+        "merges": _groups(merged, source_rows, columns, stage=None, detail="error"),
+        "warnings": _groups(warnings, source_rows, columns, stage=None, detail="error"),
+    }

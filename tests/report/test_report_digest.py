@@ -1,0 +1,63 @@
+"""A step's digest groups failures, merges and warnings by field and reason, with the first
+source rows of each group."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from crmsync.report import outcome_frame
+from crmsync.report.digest import SAMPLE_ROWS, reason_of, step_digest
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ('"a@@b" is not a valid email address: x', "… is not a valid email address: x"),
+        ("email is missing (required)", "email is missing (required)"),
+        ("duplicate of row 161 by john@x.co", "duplicate"),
+        ('"1"2" odd', '…2" odd'),
+    ],
+    ids=["quoted-cell", "no-cell", "merge", "unbalanced"],
+)
+def test_a_reason_leaves_out_the_cells_it_quotes(message: str, reason: str) -> None:
+    assert reason_of(message) == reason
+
+
+def test_failures_are_grouped_largest_first_with_their_first_rows_and_cells() -> None:
+    bad = [(f'"x{n}" is not a valid email address', "email", "validate") for n in range(7)]
+    bad.append(("lastName is missing (required)", "lastName", "validate"))
+    rows = list(range(2, 2 + len(bad)))
+    outcomes = outcome_frame(
+        pl.DataFrame(
+            {
+                "_source": ["a.csv"] * len(bad),
+                "_row": rows,
+                "error": [b[0] for b in bad],
+                "field": [b[1] for b in bad],
+                "stage": [b[2] for b in bad],
+            }
+        ),
+        outcome="failed",
+    )
+    source = pl.DataFrame(
+        {"_source": ["a.csv"] * len(rows), "_row": rows, "Email": [f"<b>{n}</b>" for n in rows]}
+    )
+    warnings = pl.DataFrame(
+        {"_source": ["a.csv"], "_row": [2], "field": ["phone"], "error": ["kept as written"]}
+    )
+    digest = step_digest(outcomes, warnings, source, ["Email", "Missing column"])
+    assert digest["columns"] == ["Email"]
+    first, second = digest["failures"]
+    assert (first["stage"], first["field"], first["count"]) == ("validate", "email", 7)
+    assert first["reason"] == "… is not a valid email address"
+    assert len(first["rows"]) == SAMPLE_ROWS
+    assert first["rows"][0] == {
+        "source": "a.csv",
+        "row": 2,
+        "detail": '"x0" is not a valid email address',
+        "cells": ["<b>2</b>"],
+    }
+    assert (second["field"], second["count"]) == ("lastName", 1)
+    assert digest["merges"] == []
+    assert digest["warnings"][0]["field"] == "phone" and digest["warnings"][0]["count"] == 1
