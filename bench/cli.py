@@ -1,6 +1,7 @@
 """Benchmark: the real `crmsync run` on a big file against the sandbox, first load and rerun.
 
     .venv/bin/python bench/cli.py [--rows 1000000] [--latency-ms 0] [--rate-limit 0] [--keep DIR]
+        [--dry-run] [--unicode-share 0.25]
 
 Generates a realistic contacts CSV (bench/transform.py's generator: duplicates in other case,
 invalid emails and scores, messy phones), starts `crmsync sandbox` with the given latency and
@@ -24,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from crmsync.sandbox.testing import running_sandbox
-from transform import COLUMNS, generate  # bench/transform.py: `python bench/cli.py` finds it
+from transform import (
+    COLUMNS,
+    UNICODE_EMAIL_SHARE,
+    generate,
+)  # bench/transform.py: `python bench/cli.py` finds it
 
 DEFAULT_ROWS = 1_000_000
 DUPLICATE_CHECK_ROWS = 100_000
@@ -42,13 +47,13 @@ load: {{mode: auto}}
 """
 
 
-def prepare(folder: Path, rows: int) -> None:
+def prepare(folder: Path, rows: int, unicode_share: float) -> None:
     """The CSV (generated once per folder), a pipeline mapping every column to itself, and
     no state: the first run is a first load."""
     source = folder / "contacts.csv"
     if not source.exists():
         start = time.perf_counter()
-        generate(source, rows)
+        generate(source, rows, unicode_share=unicode_share)
         print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s: {source}")
     mapping = ", ".join(f"{column}: {column}" for column in COLUMNS)
     (folder / "pipeline.yaml").write_text(PIPELINE_YAML.format(mapping=mapping), "utf-8")
@@ -57,10 +62,12 @@ def prepare(folder: Path, rows: int) -> None:
 
 
 def run_cli(folder: Path, base_url: str, label: str) -> dict[str, Any]:
-    """One `crmsync run` in a child process: its wall time, peak memory and summary."""
+    """One `crmsync run` in a child process (`--dry-run` for the label "dry-run"): its wall
+    time, peak memory and summary."""
     reports = folder / f"reports-{label}"
     env = {**os.environ, "RALLY_BASE_URL": base_url, "RALLY_API_KEY": KEY}
     command = [sys.executable, "-m", "crmsync", "run", "pipeline.yaml"]
+    command += ["--dry-run"] if label == "dry-run" else []
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(
@@ -97,11 +104,15 @@ def main() -> None:
         "--commit-then-fail-rate", type=float, default=0.0, help="sandbox lost-answer share"
     )
     parser.add_argument("--seed", type=int, default=1, help="the sandbox's fault sequence")
+    parser.add_argument("--dry-run", action="store_true", help="a dry run before the first")
+    parser.add_argument(
+        "--unicode-share", type=float, default=UNICODE_EMAIL_SHARE, help="accented emails"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        prepare(folder, args.rows)
+        prepare(folder, args.rows, args.unicode_share)
         with running_sandbox(
             api_keys=(KEY,),
             latency_ms=args.latency_ms,
@@ -110,7 +121,8 @@ def main() -> None:
             commit_then_fail_rate=args.commit_then_fail_rate,
             seed=args.seed,
         ) as sandbox:
-            runs = [run_cli(folder, sandbox.base_url, label) for label in ("first", "rerun")]
+            labels = ("dry-run", "first", "rerun") if args.dry_run else ("first", "rerun")
+            runs = [run_cli(folder, sandbox.base_url, label) for label in labels]
             stored = int(sandbox.stats()["records"]["contacts"])
             # reading every record back pages by offset: worth it only for a small tenant
             check = args.rows <= DUPLICATE_CHECK_ROWS
