@@ -42,9 +42,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/load.py --latency-ms 250
 	$(BIN)/python bench/transform.py
+	$(BIN)/python bench/transform.py --unicode-share 0.25
 	$(BIN)/python bench/state.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/cli.py --rows 20000 --latency-ms 250 --rate-limit 20 --fail-rate 0.1 --commit-then-fail-rate 0.05
+	$(BIN)/python bench/safe_sync.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

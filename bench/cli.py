@@ -35,6 +35,7 @@ DEFAULT_ROWS = 1_000_000
 DUPLICATE_CHECK_ROWS = 100_000
 KEY = "bench-cli-key"
 KIB = 1024
+RECORDS_PER_BULK = 100  # a request/s of the limit carries this many records
 PIPELINE_YAML = """\
 name: bench-cli
 object: contacts
@@ -93,6 +94,27 @@ def run_cli(folder: Path, base_url: str, label: str) -> dict[str, Any]:
     }
 
 
+def measure(
+    folder: Path, args: argparse.Namespace, labels: tuple[str, ...], *, faults: bool
+) -> tuple[list[dict[str, Any]], int, set[str] | None]:
+    """The runs `labels` against a fresh sandbox (with the fault flags, if `faults`): their
+    figures, the records stored, and their emails when few enough to read back."""
+    with running_sandbox(
+        api_keys=(KEY,),
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        fail_rate=args.fail_rate if faults else 0.0,
+        commit_then_fail_rate=args.commit_then_fail_rate if faults else 0.0,
+        seed=args.seed,
+    ) as sandbox:
+        runs = [run_cli(folder, sandbox.base_url, label) for label in labels]
+        stored = int(sandbox.stats()["records"]["contacts"])
+        # reading every record back pages by offset: worth it only for a small tenant
+        check = args.rows <= DUPLICATE_CHECK_ROWS
+        emails = {r["email"] for r in sandbox.records("contacts", KEY)} if check else None
+    return runs, stored, emails
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
@@ -109,47 +131,49 @@ def main() -> None:
         "--unicode-share", type=float, default=UNICODE_EMAIL_SHARE, help="accented emails"
     )
     args = parser.parse_args()
+    faulted = bool(args.fail_rate or args.commit_then_fail_rate)
+    baseline: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
+        if faulted:  # the same first load without faults, beside it in the same run
+            prepare(folder, args.rows, args.unicode_share)
+            baseline, _, _ = measure(folder, args, ("no-faults",), faults=False)
         prepare(folder, args.rows, args.unicode_share)
-        with running_sandbox(
-            api_keys=(KEY,),
-            latency_ms=args.latency_ms,
-            rate_limit=args.rate_limit,
-            fail_rate=args.fail_rate,
-            commit_then_fail_rate=args.commit_then_fail_rate,
-            seed=args.seed,
-        ) as sandbox:
-            labels = ("dry-run", "first", "rerun") if args.dry_run else ("first", "rerun")
-            runs = [run_cli(folder, sandbox.base_url, label) for label in labels]
-            stored = int(sandbox.stats()["records"]["contacts"])
-            # reading every record back pages by offset: worth it only for a small tenant
-            check = args.rows <= DUPLICATE_CHECK_ROWS
-            emails = {r["email"] for r in sandbox.records("contacts", KEY)} if check else None
+        labels = ("dry-run", "first", "rerun") if args.dry_run else ("first", "rerun")
+        runs, stored, emails = measure(folder, args, labels, faults=True)
     limit = f"{args.rate_limit} requests/s" if args.rate_limit else "no rate limit"
     faults = (
         f", faults: {args.fail_rate:.0%} 5xx, {args.commit_then_fail_rate:.0%} lost answers"
-        if args.fail_rate or args.commit_then_fail_rate
+        if faulted
         else ""
     )
     print(f"\n{args.rows:,} rows, sandbox latency {args.latency_ms} ms, {limit}{faults}")
     doubled = f" ({stored - len(emails):,} duplicated)" if emails is not None else ""
     print(f"records in Rally: {stored:,}{doubled}")
     print(
-        f"{'run':<8}{'exit':>5}{'seconds':>9}{'rows/s':>10}{'created':>10}{'unchanged':>11}{'merged':>8}"
+        f"{'run':<10}{'exit':>5}{'seconds':>9}{'rows/s':>10}{'created':>10}{'unchanged':>11}{'merged':>8}"
         f"{'failed':>8}{'requests':>10}{'peak MiB':>10}"
     )
-    for run in runs:
+    for run in [*baseline, *runs]:
         summary = run["summary"]
         print(
-            f"{run['label']:<8}{run['exit']:>5}{run['seconds']:>9.1f}"
+            f"{run['label']:<10}{run['exit']:>5}{run['seconds']:>9.1f}"
             f"{summary['rows_read'] / run['seconds']:>10,.0f}{summary['created']:>10,}"
             f"{summary['unchanged']:>11,}{summary['merged']:>8,}{summary['failed']:>8,}{summary['requests']:>10,}"
             f"{run['peak_mib']:>10,.0f}"
         )
         for line in run["stderr"]:
             print(f"  stderr: {line}")
+    if baseline and args.rate_limit:
+        limit_rps = args.rate_limit * RECORDS_PER_BULK
+        for run in [baseline[0], runs[labels.index("first")]]:
+            rate = run["summary"]["created"] / run["seconds"]
+            print(f"{run['label']}: {rate:,.0f} records/s = {rate / limit_rps:.1%} of the limit")
+        ratio = (
+            runs[labels.index("first")]["summary"]["requests"] / baseline[0]["summary"]["requests"]
+        )
+        print(f"requests with faults / without: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
