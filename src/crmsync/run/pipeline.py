@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from crmsync.config import Pipeline
+from crmsync.config import FileDestinationConfig, Pipeline
 from crmsync.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -40,6 +40,7 @@ from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
 from crmsync.run.destination import Destination
+from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.step import StepResult, StepRun, check_step, run_step
@@ -113,18 +114,36 @@ def lock_path(pipeline: Pipeline) -> Path:
 
 
 def _ready_to_start(
-    pipeline: Pipeline, opened: list[Source], destination: Destination
-) -> Destination:
+    pipeline: Pipeline, opened: list[Source], destination: Destination | FileDestination
+) -> Destination | FileDestination:
     """What must hold before anything is read: the source files are there, and Rally answers
-    (checked once, with short timeouts, before a big file is read). Returns the destination,
-    marked checked so its steps need not ask again."""
+    (checked once, with short timeouts, before a big file is read) or the export's folders
+    can be written. Returns the destination, marked checked so its steps need not ask again."""
     for source in opened:
         source.check()
+    if isinstance(destination, FileDestination):
+        destination.check(pipeline.steps)
+        return dataclasses.replace(destination, checked=True)
     if not destination.available:
         return destination
     first = pipeline.steps[0]
     asyncio.run(destination.probe(first.rally_object, first.load.request_deadline_s))
     return dataclasses.replace(destination, checked=True)
+
+
+def destination_of(
+    pipeline: Pipeline, transport: httpx.AsyncBaseTransport | None = None
+) -> Destination | FileDestination:
+    """Rally, or the files of an export."""
+    config = pipeline.destination
+    if isinstance(config, FileDestinationConfig):
+        return FileDestination(config, pipeline.base_dir)
+    return Destination.of(
+        config,
+        transport,
+        available=pipeline.destination_unset is None,
+        allow_insecure_http=pipeline.allow_insecure_http,
+    )
 
 
 def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
@@ -160,12 +179,9 @@ def run_pipeline(
         check_report_dir(_report_dir(pipeline, report_root, step.name))
     for where, url in pipeline.insecure_urls():
         observer.warning(f"{where}: the API key goes unencrypted to {url} (allow_insecure_http)")
-    destination = Destination.of(
-        pipeline.destination,
-        transport,
-        available=pipeline.destination_unset is None,
-        allow_insecure_http=pipeline.allow_insecure_http,
-    )
+    destination = destination_of(pipeline, transport)
+    if isinstance(destination, FileDestination) and not destination.incremental:
+        options = dataclasses.replace(options, full=True)  # a snapshot: read every record
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
         crashed = db.runs.mark_crashed(pipeline.name)
@@ -174,6 +190,8 @@ def run_pipeline(
         unfinished = db.runs.last_unfinished(pipeline.name)
         previous = db.runs.get(unfinished) if unfinished is not None else None
         run_id = db.runs.start(pipeline.name, dry_run=options.dry_run)
+        if isinstance(destination, FileDestination):
+            destination = dataclasses.replace(destination, run_id=run_id)
         observer.run_started(pipeline.name, run_id, [step.name for step in pipeline.steps])
         resume_since = None
         if previous is not None:
