@@ -54,7 +54,8 @@ def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = N
 
 
 def secret_values(data: Any) -> list[str]:
-    """Every `api_key` value of a parsed pipeline file (walked without recursion)."""
+    """Every `api_key` value of a parsed pipeline file, and a webhook's `url` (walked without
+    recursion)."""
     found: list[str] = []
     stack = [data]
     while stack:
@@ -63,6 +64,9 @@ def secret_values(data: Any) -> list[str]:
             key = item.get("api_key")
             if isinstance(key, str) and key:
                 found.append(key)
+            webhook = item.get("webhook")
+            if isinstance(webhook, dict) and isinstance(webhook.get("url"), str):
+                found.append(webhook["url"])
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)

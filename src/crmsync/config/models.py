@@ -24,6 +24,7 @@ from crmsync.api.settings import (
     DEFAULT_READ_TIMEOUT_S,
     DEFAULT_REQUEST_DEADLINE_S,
 )
+from crmsync.config.alerts import Expectations, NotifyConfig
 from crmsync.config.base import Section
 from crmsync.config.destinations import (
     AnyDestination,
@@ -286,6 +287,12 @@ class Pipeline(Section):
     destination: AnyDestination
     state: StateConfig = StateConfig()
     report: ReportConfig = ReportConfig()
+    expect: Expectations | None = Field(
+        default=None, description="What a healthy run looks like; a run breaking it exits 6."
+    )
+    notify: NotifyConfig | None = Field(
+        default=None, description="Whom to tell about a run that needs a person."
+    )
     allow_insecure_http: bool = Field(
         default=False,
         description="Send API keys over plain http:// to hosts other than this machine (a "

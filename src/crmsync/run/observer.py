@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crmsync.report.summary import RunSummary
+from crmsync.run.expect import Broken
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class RunObserver:
 
     def step_finished(self, summary: RunSummary) -> None:
         """A step ended with this summary (also when interrupted)."""
+
+    def expectation_broken(self, broken: Broken) -> None:
+        """The run broke one of the pipeline's expectations (said before run_finished); an
+        observer that shows nothing else of it says it as a warning."""
+        self.warning(f"expectation broken: {broken.message}")
+
+    def alert_failed(self, message: str) -> None:
+        """The run's alert could not be delivered (after the run ended; the exit code stands)."""
+        self.warning(message)
 
     def run_finished(self, run_id: int, status: str, exit_code: int) -> None:
         """The run is recorded as ended (status as in the state DB); the lock is still held."""

@@ -20,7 +20,8 @@ import asyncio
 import dataclasses
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import httpx
 
 from crmsync.config import FileDestinationConfig, Pipeline
 from crmsync.errors import (
+    EXIT_EXPECTATIONS,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
@@ -40,6 +42,7 @@ from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
 from crmsync.run.destination import Destination
+from crmsync.run.expect import Broken, broken_expectations
 from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
@@ -60,11 +63,16 @@ DRY_RUN_FOLDER = "dry-run"  # a dry run's report, inside the pipeline's report f
 class RunResult:
     run_id: int
     steps: list[StepResult]
+    broken: list[Broken] = field(default_factory=list)  # expectations the run broke
 
     @property
     def summary(self) -> RunSummary:
         """The first step's summary: the whole story of a single-step pipeline."""
         return self.steps[0].summary
+
+    @property
+    def summaries(self) -> list[RunSummary]:
+        return [step.summary for step in self.steps]
 
     @property
     def files(self) -> dict[str, Path]:
@@ -85,6 +93,8 @@ class RunResult:
             return EXIT_STOPPED
         if self.interrupted:
             return EXIT_INTERRUPTED
+        if self.broken:
+            return EXIT_EXPECTATIONS
         return EXIT_ROWS_FAILED if any(s.summary.failed for s in self.steps) else EXIT_OK
 
     @property
@@ -94,7 +104,7 @@ class RunResult:
         interrupted one, which the next run resumes (what was in flight is settled then)."""
         if self.interrupted or self.stopped:
             return INTERRUPTED
-        if not self.exit_code:
+        if not any(s.summary.failed for s in self.steps):
             return SUCCEEDED
         through = sum(s.summary.rows_read - s.summary.failed for s in self.steps)
         return PARTIAL if through else FAILED
@@ -165,6 +175,7 @@ def run_pipeline(
     """Run every step under the pipeline's lock; raises LockedError (exit 4) at once if
     another run of the same pipeline holds it, CrmsyncError when a step cannot start (after
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
+    clock = time.monotonic()
     options = options or RunOptions()
     observer = observer or RunObserver()
     if pipeline.destination_unset is not None:
@@ -203,7 +214,10 @@ def run_pipeline(
         def finish(status: str, **extra: object) -> None:
             steps = [asdict(s.summary) for s in result.steps]
             summary = {**extra, "steps": steps}
-            db.runs.finish(run_id, status=status, summary=summary, report_dir=str(report_root))
+            broken = [asdict(b) for b in result.broken] or None
+            db.runs.finish(
+                run_id, status=status, summary=summary, report_dir=str(report_root), broken=broken
+            )
 
         try:
             opened = [sources.open(step.source) for step in pipeline.steps]
@@ -255,6 +269,13 @@ def run_pipeline(
         except BaseException:
             finish(CRASHED)
             raise
+        if pipeline.expect is not None and not (
+            options.dry_run or result.stopped or result.interrupted
+        ):
+            duration = time.monotonic() - clock
+            result.broken = broken_expectations(pipeline.expect, result.summaries, duration)
+            for broken in result.broken:
+                observer.expectation_broken(broken)
         if result.stopped:
             finish(result.status, error=result.stopped)
         else:

@@ -171,7 +171,13 @@ INSERT INTO run_steps SELECT run_id, step, seq, summary, recorded_at FROM run_st
 DROP TABLE run_steps_kept;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# Version 5: the expectations (`expect:`) a run broke, apart from its status: a run can succeed
+# row by row and still need a person (too few rows read, too slow).
+_V5 = """
+ALTER TABLE runs ADD COLUMN broken TEXT;               -- JSON list, NULL when none was broken
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 
