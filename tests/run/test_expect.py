@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from crmsync.alerts.expect import Broken, broken_expectations
 from crmsync.config import load_pipeline
 from crmsync.config.alerts import Expectations
 from crmsync.errors import EXIT_EXPECTATIONS, ConfigError
 from crmsync.report import RunSummary
 from crmsync.run import RunObserver, RunOptions, run_pipeline
-from crmsync.run.expect import Broken, broken_expectations
 from crmsync.state import StateDB
 
 from .test_export import export_pipeline

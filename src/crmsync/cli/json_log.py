@@ -37,6 +37,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from crmsync.alerts.expect import Broken
 from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.errors import (
     EXIT_INTERNAL,
@@ -47,7 +48,6 @@ from crmsync.errors import (
 )
 from crmsync.report import RunSummary
 from crmsync.run import RunObserver
-from crmsync.run.expect import Broken
 
 LOG_FORMATS = ("text", "json")
 PROGRESS_EVERY_S = 5.0

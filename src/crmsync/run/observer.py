@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from crmsync.alerts.expect import Broken
 from crmsync.report.summary import RunSummary
-from crmsync.run.expect import Broken
 
 
 @dataclass(frozen=True)

@@ -24,25 +24,30 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from crmsync.alerts import RunAlert
+from crmsync.alerts.expect import Broken, broken_expectations
 from crmsync.config import FileDestinationConfig, Pipeline
 from crmsync.errors import (
     EXIT_EXPECTATIONS,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
     EXIT_STOPPED,
     ConfigError,
     CrmsyncError,
+    LockedError,
     StoppedError,
 )
 from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
+from crmsync.run.alerting import send_alert
 from crmsync.run.destination import Destination
-from crmsync.run.expect import Broken, broken_expectations
 from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
@@ -165,19 +170,69 @@ def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
     return root / DRY_RUN_FOLDER if options.dry_run else root
 
 
+@dataclass
+class _Started:
+    """What a run that raised had got to: its id, and the steps it finished."""
+
+    run_id: int | None = None
+    result: RunResult | None = None
+
+
 def run_pipeline(
     pipeline: Pipeline,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    notify_transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Run every step under the pipeline's lock; raises LockedError (exit 4) at once if
     another run of the same pipeline holds it, CrmsyncError when a step cannot start (after
-    recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
-    clock = time.monotonic()
+    recording it). `transport` replaces the network to Rally (an in-process Rally in tests),
+    `notify_transport` the one to the alert webhook. A run that needs a person (see
+    notify/message.py) sends the pipeline's alert once it has ended, however it ended."""
     options = options or RunOptions()
     observer = observer or RunObserver()
+    started = _Started()
+    report_dir = str(report_root_of(pipeline, options))
+
+    def alert(exit_code: int, status: str, **more: Any) -> None:
+        steps = [s.summary for s in started.result.steps] if started.result else []
+        run = RunAlert(
+            pipeline.name,
+            started.run_id,
+            status,
+            exit_code,
+            steps=steps,
+            report_dir=report_dir,
+            dry_run=options.dry_run,
+            **more,
+        )
+        send_alert(pipeline, run, observer, transport=notify_transport)
+
+    try:
+        result = _run(pipeline, options, observer, transport, started)
+    except (KeyboardInterrupt, LockedError):
+        raise
+    except CrmsyncError as exc:
+        status = INTERRUPTED if isinstance(exc, StoppedError) else FAILED
+        alert(exc.exit_code, status, error=str(exc))
+        raise
+    except Exception as exc:
+        alert(EXIT_INTERNAL, CRASHED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    alert(result.exit_code, result.status, broken=result.broken, error=result.stopped)
+    return result
+
+
+def _run(
+    pipeline: Pipeline,
+    options: RunOptions,
+    observer: RunObserver,
+    transport: httpx.AsyncBaseTransport | None,
+    started: _Started,
+) -> RunResult:
+    clock = time.monotonic()
     if pipeline.destination_unset is not None:
         if not options.dry_run or any(step.lookups for step in pipeline.steps):
             raise ConfigError(f"{pipeline.destination_unset} (this run reads Rally)")
@@ -201,6 +256,7 @@ def run_pipeline(
         unfinished = db.runs.last_unfinished(pipeline.name)
         previous = db.runs.get(unfinished) if unfinished is not None else None
         run_id = db.runs.start(pipeline.name, dry_run=options.dry_run)
+        started.run_id = run_id
         if isinstance(destination, FileDestination):
             destination = dataclasses.replace(destination, run_id=run_id)
         observer.run_started(pipeline.name, run_id, [step.name for step in pipeline.steps])
@@ -209,7 +265,7 @@ def run_pipeline(
             resume_since = datetime.fromisoformat(previous.started_at) - RESUME_MARGIN
         sources = SourceSet(pipeline.base_dir, allow_insecure_http=pipeline.allow_insecure_http)
         ids = IdIndex()
-        result = RunResult(run_id=run_id, steps=[])
+        result = started.result = RunResult(run_id=run_id, steps=[])
 
         def finish(status: str, **extra: object) -> None:
             steps = [asdict(s.summary) for s in result.steps]
