@@ -5,52 +5,18 @@ that fails never changes the exit code, and no secret reaches the message or the
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from tests.alerts.receiver import SECRET, LocalReceiver
 
 from crmsync.config import load_pipeline
 from crmsync.errors import EXIT_EXPECTATIONS, ConfigError, SourceError
 from crmsync.run import RunObserver, RunOptions, run_pipeline
 
 from .test_export import export_pipeline
-
-SECRET = "hook-s3cr3t-0123456789"
-
-
-class LocalReceiver:
-    """A webhook receiver on a free loopback port: answers `status`, keeps the bodies."""
-
-    def __init__(self, status: int = 200) -> None:
-        received: list[dict[str, Any]] = []
-        self.bodies = received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                received.append(json.loads(self.rfile.read(length)))
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                """Quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{SECRET}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LocalReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

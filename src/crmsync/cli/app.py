@@ -96,6 +96,8 @@ def run(
         click.echo(steps_table([step.summary for step in result.steps]))
         for step in result.steps:
             click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
+    for broken in result.broken:
+        click.echo(f"Expectation broken: {broken.message}", err=True)
     if result.stopped:
         click.echo(f"Stopped after sending records: {result.stopped}", err=True)
     elif result.interrupted:
