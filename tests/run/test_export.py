@@ -171,3 +171,17 @@ def test_a_failed_write_leaves_the_previous_file_whole(tmp_path: Path) -> None:
         write_atomically(Broken({"a": [1]}), target, "csv")
     assert target.read_text() == "kept\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_an_interrupted_export_leaves_no_file_and_says_to_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def ctrl_c(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("crmsync.run.stages.export.write_atomically", ctrl_c)
+    result = run_pipeline(load_pipeline(export_pipeline(tmp_path, "out/contacts.csv")))
+    assert result.exit_code == 3 and result.summary.failed == 3  # 2 unsettled, 1 invalid
+    errors = (tmp_path / "reports" / "errors.csv").read_text()
+    assert "interrupted before the export's file was written" in errors
+    assert not (tmp_path / "out" / "contacts.csv").exists()

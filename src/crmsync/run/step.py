@@ -52,6 +52,7 @@ INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
     "run again to settle it (records Rally acknowledged are not sent twice)"
 )
+EXPORT_INTERRUPTED_ERROR = "interrupted before the export's file was written: run again"
 STOPPED_ERROR = (
     "the load stopped before this record's outcome was known ({reason}): it may or may not "
     "be in Rally; run again once that is fixed (records Rally acknowledged are not sent twice)"
@@ -149,6 +150,8 @@ def run_step(step: Step, env: StepRun) -> StepResult:
             delivered.interrupted = True
     ledger.record(delivered.outcomes(transformed.frame))
     unsettled = INTERRUPTED_ERROR
+    if isinstance(env.destination, FileDestination):
+        unsettled = EXPORT_INTERRUPTED_ERROR
     if delivered.stopped:
         unsettled = STOPPED_ERROR.format(reason=delivered.stopped)
     outcomes = ledger.close(unsettled=unsettled)
