@@ -7,16 +7,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from tests.alerts.receiver import SECRET, LocalReceiver
 
 from crmsync.config import load_pipeline
-from crmsync.errors import EXIT_EXPECTATIONS, ConfigError, SourceError
+from crmsync.errors import EXIT_EXPECTATIONS, EXIT_STOPPED, ConfigError, SourceError
 from crmsync.run import RunObserver, RunOptions, run_pipeline
+from crmsync.sandbox.testing import InProcessSandbox
 
+from .conftest import pipeline
 from .test_export import export_pipeline
+from .test_stopped import STEP, RevokedAfter, people
 
 
 @pytest.fixture
@@ -130,3 +134,27 @@ def test_a_plain_http_webhook_is_refused_without_showing_it(tmp_path: Path) -> N
         load_pipeline(path)
     assert "notify.webhook.url: must be https://" in str(raised.value)
     assert SECRET not in str(raised.value)
+
+
+def test_a_run_stopped_after_sending_alerts_with_exit_5_and_the_true_counts(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    people(tmp_path)
+    notify = f"notify: {{webhook: {{url: 'https://hooks.example.com/{SECRET}'}}}}\n"
+    config = pipeline(tmp_path, STEP + notify, rally)
+    stopped = run_pipeline(
+        config,
+        transport=RevokedAfter(rally.transport, bulks=2),
+        notify_transport=httpx.MockTransport(receive),
+    )
+    assert stopped.exit_code == EXIT_STOPPED
+    [body] = bodies
+    assert (body["status"], body["exit_code"]) == ("interrupted", 5)
+    assert body["counts"]["created"] == 100 and "revoked" in body["error"]
+    assert "the run stopped after sending records" in body["text"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import httpx
 
@@ -44,8 +45,8 @@ def send_alert(
     notify = pipeline.notify
     if notify is None or alert.dry_run or alert.exit_code not in ALERT_EXIT_CODES:
         return False
-    if alert.error:
-        alert = _redacted(alert, pipeline_secrets(pipeline))
+    if alert.error:  # a crash's text may quote anything, a URL with its key among them
+        alert = replace(alert, error=redact(alert.error, *pipeline_secrets(pipeline)))
     webhook = notify.webhook
     try:
         send_webhook(
@@ -60,9 +61,3 @@ def send_alert(
         observer.alert_failed(f"{exc}; the run's exit code stands")
         return False
     return True
-
-
-def _redacted(alert: RunAlert, secrets: list[str]) -> RunAlert:
-    from dataclasses import replace
-
-    return replace(alert, error=redact(alert.error or "", *secrets))
