@@ -190,5 +190,5 @@ def test_an_interrupted_export_leaves_no_file_and_says_to_run_again(
 def test_an_unknown_destination_kind_is_refused_with_the_kinds(tmp_path: Path) -> None:
     path = export_pipeline(tmp_path, "out/contacts.csv")
     path.write_text(path.read_text().replace("kind: file", "kind: s3"))
-    with pytest.raises(ConfigError, match="destination.kind: 's3' is not one of rally, file"):
+    with pytest.raises(ConfigError, match=r"destination\.kind: 's3' is not one of rally, file"):
         load_pipeline(path)
