@@ -12,6 +12,10 @@ Exit 2 (the run could not start) promises that nothing was sent. A run that stop
 sent records (the key refused in the middle of a load, a later step unable to start, a
 report that cannot be written) keeps its report and true counts and exits 5 instead
 (EXIT_STOPPED); the state database records it `interrupted`, so the next run resumes it.
+
+A run that finished is then measured against the pipeline's `expect:`: one that broke an
+expectation exits 6 (EXIT_EXPECTATIONS), and its record keeps which. Last, however the run
+ended, a run that needs a person sends the pipeline's `notify:` alert (run/alerting.py).
 """
 
 from __future__ import annotations
@@ -190,7 +194,7 @@ def run_pipeline(
     another run of the same pipeline holds it, CrmsyncError when a step cannot start (after
     recording it). `transport` replaces the network to Rally (an in-process Rally in tests),
     `notify_transport` the one to the alert webhook. A run that needs a person (see
-    notify/message.py) sends the pipeline's alert once it has ended, however it ended."""
+    alerts/message.py) sends the pipeline's alert once it has ended, however it ended."""
     options = options or RunOptions()
     observer = observer or RunObserver()
     started = _Started()
