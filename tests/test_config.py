@@ -175,6 +175,7 @@ def test_shipped_pipelines_are_valid() -> None:
         "REDMINE_API_KEY": "redmine-key",
         "SOURCE_RALLY_BASE_URL": "http://127.0.0.1:8765",
         "SOURCE_RALLY_API_KEY": "source-key",
+        "EXPORT_DIR": "exports/rally/run-1",
     }
     paths = sorted(Path(__file__).parents[1].joinpath("pipelines").glob("*.yaml"))
     assert len(paths) >= 4

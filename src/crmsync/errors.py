@@ -41,6 +41,9 @@ EXIT_LOCKED = 4
 # start, the report not written): unlike 2, something did reach Rally; the run's report and
 # history hold what.
 EXIT_STOPPED = 5
+# The run finished but broke what the pipeline file expects of a healthy run (`expect:`): too
+# many rows failed, too few read, too slow, nothing changing. A person should look.
+EXIT_EXPECTATIONS = 6
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in crmsync, not in the input
 
 

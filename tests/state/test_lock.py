@@ -38,6 +38,25 @@ except LockedError as exc:
 """
 
 
+# A racer for the lock: the winner holds it until every other racer has tried (each loser
+# leaves a file in the `done` folder), so no racer can come late and find it free.
+RACE = """
+import os, pathlib, sys, time
+from crmsync.errors import LockedError
+from crmsync.state.lock import PipelineLock
+done, others = pathlib.Path(sys.argv[2]), int(sys.argv[3]) - 1
+try:
+    with PipelineLock(sys.argv[1], pipeline="nightly") as lock:
+        print("acquired", lock.took_over_from, flush=True)
+        deadline = time.monotonic() + 60
+        while len(list(done.iterdir())) < others and time.monotonic() < deadline:
+            time.sleep(0.02)
+except LockedError as exc:
+    print("locked", exc.exit_code, exc, flush=True)
+    (done / str(os.getpid())).touch()
+"""
+
+
 @pytest.fixture
 def lock_path(tmp_path: Path) -> Path:
     return tmp_path / ".crmsync" / "nightly.lock"
@@ -161,7 +180,9 @@ def test_lock_held_only_by_an_orphaned_child_of_a_dead_pid_is_taken_over(lock_pa
 def test_concurrent_takeover_of_a_stale_lock_has_one_winner(lock_path: Path) -> None:
     lock_path.parent.mkdir(parents=True)
     lock_path.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname()}))
-    racers = [spawn(TRY, str(lock_path), "1.0") for _ in range(4)]
+    done = lock_path.parent / "done"
+    done.mkdir()
+    racers = [spawn(RACE, str(lock_path), str(done), "4") for _ in range(4)]
     outputs = [racer.communicate(timeout=60)[0] for racer in racers]
     acquired = [out for out in outputs if out.startswith("acquired")]
     assert len(acquired) == 1, outputs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -174,10 +175,20 @@ def test_split_statements_refuses_an_unterminated_statement() -> None:
 
 
 def test_a_version_2_file_keeps_its_runs_and_steps_and_learns_partial(db_path: Path) -> None:
-    with StateDB.open(db_path, migrations=schema.MIGRATIONS[:2]) as db:
-        run_id = db.runs.start("p")
-        db.runs.record_step(run_id, "contacts", {"created": 3})
-        db.runs.finish(run_id, status="failed", summary={"n": 1}, report_dir="/r")
+    with StateDB.open(db_path, migrations=schema.MIGRATIONS[:2]):
+        pass
+    with contextlib.closing(sqlite3.connect(db_path)) as raw, raw:  # as version 2 wrote it
+        run_id = raw.execute(
+            "INSERT INTO runs (pipeline, started_at, finished_at, status, summary, report_dir)"
+            " VALUES ('p', '2026-01-01T00:00:00+00:00', '2026-01-01T00:01:00+00:00', 'failed',"
+            " '{\"n\": 1}', '/r')"
+        ).lastrowid
+        raw.execute(
+            "INSERT INTO run_steps (run_id, step, seq, summary, recorded_at)"
+            " VALUES (?, 'contacts', 1, '{\"created\": 3}', '2026-01-01T00:01:00+00:00')",
+            (run_id,),
+        )
+    assert run_id is not None
     with StateDB.open(db_path) as db:
         kept = db.runs.get(run_id)
         assert kept is not None
@@ -187,3 +198,14 @@ def test_a_version_2_file_keeps_its_runs_and_steps_and_learns_partial(db_path: P
         db.runs.finish(later, status="partial", summary={}, report_dir=None)
         assert later > run_id
         assert [r.status for r in db.runs.latest("p")] == ["partial", "failed"]
+
+
+def test_a_version_4_file_learns_which_expectations_a_run_broke(db_path: Path) -> None:
+    with StateDB.open(db_path, migrations=schema.MIGRATIONS[:4]):
+        pass
+    with StateDB.open(db_path) as db:
+        run_id = db.runs.start("p")
+        broken = [{"expectation": "min_rows_read", "message": "min_rows_read 10: only 3 rows"}]
+        db.runs.finish(run_id, status="succeeded", summary={}, report_dir=None, broken=broken)
+        kept = db.runs.get(run_id)
+        assert kept is not None and kept.broken == broken

@@ -98,6 +98,8 @@ def run(
             click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
     if result.page is not None:
         click.echo(f"page: {result.page}")
+    for broken in result.broken:
+        click.echo(f"Expectation broken: {broken.message}", err=True)
     if result.stopped:
         click.echo(f"Stopped after sending records: {result.stopped}", err=True)
     elif result.interrupted:

@@ -12,6 +12,8 @@ before the first step or for whole-run events), then the event's own fields:
     load_progress   records_done, batches_done       at most every few seconds
     load_finished   records_done, batches_done
     step_finished   summary                          the step's summary.json, as a dict
+    expectation_broken  expectation, limit, actual, message   (expect:, before run_finished)
+    alert_failed    message                          the notify: webhook was not reached
     run_finished    run_id, status, exit_code
     error           error, message, exit_code        the run could not start, or stopped
     log             logger, message                  a warning from crmsync's own loggers, or
@@ -35,6 +37,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from crmsync.alerts.expect import Broken
 from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.errors import (
     EXIT_INTERNAL,
@@ -136,6 +139,13 @@ class JsonLogObserver(RunObserver):
     def step_finished(self, summary: RunSummary) -> None:
         level = WARNING if summary.failed or summary.interrupted else INFO
         self.emit("step_finished", level, summary=asdict(summary))
+
+    def expectation_broken(self, broken: Broken) -> None:
+        self.step = None
+        self.emit("expectation_broken", ERROR, **asdict(broken))
+
+    def alert_failed(self, message: str) -> None:
+        self.emit("alert_failed", WARNING, message=message)
 
     def run_finished(self, run_id: int, status: str, exit_code: int) -> None:
         self.step = None

@@ -2,6 +2,7 @@
 
 models    Pipeline, Step and their sections; each converts itself into library settings
 sources   the source kinds a step reads from
+destinations  where a pipeline writes: a Rally tenant, or files
 mapping   FieldMapping (column, template, constant, default, translation) and Lookup
 files     reading a file: YAML, ${VAR} and ${VAR:-default} from the environment
 messages  a validation error as one line naming the key's path and the nearest valid key
@@ -10,11 +11,11 @@ Unknown keys are refused; API keys are SecretStr, never printed. Relative paths 
 against the pipeline file's folder, so a cron job's working directory does not matter.
 """
 
+from crmsync.config.destinations import DestinationConfig, FileDestinationConfig
 from crmsync.config.files import interpolate, load_pipeline, read_mapping
 from crmsync.config.mapping import FieldMapping, Lookup, LookupKey, LookupKind
 from crmsync.config.models import (
     DedupeConfig,
-    DestinationConfig,
     LoadConfig,
     NormalizeConfig,
     Pipeline,
@@ -37,6 +38,7 @@ __all__ = [
     "DedupeConfig",
     "DestinationConfig",
     "FieldMapping",
+    "FileDestinationConfig",
     "FileSource",
     "LoadConfig",
     "Lookup",

@@ -53,8 +53,9 @@ def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = N
     return ENV_PATTERN.sub(substitute, value)
 
 
-def secret_values(data: Any) -> list[str]:
-    """Every `api_key` value of a parsed pipeline file (walked without recursion)."""
+def secret_values(data: Any, *, webhooks: bool = True) -> list[str]:
+    """Every `api_key` value of a parsed pipeline file, and (with `webhooks`) a webhook's
+    `url` (walked without recursion)."""
     found: list[str] = []
     stack = [data]
     while stack:
@@ -63,6 +64,9 @@ def secret_values(data: Any) -> list[str]:
             key = item.get("api_key")
             if isinstance(key, str) and key:
                 found.append(key)
+            webhook = item.get("webhook")
+            if webhooks and isinstance(webhook, dict) and isinstance(webhook.get("url"), str):
+                found.append(webhook["url"])
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
@@ -154,7 +158,7 @@ def load_pipeline(
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
     try:
-        check_keys_stay_put(data, secret_values(data))
+        check_keys_stay_put(data, secret_values(data, webhooks=False))
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
     data["base_dir"] = path.resolve().parent

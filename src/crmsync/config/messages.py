@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from crmsync.config.destinations import DESTINATION_TAGS
 from crmsync.config.models import STEP_KEYS, Pipeline, Step, nearest
 from crmsync.config.sources import SOURCE_MODELS
 
@@ -44,10 +45,14 @@ def describe(error: Any, data: Any) -> str:
     loc = [str(part) for part in error["loc"]]
     tagged = next((part for part in loc if part in SOURCE_MODELS), None)
     loc = [part for part in loc if part not in SOURCE_MODELS]  # union tags are not keys
+    if loc[:1] == ["destination"] and loc[1:2] and loc[1] in DESTINATION_TAGS:
+        loc = [loc[0], *loc[2:]]
     single = isinstance(data, dict) and "steps" not in data
     if single and loc[:2] == ["steps", "0"]:
         loc = loc[2:]
     where = ".".join(loc) or "(top level)"
+    if error["type"] == "union_tag_invalid" and loc == ["destination"]:
+        return f"destination.kind: {error['input'].get('kind')!r} is not one of rally, file"
     if error["type"] == "union_tag_invalid":
         tags = ", ".join(SOURCE_MODELS)
         return f"{where}.kind: {error['input'].get('kind')!r} is not one of {tags}"

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from crmsync.api.http import plain_http, public_url
 from crmsync.api.settings import (
@@ -24,7 +24,13 @@ from crmsync.api.settings import (
     DEFAULT_READ_TIMEOUT_S,
     DEFAULT_REQUEST_DEADLINE_S,
 )
-from crmsync.config.base import Section, secret_not_empty, tenant_root
+from crmsync.config.alerts import Expectations, NotifyConfig
+from crmsync.config.base import Section
+from crmsync.config.destinations import (
+    AnyDestination,
+    DestinationConfig,
+    FileDestinationConfig,
+)
 from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
 from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfig
 from crmsync.load import LoadMode, LoadSettings
@@ -99,16 +105,6 @@ class SyncConfig(Section):
         description="An empty source value never blanks a value in Rally (keep) unless asked "
         "(clear).",
     )
-
-
-class DestinationConfig(Section):
-    base_url: str = Field(
-        description="Tenant root, e.g. https://acme.rallycrm.io (without /api/v1)."
-    )
-    api_key: SecretStr = Field(description="Rally API key; use ${RALLY_API_KEY}, not a literal.")
-
-    _http_url = field_validator("base_url")(tenant_root)
-    _not_empty = field_validator("api_key")(secret_not_empty)
 
 
 class LoadConfig(Section):
@@ -288,9 +284,15 @@ class Pipeline(Section):
 
     name: str = Field(description="Shown in summaries and reports.")
     steps: list[Step] = Field(min_length=1, description="Run in order; a failed start stops.")
-    destination: DestinationConfig
+    destination: AnyDestination
     state: StateConfig = StateConfig()
     report: ReportConfig = ReportConfig()
+    expect: Expectations | None = Field(
+        default=None, description="What a healthy run looks like; a run breaking it exits 6."
+    )
+    notify: NotifyConfig | None = Field(
+        default=None, description="Whom to tell about a run that needs a person."
+    )
     allow_insecure_http: bool = Field(
         default=False,
         description="Send API keys over plain http:// to hosts other than this machine (a "
@@ -336,6 +338,12 @@ class Pipeline(Section):
                         f"steps[{index}].mapping.{field}: a source_id lookup needs an earlier "
                         f"{lookup.object} step with source_id set"
                     )
+        files = self.destination
+        if isinstance(files, FileDestinationConfig) and len(self.steps) > 1 and not files.per_step:
+            raise ValueError(
+                "destination.path: a pipeline of several steps writes one file per step: "
+                "put {step} (or {object}) in the path"
+            )
         return self
 
     @model_validator(mode="after")
@@ -350,7 +358,9 @@ class Pipeline(Section):
 
     def insecure_urls(self) -> list[tuple[str, str]]:
         """(key path, URL) of every plain-http URL an API key is sent to, loopback aside."""
-        urls = [("destination.base_url", self.destination.base_url)]
+        urls = []
+        if isinstance(self.destination, DestinationConfig):
+            urls.append(("destination.base_url", self.destination.base_url))
         for index, step in enumerate(self.steps):
             prefix = "" if self.single_step else f"steps[{index}]."
             source = step.source

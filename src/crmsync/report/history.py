@@ -99,6 +99,7 @@ def run_row(record: RunRecord) -> dict[str, Any]:
         "report_dir": record.report_dir,
         "error": record.summary.get("error"),
         "undo_of": record.summary.get("undo_of"),
+        "broken": [b["message"] for b in record.broken or []],
     }
 
 

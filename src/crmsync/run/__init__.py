@@ -7,7 +7,10 @@ ledger        OutcomeLedger: every row read ends in exactly one outcome
 artifacts     what the stages hand each other (Transformed, Resolved, Plan, Delivered)
 ids           IdIndex: the run's id maps (this run, the state database, Rally's list)
 destination   the tenant written to, and its connection
-stages/       extract, transform, resolve, plan (with routing by mode), deliver (and dry run)
+files         the files an export writes instead (one per step, placeholders filled)
+alerting      the run's alert (notify:), sent after the run is recorded
+stages/       extract, transform, resolve, plan (with routing by mode), deliver (and dry run),
+              export (a file destination's deliver)
 """
 
 from crmsync.run.observer import RunObserver, RunOptions

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from crmsync.alerts.expect import Broken
 from crmsync.api.timeline import LoadTimeline
 from crmsync.report.summary import RunSummary
 
@@ -55,6 +56,15 @@ class RunObserver:
 
     def step_finished(self, summary: RunSummary) -> None:
         """A step ended with this summary (also when interrupted)."""
+
+    def expectation_broken(self, broken: Broken) -> None:
+        """The run broke one of the pipeline's expectations (said before run_finished); an
+        observer that shows nothing else of it says it as a warning."""
+        self.warning(f"expectation broken: {broken.message}")
+
+    def alert_failed(self, message: str) -> None:
+        """The run's alert could not be delivered (after the run ended; the exit code stands)."""
+        self.warning(message)
 
     def run_finished(self, run_id: int, status: str, exit_code: int) -> None:
         """The run is recorded as ended (status as in the state DB); the lock is still held."""

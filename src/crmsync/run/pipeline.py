@@ -12,6 +12,10 @@ Exit 2 (the run could not start) promises that nothing was sent. A run that stop
 sent records (the key refused in the middle of a load, a later step unable to start, a
 report that cannot be written) keeps its report and true counts and exits 5 instead
 (EXIT_STOPPED); the state database records it `interrupted`, so the next run resumes it.
+
+A run that finished is then measured against the pipeline's `expect:`: one that broke an
+expectation exits 6 (EXIT_EXPECTATIONS), and its record keeps which. Last, however the run
+ended, a run that needs a person sends the pipeline's `notify:` alert (run/alerting.py).
 """
 
 from __future__ import annotations
@@ -20,26 +24,35 @@ import asyncio
 import dataclasses
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from crmsync.config import Pipeline
+from crmsync.alerts import RunAlert
+from crmsync.alerts.expect import Broken, broken_expectations
+from crmsync.config import FileDestinationConfig, Pipeline
 from crmsync.errors import (
+    EXIT_EXPECTATIONS,
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
     EXIT_STOPPED,
     ConfigError,
     CrmsyncError,
+    LockedError,
     StoppedError,
 )
 from crmsync.extract.sources import Source, SourceSet
 from crmsync.report import RunSummary
 from crmsync.report.files import check_report_dir
+from crmsync.run.alerting import send_alert
 from crmsync.run.destination import Destination
+from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.step import StepResult, StepRun, check_step, run_step
@@ -60,11 +73,16 @@ class RunResult:
     run_id: int
     steps: list[StepResult]
     page: Path | None = None  # report.html, when it could be written
+    broken: list[Broken] = field(default_factory=list)  # expectations the run broke
 
     @property
     def summary(self) -> RunSummary:
         """The first step's summary: the whole story of a single-step pipeline."""
         return self.steps[0].summary
+
+    @property
+    def summaries(self) -> list[RunSummary]:
+        return [step.summary for step in self.steps]
 
     @property
     def files(self) -> dict[str, Path]:
@@ -85,6 +103,8 @@ class RunResult:
             return EXIT_STOPPED
         if self.interrupted:
             return EXIT_INTERRUPTED
+        if self.broken:
+            return EXIT_EXPECTATIONS
         return EXIT_ROWS_FAILED if any(s.summary.failed for s in self.steps) else EXIT_OK
 
     @property
@@ -94,7 +114,7 @@ class RunResult:
         interrupted one, which the next run resumes (what was in flight is settled then)."""
         if self.interrupted or self.stopped:
             return INTERRUPTED
-        if not self.exit_code:
+        if not any(s.summary.failed for s in self.steps):
             return SUCCEEDED
         through = sum(s.summary.rows_read - s.summary.failed for s in self.steps)
         return PARTIAL if through else FAILED
@@ -114,18 +134,36 @@ def lock_path(pipeline: Pipeline) -> Path:
 
 
 def _ready_to_start(
-    pipeline: Pipeline, opened: list[Source], destination: Destination
-) -> Destination:
+    pipeline: Pipeline, opened: list[Source], destination: Destination | FileDestination
+) -> Destination | FileDestination:
     """What must hold before anything is read: the source files are there, and Rally answers
-    (checked once, with short timeouts, before a big file is read). Returns the destination,
-    marked checked so its steps need not ask again."""
+    (checked once, with short timeouts, before a big file is read) or the export's folders
+    can be written. Returns the destination, marked checked so its steps need not ask again."""
     for source in opened:
         source.check()
+    if isinstance(destination, FileDestination):
+        destination.check(pipeline.steps)
+        return dataclasses.replace(destination, checked=True)
     if not destination.available:
         return destination
     first = pipeline.steps[0]
     asyncio.run(destination.probe(first.rally_object, first.load.request_deadline_s))
     return dataclasses.replace(destination, checked=True)
+
+
+def destination_of(
+    pipeline: Pipeline, transport: httpx.AsyncBaseTransport | None = None
+) -> Destination | FileDestination:
+    """Rally, or the files of an export."""
+    config = pipeline.destination
+    if isinstance(config, FileDestinationConfig):
+        return FileDestination(config, pipeline.base_dir)
+    return Destination.of(
+        config,
+        transport,
+        available=pipeline.destination_unset is None,
+        allow_insecure_http=pipeline.allow_insecure_http,
+    )
 
 
 def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
@@ -137,18 +175,69 @@ def report_root_of(pipeline: Pipeline, options: RunOptions) -> Path:
     return root / DRY_RUN_FOLDER if options.dry_run else root
 
 
+@dataclass
+class _Started:
+    """What a run that raised had got to: its id, and the steps it finished."""
+
+    run_id: int | None = None
+    result: RunResult | None = None
+
+
 def run_pipeline(
     pipeline: Pipeline,
     options: RunOptions | None = None,
     observer: RunObserver | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    notify_transport: httpx.BaseTransport | None = None,
 ) -> RunResult:
     """Run every step under the pipeline's lock; raises LockedError (exit 4) at once if
     another run of the same pipeline holds it, CrmsyncError when a step cannot start (after
-    recording it). `transport` replaces the network to Rally (an in-process Rally in tests)."""
+    recording it). `transport` replaces the network to Rally (an in-process Rally in tests),
+    `notify_transport` the one to the alert webhook. A run that needs a person (see
+    alerts/message.py) sends the pipeline's alert once it has ended, however it ended."""
     options = options or RunOptions()
     observer = observer or RunObserver()
+    started = _Started()
+    report_dir = str(report_root_of(pipeline, options))
+
+    def alert(exit_code: int, status: str, **more: Any) -> None:
+        steps = [s.summary for s in started.result.steps] if started.result else []
+        run = RunAlert(
+            pipeline.name,
+            started.run_id,
+            status,
+            exit_code,
+            steps=steps,
+            report_dir=report_dir,
+            dry_run=options.dry_run,
+            **more,
+        )
+        send_alert(pipeline, run, observer, transport=notify_transport)
+
+    try:
+        result = _run(pipeline, options, observer, transport, started)
+    except (KeyboardInterrupt, LockedError):
+        raise
+    except CrmsyncError as exc:
+        status = INTERRUPTED if isinstance(exc, StoppedError) else FAILED
+        alert(exc.exit_code, status, error=str(exc))
+        raise
+    except Exception as exc:
+        alert(EXIT_INTERNAL, CRASHED, error=f"{type(exc).__name__}: {exc}")
+        raise
+    alert(result.exit_code, result.status, broken=result.broken, error=result.stopped)
+    return result
+
+
+def _run(
+    pipeline: Pipeline,
+    options: RunOptions,
+    observer: RunObserver,
+    transport: httpx.AsyncBaseTransport | None,
+    started: _Started,
+) -> RunResult:
+    clock = time.monotonic()
     if pipeline.destination_unset is not None:
         if not options.dry_run or any(step.lookups for step in pipeline.steps):
             raise ConfigError(f"{pipeline.destination_unset} (this run reads Rally)")
@@ -161,12 +250,9 @@ def run_pipeline(
         check_report_dir(_report_dir(pipeline, report_root, step.name))
     for where, url in pipeline.insecure_urls():
         observer.warning(f"{where}: the API key goes unencrypted to {url} (allow_insecure_http)")
-    destination = Destination.of(
-        pipeline.destination,
-        transport,
-        available=pipeline.destination_unset is None,
-        allow_insecure_http=pipeline.allow_insecure_http,
-    )
+    destination = destination_of(pipeline, transport)
+    if isinstance(destination, FileDestination) and not destination.incremental:
+        options = dataclasses.replace(options, full=True)  # a snapshot: read every record
     lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
     with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
         crashed = db.runs.mark_crashed(pipeline.name)
@@ -175,18 +261,24 @@ def run_pipeline(
         unfinished = db.runs.last_unfinished(pipeline.name)
         previous = db.runs.get(unfinished) if unfinished is not None else None
         run_id = db.runs.start(pipeline.name, dry_run=options.dry_run)
+        started.run_id = run_id
+        if isinstance(destination, FileDestination):
+            destination = dataclasses.replace(destination, run_id=run_id)
         observer.run_started(pipeline.name, run_id, [step.name for step in pipeline.steps])
         resume_since = None
         if previous is not None:
             resume_since = datetime.fromisoformat(previous.started_at) - RESUME_MARGIN
         sources = SourceSet(pipeline.base_dir, allow_insecure_http=pipeline.allow_insecure_http)
         ids = IdIndex()
-        result = RunResult(run_id=run_id, steps=[])
+        result = started.result = RunResult(run_id=run_id, steps=[])
 
         def finish(status: str, **extra: object) -> None:
             steps = [asdict(s.summary) for s in result.steps]
             summary = {**extra, "steps": steps}
-            db.runs.finish(run_id, status=status, summary=summary, report_dir=str(report_root))
+            broken = [asdict(b) for b in result.broken] or None
+            db.runs.finish(
+                run_id, status=status, summary=summary, report_dir=str(report_root), broken=broken
+            )
 
         try:
             opened = [sources.open(step.source) for step in pipeline.steps]
@@ -240,6 +332,13 @@ def run_pipeline(
         except BaseException:
             finish(CRASHED)
             raise
+        if pipeline.expect is not None and not (
+            options.dry_run or result.stopped or result.interrupted
+        ):
+            duration = time.monotonic() - clock
+            result.broken = broken_expectations(pipeline.expect, result.summaries, duration)
+            for broken in result.broken:
+                observer.expectation_broken(broken)
         if result.stopped:
             finish(result.status, error=result.stopped)
         else:

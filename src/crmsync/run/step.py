@@ -2,6 +2,8 @@
 
     extract -> transform -> resolve -> plan -> deliver -> report
 
+A step whose destination is files (an export) goes extract -> transform -> export -> report.
+
 Every source row ends in exactly one outcome: each stage records its rows in the step's
 outcome ledger, and the summary is counted from it, so the counts add up by construction.
 
@@ -34,11 +36,13 @@ from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.destination import Destination
+from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.stages.adopt import adopt_by_name, names_needed
 from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
+from crmsync.run.stages.export import export
 from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
@@ -51,6 +55,7 @@ INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
     "run again to settle it (records Rally acknowledged are not sent twice)"
 )
+EXPORT_INTERRUPTED_ERROR = "interrupted before the export's file was written: run again"
 STOPPED_ERROR = (
     "the load stopped before this record's outcome was known ({reason}): it may or may not "
     "be in Rally; run again once that is fixed (records Rally acknowledged are not sent twice)"
@@ -73,7 +78,7 @@ class StepRun:
     source: Source
     state: StepState
     ids: IdIndex
-    destination: Destination
+    destination: Destination | FileDestination
     options: RunOptions
     observer: RunObserver
     base_dir: Path
@@ -129,13 +134,29 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
     with ChangeLog(env.report_dir) as log:
         try:  # resolve, plan and deliver: everything that may talk to Rally
-            asyncio.run(
-                _resolve_and_deliver(step, env, transformed, ledger, warnings, delivered, log)
-            )
+            if isinstance(env.destination, FileDestination):
+                export(
+                    step,
+                    env.destination,
+                    transformed.frame,
+                    ledger=ledger,
+                    delivered=delivered,
+                    observer=env.observer,
+                    dry_run=env.options.dry_run,
+                )
+            else:
+                rally = env.destination
+                asyncio.run(
+                    _resolve_and_deliver(
+                        step, env, rally, transformed, ledger, warnings, delivered, log
+                    )
+                )
         except KeyboardInterrupt:
             delivered.interrupted = True
     ledger.record(delivered.outcomes(transformed.frame))
     unsettled = INTERRUPTED_ERROR
+    if isinstance(env.destination, FileDestination):
+        unsettled = EXPORT_INTERRUPTED_ERROR
     if delivered.stopped:
         unsettled = STOPPED_ERROR.format(reason=delivered.stopped)
     outcomes = ledger.close(unsettled=unsettled)
@@ -253,6 +274,7 @@ def _advance_watermark(env: StepRun, read: Extracted) -> None:
 async def _resolve_and_deliver(
     step: Step,
     env: StepRun,
+    rally: Destination,
     transformed: Transformed,
     ledger: OutcomeLedger,
     warnings: list[pl.DataFrame],
@@ -264,26 +286,26 @@ async def _resolve_and_deliver(
     only by its name) or records to merge, and never when its destination is not set."""
     obj = step.rally_object
     looks_up = bool(step.lookups or names_needed(transformed.frame, obj))
-    if env.options.dry_run and not (looks_up and env.destination.available):
+    if env.options.dry_run and not (looks_up and rally.available):
         frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
         planned = _plan(step, env, frame)
-        if planned.todo.is_empty() or not env.destination.available:
+        if planned.todo.is_empty() or not rally.available:
             await DryRunDelivery(step, env.state, env.ids, None, log).deliver(
                 planned, delivered, _no_load
             )
             return
-        async with env.destination.connect(obj, step.load.settings("bulk")) as client:
+        async with rally.connect(obj, step.load.settings("bulk")) as client:
             dry = DryRunDelivery(step, env.state, env.ids, client, log)
             await dry.deliver(planned, delivered, _no_load)
         return
-    async with env.destination.connect(obj, step.load.settings("bulk")) as client:
+    async with rally.connect(obj, step.load.settings("bulk")) as client:
         frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
         planned = _plan(step, env, frame)
         if env.options.dry_run:
             dry = DryRunDelivery(step, env.state, env.ids, client, log)
             await dry.deliver(planned, delivered, _no_load)
             return
-        env.observer.stage("connect", f"Rally at {env.destination.base_url}")
+        env.observer.stage("connect", f"Rally at {rally.base_url}")
         delivery: Delivery = RallyDelivery(
             client,
             step=step,

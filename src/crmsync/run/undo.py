@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from crmsync.api import ClientSettings, RallyClient
-from crmsync.config import Pipeline
+from crmsync.config import FileDestinationConfig, Pipeline
 from crmsync.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -125,6 +125,10 @@ def undo_run(
     """Undo run `run_id` of `pipeline` under its lock; ConfigError when it cannot be undone."""
     options = options or UndoOptions()
     observer = observer or RunObserver()
+    if isinstance(pipeline.destination, FileDestinationConfig):
+        raise ConfigError(
+            f"pipeline {pipeline.name!r} exports to files: it wrote nothing to Rally to undo"
+        )
     destination = Destination.of(
         pipeline.destination, transport, allow_insecure_http=pipeline.allow_insecure_http
     )

@@ -353,9 +353,12 @@ def _load_lines() -> list[str]:
 
 def _tail_lines(name: str) -> list[str]:
     return [
-        "destination:",
+        "destination:             # or {kind: file, path: out/{step}.ndjson}: files, not Rally",
         "  base_url: ${RALLY_BASE_URL}",
         "  api_key: ${RALLY_API_KEY}",
+        "",
+        "# expect: {max_failed: 2%, min_rows_read: 100}   # a run breaking it exits 6",
+        "# notify: {webhook: {url: ${ALERT_WEBHOOK_URL}}}  # one message when a run needs a person",
         "",
         "state:",
         "  path: .crmsync/state.db  # what earlier runs sent: a re-run sends only what changed",

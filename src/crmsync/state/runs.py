@@ -27,7 +27,7 @@ FINISHED_STATUSES = frozenset({SUCCEEDED, PARTIAL, FAILED, INTERRUPTED, CRASHED}
 # A run with one of these statuses completed: nothing of it is left to resume.
 COMPLETE_STATUSES = (SUCCEEDED, PARTIAL, FAILED)
 UNFINISHED_STATUSES = (RUNNING, INTERRUPTED, CRASHED)
-_COLUMNS = "id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir"
+_COLUMNS = "id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir, broken"
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class RunRecord:
     report_dir: str | None
     duration_s: float | None
     steps: list[dict[str, Any]]  # each {"step": name, **that step's summary}, in run order
+    broken: list[dict[str, Any]] | None = None  # the expectations it broke (expect:), if any
 
 
 class Runs:
@@ -65,16 +66,29 @@ class Runs:
         return run_id
 
     def finish(
-        self, run_id: int, *, status: str, summary: dict[str, Any], report_dir: str | None
+        self,
+        run_id: int,
+        *,
+        status: str,
+        summary: dict[str, Any],
+        report_dir: str | None,
+        broken: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Close a run with how it ended."""
+        """Close a run with how it ended, and the expectations it broke."""
         if status not in FINISHED_STATUSES:
             raise ValueError(f"a run finishes as one of {sorted(FINISHED_STATUSES)}")
         with self._db.write() as db:
             cursor = db.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, summary = ?, report_dir = ?"
-                " WHERE id = ?",
-                (now(), status, _to_json(summary), report_dir, run_id),
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ?, report_dir = ?,"
+                " broken = ? WHERE id = ?",
+                (
+                    now(),
+                    status,
+                    _to_json(summary),
+                    report_dir,
+                    None if broken is None else json.dumps(broken, ensure_ascii=False),
+                    run_id,
+                ),
             )
             if cursor.rowcount == 0:
                 raise KeyError(f"no run {run_id}")
@@ -152,7 +166,7 @@ class Runs:
 
 
 def _record(row: tuple[Any, ...], steps: list[dict[str, Any]]) -> RunRecord:
-    run_id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir = row
+    run_id, pipeline, started_at, finished_at, status, dry_run, summary, report_dir, broken = row
     duration = None
     if finished_at is not None:
         elapsed = datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)
@@ -168,6 +182,7 @@ def _record(row: tuple[Any, ...], steps: list[dict[str, Any]]) -> RunRecord:
         report_dir=report_dir,
         duration_s=duration,
         steps=steps,
+        broken=None if broken is None else json.loads(broken),
     )
 
 

@@ -202,7 +202,13 @@ CREATE TABLE step_digests (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+# Version 6: the expectations (`expect:`) a run broke, apart from its status: a run can succeed
+# row by row and still need a person (too few rows read, too slow).
+_V6 = """
+ALTER TABLE runs ADD COLUMN broken TEXT;               -- JSON list, NULL when none was broken
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

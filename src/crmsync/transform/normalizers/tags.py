@@ -7,6 +7,7 @@ import polars as pl
 from crmsync.transform.normalizers.unique import on_unique
 
 TAG_SEPARATORS = r"[,;|]"
+JSON_ARRAY = r'^\s*\[\s*(?:"[^"]*"\s*(?:,\s*"[^"]*"\s*)*)?\]\s*$'
 TAG_JOINER = ","  # Rally contacts take tags as one comma-separated string: "enterprise,tech"
 
 
@@ -19,10 +20,24 @@ def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
     return on_unique(expr.cast(pl.String), lambda e: _tags(e, as_list=as_list), dtype)
 
 
+def unwrap_json_array(text: pl.Expr) -> pl.Expr:
+    """A cell holding a JSON array of strings (`["a","b"]`, how a JSON or NDJSON file's list
+    of tags reads, an export of Rally companies among them) as "a,b"; other cells as they are."""
+    array = text.str.contains(JSON_ARRAY)
+    items = (
+        text.str.strip_chars()
+        .str.strip_chars("[]")
+        .str.replace_all(r'"\s*,\s*"', TAG_JOINER)
+        .str.strip_chars()
+        .str.strip_chars('"')
+    )
+    return pl.when(array).then(items).otherwise(text)
+
+
 def _tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
     element = pl.element().str.replace_all(r"\s+", " ").str.strip_chars()
     tags = (
-        expr.cast(pl.String)
+        unwrap_json_array(expr.cast(pl.String))
         .str.replace_all(TAG_SEPARATORS, TAG_JOINER)
         .str.split(TAG_JOINER)
         .list.eval(element.filter(element.str.len_bytes() > 0))
