@@ -76,7 +76,9 @@ class Pacer:
                 return slot
 
     def on_success(self) -> None:
-        """A request was accepted: count it, and creep the pace up."""
+        """A request got past the rate limit (answered, and not with a 429): count it, and
+        creep the pace up. A server fault counts too: the limit counted it, so leaving it out
+        would set the pace under the limit by the share of faults."""
         self._successes.add(self._clock())
         if self._rate is not None:
             self._rate += self._increase_per_s / self._rate

@@ -334,8 +334,9 @@ class RallyClient:
             slot.answered(ok=verdict is Verdict.OK, rate_limited=rate_limited)
             timeline.answered(sent_at, ok=verdict is Verdict.OK, rate_limited=rate_limited)
         self.server_clock.note(response, sent=_SENT_AT.get(), received=self._clock())
-        if verdict is Verdict.OK:
+        if not rate_limited:  # the limit let it through, whatever came of it (a 5xx too)
             self.pacer.on_success()
+        if verdict is Verdict.OK:
             try:
                 return parse(response)
             except (ValueError, ValidationError, RecursionError):
