@@ -49,6 +49,7 @@ LAST = [
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Martínez",
     "Nguyen", "O'Brien", "van der Berg", "Müller", "Kowalski", "Tanaka", "Okafor", "Rossi",
 ]  # fmt: skip
+ACCENTED = ["jürgen", "josé", "zoë", "chloé", "søren", "françois", "björn", "maría", "łukasz"]
 DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "acme.com", "globex.co.uk", "initech.io"]
 TITLES = ["VP of Engineering", "  Sales   Manager ", "CTO", "Account Executive", "", "Founder"]
 DEPARTMENTS = ["Engineering", "Sales", "Marketing", "Finance", ""]
@@ -103,10 +104,13 @@ def _ascii(text: str) -> str:
 
 
 def _email(rng: random.Random, first: str, last: str, index: int, unicode_share: float) -> str:
-    """Mostly ASCII, as mailboxes are ("josé" signs up as "jose"); some keep their accents."""
+    """Mostly ASCII, as mailboxes are ("josé" signs up as "jose"); a share of them accented
+    (an accented given name where the person's has none: "jürgen.obrien12@...")."""
     local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
     if rng.random() >= unicode_share:
         local = _ascii(local)
+    elif local.isascii():
+        local = f"{ACCENTED[index % len(ACCENTED)]}.{local.split('.', 1)[1]}"
     return f"{local}{index}@{rng.choice(DOMAINS)}"
 
 
