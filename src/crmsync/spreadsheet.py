@@ -31,9 +31,16 @@ REPORT_HEADERS = (
 )
 
 
+_FORMULA_START = re.compile(FORMULA_START)
+_STARTS = frozenset("'=+-@\t\r")  # the first characters FORMULA_START can match
+
+
 def escape_cell(text: str) -> str:
-    """One cell (or header) as it is written."""
-    return ESCAPE + text if re.match(FORMULA_START, text) else text
+    """One cell (or header) as it is written. Most cells start with none of the characters a
+    formula can: they are passed without a regex (millions of cells in a big plan.csv)."""
+    if not text or text[0] not in _STARTS:
+        return text
+    return ESCAPE + text if _FORMULA_START.match(text) else text
 
 
 def unescape_cell(text: str) -> str:

@@ -2,9 +2,9 @@
 field changes: they go to the file, not to memory).
 
     plan.csv       source,row,rally_id,field,from,to,why: one line per field a run writes in a
-                   record Rally had, and per conflict it kept; a dry run also lists each field
-                   of each record it would create. why: new, source changed, filled blank,
-                   conflict kept, conflict overwritten.
+                   record Rally had, and per conflict it kept; a dry run also lists each record
+                   it would create, on one line (no field; `to` holds its fields as JSON).
+                   why: new, source changed, filled blank, conflict kept, conflict overwritten.
     conflicts.csv  source,row,rally_id,field,base,crm,source,kept: fields both the source and a
                    person changed since crmsync last wrote them, and which value was kept.
 
@@ -26,6 +26,7 @@ from crmsync.spreadsheet import escape_row
 PLAN_FILE = "plan.csv"
 CONFLICTS_FILE = "conflicts.csv"
 PLAN_HEADER = ("source", "row", "rally_id", "field", "from", "to", "why")
+NEW = "new"  # the why of a record to create
 CONFLICTS_HEADER = ("source", "row", "rally_id", "field", "base", "crm", "source", "kept")
 
 
@@ -112,6 +113,12 @@ class ChangeLog:
                         kept,
                     )
                 )
+
+    def add_created(self, source: str, row: int, fields: dict[str, Any]) -> None:
+        """A record a dry run would create, whole: one line, not one per field (a million-row
+        first load would otherwise write ten million)."""
+        self.fields += len(fields)
+        self._plan_rows.writerow((source, row, "", "", "", cell(fields), NEW))
 
     def close(self) -> None:
         self._plan.close()

@@ -164,8 +164,13 @@ def _field(
     return Change(name, theirs, theirs, "conflict kept", base, ours)
 
 
+def written_fields(ours: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a record written whole sets: those with a value."""
+    return {name: value for name, value in ours.items() if not empty(value)}
+
+
 def created(ours: Mapping[str, Any]) -> Merged:
     """A record written whole: every field it carries is new."""
-    values = {name: value for name, value in ours.items() if not empty(value)}
+    values = written_fields(ours)
     changes = tuple(Change(name, None, value, NEW) for name, value in values.items())
     return Merged(changes, dict(values), dict(values))

@@ -24,7 +24,7 @@ from crmsync.report.changes import ChangeLog
 from crmsync.report.outcomes import Outcome
 from crmsync.run.artifacts import HASH, KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
 from crmsync.run.ids import IdIndex, identities
-from crmsync.run.merge import created
+from crmsync.run.merge import written_fields
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
@@ -94,7 +94,7 @@ class DryRunDelivery:
         sources = dict(creates.select("_row", "_source").iter_rows())
         for row, payload in stream_payloads(creates, plan.columns):
             if self._log is not None:
-                self._log.add(sources[row], row, None, created(payload).changes)
+                self._log.add_created(sources[row], row, written_fields(payload))
             payloads.append(payload)
         merger = Merger(self._step, self._state, self._mirror)
         keys = dict(routes.update.select("_row", KEY).iter_rows())
@@ -309,7 +309,7 @@ class RallyDelivery:
                 continue
             outcome = Settled(row, "created", rally_id)
             into.settled.append(outcome)
-            recorder.add(outcome, written=created(payload).written)
+            recorder.add(outcome, written=written_fields(payload))
             settled.append(row)
         recorder.flush()
         if not settled:
