@@ -44,19 +44,31 @@ class Connection:
         self.raw = connection
         self.path = path
         self.lock = threading.RLock()
+        self._depth = 0  # writes open on the thread holding the lock
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front (IMMEDIATE) so it cannot deadlock on upgrade."""
+        """One write transaction, taken up front (IMMEDIATE) so it cannot deadlock on upgrade.
+        A write inside another (on the thread holding it) joins it: the outer one commits."""
         with self.lock, self.failures():
             connection = self.raw
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield connection
+                finally:
+                    self._depth -= 1
+                return
             connection.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield connection
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse this too
                     connection.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
             connection.execute("COMMIT")
 
     def read(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:

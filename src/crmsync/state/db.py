@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -48,6 +49,10 @@ class StateDB:
         self.records = RallyRecords(self._shared)
         self.journal = Journal(self._shared)
         self.pages = PageData(self._shared)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """Writes made inside commit together, once, at the end (all or nothing)."""
+        return self._shared.write()
 
     @classmethod
     def open(cls, path: str | Path, *, migrations: Sequence[str] = schema.MIGRATIONS) -> StateDB:

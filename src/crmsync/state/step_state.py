@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import polars as pl
@@ -43,6 +44,11 @@ class StepState:
         self.scope = f"{destination}/step:{step}"
         self.run_id = run_id
         self.dry_run = dry_run
+
+    def together(self) -> AbstractContextManager[object]:
+        """What is written inside is committed as one transaction: a batch's journal, hashes
+        and ids (one commit instead of one per table)."""
+        return nullcontext() if self.dry_run else self._db.transaction()
 
     def object_scope(self, obj: str) -> str:
         """Where the id map of a Rally object lives, for this destination."""

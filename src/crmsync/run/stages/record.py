@@ -70,7 +70,11 @@ class Recorder:
         return self.keys[row]
 
     def flush(self) -> None:
-        """Write what settled since the last flush (called after each batch)."""
+        """Write what settled since the last flush (called after each batch), in one commit."""
+        with self.state.together():
+            self._flush()
+
+    def _flush(self) -> None:
         writes, self.writes = self.writes, []
         if writes:  # the journal first: an undo must know of every write that may be in Rally
             self.state.journal(writes)
