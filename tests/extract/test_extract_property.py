@@ -8,6 +8,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,7 @@ def _is_blank(record: list[str]) -> bool:
     )
 
 
+@pytest.mark.slow  # a sweep: the whole suite runs it
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_round_trip_values_and_start_lines(table: tuple[int, list[list[str]], str, int]) -> None:
@@ -78,6 +80,7 @@ def ragged_tables(draw: st.DrawFn) -> tuple[int, list[list[str]], str, int]:
     return width, records, terminator, quoting
 
 
+@pytest.mark.slow  # a sweep: the whole suite runs it
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ragged_tables())
 def test_every_record_is_a_row_or_a_reject_on_its_line(

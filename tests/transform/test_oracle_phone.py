@@ -148,6 +148,7 @@ def test_vectors_agree_with_the_library() -> None:
     assert tally.counts["fast path"] > 150
 
 
+@pytest.mark.slow  # ~40,000 numbers through the library: the whole suite runs it
 def test_generated_agree_with_the_library() -> None:
     """Both deviations are needed and none other: the table is exact for phones."""
     tally = _tally(GENERATED)

@@ -145,6 +145,7 @@ def test_empty_frame() -> None:
     assert "_match_key" in result.columns
 
 
+@pytest.mark.slow  # a sweep: the whole suite runs it
 @pytest.mark.parametrize("obj_name", sorted(OBJECTS))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())

@@ -123,6 +123,7 @@ def test_validate_reads_text_in_typed_fields() -> None:
     ]
 
 
+@pytest.mark.slow  # a sweep: the whole suite runs it
 @pytest.mark.parametrize("obj_name", sorted(OBJECTS))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
