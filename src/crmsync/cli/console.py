@@ -16,6 +16,7 @@ import click
 
 from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.api.timeline import LoadTimeline
+from crmsync.cli.log_routing import routed_to
 from crmsync.report import RunSummary
 from crmsync.report.wording import counted
 from crmsync.run import RunObserver
@@ -26,7 +27,6 @@ if TYPE_CHECKING:  # rich is imported only where a terminal shows it (a quick st
 PLAIN_PROGRESS_EVERY_S = 5.0
 LONG_RETRY_WAIT_S = 1.0  # retries waiting less are the client's routine (a 429's second)
 LIVE_RETRY_WAIT_S = 10.0  # ... and while a progress display counts the 429s and retries
-PACKAGE_LOGGER = "crmsync"
 
 
 class ConsoleObserver(RunObserver):
@@ -125,16 +125,8 @@ def echoing_logs(
     """For as long as the block runs, retries that wait LONG_RETRY_WAIT_S or more are said
     (a destination that stops answering is not silence; LIVE_RETRY_WAIT_S while `observer`
     shows a progress display that counts them), and warnings still reach stderr."""
-    logger = logging.getLogger(PACKAGE_LOGGER)
-    handler = _LogEcho(stream, observer)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with routed_to(_LogEcho(stream, observer)):
         yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def summary_table(summary: RunSummary) -> str:

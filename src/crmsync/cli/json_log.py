@@ -39,6 +39,7 @@ from typing import Any, TextIO
 
 from crmsync.alerts.expect import Broken
 from crmsync.api.rally import RETRY_WAIT_FIELD
+from crmsync.cli.log_routing import routed_to
 from crmsync.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -52,7 +53,6 @@ from crmsync.run import RunObserver
 LOG_FORMATS = ("text", "json")
 PROGRESS_EVERY_S = 5.0
 INFO, WARNING, ERROR = "info", "warning", "error"
-PACKAGE_LOGGER = "crmsync"
 LONG_RETRY_WAIT_S = 1.0  # retries waiting less are the client's routine (a 429's second)
 
 
@@ -185,13 +185,5 @@ class _EventHandler(logging.Handler):
 def capturing_logs(observer: JsonLogObserver) -> Iterator[None]:
     """Route crmsync's own log records (warnings and up, and retries that wait long) to the
     observer's stream instead of stderr, for as long as the block runs."""
-    logger = logging.getLogger(PACKAGE_LOGGER)
-    handler = _EventHandler(observer)
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with routed_to(_EventHandler(observer)):
         yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)

@@ -75,13 +75,7 @@ class Destination:
             read_timeout_s=PROBE_READ_TIMEOUT_S,
             request_deadline_s=min(deadline_s, PROBE_DEADLINE_S),
         )
-        async with RallyClient(
-            self.url,
-            self.api_key,
-            settings=settings,
-            transport=self.transport,
-            allow_insecure_http=self.allow_insecure_http,
-        ) as client:
+        async with self._client(settings) as client:
             try:
                 await client.check_auth(obj)
             except TransientError as exc:
@@ -89,19 +83,22 @@ class Destination:
                     f"cannot reach Rally at {self.base_url} (nothing was read or sent): {exc}"
                 ) from None
 
+    def _client(self, settings: ClientSettings) -> RallyClient:
+        return RallyClient(
+            self.url,
+            self.api_key,
+            settings=settings,
+            transport=self.transport,
+            allow_insecure_http=self.allow_insecure_http,
+        )
+
     @asynccontextmanager
     async def connect(
         self, obj: RallyObject, settings: ClientSettings
     ) -> AsyncIterator[RallyClient]:
         """A client whose key Rally accepted: AuthError when refused, UnreachableError when
         Rally does not answer (nothing was sent either way). Not asked again once `checked`."""
-        async with RallyClient(
-            self.url,
-            self.api_key,
-            settings=settings,
-            transport=self.transport,
-            allow_insecure_http=self.allow_insecure_http,
-        ) as client:
+        async with self._client(settings) as client:
             try:
                 if not self.checked:
                     await client.check_auth(obj)
