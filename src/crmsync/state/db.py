@@ -32,6 +32,7 @@ from crmsync.state.tables import IdMap, RowHashes, Watermarks
 # Wait this long for another process's write transaction before giving up ("database is locked").
 BUSY_TIMEOUT_S = 30.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+WAL_CHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
 class StateDB:
@@ -79,6 +80,10 @@ class StateDB:
             connection.execute("PRAGMA synchronous = NORMAL")
             # A million-row put makes a big WAL; let checkpoints shrink it back afterwards.
             connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+            # A load commits after every batch, and a batch of random keys touches a page of
+            # each index per record: checkpointing every 1,000 pages (SQLite's default) copied
+            # the same pages into the file again and again. Checkpoint once the WAL is that big.
+            connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             connection.execute("PRAGMA foreign_keys = ON")
             schema.migrate(connection, path=str(path), migrations=migrations)
             _check_not_damaged(connection)
