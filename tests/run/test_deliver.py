@@ -4,6 +4,7 @@ it makes durable. The dry run is the same plan with a delivery that sends nothin
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,7 +217,8 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
     dry = DryRunDelivery(step_config(), state, ids, None)
     asyncio.run(dry.deliver(planned, into, lambda records, batches: None))
     assert {s.row: s.outcome for s in into.settled} == {2: "unchanged", 3: "planned"}
-    assert into.payloads == [
+    assert into.payloads is not None
+    assert [json.loads(line) for line in into.payloads] == [
         {"firstName": "Ada", "lastName": "b", "email": "b@x.org", "title": "Engineer"}
     ]
     # later steps of the dry run resolve the record it would create

@@ -36,6 +36,11 @@ REPORT_FILES = (
 )
 
 
+
+def payload_line(payload: dict[str, Any]) -> str:
+    """One line of payloads.ndjson: a record as it would be sent."""
+    return json.dumps(payload, ensure_ascii=False, default=str)
+
 def check_report_dir(report_dir: Path) -> None:
     """ConfigError unless the report files can be written into `report_dir` (created if need
     be): an unwritable folder is found before anything is sent, not after the load."""
@@ -76,7 +81,7 @@ def write_report(
     source_columns: list[str],
     rejects: pl.DataFrame,
     summary: RunSummary,
-    payloads: Iterable[dict[str, Any]] | None = None,
+    payloads: Iterable[str] | None = None,
     written: dict[str, Path] | None = None,
 ) -> dict[str, Path]:
     """Write the report files; returns name -> path of what was written (with `written`, the
@@ -125,8 +130,8 @@ def write_report(
     if payloads is not None:
         files["payloads"] = report_dir / PAYLOADS_FILE
         with files["payloads"].open("w", encoding="utf-8") as out:
-            for payload in payloads:
-                out.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+            for line in payloads:
+                out.write(line + "\n")
     else:  # a dry run's payloads left here would pass for what this run sent
         (report_dir / PAYLOADS_FILE).unlink(missing_ok=True)
 

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import polars as pl
 
@@ -85,7 +84,8 @@ class Delivered:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
-    payloads: list[dict[str, Any]] | None = None  # a dry run's: what would be sent
+    # a dry run's: what would be sent, one JSON text per record (a dict each would cost 4x)
+    payloads: list[str] | None = None
     would_update: int = 0  # a dry run's planned rows that Rally has
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
     stopped: str | None = None  # why the load stopped short after it began sending

@@ -21,6 +21,7 @@ from crmsync.config import Step
 from crmsync.load import LoadMode, RecordOutcome, load_records
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.report.changes import ChangeLog
+from crmsync.report.files import payload_line
 from crmsync.report.outcomes import Outcome
 from crmsync.run.artifacts import HASH, KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
 from crmsync.run.ids import IdIndex, identities
@@ -90,12 +91,12 @@ class DryRunDelivery:
             placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
             self._ids.learn(plan.obj.name, kind, placeholder)
         into.settled += [Settled(row, "planned", None) for row in creates["_row"]]
-        payloads = []
+        payloads: list[str] = []
         sources = dict(creates.select("_row", "_source").iter_rows())
         for row, payload in stream_payloads(creates, plan.columns):
             if self._log is not None:
                 self._log.add_created(sources[row], row, written_fields(payload))
-            payloads.append(payload)
+            payloads.append(payload_line(payload))
         merger = Merger(self._step, self._state, self._mirror)
         keys = dict(routes.update.select("_row", KEY).iter_rows())
         for update, merged in merger.merge(rows_of(plan, routes.update), keys):
@@ -105,7 +106,7 @@ class DryRunDelivery:
             into.settled.append(Settled(update.row, outcome, update.target))
             if merged.writes:
                 into.would_update += 1
-                payloads.append(merged.record)
+                payloads.append(payload_line(merged.record))
         into.payloads = payloads
 
 

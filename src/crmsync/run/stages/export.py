@@ -18,6 +18,7 @@ import polars as pl
 
 from crmsync.config import Lookup, Step
 from crmsync.load.files import write_atomically
+from crmsync.report.files import payload_line
 from crmsync.report.outcomes import IDENTITY, outcome_frame
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered
@@ -69,7 +70,7 @@ def export(
     records = counted(table.height, "record")
     if dry_run:
         ledger.record(outcome_frame(rows.select(IDENTITY), outcome="planned"))
-        delivered.payloads = table.to_dicts()
+        delivered.payloads = [payload_line(record) for record in table.to_dicts()]
         observer.stage("export", f"{records} would be written to {path}")
         return
     try:
