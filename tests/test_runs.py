@@ -276,6 +276,21 @@ def test_runs_table_aligns_columns_and_marks_unfinished_runs() -> None:
     assert lines[2][:read_end].endswith("100000") and lines[3][:read_end].endswith("7")
 
 
+def test_broken_expectations_show_in_the_runs_table_and_the_report() -> None:
+    row = dict.fromkeys(
+        ("read", "created", "updated", "unchanged", "skipped", "merged", "failed"), 0
+    ) | {
+        "run_id": 3, "pipeline": "nightly", "started_at": "2025-06-01T02:15:00+00:00",
+        "finished_at": "2025-06-01T02:16:00+00:00", "duration_s": 60.0, "status": "succeeded",
+        "dry_run": False, "report_dir": "/r", "error": None,
+        "broken": ["min_rows_read: 12 rows read, expected at least 1000"],
+    }  # fmt: skip
+    assert runs_table([row]).splitlines()[2].split()[-4:] == ["1", "expectation", "broken", "/r"]
+    text = run_report(row, [], single=True)
+    assert text.splitlines()[0] == "run 3 of nightly: succeeded, 1 expectation broken"
+    assert "expectation broken: min_rows_read: 12 rows read, expected at least 1000" in text
+
+
 def test_a_dry_runs_table_shows_every_outcome_and_counts_read_as_words() -> None:
     summary = RunSummary(
         name="people", object="contacts", source="x.csv", dry_run=True, started_at="",

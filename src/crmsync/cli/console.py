@@ -270,7 +270,9 @@ def format_time(iso: str | None) -> str:
 
 def _status_text(row: dict[str, Any]) -> str:
     text = str(row["status"]) + (" (dry run)" if row["dry_run"] else "")
-    return text + (f" (undo of {row['undo_of']})" if row.get("undo_of") else "")
+    text += f" (undo of {row['undo_of']})" if row.get("undo_of") else ""
+    broken = len(row.get("broken") or [])
+    return text + (f", {counted(broken, 'expectation')} broken" if broken else "")
 
 
 def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
@@ -319,6 +321,7 @@ def run_report(row: dict[str, Any], summaries: list[RunSummary], *, single: bool
     ]
     if row["error"]:
         lines.append(f"error: {row['error']}")
+    lines += [f"expectation broken: {message}" for message in row.get("broken") or []]
     lines.append("")
     if not summaries:
         lines.append("no step recorded a summary")
