@@ -6,6 +6,7 @@ and nothing hangs: trickles meet a deadline of half a second."""
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -243,9 +244,14 @@ REDMINE_ANSWERS = {
 }
 
 
+# JSON 100,000 deep runs Python's recursion to its limit on purpose: a finalizer of some earlier
+# test's garbage that the cyclic collector runs right then fails for want of stack, and pytest
+# cannot even format that. Collect beforehand; what such a finalizer says is no finding here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("kind", list(REDMINE_ANSWERS))
 def test_the_redmine_client_fails_clearly_on_a_hostile_answer(kind: str) -> None:
     answer, expected = REDMINE_ANSWERS[kind]
+    gc.collect()
     started = time.monotonic()
     with hostile_server(lambda request, act: answer) as server:
         client = redmine_against(server, request_deadline_s=DEADLINE_S)

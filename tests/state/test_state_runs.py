@@ -93,15 +93,18 @@ def test_mark_crashed_turns_runs_of_dead_processes_only(db: StateDB, db_path: Pa
     assert db.runs.mark_crashed("nightly") == 0
 
 
-# Each case: the statuses of successive runs (a "dry:" prefix marks a dry run), and the index of
-# the run --resume should continue (None: start afresh).
+# Each case: the statuses of successive runs (a "dry:" prefix marks a dry run; "unstarted" a
+# failed run that recorded no step: it stopped before sending), and the index of the run the
+# next one resumes from (None: start afresh).
 RESUME_CASES = [
     ([], None),
     (["succeeded"], None),
     (["crashed"], 0),
-    (["interrupted", "crashed"], 1),
+    (["interrupted", "crashed"], 0),  # the oldest: both may have left records
     (["crashed", "succeeded"], None),
     (["crashed", "failed"], None),
+    (["crashed", "crashed", "unstarted"], 0),  # settled nothing: the crashes still count
+    (["crashed", "unstarted", "succeeded"], None),
     (["succeeded", "interrupted"], 1),
     (["interrupted", "succeeded", "running"], 2),
     (["interrupted", "dry:succeeded"], 0),
@@ -117,8 +120,11 @@ def test_last_unfinished_run(db: StateDB, statuses: list[str], expected: int | N
     for entry in statuses:
         dry, _, status = entry.rpartition(":")
         run_id = db.runs.start("p", dry_run=bool(dry))
+        if status not in ("running", "unstarted"):
+            db.runs.record_step(run_id, "step", {})
         if status != "running":
-            db.runs.finish(run_id, status=status, summary={}, report_dir=None)
+            final = "failed" if status == "unstarted" else status
+            db.runs.finish(run_id, status=final, summary={}, report_dir=None)
         ids.append(run_id)
     other = db.runs.start("other-pipeline")
     db.runs.finish(other, status="crashed", summary={}, report_dir=None)

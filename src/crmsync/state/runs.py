@@ -151,16 +151,20 @@ class Runs:
             return cursor.rowcount
 
     def last_unfinished(self, pipeline: str) -> int | None:
-        """The run the next one resumes: the newest running/interrupted/crashed run with no
-        complete run after it. Dry runs are ignored on both sides (they sent nothing).
+        """The run the next one resumes from: the oldest running/interrupted/crashed run with
+        no complete run after it. Dry runs are ignored on both sides (they sent nothing), and so
+        is a failed run that recorded no step: it stopped before sending (a destination that
+        did not answer), so it settled nothing the unfinished runs before it left. The oldest:
+        two nights killed in a row both left records to find.
         """
         unfinished = ", ".join("?" * len(UNFINISHED_STATUSES))
         complete = ", ".join("?" * len(COMPLETE_STATUSES))
         rows = self._db.read(
-            "SELECT MAX(id) FROM runs WHERE pipeline = ? AND NOT dry_run"
-            f" AND status IN ({unfinished}) AND id > (SELECT COALESCE(MAX(id), 0) FROM runs"
-            f" WHERE pipeline = ? AND NOT dry_run AND status IN ({complete}))",
-            (pipeline, *UNFINISHED_STATUSES, pipeline, *COMPLETE_STATUSES),
+            "SELECT MIN(id) FROM runs WHERE pipeline = ? AND NOT dry_run"
+            f" AND status IN ({unfinished}) AND id > (SELECT COALESCE(MAX(id), 0) FROM runs r"
+            f" WHERE pipeline = ? AND NOT dry_run AND status IN ({complete})"
+            " AND (status != ? OR EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id)))",
+            (pipeline, *UNFINISHED_STATUSES, pipeline, *COMPLETE_STATUSES, FAILED),
         )
         return None if rows[0][0] is None else int(rows[0][0])
 
