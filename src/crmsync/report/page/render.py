@@ -8,13 +8,13 @@ opens offline, attached to a ticket, with JavaScript off.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from crmsync.atomic import replacing
 from crmsync.report.outcomes import STAGES
 from crmsync.report.page.charts import Segment, Series, stacked_bars, time_series
 from crmsync.report.page.model import PastRun, RunPage, StepPage, filled
@@ -152,12 +152,6 @@ def write_page(folder: Path, page: RunPage) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / PAGE_FILE
     text = render_page(page)
-    # Opened by name, not mkstemp: the page gets the umask's mode, like the CSVs beside it.
-    temporary = folder / f".{PAGE_FILE}.{os.getpid()}.tmp"
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with replacing(target) as out:
+        out.write(text.encode("utf-8"))
     return target
