@@ -303,10 +303,10 @@ class RallyClient:
         ticket = await self.pacer.acquire()
         async with self.in_flight.slot(urgent=urgent) as slot:
             self.stats.requests += 1
-            _SENT_AT.set(self._clock())
             timeline = self.timeline
             timeline.limit, timeline.pace_rps = self.in_flight.limit, self.pacer.rate
             sent_at = timeline.sent()
+            _SENT_AT.set(sent_at)
             try:
                 try:
                     response = await send_bounded(
@@ -333,7 +333,7 @@ class RallyClient:
             rate_limited = response.status_code == httpx.codes.TOO_MANY_REQUESTS
             slot.answered(ok=verdict is Verdict.OK, rate_limited=rate_limited)
             timeline.answered(sent_at, ok=verdict is Verdict.OK, rate_limited=rate_limited)
-        self.server_clock.note(response, sent=_SENT_AT.get(), received=self._clock())
+        self.server_clock.note(response, sent=sent_at, received=self._clock())
         if not rate_limited:  # the limit let it through, whatever came of it (a 5xx too)
             self.pacer.on_success()
         if verdict is Verdict.OK:

@@ -23,7 +23,7 @@ class ServerClock:
         self._low: float | None = None  # the largest lower bound: within ms of it after many
         self._high: float | None = None  # the smallest upper bound
 
-    def note(self, response: httpx.Response, *, sent: float | None, received: float) -> None:
+    def note(self, response: httpx.Response, *, sent: float, received: float) -> None:
         """Learn from one answer: its request left at local `sent`, it arrived at `received`."""
         date = date_header(response)
         if date is None:
@@ -32,10 +32,9 @@ class ServerClock:
         low = stamp - received
         if self._low is None or low > self._low:
             self._low = low
-        if sent is not None:
-            high = stamp + 1 - sent
-            if self._high is None or high < self._high:
-                self._high = high
+        high = stamp + 1 - sent
+        if self._high is None or high < self._high:
+            self._high = high
 
     def at_least(self, local_time: float) -> datetime | None:
         """What Rally's clock read at local `local_time`, never later than it was; None before
