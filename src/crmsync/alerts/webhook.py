@@ -22,6 +22,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from crmsync.api.http import redact
 from crmsync.api.retry import BackoffWait, Verdict, classify, parse_retry_after
 from crmsync.errors import CrmsyncError
+from crmsync.report.wording import counted
 
 MAX_BACKOFF_S = 8.0
 BACKOFF_SEED = 0  # the waits are the same every time: no jitter luck in tests or in logs
@@ -90,9 +91,8 @@ def send_webhook(
         try:
             policy(attempt, client)
         except _Attempt as exc:
-            tries = "attempt" if attempts == 1 else "attempts"
             raise WebhookError(
                 f"the alert could not be sent to the webhook at {shown(url)}: {exc} "
-                f"({attempts} {tries})"
+                f"({counted(attempts, 'attempt')})"
             ) from None
     return attempts
