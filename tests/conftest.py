@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import selectors
+import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -301,3 +303,25 @@ def _in_virtual_time(coro: Coroutine[Any, Any, T]) -> T:
 def in_virtual_time() -> Callable[[Coroutine[Any, Any, Any]], Any]:
     """Run a coroutine to its end in virtual time; returns its result."""
     return _in_virtual_time
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for this test process (a throwaway cluster from the system's
+    server binaries). Without them the tests that need it skip on a developer's machine, saying
+    what to install, and fail under CI (`.ci/run` installs them)."""
+    from crmsync.sandbox.postgres import PostgresMissing, temporary_postgres
+
+    try:
+        with temporary_postgres() as url:
+            yield url
+    except PostgresMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is needed under CI: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def pg_schema(postgres_url: str) -> str:
+    """A schema of its own for one test, on the shared server."""
+    return f"t_{uuid.uuid4().hex[:16]}"

@@ -7,6 +7,7 @@ no port, no subprocess, no sleep, and the answers the documents describe.
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,17 +35,31 @@ def write_csv(folder: Path, name: str, header: str, *rows: str) -> Path:
 
 def pipeline(folder: Path, text: str, rally: InProcessSandbox) -> Pipeline:
     """A pipeline file written into `folder` (state and reports beside it), loaded with the
-    in-process Rally as its destination."""
+    in-process Rally as its destination. Under `both_backends` its state is the backend's."""
     path = folder / "pipeline.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    text = textwrap.dedent(text).replace(STATE_LINE, os.environ.get(STATE_ENV, STATE_LINE))
+    path.write_text(text, encoding="utf-8")
     return load_pipeline(path, env={"RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": KEY})
 
 
-DESTINATION = """\
-destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}
-state: {path: state.db}
-report: {dir: reports}
+STATE_LINE = "state: {path: state.db}"
+DESTINATION = f"""\
+destination: {{base_url: "${{RALLY_BASE_URL}}", api_key: "${{RALLY_API_KEY}}"}}
+{STATE_LINE}
+report: {{dir: reports}}
 """
+STATE_ENV = "CRMSYNC_TEST_STATE_LINE"  # what `pipeline` puts in place of STATE_LINE
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def both_backends(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on an SQLite state file and again on a real PostgreSQL state: a module
+    opts in with `pytestmark = pytest.mark.usefixtures("both_backends")`."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        schema = request.getfixturevalue("pg_schema")
+        monkeypatch.setenv(STATE_ENV, f'state: {{url: "{url}", schema: {schema}}}')
+    return str(request.param)
 
 
 class CtrlC(httpx.AsyncBaseTransport):

@@ -17,6 +17,8 @@ from crmsync.sandbox.testing import InProcessSandbox
 
 from .conftest import DESTINATION, pipeline, write_csv
 
+pytestmark = pytest.mark.usefixtures("both_backends")
+
 PEOPLE = (
     """\
 name: people

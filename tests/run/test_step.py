@@ -16,6 +16,8 @@ from crmsync.sandbox.testing import InProcessSandbox
 
 from .conftest import DESTINATION, CtrlC, pipeline, write_csv
 
+pytestmark = pytest.mark.usefixtures("both_backends")
+
 CONTACTS_STEP = (
     """\
 name: people

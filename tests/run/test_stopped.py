@@ -19,6 +19,8 @@ from crmsync.sandbox.testing import InProcessSandbox
 
 from .conftest import DESTINATION, pipeline, write_csv
 
+pytestmark = pytest.mark.usefixtures("both_backends")
+
 ROWS = 250
 STEP = (
     """\

@@ -19,6 +19,8 @@ from crmsync.schema import OBJECTS
 
 from .conftest import DESTINATION, CtrlC, pipeline, write_csv
 
+pytestmark = pytest.mark.usefixtures("both_backends")
+
 STEP = (
     """\
 name: people

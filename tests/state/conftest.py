@@ -1,5 +1,8 @@
 """Fixtures for the state database and lock tests: a fresh StateDB, and a helper that runs a
-short Python script in a separate process (locks and crash durability need real processes)."""
+short Python script in a separate process (locks and crash durability need real processes).
+
+A test that takes `db` (and not the SQLite file's `db_path`) runs twice: on an SQLite file and
+on a schema of a real PostgreSQL server, so both backends meet the same expectations."""
 
 from __future__ import annotations
 
@@ -13,6 +16,19 @@ import pytest
 
 from crmsync.state import StateDB
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db" in metafunc.fixturenames and "db_path" not in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite, unless the test is parametrized over both backends."""
+    return "sqlite"
+
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
@@ -20,8 +36,13 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[StateDB]:
-    with StateDB.open(db_path) as state:
+def db(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[StateDB]:
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        with StateDB.connect(url, schema_name=request.getfixturevalue("pg_schema")) as state:
+            yield state
+        return
+    with StateDB.open(tmp_path / ".crmsync" / "state.db") as state:
         yield state
 
 

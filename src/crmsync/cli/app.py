@@ -164,7 +164,7 @@ def undo(
 def runs(pipeline_file: str, limit: int, as_json: bool) -> None:
     """List the pipeline's past runs, newest first, from its state database.
 
-    Reads only the file's name and state.path, so the destination's environment variables
+    Reads only the file's name and state, so the destination's environment variables
     need not be set.
     """
     import json
@@ -177,7 +177,7 @@ def runs(pipeline_file: str, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif not rows:
-        click.echo(f"no runs of {where.pipeline} yet (state database: {where.state_path})")
+        click.echo(f"no runs of {where.pipeline} yet (state database: {where.state})")
     else:
         click.echo(runs_table(rows))
 
@@ -207,7 +207,7 @@ def report(
     """Print one past run's summary again: status, the closing tables, the report files;
     with --html, write its page (report.html) again.
 
-    RUN_ID is the number `crmsync runs` lists. Reads only the file's name and state.path.
+    RUN_ID is the number `crmsync runs` lists. Reads only the file's name and state.
     """
     import json
 
@@ -218,14 +218,14 @@ def report(
     record = find_run(where, run_id)
     if record is None:
         raise _cannot_start(
-            f"no run {run_id} in {where.state_path}; `crmsync runs {pipeline_file}` lists them"
+            f"no run {run_id} in {where.state}; `crmsync runs {pipeline_file}` lists them"
         )
     if record.pipeline != where.pipeline:
         raise _cannot_start(
             f"run {run_id} is a run of pipeline {record.pipeline!r}, not of {where.pipeline!r}"
         )
     if as_html:
-        click.echo(f"wrote {_write_page(where.state_path, run_id, output or record.report_dir)}")
+        click.echo(f"wrote {_write_page(where.state, run_id, output or record.report_dir)}")
         return
     row = run_row(record)
     if as_json:
@@ -236,17 +236,16 @@ def report(
     click.echo(run_report(row, summaries, single=single))
 
 
-def _write_page(state_path: Any, run_id: int, folder: str | None) -> Any:
+def _write_page(state: Any, run_id: int, folder: str | None) -> Any:
     from pathlib import Path
 
     from crmsync.report.page import write_run_page
-    from crmsync.state import StateDB
 
     if not folder:
         raise _cannot_start(f"run {run_id} recorded no report folder: give one with --output")
     try:
-        with StateDB.open(state_path) as state:
-            return write_run_page(state, run_id, Path(folder))
+        with state.open() as db:
+            return write_run_page(db, run_id, Path(folder))
     except OSError as exc:
         problem = exc.strerror or exc
         raise _cannot_start(f"cannot write report.html to {folder}: {problem}") from None

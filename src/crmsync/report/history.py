@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from crmsync.config import StateConfig, interpolate, read_mapping
 from crmsync.errors import ConfigError
 from crmsync.report.summary import RunSummary
-from crmsync.state import RunRecord, StateDB
+from crmsync.state import RunRecord
+from crmsync.state.location import StateLocation
 
 DEFAULT_LIMIT = 20
 # Per-outcome counts of a run, summed over its steps: (column name, RunSummary field).
@@ -40,7 +41,7 @@ class PipelineState:
     """Which pipeline a file names, and where its state database is."""
 
     pipeline: str
-    state_path: Path
+    state: StateLocation
 
 
 def pipeline_state(pipeline_file: str | Path) -> PipelineState:
@@ -56,24 +57,22 @@ def pipeline_state(pipeline_file: str | Path) -> PipelineState:
         raise ConfigError(f"state: {exc.errors()[0]['msg']}", file=str(path)) from None
     if not isinstance(name, str) or not name:
         raise ConfigError("name: required key is missing", file=str(path))
-    base = path.resolve().parent
-    state_path = state.path if state.path.is_absolute() else base / state.path
-    return PipelineState(pipeline=name, state_path=state_path.resolve())
+    return PipelineState(pipeline=name, state=state.location(path.resolve().parent))
 
 
 def list_runs(where: PipelineState, *, limit: int = DEFAULT_LIMIT) -> list[RunRecord]:
     """The pipeline's latest runs, newest first (none if it never ran)."""
-    if not where.state_path.exists():
+    if not where.state.exists():
         return []
-    with StateDB.open(where.state_path) as state:
+    with where.state.open() as state:
         return state.runs.latest(where.pipeline, limit=limit)
 
 
 def find_run(where: PipelineState, run_id: int) -> RunRecord | None:
     """One run of this pipeline, or None if the state database has no such run."""
-    if not where.state_path.exists():
+    if not where.state.exists():
         return None
-    with StateDB.open(where.state_path) as state:
+    with where.state.open() as state:
         return state.runs.get(run_id)
 
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -56,12 +54,10 @@ from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.step import StepResult, StepRun, check_step, run_step
-from crmsync.state import PipelineLock, StateDB, StepState
+from crmsync.state import StateDB, StepState
+from crmsync.state.location import lock_file
 from crmsync.state.runs import CRASHED, FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
-# Characters kept as they are when a pipeline name becomes part of the lock file's name.
-UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
-NAME_DIGEST_CHARS = 8
 # How far before an unfinished run's start Rally is searched for what it created: covers the
 # difference between this machine's clock and Rally's.
 RESUME_MARGIN = timedelta(minutes=10)
@@ -121,16 +117,11 @@ class RunResult:
 
 
 def lock_path(pipeline: Pipeline) -> Path:
-    """The pipeline's lock file, beside its state database.
-
-    One lock per (state database, pipeline name): exactly what the state database calls one
-    pipeline, so pipeline files sharing a folder (and so a state database) don't block each other.
-    """
-    state_path = pipeline.resolve(pipeline.state.path)
-    name = UNSAFE_FILE_CHARS.sub("_", pipeline.name)
-    if name != pipeline.name:  # two names that differ only in unsafe characters stay apart
-        name += "-" + hashlib.sha256(pipeline.name.encode()).hexdigest()[:NAME_DIGEST_CHARS]
-    return state_path.with_name(f"{state_path.name}.{name}.lock")
+    """The pipeline's lock file, beside its SQLite state database (a PostgreSQL state locks
+    with an advisory lock instead: `StateLocation.lock`)."""
+    location = pipeline.state.location(pipeline.base_dir)
+    assert location.path is not None, "a PostgreSQL state has no lock file"
+    return lock_file(location.path, pipeline.name)
 
 
 def _ready_to_start(
@@ -253,8 +244,9 @@ def _run(
     destination = destination_of(pipeline, transport)
     if isinstance(destination, FileDestination) and not destination.incremental:
         options = dataclasses.replace(options, full=True)  # a snapshot: read every record
-    lock = PipelineLock(lock_path(pipeline), pipeline=pipeline.name)
-    with lock, StateDB.open(pipeline.resolve(pipeline.state.path)) as db:
+    location = pipeline.state.location(pipeline.base_dir)
+    lock = location.lock(pipeline.name)
+    with lock, location.open() as db:
         crashed = db.runs.mark_crashed(pipeline.name)
         if lock.took_over_from is not None or crashed:
             observer.recovered(lock.took_over_from, crashed)

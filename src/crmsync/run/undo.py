@@ -38,10 +38,9 @@ from crmsync.run.destination import Destination
 from crmsync.run.merge import same
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
-from crmsync.run.pipeline import lock_path
 from crmsync.schema import OBJECTS, RallyObject
 from crmsync.spreadsheet import escape_row
-from crmsync.state import PipelineLock, StateDB, StepState
+from crmsync.state import StateDB, StepState
 from crmsync.state.journal import Entry
 
 UNDO_ORDER = ("activities", "contacts", "companies")  # what points at others goes first
@@ -133,10 +132,8 @@ def undo_run(
         pipeline.destination, transport, allow_insecure_http=pipeline.allow_insecure_http
     )
     report_dir = (options.report_dir or pipeline.resolve(pipeline.report.dir)) / f"undo-{run_id}"
-    with (
-        PipelineLock(lock_path(pipeline), pipeline=pipeline.name),
-        StateDB.open(pipeline.resolve(pipeline.state.path)) as db,
-    ):
+    location = pipeline.state.location(pipeline.base_dir)
+    with location.lock(pipeline.name), location.open() as db:
         db.runs.mark_crashed(pipeline.name)
         pending = check_undoable(db, pipeline.name, run_id, force=options.force)
         undo_id = db.runs.start(pipeline.name, dry_run=options.dry_run)

@@ -1,14 +1,17 @@
-"""One SQLite connection shared by the tables of a state database, and how they write.
+"""One connection shared by the tables of a state database, and how they write.
 
-Durability: the file is in WAL mode with ``synchronous=NORMAL``. A commit appends its pages to
-the WAL with write() before COMMIT returns, so a committed transaction survives the death of the
-process (SIGKILL included); only an OS crash or power cut can lose the last few commits, which a
-resumed run then reconciles with Rally like any in-flight batch. Every public write is one
-transaction, so a bulk put is all or nothing.
+The tables write their SQL once, in SQLite's spelling (``?`` placeholders, ``json_each(?)`` for
+a list parameter); a PostgreSQL connection (state/postgres.py) translates it. Every public write
+is one transaction, so a bulk put is all or nothing, and a write inside another joins it.
+
+SQLite durability: the file is in WAL mode with ``synchronous=NORMAL``. A commit appends its
+pages to the WAL with write() before COMMIT returns, so a committed transaction survives the
+death of the process (SIGKILL included); only an OS crash or power cut can lose the last few
+commits, which a resumed run then reconciles with Rally like any in-flight batch.
 
 The connection is shared by the threads that may use it under a lock (the pipeline calls from
 its asyncio thread; a report may be printed from another). Other processes may read the same
-file while a run writes it (WAL).
+database while a run writes it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from crmsync.errors import StateError
 
@@ -33,52 +37,124 @@ FULL = "is full"
 FULL_ADVICE = "free some space and run again"
 
 
-class Connection:
-    """A migrated SQLite connection, its lock, and one-transaction writes.
+class Cursor(Protocol):
+    """What a statement answers: its rows and how many rows it changed."""
 
-    Any SQLite failure (a damaged page found in the middle of a run, a full disk) comes out
-    as a StateError naming the file and what to do, never as sqlite3's bare message.
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+
+class Session(Protocol):
+    """What a write transaction offers the tables."""
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor: ...
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+
+class Connection(ABC):
+    """A migrated database connection, its lock, and one-transaction writes.
+
+    Subclasses say how to begin, commit and roll back, and turn their driver's errors into a
+    StateError naming the database and what to do: never a driver's bare message.
     """
 
-    def __init__(self, connection: sqlite3.Connection, path: str = "") -> None:
-        self.raw = connection
-        self.path = path
+    def __init__(self, where: str) -> None:
+        self.where = where  # the file, or the redacted URL: for messages
         self.lock = threading.RLock()
         self._depth = 0  # writes open on the thread holding the lock
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front (IMMEDIATE) so it cannot deadlock on upgrade.
-        A write inside another (on the thread holding it) joins it: the outer one commits."""
+    def write(self) -> Iterator[Session]:
+        """One write transaction. A write inside another (on the thread holding it) joins it:
+        the outer one commits."""
         with self.lock, self.failures():
-            connection = self.raw
             if self._depth:
                 self._depth += 1
                 try:
-                    yield connection
+                    yield self.session()
                 finally:
                     self._depth -= 1
                 return
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin()
             self._depth = 1
             try:
-                yield connection
+                yield self.session()
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse this too
-                    connection.execute("ROLLBACK")
+                self._rollback()
                 raise
             finally:
                 self._depth = 0
-            connection.execute("COMMIT")
+            self._commit()
 
-    def read(self, query: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    def read(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row of a query."""
         with self.lock, self.failures():
-            return self.raw.execute(query, params).fetchall()
+            return self.session().execute(query, params).fetchall()
+
+    @abstractmethod
+    def failures(self) -> AbstractContextManager[None]:
+        """The driver's errors raised inside the block, as StateError."""
+
+    @abstractmethod
+    def session(self) -> Session:
+        """The statements of the transaction open on this thread (or of none: autocommit)."""
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class SqliteSession:
+    """The tables' statements, as written, on an SQLite connection."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
+        return self._raw.execute(query, params)
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._raw.executemany(query, rows)
+
+
+class SqliteConnection(Connection):
+    """A state database in one SQLite file (autocommit mode: this class owns transactions)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str = "") -> None:
+        super().__init__(path)
+        self.raw = connection
+        self.path = path
+        self._session = SqliteSession(connection)
+
+    def session(self) -> Session:
+        return self._session
+
+    def _begin(self) -> None:
+        # Taken up front (IMMEDIATE) so it cannot deadlock on upgrade.
+        self.raw.execute("BEGIN IMMEDIATE")
+
+    def _commit(self) -> None:
+        self.raw.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse this too
+            self.raw.execute("ROLLBACK")
 
     @contextmanager
     def failures(self) -> Iterator[None]:
-        """sqlite3 errors raised inside the block, as StateError."""
         try:
             yield
         except sqlite3.Error as exc:

@@ -1,4 +1,5 @@
-"""StateDB: what crmsync remembers between runs, in one SQLite file, as one object per table.
+"""StateDB: what crmsync remembers between runs, as one object per table, in one SQLite file
+or in a schema of a PostgreSQL server (workers on several hosts sharing it).
 
     state.runs        runs and their step summaries            (state/runs.py)
     state.ids         source keys -> Rally ids                  (state/tables.py)
@@ -22,7 +23,7 @@ from typing import Self
 
 from crmsync.errors import ConfigError
 from crmsync.state import schema
-from crmsync.state.connection import Connection, state_failure
+from crmsync.state.connection import Connection, SqliteConnection, state_failure
 from crmsync.state.journal import Journal
 from crmsync.state.mirror import RallyRecords
 from crmsync.state.pages import PageData
@@ -36,13 +37,12 @@ WAL_CHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
 class StateDB:
-    """The state database of one pipeline file (several pipelines may share one file)."""
+    """The state database of one pipeline file (several pipelines may share one)."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        """Use :meth:`open`; this only wraps an already migrated connection."""
-        self._connection = connection
+    def __init__(self, connection: Connection, path: Path | None = None) -> None:
+        """Use :meth:`open` or :meth:`connect`; this only wraps a migrated connection."""
         self._path = path
-        self._shared = Connection(connection, str(path))
+        self._shared = connection
         self.runs = Runs(self._shared)
         self.ids = IdMap(self._shared)
         self.hashes = RowHashes(self._shared)
@@ -95,17 +95,37 @@ class StateDB:
         except sqlite3.Error as exc:
             connection.close()
             raise state_failure(str(path), exc, doing="cannot open") from None
-        return cls(connection, path)
+        return cls(SqliteConnection(connection, str(path)), path)
+
+    @classmethod
+    def connect(
+        cls, url: str, *, schema_name: str, migrations: Sequence[str] | None = None
+    ) -> StateDB:
+        """Open (creating it if need be) and migrate a schema on a PostgreSQL server.
+
+        Raises StateError when the server cannot be reached or refuses, ConfigError when the
+        schema holds other tables or was written by a newer crmsync.
+        """
+        from crmsync.state import postgres  # only a PostgreSQL state needs the driver
+
+        if migrations is None:
+            return cls(postgres.open_schema(url, schema_name))
+        return cls(postgres.open_schema(url, schema_name, migrations=migrations))
 
     @property
-    def path(self) -> Path:
-        """The database file."""
+    def path(self) -> Path | None:
+        """The database file (None on PostgreSQL)."""
         return self._path
 
+    @property
+    def where(self) -> str:
+        """The file, or the server's URL without its password, for messages."""
+        return self._shared.where
+
     def schema_version(self) -> int:
-        """The schema version of the open file (SCHEMA_VERSION once opened)."""
-        with self._shared.lock:
-            return schema.read_version(self._connection)
+        """The schema version of the open database (SCHEMA_VERSION once opened)."""
+        rows = self._shared.read("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        return int(rows[0][0])
 
     def close(self) -> None:
         """Close the connection; committed work is already on disk."""

@@ -56,14 +56,12 @@ class Runs:
     def start(self, pipeline: str, *, dry_run: bool = False) -> int:
         """Record a new run as running, owned by this process; returns its id."""
         with self._db.write() as db:
-            cursor = db.execute(
+            (run_id,) = db.execute(
                 "INSERT INTO runs (pipeline, started_at, status, dry_run, pid, host)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (pipeline, now(), RUNNING, int(dry_run), os.getpid(), socket.gethostname()),
-            )
-            run_id = cursor.lastrowid
-        assert run_id is not None
-        return run_id
+            ).fetchone()
+        return int(run_id)
 
     def finish(
         self,
@@ -129,7 +127,8 @@ class Runs:
         found: dict[int, list[dict[str, Any]]] = {}
         rows = self._db.read(
             "SELECT run_id, step, summary FROM run_steps"
-            " WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, seq",
+            " WHERE run_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))"
+            " ORDER BY run_id, seq",
             (json.dumps(run_ids),),
         )
         for run_id, step, summary in rows:
@@ -160,9 +159,9 @@ class Runs:
         unfinished = ", ".join("?" * len(UNFINISHED_STATUSES))
         complete = ", ".join("?" * len(COMPLETE_STATUSES))
         rows = self._db.read(
-            "SELECT MIN(id) FROM runs WHERE pipeline = ? AND NOT dry_run"
+            "SELECT MIN(id) FROM runs WHERE pipeline = ? AND dry_run = 0"
             f" AND status IN ({unfinished}) AND id > (SELECT COALESCE(MAX(id), 0) FROM runs r"
-            f" WHERE pipeline = ? AND NOT dry_run AND status IN ({complete})"
+            f" WHERE pipeline = ? AND dry_run = 0 AND status IN ({complete})"
             " AND (status != ? OR EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = r.id)))",
             (pipeline, *UNFINISHED_STATUSES, pipeline, *COMPLETE_STATUSES, FAILED),
         )
