@@ -99,7 +99,7 @@ class PgConnection(Connection):
 def pg_failure(where: str, exc: BaseException, *, doing: str = "") -> StateError:
     """The StateError for a PostgreSQL failure, its message stripped of any password."""
     lead = f"{doing} state database" if doing else "state database"
-    return StateError(f"{lead} {where}: {driver_message(exc)}", file=where)
+    return StateError(f"{lead}: {driver_message(exc)}", file=where)
 
 
 def driver_message(exc: BaseException) -> str:
