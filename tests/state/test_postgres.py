@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -105,12 +107,18 @@ def test_a_schema_holding_someone_elses_tables_is_refused(
 def test_two_connections_migrating_an_empty_schema_at_once_migrate_it_once(
     postgres_url: str, pg_schema: str
 ) -> None:
-    first = StateDB.connect(postgres_url, schema_name=pg_schema)
-    second = StateDB.connect(postgres_url, schema_name=pg_schema)
-    with first, second:
-        assert first.schema_version() == second.schema_version() == SCHEMA_VERSION
-        rows = first._shared.read("SELECT count(*) FROM schema_version")  # noqa: SLF001
-        assert rows[0][0] == SCHEMA_VERSION
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        opened = list(
+            pool.map(lambda _: StateDB.connect(postgres_url, schema_name=pg_schema), range(4))
+        )
+    for db in opened:
+        assert db.schema_version() == SCHEMA_VERSION
+        db.close()
+    versions = columns_postgres(postgres_url, pg_schema)["schema_version"]
+    assert versions == ["version", "applied_at"]
+    with psycopg.connect(postgres_url) as connection:
+        count = connection.execute(f"SELECT count(*) FROM {pg_schema}.schema_version".encode())
+        assert count.fetchone() == (SCHEMA_VERSION,)
 
 
 def test_the_lock_refuses_a_second_holder_and_names_the_first(
@@ -146,8 +154,6 @@ def test_a_killed_holder_releases_the_lock_with_its_connection(
             lock.acquire()
             break
         except LockedError:
-            import time
-
             time.sleep(0.05)
     assert lock.held
     lock.release()
