@@ -258,3 +258,36 @@ def test_a_constant_no_json_can_carry_is_refused(tmp_path: Path, field: str, val
     )
     with pytest.raises(ConfigError, match="must be a finite number"):
         load_pipeline(write(tmp_path, text), env=ENV)
+
+
+PG_PASSWORD = "pg-Pa55word-very-secret"
+
+
+def test_the_state_url_password_is_a_secret_like_a_key(tmp_path: Path) -> None:
+    env = {**ENV, "PG_PASSWORD": PG_PASSWORD}
+    state = "state: {url: 'postgresql://crm:${PG_PASSWORD}@db.internal/crm'}\n"
+    pipeline = load_pipeline(write(tmp_path, "name: s\n" + state + BODY), env=env)
+    location = pipeline.state.location(pipeline.base_dir)
+    assert location.shared and PG_PASSWORD not in repr(pipeline) + repr(location) + str(location)
+    # elsewhere in the file it is refused, like a key
+    leaky = "name: s-${PG_PASSWORD}\n" + state + BODY
+    with pytest.raises(ConfigError, match="name: holds an API key") as caught:
+        load_pipeline(write(tmp_path, leaky), env=env)
+    assert PG_PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ("{url: 'mysql://crm:${PG_PASSWORD}@db/crm'}", "must be a postgresql:// URL"),
+        ("{url: 'postgresql://crm:${PG_PASSWORD}@db/crm', path: s.db}", "not both"),
+        ("{url: 'postgresql://db/crm', schema: 'Robert; DROP'}", "state.schema"),
+    ],
+)
+def test_a_bad_state_section_is_refused_without_the_password(
+    tmp_path: Path, state: str, message: str
+) -> None:
+    env = {**ENV, "PG_PASSWORD": PG_PASSWORD}
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_pipeline(write(tmp_path, f"name: s\nstate: {state}\n" + BODY), env=env)
+    assert PG_PASSWORD not in str(caught.value)

@@ -21,6 +21,7 @@ from crmsync.config.messages import describe
 from crmsync.config.models import Pipeline
 from crmsync.config.strict_yaml import YamlLimitError, load_yaml
 from crmsync.errors import ConfigError
+from crmsync.state.location import url_password
 
 DESTINATION_KEY = "destination"
 # Stands in for a destination whose variables are not set, in a dry run that may not need one.
@@ -54,9 +55,14 @@ def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = N
 
 
 def secret_values(data: Any, *, webhooks: bool = True) -> list[str]:
-    """Every `api_key` value of a parsed pipeline file, and (with `webhooks`) a webhook's
-    `url` (walked without recursion)."""
+    """Every `api_key` value of a parsed pipeline file, the password in `state.url`, and (with
+    `webhooks`) a webhook's `url` (walked without recursion)."""
     found: list[str] = []
+    state = data.get("state") if isinstance(data, dict) else None
+    if isinstance(state, dict) and isinstance(state.get("url"), str):
+        password = url_password(state["url"])
+        if password:
+            found.append(password)
     stack = [data]
     while stack:
         item = stack.pop()
@@ -97,7 +103,7 @@ def check_keys_stay_put(data: Any, secrets: list[str]) -> None:
             stack += [
                 (f"{where}.{name}".lstrip("."), value)
                 for name, value in item.items()
-                if name != "api_key"
+                if name != "api_key" and not (where == "state" and name == "url")
             ]
         elif isinstance(item, list):
             stack += [(f"{where}[{index}]", value) for index, value in enumerate(item)]

@@ -16,6 +16,7 @@ from crmsync.api.http import redact
 from crmsync.config import Pipeline
 from crmsync.config.sources import RallyApiSource, RedmineApiSource
 from crmsync.run.observer import RunObserver
+from crmsync.state.location import url_password
 
 
 def pipeline_secrets(pipeline: Pipeline) -> list[str]:
@@ -29,6 +30,10 @@ def pipeline_secrets(pipeline: Pipeline) -> list[str]:
             secrets.append(step.source.api_key.get_secret_value())
     if pipeline.notify is not None:
         secrets.append(pipeline.notify.webhook.url.get_secret_value())
+    if pipeline.state.url is not None:
+        password = url_password(pipeline.state.url.get_secret_value())
+        if password:
+            secrets.append(password)
     return secrets
 
 
