@@ -5,7 +5,10 @@ row), put_hashes into a fresh file and again as an update, get_hashes back into 
 get_ids for a tenth of the keys. Goals (issue 7): payload_hashes about 2 s, get_hashes well
 under 2 s, so an unchanged rerun of a million rows stays under 10 s end to end.
 
-    .venv/bin/python bench/state.py [--rows 1000000]
+    .venv/bin/python bench/state.py [--rows 1000000] [--backend sqlite|postgres|both]
+
+Both backends run the same calls on the same rows, side by side; PostgreSQL is a throwaway
+local server (fsync off, as a benchmark of crmsync's side rather than of a disk).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
 
+from crmsync.sandbox.postgres import temporary_postgres
 from crmsync.state import StateDB, payload_hashes
 
 DEFAULT_ROWS = 1_000_000
@@ -45,35 +50,62 @@ def contacts(rows: int) -> pl.DataFrame:
     )
 
 
-def timed(label: str, action: Callable[[], T]) -> T:
+def timed(label: str, action: Callable[[], T], figures: dict[str, float]) -> T:
     start = time.perf_counter()
     result = action()
-    print(f"{label:<40} {time.perf_counter() - start:6.2f} s")
+    figures[label] = time.perf_counter() - start
     return result
+
+
+def exercise(db: StateDB, frame: pl.DataFrame, hashes: list[str]) -> dict[str, float]:
+    """The bulk paths a run takes, timed on one open state database."""
+    figures: dict[str, float] = {}
+    triples = list(zip(frame["email"], hashes, frame["companyId"], strict=True))
+    timed("put_hashes (new keys)", lambda: db.hashes.put("contacts", triples), figures)
+    timed(
+        "put_hashes (all keys known: update)", lambda: db.hashes.put("contacts", triples), figures
+    )
+    stored = timed("get_hashes", lambda: db.hashes.get("contacts"), figures)
+    assert stored.height == frame.height
+    pairs = list(zip(frame["email"], frame["companyId"], strict=True))
+    timed("put_ids", lambda: db.ids.put("contacts", "email", pairs), figures)
+    wanted = frame["email"].gather_every(10).to_list()
+    found = timed(
+        f"get_ids ({len(wanted):,} keys)", lambda: db.ids.get("contacts", "email", wanted), figures
+    )
+    assert len(found) == len(wanted)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
-    rows = parser.parse_args().rows
-    frame = contacts(rows)
-    print(f"{rows:,} rows x {frame.width} columns")
-    hashes = timed("payload_hashes", lambda: payload_hashes(frame, frame.columns))
-    triples = list(zip(frame["email"], hashes, frame["companyId"], strict=True))
-    with tempfile.TemporaryDirectory() as folder, StateDB.open(Path(folder) / "s.db") as db:
-        timed("put_hashes (new file)", lambda: db.hashes.put("contacts", triples))
-        timed("put_hashes (all keys known: update)", lambda: db.hashes.put("contacts", triples))
-        stored = timed("get_hashes", lambda: db.hashes.get("contacts"))
-        assert stored.height == rows
-        pairs = list(zip(frame["email"], frame["companyId"], strict=True))
-        timed("put_ids", lambda: db.ids.put("contacts", "email", pairs))
-        wanted = frame["email"].gather_every(10).to_list()
-        found = timed(
-            f"get_ids ({len(wanted):,} keys)", lambda: db.ids.get("contacts", "email", wanted)
-        )
-        assert len(found) == len(wanted)
-        size = (Path(folder) / "s.db").stat().st_size + (Path(folder) / "s.db-wal").stat().st_size
-        print(f"{'database + WAL size':<40} {size / 1e6:6.0f} MB")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres", "both"),
+        default="both",
+        help="postgres starts a throwaway server from the system's binaries (or --postgres-url)",
+    )
+    parser.add_argument("--postgres-url", default=None, help="an existing server to use")
+    args = parser.parse_args()
+    frame = contacts(args.rows)
+    print(f"{args.rows:,} rows x {frame.width} columns")
+    start = time.perf_counter()
+    hashes = payload_hashes(frame, frame.columns)
+    print(f"{'payload_hashes':<40} {time.perf_counter() - start:8.2f} s")
+    results: dict[str, dict[str, float]] = {}
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as folder, StateDB.open(Path(folder) / "s.db") as db:
+            results["SQLite"] = exercise(db, frame, hashes)
+    if args.backend in ("postgres", "both"):
+        with ExitStack() as stack:
+            url = args.postgres_url or stack.enter_context(temporary_postgres())
+            db = stack.enter_context(StateDB.connect(url, schema_name="bench_state"))
+            results["PostgreSQL"] = exercise(db, frame, hashes)
+    names = list(results)
+    print(f"{'operation':<40}" + "".join(f"{name:>12}" for name in names))
+    for label in next(iter(results.values())):
+        print(f"{label:<40}" + "".join(f"{results[n][label]:>10.2f} s" for n in names))
 
 
 if __name__ == "__main__":
