@@ -27,6 +27,7 @@ from psycopg import sql
 from crmsync.errors import ConfigError, StateError
 from crmsync.state.connection import Connection, Cursor, Session
 from crmsync.state.location import redact_url
+from crmsync.state.pg_copy import copy_rows
 from crmsync.state.pg_schema import PG_MIGRATIONS
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -57,7 +58,7 @@ class PgSession:
         return self._raw.execute(translate(query), tuple(params))
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
+        if rows and not copy_rows(self._raw, query, rows):
             with self._raw.cursor() as cursor:
                 cursor.executemany(translate(query), rows)
 
