@@ -12,7 +12,8 @@ against the pipeline file's folder, so a cron job's working directory does not m
 """
 
 from crmsync.config.destinations import DestinationConfig, FileDestinationConfig
-from crmsync.config.files import interpolate, load_pipeline, read_mapping
+from crmsync.config.env import interpolate
+from crmsync.config.files import load_pipeline, read_mapping
 from crmsync.config.mapping import FieldMapping, Lookup, LookupKey, LookupKind
 from crmsync.config.models import (
     DedupeConfig,

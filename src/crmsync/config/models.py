@@ -7,8 +7,6 @@ the library, and only checked here with the path of the key that is wrong.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,11 +23,12 @@ from crmsync.api.settings import (
     DEFAULT_REQUEST_DEADLINE_S,
 )
 from crmsync.config.alerts import Expectations, NotifyConfig
-from crmsync.config.base import Section
+from crmsync.config.base import Section, nearest
 from crmsync.config.destinations import (
     AnyDestination,
     DestinationConfig,
     FileDestinationConfig,
+    TenantConfig,
 )
 from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
 from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfig
@@ -293,6 +292,11 @@ class Pipeline(Section):
     notify: NotifyConfig | None = Field(
         default=None, description="Whom to tell about a run that needs a person."
     )
+    tenants: dict[str, TenantConfig] = Field(
+        default_factory=dict,
+        description="Rally tenants this file runs for, each its own scope (for_tenant): name "
+        "-> the destination fields it sets over destination's.",
+    )
     allow_insecure_http: bool = Field(
         default=False,
         description="Send API keys over plain http:// to hosts other than this machine (a "
@@ -303,6 +307,7 @@ class Pipeline(Section):
     destination_unset: str | None = Field(
         default=None, exclude=True, description="Why the destination is not set (a dry run)."
     )
+    tenant: str | None = Field(default=None, exclude=True, description="Set by for_tenant.")
 
     @model_validator(mode="before")
     @classmethod
@@ -361,6 +366,8 @@ class Pipeline(Section):
         urls = []
         if isinstance(self.destination, DestinationConfig):
             urls.append(("destination.base_url", self.destination.base_url))
+        for name, tenant in self.tenants.items():
+            urls += [(f"tenants.{name}.base_url", tenant.base_url)] if tenant.base_url else []
         for index, step in enumerate(self.steps):
             prefix = "" if self.single_step else f"steps[{index}]."
             source = step.source
@@ -375,12 +382,14 @@ class Pipeline(Section):
         """The only step of a single-step pipeline."""
         return self.steps[0]
 
+    def for_tenant(self, name: str) -> Pipeline:
+        """This pipeline as it runs for one of its tenants, a scope of its own (its runs, lock
+        and resume as `<name>@<tenant>`, reports in report.dir/<tenant>); ConfigError for an
+        unknown tenant or one whose variables are not set."""
+        from crmsync.config.tenants import tenant_pipeline  # it builds on this module
+
+        return tenant_pipeline(self, name)
+
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the pipeline file's folder."""
         return (path if path.is_absolute() else self.base_dir / path).resolve()
-
-
-def nearest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest of `choices`, or nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""
