@@ -4,14 +4,15 @@ models    Pipeline, Step and their sections; each converts itself into library s
 sources   the source kinds a step reads from
 destinations  where a pipeline writes: a Rally tenant, or files
 mapping   FieldMapping (column, template, constant, default, translation) and Lookup
-files     reading a file: YAML, ${VAR} and ${VAR:-default} from the environment
+files     reading a file: YAML, ${VAR} and ${VAR:-default} from the environment (env)
+tenants   one file for several Rally tenants: Pipeline.for_tenant, tenants from the environment
 messages  a validation error as one line naming the key's path and the nearest valid key
 
 Unknown keys are refused; API keys are SecretStr, never printed. Relative paths are resolved
 against the pipeline file's folder, so a cron job's working directory does not matter.
 """
 
-from crmsync.config.destinations import DestinationConfig, FileDestinationConfig
+from crmsync.config.destinations import DestinationConfig, FileDestinationConfig, TenantConfig
 from crmsync.config.env import interpolate
 from crmsync.config.files import load_pipeline, read_mapping
 from crmsync.config.mapping import FieldMapping, Lookup, LookupKey, LookupKind
@@ -55,6 +56,7 @@ __all__ = [
     "StateConfig",
     "Step",
     "SyncConfig",
+    "TenantConfig",
     "interpolate",
     "load_pipeline",
     "read_mapping",

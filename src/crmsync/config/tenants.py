@@ -133,7 +133,8 @@ class _Section:
             error = exc.errors()[0]
             where = self.path_of(".".join(map(str, error["loc"])))
             message = str(error["msg"]).removeprefix("Value error, ")
-            raise ConfigError(redact(message, *secrets), path=where) from None
+            shown = redact(message, *(s for s in secrets if s.strip()))  # not a blank key
+            raise ConfigError(shown, path=where) from None
 
 
 @dataclass
