@@ -3,10 +3,13 @@ and report folder; a tenant that fails leaves the others running, an interrupt d
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from crmsync.config import Pipeline, load_pipeline
@@ -53,11 +56,11 @@ def rally() -> Iterator[InProcessSandbox]:
         yield sandbox
 
 
-def tenants_file(folder: Path, rally: InProcessSandbox, **unset: bool) -> Pipeline:
+def tenants_file(folder: Path, rally: InProcessSandbox, extra: str = "", **unset: bool) -> Pipeline:
     rows = [f"Ada,No{n},ada{n}@example.com" for n in range(ROWS)]
     write_csv(folder, "people.csv", "First,Last,Email", *rows)
     path = folder / "pipeline.yaml"
-    path.write_text(textwrap.dedent(TENANTS), encoding="utf-8")
+    path.write_text(textwrap.dedent(TENANTS) + extra, encoding="utf-8")
     env = {
         "RALLY_BASE_URL": rally.base_url,
         "ACME_RALLY_API_KEY": ACME_KEY,
@@ -129,6 +132,35 @@ def test_a_tenant_that_cannot_start_leaves_the_others_running(
     )
     assert worst_exit_code(r.exit_code for r in runs) == EXIT_CANNOT_START
     assert len(rally.records("contacts", GLOBEX_KEY)) == ROWS
+
+
+def test_a_tenant_whose_key_is_not_set_alerts_as_a_run_that_could_not_start(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    notify = "notify: {webhook: {url: 'https://hooks.example.com/T0/s3cret', max_attempts: 1}}\n"
+    pipeline = tenants_file(tmp_path, rally, notify, ACME_RALLY_API_KEY=True)
+    bodies: list[dict[str, Any]] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200)
+
+    runs = run_tenants(
+        pipeline,
+        ["acme", "globex"],
+        transport=rally.transport,
+        notify_transport=httpx.MockTransport(receive),
+    )
+    assert [r.exit_code for r in runs] == [EXIT_CANNOT_START, EXIT_OK]
+    [body] = bodies  # globex went well: no message
+    assert (body["pipeline"], body["run_id"], body["status"], body["exit_code"]) == (
+        "contacts@acme",
+        None,
+        "failed",
+        EXIT_CANNOT_START,
+    )
+    assert "environment variable ACME_RALLY_API_KEY is not set" in body["error"]
+    assert GLOBEX_KEY[:8] not in json.dumps(body)
 
 
 def test_two_tenants_locks_are_independent(rally: InProcessSandbox, tmp_path: Path) -> None:

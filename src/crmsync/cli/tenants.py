@@ -63,15 +63,16 @@ class TenantsConsole(ConsoleObserver):
     def tenant_finished(self, run: TenantRun) -> None:
         if run.result is not None:
             run_closing(run.result, single=self.single, tty=self.tty)
-        elif run.exit_code == EXIT_INTERNAL and run.error is not None:
+        elif run.exit_code == EXIT_INTERNAL and run.error is not None:  # as main() says a bug
             name = type(run.error).__name__
             click.echo(
-                f"crmsync hit an unexpected error (a bug, please report it): {name}: "
-                f"{run.message}\nRun again with CRMSYNC_DEBUG=1 to see the traceback.",
+                f"crmsync hit an unexpected error (a bug, please report it): {name}: {run.message}",
                 err=True,
             )
             if os.environ.get("CRMSYNC_DEBUG"):
                 traceback.print_exception(run.error)
+            else:
+                click.echo("Run again with CRMSYNC_DEBUG=1 to see the traceback.", err=True)
         else:
             click.echo(f"Error: {run.message}", err=True)
 

@@ -1,7 +1,8 @@
 """One pipeline file run for several of its tenants, one after another.
 
 Each tenant's run is a whole run of its own (`Pipeline.for_tenant`): its own lock, run history,
-resume, report folder and alert. So a tenant that cannot start (its key not set or refused),
+resume, report folder and alert (a tenant whose variables are not set alerts as a run that
+could not start). So a tenant that cannot start (its key not set or refused),
 stops, breaks its expectations or is held by another process does not keep the next ones from
 running. An interrupt (Ctrl-C, SIGTERM) ends the current tenant's run as a single run ends,
 and starts no other: those are `not run`.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from crmsync.alerts import RunAlert
 from crmsync.api.http import redact
 from crmsync.config import Pipeline
 from crmsync.config.tenants import tenant_pipeline_name
@@ -31,13 +33,15 @@ from crmsync.errors import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
     EXIT_STOPPED,
+    ConfigError,
     CrmsyncError,
     LockedError,
     StoppedError,
 )
-from crmsync.run.alerting import pipeline_secrets
+from crmsync.run.alerting import pipeline_secrets, send_alert
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.pipeline import RunResult, run_pipeline
+from crmsync.state.runs import FAILED
 
 # Most urgent first: what a scheduler or a person must do about the whole.
 SEVERITY = (
@@ -53,7 +57,6 @@ SEVERITY = (
 NOT_RUN = "not run"
 LOCKED = "locked"
 STOPPED = "stopped"
-FAILED_TO_START = "failed"
 CRASHED = "crashed"
 INTERRUPTED = "interrupted"
 
@@ -92,7 +95,7 @@ class TenantRun:
         if isinstance(self.error, StoppedError):
             return STOPPED
         if isinstance(self.error, CrmsyncError):
-            return FAILED_TO_START
+            return FAILED
         return INTERRUPTED if isinstance(self.error, KeyboardInterrupt) else CRASHED
 
 
@@ -123,26 +126,45 @@ def run_tenants(
     tenant's run, between its tenant_started and tenant_finished."""
     options = options or RunOptions()
     observer = observer or RunObserver()
-    secrets = pipeline_secrets(pipeline)  # its tenants' keys among them
     runs: list[TenantRun] = []
     interrupted = False
     for index, name in enumerate(tenants):
         run = TenantRun(name, tenant_pipeline_name(pipeline.name, name), started=not interrupted)
         runs.append(run)
-        if interrupted:
-            continue
-        observer.tenant_started(name, run.pipeline, index, len(tenants))
-        try:
-            run.result = run_pipeline(
-                pipeline.for_tenant(name),
-                tenant_options(options, name),
-                observer,
-                transport=transport,
-                notify_transport=notify_transport,
-            )
-        except (Exception, KeyboardInterrupt) as exc:
-            run.error = exc
-            run.message = redact(str(exc) or type(exc).__name__, *secrets)
-        observer.tenant_finished(run)
-        interrupted = run.exit_code == EXIT_INTERRUPTED
+        if not interrupted:
+            observer.tenant_started(name, run.pipeline, index, len(tenants))
+            _run_one(pipeline, run, options, observer, transport, notify_transport)
+            observer.tenant_finished(run)
+            interrupted = run.exit_code == EXIT_INTERRUPTED
     return runs
+
+
+def _run_one(
+    pipeline: Pipeline,
+    run: TenantRun,
+    options: RunOptions,
+    observer: RunObserver,
+    transport: httpx.AsyncBaseTransport | None,
+    notify_transport: httpx.BaseTransport | None,
+) -> None:
+    """One tenant's run; how it ended goes into `run`."""
+    secrets = pipeline_secrets(pipeline)  # its tenants' keys among them
+    try:
+        tenant = pipeline.for_tenant(run.tenant)
+    except ConfigError as exc:  # its variables are not set: a run that could not start
+        run.error, run.message = exc, redact(str(exc), *secrets)
+        alert = RunAlert(
+            run.pipeline, None, FAILED, exc.exit_code, error=run.message, dry_run=options.dry_run
+        )
+        send_alert(pipeline, alert, observer, transport=notify_transport)
+        return
+    try:
+        run.result = run_pipeline(
+            tenant,
+            tenant_options(options, run.tenant),
+            observer,
+            transport=transport,
+            notify_transport=notify_transport,
+        )
+    except (Exception, KeyboardInterrupt) as exc:
+        run.error, run.message = exc, redact(str(exc) or type(exc).__name__, *secrets)
