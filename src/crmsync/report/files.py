@@ -36,10 +36,10 @@ REPORT_FILES = (
 )
 
 
+
 def payload_line(payload: dict[str, Any]) -> str:
     """One line of payloads.ndjson: a record as it would be sent."""
     return json.dumps(payload, ensure_ascii=False, default=str)
-
 
 def check_report_dir(report_dir: Path) -> None:
     """ConfigError unless the report files can be written into `report_dir` (created if need
