@@ -64,7 +64,7 @@ def run(
     from crmsync.cli.tenants import chosen_tenants
     from crmsync.config import Pipeline, load_pipeline
     from crmsync.run import RunOptions, run_pipeline
-    from crmsync.run.tenants import tenant_options
+    from crmsync.run.tenants import resolve_tenant, tenant_options
 
     options = RunOptions(
         dry_run=dry_run,
@@ -91,7 +91,7 @@ def run(
 
                 sys.exit(run_logged(pipeline, chosen, options, logger))
             if chosen:
-                pipeline = pipeline.for_tenant(chosen[0])
+                pipeline = resolve_tenant(pipeline, chosen[0], options, logger)
                 options = tenant_options(options, chosen[0])
             logger.pipeline = pipeline.name
             with capturing_logs(logger):
@@ -113,9 +113,10 @@ def run(
         from crmsync.cli.tenants import run_shown
 
         sys.exit(run_shown(pipeline, chosen, options, tty=tty))
-    if chosen:
-        pipeline, options = pipeline.for_tenant(chosen[0]), tenant_options(options, chosen[0])
     observer = ConsoleObserver(tty=tty)
+    if chosen:
+        pipeline = resolve_tenant(pipeline, chosen[0], options, observer)
+        options = tenant_options(options, chosen[0])
     with echoing_logs(observer=observer):
         result = run_pipeline(pipeline, options, observer)
     run_closing(result, single=pipeline.single_step, tty=tty)

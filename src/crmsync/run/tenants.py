@@ -106,10 +106,32 @@ def worst_exit_code(codes: Iterable[int]) -> int:
 
 
 def tenant_options(options: RunOptions, tenant: str) -> RunOptions:
-    """A --report-dir given for several tenants holds a folder per tenant, as report.dir does."""
+    """A --report-dir given for tenants holds a folder per tenant, as report.dir does."""
     if options.report_dir is None:
         return options
     return dataclasses.replace(options, report_dir=options.report_dir / tenant)
+
+
+def resolve_tenant(
+    pipeline: Pipeline,
+    tenant: str,
+    options: RunOptions,
+    observer: RunObserver,
+    notify_transport: httpx.BaseTransport | None = None,
+) -> Pipeline:
+    """`pipeline.for_tenant(tenant)`; a tenant that cannot run (its variables not set) is a
+    run that could not start: the pipeline's alert says so before its ConfigError is raised."""
+    try:
+        return pipeline.for_tenant(tenant)
+    except ConfigError as exc:
+        if tenant in pipeline.tenants:  # a name that is no tenant is a mistyped command
+            message = redact(str(exc), *pipeline_secrets(pipeline))
+            name = tenant_pipeline_name(pipeline.name, tenant)
+            alert = RunAlert(
+                name, None, FAILED, exc.exit_code, error=message, dry_run=options.dry_run
+            )
+            send_alert(pipeline, alert, observer, transport=notify_transport)
+        raise
 
 
 def run_tenants(
@@ -150,13 +172,9 @@ def _run_one(
     """One tenant's run; how it ended goes into `run`."""
     secrets = pipeline_secrets(pipeline)  # its tenants' keys among them
     try:
-        tenant = pipeline.for_tenant(run.tenant)
-    except ConfigError as exc:  # its variables are not set: a run that could not start
+        tenant = resolve_tenant(pipeline, run.tenant, options, observer, notify_transport)
+    except ConfigError as exc:
         run.error, run.message = exc, redact(str(exc), *secrets)
-        alert = RunAlert(
-            run.pipeline, None, FAILED, exc.exit_code, error=run.message, dry_run=options.dry_run
-        )
-        send_alert(pipeline, alert, observer, transport=notify_transport)
         return
     try:
         run.result = run_pipeline(
