@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
 
 import click
 
 from crmsync import __version__
+from crmsync.cli.history import report, runs
+from crmsync.cli.options import one_tenant, tenant_choice
 from crmsync.cli.sandboxes import redmine_sandbox, sandbox
-from crmsync.errors import EXIT_CANNOT_START, EXIT_INTERNAL, CrmsyncError
+from crmsync.errors import EXIT_INTERNAL, CrmsyncError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +45,7 @@ def cli() -> None:
     help="text: lines for people (a progress bar on a terminal); json: one JSON object per "
     "event on stdout, for log collectors, and nothing else on stdout.",
 )
+@tenant_choice
 def run(
     pipeline_file: str,
     dry_run: bool,
@@ -51,12 +53,18 @@ def run(
     limit: int | None,
     full: bool,
     log_format: str,
+    tenants: tuple[str, ...],
+    all_tenants: bool,
+    destination_env: tuple[str, ...],
 ) -> None:
-    """Run a pipeline file: extract, map, validate, dedupe, load, report."""
+    """Run a pipeline file: extract, map, validate, dedupe, load, report. A file with
+    tenants runs for those chosen, one after another, each its own run."""
     from pathlib import Path
 
-    from crmsync.config import load_pipeline
+    from crmsync.cli.tenants import chosen_tenants
+    from crmsync.config import Pipeline, load_pipeline
     from crmsync.run import RunOptions, run_pipeline
+    from crmsync.run.tenants import resolve_tenant, tenant_options
 
     options = RunOptions(
         dry_run=dry_run,
@@ -64,12 +72,27 @@ def run(
         limit=limit,
         report_dir=Path(report_dir) if report_dir else None,
     )
+
+    def load() -> tuple[Pipeline, list[str]]:
+        """The file, and its tenants to run for: none for a file without tenants."""
+        pipeline = load_pipeline(
+            pipeline_file, destination_optional=dry_run, env_tenants=destination_env
+        )
+        return pipeline, chosen_tenants(pipeline, tenants, destination_env, all_tenants=all_tenants)
+
     if log_format == "json":
         from crmsync.cli.json_log import JsonLogObserver, capturing_logs
 
         logger = JsonLogObserver()
         try:
-            pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
+            pipeline, chosen = load()
+            if len(chosen) > 1:
+                from crmsync.cli.tenants import run_logged
+
+                sys.exit(run_logged(pipeline, chosen, options, logger))
+            if chosen:
+                pipeline = resolve_tenant(pipeline, chosen[0], options, logger)
+                options = tenant_options(options, chosen[0])
             logger.pipeline = pipeline.name
             with capturing_logs(logger):
                 result = run_pipeline(pipeline, options, logger)
@@ -82,33 +105,22 @@ def run(
             logger.error(StoppedError(f"stopped after sending records: {result.stopped}"))
         sys.exit(result.exit_code)
 
-    from crmsync.cli.console import ConsoleObserver, closing_tables, echoing_logs
+    from crmsync.cli.console import ConsoleObserver, echoing_logs, run_closing
 
-    pipeline = load_pipeline(pipeline_file, destination_optional=dry_run)
+    pipeline, chosen = load()
     tty = sys.stdout.isatty()
+    if len(chosen) > 1:
+        from crmsync.cli.tenants import run_shown
+
+        sys.exit(run_shown(pipeline, chosen, options, tty=tty))
     observer = ConsoleObserver(tty=tty)
+    if chosen:
+        pipeline = resolve_tenant(pipeline, chosen[0], options, observer)
+        options = tenant_options(options, chosen[0])
     with echoing_logs(observer=observer):
         result = run_pipeline(pipeline, options, observer)
-    click.echo()
-    closing_tables([step.summary for step in result.steps], single=pipeline.single_step, tty=tty)
-    if pipeline.single_step:
-        click.echo(f"report: {_report_folder(result.files)}")
-    else:
-        for step in result.steps:
-            click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
-    if result.page is not None:
-        click.echo(f"page: {result.page}")
-    for broken in result.broken:
-        click.echo(f"Expectation broken: {broken.message}", err=True)
-    if result.stopped:
-        click.echo(f"Stopped after sending records: {result.stopped}", err=True)
-    elif result.interrupted:
-        click.echo("Interrupted: rows whose outcome is unknown are in errors.csv.", err=True)
+    run_closing(result, single=pipeline.single_step, tty=tty)
     sys.exit(result.exit_code)
-
-
-def _report_folder(files: dict[str, Any]) -> str:
-    return str(files["errors"].parent) if "errors" in files else "not written"
 
 
 @cli.command()
@@ -126,8 +138,15 @@ def _report_folder(files: dict[str, Any]) -> str:
     default=None,
     help="Where undo-RUN_ID/undo.csv goes (default: the pipeline's report.dir).",
 )
+@one_tenant
 def undo(
-    pipeline_file: str, run_id: int, dry_run: bool, force: bool, report_dir: str | None
+    pipeline_file: str,
+    run_id: int,
+    dry_run: bool,
+    force: bool,
+    report_dir: str | None,
+    tenant: str | None,
+    destination_env: str | None,
 ) -> None:
     """Undo a run: delete what it created, put back what it updated, except what people
     changed since (left alone, and listed in undo.csv). RUN_ID is the number `crmsync runs`
@@ -135,13 +154,18 @@ def undo(
     from pathlib import Path
 
     from crmsync.cli.console import ConsoleObserver, undo_lines
+    from crmsync.cli.tenants import for_one_tenant
     from crmsync.config import load_pipeline
     from crmsync.run.undo import UndoOptions, undo_run
 
-    pipeline = load_pipeline(pipeline_file)
-    options = UndoOptions(
-        dry_run=dry_run, force=force, report_dir=Path(report_dir) if report_dir else None
+    prefixes = [destination_env] if destination_env else []
+    pipeline = for_one_tenant(
+        load_pipeline(pipeline_file, env_tenants=prefixes), tenant, destination_env
     )
+    folder = Path(report_dir) if report_dir else None
+    if folder is not None and pipeline.tenant is not None:
+        folder /= pipeline.tenant  # as a run's: a folder per tenant
+    options = UndoOptions(dry_run=dry_run, force=force, report_dir=folder)
     result = undo_run(pipeline, run_id, options, ConsoleObserver(tty=sys.stdout.isatty()))
     click.echo()
     click.echo(undo_lines(result.summaries, dry_run=dry_run))
@@ -149,116 +173,6 @@ def undo(
     if result.interrupted:
         click.echo("Interrupted: run the same undo again to finish it.", err=True)
     sys.exit(result.exit_code)
-
-
-@cli.command()
-@click.argument("pipeline_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Show the latest N runs.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-def runs(pipeline_file: str, limit: int, as_json: bool) -> None:
-    """List the pipeline's past runs, newest first, from its state database.
-
-    Reads only the file's name and state, so the destination's environment variables
-    need not be set.
-    """
-    import json
-
-    from crmsync.cli.console import runs_table
-    from crmsync.report.history import list_runs, pipeline_state, run_row
-
-    where = pipeline_state(pipeline_file)
-    rows = [run_row(record) for record in list_runs(where, limit=limit)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif not rows:
-        click.echo(f"no runs of {where.pipeline} yet (state database: {where.state})")
-    else:
-        click.echo(runs_table(rows))
-
-
-@cli.command()
-@click.argument("pipeline_file", type=click.Path(dir_okay=False))
-@click.argument("run_id", type=int)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the run and its step summaries as JSON."
-)
-@click.option(
-    "--html",
-    "as_html",
-    is_flag=True,
-    help="Write the run's report.html again, from the state database, and print its path.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="The folder report.html goes to with --html (default: the run's report folder).",
-)
-def report(
-    pipeline_file: str, run_id: int, as_json: bool, as_html: bool, output: str | None
-) -> None:
-    """Print one past run's summary again: status, the closing tables, the report files;
-    with --html, write its page (report.html) again.
-
-    RUN_ID is the number `crmsync runs` lists. Reads only the file's name and state.
-    """
-    import json
-
-    from crmsync.cli.console import run_report
-    from crmsync.report.history import find_run, pipeline_state, run_row, step_summaries
-
-    where = pipeline_state(pipeline_file)
-    record = find_run(where, run_id)
-    if record is None:
-        raise _cannot_start(
-            f"no run {run_id} in {where.state}; `crmsync runs {pipeline_file}` lists them"
-        )
-    if record.pipeline != where.pipeline:
-        raise _cannot_start(
-            f"run {run_id} is a run of pipeline {record.pipeline!r}, not of {where.pipeline!r}"
-        )
-    if as_html:
-        click.echo(f"wrote {_write_page(where.state, run_id, output or record.report_dir)}")
-        return
-    row = run_row(record)
-    if as_json:
-        click.echo(json.dumps(row | {"steps": record.steps}, indent=2, ensure_ascii=False))
-        return
-    summaries = step_summaries(record)
-    single = len(summaries) == 1 and summaries[0].name == record.pipeline
-    click.echo(run_report(row, summaries, single=single))
-
-
-def _write_page(state: Any, run_id: int, folder: str | None) -> Any:
-    from pathlib import Path
-
-    from crmsync.report.page import write_run_page
-
-    if not folder:
-        raise _cannot_start(f"run {run_id} recorded no report folder: give one with --output")
-    try:
-        with state.open() as db:
-            return write_run_page(db, run_id, Path(folder))
-    except OSError as exc:
-        problem = exc.strerror or exc
-        raise _cannot_start(f"cannot write report.html to {folder}: {problem}") from None
-
-
-class _CannotStart(click.ClickException):
-    """A usage problem that exits 2 (EXIT_CANNOT_START), like a bad pipeline file."""
-
-    exit_code = EXIT_CANNOT_START
-
-
-def _cannot_start(message: str) -> click.ClickException:
-    return _CannotStart(message)
 
 
 @cli.command()
@@ -329,6 +243,8 @@ def _echo_mapping(mapping: dict[str, str | list[str]]) -> None:
         click.echo(f"  {field:<20} <- {shown}")
 
 
+cli.add_command(runs)
+cli.add_command(report)
 cli.add_command(sandbox)
 cli.add_command(redmine_sandbox)
 

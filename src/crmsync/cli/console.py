@@ -17,9 +17,10 @@ import click
 from crmsync.api.rally import RETRY_WAIT_FIELD
 from crmsync.api.timeline import LoadTimeline
 from crmsync.cli.log_routing import routed_to
+from crmsync.config.tenants import TENANT_SEPARATOR
 from crmsync.report import RunSummary
 from crmsync.report.wording import counted
-from crmsync.run import RunObserver
+from crmsync.run import RunObserver, RunResult
 
 if TYPE_CHECKING:  # rich is imported only where a terminal shows it (a quick start)
     from crmsync.cli.live import LoadProgress
@@ -186,6 +187,30 @@ def closing_tables(
         click.echo(summary_table(summaries[0]) if single else steps_table(summaries), file=stream)
 
 
+def run_closing(result: RunResult, *, single: bool, tty: bool) -> None:
+    """What `crmsync run` prints once a run ended: its tables, where its report is, and
+    (on stderr) what broke or stopped it."""
+    click.echo()
+    closing_tables([step.summary for step in result.steps], single=single, tty=tty)
+    if single:
+        click.echo(f"report: {_report_folder(result.files)}")
+    else:
+        for step in result.steps:
+            click.echo(f"report {step.summary.name}: {_report_folder(step.files)}")
+    if result.page is not None:
+        click.echo(f"page: {result.page}")
+    for broken in result.broken:
+        click.echo(f"Expectation broken: {broken.message}", err=True)
+    if result.stopped:
+        click.echo(f"Stopped after sending records: {result.stopped}", err=True)
+    elif result.interrupted:
+        click.echo("Interrupted: rows whose outcome is unknown are in errors.csv.", err=True)
+
+
+def _report_folder(files: dict[str, Any]) -> str:
+    return str(files["errors"].parent) if "errors" in files else "not written"
+
+
 STEP_COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "merged", "failed")
 
 
@@ -275,7 +300,7 @@ def _status_text(row: dict[str, Any]) -> str:
     return text + (f", {counted(broken, 'expectation')} broken" if broken else "")
 
 
-def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
+def aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
     """Columns padded to their widest cell; the columns in ``left`` flush left, others right."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -292,12 +317,15 @@ def _aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[s
 RUNS_COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "merged", "failed")
 
 
-def runs_table(rows: list[dict[str, Any]]) -> str:
-    """``crmsync runs``: one line per run (rows from history.run_row), newest first."""
+def runs_table(rows: list[dict[str, Any]], *, tenants: bool = False) -> str:
+    """``crmsync runs``: one line per run (rows from history.run_row), newest first; with
+    `tenants`, the runs of several tenants, each saying whose."""
     header = ["run", "started (UTC)", "duration", *RUNS_COLUMNS, "status", "report"]
+    header[1:1] = ["tenant"] if tenants else []
     cells = [
         [
             str(row["run_id"]),
+            *([str(row["pipeline"]).rpartition(TENANT_SEPARATOR)[2]] if tenants else []),
             format_time(row["started_at"]),
             format_duration(row["duration_s"]),
             *(str(row[c]) for c in RUNS_COLUMNS),
@@ -307,7 +335,7 @@ def runs_table(rows: list[dict[str, Any]]) -> str:
         for row in rows
     ]
     last = len(header) - 1
-    return "\n".join(_aligned(header, cells, left={1, last - 1, last}))
+    return "\n".join(aligned(header, cells, left={1, 2 if tenants else 1, last - 1, last}))
 
 
 def run_report(row: dict[str, Any], summaries: list[RunSummary], *, single: bool) -> str:

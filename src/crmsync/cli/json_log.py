@@ -16,6 +16,9 @@ before the first step or for whole-run events), then the event's own fields:
     alert_failed    message                          the notify: webhook was not reached
     run_finished    run_id, status, exit_code
     error           error, message, exit_code        the run could not start, or stopped
+    tenant_started  tenant, index, total             one of several tenants (--all-tenants)
+    tenant_finished tenant, status, exit_code, run_id
+    tenants_finished  tenants (each tenant, status, exit_code, run_id), exit_code
     log             logger, message                  a warning from crmsync's own loggers, or
                                                      a retry that waits a second or more
                                                      (while :func:`capturing_logs` is on)
@@ -48,7 +51,7 @@ from crmsync.errors import (
     CrmsyncError,
 )
 from crmsync.report import RunSummary
-from crmsync.run import RunObserver
+from crmsync.run import RunObserver, TenantRun, worst_exit_code
 
 LOG_FORMATS = ("text", "json")
 PROGRESS_EVERY_S = 5.0
@@ -153,10 +156,39 @@ class JsonLogObserver(RunObserver):
             "run_finished", level_of(exit_code), run_id=run_id, status=status, exit_code=exit_code
         )
 
+    def tenant_started(self, tenant: str, pipeline: str, index: int, total: int) -> None:
+        self.pipeline, self.step = pipeline, None
+        self.emit("tenant_started", tenant=tenant, index=index, total=total)
+
+    def tenant_finished(self, run: TenantRun) -> None:
+        self.step = None
+        if run.error is not None:
+            name = type(run.error).__name__
+            self.emit("error", ERROR, error=name, message=run.message, exit_code=run.exit_code)
+        self.emit("tenant_finished", level_of(run.exit_code), **_tenant_fields(run))
+
+    def tenants_finished(self, runs: list[TenantRun]) -> int:
+        """After every tenant: how each ended, and the exit code of them all (returned)."""
+        self.pipeline = self.step = None
+        code = worst_exit_code(run.exit_code for run in runs)
+        tenants = [_tenant_fields(run) for run in runs]
+        self.emit("tenants_finished", level_of(code), tenants=tenants, exit_code=code)
+        return code
+
     def error(self, exc: BaseException) -> None:
         """The run could not start or stopped on an error; the CLI exits with ``exit_code``."""
         code = exc.exit_code if isinstance(exc, CrmsyncError) else EXIT_INTERNAL
         self.emit("error", ERROR, error=type(exc).__name__, message=str(exc), exit_code=code)
+
+
+def _tenant_fields(run: TenantRun) -> dict[str, Any]:
+    run_id = run.result.run_id if run.result is not None else None
+    return {
+        "tenant": run.tenant,
+        "status": run.status,
+        "exit_code": run.exit_code,
+        "run_id": run_id,
+    }
 
 
 class _EventHandler(logging.Handler):

@@ -4,15 +4,17 @@ models    Pipeline, Step and their sections; each converts itself into library s
 sources   the source kinds a step reads from
 destinations  where a pipeline writes: a Rally tenant, or files
 mapping   FieldMapping (column, template, constant, default, translation) and Lookup
-files     reading a file: YAML, ${VAR} and ${VAR:-default} from the environment
+files     reading a file: YAML, ${VAR} and ${VAR:-default} from the environment (env)
+tenants   one file for several Rally tenants: Pipeline.for_tenant, tenants from the environment
 messages  a validation error as one line naming the key's path and the nearest valid key
 
 Unknown keys are refused; API keys are SecretStr, never printed. Relative paths are resolved
 against the pipeline file's folder, so a cron job's working directory does not matter.
 """
 
-from crmsync.config.destinations import DestinationConfig, FileDestinationConfig
-from crmsync.config.files import interpolate, load_pipeline, read_mapping
+from crmsync.config.destinations import DestinationConfig, FileDestinationConfig, TenantConfig
+from crmsync.config.env import interpolate
+from crmsync.config.files import load_pipeline, read_mapping
 from crmsync.config.mapping import FieldMapping, Lookup, LookupKey, LookupKind
 from crmsync.config.models import (
     DedupeConfig,
@@ -20,7 +22,6 @@ from crmsync.config.models import (
     NormalizeConfig,
     Pipeline,
     ReportConfig,
-    StateConfig,
     Step,
     SyncConfig,
 )
@@ -32,6 +33,7 @@ from crmsync.config.sources import (
     RedmineExportSource,
     SourceConfig,
 )
+from crmsync.config.state import StateConfig
 
 __all__ = [
     "SOURCE_MODELS",
@@ -54,6 +56,7 @@ __all__ = [
     "StateConfig",
     "Step",
     "SyncConfig",
+    "TenantConfig",
     "interpolate",
     "load_pipeline",
     "read_mapping",

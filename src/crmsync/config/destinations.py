@@ -44,6 +44,35 @@ class DestinationConfig(Section):
     _not_empty = field_validator("api_key")(secret_not_empty)
 
 
+class TenantConfig(Section):
+    """One tenant of a pipeline file (`tenants:`): the destination's fields, its own over
+    those of `destination:`, with `${VARS}` filled in. Each field of DestinationConfig but its
+    kind is here (a test holds them equal), so a tenant may set whatever the destination may."""
+
+    base_url: str | None = Field(
+        default=None, description="Tenant root; default: the destination's base_url."
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="The tenant's own Rally API key: ${ACME_RALLY_API_KEY}."
+    )
+    unset: tuple[str, ...] = Field(
+        default=(),
+        exclude=True,
+        description="Why a field has no value (its environment variable is not set): the "
+        "tenant cannot run, the others can.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else tenant_root(value)
+
+    @field_validator("api_key")
+    @classmethod
+    def _not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else secret_not_empty(value)
+
+
 def placeholders_of(path: str) -> list[str]:
     """The {names} a path template uses; ValueError for a malformed one."""
     try:

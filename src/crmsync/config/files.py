@@ -6,9 +6,7 @@
 
 from __future__ import annotations
 
-import os
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,41 +15,16 @@ from pydantic import ValidationError
 
 from crmsync.api.http import SECRET_FRAGMENT_CHARS, redact
 from crmsync.config.base import read_text_file
+from crmsync.config.env import interpolate
 from crmsync.config.messages import describe
 from crmsync.config.models import Pipeline
 from crmsync.config.strict_yaml import YamlLimitError, load_yaml
+from crmsync.config.tenants import DESTINATION_KEY, TENANTS_KEY, TenantSections
 from crmsync.errors import ConfigError
 from crmsync.state.location import url_password
 
-DESTINATION_KEY = "destination"
 # Stands in for a destination whose variables are not set, in a dry run that may not need one.
 UNSET_DESTINATION = {"base_url": "https://rally.invalid", "api_key": "unset"}  # never asked
-ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def interpolate(value: Any, *, path: str = "", env: Mapping[str, str] | None = None) -> Any:
-    """Replace ${VAR} and ${VAR:-default} in every string of a parsed YAML tree."""
-    env = os.environ if env is None else env
-    if isinstance(value, dict):
-        return {
-            k: interpolate(v, path=f"{path}.{k}" if path else str(k), env=env)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [interpolate(v, path=f"{path}[{i}]", env=env) for i, v in enumerate(value)]
-    if not isinstance(value, str):
-        return value
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        found = env.get(name)
-        if found is not None and found != "":
-            return found
-        if default is not None:
-            return default
-        raise ConfigError(f"environment variable {name} is not set", path=path)
-
-    return ENV_PATTERN.sub(substitute, value)
 
 
 def secret_values(data: Any, *, webhooks: bool = True) -> list[str]:
@@ -149,22 +122,34 @@ def _interpolated(
 
 
 def load_pipeline(
-    path: str | Path, *, env: Mapping[str, str] | None = None, destination_optional: bool = False
+    path: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    destination_optional: bool = False,
+    env_tenants: Sequence[str] = (),
 ) -> Pipeline:
     """Read, interpolate and validate a pipeline file; every problem is a ConfigError.
 
     With `destination_optional` (a dry run), a `destination:` whose variables are not set is
     no error yet: it is left unset (`Pipeline.destination_unset` says why), and the run
     refuses it only if it has to talk to Rally.
+
+    A file with `tenants:`, or read with `env_tenants` (prefixes of tenants taken from the
+    environment, the CLI's --destination-env), runs for its tenants: `for_tenant(name)`
+    (config/tenants.py). Their keys are secrets like the destination's.
     """
     path = Path(path)
     data = read_mapping(path)
     try:
+        tenants = TenantSections.take(data, env, env_tenants)
         data = _interpolated(data, env, destination_optional)
-    except ConfigError as exc:
-        raise ConfigError(str(exc), file=str(path)) from None
-    try:
-        check_keys_stay_put(data, secret_values(data, webhooks=False))
+        checked = {**data, **tenants.plain()} if tenants else data
+        secrets = secret_values(checked)
+        check_keys_stay_put(checked, secret_values(checked, webhooks=False))
+        if tenants:
+            data[TENANTS_KEY] = tenants.checked(secrets)
+            data[DESTINATION_KEY] = UNSET_DESTINATION
+            data["destination_unset"] = tenants.unset_reason()
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
     data["base_dir"] = path.resolve().parent
@@ -172,7 +157,6 @@ def load_pipeline(
         return Pipeline.model_validate(data)
     except ValidationError as exc:
         # a message quotes values (a URL); none may show a key the file holds elsewhere
-        secrets = secret_values(data)
         lines = [redact(describe(error, data), *secrets) for error in exc.errors()]
         raise ConfigError(
             "invalid pipeline file:\n  " + "\n  ".join(lines), file=str(path)

@@ -7,11 +7,12 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
+from crmsync.config.base import nearest
 from crmsync.config.destinations import DESTINATION_TAGS
-from crmsync.config.models import STEP_KEYS, Pipeline, Step, nearest
+from crmsync.config.models import STEP_KEYS, Pipeline, Step
 from crmsync.config.sources import SOURCE_MODELS
 
-INTERNAL_FIELDS = ("base_dir", "single_step")
+INTERNAL_FIELDS = ("base_dir", "single_step", "destination_unset", "tenant", "unset")
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

@@ -7,12 +7,10 @@ the library, and only checked here with the path of the key that is wrong.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from crmsync.api.http import plain_http, public_url
 from crmsync.api.settings import (
@@ -25,22 +23,22 @@ from crmsync.api.settings import (
     DEFAULT_REQUEST_DEADLINE_S,
 )
 from crmsync.config.alerts import Expectations, NotifyConfig
-from crmsync.config.base import Section
+from crmsync.config.base import Section, nearest
 from crmsync.config.destinations import (
     AnyDestination,
     DestinationConfig,
     FileDestinationConfig,
+    TenantConfig,
 )
 from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
 from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfig
+from crmsync.config.state import StateConfig
 from crmsync.load import LoadMode, LoadSettings
 from crmsync.load.outcomes import DEFAULT_BATCH_SIZE
 from crmsync.schema import OBJECTS, RallyObject
-from crmsync.state.location import DEFAULT_SCHEMA, StateLocation, is_url
 from crmsync.transform import NormalizeOptions
 
 DEFAULT_REPORT_DIR = "reports"
-DEFAULT_STATE_PATH = ".crmsync/state.db"
 _DEFAULT_NORMALIZE = NormalizeOptions()
 
 
@@ -181,49 +179,6 @@ class ReportConfig(Section):
     )
 
 
-class StateConfig(Section):
-    """Where the state lives: an SQLite file beside the pipeline file (the default), or a
-    schema on a PostgreSQL server that workers on several hosts share."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    path: Path = Field(
-        default=Path(DEFAULT_STATE_PATH),
-        description="SQLite state database (runs, id map), relative to the pipeline file.",
-    )
-    url: SecretStr | None = Field(
-        default=None,
-        description="postgresql://user@host/db instead of a file; the password from "
-        "${PGPASSWORD} or ~/.pgpass, never written in the file.",
-    )
-    pg_schema: str = Field(
-        default=DEFAULT_SCHEMA,
-        alias="schema",
-        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
-        description="The PostgreSQL schema holding crmsync's tables (created on first use).",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not is_url(value.get_secret_value().strip()):
-            raise ValueError("must be a postgresql:// URL (for a file, use state.path)")
-        return value
-
-    @model_validator(mode="after")
-    def _one_place(self) -> StateConfig:
-        if "path" in self.model_fields_set and self.url is not None:
-            raise ValueError("give state.path (a file) or state.url (PostgreSQL), not both")
-        return self
-
-    def location(self, base_dir: Path) -> StateLocation:
-        """The state database this names, a file made absolute against `base_dir`."""
-        if self.url is not None:
-            return StateLocation(url=self.url.get_secret_value().strip(), schema=self.pg_schema)
-        path = self.path if self.path.is_absolute() else base_dir / self.path
-        return StateLocation(path=path.resolve())
-
-
 STEP_KEYS = (
     "object",
     "source",
@@ -330,6 +285,11 @@ class Pipeline(Section):
     notify: NotifyConfig | None = Field(
         default=None, description="Whom to tell about a run that needs a person."
     )
+    tenants: dict[str, TenantConfig] = Field(
+        default_factory=dict,
+        description="Rally tenants this file runs for, each its own scope (for_tenant): name "
+        "-> the destination fields it sets over destination's.",
+    )
     allow_insecure_http: bool = Field(
         default=False,
         description="Send API keys over plain http:// to hosts other than this machine (a "
@@ -340,6 +300,7 @@ class Pipeline(Section):
     destination_unset: str | None = Field(
         default=None, exclude=True, description="Why the destination is not set (a dry run)."
     )
+    tenant: str | None = Field(default=None, exclude=True, description="Set by for_tenant.")
 
     @model_validator(mode="before")
     @classmethod
@@ -398,6 +359,8 @@ class Pipeline(Section):
         urls = []
         if isinstance(self.destination, DestinationConfig):
             urls.append(("destination.base_url", self.destination.base_url))
+        for name, tenant in self.tenants.items():
+            urls += [(f"tenants.{name}.base_url", tenant.base_url)] if tenant.base_url else []
         for index, step in enumerate(self.steps):
             prefix = "" if self.single_step else f"steps[{index}]."
             source = step.source
@@ -412,12 +375,14 @@ class Pipeline(Section):
         """The only step of a single-step pipeline."""
         return self.steps[0]
 
+    def for_tenant(self, name: str) -> Pipeline:
+        """This pipeline as it runs for one of its tenants, a scope of its own (its runs, lock
+        and resume as `<name>@<tenant>`, reports in report.dir/<tenant>); ConfigError for an
+        unknown tenant or one whose variables are not set."""
+        from crmsync.config.tenants import tenant_pipeline  # it builds on this module
+
+        return tenant_pipeline(self, name)
+
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the pipeline file's folder."""
         return (path if path.is_absolute() else self.base_dir / path).resolve()
-
-
-def nearest(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest of `choices`, or nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -9,6 +9,7 @@ ids           IdIndex: the run's id maps (this run, the state database, Rally's 
 destination   the tenant written to, and its connection
 files         the files an export writes instead (one per step, placeholders filled)
 alerting      the run's alert (notify:), sent after the run is recorded
+tenants       run_tenants: one pipeline file for several tenants, each its own run
 stages/       extract, transform, resolve, plan (with routing by mode), deliver (and dry run),
               export (a file destination's deliver)
 """
@@ -16,5 +17,16 @@ stages/       extract, transform, resolve, plan (with routing by mode), deliver 
 from crmsync.run.observer import RunObserver, RunOptions
 from crmsync.run.pipeline import RunResult, lock_path, run_pipeline
 from crmsync.run.step import StepResult
+from crmsync.run.tenants import TenantRun, run_tenants, worst_exit_code
 
-__all__ = ["RunObserver", "RunOptions", "RunResult", "StepResult", "lock_path", "run_pipeline"]
+__all__ = [
+    "RunObserver",
+    "RunOptions",
+    "RunResult",
+    "StepResult",
+    "TenantRun",
+    "lock_path",
+    "run_pipeline",
+    "run_tenants",
+    "worst_exit_code",
+]

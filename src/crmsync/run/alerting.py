@@ -23,8 +23,9 @@ def pipeline_secrets(pipeline: Pipeline) -> list[str]:
     """Every key and secret URL the file holds: none may reach an alert."""
     secrets = []
     api_key = getattr(pipeline.destination, "api_key", None)
-    if api_key is not None:
+    if api_key is not None and pipeline.destination_unset is None:  # else a stand-in
         secrets.append(api_key.get_secret_value())
+    secrets += [t.api_key.get_secret_value() for t in pipeline.tenants.values() if t.api_key]
     for step in pipeline.steps:
         if isinstance(step.source, RallyApiSource | RedmineApiSource):
             secrets.append(step.source.api_key.get_secret_value())

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crmsync.alerts.expect import Broken
 from crmsync.api.timeline import LoadTimeline
 from crmsync.report.summary import RunSummary
+
+if TYPE_CHECKING:  # run/tenants.py runs pipelines, which take this module's observer
+    from crmsync.run.tenants import TenantRun
 
 
 @dataclass(frozen=True)
@@ -68,3 +72,10 @@ class RunObserver:
 
     def run_finished(self, run_id: int, status: str, exit_code: int) -> None:
         """The run is recorded as ended (status as in the state DB); the lock is still held."""
+
+    def tenant_started(self, tenant: str, pipeline: str, index: int, total: int) -> None:
+        """One of several tenants (run_tenants) begins; `pipeline` is the name its run
+        is kept under. Said before its run's events."""
+
+    def tenant_finished(self, run: TenantRun) -> None:
+        """That tenant's run ended (or could not start): `run` says how."""
