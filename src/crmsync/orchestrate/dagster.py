@@ -31,8 +31,10 @@ How a run ends becomes Dagster's (crmsync.orchestrate.verdict decides):
     6     the pipeline's expect: broken      materialized, then Failure(allow_retries=False)
     70    a bug                              the exception, with its traceback
 
-Steps that ran are materialized before a Failure: their records did reach Rally. A dry run
-(`dry_run: true` in the run config) writes nothing, so it logs AssetObservations instead.
+The steps a run returned are materialized before its Failure or interruption: their records
+did reach Rally. A run that raised instead (exit 2 and 4, and 5 when a later step could not
+start) returned none. A dry run (`dry_run: true` in the run config) writes nothing, so it
+logs AssetObservations instead of materializations.
 """
 
 # No `from __future__ import annotations`: Dagster reads the compute function's annotations
