@@ -31,6 +31,7 @@ class CopyPlan:
     copy: bytes
     insert: bytes
     truncate: bytes
+    analyze: bytes
     keys: tuple[int, ...]  # positions of the conflict key among the columns (none: no conflict)
 
 
@@ -59,6 +60,7 @@ def plan(query: str) -> CopyPlan | None:
         copy=f"COPY {staging} ({columns}) FROM STDIN".encode(),
         insert=insert.replace("%", "%%").encode(),
         truncate=f"TRUNCATE {staging}".encode(),
+        analyze=f"ANALYZE {table}".encode(),
         keys=keys,
     )
 
@@ -81,4 +83,7 @@ def copy_rows(raw: psycopg.Connection[Any], query: str, rows: Sequence[Sequence[
                 copy.write_row(row)
         cursor.execute(found.insert)
         cursor.execute(found.truncate)
+        # The planner's idea of the table's size is from before these rows: a query for many
+        # keys planned against "one row" loops over both sides (seconds instead of ms).
+        cursor.execute(found.analyze)
     return True

@@ -35,6 +35,7 @@ CONNECT_TIMEOUT_S = 10
 # A worker whose host vanishes (no FIN) holds its lock until the server notices: ask the
 # server to probe idle connections after this long, so a dead host's lock frees in about a minute.
 KEEPALIVE_IDLE_S = 30
+_IN_JSON_LIST = re.compile(r"IN \(SELECT (.+?) FROM json_each\(\?\)\)")
 MIGRATION_LOCK = 0x63726D73  # "crms": serializes migrations of one database
 
 
@@ -43,6 +44,10 @@ def translate(query: str) -> bytes:
     """A table's SQLite statement in PostgreSQL's spelling (bytes: psycopg takes a query built
     at run time that way)."""
     query = query.replace("%", "%%")
+    # `x IN (SELECT value FROM json_each(?))` as an array the index is searched with: the
+    # subquery form makes the planner loop over both sides when a table has no statistics yet
+    # (10,000 keys against 30,000 rows: 9.2 s, and 0.06 s as an array).
+    query = _IN_JSON_LIST.sub(r"= ANY(ARRAY(SELECT \1 FROM json_each(?)))", query)
     query = query.replace("json_each(?)", "json_array_elements_text(CAST(? AS json))")
     query = query.replace(" IS ?", " IS NOT DISTINCT FROM ?")
     return query.replace("?", "%s").encode()
@@ -147,6 +152,7 @@ def open_schema(
             (schema, str(KEEPALIVE_IDLE_S)),
         )
         migrate(raw, schema, where=where, migrations=migrations)
+        analyze(raw, schema)
     except psycopg.Error as exc:
         raw.close()
         raise pg_failure(where, exc, doing="cannot open") from None
@@ -199,6 +205,17 @@ def migrate(
                 (version, datetime.now(UTC).isoformat(timespec="seconds")),
             )
     return start
+
+
+def analyze(raw: psycopg.Connection[Any], schema: str) -> None:
+    """Refresh the planner's statistics of the schema's tables: the last run may have added
+    a million rows in batches of 100 since autovacuum last looked, and a query for many keys
+    planned against an empty table loops over both sides."""
+    tables = raw.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+    ).fetchall()
+    for (table,) in tables:
+        raw.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
 
 
 def schema_exists(url: str, schema: str) -> bool:
