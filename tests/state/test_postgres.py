@@ -199,3 +199,40 @@ def test_statements_are_translated_once_into_postgres_spelling() -> None:
         b" json_array_elements_text(CAST(%s AS json)))) AND p IS NOT DISTINCT FROM %s"
     )
     assert translate("SELECT '50%' WHERE x = ?") == b"SELECT '50%%' WHERE x = %s"
+
+
+def test_a_big_put_through_copy_stores_what_row_by_row_statements_store(
+    tmp_path: Path, postgres_url: str, pg_schema: str
+) -> None:
+    """Above COPY_FROM_ROWS a put goes through COPY and one INSERT ... SELECT; with keys
+    repeated it stays row by row. Either way both backends end with the same rows."""
+    rows = COPY_FROM_ROWS * 3
+    first = [(f"k{n}@example.com", f"h{n}", f"id-{n}") for n in range(rows)]
+    # an update: every other id unknown (None keeps the stored one), new hashes, a new key
+    second = [(k, h + "'%?x", None if n % 2 else f"new-{n}") for n, (k, h, _) in enumerate(first)]
+    second.append(("late@example.com", "h-late", None))
+    repeated = [*first[:10], *first[:10]]
+    written = {f"k{n}@example.com": f'{{"n": {n}}}' for n in range(0, rows, 7)}
+    results = []
+    for db in (
+        StateDB.open(tmp_path / "s.db"),
+        StateDB.connect(postgres_url, schema_name=pg_schema),
+    ):
+        with db:
+            db.hashes.put("step", first, run_id=1, written=written)
+            db.hashes.put("step", second, run_id=2)
+            db.hashes.put("other", repeated, run_id=3)
+            db.ids.put("contacts", "email", [(k, r or "") for k, _, r in second])
+            stored = db.hashes.get("step").sort("match_key")
+            results.append(
+                (
+                    stored.rows(),
+                    db.hashes.get("other").sort("match_key").rows(),
+                    db.hashes.written("step", list(written)),
+                    db.ids.get("contacts", "email"),
+                )
+            )
+    assert results[0] == results[1]
+    assert len(results[0][0]) == rows + 1 and len(results[0][1]) == 10
+    assert plan("INSERT INTO t (a, b) VALUES (?, ?) ON CONFLICT (a) DO NOTHING") is not None
+    assert plan("UPDATE t SET a = ? WHERE b = ?") is None
