@@ -102,7 +102,7 @@ def deliver(
             await delivery.deliver(planned, into, lambda records, batches: None)
 
     asyncio.run(go())
-    return {s.row: (s.outcome, s.error) for s in into.settled}
+    return {row: (outcome, error) for row, outcome, error, _ in into.settled_rows().iter_rows()}
 
 
 def step(db: StateDB, name: str = "s") -> StepState:
@@ -216,7 +216,8 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
     into = Delivered()
     dry = DryRunDelivery(step_config(), state, ids, None)
     asyncio.run(dry.deliver(planned, into, lambda records, batches: None))
-    assert {s.row: s.outcome for s in into.settled} == {2: "unchanged", 3: "planned"}
+    settled = into.settled_rows().select("_row", "outcome").iter_rows()
+    assert dict(settled) == {2: "unchanged", 3: "planned"}
     assert into.payloads is not None
     assert [json.loads(line) for line in into.payloads] == [
         {"firstName": "Ada", "lastName": "b", "email": "b@x.org", "title": "Engineer"}

@@ -66,6 +66,9 @@ class Plan:
         return self.frame.filter(pl.col(ACTION) != "unchanged")
 
 
+SETTLED_SCHEMA = {"_row": pl.Int64, "outcome": pl.String, "error": pl.String, "rally_id": pl.String}
+
+
 @dataclass(slots=True)
 class Settled:
     """What became of one planned row."""
@@ -81,6 +84,8 @@ class Delivered:
     """Outcomes of planned rows as they settle, and the requests that took."""
 
     settled: list[Settled] = field(default_factory=list)
+    # rows settled all alike (a million unchanged ones), kept as frames of SETTLED_SCHEMA
+    settled_frames: list[pl.DataFrame] = field(default_factory=list)
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
@@ -91,22 +96,41 @@ class Delivered:
     stopped: str | None = None  # why the load stopped short after it began sending
     load: list[LoadSecond] = field(default_factory=list)  # the requests, second by second
 
+    def settle_all(
+        self,
+        rows: pl.DataFrame,
+        outcome: Outcome,
+        *,
+        rally_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Every row of `rows` (its `_row`, and its Rally id from column `rally_id`) settled
+        with one outcome, without an object per row."""
+        ids = pl.col(rally_id).cast(pl.String) if rally_id else pl.lit(None, pl.String)
+        self.settled_frames.append(
+            rows.select(
+                pl.col("_row").cast(pl.Int64),
+                outcome=pl.lit(outcome, pl.String),
+                error=pl.lit(error, pl.String),
+                rally_id=ids,
+            )
+        )
+
     def outcomes(self, rows: pl.DataFrame) -> pl.DataFrame:
         """The settled rows as outcome rows; `rows` gives each row's `_source`."""
-        frame = pl.DataFrame(
+        frame = self.settled_rows().join(rows.select("_source", "_row"), on="_row", how="left")
+        failed = pl.when(pl.col("outcome") == "failed").then(pl.lit("load")).alias("stage")
+        return outcome_frame(frame.with_columns(failed))
+
+    def settled_rows(self) -> pl.DataFrame:
+        """Every settled row so far (SETTLED_SCHEMA), in bulk or one by one."""
+        one_by_one = pl.DataFrame(
             {
                 "_row": [s.row for s in self.settled],
                 "outcome": [s.outcome for s in self.settled],
                 "error": [s.error for s in self.settled],
                 "rally_id": [s.rally_id for s in self.settled],
             },
-            schema={
-                "_row": pl.Int64,
-                "outcome": pl.String,
-                "error": pl.String,
-                "rally_id": pl.String,
-            },
+            schema=SETTLED_SCHEMA,
         )
-        frame = frame.join(rows.select("_source", "_row"), on="_row", how="left")
-        failed = pl.when(pl.col("outcome") == "failed").then(pl.lit("load")).alias("stage")
-        return outcome_frame(frame.with_columns(failed))
+        return pl.concat([*self.settled_frames, one_by_one])

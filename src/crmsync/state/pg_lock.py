@@ -72,8 +72,16 @@ class AdvisoryLock:
     def release(self) -> None:
         """Drop the lock (closing its connection); a no-op if not held."""
         raw, self._raw = self._raw, None
-        if raw is not None:
-            raw.close()  # the server releases session locks with the session
+        if raw is None:
+            return
+        try:
+            # Unlocked before the connection closes: a session's end reaches the server a
+            # moment after close() returns, and the next run must find the lock free.
+            raw.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        except psycopg.Error:
+            pass  # the connection is gone, and the lock with it
+        finally:
+            raw.close()
 
     def __enter__(self) -> Self:
         return self.acquire()

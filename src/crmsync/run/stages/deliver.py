@@ -44,11 +44,6 @@ class Delivery(Protocol):
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None: ...
 
 
-def _unchanged(plan: Plan) -> list[Settled]:
-    rows = plan.unchanged.select("_row", KNOWN_ID).iter_rows()
-    return [Settled(row, "unchanged", rally_id) for row, rally_id in rows]
-
-
 def _skipped(rows: pl.DataFrame) -> list[Settled]:
     pairs = rows.select("_row", SKIP_REASON).iter_rows()
     return [Settled(row, "skipped", None, reason) for row, reason in pairs]
@@ -80,7 +75,7 @@ class DryRunDelivery:
         self._mirror = Mirror(step.rally_object, state)
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
-        into.settled += _unchanged(plan)
+        into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
         todo = plan.todo
         if not todo.is_empty() and self._client is not None:
             await self._mirror.look(self._client)
@@ -90,7 +85,7 @@ class DryRunDelivery:
         for kind, by_row in identities(creates, plan.obj).items():
             placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
             self._ids.learn(plan.obj.name, kind, placeholder)
-        into.settled += [Settled(row, "planned", None) for row in creates["_row"]]
+        into.settle_all(creates, "planned")
         payloads: list[str] = []
         sources = dict(creates.select("_row", "_source").iter_rows())
         for row, payload in stream_payloads(creates, plan.columns):
@@ -137,7 +132,7 @@ class RallyDelivery:
         self._sent = 0
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
-        into.settled += _unchanged(plan)
+        into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
         todo = plan.todo
         if todo.is_empty():
             started(0, 0)
