@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmsync.state import canonical_json, payload_hash, payload_hashes
+from crmsync.state import canonical_json, hashing, payload_hash, payload_hashes
 
 FIXED_PAYLOAD = {
     "email": "zoë.o'neil@example.com",
@@ -110,6 +110,18 @@ def _expected(frame: pl.DataFrame, columns: list[str]) -> list[str]:
     return [payload_hash({k: v for k, v in row.items() if v is not None}) for row in rows]
 
 
+@pytest.fixture(params=["plugin", "hashlib"])
+def sha256_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Frames are hashed by the polars-hash plugin when it loads, else by hashlib row by row:
+    both paths must give what payload_hash (hashlib over canonical JSON) gives."""
+    if request.param == "plugin":
+        assert hashing._sha256_column is not None, "the polars-hash plugin did not load"
+    else:
+        monkeypatch.setattr(hashing, "_sha256_column", None)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("sha256_path")
 def test_payload_hashes_equals_payload_hash_on_tricky_values() -> None:
     frame = pl.DataFrame(
         {

