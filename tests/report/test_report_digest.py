@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmsync.report import outcome_frame
-from crmsync.report.digest import SAMPLE_ROWS, reason_of, step_digest
+from crmsync.report.digest import SAMPLE_ROWS, reason_of, reasons, step_digest
 
 
 @pytest.mark.parametrize(
@@ -22,6 +24,21 @@ from crmsync.report.digest import SAMPLE_ROWS, reason_of, step_digest
 )
 def test_a_reason_leaves_out_the_cells_it_quotes(message: str, reason: str) -> None:
     assert reason_of(message) == reason
+    assert pl.select(reasons(pl.lit(message))).item() == reason
+
+
+PIECES = st.sampled_from(
+    ['"', '\\"', "\\", " ", "\n", "\t", "\u00a0", "duplicate of row ", "7", "٣", " by ", "é",
+     "x@y", ": ", "\u2028", "a"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(PIECES, max_size=12).map("".join) | st.text(max_size=30), max_size=20))
+def test_reasons_in_polars_agree_with_reason_of(messages: list[str]) -> None:
+    """The vectorized reasons are reason_of's, message for message (reason_of is the oracle)."""
+    found = pl.DataFrame({"m": messages}, schema={"m": pl.String}).select(reasons(pl.col("m")))
+    assert found.to_series().to_list() == [reason_of(m) for m in messages]
 
 
 def test_failures_are_grouped_largest_first_with_their_first_rows_and_cells() -> None:
