@@ -72,25 +72,26 @@ def _groups(
     )
     order = ["_stage", "_field", "_r"]
     counted = keyed.group_by(order, maintain_order=True).len().sort("len", descending=True)
-    cells = source_rows.select(["_source", "_row", *columns]) if columns else None
-    found = []
-    for stage_name, field, reason, count in counted.head(MAX_GROUPS).iter_rows():
-        members = keyed.filter(
-            (pl.col("_stage") == stage_name)
-            & (pl.col("_field") == field)
-            & (pl.col("_r") == reason)
-        ).head(SAMPLE_ROWS)
-        if cells is not None:
-            members = members.join(cells, on=["_source", "_row"], how="left", maintain_order="left")
-        rows = [
+    top = counted.head(MAX_GROUPS)
+    # the first SAMPLE_ROWS rows of each group kept, joined to their cells at once
+    samples = keyed.join(top.select(order), on=order, how="semi", maintain_order="left")
+    samples = samples.filter(pl.int_range(pl.len()).over(order) < SAMPLE_ROWS)
+    if columns:
+        cells = source_rows.select(["_source", "_row", *columns])
+        samples = samples.join(cells, on=["_source", "_row"], how="left", maintain_order="left")
+    members: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for member in samples.iter_rows(named=True):
+        members.setdefault((member["_stage"], member["_field"], member["_r"]), []).append(
             {
                 "source": str(member["_source"]),
                 "row": member["_row"],
                 "detail": _cut(member[detail]),
                 "cells": [_cut(member.get(column)) for column in columns],
             }
-            for member in members.iter_rows(named=True)
-        ]
+        )
+    found = []
+    for stage_name, field, reason, count in top.iter_rows():
+        rows = members.get((stage_name, field, reason), [])
         found.append(
             {"stage": stage_name, "field": field, "reason": reason, "count": count, "rows": rows}
         )
