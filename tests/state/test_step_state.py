@@ -5,6 +5,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
+from crmsync.errors import StateError
 from crmsync.state import StateDB, StepState, destination_scope
 
 from .conftest import run_script
@@ -38,6 +41,27 @@ def test_settled_records_are_found_as_accepted_and_by_their_keys(db: StateDB) ->
     other = _step(db, step="activities")
     assert other.ids("contacts", "email", ["ada@x.org"]) == {"ada@x.org": "c-1"}
     assert other.accepted().is_empty()
+
+
+def test_accepted_read_ahead_on_another_thread_is_what_a_direct_read_gives(db: StateDB) -> None:
+    rows = [(f"p{n}@x.org", f"h{n}", f"c-{n}") for n in range(5_000)]
+    _step(db).settle("contacts", rows, {"email": [(k, r) for k, _, r in rows]})
+    state = _step(db)
+    state.prefetch_accepted()
+    state.prefetch_accepted()  # a second call reads nothing more
+    assert state.ids("contacts", "email", ["p7@x.org"]) == {"p7@x.org": "c-7"}  # meanwhile
+    ahead = state.accepted()
+    assert sorted(ahead.rows()) == sorted(rows)
+    assert ahead.equals(state.accepted())  # the next call reads again
+
+
+def test_a_failed_read_ahead_fails_where_the_hashes_are_needed(tmp_path: Path) -> None:
+    db = StateDB.open(tmp_path / "s.db")
+    state = _step(db)
+    db.close()  # the read ahead meets a closed database
+    state.prefetch_accepted()
+    with pytest.raises(StateError, match="closed"):
+        state.accepted()
 
 
 def test_another_destination_knows_nothing_of_this_one(db: StateDB) -> None:

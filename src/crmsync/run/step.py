@@ -104,6 +104,8 @@ def check_step(step: Step, env: StepRun) -> None:
 def run_step(step: Step, env: StepRun) -> StepResult:
     """Run one step to its report; raises CrmsyncError when it cannot start."""
     started_at, clock = datetime.now(UTC), time.monotonic()
+    if not isinstance(env.destination, FileDestination):
+        env.state.prefetch_accepted()  # read while the source is read and transformed
     source = env.source
     since = _read_start(env)
     read = source.read(since)

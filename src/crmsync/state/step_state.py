@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -23,6 +24,7 @@ import polars as pl
 from crmsync.state.db import StateDB
 from crmsync.state.journal import Write
 
+_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmsync-state")
 KEY_DIGEST_CHARS = 12
 LISTED_MARK = "rally:listed"  # the watermark of a destination's object: when it was last listed
 
@@ -44,6 +46,7 @@ class StepState:
         self.scope = f"{destination}/step:{step}"
         self.run_id = run_id
         self.dry_run = dry_run
+        self._accepted: Future[pl.DataFrame] | None = None
 
     def together(self) -> AbstractContextManager[object]:
         """What is written inside is committed as one transaction: a batch's journal, hashes
@@ -56,8 +59,18 @@ class StepState:
 
     # -- change detection ------------------------------------------------------------------------
 
+    def prefetch_accepted(self) -> None:
+        """Start reading what Rally last accepted on another thread, while the source is read
+        and transformed (polars lets go of the interpreter lock: a million stored hashes take
+        a second to read, which the transform then hides). `accepted` picks it up."""
+        if self._accepted is None:
+            self._accepted = _READER.submit(self._db.hashes.get, self.scope)
+
     def accepted(self) -> pl.DataFrame:
         """What Rally last accepted per record of this step: match_key, payload_hash, rally_id."""
+        future, self._accepted = self._accepted, None
+        if future is not None:
+            return future.result()
         return self._db.hashes.get(self.scope)
 
     # -- identities ------------------------------------------------------------------------------
