@@ -1,0 +1,107 @@
+"""Listing every record: pages in order, each record once, read ahead only once a listing
+proves long, and nothing left in flight when the listing ends or its reader stops."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from crmsync.api import RallyClient
+from crmsync.api.rally import PAGES_IN_FLIGHT
+from crmsync.sandbox.testing import InProcessSandbox, in_process_sandbox, minimal_body
+from crmsync.schema import OBJECTS
+
+KEY = "rk_test_listing-0001"
+CONTACTS = OBJECTS["contacts"]
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The sandbox, counting the list requests it gets and the most in flight at once."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.offsets: list[int] = []
+        self.in_flight = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            self.offsets.append(int(request.url.params["offset"]))
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)  # an answer takes a moment: let others overlap
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+@pytest.fixture
+def rally() -> Iterator[InProcessSandbox]:
+    with in_process_sandbox(api_keys=(KEY,)) as sandbox:
+        yield sandbox
+
+
+def seed(rally: InProcessSandbox, count: int) -> None:
+    async def go() -> None:
+        async with RallyClient(rally.base_url, KEY, transport=rally.transport) as client:
+            for start in range(0, count, 100):
+                bodies = [
+                    minimal_body("contacts", n) for n in range(start, min(count, start + 100))
+                ]
+                await client.bulk_create(CONTACTS, bodies)
+
+    asyncio.run(go())
+
+
+def listing(
+    rally: InProcessSandbox, *, stop_after: int | None = None
+) -> tuple[list[Any], Counting]:
+    counting = Counting(rally.transport)
+
+    async def go() -> list[Any]:
+        found = []
+        async with RallyClient(rally.base_url, KEY, transport=counting) as client:
+            async for record in client.iter_records(CONTACTS):
+                found.append(record["id"])
+                if stop_after is not None and len(found) == stop_after:
+                    break
+        return found
+
+    return asyncio.run(go()), counting
+
+
+@pytest.mark.parametrize(("count", "requests"), [(0, 1), (99, 1), (100, 2), (199, 2), (250, 4)])
+def test_a_short_listing_asks_for_no_page_it_does_not_need(
+    rally: InProcessSandbox, count: int, requests: int
+) -> None:
+    """Up to two pages one at a time; the third page is asked for with the fourth."""
+    seed(rally, count)
+    ids, counting = listing(rally)
+    assert len(ids) == len(set(ids)) == count
+    assert len(counting.offsets) == requests
+
+
+def test_a_long_listing_reads_pages_ahead_in_order_and_at_most_a_window_past_the_end(
+    rally: InProcessSandbox,
+) -> None:
+    seed(rally, 2_050)
+    ids, counting = listing(rally)
+    assert ids == [record["id"] for record in rally.records("contacts", KEY)]  # in order, once
+    assert Counter(counting.offsets).most_common(1)[0][1] == 1  # no page asked twice
+    assert counting.most > 1  # read ahead
+    assert counting.most <= PAGES_IN_FLIGHT
+    needed = 21  # 20 full pages and a short one
+    assert needed <= len(counting.offsets) <= needed + PAGES_IN_FLIGHT - 1
+
+
+def test_a_reader_that_stops_leaves_nothing_in_flight(rally: InProcessSandbox) -> None:
+    seed(rally, 1_000)
+    ids, counting = listing(rally, stop_after=450)
+    assert len(ids) == 450
+    assert counting.in_flight == 0
