@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 API_KEY_HEADER = "X-Api-Key"
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
 PAGES_IN_FLIGHT = 8  # the most pages of one listing read ahead
+PAGES_PER_STEP = 8  # full pages a listing proves before each further page in flight
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
@@ -233,16 +234,14 @@ class RallyClient:
     ) -> AsyncIterator[dict[str, Any]]:
         """Every record, page by page, until a short page.
 
-        Pages are read ahead once the listing proves long: one page at a time for the first
-        two (a listing of a page or two, the usual look at what changed, costs nothing
-        extra), then twice as many in flight after each full page, up to PAGES_IN_FLIGHT. A
-        page answers in a latency, so 50,000 records one page at a time took 500 latencies;
-        at most PAGES_IN_FLIGHT - 1 pages past the end are asked for, and those still in
-        flight are cancelled when the listing ends.
+        Pages are read ahead as the listing proves long: one page at a time for the first
+        PAGES_PER_STEP (the usual look at what changed costs nothing extra), then one more in
+        flight per PAGES_PER_STEP full pages, up to PAGES_IN_FLIGHT. A page answers in a
+        latency, so 50,000 records one page at a time took 500 latencies. What is asked for
+        past the end stays under an eighth of the pages read (at most PAGES_IN_FLIGHT - 1),
+        and pages still in flight are cancelled when the listing ends.
         """
-        window = 1
-        full = 0
-        asked = 0
+        window, full, asked = 1, 0, 0
         pending: deque[asyncio.Task[list[dict[str, Any]]]] = deque()
         try:
             while True:
@@ -263,8 +262,7 @@ class RallyClient:
                 if len(page) < PAGE_LIMIT:
                     return
                 full += 1
-                if full >= 2:
-                    window = min(window * 2, PAGES_IN_FLIGHT)
+                window = min(PAGES_IN_FLIGHT, 1 + full // PAGES_PER_STEP)
         finally:
             for task in pending:
                 task.cancel()
