@@ -51,10 +51,11 @@ report: {{dir: reports}}
 STATE_ENV = "CRMSYNC_TEST_STATE_LINE"  # what `pipeline` puts in place of STATE_LINE
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.slow)])
 def both_backends(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test on an SQLite state file and again on a real PostgreSQL state: a module
-    opts in with `pytestmark = pytest.mark.usefixtures("both_backends")`."""
+    opts in with `pytestmark = pytest.mark.usefixtures("both_backends")`. The PostgreSQL
+    runs are `slow`: the inner loop checks the flow, `make test` both backends."""
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_url")
         schema = request.getfixturevalue("pg_schema")
