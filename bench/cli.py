@@ -83,7 +83,10 @@ def run_cli(folder: Path, base_url: str, label: str) -> dict[str, Any]:
         process.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
         errors = stderr.read().decode(errors="replace")
-    summary = json.loads((reports / "summary.json").read_text())
+    written = reports / "summary.json"
+    if not written.exists():  # it could not start (exit 2: a probe met the faults twice)
+        raise SystemExit(f"{label}: exit {process.returncode}, no summary: {errors.strip()}")
+    summary = json.loads(written.read_text())
     return {
         "label": label,
         "exit": process.returncode,
