@@ -86,6 +86,21 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, out + err
 
 
+def cli(folder: Path, url: str, *args: str) -> Any:
+    """`crmsync runs|report ... --json` in a worker's folder: only the state URL is set."""
+    done = subprocess.run(
+        [sys.executable, "-m", "crmsync", args[0], str(folder / "pipeline.yaml"), *args[1:]],
+        cwd=folder,
+        env={**os.environ, "STATE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout)
+
+
 def summary_of(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "reports" / "summary.json").read_text()))
 
@@ -149,5 +164,10 @@ def test_workers_on_separate_folders_share_one_state_lock_and_resume(
     assert again["unchanged"] == ROWS and again["created"] == again["updated"] == 0
     statuses = in_state(postgres_url, pg_schema, "SELECT status FROM runs ORDER BY id")
     assert [status for (status,) in statuses] == ["crashed", "succeeded", "succeeded"]
+    # any worker's folder shows the shared history, with no Rally variables set
+    history = cli(a, postgres_url, "runs", "--json")
+    assert [run["status"] for run in history] == ["succeeded", "succeeded", "crashed"]
+    resumed_run = cli(b, postgres_url, "report", str(history[1]["run_id"]), "--json")
+    assert resumed_run["created"] == ROWS - in_rally
     for folder in (a, b, c, d):
         assert not (folder / ".crmsync").exists()  # no worker kept state of its own
