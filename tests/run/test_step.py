@@ -300,3 +300,27 @@ def test_phones_without_a_country_code_and_no_region_are_said_once(
     ]
     assert result.summary.warnings_by_field == {"phone": 2, "email": 1}
     assert result.summary.notices == said
+
+
+def test_a_source_id_holding_a_nul_character_fails_its_row_not_the_run(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """JSON can carry "\\u0000" where CSV cannot; no state database keeps it as written."""
+    people = [
+        {"Id": "p-1", "First": "Ada", "Last": "L", "Email": "ada@x.org"},
+        {"Id": "p-\u00002", "First": "Bob", "Last": "S", "Email": "bob@x.org"},
+    ]
+    lines = "\n".join(json.dumps(person) for person in people)
+    (tmp_path / "people.ndjson").write_text(lines + "\n", encoding="utf-8")
+    step = (
+        "name: nul\nobject: contacts\nsource_id: Id\n"
+        "source: {kind: ndjson, path: people.ndjson}\n"
+        "mapping: {firstName: First, lastName: Last, email: Email}\n" + DESTINATION
+    )
+    result = run_pipeline(pipeline(tmp_path, step, rally), transport=rally.transport)
+    summary = result.summary
+    assert (summary.created, summary.failed) == (1, 1)
+    errors = pl.read_csv(tmp_path / "reports" / "errors.csv")
+    assert errors["field"].to_list() == ["Id"]
+    assert "NUL character" in errors["error"][0]
+    assert [r["email"] for r in rally.records("contacts")] == ["ada@x.org"]

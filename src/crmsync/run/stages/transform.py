@@ -21,6 +21,7 @@ from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
 from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
+from crmsync.transform.issues import issues_from_messages
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
 from crmsync.transform.normalize import NAME_FIELD, NAME_KEY_PREFIX
@@ -94,6 +95,15 @@ def _name_defaults(
     return kept, defaults
 
 
+def _unkeepable_ids(frame: pl.DataFrame, step: Step) -> pl.DataFrame:
+    """A source id holding a NUL character (a JSON source's "\\u0000") fails its row: no
+    state database keeps it as written (PostgreSQL's text refuses it), and an id that does
+    not survive cannot find its record again."""
+    nul = pl.col(SOURCE_ID_COLUMN).str.contains("\x00", literal=True).fill_null(False)
+    message = "the source id holds a NUL character, which cannot be kept"
+    return issues_from_messages(frame, {str(step.source_id): pl.when(nul).then(pl.lit(message))})
+
+
 def transform(
     extracted: Extracted, step: Step, columns: Mapping[str, list[str]], base_dir: Path
 ) -> Transformed:
@@ -117,6 +127,8 @@ def transform(
         mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
     normalized, issues = normalize(mapped, obj, options)
     issues = pl.concat([issues, validate(normalized, obj, given=mapped)], how="vertical")
+    if SOURCE_ID_COLUMN in columns:
+        issues = pl.concat([issues, _unkeepable_ids(normalized, step)], how="vertical")
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
     outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]
