@@ -51,6 +51,8 @@ class ListingClient:
         page = listed[offset : offset + limit]
         return [{name: record[name] for name in (fields or record)} for record in page]
 
+    iter_records = RallyClient.iter_records  # the client's own paging, over these pages
+
 
 def _contacts(first: int, count: int, at: float) -> list[dict[str, Any]]:
     return [

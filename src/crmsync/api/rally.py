@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
@@ -231,15 +231,18 @@ class RallyClient:
         updated_since: datetime | None = None,
         fields: Sequence[str] | None = None,
         urgent: bool = False,
-    ) -> AsyncIterator[dict[str, Any]]:
+        pages_per_step: int = PAGES_PER_STEP,
+        pages_in_flight: int = PAGES_IN_FLIGHT,
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Every record, page by page, until a short page.
 
         Pages are read ahead as the listing proves long: one page at a time for the first
-        PAGES_PER_STEP (the usual look at what changed costs nothing extra), then one more in
-        flight per PAGES_PER_STEP full pages, up to PAGES_IN_FLIGHT. A page answers in a
-        latency, so 50,000 records one page at a time took 500 latencies. What is asked for
-        past the end stays under an eighth of the pages read (at most PAGES_IN_FLIGHT - 1),
-        and pages still in flight are cancelled when the listing ends.
+        `pages_per_step` (the usual look at what changed costs nothing extra), then one more
+        in flight per `pages_per_step` full pages, up to `pages_in_flight`. A page answers in a
+        latency, so 50,000 records one page at a time took 500 latencies. By default what is
+        asked for past the end stays under an eighth of the pages read (at most
+        PAGES_IN_FLIGHT - 1). Pages still in flight are cancelled when the listing ends, or
+        when its reader closes it (`contextlib.aclosing`).
         """
         window, full, asked = 1, 0, 0
         pending: deque[asyncio.Task[list[dict[str, Any]]]] = deque()
@@ -262,7 +265,7 @@ class RallyClient:
                 if len(page) < PAGE_LIMIT:
                     return
                 full += 1
-                window = min(PAGES_IN_FLIGHT, 1 + full // PAGES_PER_STEP)
+                window = min(pages_in_flight, 1 + full // pages_per_step)
         finally:
             for task in pending:
                 task.cancel()

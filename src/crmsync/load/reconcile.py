@@ -13,7 +13,7 @@ asks for the id and the key only.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
 import math
 import re
@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from crmsync.api.answers import PAGE_LIMIT
 from crmsync.api.rally import RallyClient
 from crmsync.errors import RequestRefused
 from crmsync.schema import RallyObject
@@ -229,45 +228,30 @@ class _KeyScan:
         """Page through the listing since `since` until every key is found or a record was
         stored after `until`. After a full first page, the page after the next one is asked
         for while the next one is read: a search's pages are on the path of the load's end."""
-        fields = [ID_FIELD, self.key, UPDATED_FIELD]
-
-        def ask(offset: int) -> asyncio.Task[list[dict[str, Any]]]:
-            page = client.list_page(
-                obj,
-                limit=PAGE_LIMIT,
-                offset=offset,
-                updated_since=since,
-                fields=fields,
-                urgent=True,
-            )
-            return asyncio.ensure_future(page)
-
-        ahead, next_offset = [ask(0)], PAGE_LIMIT
-        try:
-            while ahead:
-                page = await ahead.pop(0)
-                if self._scan(page, until) or len(page) < PAGE_LIMIT:
+        listing = client.iter_records(
+            obj,
+            updated_since=since,
+            fields=[ID_FIELD, self.key, UPDATED_FIELD],
+            urgent=True,
+            pages_per_step=1,
+            pages_in_flight=PAGES_AHEAD,
+        )
+        async with contextlib.aclosing(listing) as records:  # pages ahead cancelled on return
+            async for record in records:
+                if self._take(record, until):
                     return
-                while len(ahead) < PAGES_AHEAD:
-                    ahead.append(ask(next_offset))
-                    next_offset += PAGE_LIMIT
-        finally:
-            for task in ahead:
-                task.cancel()
-            await asyncio.gather(*ahead, return_exceptions=True)
 
-    def _scan(self, page: list[dict[str, Any]], until: datetime | None) -> bool:
-        """Take the wanted keys of one page; True when the search is over."""
-        for record in page:
-            if not self.missing or _later(record, until):
-                return True
-            record_id, value = record.get(ID_FIELD), record.get(self.key)
-            if not (isinstance(record_id, str) and value) or record_id in self.exclude_ids:
-                continue
-            normalized = normalize(value, self.key)
-            if normalized in self.missing:
-                self.found[normalized] = record_id
-                self.missing.discard(normalized)
+    def _take(self, record: Mapping[str, Any], until: datetime | None) -> bool:
+        """Take one listed record's key if it is wanted; True when the search is over."""
+        if not self.missing or _later(record, until):
+            return True
+        record_id, value = record.get(ID_FIELD), record.get(self.key)
+        if not (isinstance(record_id, str) and value) or record_id in self.exclude_ids:
+            return False
+        normalized = normalize(value, self.key)
+        if normalized in self.missing:
+            self.found[normalized] = record_id
+            self.missing.discard(normalized)
         return not self.missing
 
 
