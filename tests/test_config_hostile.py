@@ -268,7 +268,9 @@ def test_the_state_url_password_is_a_secret_like_a_key(tmp_path: Path) -> None:
     state = "state: {url: 'postgresql://crm:${PG_PASSWORD}@db.internal/crm'}\n"
     pipeline = load_pipeline(write(tmp_path, "name: s\n" + state + BODY), env=env)
     location = pipeline.state.location(pipeline.base_dir)
-    assert location.shared and PG_PASSWORD not in repr(pipeline) + repr(location) + str(location)
+    assert location.url is not None and PG_PASSWORD not in repr(pipeline) + repr(location) + str(
+        location
+    )
     # elsewhere in the file it is refused, like a key
     leaky = "name: s-${PG_PASSWORD}\n" + state + BODY
     with pytest.raises(ConfigError, match="name: holds an API key") as caught:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from crmsync.config.base import Section
-from crmsync.state.location import DEFAULT_SCHEMA, StateLocation, is_url
+from crmsync.state.location import DEFAULT_SCHEMA, SCHEMA_PATTERN, StateLocation, is_url
 
 DEFAULT_STATE_PATH = ".crmsync/state.db"
 
@@ -31,7 +31,7 @@ class StateConfig(Section):
     pg_schema: str = Field(
         default=DEFAULT_SCHEMA,
         alias="schema",
-        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        pattern=SCHEMA_PATTERN,
         description="The PostgreSQL schema holding crmsync's tables (created on first use).",
     )
 

@@ -107,10 +107,10 @@ class StateDB:
         schema holds other tables or was written by a newer crmsync.
         """
         from crmsync.state import postgres  # only a PostgreSQL state needs the driver
+        from crmsync.state.pg_schema import PG_MIGRATIONS
 
-        if migrations is None:
-            return cls(postgres.open_schema(url, schema_name))
-        return cls(postgres.open_schema(url, schema_name, migrations=migrations))
+        wanted = PG_MIGRATIONS if migrations is None else migrations
+        return cls(postgres.open_schema(url, schema_name, migrations=wanted))
 
     @property
     def path(self) -> Path | None:

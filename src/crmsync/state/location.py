@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_SCHEMA = "crmsync"
+SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"  # a plain lower-case SQL name: never quoted wrong
 UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
 NAME_DIGEST_CHARS = 8
 
@@ -39,19 +40,11 @@ class StateLocation:
         if (self.path is None) == (self.url is None):
             raise ValueError("a state location is a file or a URL, exactly one of them")
 
-    @property
-    def shared(self) -> bool:
-        """True on PostgreSQL: workers on other hosts see the same state and lock."""
-        return self.url is not None
-
-    def describe(self) -> str:
+    def __str__(self) -> str:
         """For messages: the file, or the server without its password, and the schema."""
         if self.url is None:
             return str(self.path)
         return f"{redact_url(self.url)} (schema {self.schema})"
-
-    def __str__(self) -> str:
-        return self.describe()
 
     def exists(self) -> bool:
         """Whether a run ever wrote it (history commands need not create it)."""

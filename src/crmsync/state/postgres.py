@@ -26,11 +26,11 @@ from psycopg import sql
 
 from crmsync.errors import ConfigError, StateError
 from crmsync.state.connection import Connection, Cursor, Session
-from crmsync.state.location import redact_url
+from crmsync.state.location import SCHEMA_PATTERN, redact_url
 from crmsync.state.pg_copy import copy_rows
 from crmsync.state.pg_schema import PG_MIGRATIONS
 
-SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+SCHEMA_NAME = re.compile(SCHEMA_PATTERN)
 CONNECT_TIMEOUT_S = 10
 # A worker whose host vanishes (no FIN) holds its lock until the server notices: ask the
 # server to probe idle connections after this long, so a dead host's lock frees in about a minute.
@@ -162,15 +162,16 @@ def open_schema(
     return PgConnection(raw, where)
 
 
+def tables_of(raw: psycopg.Connection[Any], schema: str) -> list[str]:
+    """The tables the schema holds (none when it does not exist)."""
+    rows = raw.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+    return [str(name) for (name,) in rows.fetchall()]
+
+
 def read_version(raw: psycopg.Connection[Any], schema: str, *, where: str) -> int:
     """The schema version (0 for a schema that has no tables yet); refuses a schema holding
     other tables and no version, rather than adding crmsync's tables to someone else's."""
-    tables = {
-        name
-        for (name,) in raw.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
-        ).fetchall()
-    }
+    tables = tables_of(raw, schema)
     if not tables:
         return 0
     if "schema_version" not in tables:
@@ -211,10 +212,7 @@ def analyze(raw: psycopg.Connection[Any], schema: str) -> None:
     """Refresh the planner's statistics of the schema's tables: the last run may have added
     a million rows in batches of 100 since autovacuum last looked, and a query for many keys
     planned against an empty table loops over both sides."""
-    tables = raw.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
-    ).fetchall()
-    for (table,) in tables:
+    for table in tables_of(raw, schema):
         raw.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
 
 
@@ -222,12 +220,8 @@ def schema_exists(url: str, schema: str) -> bool:
     """Whether the schema has crmsync's tables (a pipeline that never ran has none)."""
     raw = connect(url)
     try:
-        row = raw.execute(
-            "SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = 'schema_version'",
-            (schema,),
-        ).fetchone()
+        return "schema_version" in tables_of(raw, schema)
     except psycopg.Error as exc:
         raise pg_failure(redact_url(url), exc, doing="cannot open") from None
     finally:
         raw.close()
-    return row is not None

@@ -166,7 +166,7 @@ class RallyDelivery:
         if refused:  # Rally had these keys after all: created meanwhile, or missed
             rows = routes.create.filter(pl.col("_row").is_in(list(refused)))
             if mode == "create_only":
-                into.settled += [Settled(row, "skipped", None, SKIP_EXISTS) for row in rows["_row"]]
+                into.settle_all(rows, "skipped", error=SKIP_EXISTS)
             else:
                 updates += self._found_after_all(plan, rows, refused, into)
         gone = await self._update(plan, updates, into, recorder)
