@@ -21,12 +21,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol, Self
 
-from crmsync.spreadsheet import escape_row
+import polars as pl
+
+from crmsync.spreadsheet import escape_frame, escape_row
 
 PLAN_FILE = "plan.csv"
 CONFLICTS_FILE = "conflicts.csv"
 PLAN_HEADER = ("source", "row", "rally_id", "field", "from", "to", "why")
 NEW = "new"  # the why of a record to create
+CSV_LINE_END = "\r\n"  # csv.writer's, so lines written by polars match the others
 CONFLICTS_HEADER = ("source", "row", "rally_id", "field", "base", "crm", "source", "kept")
 
 
@@ -114,11 +117,26 @@ class ChangeLog:
                     )
                 )
 
-    def add_created(self, source: str, row: int, fields: dict[str, Any]) -> None:
-        """A record a dry run would create, whole: one line, not one per field (a million-row
-        first load would otherwise write ten million)."""
-        self.fields += len(fields)
-        self._plan_rows.writerow((source, row, "", "", "", cell(fields), NEW))
+    def add_created(self, created: pl.DataFrame) -> None:
+        """Records a dry run would create, whole: one line each, not one per field (a
+        million-row first load would otherwise write ten million). `created` has `_source`,
+        `_row`, `to` (the fields as a JSON object) and `fields` (how many), and is written by
+        polars, as csv.writer would write it."""
+        self.fields += int(created["fields"].sum())
+        blank = pl.lit(None, pl.String)
+        lines = created.select(
+            pl.col("_source").alias("source"),
+            pl.col("_row").alias("row"),
+            blank.alias("rally_id"),
+            blank.alias("field"),
+            blank.alias("from"),
+            "to",
+            pl.lit(NEW).alias("why"),
+        )
+        self._plan.flush()  # polars writes to the file beneath, after what csv.writer wrote
+        escape_frame(lines).write_csv(
+            self._plan.buffer, include_header=False, line_terminator=CSV_LINE_END
+        )
 
     def close(self) -> None:
         self._plan.close()

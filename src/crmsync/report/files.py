@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -81,7 +80,7 @@ def write_report(
     source_columns: list[str],
     rejects: pl.DataFrame,
     summary: RunSummary,
-    payloads: Iterable[str] | None = None,
+    payloads: pl.Series | None = None,
     written: dict[str, Path] | None = None,
 ) -> dict[str, Path]:
     """Write the report files; returns name -> path of what was written (with `written`, the
@@ -129,9 +128,8 @@ def write_report(
 
     if payloads is not None:
         files["payloads"] = report_dir / PAYLOADS_FILE
-        with files["payloads"].open("w", encoding="utf-8") as out:
-            for line in payloads:
-                out.write(line + "\n")
+        # JSON text has no raw line break in it: written as it is, one per line
+        payloads.to_frame().write_csv(files["payloads"], include_header=False, quote_style="never")
     else:  # a dry run's payloads left here would pass for what this run sent
         (report_dir / PAYLOADS_FILE).unlink(missing_ok=True)
 

@@ -90,7 +90,7 @@ class Delivered:
     retries: int = 0
     rate_limited: int = 0
     # a dry run's: what would be sent, one JSON text per record (a dict each would cost 4x)
-    payloads: list[str] | None = None
+    payloads: pl.Series | None = None
     would_update: int = 0  # a dry run's planned rows that Rally has
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
     stopped: str | None = None  # why the load stopped short after it began sending

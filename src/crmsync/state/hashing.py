@@ -37,22 +37,9 @@ from typing import Any
 import polars as pl
 from polars._typing import PolarsDataType  # polars' own alias: a dtype or its class
 
-HASH_COLUMN = "payload_hash"
+from crmsync.frame_json import string_text
 
-# Every character json.dumps(ensure_ascii=False) escapes, with its escape.
-_SHORT_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\b": "\\b",
-    "\f": "\\f",
-}
-_FIRST_PRINTABLE = 0x20
-_ESCAPES: dict[str, str] = {
-    chr(code): _SHORT_ESCAPES.get(chr(code), f"\\u{code:04x}") for code in range(_FIRST_PRINTABLE)
-} | _SHORT_ESCAPES
+HASH_COLUMN = "payload_hash"
 
 # Floats with an integral value below this magnitude are exactly an Int64.
 _EXACT_INT_LIMIT = 2.0**53
@@ -195,7 +182,7 @@ def _fragment(name: str, col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 def _value_text(col: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
     """JSON text of each value of ``col``; null stays null."""
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Categorical | pl.Enum):
-        return _string_text(col.cast(pl.String))
+        return string_text(col.cast(pl.String))
     if dtype.is_integer():
         return col.cast(pl.String)
     if dtype == pl.Boolean:
@@ -220,11 +207,6 @@ def _value_text(col: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
 def _encode_element(value: Any) -> str:
     # map_elements hands a list value over as a Series.
     return _encode(value.to_list() if isinstance(value, pl.Series) else value)
-
-
-def _string_text(col: pl.Expr) -> pl.Expr:
-    escaped = col.str.replace_many(list(_ESCAPES), list(_ESCAPES.values()))
-    return pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
 
 
 def _decimal_text(text: pl.Expr) -> pl.Expr:

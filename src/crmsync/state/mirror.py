@@ -15,6 +15,7 @@ from typing import Any
 from crmsync.state.connection import Connection, now
 
 Record = dict[str, Any]
+SCAN_KEYS = 20_000  # past this many keys, one read of the scope's keys beats a lookup each
 
 
 class RallyRecords:
@@ -49,7 +50,17 @@ class RallyRecords:
         return {rally_id: json.loads(text) for rally_id, text in rows}
 
     def ids_of(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
-        """match key -> Rally id, for the keys a seen record has."""
+        """match key -> Rally id, for the keys a seen record has. Many keys are looked up by
+        reading the scope's keys once: a million keys through json_each took 3 s even
+        against an empty table."""
+        keys = list(keys)
+        if len(keys) > SCAN_KEYS:
+            wanted = set(keys)
+            every = self._db.read(
+                "SELECT key, rally_id FROM rally_records WHERE scope = ? AND key IS NOT NULL",
+                (scope,),
+            )
+            return {key: rally_id for key, rally_id in every if key in wanted}
         rows = self._db.read(
             "SELECT key, rally_id FROM rally_records WHERE scope = ?"
             " AND key IN (SELECT value FROM json_each(?))",

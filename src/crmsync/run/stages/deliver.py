@@ -18,6 +18,7 @@ import polars as pl
 
 from crmsync.api import ClientStats, RallyClient
 from crmsync.config import Step
+from crmsync.frame_json import field_counts, json_objects
 from crmsync.load import LoadMode, RecordOutcome, load_records
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.report.changes import ChangeLog
@@ -86,12 +87,16 @@ class DryRunDelivery:
             placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
             self._ids.learn(plan.obj.name, kind, placeholder)
         into.settle_all(creates, "planned")
-        payloads: list[str] = []
-        sources = dict(creates.select("_row", "_source").iter_rows())
-        for row, payload in stream_payloads(creates, plan.columns):
-            if self._log is not None:
-                self._log.add_created(sources[row], row, written_fields(payload))
-            payloads.append(payload_line(payload))
+        if self._log is not None:
+            self._log.add_created(
+                creates.select(
+                    "_source",
+                    "_row",
+                    json_objects(creates, plan.columns, drop_empty=True).alias("to"),
+                    field_counts(creates, plan.columns, drop_empty=True).alias("fields"),
+                )
+            )
+        updated: list[str] = []
         merger = Merger(self._step, self._state, self._mirror)
         keys = dict(routes.update.select("_row", KEY).iter_rows())
         for update, merged in merger.merge(rows_of(plan, routes.update), keys):
@@ -101,8 +106,10 @@ class DryRunDelivery:
             into.settled.append(Settled(update.row, outcome, update.target))
             if merged.writes:
                 into.would_update += 1
-                payloads.append(payload_line(merged.record))
-        into.payloads = payloads
+                updated.append(payload_line(merged.record))
+        into.payloads = pl.concat(
+            [json_objects(creates, plan.columns), pl.Series("json", updated, dtype=pl.String)]
+        )
 
 
 class RallyDelivery:

@@ -70,7 +70,8 @@ def export(
     records = counted(table.height, "record")
     if dry_run:
         ledger.record(outcome_frame(rows.select(IDENTITY), outcome="planned"))
-        delivered.payloads = [payload_line(record) for record in table.to_dicts()]
+        lines = [payload_line(record) for record in table.to_dicts()]
+        delivered.payloads = pl.Series("json", lines, dtype=pl.String)
         observer.stage("export", f"{records} would be written to {path}")
         return
     try:
