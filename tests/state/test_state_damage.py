@@ -16,14 +16,16 @@ from crmsync.state.connection import DAMAGED_ADVICE, FULL_ADVICE, state_failure
 PAGE = 4096
 
 
-def damage(path: Path) -> None:
-    """Overwrite the inside of every page after the schema's with garbage (a bad disk)."""
+def damage(path: Path, first_page: int = 2) -> None:
+    """Overwrite the inside of every page from `first_page` on (after the schema's; negative:
+    counted from the end) with garbage (a bad disk)."""
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
     data = bytearray(path.read_bytes())
     noise = bytes(range(256)) * 4
-    for start in range(2 * PAGE, len(data), PAGE):
+    first = first_page if first_page >= 0 else len(data) // PAGE + first_page
+    for start in range(first * PAGE, len(data), PAGE):
         data[start + 100 : start + 900] = noise[:800]
     path.write_bytes(bytes(data))
 
@@ -43,6 +45,32 @@ def test_a_damaged_page_is_found_on_open_with_what_to_do(db_path: Path) -> None:
     assert str(db_path) in message and "malformed" in message
     assert DAMAGED_ADVICE in message and "\n" not in message
     assert caught.value.exit_code == EXIT_CANNOT_START
+
+
+def test_a_check_left_for_later_says_the_same_when_the_run_asks(db_path: Path) -> None:
+    """A run opens its state with the check on a thread of its own (read and transform go on
+    meanwhile); the damage is the same StateError once it asks, before anything is sent."""
+    with StateDB.open(db_path) as db:
+        for _ in range(2_000):
+            db.runs.start("p")
+    damage(db_path, first_page=-8)  # the last pages (runs' rows): opening reads none
+    db = StateDB.open(db_path, check_later=True)
+    try:
+        with pytest.raises(StateError) as caught:
+            db.verify()
+        assert str(db_path) in str(caught.value) and DAMAGED_ADVICE in str(caught.value)
+        assert caught.value.exit_code == EXIT_CANNOT_START
+        db.verify()  # asked once: the answer was given
+    finally:
+        db.close()
+
+
+def test_a_sound_file_checked_later_opens_and_closes(db_path: Path) -> None:
+    filled(db_path)
+    with StateDB.open(db_path, check_later=True) as db:
+        db.verify()
+        assert db.runs.latest("p") is not None
+    StateDB.open(db_path, check_later=True).close()  # closing waits for the check
 
 
 def test_damage_found_later_is_a_state_error_too(db_path: Path) -> None:

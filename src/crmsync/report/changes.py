@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Protocol, Self
+from typing import IO, Any, Protocol, Self, TextIO
 
 import polars as pl
 
@@ -76,7 +76,7 @@ class ChangeLog:
         folder.mkdir(parents=True, exist_ok=True)
         self.plan_path = folder / PLAN_FILE
         self.conflicts_path = folder / CONFLICTS_FILE
-        self._plan: IO[str] = self.plan_path.open("w", newline="", encoding="utf-8")
+        self._plan: TextIO = self.plan_path.open("w", newline="", encoding="utf-8")
         self._conflicts: IO[str] = self.conflicts_path.open("w", newline="", encoding="utf-8")
         self._plan_rows = _Escaping(csv.writer(self._plan))
         self._conflict_rows = _Escaping(csv.writer(self._conflicts))

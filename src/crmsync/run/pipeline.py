@@ -246,7 +246,7 @@ def _run(
         options = dataclasses.replace(options, full=True)  # a snapshot: read every record
     location = pipeline.state.location(pipeline.base_dir)
     lock = location.lock(pipeline.name)
-    with lock, location.open() as db:
+    with lock, location.open(check_later=True) as db:
         crashed = db.runs.mark_crashed(pipeline.name)
         if lock.took_over_from is not None or crashed:
             observer.recovered(lock.took_over_from, crashed)

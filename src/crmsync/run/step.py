@@ -132,6 +132,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         merged = transformed.merged_rows
         env.observer.stage("dedupe", f"{counted(merged, 'duplicate')} merged")
 
+    env.state.verify()  # its pages were checked while the source was read and transformed
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
     with ChangeLog(env.report_dir) as log:

@@ -54,11 +54,12 @@ class StateLocation:
 
         return schema_exists(self.url, self.schema)
 
-    def open(self) -> StateDB:
-        """Open and migrate the state database, creating it if need be."""
+    def open(self, *, check_later: bool = False) -> StateDB:
+        """Open and migrate the state database, creating it if need be (`check_later`: see
+        StateDB.open; a server's database checks its own pages)."""
         if self.url is None:
             assert self.path is not None
-            return StateDB.open(self.path)
+            return StateDB.open(self.path, check_later=check_later)
         return StateDB.connect(self.url, schema_name=self.schema)
 
     def lock(self, pipeline: str) -> PipelineLock | AdvisoryLock:

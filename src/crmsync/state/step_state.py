@@ -57,6 +57,10 @@ class StepState:
         """Where the id map of a Rally object lives, for this destination."""
         return f"{self._destination}/{obj}"
 
+    def verify(self) -> None:
+        """Wait for the state database's damage check (StateDB.verify): before anything is sent."""
+        self._db.verify()
+
     # -- change detection ------------------------------------------------------------------------
 
     def prefetch_accepted(self) -> None:
