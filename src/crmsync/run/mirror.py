@@ -39,7 +39,10 @@ class Mirror:
     def __init__(self, obj: RallyObject, state: StepState) -> None:
         self.obj = obj
         self._state = state
-        self._fresh: dict[str, Record] = {}  # seen in this run
+        # Seen in this run, kept in memory by a dry run only (it writes no state): a real
+        # run finds them in the state database, and a first look at a tenant of a million
+        # records held a million dicts here.
+        self._fresh: dict[str, Record] = {}
         self._looked = False
 
     async def look(self, client: RallyClient) -> None:
@@ -62,9 +65,10 @@ class Mirror:
             self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))
 
     def _keep(self, records: list[Record]) -> None:
-        for record in records:
-            if isinstance(record.get("id"), str):
-                self._fresh[record["id"]] = record
+        if self._state.dry_run:
+            for record in records:
+                if isinstance(record.get("id"), str):
+                    self._fresh[record["id"]] = record
         self._state.keep_seen(self.obj.name, [(match_key(self.obj, r), r) for r in records])
 
     def get(self, rally_ids: Iterable[str]) -> dict[str, Record]:
