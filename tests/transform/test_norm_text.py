@@ -114,3 +114,24 @@ def test_split_full_name_is_idempotent(names: list[str | None]) -> None:
     frame = pl.DataFrame({"fullName": pl.Series(names, dtype=pl.String)})
     once = split_full_name(frame, "fullName")
     assert split_full_name(once, "fullName").equals(once)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet=st.sampled_from(" \t\n\r\u00a0\u2003\u3000\x0bab"), max_size=10),
+        ),
+        max_size=20,
+    )
+)
+def test_collapsing_matches_replacing_every_whitespace_run(cells: list[str | None]) -> None:
+    """Only runs and lone non-space whitespace are rewritten: the same text as r"\\s+" -> " "."""
+    frame = pl.DataFrame({"c": cells}, schema={"c": pl.String})
+    everything = pl.col("c").str.replace_all(r"\s+", " ").str.strip_chars()
+    expected = frame.select(pl.when(everything.str.len_bytes() > 0).then(everything))
+    assert (
+        frame.select(clean_text(pl.col("c"))).to_series().to_list()
+        == expected.to_series().to_list()
+    )

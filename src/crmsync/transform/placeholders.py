@@ -7,6 +7,8 @@ mapped column reads them as empty, and ``crmsync init`` counts them the same way
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 # Compared after trimming and lower-casing. Not "na": it is Namibia's country code.
@@ -20,9 +22,16 @@ def is_no_value(text: str) -> bool:
     return text.strip().casefold() in NO_VALUE_WORDS or not text.strip()
 
 
+# Blank, or one of the words between any whitespace, in any case. One anchored regex: most
+# cells fail at their first character, where trimming and lower-casing every cell of every
+# mapped column copied it twice (0.6 s of a million-row, 15-column file; 0.12 s this way).
+_WORDS = "|".join(re.escape(word) for word in sorted(NO_VALUE_WORDS, key=len, reverse=True))
+NO_VALUE_PATTERN = rf"^\s*(?i:{_WORDS})?\s*$"
+
+
 def no_value_to_null(expr: pl.Expr) -> pl.Expr:
-    """The text of `expr`, null where it is blank or says there is no value."""
+    """The text of `expr`, null where it is blank or says there is no value (trimmed and
+    lower-cased, it is one of NO_VALUE_WORDS)."""
     text = expr.cast(pl.String)
-    folded = text.str.strip_chars().str.to_lowercase()
-    empty = text.is_null() | (folded == "") | folded.is_in(list(NO_VALUE_WORDS))
+    empty = text.is_null() | text.str.contains(NO_VALUE_PATTERN)
     return pl.when(empty).then(None).otherwise(text)

@@ -15,14 +15,17 @@ _GIVEN_FIRST = rf"^(.+?)\s+((?:{_PARTICLE}\s+)*\S+(?:\s+{_SUFFIX})?)$"
 _LAST_COMMA_FIRST = r"^([^,]+),\s*(.+)$"
 
 
+WHITESPACE_TO_COLLAPSE = r"\s{2,}|[^\S ]"  # what r"\s+" -> " " changes: runs, and lone tabs etc.
+
+
 def clean_text(expr: pl.Expr, *, collapse: bool = True) -> pl.Expr:
     """Trimmed (and inner whitespace runs made one space when `collapse`); blank becomes null.
 
     Free text (notes, descriptions) keeps its line breaks: pass collapse=False.
     """
     text = expr.cast(pl.String)
-    if collapse:
-        text = text.str.replace_all(r"\s+", " ")
+    if collapse:  # a lone space is left as it is, not replaced by itself (most cells have one)
+        text = text.str.replace_all(WHITESPACE_TO_COLLAPSE, " ")
     text = text.str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text).otherwise(None)
 
