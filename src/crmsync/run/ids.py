@@ -43,24 +43,44 @@ FINGERPRINT = "fingerprint"  # the content hash: the identity of a record withou
 Needed = Mapping[tuple[str, str], set[str]]  # (object, stored kind) -> keys
 
 
-def identities(frame: pl.DataFrame, obj: RallyObject) -> dict[str, dict[int, str]]:
-    """Per id-map kind, row -> key: the match key, a company's name, the source id, and the
-    content hash (the fingerprint of records without a match key)."""
-    rows = frame["_row"].to_list()
+IDENTITY_PREFIX = "id:"  # identity_frame's columns: "id:email", "id:fingerprint", ...
 
-    def by_row(values: pl.Series) -> dict[int, str]:
-        return {r: k for r, k in zip(rows, values.to_list(), strict=True) if k}
 
-    out: dict[str, dict[int, str]] = {}
+def identity_frame(frame: pl.DataFrame, obj: RallyObject) -> pl.DataFrame:
+    """`_row` and, per id-map kind, the row's key in column "id:<kind>" (null: none): the
+    match key, a company's name, the source id, and the content hash (the fingerprint of
+    records without a match key)."""
+    columns: dict[str, pl.Series] = {"_row": frame["_row"]}
+
+    def kept(values: pl.Series) -> pl.Series:
+        return values.cast(pl.String).replace("", None)
+
     match_key = obj.match_key
+    keyed = None
     if match_key and match_key in frame.columns:
-        out[match_key] = by_row(normalize_key(frame[match_key], match_key))
+        keyed = kept(normalize_key(frame[match_key], match_key))
+        columns[IDENTITY_PREFIX + match_key] = keyed
     if obj.name == "companies" and "name" in frame.columns:
-        out["name"] = by_row(normalize_key(frame["name"], "name"))
+        columns[IDENTITY_PREFIX + "name"] = kept(normalize_key(frame["name"], "name"))
     if SOURCE_ID_COLUMN in frame.columns:
-        out["source_id"] = by_row(frame[SOURCE_ID_COLUMN])
-    keyed = out.get(match_key or "", {})
-    out[FINGERPRINT] = {r: h for r, h in by_row(frame[HASH]).items() if r not in keyed}
+        columns[IDENTITY_PREFIX + "source_id"] = kept(frame[SOURCE_ID_COLUMN])
+    fingerprint = kept(frame[HASH])
+    if keyed is not None:
+        fingerprint = pl.select(pl.when(keyed.is_null()).then(fingerprint)).to_series()
+    columns[IDENTITY_PREFIX + FINGERPRINT] = fingerprint
+    return pl.DataFrame([series.alias(name) for name, series in columns.items()])
+
+
+def identities(frame: pl.DataFrame, obj: RallyObject) -> dict[str, dict[int, str]]:
+    """Per id-map kind, row -> key (identity_frame's, as dicts)."""
+    table = identity_frame(frame, obj)
+    rows = table["_row"].to_list()
+    out: dict[str, dict[int, str]] = {}
+    for name in table.columns[1:]:
+        values = table[name].to_list()
+        out[name.removeprefix(IDENTITY_PREFIX)] = {
+            r: k for r, k in zip(rows, values, strict=True) if k is not None
+        }
     return out
 
 

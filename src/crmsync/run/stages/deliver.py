@@ -25,12 +25,12 @@ from crmsync.report.changes import ChangeLog
 from crmsync.report.files import payload_line
 from crmsync.report.outcomes import Outcome
 from crmsync.run.artifacts import HASH, KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
-from crmsync.run.ids import IdIndex, identities
+from crmsync.run.ids import IdIndex, identities, identity_frame
 from crmsync.run.merge import written_fields
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
-from crmsync.run.stages.record import Recorder, stream_payloads
+from crmsync.run.stages.record import Recorder, RowValues, stream_payloads
 from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
 from crmsync.state import StepState
 from crmsync.state.journal import Write
@@ -149,9 +149,9 @@ class RallyDelivery:
             obj=plan.obj.name,
             state=self._state,
             ids=self._ids,
-            keys=dict(todo.select("_row", KEY).iter_rows()),
-            hashes=dict(todo.select("_row", HASH).iter_rows()),
-            identities=identities(todo, plan.obj),
+            values=RowValues(
+                identity_frame(todo, plan.obj).with_columns(todo[KEY], todo[HASH])
+            ),
         )
         try:
             todo = await self._settle_unfinished(plan, todo, into, recorder)
@@ -246,7 +246,7 @@ class RallyDelivery:
                 action="created" if outcome.status == "created" else "updated",
                 before={},
                 after={},
-                row_key=recorder.key(outcome.key),
+                row_key=None,  # the record's key, looked up when the batch is recorded
             )
             recorder.add(settled, written=payload, write=write)
 

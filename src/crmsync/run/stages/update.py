@@ -143,8 +143,7 @@ async def write_merged(
     limit = asyncio.Semaphore(PUT_BACKLOG)
     obj = merger.obj
 
-    async def write(row: Row, merged: Merged) -> None:
-        key = recorder.key(row.row)
+    async def write(row: Row, merged: Merged, key: str) -> None:
         if log is not None:
             log.add(row.source, row.row, row.target, merged.changes)
         if not merged.writes:
@@ -184,8 +183,9 @@ async def write_merged(
 
     for start in range(0, len(rows), PAYLOAD_CHUNK):
         chunk = rows[start : start + PAYLOAD_CHUNK]
-        merged = merger.merge(chunk, recorder.keys)
-        await asyncio.gather(*(write(row, result) for row, result in merged))
+        keys = recorder.keys_of([row.row for row in chunk])
+        merged = merger.merge(chunk, keys)
+        await asyncio.gather(*(write(row, result, keys[row.row]) for row, result in merged))
         recorder.flush()
         progress(len(chunk))
     return gone
