@@ -40,6 +40,7 @@ from polars._typing import PolarsDataType  # polars' own alias: a dtype or its c
 from crmsync.frame_json import string_text
 
 HASH_COLUMN = "payload_hash"
+HASH_SLICE = 100_000  # rows hashed at a time
 
 # Floats with an integral value below this magnitude are exactly an Int64.
 _EXACT_INT_LIMIT = 2.0**53
@@ -144,7 +145,13 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     body = pl.concat_str(fragments, separator=",", ignore_nulls=True)
     text = pl.concat_str([pl.lit("{"), body, pl.lit("}")])
     if _sha256_column is not None:
-        return frame.select(_sha256_column(text).alias(HASH_COLUMN)).to_series()
+        digest = _sha256_column(text).alias(HASH_COLUMN)
+        # a slice at a time: the JSON text of a million rows (150 MB) never exists at once
+        parts = [
+            frame.slice(start, HASH_SLICE).select(digest).to_series()
+            for start in range(0, frame.height, HASH_SLICE)
+        ]
+        return pl.concat(parts) if parts else pl.Series(HASH_COLUMN, [], dtype=pl.String)
     raws = frame.select(text.cast(pl.Binary)).to_series().to_list()
     sha = hashlib.sha256
     return pl.Series(HASH_COLUMN, [sha(raw).hexdigest() for raw in raws], dtype=pl.String)

@@ -148,7 +148,6 @@ class RallyDelivery:
         recorder = Recorder(
             obj=plan.obj.name,
             state=self._state,
-            ids=self._ids,
             values=RowValues(
                 identity_frame(todo, plan.obj).with_columns(todo[KEY], todo[HASH])
             ),

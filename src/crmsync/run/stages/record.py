@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from crmsync.run.artifacts import HASH, KEY, Settled
-from crmsync.run.ids import IDENTITY_PREFIX, IdIndex
+from crmsync.run.ids import IDENTITY_PREFIX
 from crmsync.state import StepState
 from crmsync.state.journal import Write
 
@@ -75,7 +75,6 @@ class Recorder:
 
     obj: str
     state: StepState
-    ids: IdIndex
     # per planned row: KEY (the planner's key), HASH (the payload's), and identity_frame's
     # columns (its keys in the id map)
     values: RowValues
@@ -127,7 +126,6 @@ class Recorder:
                 continue
             kind, by_row = column.removeprefix(IDENTITY_PREFIX), values[column]
             pairs = [(by_row[s.row], s.rally_id) for s in done if by_row[s.row] and s.rally_id]
-            if pairs:
+            if pairs:  # to the state only: IdIndex.fill finds them there when a step asks
                 by_kind[kind] = pairs
-                self.ids.learn(self.obj, kind, dict(pairs))
         self.state.settle(self.obj, accepted, by_kind, written)
