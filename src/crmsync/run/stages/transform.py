@@ -21,10 +21,10 @@ from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
 from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
-from crmsync.transform.issues import issues_from_messages
+from crmsync.transform.issues import concat_issues, issues_from_messages
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
-from crmsync.transform.normalize import NAME_FIELD, NAME_KEY_PREFIX
+from crmsync.transform.normalize import CHUNK_ROWS, NAME_FIELD, NAME_KEY_PREFIX
 
 NEWEST_COLUMN = "_newest"
 
@@ -117,18 +117,32 @@ def transform(
     rules, name_defaults = _name_defaults(rules, obj)
     options = dataclasses.replace(step.normalize.options(), name_defaults=name_defaults)
     first = {name: found[0] for name, found in columns.items()}
-    mapped = apply_mapping(frame, rules, columns).with_columns(
-        lookup_columns(frame, step.lookups, first)
-    )
-    if NEWEST_COLUMN in columns:
-        mapped = mapped.with_columns(frame[first[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
-    if SOURCE_ID_COLUMN in columns:
-        source_id = normalize_key(frame[first[SOURCE_ID_COLUMN]], "source_id")
-        mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
-    normalized, issues = normalize(mapped, obj, options)
-    issues = pl.concat([issues, validate(normalized, obj, given=mapped)], how="vertical")
-    if SOURCE_ID_COLUMN in columns:
-        issues = pl.concat([issues, _unkeepable_ids(normalized, step)], how="vertical")
+
+    def checked(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Rows mapped, normalized and validated: (normalized rows, their issues)."""
+        mapped = apply_mapping(rows, rules, columns).with_columns(
+            lookup_columns(rows, step.lookups, first)
+        )
+        if NEWEST_COLUMN in columns:
+            mapped = mapped.with_columns(rows[first[NEWEST_COLUMN]].alias(NEWEST_COLUMN))
+        if SOURCE_ID_COLUMN in columns:
+            source_id = normalize_key(rows[first[SOURCE_ID_COLUMN]], "source_id")
+            mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
+        normalized, issues = normalize(mapped, obj, options)
+        parts = [issues, validate(normalized, obj, given=mapped)]
+        if SOURCE_ID_COLUMN in columns:
+            parts.append(_unkeepable_ids(normalized, step))
+        return normalized, concat_issues(parts)
+
+    # Rows are independent until dedupe: a slice at a time, so the mapped copy of a big
+    # file and polars' working buffers exist for one slice, never for the whole file.
+    slices = [
+        checked(frame.slice(start, CHUNK_ROWS))
+        for start in range(0, max(frame.height, 1), CHUNK_ROWS)
+    ]
+    normalized = pl.concat([rows for rows, _ in slices], how="vertical")
+    issues = concat_issues(found for _, found in slices)
+    del slices
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
     outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]

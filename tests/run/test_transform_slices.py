@@ -1,0 +1,66 @@
+"""The transform maps, normalizes and validates a big file a slice at a time: the result is
+the same as in one piece, row for row and issue for issue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from tests.run.conftest import DESTINATION, pipeline, write_csv
+
+from crmsync.extract import read_source
+from crmsync.run.stages import transform as stage
+from crmsync.run.stages.transform import source_columns, transform
+from crmsync.sandbox.testing import InProcessSandbox
+
+ROWS = [
+    "Ada,Lovelace,ADA@example.com,(415) 555-0164,n/a,,lead",
+    "Bob,,not-an-email,+44 20 7946 0018,,x,customer",
+    "Cy,Young,ada@example.com,,-,12,nobody",
+    " Di ,  Prince ,di@example.org,555-0164,NULL,99,Lead",
+    "Ed,Ng,ed@example.org,n/a,,abc,",
+    "Flo,Rida,flo@ex ample.org,+1-555-0164,,7,opportunity",
+    "Gus,Fring,di@EXAMPLE.org,,,1,lead",
+]
+
+
+def _transformed(tmp_path: Path, rally: InProcessSandbox) -> tuple[pl.DataFrame, ...]:
+    write_csv(
+        tmp_path,
+        "contacts.csv",
+        "first,last,email,phone,title,score,stage",
+        *ROWS,
+    )
+    loaded = pipeline(
+        tmp_path,
+        "name: slices\n"
+        "object: contacts\n"
+        "source: {kind: csv, path: contacts.csv}\n"
+        "mapping: {firstName: first, lastName: last, email: email, phone: phone, title: title,"
+        " leadScore: score, lifecycleStage: stage}\n"
+        "normalize: {default_region: US}\n" + DESTINATION,
+        rally,
+    )
+    step = loaded.steps[0]
+    extracted = read_source("csv", tmp_path / "contacts.csv")
+    columns = source_columns(step, extracted, "contacts.csv")
+    out = transform(extracted, step, columns, tmp_path)
+    order = ["_source", "_row", "field", "error"]
+    return (
+        out.frame,
+        out.outcomes.sort(["_row", "outcome", "field"], nulls_last=True),
+        out.warnings.sort(order, nulls_last=True),
+    )
+
+
+def test_slices_give_what_one_piece_gives(
+    tmp_path: Path, rally: InProcessSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = _transformed(tmp_path, rally)
+    monkeypatch.setattr(stage, "CHUNK_ROWS", 2)
+    sliced = _transformed(tmp_path, rally)
+    assert whole[0].height == 2  # the others failed or merged into them, across slices
+    assert set(whole[1]["outcome"]) == {"failed", "merged"} and whole[2].height
+    for one, other in zip(whole, sliced, strict=True):
+        assert one.equals(other)
