@@ -148,9 +148,7 @@ class RallyDelivery:
         recorder = Recorder(
             obj=plan.obj.name,
             state=self._state,
-            values=RowValues(
-                identity_frame(todo, plan.obj).with_columns(todo[KEY], todo[HASH])
-            ),
+            values=RowValues(identity_frame(todo, plan.obj).with_columns(todo[KEY], todo[HASH])),
         )
         try:
             todo = await self._settle_unfinished(plan, todo, into, recorder)
