@@ -61,6 +61,9 @@ class Source(Protocol):
         """A cheap look before a run reads anything: SourceError when it cannot be read at
         all (a file that is not there); an API is only known by reading it."""
 
+    def forget(self) -> None:
+        """Let go of what was read: no step reads it again (a next read reads anew)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class _LocalFile:
@@ -90,6 +93,9 @@ class _LocalFile:
         if None not in self._read:
             self._read[None] = self._parse()
         return self._read[None]
+
+    def forget(self) -> None:
+        self._read.clear()
 
     def _parse(self) -> Extracted:
         raise NotImplementedError
@@ -161,6 +167,9 @@ class ApiSourceReader:
         if since not in self._reads:
             self._reads[since] = self._walk(since)
         return self._reads[since]
+
+    def forget(self) -> None:
+        self._reads.clear()
 
 
 def fed_back(extracted: Extracted) -> Extracted:

@@ -292,8 +292,9 @@ def _run(
                     base_dir=pipeline.base_dir,
                     report_dir=_report_dir(pipeline, report_root, step.name),
                     resume_since=resume_since,
+                    last_read=all(later is not source for later in opened[index + 1 :]),
                 )
-                for step, source in zip(pipeline.steps, opened, strict=True)
+                for index, (step, source) in enumerate(zip(pipeline.steps, opened, strict=True))
             ]
             if not pipeline.single_step:  # no step writes when a later one could not start
                 for step, env in zip(pipeline.steps, envs, strict=True):

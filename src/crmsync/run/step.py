@@ -15,6 +15,7 @@ outcome is unknown fail with a message saying so.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.observer import RunObserver, RunOptions
+from crmsync.run.source_rows import SPILL_BYTES, SourceRows
 from crmsync.run.stages.adopt import adopt_by_name, names_needed
 from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
 from crmsync.run.stages.export import export
@@ -48,8 +50,8 @@ from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.run.stages.update import policy_mark
+from crmsync.run.step_lines import read_detail, region_notice, warnings_by_field
 from crmsync.state import StepState
-from crmsync.transform.normalizers.phone import NO_REGION
 
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
@@ -84,6 +86,7 @@ class StepRun:
     base_dir: Path
     report_dir: Path
     resume_since: datetime | None = None
+    last_read: bool = True  # no later step of the run reads this step's source
 
 
 def check_step(step: Step, env: StepRun) -> None:
@@ -133,6 +136,30 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         env.observer.stage("dedupe", f"{counted(merged, 'duplicate')} merged")
 
     env.state.verify()  # its pages were checked while the source was read and transformed
+    mark = _watermark(env, read)
+    spill = SPILL_BYTES if env.last_read else None  # a later step reads it again: kept
+    with SourceRows.keep(extracted.frame, env.report_dir, spill_bytes=spill) as kept:
+        if kept.spilled:  # let go of the read: the report reads its rows back
+            source.forget()
+            extracted = dataclasses.replace(extracted, frame=extracted.frame.clear())
+            del read
+        return _deliver_and_report(
+            step, env, ledger, transformed, extracted, kept, mark, notices, started_at, clock
+        )
+
+
+def _deliver_and_report(
+    step: Step,
+    env: StepRun,
+    ledger: OutcomeLedger,
+    transformed: Transformed,
+    extracted: Extracted,
+    kept: SourceRows,
+    mark: str | None,
+    notices: list[str],
+    started_at: datetime,
+    clock: float,
+) -> StepResult:
     delivered = Delivered()
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
     with ChangeLog(env.report_dir) as log:
@@ -174,16 +201,18 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     if regionless := region_notice(step, warned):
         env.observer.warning(regionless)
         summary.notices.append(regionless)
-    if _complete(summary, env.options):
-        _advance_watermark(env, read)
+    if mark is not None and _complete(summary, env.options):
+        env.state.advance_watermark(env.source.label, mark)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
+    wanted = outcomes.filter(pl.col("outcome").is_in(["failed", "merged"])).select(IDENTITY)
+    source_rows = kept.rows(pl.concat([wanted, warned.select(IDENTITY)]))
     try:
         files = write_report(
             env.report_dir,
             outcomes=outcomes,
             warnings=warned,
-            source_rows=extracted.frame,
+            source_rows=source_rows,
             source_columns=list(extracted.columns),
             rejects=extracted.rejects,
             summary=summary,
@@ -194,41 +223,8 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
         summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
         files = {}
-    digest = step_digest(outcomes, warned, extracted.frame, list(extracted.columns))
+    digest = step_digest(outcomes, warned, source_rows, list(extracted.columns))
     return StepResult(summary=summary, files=files, load=delivered.load, digest=digest)
-
-
-def warnings_by_field(warned: pl.DataFrame) -> dict[str, int]:
-    """Rows warned, per field, most first: what the closing table shows beside the total."""
-    per_field = warned.unique(subset=[*IDENTITY, "field"]).group_by("field").len()
-    ordered = per_field.sort(["len", "field"], descending=[True, False])
-    return {str(name): int(count) for name, count in ordered.iter_rows()}
-
-
-def region_notice(step: Step, warned: pl.DataFrame) -> str | None:
-    """One line for what would otherwise be a warning on most rows: phones without a country
-    code, read as written because the step has no default region."""
-    if step.normalize.default_region is not None or warned.is_empty():
-        return None
-    missing = warned.filter(pl.col("error").str.contains(NO_REGION, literal=True))
-    rows = missing.select(IDENTITY).unique().height
-    if not rows:
-        return None
-    return (
-        f"{counted(rows, 'row')} {'has' if rows == 1 else 'have'} a phone without a country "
-        "code, kept as written: set normalize.default_region (e.g. US) to read them"
-    )
-
-
-def read_detail(rows: int, source: str, read: Extracted) -> str:
-    """The read stage's line: rows, the file, and where its header was when that is not line
-    1 or when columns had to be renamed, so a user sees which line and names were taken."""
-    detail = f"{counted(rows, 'row')} from {Path(source).name}"
-    if read.header_line is not None and read.header_line > 1:
-        detail += f" (header on line {read.header_line})"
-    for written, given in read.renamed:
-        detail += f'; a second column named "{written}" is read as "{given}"'
-    return detail
 
 
 def _read_start(env: StepRun) -> datetime | None:
@@ -268,10 +264,10 @@ def _complete(summary: RunSummary, options: RunOptions) -> bool:
     return not (options.dry_run or summary.interrupted or retry_later)
 
 
-def _advance_watermark(env: StepRun, read: Extracted) -> None:
+def _watermark(env: StepRun, read: Extracted) -> str | None:
+    """Where the next incremental read starts, if this run completes (None: not incremental)."""
     column = env.source.incremental_by
-    if column and (mark := newest(read, column)) is not None:
-        env.state.advance_watermark(env.source.label, mark)
+    return newest(read, column) if column else None
 
 
 async def _resolve_and_deliver(

@@ -1,0 +1,108 @@
+"""The source's rows as read, kept from the transform to the report.
+
+Only the report reads them again: errors.csv and merged.csv carry the original cells of the
+rows that failed or merged, and the run's page shows a few of them. A million-row file's text
+columns are some 300 MB, held through the whole load for a few thousand rows. So a big read
+is written to an Arrow IPC file beside the report once it is transformed, let go of, and the
+rows the report needs are read back at the end; a small one stays in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import polars as pl
+
+from crmsync.report.outcomes import IDENTITY
+
+SPILL_BYTES = 64 * 1024 * 1024  # a read this big (polars' estimate) goes to disk
+SPILL_PREFIX = ".source-rows-"  # .source-rows-<pid>-<random>.arrow beside the report
+SPILL_SUFFIX = ".arrow"
+
+
+class SourceRows:
+    """The rows of one step's read; `rows` gives those the report asks for."""
+
+    def __init__(self, frame: pl.DataFrame | None, path: Path | None) -> None:
+        self._frame = frame
+        self._path = path
+
+    @classmethod
+    def keep(
+        cls, frame: pl.DataFrame, folder: Path, *, spill_bytes: int | None = SPILL_BYTES
+    ) -> Self:
+        """`frame` kept in memory, or written into `folder` when it is bigger than
+        `spill_bytes` (None: never; kept in memory after all when it cannot be written: a
+        full disk costs memory, not the run)."""
+        if spill_bytes is None or frame.estimated_size() <= spill_bytes:
+            return cls(frame, None)
+        _remove_orphans(folder)
+        prefix = f"{SPILL_PREFIX}{os.getpid()}-"
+        try:
+            descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=SPILL_SUFFIX, dir=folder)
+        except OSError:
+            return cls(frame, None)
+        path = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                frame.write_ipc(out, compression="uncompressed")
+        except OSError:
+            path.unlink(missing_ok=True)
+            return cls(frame, None)
+        return cls(None, path)
+
+    @property
+    def spilled(self) -> bool:
+        """The rows are on disk: whoever held the read may let go of it."""
+        return self._path is not None
+
+    def rows(self, wanted: pl.DataFrame) -> pl.DataFrame:
+        """The rows whose (_source, _row) are in `wanted` (all of them when in memory: the
+        report joins what it needs)."""
+        if self._path is None:
+            assert self._frame is not None
+            return self._frame
+        keys = wanted.select(
+            pl.col("_source").cast(pl.String), pl.col("_row").cast(pl.Int64)
+        ).unique()
+        scan = pl.scan_ipc(self._path).with_columns(
+            pl.col("_source").cast(pl.String), pl.col("_row").cast(pl.Int64)
+        )
+        return scan.join(keys.lazy(), on=list(IDENTITY), how="semi").collect()
+
+    def close(self) -> None:
+        if self._path is not None:
+            self._path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Files a killed run left behind: their process is gone."""
+    for path in folder.glob(f"{SPILL_PREFIX}*{SPILL_SUFFIX}"):
+        pid = path.name.removeprefix(SPILL_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True

@@ -1,0 +1,94 @@
+"""A big read goes to disk once it is transformed, and comes back for the report: the report
+is the same as when it stays in memory, and nothing is left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from crmsync.run import run_pipeline
+from crmsync.run import step as step_module
+from crmsync.run.source_rows import SPILL_PREFIX, SourceRows
+from crmsync.sandbox.testing import InProcessSandbox
+
+from .conftest import DESTINATION, pipeline, write_csv
+
+FRAME = pl.DataFrame(
+    {"Email": ["a@x.org", "b@x.org", "=1+1"], "_source": ["f.csv"] * 3, "_row": [2, 3, 4]}
+)
+
+
+def test_a_small_read_stays_in_memory(tmp_path: Path) -> None:
+    with SourceRows.keep(FRAME, tmp_path) as kept:
+        assert not kept.spilled
+        assert kept.rows(FRAME.head(1)).equals(FRAME)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_big_read_is_read_back_for_the_rows_asked_and_removed(tmp_path: Path) -> None:
+    with SourceRows.keep(FRAME, tmp_path, spill_bytes=0) as kept:
+        assert kept.spilled
+        (spilled,) = tmp_path.iterdir()
+        assert spilled.name.startswith(f"{SPILL_PREFIX}{os.getpid()}-")
+        wanted = pl.DataFrame({"_source": ["f.csv", "f.csv", "g.csv"], "_row": [4, 2, 2]})
+        assert kept.rows(wanted).sort("_row").equals(FRAME.filter(pl.col("_row") != 3))
+    assert not list(tmp_path.iterdir())
+
+
+def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    orphan = tmp_path / f"{SPILL_PREFIX}999999999-abc.arrow"  # no such process
+    ours = tmp_path / f"{SPILL_PREFIX}{os.getpid()}-abc.arrow"  # a live one's: kept
+    orphan.write_bytes(b"x")
+    ours.write_bytes(b"x")
+    with SourceRows.keep(FRAME, tmp_path, spill_bytes=0):
+        assert not orphan.exists() and ours.exists()
+
+
+def test_an_unwritable_folder_keeps_the_read_in_memory(tmp_path: Path) -> None:
+    with SourceRows.keep(FRAME, tmp_path / "missing", spill_bytes=0) as kept:
+        assert not kept.spilled and kept.rows(FRAME).equals(FRAME)
+
+
+def test_the_report_is_the_same_from_disk(
+    rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [
+        "Ada,Lovelace,ada@x.org,+49 30 1234",
+        "Bob,Byte,bob@x.org,n/a",
+        "Bobby,Byte,BOB@x.org,=cmd",
+        "Cy,Nope,not-an-email,555-0164",
+    ]
+    reports = {}
+    spilled: list[bool] = []
+
+    class Watched(SourceRows):
+        def close(self) -> None:
+            spilled.append(self.spilled)
+            super().close()
+
+    monkeypatch.setattr(step_module, "SourceRows", Watched)
+    for name, spill in (("memory", step_module.SPILL_BYTES), ("disk", 0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        write_csv(folder, "people.csv", "First,Last,Email,Phone", *rows)
+        step = (
+            "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
+            "mapping: {firstName: First, lastName: Last, email: Email, phone: Phone}\n"
+            + DESTINATION
+        )
+        monkeypatch.setattr(step_module, "SPILL_BYTES", spill)
+        result = run_pipeline(pipeline(folder, step, rally), transport=rally.transport)
+        files = result.steps[0].files
+        reports[name] = {
+            kind: files[kind].read_text("utf-8").replace(str(folder), "<folder>")
+            for kind in ("errors", "merged", "warnings")
+        }
+        reports[name]["digest"] = str(result.steps[0].digest).replace(str(folder), "<folder>")
+        assert not list((folder / "reports").glob(f"{SPILL_PREFIX}*"))
+        rally.reset()
+    assert spilled == [False, True]
+    assert reports["disk"] == reports["memory"]
+    assert "not-an-email" in reports["disk"]["errors"] and "Bobby" in reports["disk"]["merged"]
