@@ -46,10 +46,10 @@ class SourceRows:
             descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=SPILL_SUFFIX, dir=folder)
         except OSError:
             return cls(frame, None)
+        os.close(descriptor)
         path = Path(name)
-        try:
-            with os.fdopen(descriptor, "wb") as out:
-                frame.write_ipc(out, compression="uncompressed")
+        try:  # to the path: polars writes it as it goes (to a Python file it buffers it all)
+            frame.write_ipc(path, compression="uncompressed")
         except OSError:
             path.unlink(missing_ok=True)
             return cls(frame, None)
