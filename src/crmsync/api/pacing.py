@@ -75,6 +75,13 @@ class Pacer:
             if self.decreases == booked_under:
                 return slot
 
+    def stale(self, ticket: float) -> bool:
+        """True when the pace was cut after the turn `ticket` was given: a request that has
+        waited since (for a slot in flight) takes a new turn, like one still waiting here.
+        Else the backlog a burst leaves behind goes out at the pace just refused, earns 429s
+        that look new, and cuts the pace again and again under what the server accepts."""
+        return self._rate is not None and ticket < self._last_decrease
+
     def on_success(self) -> None:
         """A request got past the rate limit (answered, and not with a 429): count it, and
         creep the pace up. A server fault counts too: the limit counted it, so leaving it out
