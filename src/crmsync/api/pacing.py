@@ -12,7 +12,8 @@ and both move during a run. The pacer is shared by every request of one client:
   sawtooth costs almost no quota.
 - Only a 429 of a request sent after the last decrease counts: the requests already in flight
   when the limit bit say nothing new. Requests still waiting for their turn at a decrease take
-  a new turn at the new pace, so none goes out at the pace just refused.
+  a new turn at the new pace, and so do those that got theirs but still wait for a slot in
+  flight (`stale`), so none goes out at the pace just refused.
 
 The pace needs latency x rate requests in flight to be reached: concurrency.py adapts that cap.
 
