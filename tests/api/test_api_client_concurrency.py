@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from crmsync.api import RallyClient
+from crmsync.api.settings import ClientSettings
 from crmsync.load import LoadSettings, load_records
 from crmsync.schema import OBJECTS
 
@@ -55,3 +56,44 @@ def test_slow_answers_open_more_requests_up_to_the_maximum(
     in_virtual_time: Runner, settings: LoadSettings, peak: int
 ) -> None:
     assert in_virtual_time(_load(settings, 200)) == (peak, peak)
+
+
+async def _through_a_token_bucket(requests: int, rate: int) -> int:
+    """Lists against a server with a token bucket (`rate` a second, as many at once), answered
+    after LATENCY_S, through a cap of 8 in flight; returns the 429s."""
+    loop = asyncio.get_running_loop()
+    bucket = {"tokens": float(rate), "at": loop.time()}
+    limited = 0
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal limited
+        await asyncio.sleep(LATENCY_S)
+        now = loop.time()
+        bucket["tokens"] = min(rate, bucket["tokens"] + (now - bucket["at"]) * rate)
+        bucket["at"] = now
+        if bucket["tokens"] < 1:
+            limited += 1
+            return httpx.Response(429, headers={"Retry-After": "1"}, json={"error": "slow"})
+        bucket["tokens"] -= 1
+        return httpx.Response(200, json=[])
+
+    async with RallyClient(
+        "https://acme.rallycrm.io",
+        "rk_test_key",
+        settings=ClientSettings(concurrency=8, max_concurrency=8),
+        transport=httpx.MockTransport(handle),
+        sleep=asyncio.sleep,
+        clock=loop.time,
+    ) as client:
+        await asyncio.gather(*(client.list_page(OBJECTS["contacts"]) for _ in range(requests)))
+        return limited
+
+
+def test_requests_waiting_for_a_slot_when_the_pace_is_cut_take_a_new_turn(
+    in_virtual_time: Runner,
+) -> None:
+    """Unpaced at first, 200 requests queue for 8 slots with their turns already given. When
+    the first 429 sets a pace, those still queued take a new turn at it: sent at the turns
+    they got while unpaced, they overran the limit for seconds (187 429s, measured), and each
+    429 that looked new could cut the pace further under what the server accepts."""
+    assert in_virtual_time(_through_a_token_bucket(200, rate=10)) <= 10

@@ -127,3 +127,13 @@ def test_load_through_a_rate_limit_paces_itself(fake: Any) -> None:
     assert result.count("created") == 1000
     assert result.rate_limited == 1
     assert 1.0 in fake.time.sleeps
+
+
+def test_a_turn_given_before_a_cut_is_stale() -> None:
+    pacer, clock = _pacer()
+    unpaced = asyncio.run(pacer.acquire())
+    assert not pacer.stale(unpaced)  # nothing to be stale against while unpaced
+    _succeed(pacer, clock, 20, WINDOW_S)
+    pacer.on_rate_limited(clock.now)
+    assert pacer.stale(unpaced)
+    assert not pacer.stale(asyncio.run(pacer.acquire()))

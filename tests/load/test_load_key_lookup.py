@@ -13,7 +13,7 @@ import httpx
 from crmsync.api import RallyClient
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.server_clock import ServerClock
-from crmsync.load.reconcile import find_keys
+from crmsync.load.reconcile import _windows, find_keys
 from crmsync.schema import OBJECTS, RallyObject
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -108,6 +108,43 @@ def test_keys_stored_just_before_the_narrow_start_are_found_from_the_wide_one() 
         wide_since=T0 + timedelta(seconds=9.5),
     )
     assert set(found) == wanted
+
+
+def test_a_probe_that_holds_the_keys_spares_the_pages_before_it() -> None:
+    """A bulk committed just before its failed answer: its records are found around that
+    answer, not after every record of the bulks in flight since it left."""
+    client = ListingClient(_contacts(0, 800, at=10) + _contacts(800, 100, at=10.4))
+    wanted = {f"c{n}@example.com" for n in range(800, 900)}
+    probe = (T0 + timedelta(seconds=10.3), T0 + timedelta(seconds=10.5))
+    found = _find(client, wanted, since=T0 + timedelta(seconds=9.9), probes=[probe])
+    assert set(found) == wanted and found["c800@example.com"] == "id-800"
+    assert client.pages == 1  # the one page since the probe's start, not the 9 since `since`
+
+
+def test_keys_a_probe_misses_are_searched_in_the_whole_window_then_the_wide_one() -> None:
+    client = ListingClient(
+        _contacts(0, 50, at=9.8) + _contacts(50, 50, at=10.1) + _contacts(100, 500, at=12)
+    )
+    wanted = {"c10@example.com", "c60@example.com"}
+    found = _find(
+        client,
+        wanted,
+        since=T0 + timedelta(seconds=10.05),
+        until=T0 + timedelta(seconds=11),
+        wide_since=T0 + timedelta(seconds=9.5),
+        probes=[(T0 + timedelta(seconds=10.5), T0 + timedelta(seconds=10.7))],
+    )
+    assert found == {"c10@example.com": "id-10", "c60@example.com": "id-60"}
+
+
+def test_probes_are_cut_to_the_window_and_empty_ones_skipped() -> None:
+    since, until = T0 + timedelta(seconds=10), T0 + timedelta(seconds=11)
+    inside = (T0 + timedelta(seconds=10.5), T0 + timedelta(seconds=10.7))
+    straddling = (T0 + timedelta(seconds=10.9), T0 + timedelta(seconds=11.2))
+    before = (T0 + timedelta(seconds=8), T0 + timedelta(seconds=9))
+    windows = _windows(since, until, None, [inside, straddling, before])
+    assert windows == [inside, (straddling[0], until), (since, until)]
+    assert _windows(since, None, None, [straddling]) == [straddling, (since, None)]
 
 
 def _answer(date: datetime) -> httpx.Response:

@@ -12,7 +12,8 @@ and both move during a run. The pacer is shared by every request of one client:
   sawtooth costs almost no quota.
 - Only a 429 of a request sent after the last decrease counts: the requests already in flight
   when the limit bit say nothing new. Requests still waiting for their turn at a decrease take
-  a new turn at the new pace, so none goes out at the pace just refused.
+  a new turn at the new pace, and so do those that got theirs but still wait for a slot in
+  flight (`stale`), so none goes out at the pace just refused.
 
 The pace needs latency x rate requests in flight to be reached: concurrency.py adapts that cap.
 
@@ -74,6 +75,13 @@ class Pacer:
             await self._sleep(slot - now)
             if self.decreases == booked_under:
                 return slot
+
+    def stale(self, ticket: float) -> bool:
+        """True when the pace was cut after the turn `ticket` was given: a request that has
+        waited since (for a slot in flight) takes a new turn, like one still waiting here.
+        Else the backlog a burst leaves behind goes out at the pace just refused, earns 429s
+        that look new, and cuts the pace again and again under what the server accepts."""
+        return self._rate is not None and ticket < self._last_decrease
 
     def on_success(self) -> None:
         """A request got past the rate limit (answered, and not with a 429): count it, and

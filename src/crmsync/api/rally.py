@@ -328,6 +328,9 @@ class RallyClient:
     ) -> T:
         ticket = await self.pacer.acquire()
         async with self.in_flight.slot(urgent=urgent) as slot:
+            if self.pacer.stale(ticket):  # the pace was cut while it waited for the slot
+                ticket = await self.pacer.acquire()
+                slot.started = self._clock()  # its latency counts from now
             self.stats.requests += 1
             timeline = self.timeline
             timeline.limit, timeline.pace_rps = self.in_flight.limit, self.pacer.rate

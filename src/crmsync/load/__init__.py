@@ -1,6 +1,7 @@
 """The load stage: send records to Rally fast, never twice, and say what became of each.
 
 loader     load_records(): batching, concurrency, 4xx splitting, ambiguous writes
+ledger     one outcome per item, exactly once; the ids outcomes own
 reconcile  matching listed records to what an ambiguous bulk sent
 outcomes   LoadSettings, RecordOutcome, LoadResult
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from crmsync.api.rally import RallyClient
@@ -25,7 +24,8 @@ from crmsync.errors import (
     RetryableError,
     TransientError,
 )
-from crmsync.load.outcomes import LoadResult, LoadSettings, OutcomeStatus, RecordOutcome
+from crmsync.load.ledger import Item, Ledger, OutcomeFn
+from crmsync.load.outcomes import LoadResult, LoadSettings
 from crmsync.load.reconcile import (
     find_refused_keys,
     list_since,
@@ -48,14 +48,6 @@ HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can p
 UNKNOWN_STATE = "state in Rally unknown"
 
 ProgressFn = Callable[[int, int], None]
-OutcomeFn = Callable[[RecordOutcome], None]
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _Item:
-    pos: int  # position in the caller's items: where the outcome goes
-    key: int  # the caller's key, passed back untouched
-    payload: dict[str, Any]
 
 
 async def load_records(
@@ -95,8 +87,8 @@ async def load_records(
     )
 
 
-class _Run:
-    """The state of one load_records call: outcomes by position, ids already owned."""
+class _Run(Ledger):
+    """The state of one load_records call: its ledger of outcomes, bulks awaiting answers."""
 
     def __init__(
         self,
@@ -106,25 +98,18 @@ class _Run:
         on_progress: ProgressFn | None,
         on_outcome: OutcomeFn | None,
     ) -> None:
+        super().__init__(on_outcome)
         self.client = client
         self.obj = obj
         self.settings = settings
-        self._outcomes: list[RecordOutcome | None] = []  # by position, as items arrive
-        self._owned_ids: set[str] = set()
         # Bulks whose answer has not been applied yet: what their records are is unknown,
         # so a reconciliation listing must not claim records they may have created.
         self._unanswered: set[asyncio.Event] = set()
         self._on_progress = on_progress
-        self._on_outcome = on_outcome
         self._records_done = 0
         self._units_done = 0
 
-    def admit(self, item: tuple[int, dict[str, Any]]) -> _Item:
-        """Give an incoming (key, payload) its position; its outcome is owed from now on."""
-        self._outcomes.append(None)
-        return _Item(len(self._outcomes) - 1, item[0], item[1])
-
-    async def process(self, unit: list[_Item]) -> None:
+    async def process(self, unit: list[Item]) -> None:
         if self.settings.mode == "bulk":
             await self._bulk(unit, depth=0, reconciled=False)
         else:
@@ -134,36 +119,31 @@ class _Run:
         if self._on_progress is not None:
             self._on_progress(self._records_done, self._units_done)
 
-    def finish(self) -> list[RecordOutcome]:
-        done: list[RecordOutcome] = []
-        for pos, outcome in enumerate(self._outcomes):
-            if outcome is None:  # a bug: loud beats a silently lost row
-                raise AssertionError(f"load stage lost item {pos}")
-            done.append(outcome)
-        return done
-
     # -- bulk ------------------------------------------------------------------------------------
 
     async def _bulk(
         self,
-        batch: list[_Item],
+        batch: list[Item],
         *,
         depth: int,
         reconciled: bool,
         first_sent: float | None = None,
+        failed_at: tuple[float, ...] = (),
     ) -> None:
         """Send one bulk. `first_sent` marks a re-send of keyed records whose first bulk's
-        fate is unknown (sent at that time): a refusal may then mean "your first bulk
-        created me", and is looked up before it stands. A bulk left when the client sent it
-        (after its wait for the rate limit), not when it was queued."""
+        fate is unknown (sent at that time; the failed answers so far came at `failed_at`):
+        a refusal may then mean "your first bulk created me", and is looked up before it
+        stands. A bulk left when the client sent it (after its wait for the rate limit), not
+        when it was queued."""
         try:
             result = await self._post(batch)
         except AmbiguousError as exc:
+            failed = (*failed_at, self.client.local_time())
             sent_at = self.client.last_sent_at() if first_sent is None else first_sent
             logger.warning("%s: %d records, reconciling", exc, len(batch))
             if exc.retry_after:
                 await self.client.pause(min(exc.retry_after, self.settings.max_backoff_s))
-            await self._reconcile(batch, sent_at, str(exc), depth=depth)
+            await self._reconcile(batch, sent_at, str(exc), depth=depth, failed_at=failed)
         except RetryableError as exc:
             reason = f"not loaded, nothing was written; gave up: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=reconciled)
@@ -177,9 +157,10 @@ class _Run:
                 depth=depth,
                 reconciled=reconciled,
                 resent=first_sent is not None,
+                failed_at=failed_at,
             )
 
-    async def _post(self, batch: list[_Item]) -> BulkResult:
+    async def _post(self, batch: list[Item]) -> BulkResult:
         """POST the bulk, known to be unanswered until it returns or raises. A waiting
         reconciliation resumes only after the caller's next await, and _apply settles a
         consistent answer before its first: the batch's ids are owned by then."""
@@ -192,7 +173,7 @@ class _Run:
             answered.set()
 
     async def _refused(
-        self, batch: list[_Item], exc: RequestRefused, *, depth: int, reconciled: bool
+        self, batch: list[Item], exc: RequestRefused, *, depth: int, reconciled: bool
     ) -> None:
         """A whole bulk refused: split it to isolate the refused records, or fail it."""
         if exc.status == HTTP_NOT_FOUND:
@@ -210,13 +191,14 @@ class _Run:
 
     async def _apply(
         self,
-        batch: list[_Item],
+        batch: list[Item],
         result: BulkResult,
         sent_at: float,
         *,
         depth: int,
         reconciled: bool,
         resent: bool = False,
+        failed_at: tuple[float, ...] = (),
     ) -> None:
         """Map errors[].index and createdIds back to items; reconcile an answer that does not
         add up rather than guess."""
@@ -230,7 +212,7 @@ class _Run:
             errors[error.index] = error.error
         if resent and errors:  # refused because the first bulk created them? Look them up.
             refused = [(batch[index], message) for index, message in errors.items()]
-            await self._find_refused(refused, sent_at, answered)
+            await self._find_refused(refused, sent_at, answered, failed_at)
         else:
             for index, message in errors.items():
                 self._fail(batch[index], message, None, reconciled=reconciled)
@@ -246,40 +228,54 @@ class _Run:
         )
         logger.warning("POST %s/bulk: %s; reconciling", self.obj.name, cause)
         if succeeded:
-            await self._reconcile(succeeded, sent_at, cause, depth=depth)
+            await self._reconcile(succeeded, sent_at, cause, depth=depth, failed_at=(answered,))
 
     # -- reconciliation --------------------------------------------------------------------------
 
     async def _reconcile(
-        self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
+        self,
+        batch: list[Item],
+        sent_at: float,
+        cause: str,
+        *,
+        depth: int,
+        failed_at: tuple[float, ...] = (),
     ) -> None:
         if depth >= self.settings.max_retries:
             reason = f"{UNKNOWN_STATE}: {cause}; gave up after {depth} re-sends"
             self._fail_all(batch, reason, None, reconciled=True)
             return
         key = self.obj.match_key
-        keyed: list[_Item] = []
-        unkeyed: list[_Item] = []
+        keyed: list[Item] = []
+        unkeyed: list[Item] = []
         for item in batch:
             (keyed if key is not None and item.payload.get(key) else unkeyed).append(item)
         jobs: list[Coroutine[Any, Any, None]] = []
         if keyed:  # sent again as they are: Rally refuses a key it has, so none is doubled
-            jobs.append(self._bulk(keyed, depth=depth + 1, reconciled=True, first_sent=sent_at))
+            resend = self._bulk(
+                keyed, depth=depth + 1, reconciled=True, first_sent=sent_at, failed_at=failed_at
+            )
+            jobs.append(resend)
         if unkeyed:
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
     async def _find_refused(
-        self, refused: list[tuple[_Item, str]], sent_at: float, answered: float
+        self,
+        refused: list[tuple[Item, str]],
+        sent_at: float,
+        answered: float,
+        failed_at: tuple[float, ...],
     ) -> None:
         """Keyed records a re-sent bulk (answered at `answered`) refused: those Rally stored
-        since the first bulk left are that bulk's (created); the refusal of the others stands."""
+        since the first bulk left are that bulk's (created); the refusal of the others stands.
+        Looked for first just before each failed answer (`failed_at`)."""
         key = self.obj.match_key
         assert key is not None
         wanted = {normalize(item.payload[key], key) for item, _ in refused}
         try:
             found = await find_refused_keys(
-                self.client, self.obj, key, wanted, sent_at, answered, self._owned_ids
+                self.client, self.obj, key, wanted, sent_at, answered, self._owned_ids, failed_at
             )
         except (TransientError, RequestRefused) as exc:
             if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
@@ -296,7 +292,7 @@ class _Run:
                 self._settle(item, "created", rally_id, reconciled=True)
 
     async def _check_by_listing(
-        self, batch: list[_Item], sent_at: float, cause: str, *, depth: int
+        self, batch: list[Item], sent_at: float, cause: str, *, depth: int
     ) -> None:
         """Claim the listed records that match what was sent; send again only the rest, in
         one bulk."""
@@ -319,7 +315,7 @@ class _Run:
         # Matching and claiming happen with no await in between: no other batch can claim
         # the same listed record meanwhile.
         found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
-        missing: list[_Item] = []
+        missing: list[Item] = []
         for item, rally_id in zip(batch, found, strict=True):
             if rally_id is None:
                 missing.append(item)
@@ -337,7 +333,7 @@ class _Run:
 
     # -- upsert mode -----------------------------------------------------------------------------
 
-    async def _upsert(self, item: _Item) -> None:
+    async def _upsert(self, item: Item) -> None:
         sent_at = self.client.local_time()
         try:
             result = await self.client.upsert(self.obj, item.payload)
@@ -354,44 +350,3 @@ class _Run:
             self._fail(item, f"not loaded, nothing was written; gave up: {exc}", exc.status)
         else:
             self._settle(item, result.action, result.id)
-
-    # -- outcomes --------------------------------------------------------------------------------
-
-    def _settle(
-        self,
-        item: _Item,
-        status: OutcomeStatus,
-        rally_id: str | None,
-        *,
-        error: str | None = None,
-        http_status: int | None = None,
-        reconciled: bool = False,
-    ) -> None:
-        if self._outcomes[item.pos] is not None:
-            raise AssertionError(f"load stage gave item {item.pos} two outcomes")
-        outcome = RecordOutcome(
-            key=item.key,
-            status=status,
-            rally_id=rally_id,
-            error=error,
-            http_status=http_status,
-            reconciled=reconciled,
-        )
-        self._outcomes[item.pos] = outcome
-        if rally_id is not None:
-            self._owned_ids.add(rally_id)
-        if self._on_outcome is not None:
-            self._on_outcome(outcome)
-
-    def _fail(
-        self, item: _Item, reason: str, http_status: int | None, *, reconciled: bool = False
-    ) -> None:
-        self._settle(
-            item, "failed", None, error=reason, http_status=http_status, reconciled=reconciled
-        )
-
-    def _fail_all(
-        self, batch: Iterable[_Item], reason: str, http_status: int | None, *, reconciled: bool
-    ) -> None:
-        for item in batch:
-            self._fail(item, reason, http_status, reconciled=reconciled)

@@ -39,6 +39,11 @@ RECONCILE_MARGIN = timedelta(seconds=0.5)
 # The same for a search of keys: a key it misses is searched for again from RECONCILE_MARGIN
 # before, and a key never found costs a failed row, never a duplicate, so it can start later.
 KEY_MARGIN = timedelta(seconds=0.1)
+# Where a search for keys looks first: within this of Rally's time when a failed answer came.
+# A server answers a write it committed right after the commit (a 5xx, a cut answer), so the
+# bulk's records are listed just before it: a page or two, where the window since the bulk
+# left holds every bulk then in flight. The whole window is searched after, if need be.
+PROBE_MARGIN = timedelta(seconds=0.1)
 # Without any Date from the server yet, the local clock minus this (it may be skewed).
 NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
 HTTP_BAD_REQUEST = 400
@@ -153,6 +158,9 @@ async def listing_start(
     return server_time - margin
 
 
+Window = tuple[datetime, datetime | None]  # (since, until): until None is no end
+
+
 async def find_keys(
     client: RallyClient,
     obj: RallyObject,
@@ -163,21 +171,46 @@ async def find_keys(
     exclude_ids: Collection[str] = frozenset(),
     until: datetime | None = None,
     wide_since: datetime | None = None,
+    probes: Sequence[Window] = (),
 ) -> dict[str, str]:
     """normalized key -> id of the records stored since `since` that carry one of `wanted`
     (normalized keys).
 
     What a bulk wrote is listed right after `since`, so pages stop as soon as every wanted key
     is found, and at a record stored after `until` (when the wanted keys were certainly
-    stored). Keys not found are looked for from `wide_since` to `since`.
+    stored). The `probes` (parts of since..until) are searched first; keys not found are
+    looked for from `wide_since` to `since` last.
     """
     missing = set(wanted)
     found: dict[str, str] = {}
     scan = _KeyScan(key, missing, found, exclude_ids)
-    await scan.run(client, obj, since, until=until)
-    if missing and wide_since is not None and wide_since < since:
-        await scan.run(client, obj, wide_since, until=since)
+    for start, end in _windows(since, until, wide_since, probes):
+        if not missing:
+            break
+        await scan.run(client, obj, start, until=end)
     return found
+
+
+def _windows(
+    since: datetime,
+    until: datetime | None,
+    wide_since: datetime | None,
+    probes: Sequence[Window],
+) -> list[Window]:
+    """The windows a search for keys goes through, in turn: the probes (cut to since..until),
+    since..until, then wide_since..since. A probe that misses costs its pages only; the
+    whole window is searched again rather than in pieces around the probes, which would
+    cost a page per piece for a key that is not there."""
+    windows: list[Window] = []
+    for probe_since, probe_until in probes:
+        start = max(probe_since, since)
+        end = probe_until if until is None or probe_until is None else min(probe_until, until)
+        if end is None or start < end:
+            windows.append((start, end))
+    windows.append((since, until))
+    if wide_since is not None and wide_since < since:
+        windows.append((wide_since, since))
+    return windows
 
 
 async def find_refused_keys(
@@ -188,11 +221,18 @@ async def find_refused_keys(
     sent_at: float,
     answered: float,
     exclude_ids: Collection[str],
+    failed_at: Sequence[float] = (),
 ) -> dict[str, str]:
     """find_keys for the keys a re-sent bulk (answered at local `answered`) refused, whose
     first bulk left at local `sent_at`: stored since it left, and before the re-send was
-    answered (a key is refused only once it is stored)."""
+    answered (a key is refused only once it is stored). Searched first around each failed
+    answer of the bulk (at local `failed_at`), where a commit usually lies."""
     by = client.server_clock.at_most(answered)
+    probes: list[Window] = []
+    for moment in failed_at:
+        failed = client.server_clock.at_least(moment)
+        if failed is not None:
+            probes.append((failed - PROBE_MARGIN, failed + PROBE_MARGIN))
     return await find_keys(
         client,
         obj,
@@ -202,6 +242,7 @@ async def find_refused_keys(
         exclude_ids=exclude_ids,
         until=None if by is None else by + RECONCILE_MARGIN,
         wide_since=await listing_start(client, obj, sent_at),
+        probes=probes,
     )
 
 
