@@ -10,7 +10,8 @@ import pytest
 
 from crmsync.api import RallyClient
 from crmsync.errors import ConfigError
-from crmsync.load import LoadSettings, load_records
+from crmsync.load import LoadResult, LoadSettings, RecordOutcome, load_records
+from crmsync.sandbox.testing import in_process_sandbox
 from crmsync.schema import OBJECTS
 
 UPSERT = LoadSettings(mode="upsert")
@@ -157,3 +158,26 @@ def test_cancellation_propagates_from_a_retry_wait() -> None:
                 await task
 
     asyncio.run(main())
+
+
+def test_outcomes_given_to_on_outcome_are_not_kept_too() -> None:
+    """A caller that takes each outcome as it comes gets all of them, once; the result keeps
+    none (a million-row load would hold a million objects for nobody)."""
+    seen: list[RecordOutcome] = []
+    items = [(i, {"firstName": "A", "lastName": "B", "email": f"{i}@x.io"}) for i in range(5)]
+
+    async def go() -> LoadResult:
+        with in_process_sandbox(api_keys=("k",)) as sandbox:
+            async with RallyClient(sandbox.base_url, "k", transport=sandbox.transport) as client:
+                return await load_records(
+                    client,
+                    OBJECTS["contacts"],
+                    items,
+                    LoadSettings(batch_size=2),
+                    on_outcome=seen.append,
+                )
+
+    result = asyncio.run(go())
+    assert sorted(outcome.key for outcome in seen) == [0, 1, 2, 3, 4]
+    assert {outcome.status for outcome in seen} == {"created"}
+    assert result.outcomes == []

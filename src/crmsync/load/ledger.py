@@ -22,25 +22,28 @@ class Item:
 
 
 class Ledger:
-    """Outcomes by position, as items arrive; `on_outcome` sees each as soon as it is given."""
+    """Outcomes by position, as items arrive. With `on_outcome`, each goes to it as soon as it
+    is given and is not kept (a million-row load held a million outcome objects for nobody):
+    `finish` then returns none, though it still checks that every item got one."""
 
     def __init__(self, on_outcome: OutcomeFn | None) -> None:
-        self._outcomes: list[RecordOutcome | None] = []  # by position, as items arrive
+        self._given = bytearray()  # by position, as items arrive: 1 once its outcome is given
+        self._outcomes: list[RecordOutcome | None] = []  # kept without on_outcome
         self._owned_ids: set[str] = set()
         self._on_outcome = on_outcome
 
     def admit(self, item: tuple[int, dict[str, Any]]) -> Item:
         """Give an incoming (key, payload) its position; its outcome is owed from now on."""
-        self._outcomes.append(None)
-        return Item(len(self._outcomes) - 1, item[0], item[1])
+        self._given.append(0)
+        if self._on_outcome is None:
+            self._outcomes.append(None)
+        return Item(len(self._given) - 1, item[0], item[1])
 
     def finish(self) -> list[RecordOutcome]:
-        done: list[RecordOutcome] = []
-        for pos, outcome in enumerate(self._outcomes):
-            if outcome is None:  # a bug: loud beats a silently lost row
-                raise AssertionError(f"load stage lost item {pos}")
-            done.append(outcome)
-        return done
+        lost = self._given.find(0)
+        if lost >= 0:  # a bug: loud beats a silently lost row
+            raise AssertionError(f"load stage lost item {lost}")
+        return [outcome for outcome in self._outcomes if outcome is not None]
 
     def _settle(
         self,
@@ -52,8 +55,9 @@ class Ledger:
         http_status: int | None = None,
         reconciled: bool = False,
     ) -> None:
-        if self._outcomes[item.pos] is not None:
+        if self._given[item.pos]:
             raise AssertionError(f"load stage gave item {item.pos} two outcomes")
+        self._given[item.pos] = 1
         outcome = RecordOutcome(
             key=item.key,
             status=status,
@@ -62,7 +66,8 @@ class Ledger:
             http_status=http_status,
             reconciled=reconciled,
         )
-        self._outcomes[item.pos] = outcome
+        if self._on_outcome is None:
+            self._outcomes[item.pos] = outcome
         if rally_id is not None:
             self._owned_ids.add(rally_id)
         if self._on_outcome is not None:

@@ -64,7 +64,8 @@ async def load_records(
     `items` is consumed lazily, a batch at a time as requests go out, so a caller can stream
     a million payloads without holding them all. `on_progress(records_done, batches_done)`
     follows the batches; `on_outcome` sees each outcome as soon as it is settled, so a caller
-    interrupted mid-load still knows what was created. Raises AuthError when the key is
+    interrupted mid-load still knows what was created (the outcomes are then its to keep:
+    LoadResult.outcomes is empty). Raises AuthError when the key is
     refused, FatalHTTPError when the endpoint does not exist, ConfigError for upsert mode on
     an object without upsert. Cancellation propagates.
     """
