@@ -44,3 +44,13 @@ def test_identity_frame_holds_what_identities_maps() -> None:
         "email": {1: "ada@example.com", 4: "bob@example.org"},
         "fingerprint": {2: "h2", 3: "h3"},
     }
+
+
+def test_a_write_gets_its_rows_key_and_keeps_every_other_field() -> None:
+    import dataclasses
+
+    from crmsync.run.stages.record import _keyed
+    from crmsync.state.journal import Write
+
+    write = Write("s", "d/contacts", "contacts", "c_1", "updated", {"a": 1}, {"a": 2}, None, {})
+    assert _keyed(write, "k") == dataclasses.replace(write, row_key="k")

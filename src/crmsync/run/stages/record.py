@@ -4,7 +4,7 @@ field (the next merge's base), and the journal of writes an undo reads back."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -112,9 +112,7 @@ class Recorder:
         values = self.values.take(sorted({s.row for s in pending} | {row for row, _ in writes}))
         keys, hashes = values[KEY], values[HASH]
         if writes:  # the journal first: an undo must know of every write that may be in Rally
-            self.state.journal(
-                [w if w.row_key else replace(w, row_key=keys[row]) for row, w in writes]
-            )
+            self.state.journal([w if w.row_key else _keyed(w, keys[row]) for row, w in writes])
         done = [s for s in pending if s.outcome not in ("failed", "skipped") and s.rally_id]
         written = {keys[s.row]: self.written.pop(s.row) for s in done if s.row in self.written}
         if not done:
@@ -129,3 +127,18 @@ class Recorder:
             if pairs:  # to the state only: IdIndex.fill finds them there when a step asks
                 by_kind[kind] = pairs
         self.state.settle(self.obj, accepted, by_kind, written)
+
+
+def _keyed(write: Write, row_key: str) -> Write:
+    """`write` with its row's key (the constructor: dataclasses.replace took 7 µs a write)."""
+    return Write(
+        step=write.step,
+        scope=write.scope,
+        object=write.object,
+        rally_id=write.rally_id,
+        action=write.action,
+        before=write.before,
+        after=write.after,
+        row_key=row_key,
+        written_before=write.written_before,
+    )
