@@ -14,20 +14,29 @@ from crmsync.schema import OBJECTS
 def test_rows_are_found_in_any_order_of_frame_and_request() -> None:
     frame = pl.DataFrame({"_row": [7, 2, 5], KEY: ["c", "a", "b"], HASH: ["h7", "h2", "h5"]})
     values = RowValues(frame)
-    assert values.take([5, 7]) == {KEY: {5: "b", 7: "c"}, HASH: {5: "h5", 7: "h7"}}
-    assert values.take([2]) == {KEY: {2: "a"}, HASH: {2: "h2"}}
-    assert values.take([]) == {KEY: {}, HASH: {}}
+    assert values.pop([5, 7]) == {KEY: {5: "b", 7: "c"}, HASH: {5: "h5", 7: "h7"}}
+    assert values.pop([2]) == {KEY: {2: "a"}, HASH: {2: "h2"}}
+    assert values.pop([]) == {KEY: {}, HASH: {}}
+
+
+def test_rows_remembered_on_their_way_out_are_forgotten_once_popped() -> None:
+    frame = pl.DataFrame({"_row": [2, 5, 7], KEY: ["a", "b", "c"]})
+    values = RowValues(frame)
+    values.remember(pl.Series([7, 2]))
+    assert values.pop([7], forget=False) == {KEY: {7: "c"}}
+    assert values.pop([2, 7, 5]) == {KEY: {2: "a", 7: "c", 5: "b"}}
+    assert values._cache == {}  # nothing held once settled
 
 
 @pytest.mark.parametrize("rows", [[3], [1, 9], [0]])
 def test_a_row_that_was_not_planned_is_a_key_error(rows: list[int]) -> None:
     values = RowValues(pl.DataFrame({"_row": [1, 2], KEY: ["a", "b"]}))
     with pytest.raises(KeyError):
-        values.take(rows)
+        values.pop(rows)
     with pytest.raises(KeyError):
         RowValues(
             pl.DataFrame({"_row": [], KEY: []}, schema={"_row": pl.Int64, KEY: pl.String})
-        ).take(rows)
+        ).pop(rows)
 
 
 def test_identity_frame_holds_what_identities_maps() -> None:
@@ -44,13 +53,3 @@ def test_identity_frame_holds_what_identities_maps() -> None:
         "email": {1: "ada@example.com", 4: "bob@example.org"},
         "fingerprint": {2: "h2", 3: "h3"},
     }
-
-
-def test_a_write_gets_its_rows_key_and_keeps_every_other_field() -> None:
-    import dataclasses
-
-    from crmsync.run.stages.record import _keyed
-    from crmsync.state.journal import Write
-
-    write = Write("s", "d/contacts", "contacts", "c_1", "updated", {"a": 1}, {"a": 2}, None, {})
-    assert _keyed(write, "k") == dataclasses.replace(write, row_key="k")

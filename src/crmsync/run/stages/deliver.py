@@ -30,10 +30,10 @@ from crmsync.run.merge import written_fields
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
-from crmsync.run.stages.record import Recorder, RowValues, stream_payloads
+from crmsync.run.stages.record import PAYLOAD_CHUNK, Recorder, RowValues, stream_payloads
 from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
 from crmsync.state import StepState
-from crmsync.state.journal import Write
+from crmsync.state.journal import Action
 
 SKIP_GONE = "Rally no longer has this record; load.mode update_only never creates"
 LoadStarted = Callable[[int, int], None]  # (records to send, batches)
@@ -148,6 +148,8 @@ class RallyDelivery:
         recorder = Recorder(
             obj=plan.obj.name,
             state=self._state,
+            step=self._step.name,
+            scope=self._state.object_scope(plan.obj.name),
             values=RowValues(identity_frame(todo, plan.obj).with_columns(todo[KEY], todo[HASH])),
         )
         try:
@@ -218,9 +220,12 @@ class RallyDelivery:
         sent: dict[int, dict[str, Any]] = {}
 
         def items() -> Iterator[tuple[int, dict[str, Any]]]:
-            for row, payload in stream_payloads(rows, plan.columns):
-                sent[row] = payload
-                yield row, payload
+            for start in range(0, rows.height, PAYLOAD_CHUNK):
+                chunk = rows.slice(start, PAYLOAD_CHUNK)
+                recorder.values.remember(chunk["_row"])  # their keys, taken in one piece
+                for row, payload in stream_payloads(chunk, plan.columns):
+                    sent[row] = payload
+                    yield row, payload
 
         def on_outcome(outcome: RecordOutcome) -> None:
             payload = sent.pop(outcome.key, {})
@@ -232,20 +237,8 @@ class RallyDelivery:
             if outcome.status == "failed" or outcome.rally_id is None:
                 recorder.add(settled)
                 return
-            # A creation is journaled by id alone: what it wrote is the record's `written`
-            # (the state keeps it per record, the payload: nulls are never sent), so a
-            # million-row import does not store it twice.
-            write = Write(
-                step=self._step.name,
-                scope=self._state.object_scope(plan.obj.name),
-                object=plan.obj.name,
-                rally_id=outcome.rally_id,
-                action="created" if outcome.status == "created" else "updated",
-                before={},
-                after={},
-                row_key=None,  # the record's key, looked up when the batch is recorded
-            )
-            recorder.add(settled, written=payload, write=write)
+            action: Action = "created" if outcome.status == "created" else "updated"
+            recorder.add(settled, written=payload, created=action)
 
         def on_progress(records: int, batches: int) -> None:
             recorder.flush()

@@ -12,7 +12,7 @@ import polars as pl
 from crmsync.run.artifacts import HASH, KEY, Settled
 from crmsync.run.ids import IDENTITY_PREFIX
 from crmsync.state import StepState
-from crmsync.state.journal import Write
+from crmsync.state.journal import Action, Write
 
 # Rows turned into payload dicts at a time: 100 bulk batches, so the loader's workers never
 # wait for the next batch, and a fraction of the memory of a whole big file's dicts.
@@ -40,33 +40,50 @@ def stream_rows(
 
 
 class RowValues:
-    """Columns of a frame looked up by `_row`, a batch of rows at a time. A million-row load
-    kept each row's key, hash and identities in Python dicts: 450 MB, where these columns
-    are a fraction of that."""
+    """Columns of a frame looked up by `_row`. A million-row load kept each row's key, hash
+    and identities in Python dicts (450 MB); here they stay columns, and a row's values are
+    taken out as Python objects only while it is on its way: `remember` a slice of rows as
+    it goes out, `pop` them once they settled (rows never remembered are taken then)."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
         self._frame = frame if frame["_row"].is_sorted() else frame.sort("_row")
         self._rows = self._frame["_row"]
+        self._columns = {name: self._frame[name] for name in self._frame.columns[1:]}
+        self._cache: dict[int, tuple[Any, ...]] = {}
 
     @property
     def columns(self) -> list[str]:
-        return self._frame.columns
+        return list(self._columns)
 
-    def take(self, rows: Sequence[int]) -> dict[str, dict[int, Any]]:
-        """column -> row -> value, for `rows` (each must be in the frame)."""
-        wanted = pl.Series("_row", rows, dtype=self._rows.dtype)
-        found = self._frame.clear()
-        if len(wanted) and len(self._rows):
-            last = len(self._rows) - 1
-            found = self._frame[self._rows.search_sorted(wanted, side="left").clip(0, last)]
-        if not found["_row"].equals(wanted):
-            missing = sorted(set(rows) - set(found["_row"].to_list()))
-            raise KeyError(f"rows not planned: {missing[:5]}")
-        keys = found["_row"].to_list()
+    def remember(self, rows: pl.Series) -> None:
+        """Rows about to go out: their values are taken now, in one piece."""
+        self._cache.update(self._take(rows))
+
+    def pop(self, rows: Sequence[int], *, forget: bool = True) -> dict[str, dict[int, Any]]:
+        """column -> row -> value, for `rows` (each must be in the frame), forgotten after
+        unless not `forget`."""
+        missing = [row for row in rows if row not in self._cache]
+        taken = self._take(pl.Series("_row", missing, dtype=self._rows.dtype)) if missing else {}
+        cached = self._cache.pop if forget else self._cache.__getitem__
+        found = [(row, cached(row) if row in self._cache else taken[row]) for row in rows]
         return {
-            name: dict(zip(keys, found[name].to_list(), strict=True))
-            for name in self._frame.columns[1:]
+            name: {row: values[index] for row, values in found}
+            for index, name in enumerate(self._columns)
         }
+
+    def _take(self, wanted: pl.Series) -> dict[int, tuple[Any, ...]]:
+        wanted = wanted.cast(self._rows.dtype)
+        if not len(wanted):
+            return {}
+        positions = self._rows.search_sorted(wanted, side="left").clip(
+            0, max(len(self._rows) - 1, 0)
+        )
+        found = self._rows.gather(positions) if len(self._rows) else self._rows
+        if not found.equals(wanted.rename(found.name)):
+            missing = sorted(set(wanted.to_list()) - set(found.to_list()))
+            raise KeyError(f"rows not planned: {missing[:5]}")
+        columns = [series.gather(positions).to_list() for series in self._columns.values()]
+        return dict(zip(wanted.to_list(), zip(*columns, strict=True), strict=True))
 
 
 @dataclass
@@ -75,12 +92,15 @@ class Recorder:
 
     obj: str
     state: StepState
+    step: str  # the journal's step and scope of what this step writes
+    scope: str
     # per planned row: KEY (the planner's key), HASH (the payload's), and identity_frame's
     # columns (its keys in the id map)
     values: RowValues
     pending: list[Settled] = field(default_factory=list)
     written: dict[int, Mapping[str, Any]] = field(default_factory=dict)  # row -> fields
-    writes: list[tuple[int, Write]] = field(default_factory=list)  # row_key set at flush
+    writes: list[Write] = field(default_factory=list)
+    created: list[tuple[int, Action]] = field(default_factory=list)  # journaled at flush
 
     def add(
         self,
@@ -88,16 +108,22 @@ class Recorder:
         *,
         written: Mapping[str, Any] | None = None,
         write: Write | None = None,
+        created: Action | None = None,
     ) -> None:
+        """A settled row; with what it wrote, its journal entry, or (`created`: how a
+        record written whole was acknowledged) an entry to journal by id alone."""
         self.pending.append(settled)
         if written is not None:
             self.written[settled.row] = written
         if write is not None:
-            self.writes.append((settled.row, write))
+            self.writes.append(write)
+        if created is not None:
+            self.created.append((settled.row, created))
 
     def keys_of(self, rows: Sequence[int]) -> dict[int, str]:
-        """row -> the planner's key."""
-        return self.values.take(rows)[KEY]
+        """row -> the planner's key, for rows about to be written by update."""
+        self.values.remember(pl.Series("_row", rows, dtype=pl.Int64))
+        return self.values.pop(rows, forget=False)[KEY]
 
     def flush(self) -> None:
         """Write what settled since the last flush (called after each batch), in one commit."""
@@ -105,14 +131,22 @@ class Recorder:
             self._flush()
 
     def _flush(self) -> None:
-        writes, self.writes = self.writes, []
         pending, self.pending = self.pending, []
-        if not writes and not pending:
+        writes, self.writes = self.writes, []
+        created, self.created = self.created, []
+        if not (pending or writes or created):
             return
-        values = self.values.take(sorted({s.row for s in pending} | {row for row, _ in writes}))
+        values = self.values.pop(sorted({s.row for s in pending}))
         keys, hashes = values[KEY], values[HASH]
+        rally_ids = {s.row: s.rally_id for s in pending}
+        # A creation is journaled by id alone: what it wrote is the record's `written` (the
+        # state keeps it per record), so a million-row import does not store it twice.
+        writes += [
+            Write(self.step, self.scope, self.obj, rally_ids[row] or "", action, {}, {}, keys[row])
+            for row, action in created
+        ]
         if writes:  # the journal first: an undo must know of every write that may be in Rally
-            self.state.journal([w if w.row_key else _keyed(w, keys[row]) for row, w in writes])
+            self.state.journal(writes)
         done = [s for s in pending if s.outcome not in ("failed", "skipped") and s.rally_id]
         written = {keys[s.row]: self.written.pop(s.row) for s in done if s.row in self.written}
         if not done:
@@ -127,18 +161,3 @@ class Recorder:
             if pairs:  # to the state only: IdIndex.fill finds them there when a step asks
                 by_kind[kind] = pairs
         self.state.settle(self.obj, accepted, by_kind, written)
-
-
-def _keyed(write: Write, row_key: str) -> Write:
-    """`write` with its row's key (the constructor: dataclasses.replace took 7 µs a write)."""
-    return Write(
-        step=write.step,
-        scope=write.scope,
-        object=write.object,
-        rally_id=write.rally_id,
-        action=write.action,
-        before=write.before,
-        after=write.after,
-        row_key=row_key,
-        written_before=write.written_before,
-    )
