@@ -39,8 +39,8 @@ def test_a_big_read_is_read_back_for_the_rows_asked_and_removed(tmp_path: Path) 
 
 
 def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
-    orphan = tmp_path / f"{SPILL_PREFIX}999999999-abc.arrow"  # no such process
-    ours = tmp_path / f"{SPILL_PREFIX}{os.getpid()}-abc.arrow"  # a live one's: kept
+    orphan = tmp_path / f"{SPILL_PREFIX}999999999-abc.parquet"  # no such process
+    ours = tmp_path / f"{SPILL_PREFIX}{os.getpid()}-abc.parquet"  # a live one's: kept
     orphan.write_bytes(b"x")
     ours.write_bytes(b"x")
     with SourceRows.keep(FRAME, tmp_path, spill_bytes=0):
@@ -92,3 +92,15 @@ def test_the_report_is_the_same_from_disk(
     assert spilled == [False, True]
     assert reports["disk"] == reports["memory"]
     assert "not-an-email" in reports["disk"]["errors"] and "Bobby" in reports["disk"]["merged"]
+
+
+def test_a_file_that_cannot_be_written_keeps_the_rows_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", full)
+    with SourceRows.keep(FRAME, tmp_path, spill_bytes=0) as kept:
+        assert kept.rows(FRAME.head(1)).equals(FRAME)
+    assert not list(tmp_path.iterdir())
