@@ -62,3 +62,22 @@ def test_an_outcome_for_a_row_never_read_is_a_bug() -> None:
 
 def test_an_empty_step_closes_empty() -> None:
     assert OutcomeLedger(rows()).close(unsettled="x").height == 0
+
+
+def test_rows_of_two_sources_with_the_same_numbers_are_different_rows() -> None:
+    read = pl.DataFrame({"_source": ["a.csv", "a.csv", "b.csv"], "_row": [2, 3, 2]})
+    ledger = OutcomeLedger(read)
+    ledger.record(outcome_frame(read.slice(0, 1), outcome="created"))
+    assert ledger.without_outcome(read).rows() == [("a.csv", 3), ("b.csv", 2)]
+    closed = ledger.close(unsettled="x").sort(["_source", "_row"])
+    assert closed.select("_source", "_row", "outcome").rows() == [
+        ("a.csv", 2, "created"),
+        ("a.csv", 3, "failed"),
+        ("b.csv", 2, "failed"),
+    ]
+    stranger = OutcomeLedger(read)
+    stranger.record(
+        outcome_frame(pl.DataFrame({"_source": ["c.csv"], "_row": [2]}), outcome="created")
+    )
+    with pytest.raises(LedgerError, match=r"never read: \[\('c.csv', 2\)\]"):
+        stranger.close(unsettled="x")

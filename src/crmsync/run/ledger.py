@@ -12,6 +12,9 @@ import polars as pl
 
 from crmsync.report.outcomes import IDENTITY, OUTCOME_SCHEMA, Stage, outcome_frame
 
+ROW_SPAN = 2**40  # rows per source in a row's integer identity (a file has far fewer lines)
+_ID = "_ledger_id"
+
 
 class LedgerError(AssertionError):
     """A stage gave a row two outcomes, or an outcome to a row that was never read: a bug."""
@@ -23,7 +26,16 @@ class OutcomeLedger:
     def __init__(self, rows: pl.DataFrame) -> None:
         identity = [pl.col(name).cast(OUTCOME_SCHEMA[name]) for name in IDENTITY]
         self._rows = rows.select(identity).unique(maintain_order=True)
+        sources = self._rows["_source"].unique(maintain_order=True).to_list()
+        self._codes = {source: code for code, source in enumerate(sources)}
         self._parts: list[pl.DataFrame] = []
+
+    def _id(self) -> pl.Expr:
+        """A row's identity as one integer (its source's number, then its row), which joins
+        and groups a million rows several times faster than text and number together; null
+        for a source never read."""
+        code = pl.col("_source").replace_strict(self._codes, default=None, return_dtype=pl.Int64)
+        return (code * ROW_SPAN + pl.col("_row").cast(pl.Int64)).alias(_ID)
 
     @property
     def rows_read(self) -> int:
@@ -45,8 +57,9 @@ class OutcomeLedger:
         """The rows of `frame` that have no outcome yet."""
         if not self._parts:
             return frame
-        done = pl.concat([part.select(IDENTITY) for part in self._parts]).unique()
-        return frame.join(done, on=IDENTITY, how="anti", maintain_order="left")
+        done = pl.concat([part.select(self._id()) for part in self._parts]).unique()
+        ids = frame.select(self._id()).to_series()
+        return frame.filter(~ids.is_in(done[_ID].implode()) | ids.is_null())
 
     def close(self, *, unsettled: str, stage: Stage = "load") -> pl.DataFrame:
         """Every outcome row; a row read that has none fails at `stage` with `unsettled`."""
@@ -57,10 +70,14 @@ class OutcomeLedger:
         return outcomes
 
     def _check(self, outcomes: pl.DataFrame) -> None:
-        per_row = outcomes.group_by(IDENTITY).agg(pl.col("outcome").n_unique().alias("n"))
-        doubled = per_row.filter(pl.col("n") > 1)
-        if doubled.height:
-            raise LedgerError(f"rows with two outcomes: {doubled.head(5).rows()}")
-        strangers = per_row.join(self._rows, on=IDENTITY, how="anti")
+        keyed = outcomes.with_columns(self._id())
+        per_row = keyed.group_by(_ID).agg(pl.col("outcome").n_unique().alias("n"))
+        doubled = per_row.filter(pl.col("n") > 1)[_ID]
+        if doubled.len():
+            twice = keyed.filter(pl.col(_ID).is_in(doubled.implode())).select(IDENTITY).unique()
+            raise LedgerError(f"rows with two outcomes: {twice.sort(IDENTITY).head(5).rows()}")
+        read = self._rows.select(self._id())[_ID]
+        strangers = keyed.filter(~pl.col(_ID).is_in(read.implode()) | pl.col(_ID).is_null())
         if strangers.height:
-            raise LedgerError(f"outcomes of rows never read: {strangers.head(5).rows()}")
+            never = strangers.select(IDENTITY).unique().sort(IDENTITY).head(5).rows()
+            raise LedgerError(f"outcomes of rows never read: {never}")
