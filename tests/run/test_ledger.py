@@ -81,3 +81,7 @@ def test_rows_of_two_sources_with_the_same_numbers_are_different_rows() -> None:
     )
     with pytest.raises(LedgerError, match=r"never read: \[\('c.csv', 2\)\]"):
         stranger.close(unsettled="x")
+
+
+def test_a_row_read_twice_is_one_row() -> None:
+    assert OutcomeLedger(rows(2, 2, 3)).rows_read == 2

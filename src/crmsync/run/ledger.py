@@ -25,9 +25,10 @@ class OutcomeLedger:
 
     def __init__(self, rows: pl.DataFrame) -> None:
         identity = [pl.col(name).cast(OUTCOME_SCHEMA[name]) for name in IDENTITY]
-        self._rows = rows.select(identity).unique(maintain_order=True)
-        sources = self._rows["_source"].unique(maintain_order=True).to_list()
+        read = rows.select(identity)
+        sources = read["_source"].unique(maintain_order=True).to_list()
         self._codes = {source: code for code, source in enumerate(sources)}
+        self._rows = read.filter(read.select(self._id()).to_series().is_first_distinct())
         self._parts: list[pl.DataFrame] = []
 
     def _id(self) -> pl.Expr:
