@@ -10,6 +10,7 @@ import polars as pl
 
 from crmsync.api import RallyClient
 from crmsync.run import RunOptions, run_pipeline
+from crmsync.run.pipeline import asked_later
 from crmsync.sandbox.testing import InProcessSandbox, minimal_body
 from crmsync.schema import OBJECTS
 
@@ -108,3 +109,16 @@ def test_a_company_rally_already_has_by_name_is_linked_not_created_again(
     assert stored["domain"] == "csd.org"  # linked to, not overwritten
     links = {c["email"]: c["companyId"] for c in rally.records("contacts")}
     assert links["teacher0@gmail.com"] == links["teacher1@gmail.com"] == stored["id"]
+
+
+def test_only_a_step_whose_records_a_later_one_looks_up_keeps_placeholders(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """A dry run's placeholders for what it would create are made for a later step that looks
+    the object up (a million would be made for nothing otherwise)."""
+    loaded = pipeline(tmp_path, TWO_STEPS, rally)
+    assert [asked_later(loaded.steps, i) for i in range(2)] == [True, False]
+    contacts_then_companies = [loaded.steps[1], loaded.steps[0]]
+    assert [asked_later(contacts_then_companies, i) for i in range(2)] == [False, False]
+    companies_twice = [loaded.steps[0], loaded.steps[0]]  # a later one adopts by name
+    assert [asked_later(companies_twice, i) for i in range(2)] == [True, False]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,7 @@ import httpx
 
 from crmsync.alerts import RunAlert
 from crmsync.alerts.expect import Broken, broken_expectations
-from crmsync.config import FileDestinationConfig, Pipeline
+from crmsync.config import FileDestinationConfig, Pipeline, Step
 from crmsync.errors import (
     EXIT_EXPECTATIONS,
     EXIT_INTERNAL,
@@ -140,6 +141,16 @@ def _ready_to_start(
     first = pipeline.steps[0]
     asyncio.run(destination.probe(first.rally_object, first.load.request_deadline_s))
     return dataclasses.replace(destination, checked=True)
+
+
+def asked_later(steps: Sequence[Step], index: int) -> bool:
+    """Whether a step after `index` looks up the records of step `index`'s object: by a
+    reference, or (companies) by name. A dry run then keeps placeholders for what it would
+    create, so those steps resolve; otherwise a million of them are made for nothing."""
+    obj = steps[index].object
+    later = steps[index + 1 :]
+    by_reference = any(lookup.object == obj for step in later for lookup in step.lookups.values())
+    return by_reference or (obj == "companies" and any(s.object == obj for s in later))
 
 
 def destination_of(
@@ -293,6 +304,7 @@ def _run(
                     report_dir=_report_dir(pipeline, report_root, step.name),
                     resume_since=resume_since,
                     last_read=all(later is not source for later in opened[index + 1 :]),
+                    asked_later=asked_later(pipeline.steps, index),
                 )
                 for index, (step, source) in enumerate(zip(pipeline.steps, opened, strict=True))
             ]

@@ -87,6 +87,7 @@ class StepRun:
     report_dir: Path
     resume_since: datetime | None = None
     last_read: bool = True  # no later step of the run reads this step's source
+    asked_later: bool = True  # a later step looks up this step's object by its keys
 
 
 def check_step(step: Step, env: StepRun) -> None:
@@ -289,19 +290,18 @@ async def _resolve_and_deliver(
         frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
         planned = _plan(step, env, frame)
         if planned.todo.is_empty() or not rally.available:
-            await DryRunDelivery(step, env.state, env.ids, None, log).deliver(
-                planned, delivered, _no_load
-            )
+            dry = DryRunDelivery(step, env.state, env.ids, None, log, learn=env.asked_later)
+            await dry.deliver(planned, delivered, _no_load)
             return
         async with rally.connect(obj, step.load.settings("bulk")) as client:
-            dry = DryRunDelivery(step, env.state, env.ids, client, log)
+            dry = DryRunDelivery(step, env.state, env.ids, client, log, learn=env.asked_later)
             await dry.deliver(planned, delivered, _no_load)
         return
     async with rally.connect(obj, step.load.settings("bulk")) as client:
         frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
         planned = _plan(step, env, frame)
         if env.options.dry_run:
-            dry = DryRunDelivery(step, env.state, env.ids, client, log)
+            dry = DryRunDelivery(step, env.state, env.ids, client, log, learn=env.asked_later)
             await dry.deliver(planned, delivered, _no_load)
             return
         env.observer.stage("connect", f"Rally at {rally.base_url}")

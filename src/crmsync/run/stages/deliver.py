@@ -67,12 +67,15 @@ class DryRunDelivery:
         ids: IdIndex,
         client: RallyClient | None,
         log: ChangeLog | None = None,
+        *,
+        learn: bool = True,
     ) -> None:
         self._step = step
         self._state = state
         self._ids = ids
         self._client = client
         self._log = log
+        self._learn = learn  # placeholders for a later step that looks these records up
         self._mirror = Mirror(step.rally_object, state)
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
@@ -83,7 +86,7 @@ class DryRunDelivery:
         routes = _routes(plan, todo, self._mirror, self._step.load.mode)
         into.settled += _skipped(routes.skip)
         creates = routes.create
-        for kind, by_row in identities(creates, plan.obj).items():
+        for kind, by_row in identities(creates, plan.obj).items() if self._learn else ():
             placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
             self._ids.learn(plan.obj.name, kind, placeholder)
         into.settle_all(creates, "planned")
