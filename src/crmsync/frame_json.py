@@ -77,6 +77,16 @@ def field_counts(frame: pl.DataFrame, columns: Sequence[str], *, drop_empty: boo
     return frame.select(pl.sum_horizontal(present).alias("fields")).to_series()
 
 
+def has_empty(frame: pl.DataFrame, columns: Sequence[str]) -> bool:
+    """Whether a value of `columns` is empty (what `drop_empty` leaves out besides nulls):
+    without one, both JSON texts of a row are the same."""
+    empty = []
+    for name in dict.fromkeys(columns):
+        col, dtype = pl.nth(frame.get_column_index(name)), frame.schema[name]
+        empty.append((col.is_not_null() & _without_empty(col, dtype).is_null()).any())
+    return bool(empty) and bool(frame.select(pl.any_horizontal(empty)).item())
+
+
 def _without_empty(col: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
     if dtype == pl.String:
         return pl.when(col != "").then(col)

@@ -18,7 +18,7 @@ import polars as pl
 
 from crmsync.api import ClientStats, RallyClient
 from crmsync.config import Step
-from crmsync.frame_json import field_counts, json_objects
+from crmsync.frame_json import field_counts, has_empty, json_objects
 from crmsync.load import LoadMode, RecordOutcome, load_records
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.report.changes import ChangeLog
@@ -90,12 +90,17 @@ class DryRunDelivery:
             placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
             self._ids.learn(plan.obj.name, kind, placeholder)
         into.settle_all(creates, "planned")
+        payloads = json_objects(creates, plan.columns)
         if self._log is not None:
+            # what a record written whole sets: its payload, unless a value in it is empty
+            written = payloads
+            if has_empty(creates, plan.columns):
+                written = json_objects(creates, plan.columns, drop_empty=True)
             self._log.add_created(
                 creates.select(
                     "_source",
                     "_row",
-                    json_objects(creates, plan.columns, drop_empty=True).alias("to"),
+                    written.alias("to"),
                     field_counts(creates, plan.columns, drop_empty=True).alias("fields"),
                 )
             )
@@ -110,9 +115,7 @@ class DryRunDelivery:
             if merged.writes:
                 into.would_update += 1
                 updated.append(payload_line(merged.record))
-        into.payloads = pl.concat(
-            [json_objects(creates, plan.columns), pl.Series("json", updated, dtype=pl.String)]
-        )
+        into.payloads = pl.concat([payloads, pl.Series("json", updated, dtype=pl.String)])
 
 
 class RallyDelivery:
