@@ -95,7 +95,6 @@ def deliver(
                 c,
                 step=step_config(planned.obj.name, mode),
                 state=state,
-                ids=IdIndex(),
                 observer=RunObserver(),
                 resume_since=resume_since,
             )

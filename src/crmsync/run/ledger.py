@@ -28,7 +28,9 @@ class OutcomeLedger:
         read = rows.select(identity)
         sources = read["_source"].unique(maintain_order=True).to_list()
         self._codes = {source: code for code, source in enumerate(sources)}
-        self._rows = read.filter(read.select(self._id()).to_series().is_first_distinct())
+        ids = read.select(self._id()).to_series()
+        first = ids.is_first_distinct()
+        self._rows, self._read_ids = read.filter(first), ids.filter(first)
         self._parts: list[pl.DataFrame] = []
 
     def _id(self) -> pl.Expr:
@@ -77,8 +79,8 @@ class OutcomeLedger:
         if doubled.len():
             twice = keyed.filter(pl.col(_ID).is_in(doubled.implode())).select(IDENTITY).unique()
             raise LedgerError(f"rows with two outcomes: {twice.sort(IDENTITY).head(5).rows()}")
-        read = self._rows.select(self._id())[_ID]
-        strangers = keyed.filter(~pl.col(_ID).is_in(read.implode()) | pl.col(_ID).is_null())
+        read = self._read_ids.implode()
+        strangers = keyed.filter(~pl.col(_ID).is_in(read) | pl.col(_ID).is_null())
         if strangers.height:
             never = strangers.select(IDENTITY).unique().sort(IDENTITY).head(5).rows()
             raise LedgerError(f"outcomes of rows never read: {never}")

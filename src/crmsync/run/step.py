@@ -309,7 +309,6 @@ async def _resolve_and_deliver(
             client,
             step=step,
             state=env.state,
-            ids=env.ids,
             observer=env.observer,
             resume_since=env.resume_since,
             log=log,

@@ -86,9 +86,12 @@ class DryRunDelivery:
         routes = _routes(plan, todo, self._mirror, self._step.load.mode)
         into.settled += _skipped(routes.skip)
         creates = routes.create
-        for kind, by_row in identities(creates, plan.obj).items() if self._learn else ():
-            placeholder = {key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()}
-            self._ids.learn(plan.obj.name, kind, placeholder)
+        if self._learn:
+            for kind, by_row in identities(creates, plan.obj).items():
+                placeholder = {
+                    key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()
+                }
+                self._ids.learn(plan.obj.name, kind, placeholder)
         into.settle_all(creates, "planned")
         payloads = json_objects(creates, plan.columns)
         if self._log is not None:
@@ -127,7 +130,6 @@ class RallyDelivery:
         *,
         step: Step,
         state: StepState,
-        ids: IdIndex,
         observer: RunObserver,
         resume_since: datetime | None,
         log: ChangeLog | None = None,
@@ -136,7 +138,6 @@ class RallyDelivery:
         self._step = step
         self._load = step.load
         self._state = state
-        self._ids = ids
         self._observer = observer
         self._resume_since = resume_since
         self._log = log

@@ -134,7 +134,7 @@ class Recorder:
         pending, self.pending = self.pending, []
         writes, self.writes = self.writes, []
         created, self.created = self.created, []
-        if not (pending or writes or created):
+        if not pending:  # every write and creation settled a row: nothing else to record
             return
         values = self.values.pop(sorted({s.row for s in pending}))
         keys, hashes = values[KEY], values[HASH]
