@@ -31,10 +31,36 @@ def test_a_small_read_stays_in_memory(tmp_path: Path) -> None:
 def test_a_big_read_is_read_back_for_the_rows_asked_and_removed(tmp_path: Path) -> None:
     with SourceRows.keep(FRAME, tmp_path, spill_bytes=0) as kept:
         assert kept.spilled
-        (spilled,) = tmp_path.iterdir()
-        assert spilled.name.startswith(f"{SPILL_PREFIX}{os.getpid()}-")
         wanted = pl.DataFrame({"_source": ["f.csv", "f.csv", "g.csv"], "_row": [4, 2, 2]})
         assert kept.rows(wanted).sort("_row").equals(FRAME.filter(pl.col("_row") != 3))
+        (spilled,) = tmp_path.iterdir()
+        assert spilled.name.startswith(f"{SPILL_PREFIX}{os.getpid()}-")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_read_given_in_parts_is_written_part_by_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each part gets a file of its own; a part the disk refuses stays in memory, and the
+    report's rows come from both."""
+    written = pl.DataFrame.write_parquet
+    calls = 0
+
+    def second_refused(frame: pl.DataFrame, *args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError(28, "No space left on device")
+        written(frame, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", second_refused)
+    with SourceRows.spill(tmp_path) as kept:
+        for start in range(3):
+            kept.add(FRAME.slice(start, 1))
+        wanted = pl.DataFrame({"_source": ["f.csv", "f.csv"], "_row": [2, 4]})
+        back = kept.rows(wanted).sort("_row")
+        assert back["_row"].to_list() == [2, 3, 4]  # 3 was kept in memory: all of it comes
+        assert len(list(tmp_path.iterdir())) == 2
     assert not list(tmp_path.iterdir())
 
 
@@ -49,7 +75,7 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
 
 def test_an_unwritable_folder_keeps_the_read_in_memory(tmp_path: Path) -> None:
     with SourceRows.keep(FRAME, tmp_path / "missing", spill_bytes=0) as kept:
-        assert not kept.spilled and kept.rows(FRAME).equals(FRAME)
+        assert kept.rows(FRAME).equals(FRAME)
 
 
 def test_the_report_is_the_same_from_disk(

@@ -10,7 +10,7 @@ remember their reads, so several steps reading one Redmine walk it once per run.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -26,6 +26,7 @@ from crmsync.config.sources import (
 )
 from crmsync.errors import SourceError
 from crmsync.extract import read_source
+from crmsync.extract.csv_stream import STREAM_BYTES, stream_csv
 from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
@@ -56,6 +57,11 @@ class Source(Protocol):
 
     def read(self, since: datetime | None = None) -> Extracted:
         """The records (updated since `since`, for an incremental source)."""
+
+    def pieces(self) -> Generator[Extracted, None, None] | None:
+        """The whole source a piece at a time, when it is big enough to be worth it and of a
+        kind read that way (None: `read` it). The iterator raises NotStreamable when the
+        source turns out to need a whole read after all."""
 
     def check(self) -> None:
         """A cheap look before a run reads anything: SourceError when it cannot be read at
@@ -97,6 +103,9 @@ class _LocalFile:
     def forget(self) -> None:
         self._read.clear()
 
+    def pieces(self) -> Generator[Extracted, None, None] | None:
+        return None
+
     def _parse(self) -> Extracted:
         raise NotImplementedError
 
@@ -120,6 +129,22 @@ class FileSourceReader(_LocalFile):
             skip_rows=cfg.skip_rows,
         )
         return fed_back(extracted) if cfg.kind == "csv" else extracted
+
+    def pieces(self) -> Generator[Extracted, None, None] | None:
+        cfg = self.config
+        try:
+            big = self.path.stat().st_size >= STREAM_BYTES
+        except OSError:  # `read` says what is wrong with it
+            return None
+        if cfg.kind != "csv" or not big:
+            return None
+        read = stream_csv(
+            self.path,
+            encoding=self._encoding(),
+            delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
+            skip_rows=cfg.skip_rows,
+        )
+        return (fed_back(piece) for piece in read)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +192,10 @@ class ApiSourceReader:
         if since not in self._reads:
             self._reads[since] = self._walk(since)
         return self._reads[since]
+
+    def pieces(self) -> Generator[Extracted, None, None] | None:
+        """An API's pages are read whole."""
+        return None
 
     def forget(self) -> None:
         self._reads.clear()

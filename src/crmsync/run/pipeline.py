@@ -54,7 +54,8 @@ from crmsync.run.destination import Destination
 from crmsync.run.files import FileDestination
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver, RunOptions
-from crmsync.run.step import StepResult, StepRun, check_step, run_step
+from crmsync.run.step import StepResult, check_step, run_step
+from crmsync.run.step_run import StepRun
 from crmsync.state import StateDB, StepState
 from crmsync.state.location import lock_file
 from crmsync.state.runs import CRASHED, FAILED, INTERRUPTED, PARTIAL, SUCCEEDED

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,34 +25,27 @@ from typing import Any
 
 import polars as pl
 
-from crmsync.api import ClientStats, RallyClient
 from crmsync.api.timeline import LoadSecond
 from crmsync.config import Step
-from crmsync.errors import CrmsyncError
 from crmsync.extract import Extracted
-from crmsync.extract.sources import Source
+from crmsync.extract.csv_stream import NotStreamable
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.changes import ChangeLog
 from crmsync.report.digest import step_digest
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
-from crmsync.run.artifacts import Delivered, Plan, Transformed
-from crmsync.run.destination import Destination
+from crmsync.run.artifacts import Delivered, Transformed
 from crmsync.run.files import FileDestination
-from crmsync.run.ids import IdIndex
 from crmsync.run.ledger import OutcomeLedger
-from crmsync.run.observer import RunObserver, RunOptions
+from crmsync.run.observer import RunOptions
 from crmsync.run.source_rows import SPILL_BYTES, SourceRows
-from crmsync.run.stages.adopt import adopt_by_name, names_needed
-from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
 from crmsync.run.stages.export import export
 from crmsync.run.stages.extract import newest, read_start, select
-from crmsync.run.stages.plan import plan
-from crmsync.run.stages.resolve import needed_keys, resolve
+from crmsync.run.stages.pieces import read_in_pieces
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
-from crmsync.run.stages.update import policy_mark
 from crmsync.run.step_lines import read_detail, region_notice, warnings_by_field
-from crmsync.state import StepState
+from crmsync.run.step_rally import ISSUE_COLUMNS, resolve_and_deliver
+from crmsync.run.step_run import StepRun
 
 INTERRUPTED_ERROR = (
     "interrupted before its outcome was known: it may or may not be in Rally; "
@@ -62,7 +56,6 @@ STOPPED_ERROR = (
     "the load stopped before this record's outcome was known ({reason}): it may or may not "
     "be in Rally; run again once that is fixed (records Rally acknowledged are not sent twice)"
 )
-ISSUE_COLUMNS = ["_source", "_row", "field", "error"]
 
 
 @dataclass(frozen=True)
@@ -73,30 +66,27 @@ class StepResult:
     digest: dict[str, Any] = field(default_factory=dict)  # report/digest.py: for the page
 
 
-@dataclass(frozen=True)
-class StepRun:
-    """What one step runs with, besides its config: given by the pipeline."""
-
-    source: Source
-    state: StepState
-    ids: IdIndex
-    destination: Destination | FileDestination
-    options: RunOptions
-    observer: RunObserver
-    base_dir: Path
-    report_dir: Path
-    resume_since: datetime | None = None
-    last_read: bool = True  # no later step of the run reads this step's source
-    asked_later: bool = True  # a later step looks up this step's object by its keys
-
-
 def check_step(step: Step, env: StepRun) -> None:
     """Read the step's source (the read is kept for the step) and check the columns its
     mapping reads: ConfigError, before any step of the pipeline has written, when it could
-    not start."""
+    not start. A file the step reads in pieces is checked on its first piece."""
     source = env.source
+    since = _read_start(env)
+    if (pieces := _pieces(env, since)) is not None:
+        try:
+            first = next(pieces, None)
+        except NotStreamable:
+            first = None
+        finally:
+            pieces.close()
+        if first is not None:
+            selected = select(
+                first, limit=None, where=step.where, source=source.name, filled=step.where_filled
+            )
+            source_columns(step, selected, source.name)
+            return
     extracted = select(
-        source.read(_read_start(env)),
+        source.read(since),
         limit=env.options.limit,
         where=step.where,
         source=source.name,
@@ -112,6 +102,34 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         env.state.prefetch_accepted()  # read while the source is read and transformed
     source = env.source
     since = _read_start(env)
+    if (pieces := _pieces(env, since)) is not None:
+        kept = SourceRows.spill(env.report_dir)
+        try:
+            streamed = read_in_pieces(step, pieces, source.name, env.base_dir, kept)
+        except NotStreamable:  # read whole below, as any file
+            kept.close()
+            streamed = None
+        except BaseException:
+            kept.close()
+            raise
+        if streamed is not None:
+            with kept:
+                ledger = OutcomeLedger(streamed.rows_read)
+                extracted = streamed.extracted
+                notices = _read_said(step, env, ledger, extracted)
+                _transformed_said(env, ledger, streamed.transformed)
+                return _deliver_and_report(
+                    step,
+                    env,
+                    ledger,
+                    streamed.transformed,
+                    extracted,
+                    kept,
+                    None,
+                    notices,
+                    started_at,
+                    clock,
+                )
     read = source.read(since)
     extracted = select(
         read,
@@ -121,22 +139,10 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         filled=step.where_filled,
     )
     ledger = OutcomeLedger(pl.concat([extracted.frame[IDENTITY], extracted.rejects[IDENTITY]]))
-    ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
-    env.observer.stage("read", read_detail(ledger.rows_read, source.name, read))
-
     columns = source_columns(step, extracted, source.name)
-    notices = absent_notes(step, extracted)
-    for notice in notices:
-        env.observer.warning(notice)
+    notices = _read_said(step, env, ledger, extracted)
     transformed = transform(extracted, step, columns, env.base_dir)
-    ledger.record(transformed.outcomes)
-    failed = transformed.failed_rows
-    env.observer.stage("validate", f"{counted(failed, 'row')} failed")
-    if transformed.merged_rows is not None:
-        merged = transformed.merged_rows
-        env.observer.stage("dedupe", f"{counted(merged, 'duplicate')} merged")
-
-    env.state.verify()  # its pages were checked while the source was read and transformed
+    _transformed_said(env, ledger, transformed)
     mark = _watermark(env, read)
     spill = SPILL_BYTES if env.last_read else None  # a later step reads it again: kept
     with SourceRows.keep(extracted.frame, env.report_dir, spill_bytes=spill) as kept:
@@ -147,6 +153,37 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         return _deliver_and_report(
             step, env, ledger, transformed, extracted, kept, mark, notices, started_at, clock
         )
+
+
+def _pieces(env: StepRun, since: datetime | None) -> Generator[Extracted, None, None] | None:
+    """The source a piece at a time, when it is big and read by this step alone, whole and
+    without --limit (None: read it whole)."""
+    if since is not None or env.options.limit is not None or not env.last_read:
+        return None
+    return env.source.pieces()
+
+
+def _read_said(step: Step, env: StepRun, ledger: OutcomeLedger, extracted: Extracted) -> list[str]:
+    """The records that could not be parsed into the ledger, and the read's line said: the
+    notices of mapped columns the source lacks."""
+    ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
+    env.observer.stage("read", read_detail(ledger.rows_read, env.source.name, extracted))
+    notices = absent_notes(step, extracted)
+    for notice in notices:
+        env.observer.warning(notice)
+    return notices
+
+
+def _transformed_said(env: StepRun, ledger: OutcomeLedger, transformed: Transformed) -> None:
+    """The transform's outcomes into the ledger and its lines said, once the state's pages
+    are known sound."""
+    ledger.record(transformed.outcomes)
+    failed = transformed.failed_rows
+    env.observer.stage("validate", f"{counted(failed, 'row')} failed")
+    if transformed.merged_rows is not None:
+        merged = transformed.merged_rows
+        env.observer.stage("dedupe", f"{counted(merged, 'duplicate')} merged")
+    env.state.verify()  # its pages were checked while the source was read and transformed
 
 
 def _deliver_and_report(
@@ -178,7 +215,7 @@ def _deliver_and_report(
             else:
                 rally = env.destination
                 asyncio.run(
-                    _resolve_and_deliver(
+                    resolve_and_deliver(
                         step, env, rally, transformed, ledger, warnings, delivered, log
                     )
                 )
@@ -269,111 +306,3 @@ def _watermark(env: StepRun, read: Extracted) -> str | None:
     """Where the next incremental read starts, if this run completes (None: not incremental)."""
     column = env.source.incremental_by
     return newest(read, column) if column else None
-
-
-async def _resolve_and_deliver(
-    step: Step,
-    env: StepRun,
-    rally: Destination,
-    transformed: Transformed,
-    ledger: OutcomeLedger,
-    warnings: list[pl.DataFrame],
-    delivered: Delivered,
-    log: ChangeLog,
-) -> None:
-    """Everything that may talk to Rally: lookups, a look at what Rally holds, the delivery.
-    A dry run connects only when it has lookups to resolve (references, or a company known
-    only by its name) or records to merge, and never when its destination is not set."""
-    obj = step.rally_object
-    looks_up = bool(step.lookups or names_needed(transformed.frame, obj))
-    if env.options.dry_run and not (looks_up and rally.available):
-        frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
-        planned = _plan(step, env, frame)
-        if planned.todo.is_empty() or not rally.available:
-            dry = DryRunDelivery(step, env.state, env.ids, None, log, learn=env.asked_later)
-            await dry.deliver(planned, delivered, _no_load)
-            return
-        async with rally.connect(obj, step.load.settings("bulk")) as client:
-            dry = DryRunDelivery(step, env.state, env.ids, client, log, learn=env.asked_later)
-            await dry.deliver(planned, delivered, _no_load)
-        return
-    async with rally.connect(obj, step.load.settings("bulk")) as client:
-        frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
-        planned = _plan(step, env, frame)
-        if env.options.dry_run:
-            dry = DryRunDelivery(step, env.state, env.ids, client, log, learn=env.asked_later)
-            await dry.deliver(planned, delivered, _no_load)
-            return
-        env.observer.stage("connect", f"Rally at {rally.base_url}")
-        delivery: Delivery = RallyDelivery(
-            client,
-            step=step,
-            state=env.state,
-            observer=env.observer,
-            resume_since=env.resume_since,
-            log=log,
-        )
-
-        sending = False
-        before = client.stats.snapshot()
-        env.observer.load_watch(client.timeline)
-
-        def started(records: int, batches: int) -> None:
-            nonlocal sending
-            sending = records > 0
-            sent = counted(records, "record")
-            env.observer.stage("plan", f"{frame.height - records} unchanged, {sent} to send")
-            env.observer.load_started(records, batches)
-
-        try:
-            await delivery.deliver(planned, delivered, started)
-        except CrmsyncError as exc:
-            if not sending:
-                raise  # nothing was sent: the step could not start
-            delivered.stopped = str(exc)
-            _count_requests(delivered, client, before)
-        finally:
-            delivered.load = client.timeline.seconds()
-            env.observer.load_finished()
-
-
-def _count_requests(delivered: Delivered, client: RallyClient, before: ClientStats) -> None:
-    """The requests a delivery cut short made: the loader had no chance to count them."""
-    stats = client.stats
-    delivered.requests = max(delivered.requests, stats.requests - before.requests)
-    delivered.retries = max(delivered.retries, stats.retries - before.retries)
-    delivered.rate_limited = max(delivered.rate_limited, stats.rate_limited - before.rate_limited)
-
-
-async def _resolve(
-    step: Step,
-    env: StepRun,
-    frame: pl.DataFrame,
-    client: RallyClient | None,
-    ledger: OutcomeLedger,
-    warnings: list[pl.DataFrame],
-) -> pl.DataFrame:
-    """Reference fields filled in; rows whose references find nothing fail (stage resolve)."""
-    needed = {**needed_keys(frame, step.lookups)}
-    for key, names in names_needed(frame, step.rally_object).items():
-        needed[key] = needed.get(key, set()) | names
-    await env.ids.fill(needed, env.state, client, env.observer)
-    if not step.lookups:
-        return frame
-    resolved = resolve(frame, step.lookups, env.ids)
-    ledger.fail(resolved.failures, stage="resolve")
-    warnings.append(resolved.warnings.select(ISSUE_COLUMNS))
-    missing = resolved.failures.height + resolved.warnings.height
-    env.observer.stage("resolve", f"{counted(missing, 'reference')} not found")
-    return resolved.frame
-
-
-def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
-    accepted = env.state.accepted()
-    mark = policy_mark(step)
-    planned = plan(frame, step.rally_object, accepted, full=env.options.full, policy=mark)
-    return adopt_by_name(planned, env.ids)
-
-
-def _no_load(records: int, batches: int) -> None:
-    """A dry run starts no load."""

@@ -20,10 +20,12 @@ import contextlib
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import polars as pl
 
 from crmsync.errors import StateError
 
@@ -33,6 +35,7 @@ DAMAGED_ADVICE = (
     "with a match key are then found again in Rally; activities, which have none, would be "
     "sent again)"
 )
+READ_BATCH_ROWS = 100_000  # rows of a big read turned into a frame at a time
 FULL = "is full"
 FULL_ADVICE = "free some space and run again"
 
@@ -46,6 +49,8 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int) -> list[Any]: ...
 
 
 class Session(Protocol):
@@ -95,6 +100,21 @@ class Connection(ABC):
         """Every row of a query."""
         with self.lock, self.failures():
             return self.session().execute(query, params).fetchall()
+
+    def read_frame(
+        self,
+        query: str,
+        params: Sequence[Any],
+        schema: Mapping[str, pl.DataType | type[pl.DataType]],
+    ) -> pl.DataFrame:
+        """Every row of a query as a frame, built a batch at a time: a million rows as Python
+        tuples would cost some 350 MB at once, a batch of them a few tens."""
+        parts = [pl.DataFrame(schema=dict(schema))]
+        with self.lock, self.failures():
+            cursor = self.session().execute(query, params)
+            while batch := cursor.fetchmany(READ_BATCH_ROWS):
+                parts.append(pl.DataFrame(batch, schema=dict(schema), orient="row"))
+        return pl.concat(parts)
 
     @abstractmethod
     def failures(self) -> AbstractContextManager[None]:

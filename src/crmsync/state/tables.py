@@ -99,10 +99,11 @@ class RowHashes:
 
     def get(self, step: str) -> pl.DataFrame:
         """Every remembered row of a step: match_key, payload_hash, rally_id (all String)."""
-        rows = self._db.read(
-            "SELECT match_key, payload_hash, rally_id FROM row_hashes WHERE step = ?", (step,)
+        return self._db.read_frame(
+            "SELECT match_key, payload_hash, rally_id FROM row_hashes WHERE step = ?",
+            (step,),
+            HASH_SCHEMA,
         )
-        return pl.DataFrame(rows, schema=HASH_SCHEMA, orient="row")
 
     def written(self, step: str, keys: Iterable[str]) -> dict[str, str]:
         """key -> the JSON of the fields crmsync last wrote, for the keys that have one."""

@@ -108,7 +108,15 @@ def transform(
     extracted: Extracted, step: Step, columns: Mapping[str, list[str]], base_dir: Path
 ) -> Transformed:
     """Map, normalize, validate and dedupe `extracted.frame`; `columns` is `source_columns`."""
-    frame = extracted.frame
+    normalized, issues = checked_rows(extracted.frame, step, columns, base_dir)
+    return finish(normalized, issues, step, columns)
+
+
+def checked_rows(
+    frame: pl.DataFrame, step: Step, columns: Mapping[str, list[str]], base_dir: Path
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`frame`'s rows mapped, normalized and validated: (normalized rows, their issues).
+    Rows are independent until dedupe, so a file may come through here a part at a time."""
     absent = sorted({c for found in columns.values() for c in found if c not in frame.columns})
     if absent:  # optional columns the source lacks read as empty, like blank cells
         frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in absent)
@@ -119,7 +127,6 @@ def transform(
     first = {name: found[0] for name, found in columns.items()}
 
     def checked(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Rows mapped, normalized and validated: (normalized rows, their issues)."""
         mapped = apply_mapping(rows, rules, columns).with_columns(
             lookup_columns(rows, step.lookups, first)
         )
@@ -134,15 +141,25 @@ def transform(
             parts.append(_unkeepable_ids(normalized, step))
         return normalized, concat_issues(parts)
 
-    # Rows are independent until dedupe: a slice at a time, so the mapped copy of a big
-    # file and polars' working buffers exist for one slice, never for the whole file.
+    # A slice at a time, so the mapped copy of a big file and polars' working buffers exist
+    # for one slice, never for the whole file.
     slices = [
         checked(frame.slice(start, CHUNK_ROWS))
         for start in range(0, max(frame.height, 1), CHUNK_ROWS)
     ]
-    normalized = pl.concat([rows for rows, _ in slices], how="vertical")
+    # a field some rows fill from others (a second phone for the mobile) is a column only
+    # where a row did: absent from a slice, it is empty there
+    normalized = pl.concat([rows for rows, _ in slices], how="diagonal_relaxed")
     issues = concat_issues(found for _, found in slices)
-    del slices
+    return normalized, issues
+
+
+def finish(
+    normalized: pl.DataFrame, issues: pl.DataFrame, step: Step, columns: Mapping[str, list[str]]
+) -> Transformed:
+    """Checked rows (`checked_rows`, of the whole read) deduped, with their outcomes: the
+    rows that failed stay behind, duplicates merge."""
+    obj = step.rally_object
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
     outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]

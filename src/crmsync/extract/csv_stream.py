@@ -1,0 +1,189 @@
+"""A big CSV file read a piece at a time, so its rows never sit in memory all at once.
+
+The file is cut where a record ends: after a line feed with the quotes before it balanced,
+counted from the header on, which is the model the whole-file reader's layout check uses. Each
+piece is parsed on the same fast path as a whole file (``csv_reader``), behind a copy of the
+header, with its lines numbered as the file numbers them. Together the pieces give exactly
+the rows and rejects a whole read gives.
+
+Only a plain UTF-8 file goes piece by piece. One that is not (another encoding, a BOM of
+UTF-16, NUL bytes), or whose piece the fast path cannot read (stray quotes, lone carriage
+returns), raises `NotStreamable`, and the caller reads the file whole: the exact path then
+reads it, or names what is wrong with it, as it always did.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from crmsync.extract.csv_reader import _read_with_polars
+from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC
+from crmsync.extract.layout import scan_layout
+from crmsync.extract.preamble import SAMPLE_BYTES, find_header
+from crmsync.extract.result import Extracted
+from crmsync.extract.sniff import SNIFF_BYTES, sep_line, sniff_delimiter
+
+STREAM_BYTES = 64 * 1024 * 1024  # a file this big is read a piece at a time
+PIECE_BYTES = 16 * 1024 * 1024  # about this much of it at a time
+HEAD_BYTES = 4 * 1024 * 1024  # what the header, delimiter and preamble are found in
+QUOTE, LF, CR = b'"', b"\n", b"\r"
+UTF8_NAMES = ("utf-8", "utf-8-sig")
+
+
+class NotStreamable(Exception):
+    """The file has to be read whole (see the module's docstring)."""
+
+
+def stream_csv(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    skip_rows: int | None = None,
+    source: str | None = None,
+    piece_bytes: int | None = None,
+) -> Iterator[Extracted]:
+    """The file's records, a piece at a time, each piece an `Extracted` of its rows and
+    rejects (columns, encoding, delimiter and header line those of the file). Raises
+    NotStreamable, before or between pieces, when the file must be read whole."""
+    name = str(path) if source is None else source
+    with path.open("rb") as file:
+        head = file.read(HEAD_BYTES)
+        reported, skip = _utf8(head, encoding)
+        data = head[skip:]
+        whole = len(head) < HEAD_BYTES  # the head is the whole file
+        if LF not in data:
+            raise NotStreamable("no line feed in the file's head")
+        hinted, skip_lines = sep_line(data)
+        if skip_rows is not None:
+            skip_lines = max(skip_lines, skip_rows)
+        detect = skip_rows is None
+        if delimiter is None:
+            after = _offset_after_lines(data, skip_lines)
+            if after + SNIFF_BYTES > len(data) and not whole:
+                raise NotStreamable("the table starts too far in")
+            delimiter = hinted or sniff_delimiter(data[after:], detect=detect)
+        start = find_header(data, delimiter, skip_lines, detect=detect)
+        if start.offset + 2 * SAMPLE_BYTES > len(data) and not whole:
+            raise NotStreamable("the table starts too far in")
+        file.seek(skip + start.offset)
+        header: bytes | None = None
+        lines_seen = 0  # line feeds in the table before the piece
+        first: Extracted | None = None
+        for piece in _pieces(file, piece_bytes or PIECE_BYTES):
+            _check_text(piece)
+            if header is None:  # the first piece holds the header: read as the whole file is
+                text, lines_before = piece, start.lines_before
+            else:
+                text = header + piece
+                lines_before = start.lines_before + lines_seen - header.count(LF)
+            read = _parse(text, lines_before, name, reported, delimiter)
+            if first is None:
+                first = read
+                header = _header_bytes(piece, delimiter)
+            elif read.columns != first.columns:
+                raise NotStreamable("a piece's header reads differently")
+            lines_seen += piece.count(LF)
+            yield dataclasses.replace(read, header_line=first.header_line, renamed=first.renamed)
+
+
+def _utf8(head: bytes, encoding: str | None) -> tuple[str, int]:
+    """(the encoding a whole read reports, the bytes of BOM to skip) for a UTF-8 file;
+    NotStreamable for anything else."""
+    if any(head.startswith(magic) for magic in WORKBOOK_MAGIC):
+        raise NotStreamable("not a text file")
+    bom = head.startswith(BOM_UTF8)
+    if encoding is None:
+        if NUL in head or (not bom and head[:2] in (b"\xff\xfe", b"\xfe\xff")):
+            raise NotStreamable("UTF-16 or UTF-32")
+        return ("utf-8-sig" if bom else "utf-8"), (len(BOM_UTF8) if bom else 0)
+    try:
+        given = codecs.lookup(encoding).name
+    except LookupError:
+        raise NotStreamable("an unknown encoding") from None
+    if given not in UTF8_NAMES:
+        raise NotStreamable(f"encoding {given}")
+    return given, (len(BOM_UTF8) if bom else 0)
+
+
+def _check_text(piece: bytes) -> None:
+    """UTF-8 without NUL bytes or lone carriage returns, or NotStreamable."""
+    if NUL in piece:
+        raise NotStreamable("NUL bytes")
+    if CR in piece and piece.count(CR) != piece.count(CR + LF):
+        raise NotStreamable("a carriage return that ends no line")
+    if not piece.isascii():
+        try:
+            piece.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotStreamable("not UTF-8") from None
+
+
+def _parse(text: bytes, lines_before: int, source: str, encoding: str, delimiter: str) -> Extracted:
+    layout = scan_layout(text, delimiter)
+    read = None
+    if layout is not None:
+        read = _read_with_polars(text, layout, lines_before, source, encoding, delimiter)
+    if read is None:
+        raise NotStreamable("the fast path cannot read a piece")
+    return read
+
+
+def _header_bytes(piece: bytes, delimiter: str) -> bytes:
+    """The table's lines up to and with its header record, set before every later piece."""
+    layout = scan_layout(piece, delimiter)
+    assert layout is not None  # the piece was just read through it
+    records = layout.records.filter(~pl.col("blank_line"))
+    if records.is_empty():
+        raise NotStreamable("no header")
+    end = -1
+    for _ in range(int(records["last"][0]) + 1):
+        end = piece.find(LF, end + 1)
+        if end < 0:
+            raise NotStreamable("the header has no line end")
+    return piece[: end + 1]
+
+
+def _pieces(file: BinaryIO, piece_bytes: int) -> Iterator[bytes]:
+    """The rest of `file` in pieces of about `piece_bytes`, each ending where a record ends
+    (the last of them wherever the file ends)."""
+    rest = b""
+    while block := file.read(piece_bytes):
+        data = rest + block if rest else block
+        cut = _record_end(data)
+        if cut == 0:  # one record longer than a piece: read on
+            rest = data
+            continue
+        yield data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield rest
+
+
+def _record_end(data: bytes) -> int:
+    """Where the last whole record of `data` ends: just past the last line feed with an even
+    number of quotes before it (0: none)."""
+    end = data.rfind(LF)
+    if end < 0:
+        return 0
+    odd = data.count(QUOTE, 0, end) % 2 == 1
+    while odd:
+        before = data.rfind(LF, 0, end)
+        if before < 0:
+            return 0
+        odd ^= data.count(QUOTE, before, end) % 2 == 1
+        end = before
+    return end + 1
+
+
+def _offset_after_lines(data: bytes, count: int) -> int:
+    start = 0
+    for _ in range(count):
+        start = data.find(LF, start) + 1 or len(data)
+    return start

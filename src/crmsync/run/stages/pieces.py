@@ -1,0 +1,79 @@
+"""Extract and transform of a big file a piece at a time: its rows are never all in memory.
+
+Rows are independent until dedupe, so each piece is selected (`where:`), mapped, normalized
+and validated on its own, its source rows handed to `SourceRows` (which writes them to disk
+for the report), and only its checked rows kept. Dedupe then runs once over all of them, so
+the result is what the whole file read at once gives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.config import Step
+from crmsync.extract import Extracted
+from crmsync.report.outcomes import IDENTITY
+from crmsync.run.artifacts import Transformed
+from crmsync.run.source_rows import SourceRows
+from crmsync.run.stages.extract import select
+from crmsync.run.stages.transform import checked_rows, finish, source_columns
+from crmsync.transform.issues import concat_issues
+
+
+@dataclass(frozen=True)
+class ReadInPieces:
+    """What reading a file in pieces leaves: the read without its rows (they went to
+    `SourceRows`), every row read, the transform of all of them and the columns it read."""
+
+    extracted: Extracted
+    rows_read: pl.DataFrame  # _source, _row of every record, parsed or not
+    transformed: Transformed
+    columns: dict[str, list[str]]
+
+
+def read_in_pieces(
+    step: Step, pieces: Iterator[Extracted], source: str, base_dir: Path, kept: SourceRows
+) -> ReadInPieces | None:
+    """Every piece selected and checked, then the whole deduped (None: the file had no
+    piece). Raises what `pieces` raises (NotStreamable: read the file whole instead)."""
+    first: Extracted | None = None
+    columns: dict[str, list[str]] = {}
+    read: list[pl.DataFrame] = []
+    rejects: list[pl.DataFrame] = []
+    checked: list[pl.DataFrame] = []
+    issues: list[pl.DataFrame] = []
+    for piece in _read_ahead(pieces):
+        selected = select(
+            piece, limit=None, where=step.where, source=source, filled=step.where_filled
+        )
+        if first is None:  # a missing column is a ConfigError before any piece is checked
+            first = selected
+            columns = source_columns(step, selected, source)
+        read += [selected.frame.select(IDENTITY), selected.rejects.select(IDENTITY)]
+        rejects.append(selected.rejects)
+        rows, found = checked_rows(selected.frame, step, columns, base_dir)
+        checked.append(rows)
+        issues.append(found)
+        kept.add(selected.frame)
+    if first is None:
+        return None
+    extracted = dataclasses.replace(first, frame=first.frame.clear(), rejects=pl.concat(rejects))
+    normalized = pl.concat(checked, how="diagonal_relaxed")  # see `checked_rows`
+    transformed = finish(normalized, concat_issues(issues), step, columns)
+    return ReadInPieces(extracted, pl.concat(read), transformed, columns)
+
+
+def _read_ahead(pieces: Iterator[Extracted]) -> Iterator[Extracted]:
+    """`pieces`, the next one parsed on a thread while the caller checks this one (polars
+    lets go of the interpreter lock, so the two share the cores)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
+        coming = reader.submit(next, pieces, None)
+        while (piece := coming.result()) is not None:
+            coming = reader.submit(next, pieces, None)
+            yield piece

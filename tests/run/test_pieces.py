@@ -1,0 +1,125 @@
+"""A big file goes through the step a piece at a time and ends as if read whole: the same
+counts, report files and records in Rally; a file the pieces cannot read is read whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmsync.extract import csv_stream, sources
+from crmsync.run import run_pipeline
+from crmsync.run import step as step_module
+from crmsync.run.source_rows import SPILL_PREFIX
+from crmsync.sandbox.testing import InProcessSandbox
+
+from .conftest import DESTINATION, pipeline
+
+MAPPING = (
+    "mapping: {firstName: First, lastName: Last, email: Email, phone: Phone, mobile: Mobile, "
+    "notes: Notes}\n"
+)
+STEP = (
+    "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
+    + MAPPING
+    + "normalize: {default_region: US}\n"
+    + DESTINATION
+)
+TWO_STEPS = f"""\
+name: twice
+steps:
+  - name: people
+    object: contacts
+    source: {{kind: csv, path: people.csv}}
+    {MAPPING}  - name: again
+    object: contacts
+    source: {{kind: csv, path: people.csv}}
+    {MAPPING}{DESTINATION}"""
+REPORTS = ("errors", "merged", "warnings")
+
+
+def people(rows: int) -> str:
+    """Duplicates in other case, bad emails, a record of the wrong width, notes over two
+    lines, and now and then a cell with two phones (the second fills the mobile: a column
+    only some pieces have)."""
+    lines = ["First,Last,Email,Phone,Mobile,Notes"]
+    for i in range(rows):
+        email = f"p{i}@x.org" if i % 7 else f"P{i - 7 if i >= 7 else i}@X.org"
+        if i % 23 == 5:
+            email = "not-an-email"
+        phone = "(415) 555-0164; +44 20 7946 0018" if i % 41 == 3 else f"+1 415 555 {i:04d}"
+        notes = f'"met at\nevent {i}"' if i % 5 == 0 else f"plain {i}"
+        lines.append(f"Ann{i},Lee,{email},{phone},,{notes}")
+        if i % 97 == 50:
+            lines.append("too,few")
+    return "\n".join(lines) + "\n"
+
+
+def _run(folder: Path, rally: InProcessSandbox, text: str) -> dict[str, object]:
+    folder.mkdir()
+    (folder / "people.csv").write_text(text, encoding="utf-8")
+    result = run_pipeline(pipeline(folder, STEP, rally), transport=rally.transport)
+    (step,) = result.steps
+    files = step.files
+    seen: dict[str, object] = {
+        kind: files[kind].read_text("utf-8").replace(str(folder), "<folder>") for kind in REPORTS
+    }
+    summary = step.summary
+    seen["counts"] = (summary.rows_read, summary.created, summary.failed, summary.merged)
+    seen["warned"] = summary.warnings
+    seen["rally"] = sorted(
+        (r["email"], r.get("phone"), r.get("mobile"), r.get("firstName"))
+        for r in rally.records("contacts")
+    )
+    assert not list((folder / "reports").glob(f"{SPILL_PREFIX}*"))
+    rally.reset()
+    return seen
+
+
+def test_a_file_read_in_pieces_ends_as_if_read_whole(
+    rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = people(400)
+    whole = _run(tmp_path / "whole", rally, text)
+    read_whole: list[str] = []
+    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    monkeypatch.setattr(csv_stream, "PIECE_BYTES", 700)  # some 40 pieces
+    monkeypatch.setattr(
+        sources.FileSourceReader, "_parse", lambda self: read_whole.append("read") or None
+    )
+    pieces = _run(tmp_path / "pieces", rally, text)
+    assert read_whole == []  # never read whole
+    assert pieces == whole
+    counts = whole["counts"]
+    assert isinstance(counts, tuple) and counts[0] == 404 and counts[2] > 0 and counts[3] > 0
+    assert "too,few" in str(whole["errors"]) and "not-an-email" in str(whole["errors"])
+
+
+def test_a_big_file_the_pieces_cannot_read_is_read_whole(
+    rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows-1252 bytes: the pieces give up, the whole read detects the encoding."""
+    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    monkeypatch.setattr(csv_stream, "PIECE_BYTES", 64)
+    folder = tmp_path / "cp1252"
+    folder.mkdir()
+    rows = "".join(f"Ren\xe9{i},Lee,r{i}@x.org,,,\n" for i in range(30))
+    text = "First,Last,Email,Phone,Mobile,Notes\n" + rows
+    (folder / "people.csv").write_bytes(text.encode("cp1252"))
+    result = run_pipeline(pipeline(folder, STEP, rally), transport=rally.transport)
+    assert result.steps[0].summary.created == 30
+    assert {r["firstName"] for r in rally.records("contacts")} == {f"René{i}" for i in range(30)}
+
+
+def test_a_file_another_step_reads_too_is_read_whole_once(
+    rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two steps of one source: the read is kept for the second, not read in pieces twice."""
+    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    pieced: list[bool] = []
+    real = step_module.read_in_pieces
+    monkeypatch.setattr(step_module, "read_in_pieces", lambda *a: pieced.append(True) or real(*a))
+    (tmp_path / "people.csv").write_text(people(30), encoding="utf-8")
+    result = run_pipeline(pipeline(tmp_path, TWO_STEPS, rally), transport=rally.transport)
+    assert [s.summary.rows_read for s in result.steps] == [30, 30]
+    assert pieced == [True]  # the last step to read it may take it in pieces
