@@ -68,7 +68,7 @@ def read_csv(
     layout = scan_layout(table, delimiter)
     result = None
     if layout is not None:
-        result = _read_with_polars(
+        result = read_with_polars(
             table, layout, start.lines_before, source, decoded.encoding, delimiter
         )
     if result is None:
@@ -89,7 +89,7 @@ def _after_lines(data: bytes, count: int) -> bytes:
     return data[start:]
 
 
-def _read_with_polars(
+def read_with_polars(
     data: bytes, layout: Layout, lines_before: int, source: str, encoding: str, delimiter: str
 ) -> Extracted | None:
     """The fast path over ``data``, the file from its header on (``lines_before`` lines cut

@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from crmsync.extract.csv_reader import _read_with_polars
+from crmsync.extract.csv_reader import read_with_polars
 from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC
 from crmsync.extract.layout import scan_layout
 from crmsync.extract.preamble import SAMPLE_BYTES, find_header
@@ -129,7 +129,7 @@ def _parse(text: bytes, lines_before: int, source: str, encoding: str, delimiter
     layout = scan_layout(text, delimiter)
     read = None
     if layout is not None:
-        read = _read_with_polars(text, layout, lines_before, source, encoding, delimiter)
+        read = read_with_polars(text, layout, lines_before, source, encoding, delimiter)
     if read is None:
         raise NotStreamable("the fast path cannot read a piece")
     return read

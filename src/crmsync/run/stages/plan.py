@@ -85,8 +85,10 @@ def plan(
         pl.col("match_key").alias(KEY),
         pl.col("payload_hash").alias("_previous_hash"),
         pl.col("rally_id").alias(KNOWN_ID),
-    )
-    joined = keyed.join(known, on=KEY, how="left", maintain_order="left")
+    )  # one row per key (the state's primary key): the join keeps the frame's rows
+    # the key column alone is joined: a join of the whole frame would copy every column
+    found = keyed.select(KEY).join(known, on=KEY, how="left", maintain_order="left")
+    joined = keyed.with_columns(found["_previous_hash"], found[KNOWN_ID])
     same = pl.col(HASH) == pl.col("_previous_hash")
     action = (
         pl.when(pl.col("_previous_hash").is_null())
