@@ -3,14 +3,16 @@ counts, report files and records in Rally; a file the pieces cannot read is read
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from crmsync.extract import csv_stream, sources
 from crmsync.run import run_pipeline
 from crmsync.run import step as step_module
-from crmsync.run.source_rows import SPILL_PREFIX
+from crmsync.run.stages import partitions
 from crmsync.sandbox.testing import InProcessSandbox
 
 from .conftest import DESTINATION, pipeline
@@ -44,7 +46,7 @@ def people(rows: int) -> str:
     only some pieces have)."""
     lines = ["First,Last,Email,Phone,Mobile,Notes"]
     for i in range(rows):
-        email = f"p{i}@x.org" if i % 7 else f"P{i - 7 if i >= 7 else i}@X.org"
+        email = f"p{i}@x.org" if i % 7 or i == 0 else f"P{i - 1}@X.org"  # the row above's
         if i % 23 == 5:
             email = "not-an-email"
         phone = "(415) 555-0164; +44 20 7946 0018" if i % 41 == 3 else f"+1 415 555 {i:04d}"
@@ -56,22 +58,25 @@ def people(rows: int) -> str:
 
 
 def _run(folder: Path, rally: InProcessSandbox, text: str) -> dict[str, object]:
+    """A first load, then a rerun with one row changed: what each left."""
     folder.mkdir()
     (folder / "people.csv").write_text(text, encoding="utf-8")
-    result = run_pipeline(pipeline(folder, STEP, rally), transport=rally.transport)
-    (step,) = result.steps
-    files = step.files
-    seen: dict[str, object] = {
-        kind: files[kind].read_text("utf-8").replace(str(folder), "<folder>") for kind in REPORTS
-    }
-    summary = step.summary
-    seen["counts"] = (summary.rows_read, summary.created, summary.failed, summary.merged)
-    seen["warned"] = summary.warnings
+    seen: dict[str, object] = {}
+    for run in ("first", "rerun"):
+        result = run_pipeline(pipeline(folder, STEP, rally), transport=rally.transport)
+        (step,) = result.steps
+        files = step.files
+        for kind in REPORTS:
+            seen[f"{run} {kind}"] = files[kind].read_text("utf-8").replace(str(folder), "<>")
+        s = step.summary
+        seen[f"{run} counts"] = (s.rows_read, s.created, s.updated, s.unchanged, s.failed)
+        seen[f"{run} merged, warned"] = (s.merged, s.warnings)
+        assert not [p.name for p in (folder / "reports").iterdir() if p.name.startswith(".")]
+        (folder / "people.csv").write_text(text.replace("Ann3,", "Anne3,"), encoding="utf-8")
     seen["rally"] = sorted(
         (r["email"], r.get("phone"), r.get("mobile"), r.get("firstName"))
         for r in rally.records("contacts")
     )
-    assert not list((folder / "reports").glob(f"{SPILL_PREFIX}*"))
     rally.reset()
     return seen
 
@@ -87,12 +92,32 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
     monkeypatch.setattr(
         sources.FileSourceReader, "_parse", lambda self: read_whole.append("read") or None
     )
+    monkeypatch.setattr(partitions, "SOURCE_BYTES", 2_000)  # some 15 partitions
+    monkeypatch.setattr(partitions, "FLUSH_BYTES", 4_000)  # written out as they fill
+    parts: list[int] = []
+    real = partitions.Partitions.parts
+
+    def counted(self: partitions.Partitions) -> Iterator[pl.DataFrame]:
+        for rows in real(self):
+            parts.append(rows.height)
+            yield rows
+
+    monkeypatch.setattr(partitions.Partitions, "parts", counted)
     pieces = _run(tmp_path / "pieces", rally, text)
     assert read_whole == []  # never read whole
+    assert len(parts) >= 20 and sum(parts) == 2 * (404 - 4)  # two runs, by partition
     assert pieces == whole
-    counts = whole["counts"]
-    assert isinstance(counts, tuple) and counts[0] == 404 and counts[2] > 0 and counts[3] > 0
-    assert "too,few" in str(whole["errors"]) and "not-an-email" in str(whole["errors"])
+    assert whole["first counts"] == (
+        404,
+        330,
+        0,
+        0,
+        22,
+    )  # read, created, updated, unchanged, failed
+    assert whole["rerun counts"] == (404, 0, 1, 329, 22)
+    assert whole["first merged, warned"] == (52, 10)
+    errors = str(whole["first errors"])
+    assert "too,few" in errors and "not-an-email" in errors
 
 
 def test_a_big_file_the_pieces_cannot_read_is_read_whole(

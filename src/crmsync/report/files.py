@@ -98,7 +98,9 @@ def write_report(
     files["errors"] = report_dir / "errors.csv"
     escape_frame(errors).write_csv(files["errors"])
 
-    merged = outcomes.filter(pl.col("outcome") == "merged").select(
+    # in the file's order, however the stages found them (a big file dedupes by partition)
+    merged = outcomes.filter(pl.col("outcome") == "merged").sort("_row", maintain_order=True)
+    merged = merged.select(
         "_source", "_row", pl.col("merged_into_row").alias("merged_into_row"), "field", "error"
     )
     merged = merged.rename({"field": "key", "error": "note"})
@@ -108,9 +110,8 @@ def write_report(
     files["merged"] = report_dir / "merged.csv"
     escape_frame(merged).write_csv(files["merged"])
 
-    skipped = outcomes.filter(pl.col("outcome") == "skipped").select(
-        "_source", "_row", pl.col("error").alias("reason")
-    )
+    skipped = outcomes.filter(pl.col("outcome") == "skipped").sort("_row", maintain_order=True)
+    skipped = skipped.select("_source", "_row", pl.col("error").alias("reason"))
     if skipped.height:
         files["skipped"] = report_dir / "skipped.csv"
         escape_frame(skipped.rename({"_source": "source", "_row": "row"})).write_csv(

@@ -44,6 +44,11 @@ class OutcomeLedger:
     def rows_read(self) -> int:
         return self._rows.height
 
+    @property
+    def rows(self) -> pl.DataFrame:
+        """Every row read: `_source`, `_row`."""
+        return self._rows
+
     def record(self, outcomes: pl.DataFrame) -> None:
         """Add outcome rows (the outcome schema, see `outcome_frame`)."""
         if outcomes.height:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -42,7 +43,7 @@ class SourceRows:
         self._queue: queue.Queue[pl.DataFrame | None] = queue.Queue(WAITING_PARTS)
         self._writer: threading.Thread | None = None
         if folder is not None:
-            _remove_orphans(folder)
+            remove_orphans(folder)
             self._writer = threading.Thread(target=self._write, name="source-rows", daemon=True)
             self._writer.start()
 
@@ -142,12 +143,16 @@ class SourceRows:
         self.close()
 
 
-def _remove_orphans(folder: Path) -> None:
-    """Files a killed run left behind: their process is gone."""
-    for path in folder.glob(f"{SPILL_PREFIX}*{SPILL_SUFFIX}"):
-        pid = path.name.removeprefix(SPILL_PREFIX).split("-", 1)[0]
+def remove_orphans(folder: Path, prefix: str = SPILL_PREFIX) -> None:
+    """What killed runs left in `folder` (files or folders named `<prefix><pid>-...`): their
+    process is gone."""
+    for path in folder.glob(f"{prefix}*"):
+        pid = path.name.removeprefix(prefix).split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -15,9 +15,11 @@ outcome is unknown fail with a message saying so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import os
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,10 +43,12 @@ from crmsync.run.observer import RunOptions
 from crmsync.run.source_rows import SPILL_BYTES, SourceRows
 from crmsync.run.stages.export import export
 from crmsync.run.stages.extract import newest, read_start, select
+from crmsync.run.stages.partitions import Partitions, partition_count
 from crmsync.run.stages.pieces import read_in_pieces
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.run.step_lines import read_detail, region_notice, warnings_by_field
-from crmsync.run.step_rally import ISSUE_COLUMNS, resolve_and_deliver
+from crmsync.run.step_partitions import partitioned, plan_in_partitions
+from crmsync.run.step_rally import ISSUE_COLUMNS, Planned, resolve_and_deliver
 from crmsync.run.step_run import StepRun
 
 INTERRUPTED_ERROR = (
@@ -103,33 +107,9 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     source = env.source
     since = _read_start(env)
     if (pieces := _pieces(env, since)) is not None:
-        kept = SourceRows.spill(env.report_dir)
-        try:
-            streamed = read_in_pieces(step, pieces, source.name, env.base_dir, kept)
-        except NotStreamable:  # read whole below, as any file
-            kept.close()
-            streamed = None
-        except BaseException:
-            kept.close()
-            raise
-        if streamed is not None:
-            with kept:
-                ledger = OutcomeLedger(streamed.rows_read)
-                extracted = streamed.extracted
-                notices = _read_said(step, env, ledger, extracted)
-                _transformed_said(env, ledger, streamed.transformed)
-                return _deliver_and_report(
-                    step,
-                    env,
-                    ledger,
-                    streamed.transformed,
-                    extracted,
-                    kept,
-                    None,
-                    notices,
-                    started_at,
-                    clock,
-                )
+        result = _run_in_pieces(step, env, pieces, started_at, clock)
+        if result is not None:
+            return result
     read = source.read(since)
     extracted = select(
         read,
@@ -153,6 +133,59 @@ def run_step(step: Step, env: StepRun) -> StepResult:
         return _deliver_and_report(
             step, env, ledger, transformed, extracted, kept, mark, notices, started_at, clock
         )
+
+
+def _run_in_pieces(
+    step: Step,
+    env: StepRun,
+    pieces: Iterator[Extracted],
+    started_at: datetime,
+    clock: float,
+) -> StepResult | None:
+    """The step on a file read in pieces, its rows deduped and planned a partition at a time
+    when the step allows (None: the file must be read whole)."""
+    with SourceRows.spill(env.report_dir) as kept, contextlib.ExitStack() as stack:
+        into = None
+        if partitioned(step, env):
+            count = partition_count(_file_size(env.source.name))
+            into = stack.enter_context(Partitions(env.report_dir, count))
+        try:
+            read = read_in_pieces(step, pieces, env.source.name, env.base_dir, kept, into)
+        except NotStreamable:
+            return None
+        if read is None:
+            return None
+        ledger = OutcomeLedger(read.rows_read)
+        notices = _read_said(step, env, ledger, read.extracted)
+        delivered, ahead = Delivered(), None
+        if into is None:
+            transformed = read.transformed(step)
+        else:
+            env.state.verify()  # before the stored hashes are read
+            transformed, ahead = plan_in_partitions(step, env, into, read, ledger, delivered)
+            stack.close()  # the partitions are planned: their files go
+        _transformed_said(env, ledger, transformed)
+        return _deliver_and_report(
+            step,
+            env,
+            ledger,
+            transformed,
+            read.extracted,
+            kept,
+            None,
+            notices,
+            started_at,
+            clock,
+            delivered=delivered,
+            ahead=ahead,
+        )
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _pieces(env: StepRun, since: datetime | None) -> Generator[Extracted, None, None] | None:
@@ -197,8 +230,11 @@ def _deliver_and_report(
     notices: list[str],
     started_at: datetime,
     clock: float,
+    *,
+    delivered: Delivered | None = None,
+    ahead: Planned | None = None,
 ) -> StepResult:
-    delivered = Delivered()
+    delivered = Delivered() if delivered is None else delivered
     warnings = [transformed.warnings.select(ISSUE_COLUMNS)]
     with ChangeLog(env.report_dir) as log:
         try:  # resolve, plan and deliver: everything that may talk to Rally
@@ -216,12 +252,12 @@ def _deliver_and_report(
                 rally = env.destination
                 asyncio.run(
                     resolve_and_deliver(
-                        step, env, rally, transformed, ledger, warnings, delivered, log
+                        step, env, rally, transformed, ledger, warnings, delivered, log, ahead
                     )
                 )
         except KeyboardInterrupt:
             delivered.interrupted = True
-    ledger.record(delivered.outcomes(transformed.frame))
+    ledger.record(delivered.outcomes(ledger.rows))
     unsettled = INTERRUPTED_ERROR
     if isinstance(env.destination, FileDestination):
         unsettled = EXPORT_INTERRUPTED_ERROR

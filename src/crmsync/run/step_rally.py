@@ -3,6 +3,8 @@ delivery (or a dry run's account of it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from crmsync.api import ClientStats, RallyClient
@@ -23,6 +25,15 @@ from crmsync.run.step_run import StepRun
 ISSUE_COLUMNS = ["_source", "_row", "field", "error"]
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A plan made ahead, a partition at a time (its unchanged rows already settled): the
+    rows left to send, and how many rows were planned in all."""
+
+    plan: Plan
+    rows: int
+
+
 async def resolve_and_deliver(
     step: Step,
     env: StepRun,
@@ -32,15 +43,16 @@ async def resolve_and_deliver(
     warnings: list[pl.DataFrame],
     delivered: Delivered,
     log: ChangeLog,
+    ahead: Planned | None = None,
 ) -> None:
-    """Everything that may talk to Rally: lookups, a look at what Rally holds, the delivery.
-    A dry run connects only when it has lookups to resolve (references, or a company known
-    only by its name) or records to merge, and never when its destination is not set."""
+    """Everything that may talk to Rally: lookups, a look at what Rally holds, the delivery
+    (of the plan made `ahead`, when one was). A dry run connects only when it has lookups to
+    resolve (references, or a company known only by its name) or records to merge, and never
+    when its destination is not set."""
     obj = step.rally_object
-    looks_up = bool(step.lookups or names_needed(transformed.frame, obj))
+    looks_up = ahead is None and bool(step.lookups or names_needed(transformed.frame, obj))
     if env.options.dry_run and not (looks_up and rally.available):
-        frame = await _resolve(step, env, transformed.frame, None, ledger, warnings)
-        planned = _plan(step, env, frame)
+        planned, _ = await _planned(step, env, transformed, None, ledger, warnings, ahead)
         if planned.todo.is_empty() or not rally.available:
             dry = DryRunDelivery(step, env.state, env.ids, None, log, learn=env.asked_later)
             await dry.deliver(planned, delivered, _no_load)
@@ -50,8 +62,9 @@ async def resolve_and_deliver(
             await dry.deliver(planned, delivered, _no_load)
         return
     async with rally.connect(obj, step.load.settings("bulk")) as client:
-        frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
-        planned = _plan(step, env, frame)
+        planned, planned_rows = await _planned(
+            step, env, transformed, client, ledger, warnings, ahead
+        )
         if env.options.dry_run:
             dry = DryRunDelivery(step, env.state, env.ids, client, log, learn=env.asked_later)
             await dry.deliver(planned, delivered, _no_load)
@@ -74,7 +87,7 @@ async def resolve_and_deliver(
             nonlocal sending
             sending = records > 0
             sent = counted(records, "record")
-            env.observer.stage("plan", f"{frame.height - records} unchanged, {sent} to send")
+            env.observer.stage("plan", f"{planned_rows - records} unchanged, {sent} to send")
             env.observer.load_started(records, batches)
 
         try:
@@ -118,6 +131,23 @@ async def _resolve(
     missing = resolved.failures.height + resolved.warnings.height
     env.observer.stage("resolve", f"{counted(missing, 'reference')} not found")
     return resolved.frame
+
+
+async def _planned(
+    step: Step,
+    env: StepRun,
+    transformed: Transformed,
+    client: RallyClient | None,
+    ledger: OutcomeLedger,
+    warnings: list[pl.DataFrame],
+    ahead: Planned | None,
+) -> tuple[Plan, int]:
+    """The plan made ahead, else the transformed rows resolved and planned: the plan and how
+    many rows were planned."""
+    if ahead is not None:
+        return ahead.plan, ahead.rows
+    frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
+    return _plan(step, env, frame), frame.height
 
 
 def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:

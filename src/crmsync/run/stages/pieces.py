@@ -22,6 +22,7 @@ from crmsync.report.outcomes import IDENTITY
 from crmsync.run.artifacts import Transformed
 from crmsync.run.source_rows import SourceRows
 from crmsync.run.stages.extract import select
+from crmsync.run.stages.partitions import Partitions
 from crmsync.run.stages.transform import checked_rows, finish, source_columns
 from crmsync.transform.issues import concat_issues
 
@@ -29,19 +30,32 @@ from crmsync.transform.issues import concat_issues
 @dataclass(frozen=True)
 class ReadInPieces:
     """What reading a file in pieces leaves: the read without its rows (they went to
-    `SourceRows`), every row read, the transform of all of them and the columns it read."""
+    `SourceRows`), every row read, the columns the step reads, the issues of every row, and
+    the checked rows (none here when they went to `Partitions`)."""
 
     extracted: Extracted
     rows_read: pl.DataFrame  # _source, _row of every record, parsed or not
-    transformed: Transformed
     columns: dict[str, list[str]]
+    issues: pl.DataFrame
+    checked: list[pl.DataFrame]
+
+    def transformed(self, step: Step) -> Transformed:
+        """The checked rows deduped as one, with their outcomes."""
+        normalized = pl.concat(self.checked, how="diagonal_relaxed")  # see `checked_rows`
+        return finish(normalized, self.issues, step, self.columns)
 
 
 def read_in_pieces(
-    step: Step, pieces: Iterator[Extracted], source: str, base_dir: Path, kept: SourceRows
+    step: Step,
+    pieces: Iterator[Extracted],
+    source: str,
+    base_dir: Path,
+    kept: SourceRows,
+    into: Partitions | None = None,
 ) -> ReadInPieces | None:
-    """Every piece selected and checked, then the whole deduped (None: the file had no
-    piece). Raises what `pieces` raises (NotStreamable: read the file whole instead)."""
+    """Every piece selected and checked, its checked rows kept (`into` the partitions when
+    given). None: the file had no piece. Raises what `pieces` raises (NotStreamable: read the
+    file whole instead)."""
     first: Extracted | None = None
     columns: dict[str, list[str]] = {}
     read: list[pl.DataFrame] = []
@@ -58,15 +72,16 @@ def read_in_pieces(
         read += [selected.frame.select(IDENTITY), selected.rejects.select(IDENTITY)]
         rejects.append(selected.rejects)
         rows, found = checked_rows(selected.frame, step, columns, base_dir)
-        checked.append(rows)
+        if into is None:
+            checked.append(rows)
+        else:
+            into.add(rows)
         issues.append(found)
         kept.add(selected.frame)
     if first is None:
         return None
     extracted = dataclasses.replace(first, frame=first.frame.clear(), rejects=pl.concat(rejects))
-    normalized = pl.concat(checked, how="diagonal_relaxed")  # see `checked_rows`
-    transformed = finish(normalized, concat_issues(issues), step, columns)
-    return ReadInPieces(extracted, pl.concat(read), transformed, columns)
+    return ReadInPieces(extracted, pl.concat(read), columns, concat_issues(issues), checked)
 
 
 def _read_ahead(pieces: Iterator[Extracted]) -> Iterator[Extracted]:

@@ -37,6 +37,7 @@ from crmsync.state import payload_hashes
 
 Mode = Literal["auto", "bulk", "upsert", "create_only", "update_only"]
 SOURCE_ID_COLUMN = "_source_id"
+SMALLER_PART = 4  # a frame this many times smaller than what is stored plans against its keys
 TARGET_ID = "_target_id"  # the Rally record an update merges into
 SKIP_REASON = "_skip"
 SKIP_EXISTS = "Rally has this record; load.mode create_only never updates"
@@ -86,8 +87,11 @@ def plan(
         pl.col("payload_hash").alias("_previous_hash"),
         pl.col("rally_id").alias(KNOWN_ID),
     )  # one row per key (the state's primary key): the join keeps the frame's rows
+    keys = keyed.select(KEY)
+    if known.height > SMALLER_PART * keys.height:  # a part of the file: its keys' rows only
+        known = known.join(keys, on=KEY, how="semi")
     # the key column alone is joined: a join of the whole frame would copy every column
-    found = keyed.select(KEY).join(known, on=KEY, how="left", maintain_order="left")
+    found = keys.join(known, on=KEY, how="left", maintain_order="left")
     joined = keyed.with_columns(found["_previous_hash"], found[KNOWN_ID])
     same = pl.col(HASH) == pl.col("_previous_hash")
     action = (

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from crmsync.config import Step
 from crmsync.extract import Extracted
-from crmsync.report.outcomes import IDENTITY, outcome_frame
+from crmsync.report.outcomes import IDENTITY, OUTCOME_SCHEMA, outcome_frame
 from crmsync.run.artifacts import Transformed
 from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
@@ -159,25 +160,63 @@ def finish(
 ) -> Transformed:
     """Checked rows (`checked_rows`, of the whole read) deduped, with their outcomes: the
     rows that failed stay behind, duplicates merge."""
-    obj = step.rally_object
+    failed = failures(issues)
+    kept = deduped(normalized, failed.rows, step, columns)
+    outcomes = pl.concat([failed.outcomes, kept.outcomes])
+    return Transformed(kept.frame, outcomes, failed.warnings, failed.rows.height, kept.merged)
+
+
+@dataclass(frozen=True)
+class Failures:
+    """What validation settled, for the whole read: the rows that failed (`_source`, `_row`),
+    as outcome rows, and the warnings of the rows that go on."""
+
+    rows: pl.DataFrame
+    outcomes: pl.DataFrame
+    warnings: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class Deduped:
+    """Rows deduped: the kept ones, the outcome rows of those merged or without a key, and
+    how many merged (None: the step does not dedupe)."""
+
+    frame: pl.DataFrame
+    outcomes: pl.DataFrame
+    merged: int | None
+
+
+def failures(issues: pl.DataFrame) -> Failures:
+    """The issues' errors as failed rows and outcome rows, and their warnings."""
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
-    outcomes = [outcome_frame(errors, outcome="failed", stage="validate")]
-    failed_rows = errors.select(IDENTITY).unique()
+    outcomes = outcome_frame(errors, outcome="failed", stage="validate")
+    return Failures(errors.select(IDENTITY).unique(), outcomes, warnings)
+
+
+def deduped(
+    normalized: pl.DataFrame,
+    failed: pl.DataFrame,
+    step: Step,
+    columns: Mapping[str, list[str]],
+) -> Deduped:
+    """Checked rows without those that `failed`, deduped by the object's match key. Rows of
+    one key must all be in `normalized`: a part of the read split by key dedupes alone."""
+    obj = step.rally_object
     if not step.dedupe.enabled or obj.match_key is None:
         # activities have no natural key to dedupe on
-        kept = normalized.join(failed_rows, on=IDENTITY, how="anti", maintain_order="left")
-        return Transformed(kept, pl.concat(outcomes), warnings, failed_rows.height, None)
-    deduped = dedupe(
+        kept = normalized.join(failed, on=IDENTITY, how="anti", maintain_order="left")
+        return Deduped(kept, pl.DataFrame(schema=OUTCOME_SCHEMA), None)
+    result = dedupe(
         normalized,
         keep=step.dedupe.keep,
         newest_by=NEWEST_COLUMN if NEWEST_COLUMN in columns else None,
         missing_key=step.dedupe.missing_key,
-        exclude=failed_rows,  # leaves failed rows out without copying the frame
+        exclude=failed,  # leaves failed rows out without copying the frame
     )
     key_name = obj.match_key
     by_name = pl.col("_match_key").str.starts_with(NAME_KEY_PREFIX)
-    merged = deduped.merged.with_columns(
+    merged = result.merged.with_columns(
         pl.when(by_name).then(pl.lit(NAME_FIELD)).otherwise(pl.lit(key_name)).alias("field"),
         pl.when(by_name)
         .then(pl.format("duplicate of row {} by name", pl.col("merged_into_row")))
@@ -186,15 +225,13 @@ def finish(
         )
         .alias("error"),
     )
-    outcomes.append(outcome_frame(merged, outcome="merged"))
-    missing = deduped.missing_key.with_columns(
+    missing = result.missing_key.with_columns(
         pl.lit(key_name).alias("field"), pl.lit(f"no {key_name} to dedupe on").alias("error")
     )
-    outcomes.append(outcome_frame(missing, outcome="failed", stage="dedupe"))
-    return Transformed(
-        deduped.kept,
-        pl.concat(outcomes),
-        warnings,
-        failed_rows.height,
-        deduped.merged.height,
+    outcomes = pl.concat(
+        [
+            outcome_frame(merged, outcome="merged"),
+            outcome_frame(missing, outcome="failed", stage="dedupe"),
+        ]
     )
+    return Deduped(result.kept, outcomes, result.merged.height)

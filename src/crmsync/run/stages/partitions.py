@@ -1,0 +1,115 @@
+"""A big file's checked rows, kept on disk by key partition until dedupe and plan take them.
+
+Rows that share a match key land in one partition (by a hash of the key, the same for every
+piece of the read), so each partition dedupes alone and plans alone, and a million rows are
+deduped and planned some 60,000 at a time. Rows wait in memory per partition until a few MiB
+gather, then go to an LZ4 Parquet file in a hidden folder beside the report, removed when the
+step ends (or, after a kill, by the next run). A folder or file that cannot be written keeps
+its rows in memory: a full disk costs memory, not the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import polars as pl
+
+from crmsync.run.source_rows import remove_orphans
+from crmsync.transform.issues import MATCH_KEY
+
+SOURCE_BYTES = 24 * 1024 * 1024  # a partition for every this much of the source file
+MAX_PARTITIONS = 256
+FLUSH_BYTES = 4 * 1024 * 1024  # a partition's rows gathered in memory before they are written
+FOLDER_PREFIX = ".partitions-"  # .partitions-<pid>-<random>/ beside the report
+_PART = "_partition"
+_SEED = 0x5EED
+
+
+class Partitions:
+    """Checked rows by key partition: `add` them piece by piece, take them back with `parts`."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        remove_orphans(folder, FOLDER_PREFIX)
+        self._count = count
+        self._buffers: list[list[pl.DataFrame]] = [[] for _ in range(count)]
+        self._sizes = [0] * count
+        self._files: list[list[Path]] = [[] for _ in range(count)]
+        self._empty: pl.DataFrame | None = None
+        try:
+            self._dir: Path | None = Path(
+                tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-", dir=folder)
+            )
+        except OSError:
+            self._dir = None
+
+    def add(self, rows: pl.DataFrame) -> None:
+        """One piece's checked rows, each into the partition of its match key (rows without
+        a key, or of an object without one, by their line)."""
+        if self._empty is None:
+            self._empty = rows.clear()
+        key = MATCH_KEY if MATCH_KEY in rows.columns else "_row"
+        part = (rows[key].hash(seed=_SEED) % self._count).alias(_PART)
+        split = rows.with_columns(part).partition_by(_PART, as_dict=True, maintain_order=True)
+        for (index,), frame in split.items():
+            at = int(index)
+            frame = frame.drop(_PART)
+            self._buffers[at].append(frame)
+            self._sizes[at] += int(frame.estimated_size())
+            if self._sizes[at] >= FLUSH_BYTES:
+                self._flush(at)
+
+    def _flush(self, index: int) -> None:
+        if self._dir is None:
+            return
+        path = self._dir / f"{index}-{len(self._files[index])}.parquet"
+        try:
+            frame = pl.concat(self._buffers[index], how="diagonal_relaxed")
+            frame.write_parquet(path, compression="lz4", statistics=False)
+        except OSError:
+            path.unlink(missing_ok=True)
+            return
+        self._files[index].append(path)
+        self._buffers[index] = []
+        self._sizes[index] = 0
+
+    def parts(self) -> Iterator[pl.DataFrame]:
+        """Each partition's rows, in the order they were added, one partition at a time
+        (one empty frame when nothing was added); each is let go of once taken."""
+        given = False
+        for index in range(self._count):
+            frames = [pl.read_parquet(path) for path in self._files[index]]
+            frames += self._buffers[index]
+            for path in self._files[index]:
+                path.unlink(missing_ok=True)
+            self._files[index], self._buffers[index] = [], []
+            if frames:
+                given = True
+                yield pl.concat(frames, how="diagonal_relaxed")
+        if not given and self._empty is not None:
+            yield self._empty
+
+    def close(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def partition_count(source_bytes: int) -> int:
+    """Partitions for a source file of this size: some 170,000 rows each."""
+    return max(1, min(MAX_PARTITIONS, -(-source_bytes // SOURCE_BYTES)))
