@@ -105,7 +105,8 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
     monkeypatch.setattr(partitions.Partitions, "parts", counted)
     pieces = _run(tmp_path / "pieces", rally, text)
     assert read_whole == []  # never read whole
-    assert len(parts) >= 20 and sum(parts) == 2 * (404 - 4)  # two runs, by partition
+    # the rerun by partition (a first load has nothing to let go of: it plans as one)
+    assert len(parts) >= 10 and sum(parts) == 404 - 4
     assert pieces == whole
     assert whole["first counts"] == (
         404,

@@ -5,7 +5,8 @@ go of; only the rows to send are kept, in the file's order, for one delivery. A 
 of a big file thus holds one partition at a time, not the file.
 
 A step that resolves references, or a step of companies (found by name as well as by
-domain), looks keys up across the whole file: it plans the file as one, as does an export.
+domain), looks keys up across the whole file: it plans the file as one, as does an export, a
+first load and a `--full` run (every row is sent: nothing would be let go of).
 """
 
 from __future__ import annotations
@@ -27,11 +28,15 @@ from crmsync.run.step_run import StepRun
 
 
 def partitioned(step: Step, env: StepRun) -> bool:
-    """Whether the step may dedupe and plan its rows a partition at a time."""
+    """Whether the step dedupes and plans its rows a partition at a time: it may, and some
+    of its rows may be unchanged (a first load sends every row: partitions would only cost
+    time)."""
     return not (
         isinstance(env.destination, FileDestination)
         or step.lookups
         or step.rally_object.name == COMPANIES
+        or env.options.full
+        or not env.state.any_accepted()
     )
 
 
