@@ -28,7 +28,7 @@ def piece(start: int, rows: int) -> pl.DataFrame:
 def test_rows_come_back_once_by_key_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(partitions, "FLUSH_BYTES", 200)  # a file every few rows
+    monkeypatch.setattr(partitions, "HELD_BYTES", 200)  # files every few rows
     with Partitions(tmp_path, 4) as parts:
         for start in range(0, 120, 30):
             parts.add(piece(start, 30))

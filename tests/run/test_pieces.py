@@ -93,7 +93,7 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
         sources.FileSourceReader, "_parse", lambda self: read_whole.append("read") or None
     )
     monkeypatch.setattr(partitions, "SOURCE_BYTES", 2_000)  # some 15 partitions
-    monkeypatch.setattr(partitions, "FLUSH_BYTES", 4_000)  # written out as they fill
+    monkeypatch.setattr(partitions, "HELD_BYTES", 4_000)  # written out as they gather
     parts: list[int] = []
     real = partitions.Partitions.parts
 

@@ -1,11 +1,11 @@
-"""A big file's checked rows, kept on disk by key partition until dedupe and plan take them.
+"""A big file's checked rows, kept by key partition until dedupe and plan take them.
 
 Rows that share a match key land in one partition (by a hash of the key, the same for every
-piece of the read), so each partition dedupes alone and plans alone, and a million rows are
-deduped and planned some 60,000 at a time. Rows wait in memory per partition until a few MiB
-gather, then go to an LZ4 Parquet file in a hidden folder beside the report, removed when the
-step ends (or, after a kill, by the next run). A folder or file that cannot be written keeps
-its rows in memory: a full disk costs memory, not the run.
+piece of the read), so each partition dedupes alone and plans alone: a million rows are
+deduped and planned some 170,000 at a time. Rows stay in memory until HELD_BYTES of them
+gather, then all go to LZ4 Parquet files in a hidden folder beside the
+report, removed when the step ends (or, after a kill, by the next run). A folder or file that
+cannot be written keeps its rows in memory: a full disk costs memory, not the run.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from crmsync.transform.issues import MATCH_KEY
 
 SOURCE_BYTES = 24 * 1024 * 1024  # a partition for every this much of the source file
 MAX_PARTITIONS = 256
-FLUSH_BYTES = 4 * 1024 * 1024  # a partition's rows gathered in memory before they are written
+HELD_BYTES = 64 * 1024 * 1024  # checked rows held in memory before all of them are written
 FOLDER_PREFIX = ".partitions-"  # .partitions-<pid>-<random>/ beside the report
 _PART = "_partition"
 _SEED = 0x5EED
@@ -38,7 +38,7 @@ class Partitions:
         remove_orphans(folder, FOLDER_PREFIX)
         self._count = count
         self._buffers: list[list[pl.DataFrame]] = [[] for _ in range(count)]
-        self._sizes = [0] * count
+        self._held = 0  # estimated bytes of the rows in memory
         self._files: list[list[Path]] = [[] for _ in range(count)]
         self._empty: pl.DataFrame | None = None
         try:
@@ -60,12 +60,14 @@ class Partitions:
             at = int(index)
             frame = frame.drop(_PART)
             self._buffers[at].append(frame)
-            self._sizes[at] += int(frame.estimated_size())
-            if self._sizes[at] >= FLUSH_BYTES:
-                self._flush(at)
+            self._held += int(frame.estimated_size())
+        if self._held > HELD_BYTES:
+            for index in range(self._count):
+                self._flush(index)
+
 
     def _flush(self, index: int) -> None:
-        if self._dir is None:
+        if self._dir is None or not self._buffers[index]:
             return
         path = self._dir / f"{index}-{len(self._files[index])}.parquet"
         try:
@@ -75,8 +77,8 @@ class Partitions:
             path.unlink(missing_ok=True)
             return
         self._files[index].append(path)
+        self._held -= sum(int(part.estimated_size()) for part in self._buffers[index])
         self._buffers[index] = []
-        self._sizes[index] = 0
 
     def parts(self) -> Iterator[pl.DataFrame]:
         """Each partition's rows, in the order they were added, one partition at a time
