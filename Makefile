@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast chaos lint bench clean
+.PHONY: demo test test-fast chaos lint bench bench-big clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/cli.py --rows 20000 --latency-ms 250 --rate-limit 20 --fail-rate 0.1 --commit-then-fail-rate 0.05
 	$(BIN)/python bench/safe_sync.py
+
+bench-big: $(STAMP)  # 10,000,000 rows: some 4 minutes, 14 GB
+	$(BIN)/python bench/cli.py --rows 10000000 --only-dry-run --unicode-share 0.25
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

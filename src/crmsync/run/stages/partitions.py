@@ -65,7 +65,6 @@ class Partitions:
             for index in range(self._count):
                 self._flush(index)
 
-
     def _flush(self, index: int) -> None:
         if self._dir is None or not self._buffers[index]:
             return
