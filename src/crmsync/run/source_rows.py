@@ -18,11 +18,11 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 import polars as pl
 
+from crmsync.closing import Closing
 from crmsync.report.outcomes import IDENTITY
 
 SPILL_BYTES = 64 * 1024 * 1024  # a read this big (polars' estimate) goes to disk
@@ -32,7 +32,7 @@ ROW_GROUP = 100_000  # rows decoded at a time when the report reads them back
 WAITING_PARTS = 2  # parts handed over and not yet written: what a slow disk may hold up
 
 
-class SourceRows:
+class SourceRows(Closing):
     """The rows of one step's read, whole or in parts; `rows` gives those the report asks for."""
 
     def __init__(self, frames: list[pl.DataFrame], folder: Path | None = None) -> None:
@@ -130,17 +130,6 @@ class SourceRows:
             with contextlib.suppress(OSError):  # the folder went away under the run
                 path.unlink(missing_ok=True)
         self._paths.clear()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def remove_orphans(folder: Path, prefix: str = SPILL_PREFIX) -> None:

@@ -15,11 +15,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import polars as pl
 
+from crmsync.closing import Closing
 from crmsync.run.source_rows import remove_orphans
 from crmsync.transform.issues import MATCH_KEY
 
@@ -31,7 +30,7 @@ _PART = "_partition"
 _SEED = 0x5EED
 
 
-class Partitions:
+class Partitions(Closing):
     """Checked rows by key partition: `add` them piece by piece, take them back with `parts`."""
 
     def __init__(self, folder: Path, count: int) -> None:
@@ -98,17 +97,6 @@ class Partitions:
     def close(self) -> None:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def partition_count(source_bytes: int) -> int:
