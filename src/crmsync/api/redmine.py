@@ -19,7 +19,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -53,6 +52,7 @@ from crmsync.api.settings import (
     DEFAULT_READ_TIMEOUT_S,
     DEFAULT_REQUEST_DEADLINE_S,
 )
+from crmsync.closing import Closing
 from crmsync.errors import (
     AmbiguousError,
     AuthError,
@@ -97,7 +97,7 @@ class _LoopThread:
         self.loop.close()
 
 
-class RedmineClient:
+class RedmineClient(Closing):
     """GETs against one Redmine; thread-safe, so notes can be read in parallel.
 
     The key is refused over plain http:// to another machine unless `allow_insecure_http`;
@@ -156,17 +156,6 @@ class RedmineClient:
 
     def __repr__(self) -> str:
         return f"RedmineClient(root={self.root!r})"
-
-    def __enter__(self) -> RedmineClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the connections and stop the client's thread."""

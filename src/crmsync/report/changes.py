@@ -18,11 +18,11 @@ import csv
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Protocol, Self, TextIO
+from typing import IO, Any, Protocol, TextIO
 
 import polars as pl
 
+from crmsync.closing import Closing
 from crmsync.spreadsheet import escape_frame, escape_row
 
 PLAN_FILE = "plan.csv"
@@ -69,7 +69,7 @@ class _Escaping:
         self._writer.writerow(escape_row(row))
 
 
-class ChangeLog:
+class ChangeLog(Closing):
     """The two files of one step's report folder, open while its records settle."""
 
     def __init__(self, folder: Path) -> None:
@@ -141,14 +141,3 @@ class ChangeLog:
     def close(self) -> None:
         self._plan.close()
         self._conflicts.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

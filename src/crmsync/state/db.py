@@ -19,9 +19,8 @@ import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
+from crmsync.closing import Closing
 from crmsync.errors import ConfigError
 from crmsync.state import schema
 from crmsync.state.connection import Connection, SqliteConnection, state_failure
@@ -37,7 +36,7 @@ WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 WAL_CHECKPOINT_PAGES = 16_384  # 64 MiB of 4 KiB pages
 
 
-class StateDB:
+class StateDB(Closing):
     """The state database of one pipeline file (several pipelines may share one)."""
 
     def __init__(self, connection: Connection, path: Path | None = None) -> None:
@@ -157,17 +156,6 @@ class StateDB:
             self._check.wait()
             self._check = None
         self._shared.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _DamageCheck:
