@@ -182,6 +182,7 @@ def _run_in_pieces(
 
 
 def _file_size(path: str) -> int:
+    """The size of the file a step reads in pieces (a file source is named by its path)."""
     try:
         return os.stat(path).st_size
     except OSError:
