@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmsync.errors import CrmsyncError
 from crmsync.run.stages import partitions
 from crmsync.run.stages.partitions import FOLDER_PREFIX, Partitions, partition_count
 
@@ -71,3 +72,15 @@ def test_a_folder_a_killed_run_left_is_removed(tmp_path: Path) -> None:
 )
 def test_partitions_grow_with_the_file(size: int, count: int) -> None:
     assert partition_count(size) == count
+
+
+def test_a_file_removed_under_the_run_is_said_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(partitions, "HELD_BYTES", 0)  # every piece written
+    with Partitions(tmp_path, 2) as parts:
+        parts.add(piece(0, 20))
+        for written in next(tmp_path.glob(f"{FOLDER_PREFIX}*")).iterdir():
+            written.unlink()
+        with pytest.raises(CrmsyncError, match="removed or damaged during the run"):
+            list(parts.parts())

@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from crmsync.closing import Closing
+from crmsync.errors import CrmsyncError
 from crmsync.run.source_rows import remove_orphans
 from crmsync.transform.issues import MATCH_KEY
 
@@ -83,7 +84,7 @@ class Partitions(Closing):
         (one empty frame when nothing was added); each is let go of once taken."""
         given = False
         for index in range(self._count):
-            frames = [pl.read_parquet(path) for path in self._files[index]]
+            frames = [_read(path) for path in self._files[index]]
             frames += self._buffers[index]
             for path in self._files[index]:
                 path.unlink(missing_ok=True)
@@ -97,6 +98,16 @@ class Partitions(Closing):
     def close(self) -> None:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _read(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:  # removed, or the disk failed
+        raise CrmsyncError(
+            f"cannot read back the step's working file {path} ({exc}): it was removed or "
+            "damaged during the run; nothing was sent: run again"
+        ) from None
 
 
 def partition_count(source_bytes: int) -> int:
