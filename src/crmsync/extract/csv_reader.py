@@ -60,7 +60,8 @@ def read_csv(
     if skip_rows is not None:
         skip_lines = max(skip_lines, skip_rows)  # the sep= line is never a header
     if delimiter is None:
-        delimiter = hinted or sniff_delimiter(_after_lines(data, skip_lines), detect=detect)
+        after = data[offset_after_lines(data, skip_lines) :]
+        delimiter = hinted or sniff_delimiter(after, detect=detect)
     if not data or data.isspace():  # isspace stops at the first content byte; strip would copy
         return Extracted(empty_frame(()), empty_rejects(), (), decoded.encoding, delimiter)
     start = find_header(data, delimiter, skip_lines, detect=detect)
@@ -82,11 +83,12 @@ def read_csv(
     return result
 
 
-def _after_lines(data: bytes, count: int) -> bytes:
+def offset_after_lines(data: bytes, count: int) -> int:
+    """Where `data` goes on after its first `count` lines (its end when it has fewer)."""
     start = 0
     for _ in range(count):
         start = data.find(LF, start) + 1 or len(data)  # find -1 (no LF): nothing after
-    return data[start:]
+    return start
 
 
 def read_with_polars(

@@ -22,9 +22,9 @@ from typing import BinaryIO
 
 import polars as pl
 
-from crmsync.extract.csv_reader import read_with_polars
+from crmsync.extract.csv_reader import offset_after_lines, read_with_polars
 from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC
-from crmsync.extract.layout import scan_layout
+from crmsync.extract.layout import Layout, scan_layout
 from crmsync.extract.preamble import SAMPLE_BYTES, find_header
 from crmsync.extract.result import Extracted
 from crmsync.extract.sniff import SNIFF_BYTES, sep_line, sniff_delimiter
@@ -65,7 +65,7 @@ def stream_csv(
             skip_lines = max(skip_lines, skip_rows)
         detect = skip_rows is None
         if delimiter is None:
-            after = _offset_after_lines(data, skip_lines)
+            after = offset_after_lines(data, skip_lines)
             if after + SNIFF_BYTES > len(data) and not whole:
                 raise NotStreamable("the table starts too far in")
             delimiter = hinted or sniff_delimiter(data[after:], detect=detect)
@@ -83,10 +83,10 @@ def stream_csv(
             else:
                 text = header + piece
                 lines_before = start.lines_before + lines_seen - header.count(LF)
-            read = _parse(text, lines_before, name, reported, delimiter)
+            read, layout = _parse(text, lines_before, name, reported, delimiter)
             if first is None:
                 first = read
-                header = _header_bytes(piece, delimiter)
+                header = _header_bytes(piece, layout)
             elif read.columns != first.columns:
                 raise NotStreamable("a piece's header reads differently")
             lines_seen += piece.count(LF)
@@ -125,20 +125,22 @@ def _check_text(piece: bytes) -> None:
             raise NotStreamable("not UTF-8") from None
 
 
-def _parse(text: bytes, lines_before: int, source: str, encoding: str, delimiter: str) -> Extracted:
+def _parse(
+    text: bytes, lines_before: int, source: str, encoding: str, delimiter: str
+) -> tuple[Extracted, Layout]:
+    """A piece read on the fast path, and the layout it was read with."""
     layout = scan_layout(text, delimiter)
     read = None
     if layout is not None:
         read = read_with_polars(text, layout, lines_before, source, encoding, delimiter)
-    if read is None:
+    if layout is None or read is None:
         raise NotStreamable("the fast path cannot read a piece")
-    return read
+    return read, layout
 
 
-def _header_bytes(piece: bytes, delimiter: str) -> bytes:
-    """The table's lines up to and with its header record, set before every later piece."""
-    layout = scan_layout(piece, delimiter)
-    assert layout is not None  # the piece was just read through it
+def _header_bytes(piece: bytes, layout: Layout) -> bytes:
+    """The table's lines up to and with its header record (the first piece, `layout` its
+    layout), set before every later piece."""
     records = layout.records.filter(~pl.col("blank_line"))
     if records.is_empty():
         raise NotStreamable("no header")
@@ -180,10 +182,3 @@ def _record_end(data: bytes) -> int:
         odd ^= data.count(QUOTE, before, end) % 2 == 1
         end = before
     return end + 1
-
-
-def _offset_after_lines(data: bytes, count: int) -> int:
-    start = 0
-    for _ in range(count):
-        start = data.find(LF, start) + 1 or len(data)
-    return start

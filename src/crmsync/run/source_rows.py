@@ -76,21 +76,19 @@ class SourceRows(Closing):
         assert self._folder is not None
         prefix = f"{SPILL_PREFIX}{os.getpid()}-"
         while (frame := self._queue.get()) is not None:
+            path = None
             try:  # to the path: polars writes it as it goes (to a Python file it buffers it all)
                 descriptor, name = tempfile.mkstemp(
                     prefix=prefix, suffix=SPILL_SUFFIX, dir=self._folder
                 )
                 os.close(descriptor)
-            except OSError:
-                self._frames.append(frame)
-                continue
-            path = Path(name)
-            try:
+                path = Path(name)
                 frame.write_parquet(
                     path, compression="lz4", row_group_size=ROW_GROUP, statistics=False
                 )
             except OSError:
-                path.unlink(missing_ok=True)
+                if path is not None:
+                    path.unlink(missing_ok=True)
                 self._frames.append(frame)
                 continue
             self._paths.append(path)

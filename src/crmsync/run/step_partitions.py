@@ -20,10 +20,9 @@ from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.stages.adopt import COMPANIES
 from crmsync.run.stages.partitions import Partitions
 from crmsync.run.stages.pieces import ReadInPieces
-from crmsync.run.stages.plan import payload_columns, plan
+from crmsync.run.stages.plan import payload_columns
 from crmsync.run.stages.transform import deduped, failures
-from crmsync.run.stages.update import policy_mark
-from crmsync.run.step_rally import Planned
+from crmsync.run.step_rally import Planned, plan_rows
 from crmsync.run.step_run import StepRun
 
 
@@ -53,7 +52,6 @@ def plan_in_partitions(
     obj = step.rally_object
     failed = failures(read.issues)
     accepted = env.state.accepted()
-    mark = policy_mark(step)
     todo: list[pl.DataFrame] = []
     planned_rows, merged = 0, None
     for rows in parts.parts():
@@ -62,7 +60,7 @@ def plan_in_partitions(
         ledger.record(kept.outcomes)
         if kept.merged is not None:
             merged = (merged or 0) + kept.merged
-        planned = plan(kept.frame, obj, accepted, full=env.options.full, policy=mark)
+        planned = plan_rows(step, env, kept.frame, accepted)
         delivered.settle_all(planned.unchanged, "unchanged", rally_id=KNOWN_ID)
         todo.append(planned.todo)
         planned_rows += kept.frame.height

@@ -147,11 +147,12 @@ async def _planned(
     if ahead is not None:
         return ahead.plan, ahead.rows
     frame = await _resolve(step, env, transformed.frame, client, ledger, warnings)
-    return _plan(step, env, frame), frame.height
+    return plan_rows(step, env, frame, env.state.accepted()), frame.height
 
 
-def _plan(step: Step, env: StepRun, frame: pl.DataFrame) -> Plan:
-    accepted = env.state.accepted()
+def plan_rows(step: Step, env: StepRun, frame: pl.DataFrame, accepted: pl.DataFrame) -> Plan:
+    """The step's rows planned against what Rally `accepted` (the whole read, or a part of
+    it), under the step's update policies and run options."""
     mark = policy_mark(step)
     planned = plan(frame, step.rally_object, accepted, full=env.options.full, policy=mark)
     return adopt_by_name(planned, env.ids)
