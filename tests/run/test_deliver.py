@@ -15,13 +15,15 @@ import pytest
 
 from crmsync.api import RallyClient
 from crmsync.config import Step
-from crmsync.run.artifacts import Delivered, Plan
+from crmsync.run.artifacts import SETTLED_SCHEMA, Delivered, Plan, Settled, SettledRows
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.deliver import DryRunDelivery, RallyDelivery
-from crmsync.run.stages.plan import Mode, plan
+from crmsync.run.stages.plan import Mode, payload_columns, plan
+from crmsync.run.stages.spool import Spool
+from crmsync.run.step_partitions import ROUTING
 from crmsync.sandbox.testing import InProcessSandbox
-from crmsync.schema import OBJECTS
+from crmsync.schema import OBJECTS, RallyObject
 from crmsync.state import StateDB, StepState
 
 CONTACTS = OBJECTS["contacts"]
@@ -224,3 +226,78 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
     # later steps of the dry run resolve the record it would create
     assert ids.get("contacts", "email") == {"b@x.org": "(new contacts row 3)"}
     assert rally.write_requests() == writes
+
+
+def in_parts(obj: RallyObject, state: StepState, *frames: pl.DataFrame, folder: Path) -> Plan:
+    """A plan made a part at a time, as a big file's partitions are: each part's rows to
+    send spooled (to files past 1 byte), their routing columns kept."""
+    parts = Spool(folder, held_bytes=1, name="planned")
+    routing = []
+    for part in frames:
+        todo = plan(part, obj, state.accepted()).todo
+        routing.append(todo.select(ROUTING))
+        parts.add(todo)
+    return Plan(obj, pl.concat(routing), payload_columns(parts.shape, obj), parts=parts)
+
+
+def test_a_plan_in_parts_is_sent_part_by_part_after_one_count(
+    rally: InProcessSandbox, db: StateDB, tmp_path: Path
+) -> None:
+    seed(rally, "contacts", {"firstName": "Bea", "lastName": "b", "email": "b@x.org"})
+    state = step(db)
+    untitled = people("c@x.org", "d@x.org").drop("title").with_columns(pl.Series("_row", [4, 5]))
+    later = people("e@x.org").with_columns(pl.Series("_row", [6]))
+    planned = in_parts(
+        CONTACTS, state, people("a@x.org", "b@x.org"), untitled, later, folder=tmp_path
+    )
+    assert len(list(tmp_path.glob("planned-*.parquet"))) == 3
+    into, counts = Delivered(), []
+
+    async def go() -> None:
+        async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+            delivery = RallyDelivery(
+                c, step=step_config(), state=state, observer=RunObserver(), resume_since=None
+            )
+            await delivery.deliver(planned, into, lambda records, batches: counts.append(records))
+
+    asyncio.run(go())
+    settled = dict(into.settled_rows().select("_row", "outcome").iter_rows())
+    assert settled == {2: "created", 3: "updated", 4: "created", 5: "created", 6: "created"}
+    assert counts == [5]  # one count of every part, before the first is sent
+    assert request_count(rally, "GET", "/contacts") == 1  # one look at Rally for all parts
+    assert request_count(rally, "POST", "/bulk") == 1 + 3  # the seed, then a bulk a part
+    by_email = {r["email"]: r for r in rally.records("contacts")}
+    assert len(by_email) == 5 and by_email["c@x.org"].get("title") is None
+    assert not list(tmp_path.glob("planned-*.parquet"))  # each part's file gone once sent
+    assert plan(people("a@x.org"), CONTACTS, state.accepted()).todo.is_empty()
+
+
+def test_parts_after_an_unfinished_run_list_what_it_created_once(
+    rally: InProcessSandbox, db: StateDB, tmp_path: Path
+) -> None:
+    seed(rally, "activities", {"activityType": "note", "subject": "Met at the fair"})
+    state = step(db)
+    second = notes("Called back", "Met at the fair").with_columns(pl.Series("_row", [4, 5]))
+    planned = in_parts(
+        ACTIVITIES, state, notes("Met at the fair", "Wrote"), second, folder=tmp_path
+    )
+    since = datetime.now(UTC) - timedelta(minutes=10)
+    result = deliver(rally, planned, state, resume_since=since)
+    # the one note the unfinished run created is found for one row, not both that have it
+    assert sorted(outcome for outcome, _ in result.values()) == ["created"] * 4
+    assert len(rally.records("activities")) == 4
+    assert request_count(rally, "GET", "/activities") == 2  # one listing since, one look
+
+
+def test_rows_settled_one_by_one_are_kept_as_columns() -> None:
+    settled = SettledRows()
+    settled.CHUNK = 3
+    for row in range(7):
+        settled.append(Settled(row, "created", f"r{row}"))
+    settled += [Settled(9, "failed", None, "refused")]
+    for _ in range(2):  # taken twice: nothing lost or doubled
+        frame = settled.frame()
+        assert frame["_row"].to_list() == [0, 1, 2, 3, 4, 5, 6, 9]
+        assert frame.row(7) == (9, "failed", "refused", None)
+    assert len(settled) == 8
+    assert Delivered().settled_rows().schema == pl.Schema(SETTLED_SCHEMA)

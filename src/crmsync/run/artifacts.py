@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from crmsync.api.timeline import LoadSecond
 from crmsync.report.outcomes import Outcome, outcome_frame
+from crmsync.run.stages.spool import Spool
 from crmsync.schema import RallyObject
 
 # Columns the planner adds to a frame.
@@ -50,11 +52,24 @@ class Resolved:
 
 @dataclass(frozen=True)
 class Plan:
-    """Rows with KEY, HASH, KNOWN_ID, ACTION and KEYED; `columns` are the payload's fields."""
+    """Rows with KEY, HASH, KNOWN_ID, ACTION and KEYED; `columns` are the payload's fields.
+
+    A big file's plan, made a partition at a time, comes in `parts`: the rows to send, part
+    by part, held one at a time; `frame` then holds only their _row, KEY, KNOWN_ID, ACTION
+    and KEYED (what routing needs to count them)."""
 
     obj: RallyObject
     frame: pl.DataFrame
     columns: tuple[str, ...]
+    parts: Spool | None = None
+
+    def todo_parts(self, todo: pl.DataFrame) -> Iterator[Plan]:
+        """The rows to send as plans of one part each: `todo` whole, or the parts in turn."""
+        if self.parts is None:
+            yield Plan(self.obj, todo, self.columns)
+            return
+        for frame in self.parts.frames():
+            yield Plan(self.obj, frame, self.columns)
 
     @property
     def unchanged(self) -> pl.DataFrame:
@@ -82,11 +97,58 @@ class Settled:
     error: str | None = None
 
 
+class SettledRows:
+    """Rows settled one by one, kept as columns (SETTLED_SCHEMA) a few thousand at a time:
+    an object per record of a million-record load held some 150 MB."""
+
+    CHUNK = 8192
+
+    def __init__(self) -> None:
+        self._columns: tuple[list[int], list[str], list[str | None], list[str | None]] = (
+            [],
+            [],
+            [],
+            [],
+        )
+        self._frames: list[pl.DataFrame] = []
+        self._count = 0
+
+    def append(self, settled: Settled) -> None:
+        rows, outcomes, errors, ids = self._columns
+        rows.append(settled.row)
+        outcomes.append(settled.outcome)
+        errors.append(settled.error)
+        ids.append(settled.rally_id)
+        self._count += 1
+        if len(rows) >= self.CHUNK:
+            self._frames.append(self._pending())
+
+    def __iadd__(self, settled: Iterable[Settled]) -> SettledRows:
+        for one in settled:
+            self.append(one)
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def frame(self) -> pl.DataFrame:
+        """Every row settled so far, as SETTLED_SCHEMA columns."""
+        if self._columns[0] or not self._frames:
+            self._frames.append(self._pending())
+        return pl.concat(self._frames)
+
+    def _pending(self) -> pl.DataFrame:
+        frame = pl.DataFrame(dict(zip(SETTLED_SCHEMA, self._columns, strict=True)), SETTLED_SCHEMA)
+        for column in self._columns:
+            column.clear()
+        return frame
+
+
 @dataclass
 class Delivered:
     """Outcomes of planned rows as they settle, and the requests that took."""
 
-    settled: list[Settled] = field(default_factory=list)
+    settled: SettledRows = field(default_factory=SettledRows)
     # rows settled all alike (a million unchanged ones), kept as frames of SETTLED_SCHEMA
     settled_frames: list[pl.DataFrame] = field(default_factory=list)
     requests: int = 0
@@ -127,13 +189,4 @@ class Delivered:
 
     def settled_rows(self) -> pl.DataFrame:
         """Every settled row so far (SETTLED_SCHEMA), in bulk or one by one."""
-        one_by_one = pl.DataFrame(
-            {
-                "_row": [s.row for s in self.settled],
-                "outcome": [s.outcome for s in self.settled],
-                "error": [s.error for s in self.settled],
-                "rally_id": [s.rally_id for s in self.settled],
-            },
-            schema=SETTLED_SCHEMA,
-        )
-        return pl.concat([*self.settled_frames, one_by_one])
+        return pl.concat([*self.settled_frames, self.settled.frame()])

@@ -163,7 +163,6 @@ def _run_in_pieces(
         else:
             env.state.verify()  # before the stored hashes are read
             transformed, ahead = plan_in_partitions(step, env, into, read, ledger, delivered)
-            stack.close()  # the partitions are planned: their files go
         _transformed_said(env, ledger, transformed)
         return _deliver_and_report(
             step,

@@ -1,12 +1,13 @@
-"""A step whose big file went to partitions: each partition deduped and planned alone.
+"""A step whose big file went to partitions: each partition deduped, planned and delivered
+alone.
 
 The rows Rally already has as they are settle unchanged partition by partition and are let
-go of; only the rows to send are kept, in the file's order, for one delivery. A nightly rerun
-of a big file thus holds one partition at a time, not the file.
+go of; each partition's rows to send wait in a spool (on disk past a budget) and are sent a
+partition at a time, after one count of them all. A first load or a nightly rerun of a big
+file thus holds one partition at a time, not the file.
 
 A step that resolves references, or a step of companies (found by name as well as by
-domain), looks keys up across the whole file: it plans the file as one, as does an export, a
-first load and a `--full` run (every row is sent: nothing would be let go of).
+domain), looks keys up across the whole file: it plans the file as one, as does an export.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from crmsync.config import Step
-from crmsync.run.artifacts import KNOWN_ID, Delivered, Plan, Transformed
+from crmsync.run.artifacts import ACTION, KEY, KEYED, KNOWN_ID, Delivered, Plan, Transformed
 from crmsync.run.files import FileDestination
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.stages.adopt import COMPANIES
@@ -25,17 +26,16 @@ from crmsync.run.stages.transform import deduped, failures
 from crmsync.run.step_rally import Planned, plan_rows
 from crmsync.run.step_run import StepRun
 
+ROUTING = ["_row", KEY, KNOWN_ID, ACTION, KEYED]  # what counting the rows to send needs
+
 
 def partitioned(step: Step, env: StepRun) -> bool:
-    """Whether the step dedupes and plans its rows a partition at a time: it may, and some
-    of its rows may be unchanged (a first load sends every row: partitions would only cost
-    time)."""
+    """Whether the step dedupes, plans and delivers its rows a partition at a time: no key
+    of it is looked up across the file."""
     return not (
         isinstance(env.destination, FileDestination)
         or step.lookups
         or step.rally_object.name == COMPANIES
-        or env.options.full
-        or not env.state.any_accepted()
     )
 
 
@@ -48,11 +48,13 @@ def plan_in_partitions(
     delivered: Delivered,
 ) -> tuple[Transformed, Planned]:
     """Every partition deduped and planned (its merges into `ledger`, its unchanged rows
-    into `delivered`): the rows to send as one plan, and the transform's account."""
+    into `delivered`, its rows to send into a spool): the plan of the rows to send, part by
+    part, and the transform's account."""
     obj = step.rally_object
     failed = failures(read.issues)
     accepted = env.state.accepted()
-    todo: list[pl.DataFrame] = []
+    spool = parts.spool("planned")
+    routing: list[pl.DataFrame] = []
     planned_rows, merged = 0, None
     for rows in parts.parts():
         kept = deduped(rows, failed.rows, step, read.columns)
@@ -62,9 +64,12 @@ def plan_in_partitions(
             merged = (merged or 0) + kept.merged
         planned = plan_rows(step, env, kept.frame, accepted)
         delivered.settle_all(planned.unchanged, "unchanged", rally_id=KNOWN_ID)
-        todo.append(planned.todo)
+        todo = planned.todo
+        routing.append(todo.select(ROUTING))
+        spool.add(todo)
         planned_rows += kept.frame.height
-    frame = pl.concat(todo, how="diagonal_relaxed").sort("_row", maintain_order=True)
-    ahead = Planned(Plan(obj, frame, payload_columns(frame, obj)), planned_rows)
+        del kept, planned, todo
+    frame = pl.concat(routing, how="vertical_relaxed")
+    plan = Plan(obj, frame, payload_columns(spool.shape, obj), parts=spool)
     transformed = Transformed(frame, failed.outcomes, failed.warnings, failed.rows.height, merged)
-    return transformed, ahead
+    return transformed, Planned(plan, planned_rows)

@@ -32,6 +32,7 @@ from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
 from crmsync.run.stages.record import PAYLOAD_CHUNK, Recorder, RowValues, stream_payloads
 from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
+from crmsync.schema import RallyObject
 from crmsync.state import StepState
 from crmsync.state.journal import Action
 
@@ -50,9 +51,14 @@ def _skipped(rows: pl.DataFrame) -> list[Settled]:
     return [Settled(row, "skipped", None, reason) for row, reason in pairs]
 
 
-def _routes(plan: Plan, todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
+def _found(todo: pl.DataFrame, mirror: Mirror) -> dict[str, str]:
+    """Match key -> id of the records Rally has among the keyed rows crmsync knows no id of."""
     keys = todo.filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())[KEY].to_list()
-    return route(todo, mode, mirror.ids_of(keys) if keys else {})
+    return mirror.ids_of(keys) if keys else {}
+
+
+def _routes(plan: Plan, todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
+    return route(todo, mode, _found(todo, mirror))
 
 
 class DryRunDelivery:
@@ -83,7 +89,14 @@ class DryRunDelivery:
         todo = plan.todo
         if not todo.is_empty() and self._client is not None:
             await self._mirror.look(self._client)
-        routes = _routes(plan, todo, self._mirror, self._step.load.mode)
+        payloads: list[pl.Series] = []
+        for part in plan.todo_parts(todo):
+            payloads += self._part(part, into)
+        into.payloads = pl.concat(payloads) if payloads else pl.Series("json", [], pl.String)
+
+    def _part(self, plan: Plan, into: Delivered) -> list[pl.Series]:
+        """One part's rows to send, planned: its payloads, creates then updates."""
+        routes = _routes(plan, plan.frame, self._mirror, self._step.load.mode)
         into.settled += _skipped(routes.skip)
         creates = routes.create
         if self._learn:
@@ -118,7 +131,7 @@ class DryRunDelivery:
             if merged.writes:
                 into.would_update += 1
                 updated.append(payload_line(merged.record))
-        into.payloads = pl.concat([payloads, pl.Series("json", updated, dtype=pl.String)])
+        return [payloads, pl.Series("json", updated, dtype=pl.String)]
 
 
 class RallyDelivery:
@@ -144,6 +157,9 @@ class RallyDelivery:
         self._mirror = Mirror(step.rally_object, state)
         self._merger = Merger(step, state, self._mirror)
         self._sent = 0
+        self._batches = 0  # sent by the parts before this one
+        self._listed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by _settle_unfinished
+        self._claimed: set[str] = set()  # Rally ids rows of this load are known by
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
         into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
@@ -152,24 +168,44 @@ class RallyDelivery:
             started(0, 0)
             return
         before = self._client.stats.snapshot()
-        recorder = Recorder(
-            obj=plan.obj.name,
+        try:
+            if plan.parts is None:  # found before the count: the count is what is sent
+                todo = await self._settle_unfinished(plan, todo, into)
+            await self._mirror.look(self._client)
+            found = _found(todo, self._mirror)
+            counted = route(todo, self._load.mode, found)
+            to_send = counted.create.height + counted.update.height
+            started(to_send, -(-counted.create.height // self._load.batch_size))
+            del counted
+            for part in plan.todo_parts(todo):
+                await self._part(part, into, found, settle_unfinished=plan.parts is not None)
+        finally:
+            _count(into, before, self._client.stats)
+
+    def _recorder(self, obj: RallyObject, todo: pl.DataFrame) -> Recorder:
+        values = identity_frame(todo, obj).with_columns(todo[KEY], todo[HASH])
+        return Recorder(
+            obj=obj.name,
             state=self._state,
             step=self._step.name,
-            scope=self._state.object_scope(plan.obj.name),
-            values=RowValues(identity_frame(todo, plan.obj).with_columns(todo[KEY], todo[HASH])),
+            scope=self._state.object_scope(obj.name),
+            values=RowValues(values),
         )
+
+    async def _part(
+        self, plan: Plan, into: Delivered, found: dict[str, str], *, settle_unfinished: bool
+    ) -> None:
+        """One part's rows sent (a big file's plan has several: each is held in turn)."""
+        recorder = self._recorder(plan.obj, plan.frame)
         try:
-            todo = await self._settle_unfinished(plan, todo, into, recorder)
-            await self._mirror.look(self._client)
-            routes = _routes(plan, todo, self._mirror, self._load.mode)
-            to_send = routes.create.height + routes.update.height
-            started(to_send, -(-routes.create.height // self._load.batch_size))
+            todo = plan.frame
+            if settle_unfinished:
+                todo = await self._settle_unfinished(plan, todo, into)
+            routes = route(todo, self._load.mode, found)
             into.settled += _skipped(routes.skip)
             await self._send(plan, routes, into, recorder)
         finally:
             recorder.flush()
-            _count(into, before, self._client.stats)
 
     async def _send(self, plan: Plan, routes: Routes, into: Delivered, recorder: Recorder) -> None:
         mode = self._load.mode
@@ -247,10 +283,13 @@ class RallyDelivery:
             action: Action = "created" if outcome.status == "created" else "updated"
             recorder.add(settled, written=payload, created=action)
 
+        batched = self._batches
+
         def on_progress(records: int, batches: int) -> None:
             recorder.flush()
+            self._batches = batched + batches
             self._client.timeline.settled(offset + records)
-            self._observer.load_progress(offset + records, batches)
+            self._observer.load_progress(offset + records, self._batches)
 
         await load_records(
             self._client,
@@ -287,22 +326,25 @@ class RallyDelivery:
         )
 
     async def _settle_unfinished(
-        self, plan: Plan, todo: pl.DataFrame, into: Delivered, recorder: Recorder
+        self, plan: Plan, todo: pl.DataFrame, into: Delivered
     ) -> pl.DataFrame:
         """After a run that did not finish, find the keyless records it created but never
         recorded (killed between Rally's answer and the record) before sending them again:
         without a key nothing else would stop a second copy. Matched by content among what
-        Rally stored since that run started; returns the rows still to send."""
+        Rally stored since that run started (listed once for all the parts of a plan);
+        returns the rows still to send."""
         keyless = todo.filter(~pl.col(KEYED))
         if self._resume_since is None or keyless.is_empty():
             return todo
         rows = keyless["_row"].to_list()
         payloads = [payload for _, payload in stream_payloads(keyless, plan.columns)]
-        listed = await list_since(
-            self._client, plan.obj, self._resume_since, listing_fields(payloads)
-        )
-        owned = set(todo[KNOWN_ID].drop_nulls().to_list())
-        found = match_listed(payloads, listed, exclude_ids=owned)
+        fields = tuple(listing_fields(payloads))
+        if (listed := self._listed.get(fields)) is None:
+            listed = await list_since(self._client, plan.obj, self._resume_since, fields)
+            self._listed[fields] = listed
+        self._claimed |= set(todo[KNOWN_ID].drop_nulls().to_list())
+        found = match_listed(payloads, listed, exclude_ids=self._claimed)
+        recorder = self._recorder(plan.obj, keyless)
         settled = []
         for row, payload, rally_id in zip(rows, payloads, found, strict=True):
             if rally_id is None:
@@ -311,6 +353,7 @@ class RallyDelivery:
             into.settled.append(outcome)
             recorder.add(outcome, written=written_fields(payload))
             settled.append(row)
+            self._claimed.add(rally_id)
         recorder.flush()
         if not settled:
             return todo

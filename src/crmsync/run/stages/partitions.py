@@ -19,8 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from crmsync.closing import Closing
-from crmsync.errors import CrmsyncError
 from crmsync.run.source_rows import remove_orphans
+from crmsync.run.stages.spool import Spool, read_back
 from crmsync.transform.issues import MATCH_KEY
 
 SOURCE_BYTES = 24 * 1024 * 1024  # a partition for every this much of the source file
@@ -29,6 +29,7 @@ HELD_BYTES = 64 * 1024 * 1024  # checked rows held in memory before all of them 
 FOLDER_PREFIX = ".partitions-"  # .partitions-<pid>-<random>/ beside the report
 _PART = "_partition"
 _SEED = 0x5EED
+NOTHING_SENT = "nothing was sent: run again"
 
 
 class Partitions(Closing):
@@ -84,7 +85,7 @@ class Partitions(Closing):
         (one empty frame when nothing was added); each is let go of once taken."""
         given = False
         for index in range(self._count):
-            frames = [_read(path) for path in self._files[index]]
+            frames = [read_back(path, NOTHING_SENT) for path in self._files[index]]
             frames += self._buffers[index]
             for path in self._files[index]:
                 path.unlink(missing_ok=True)
@@ -95,19 +96,13 @@ class Partitions(Closing):
         if not given and self._empty is not None:
             yield self._empty
 
+    def spool(self, name: str) -> Spool:
+        """A spool whose files go in this step's working folder (and go with it)."""
+        return Spool(self._dir, HELD_BYTES, name)
+
     def close(self) -> None:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
-
-
-def _read(path: Path) -> pl.DataFrame:
-    try:
-        return pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:  # removed, or the disk failed
-        raise CrmsyncError(
-            f"cannot read back the step's working file {path} ({exc}): it was removed or "
-            "damaged during the run; nothing was sent: run again"
-        ) from None
 
 
 def partition_count(source_bytes: int) -> int:

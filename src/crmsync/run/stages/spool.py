@@ -1,0 +1,78 @@
+"""Frames kept in order until taken back once, on disk past a memory budget, given back
+with the columns of them all.
+
+A big file's planned partitions wait here for their delivery: the rows to send of a million-row
+first load are held a partition at a time, not all at once. Frames stay in memory until
+`held_bytes` of them gather; each later one goes to an LZ4 Parquet file in the folder given
+(a hidden one that `Partitions` owns and removes). A file that cannot be written keeps its
+frame in memory: a full disk costs memory, not the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.errors import CrmsyncError
+
+SENT_SOME = "run again (records Rally acknowledged are not sent twice)"
+
+
+class Spool:
+    """Frames in the order added: `add` them, take them back with `frames` (once)."""
+
+    def __init__(self, folder: Path | None, held_bytes: int, name: str = "spool") -> None:
+        self._folder = folder
+        self._budget = held_bytes
+        self._name = name
+        self._held = 0
+        self._items: list[pl.DataFrame | Path] = []
+        self.rows = 0
+        self.shape = pl.DataFrame()  # no rows: the columns of every frame added
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.rows += frame.height
+        self.shape = pl.concat([self.shape, frame.clear()], how="diagonal_relaxed")
+        size = int(frame.estimated_size())
+        if self._folder is not None and self._held + size > self._budget:
+            path = self._folder / f"{self._name}-{len(self._items)}.parquet"
+            try:
+                frame.write_parquet(path, compression="lz4", statistics=False)
+            except OSError:
+                path.unlink(missing_ok=True)
+            else:
+                self._items.append(path)
+                return
+        self._held += size
+        self._items.append(frame)
+
+    def frames(self) -> Iterator[pl.DataFrame]:
+        """Each frame in turn with the columns of them all (null where it had none, of the
+        type they share), let go of (its file removed) once taken."""
+        while self._items:
+            item = self._items.pop(0)
+            if isinstance(item, Path):
+                frame = read_back(item, SENT_SOME)
+                item.unlink(missing_ok=True)
+            else:
+                frame = item
+                self._held -= int(frame.estimated_size())
+            yield pl.concat([self.shape, frame], how="diagonal_relaxed")
+            del frame
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def read_back(path: Path, then: str) -> pl.DataFrame:
+    """A working file written earlier in the step; a CrmsyncError saying `then` (what was
+    sent, what to do) when it is gone or damaged."""
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:  # removed, or the disk failed
+        raise CrmsyncError(
+            f"cannot read back the step's working file {path} ({exc}): it was removed or "
+            f"damaged during the run; {then}"
+        ) from None
