@@ -49,7 +49,13 @@ class RunSummary:
 
     def count(self, outcomes: pl.DataFrame) -> None:
         """Fill the per-outcome counts from the outcome frame (one row per row, per field)."""
-        per_row = outcomes.unique(subset=IDENTITY, keep="first", maintain_order=True)
+        per_row = (
+            outcomes.lazy()
+            .select(*IDENTITY, "outcome", "stage")
+            .unique(subset=IDENTITY, keep="first", maintain_order=True)
+            .select("outcome", "stage")
+            .collect()
+        )
         counts = dict(per_row.group_by("outcome").len().iter_rows())
         for name in (*OUTCOMES, PLANNED):
             setattr(self, name, int(counts.get(name, 0)))

@@ -27,7 +27,7 @@ class OutcomeLedger:
         identity = [pl.col(name).cast(OUTCOME_SCHEMA[name]) for name in IDENTITY]
         read = rows.select(identity)
         sources = read["_source"].unique(maintain_order=True).to_list()
-        self._codes = {source: code for code, source in enumerate(sources)}
+        self._sources = pl.Enum(sources)  # a source's number is its code
         ids = read.select(self._id()).to_series()
         first = ids.is_first_distinct()
         self._rows, self._read_ids = read.filter(first), ids.filter(first)
@@ -37,7 +37,8 @@ class OutcomeLedger:
         """A row's identity as one integer (its source's number, then its row), which joins
         and groups a million rows several times faster than text and number together; null
         for a source never read."""
-        code = pl.col("_source").replace_strict(self._codes, default=None, return_dtype=pl.Int64)
+        # an enum's codes: a replace of a million names costs some 90 MB more
+        code = pl.col("_source").cast(self._sources, strict=False).to_physical().cast(pl.Int64)
         return (code * ROW_SPAN + pl.col("_row").cast(pl.Int64)).alias(_ID)
 
     @property
@@ -65,21 +66,30 @@ class OutcomeLedger:
         """The rows of `frame` that have no outcome yet."""
         if not self._parts:
             return frame
-        done = pl.concat([part.select(self._id()) for part in self._parts]).unique()
-        ids = frame.select(self._id()).to_series()
-        return frame.filter(~ids.is_in(done[_ID].implode()) | ids.is_null())
+        done = pl.concat([part.select(self._id()) for part in self._parts])
+        # an anti-join, not a set of the ids: a million-id set costs some 120 MB more
+        keyed = frame.with_columns(self._id())
+        return keyed.join(done, on=_ID, how="anti", maintain_order="left").drop(_ID)
 
     def close(self, *, unsettled: str, stage: Stage = "load") -> pl.DataFrame:
         """Every outcome row; a row read that has none fails at `stage` with `unsettled`."""
         pending = self.without_outcome(self._rows)
         self.fail(pending, stage=stage, error=unsettled)
-        outcomes = pl.concat(self._parts) if self._parts else pl.DataFrame(schema=OUTCOME_SCHEMA)
+        outcomes = pl.DataFrame(schema=OUTCOME_SCHEMA)
+        if self._parts:  # one copy of a million outcome rows: the parts are let go of
+            outcomes = pl.concat(self._parts).rechunk()
+        self._parts = [outcomes]
         self._check(outcomes)
         return outcomes
 
     def _check(self, outcomes: pl.DataFrame) -> None:
-        keyed = outcomes.with_columns(self._id())
-        per_row = keyed.group_by(_ID).agg(pl.col("outcome").n_unique().alias("n"))
+        """Sorted ids find the rows with several outcome rows (hashing a million ids costs
+        some 100 MB more); only those are grouped to find two different outcomes."""
+        keyed = outcomes.select(*IDENTITY, "outcome", self._id())
+        ids = keyed[_ID].sort()
+        repeated = ids.filter(ids == ids.shift(1)).unique().implode()
+        several = keyed.filter(pl.col(_ID).is_in(repeated))
+        per_row = several.group_by(_ID).agg(pl.col("outcome").n_unique().alias("n"))
         doubled = per_row.filter(pl.col("n") > 1)[_ID]
         if doubled.len():
             twice = keyed.filter(pl.col(_ID).is_in(doubled.implode())).select(IDENTITY).unique()
