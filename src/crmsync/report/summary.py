@@ -3,11 +3,10 @@ the closing tables show them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import polars as pl
-
-from crmsync.report.outcomes import IDENTITY, OUTCOMES, PLANNED, STAGES
+from crmsync.report.outcomes import OUTCOMES, PLANNED, STAGES
 
 
 @dataclass
@@ -47,18 +46,8 @@ class RunSummary:
     report_dir: str = ""
     files: dict[str, str] = field(default_factory=dict)
 
-    def count(self, outcomes: pl.DataFrame) -> None:
-        """Fill the per-outcome counts from the outcome frame (one row per row, per field)."""
-        per_row = (
-            outcomes.lazy()
-            .select(*IDENTITY, "outcome", "stage")
-            .unique(subset=IDENTITY, keep="first", maintain_order=True)
-            .select("outcome", "stage")
-            .collect()
-        )
-        counts = dict(per_row.group_by("outcome").len().iter_rows())
+    def count(self, per_outcome: Mapping[str, int], failed_by_stage: Mapping[str, int]) -> None:
+        """Fill the per-outcome counts (rows, each counted once)."""
         for name in (*OUTCOMES, PLANNED):
-            setattr(self, name, int(counts.get(name, 0)))
-        failed = per_row.filter(pl.col("outcome") == "failed")
-        by_stage = dict(failed.group_by("stage").len().iter_rows())
-        self.failed_by_stage = {stage: int(by_stage.get(stage, 0)) for stage in STAGES}
+            setattr(self, name, int(per_outcome.get(name, 0)))
+        self.failed_by_stage = {stage: int(failed_by_stage.get(stage, 0)) for stage in STAGES}

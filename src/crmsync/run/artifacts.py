@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from crmsync.api.timeline import LoadSecond
-from crmsync.report.outcomes import Outcome, outcome_frame
+from crmsync.report.outcomes import Outcome
 from crmsync.run.stages.spool import Spool
 from crmsync.schema import RallyObject
 
@@ -180,12 +180,6 @@ class Delivered:
                 rally_id=ids,
             )
         )
-
-    def outcomes(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """The settled rows as outcome rows; `rows` gives each row's `_source`."""
-        frame = self.settled_rows().join(rows.select("_source", "_row"), on="_row", how="left")
-        failed = pl.when(pl.col("outcome") == "failed").then(pl.lit("load")).alias("stage")
-        return outcome_frame(frame.with_columns(failed))
 
     def settled_rows(self) -> pl.DataFrame:
         """Every settled row so far (SETTLED_SCHEMA), in bulk or one by one."""

@@ -257,17 +257,18 @@ def _deliver_and_report(
                 )
         except KeyboardInterrupt:
             delivered.interrupted = True
-    ledger.record(delivered.outcomes(ledger.rows))
+    ledger.settle(delivered.settled_rows())
     unsettled = INTERRUPTED_ERROR
     if isinstance(env.destination, FileDestination):
         unsettled = EXPORT_INTERRUPTED_ERROR
     if delivered.stopped:
         unsettled = STOPPED_ERROR.format(reason=delivered.stopped)
-    outcomes = ledger.close(unsettled=unsettled)
+    closed = ledger.close(unsettled=unsettled)
+    outcomes = closed.said
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)
     summary.notices = notices
-    summary.count(outcomes)
+    summary.count(closed.per_outcome, closed.failed_by_stage)
     summary.conflicts = log.conflicts
     warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height
