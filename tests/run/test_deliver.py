@@ -15,13 +15,13 @@ import pytest
 
 from crmsync.api import RallyClient
 from crmsync.config import Step
+from crmsync.report.changes import ChangeLog
 from crmsync.run.artifacts import SETTLED_SCHEMA, Delivered, Plan, Settled, SettledRows
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.deliver import DryRunDelivery, RallyDelivery
 from crmsync.run.stages.plan import Mode, payload_columns, plan
 from crmsync.run.stages.spool import Spool
-from crmsync.run.step_partitions import ROUTING
 from crmsync.sandbox.testing import InProcessSandbox
 from crmsync.schema import OBJECTS, RallyObject
 from crmsync.state import StateDB, StepState
@@ -207,7 +207,7 @@ def test_after_an_unfinished_run_keyless_records_rally_has_are_not_sent_again(
 
 
 def test_a_dry_run_sends_nothing_and_says_what_it_would(
-    rally: InProcessSandbox, db: StateDB
+    rally: InProcessSandbox, db: StateDB, tmp_path: Path
 ) -> None:
     state = step(db)
     deliver(rally, plan(people("a@x.org"), CONTACTS, state.accepted()), state)
@@ -215,12 +215,14 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
     ids = IdIndex()
     planned = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
     into = Delivered()
-    dry = DryRunDelivery(step_config(), state, ids, None)
-    asyncio.run(dry.deliver(planned, into, lambda records, batches: None))
+    with ChangeLog(tmp_path) as log:
+        dry = DryRunDelivery(step_config(), state, ids, None, log)
+        asyncio.run(dry.deliver(planned, into, lambda records, batches: None))
     settled = into.settled_rows().select("_row", "outcome").iter_rows()
     assert dict(settled) == {2: "unchanged", 3: "planned"}
-    assert into.payloads is not None
-    assert [json.loads(line) for line in into.payloads] == [
+    assert log.written["payloads"] == tmp_path / "payloads.ndjson"
+    lines = (tmp_path / "payloads.ndjson").read_text("utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
         {"firstName": "Ada", "lastName": "b", "email": "b@x.org", "title": "Engineer"}
     ]
     # later steps of the dry run resolve the record it would create
@@ -230,14 +232,11 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
 
 def in_parts(obj: RallyObject, state: StepState, *frames: pl.DataFrame, folder: Path) -> Plan:
     """A plan made a part at a time, as a big file's partitions are: each part's rows to
-    send spooled (to files past 1 byte), their routing columns kept."""
+    send spooled (to files past 1 byte)."""
     parts = Spool(folder, held_bytes=1, name="planned")
-    routing = []
     for part in frames:
-        todo = plan(part, obj, state.accepted()).todo
-        routing.append(todo.select(ROUTING))
-        parts.add(todo)
-    return Plan(obj, pl.concat(routing), payload_columns(parts.shape, obj), parts=parts)
+        parts.add(plan(part, obj, state.accepted()).todo)
+    return Plan(obj, parts.shape.clear(), payload_columns(parts.shape, obj), parts=parts)
 
 
 def test_a_plan_in_parts_is_sent_part_by_part_after_one_count(

@@ -27,6 +27,7 @@ from crmsync.spreadsheet import escape_frame, escape_row
 
 PLAN_FILE = "plan.csv"
 CONFLICTS_FILE = "conflicts.csv"
+PAYLOADS_FILE = "payloads.ndjson"
 PLAN_HEADER = ("source", "row", "rally_id", "field", "from", "to", "why")
 NEW = "new"  # the why of a record to create
 CSV_LINE_END = "\r\n"  # csv.writer's, so lines written by polars match the others
@@ -70,12 +71,18 @@ class _Escaping:
 
 
 class ChangeLog(Closing):
-    """The two files of one step's report folder, open while its records settle."""
+    """The files of one step's report folder written while its records settle: plan.csv,
+    conflicts.csv, and a dry run's payloads.ndjson (what it would send, a record a line,
+    written a part at a time: ten million of them held for the report took 1.5 GB)."""
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.plan_path = folder / PLAN_FILE
         self.conflicts_path = folder / CONFLICTS_FILE
+        self._payloads_path = folder / PAYLOADS_FILE
+        self._payloads: IO[bytes] | None = None
+        # an earlier dry run's payloads left here would pass for what this run sent
+        self._payloads_path.unlink(missing_ok=True)
         self._plan: TextIO = self.plan_path.open("w", newline="", encoding="utf-8")
         self._conflicts: IO[str] = self.conflicts_path.open("w", newline="", encoding="utf-8")
         self._plan_rows = _Escaping(csv.writer(self._plan))
@@ -138,6 +145,23 @@ class ChangeLog(Closing):
             self._plan.buffer, include_header=False, line_terminator=CSV_LINE_END
         )
 
+    def add_payloads(self, lines: pl.Series) -> None:
+        """Records as a dry run would send them: JSON text, one a line."""
+        if self._payloads is None:
+            self._payloads = self._payloads_path.open("wb")
+        if lines.len():  # JSON text has no raw line break in it: written as it is
+            lines.to_frame().write_csv(self._payloads, include_header=False, quote_style="never")
+
+    @property
+    def written(self) -> dict[str, Path]:
+        """The report's files this log wrote, by name."""
+        files = {"plan": self.plan_path, "conflicts": self.conflicts_path}
+        if self._payloads is not None:
+            files["payloads"] = self._payloads_path
+        return files
+
     def close(self) -> None:
         self._plan.close()
         self._conflicts.close()
+        if self._payloads is not None:
+            self._payloads.close()

@@ -18,11 +18,11 @@ from typing import Any
 import polars as pl
 
 from crmsync.errors import ConfigError
+from crmsync.report.changes import PAYLOADS_FILE
 from crmsync.report.summary import RunSummary
 from crmsync.spreadsheet import escape_frame
 
 REPORT_COLUMNS = ("source", "row", "stage", "field", "error")
-PAYLOADS_FILE = "payloads.ndjson"
 REPORT_FILES = (
     "errors.csv",
     "merged.csv",
@@ -80,7 +80,6 @@ def write_report(
     source_columns: list[str],
     rejects: pl.DataFrame,
     summary: RunSummary,
-    payloads: pl.Series | None = None,
     written: dict[str, Path] | None = None,
 ) -> dict[str, Path]:
     """Write the report files; returns name -> path of what was written (with `written`, the
@@ -126,13 +125,6 @@ def write_report(
         pl.col("error").alias("warning"),
     )
     escape_frame(warned).write_csv(files["warnings"])
-
-    if payloads is not None:
-        files["payloads"] = report_dir / PAYLOADS_FILE
-        # JSON text has no raw line break in it: written as it is, one per line
-        payloads.to_frame().write_csv(files["payloads"], include_header=False, quote_style="never")
-    else:  # a dry run's payloads left here would pass for what this run sent
-        (report_dir / PAYLOADS_FILE).unlink(missing_ok=True)
 
     files["summary"] = report_dir / "summary.json"
     summary.report_dir = str(report_dir)

@@ -55,13 +55,20 @@ class Plan:
     """Rows with KEY, HASH, KNOWN_ID, ACTION and KEYED; `columns` are the payload's fields.
 
     A big file's plan, made a partition at a time, comes in `parts`: the rows to send, part
-    by part, held one at a time; `frame` then holds only their _row, KEY, KNOWN_ID, ACTION
-    and KEYED (what routing needs to count them)."""
+    by part, held one at a time (its unchanged rows were settled as it was made); `frame` is
+    then empty."""
 
     obj: RallyObject
     frame: pl.DataFrame
     columns: tuple[str, ...]
     parts: Spool | None = None
+
+    @property
+    def to_send(self) -> int:
+        """How many rows are new or changed."""
+        if self.parts is not None:
+            return self.parts.rows
+        return int(self.frame.select((pl.col(ACTION) != "unchanged").sum()).item())
 
     def todo_parts(self, todo: pl.DataFrame) -> Iterator[Plan]:
         """The rows to send as plans of one part each: `todo` whole, or the parts in turn."""
@@ -154,8 +161,6 @@ class Delivered:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
-    # a dry run's: what would be sent, one JSON text per record (a dict each would cost 4x)
-    payloads: pl.Series | None = None
     would_update: int = 0  # a dry run's planned rows that Rally has
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
     stopped: str | None = None  # why the load stopped short after it began sending

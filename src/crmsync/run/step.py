@@ -247,6 +247,7 @@ def _deliver_and_report(
                     delivered=delivered,
                     observer=env.observer,
                     dry_run=env.options.dry_run,
+                    log=log,
                 )
             else:
                 rally = env.destination
@@ -291,8 +292,7 @@ def _deliver_and_report(
             source_columns=list(extracted.columns),
             rejects=extracted.rejects,
             summary=summary,
-            payloads=delivered.payloads,
-            written={"plan": log.plan_path, "conflicts": log.conflicts_path},
+            written=log.written,
         )
     except OSError as exc:  # after the load: the counts are still true, and recorded
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"

@@ -12,10 +12,8 @@ domain), looks keys up across the whole file: it plans the file as one, as does 
 
 from __future__ import annotations
 
-import polars as pl
-
 from crmsync.config import Step
-from crmsync.run.artifacts import ACTION, KEY, KEYED, KNOWN_ID, Delivered, Plan, Transformed
+from crmsync.run.artifacts import KNOWN_ID, Delivered, Plan, Transformed
 from crmsync.run.files import FileDestination
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.stages.adopt import COMPANIES
@@ -25,8 +23,6 @@ from crmsync.run.stages.plan import payload_columns
 from crmsync.run.stages.transform import deduped, failures
 from crmsync.run.step_rally import Planned, plan_rows
 from crmsync.run.step_run import StepRun
-
-ROUTING = ["_row", KEY, KNOWN_ID, ACTION, KEYED]  # what counting the rows to send needs
 
 
 def partitioned(step: Step, env: StepRun) -> bool:
@@ -54,7 +50,6 @@ def plan_in_partitions(
     failed = failures(read.issues)
     accepted = env.state.accepted()
     spool = parts.spool("planned")
-    routing: list[pl.DataFrame] = []
     planned_rows, merged = 0, None
     for rows in parts.parts():
         kept = deduped(rows, failed.rows, step, read.columns)
@@ -65,11 +60,10 @@ def plan_in_partitions(
         planned = plan_rows(step, env, kept.frame, accepted)
         delivered.settle_all(planned.unchanged, "unchanged", rally_id=KNOWN_ID)
         todo = planned.todo
-        routing.append(todo.select(ROUTING))
         spool.add(todo)
         planned_rows += kept.frame.height
         del kept, planned, todo
-    frame = pl.concat(routing, how="vertical_relaxed")
+    frame = spool.shape.clear()
     plan = Plan(obj, frame, payload_columns(spool.shape, obj), parts=spool)
     transformed = Transformed(frame, failed.outcomes, failed.warnings, failed.rows.height, merged)
     return transformed, Planned(plan, planned_rows)

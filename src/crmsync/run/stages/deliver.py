@@ -31,6 +31,7 @@ from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
 from crmsync.run.stages.record import PAYLOAD_CHUNK, Recorder, RowValues, stream_payloads
+from crmsync.run.stages.spool import Spool
 from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
 from crmsync.schema import RallyObject
 from crmsync.state import StepState
@@ -51,20 +52,20 @@ def _skipped(rows: pl.DataFrame) -> list[Settled]:
     return [Settled(row, "skipped", None, reason) for row, reason in pairs]
 
 
-def _found(todo: pl.DataFrame, mirror: Mirror) -> dict[str, str]:
-    """Match key -> id of the records Rally has among the keyed rows crmsync knows no id of."""
+ROUTING = ["_row", KEY, KNOWN_ID, KEYED]  # the columns routing reads
+
+
+def _routes(todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
+    """`todo` routed, with the ids of the records Rally has among its keyed rows crmsync
+    knows no id of."""
     keys = todo.filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())[KEY].to_list()
-    return mirror.ids_of(keys) if keys else {}
-
-
-def _routes(plan: Plan, todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
-    return route(todo, mode, _found(todo, mirror))
+    return route(todo, mode, mirror.ids_of(keys) if keys else {})
 
 
 class DryRunDelivery:
     """Sends nothing: unchanged rows stay unchanged, skipped ones are skipped, the rest are
-    `planned`, with the fields they would write in plan.csv and their payloads kept for the
-    report; placeholder ids let the dry run's later steps resolve what it would create."""
+    `planned`, with the fields they would write in plan.csv and their payloads in
+    payloads.ndjson; placeholder ids let the dry run's later steps resolve what it would create."""
 
     def __init__(
         self,
@@ -72,7 +73,7 @@ class DryRunDelivery:
         state: StepState,
         ids: IdIndex,
         client: RallyClient | None,
-        log: ChangeLog | None = None,
+        log: ChangeLog,
         *,
         learn: bool = True,
     ) -> None:
@@ -85,18 +86,18 @@ class DryRunDelivery:
         self._mirror = Mirror(step.rally_object, state)
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
-        into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
-        todo = plan.todo
-        if not todo.is_empty() and self._client is not None:
+        if plan.parts is None:
+            into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
+        todo = plan.todo if plan.parts is None else plan.frame
+        if plan.to_send and self._client is not None:
             await self._mirror.look(self._client)
-        payloads: list[pl.Series] = []
+        self._log.add_payloads(pl.Series("json", [], pl.String))  # none is still a file
         for part in plan.todo_parts(todo):
-            payloads += self._part(part, into)
-        into.payloads = pl.concat(payloads) if payloads else pl.Series("json", [], pl.String)
+            self._part(part, into)
 
-    def _part(self, plan: Plan, into: Delivered) -> list[pl.Series]:
-        """One part's rows to send, planned: its payloads, creates then updates."""
-        routes = _routes(plan, plan.frame, self._mirror, self._step.load.mode)
+    def _part(self, plan: Plan, into: Delivered) -> None:
+        """One part's rows to send, planned; its payloads written, creates then updates."""
+        routes = _routes(plan.frame, self._mirror, self._step.load.mode)
         into.settled += _skipped(routes.skip)
         creates = routes.create
         if self._learn:
@@ -107,31 +108,31 @@ class DryRunDelivery:
                 self._ids.learn(plan.obj.name, kind, placeholder)
         into.settle_all(creates, "planned")
         payloads = json_objects(creates, plan.columns)
-        if self._log is not None:
-            # what a record written whole sets: its payload, unless a value in it is empty
-            written = payloads
-            if has_empty(creates, plan.columns):
-                written = json_objects(creates, plan.columns, drop_empty=True)
-            self._log.add_created(
-                creates.select(
-                    "_source",
-                    "_row",
-                    written.alias("to"),
-                    field_counts(creates, plan.columns, drop_empty=True).alias("fields"),
-                )
+        self._log.add_payloads(payloads)
+        # what a record written whole sets: its payload, unless a value in it is empty
+        written = payloads
+        if has_empty(creates, plan.columns):
+            written = json_objects(creates, plan.columns, drop_empty=True)
+        self._log.add_created(
+            creates.select(
+                "_source",
+                "_row",
+                written.alias("to"),
+                field_counts(creates, plan.columns, drop_empty=True).alias("fields"),
             )
+        )
+        del written, payloads
         updated: list[str] = []
         merger = Merger(self._step, self._state, self._mirror)
         keys = dict(routes.update.select("_row", KEY).iter_rows())
         for update, merged in merger.merge(rows_of(plan, routes.update), keys):
-            if self._log is not None:
-                self._log.add(update.source, update.row, update.target, merged.changes)
+            self._log.add(update.source, update.row, update.target, merged.changes)
             outcome: Outcome = "planned" if merged.writes else "unchanged"
             into.settled.append(Settled(update.row, outcome, update.target))
             if merged.writes:
                 into.would_update += 1
                 updated.append(payload_line(merged.record))
-        return [payloads, pl.Series("json", updated, dtype=pl.String)]
+        self._log.add_payloads(pl.Series("json", updated, dtype=pl.String))
 
 
 class RallyDelivery:
@@ -162,25 +163,43 @@ class RallyDelivery:
         self._claimed: set[str] = set()  # Rally ids rows of this load are known by
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
-        into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
-        todo = plan.todo
-        if todo.is_empty():
+        if plan.parts is None:
+            into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
+        if not plan.to_send:
             started(0, 0)
             return
         before = self._client.stats.snapshot()
         try:
-            if plan.parts is None:  # found before the count: the count is what is sent
-                todo = await self._settle_unfinished(plan, todo, into)
             await self._mirror.look(self._client)
-            found = _found(todo, self._mirror)
-            counted = route(todo, self._load.mode, found)
-            to_send = counted.create.height + counted.update.height
-            started(to_send, -(-counted.create.height // self._load.batch_size))
-            del counted
-            for part in plan.todo_parts(todo):
-                await self._part(part, into, found, settle_unfinished=plan.parts is not None)
+            if plan.parts is None:
+                await self._whole(plan, into, started)
+            else:
+                await self._in_parts(plan, plan.parts, into, started)
         finally:
             _count(into, before, self._client.stats)
+
+    async def _whole(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
+        """The rows to send, at once: what an unfinished run created of them found first,
+        so the count is what is sent."""
+        todo = await self._settle_unfinished(plan, plan.todo, into)
+        routes = _routes(todo, self._mirror, self._load.mode)
+        creates, updates = routes.create.height, routes.update.height
+        started(creates + updates, -(-creates // self._load.batch_size))
+        await self._part(Plan(plan.obj, todo, plan.columns), into, routes)
+
+    async def _in_parts(
+        self, plan: Plan, parts: Spool, into: Delivered, started: LoadStarted
+    ) -> None:
+        """The rows to send, a part at a time, after one count of them all (from the parts'
+        routing columns alone)."""
+        creates, updates = 0, 0
+        for rows in parts.peek(ROUTING):
+            counted = _routes(rows, self._mirror, self._load.mode)
+            creates, updates = creates + counted.create.height, updates + counted.update.height
+            del counted
+        started(creates + updates, -(-creates // self._load.batch_size))
+        for part in plan.todo_parts(plan.frame):
+            await self._part(part, into)
 
     def _recorder(self, obj: RallyObject, todo: pl.DataFrame) -> Recorder:
         values = identity_frame(todo, obj).with_columns(todo[KEY], todo[HASH])
@@ -192,16 +211,14 @@ class RallyDelivery:
             values=RowValues(values),
         )
 
-    async def _part(
-        self, plan: Plan, into: Delivered, found: dict[str, str], *, settle_unfinished: bool
-    ) -> None:
-        """One part's rows sent (a big file's plan has several: each is held in turn)."""
+    async def _part(self, plan: Plan, into: Delivered, routes: Routes | None = None) -> None:
+        """One part's rows sent (a big file's plan has several: each is held in turn); a
+        part not yet `routes`d first settles what an unfinished run created of it."""
         recorder = self._recorder(plan.obj, plan.frame)
         try:
-            todo = plan.frame
-            if settle_unfinished:
-                todo = await self._settle_unfinished(plan, todo, into)
-            routes = route(todo, self._load.mode, found)
+            if routes is None:
+                todo = await self._settle_unfinished(plan, plan.frame, into)
+                routes = _routes(todo, self._mirror, self._load.mode)
             into.settled += _skipped(routes.skip)
             await self._send(plan, routes, into, recorder)
         finally:

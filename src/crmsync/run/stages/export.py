@@ -18,6 +18,7 @@ import polars as pl
 
 from crmsync.config import Lookup, Step
 from crmsync.load.files import write_atomically
+from crmsync.report.changes import ChangeLog
 from crmsync.report.files import payload_line
 from crmsync.report.outcomes import IDENTITY, outcome_frame
 from crmsync.report.wording import counted
@@ -62,6 +63,7 @@ def export(
     delivered: Delivered,
     observer: RunObserver,
     dry_run: bool,
+    log: ChangeLog,
 ) -> None:
     """Write the step's rows to its file (or, in a dry run, say what would be written)."""
     rows = keep_source_keys(frame, step.lookups)
@@ -71,7 +73,7 @@ def export(
     if dry_run:
         ledger.record(outcome_frame(rows.select(IDENTITY), outcome="planned"))
         lines = [payload_line(record) for record in table.to_dicts()]
-        delivered.payloads = pl.Series("json", lines, dtype=pl.String)
+        log.add_payloads(pl.Series("json", lines, dtype=pl.String))
         observer.stage("export", f"{records} would be written to {path}")
         return
     try:

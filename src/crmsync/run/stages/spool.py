@@ -62,15 +62,24 @@ class Spool:
             yield pl.concat([self.shape, frame], how="diagonal_relaxed")
             del frame
 
+    def peek(self, columns: list[str]) -> Iterator[pl.DataFrame]:
+        """Each frame's `columns` in turn, the frames kept for `frames` (a file is read for
+        those columns only)."""
+        for item in self._items:
+            if isinstance(item, Path):
+                yield read_back(item, SENT_SOME, columns)
+            else:
+                yield item.select(columns)
+
     def __len__(self) -> int:
         return len(self._items)
 
 
-def read_back(path: Path, then: str) -> pl.DataFrame:
-    """A working file written earlier in the step; a CrmsyncError saying `then` (what was
-    sent, what to do) when it is gone or damaged."""
+def read_back(path: Path, then: str, columns: list[str] | None = None) -> pl.DataFrame:
+    """A working file written earlier in the step (its `columns`, or all); a CrmsyncError
+    saying `then` (what was sent, what to do) when it is gone or damaged."""
     try:
-        return pl.read_parquet(path)
+        return pl.read_parquet(path, columns=columns)
     except (OSError, pl.exceptions.PolarsError) as exc:  # removed, or the disk failed
         raise CrmsyncError(
             f"cannot read back the step's working file {path} ({exc}): it was removed or "
