@@ -103,7 +103,7 @@ def deliver(
             await delivery.deliver(planned, into, lambda records, batches: None)
 
     asyncio.run(go())
-    return {row: (outcome, error) for row, outcome, error, _ in into.settled_rows().iter_rows()}
+    return {row: (outcome, error) for row, outcome, error in into.settled_rows().iter_rows()}
 
 
 def step(db: StateDB, name: str = "s") -> StepState:
@@ -295,8 +295,8 @@ def test_rows_settled_one_by_one_are_kept_as_columns() -> None:
         settled.append(Settled(row, "created", f"r{row}"))
     settled += [Settled(9, "failed", None, "refused")]
     for _ in range(2):  # taken twice: nothing lost or doubled
-        frame = settled.frame()
+        frame = pl.concat(settled.frames())
         assert frame["_row"].to_list() == [0, 1, 2, 3, 4, 5, 6, 9]
-        assert frame.row(7) == (9, "failed", "refused", None)
+        assert frame.row(7) == (9, "failed", "refused")
     assert len(settled) == 8
     assert Delivered().settled_rows().schema == pl.Schema(SETTLED_SCHEMA)

@@ -22,6 +22,7 @@ STAGES = ("read", "normalize", "validate", "dedupe", "resolve", "load")
 Outcome = Literal["created", "updated", "unchanged", "skipped", "merged", "failed", "planned"]
 Stage = Literal["read", "normalize", "validate", "dedupe", "resolve", "load"]
 IDENTITY = ["_source", "_row"]
+OUTCOME_CODES = pl.Enum([*OUTCOMES, PLANNED])  # an outcome in one byte, where rows are many
 
 OUTCOME_SCHEMA: dict[str, pl.DataType] = {
     "_source": pl.String(),

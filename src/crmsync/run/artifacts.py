@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from crmsync.api.timeline import LoadSecond
-from crmsync.report.outcomes import Outcome
+from crmsync.report.outcomes import OUTCOME_CODES, Outcome
 from crmsync.run.stages.spool import Spool
 from crmsync.schema import RallyObject
 
@@ -91,7 +91,13 @@ class Plan:
         return self.frame.filter(pl.col(ACTION) != "unchanged")
 
 
-SETTLED_SCHEMA = {"_row": pl.Int64, "outcome": pl.String, "error": pl.String, "rally_id": pl.String}
+# what became of a planned row: its Rally id is in the state database, not here (ten million
+# of them took 500 MB)
+SETTLED_SCHEMA: dict[str, pl.DataType] = {
+    "_row": pl.Int64(),
+    "outcome": OUTCOME_CODES,
+    "error": pl.String(),
+}
 
 
 @dataclass(slots=True)
@@ -111,21 +117,15 @@ class SettledRows:
     CHUNK = 8192
 
     def __init__(self) -> None:
-        self._columns: tuple[list[int], list[str], list[str | None], list[str | None]] = (
-            [],
-            [],
-            [],
-            [],
-        )
+        self._columns: tuple[list[int], list[str], list[str | None]] = ([], [], [])
         self._frames: list[pl.DataFrame] = []
         self._count = 0
 
     def append(self, settled: Settled) -> None:
-        rows, outcomes, errors, ids = self._columns
+        rows, outcomes, errors = self._columns
         rows.append(settled.row)
         outcomes.append(settled.outcome)
         errors.append(settled.error)
-        ids.append(settled.rally_id)
         self._count += 1
         if len(rows) >= self.CHUNK:
             self._frames.append(self._pending())
@@ -138,11 +138,11 @@ class SettledRows:
     def __len__(self) -> int:
         return self._count
 
-    def frame(self) -> pl.DataFrame:
-        """Every row settled so far, as SETTLED_SCHEMA columns."""
+    def frames(self) -> list[pl.DataFrame]:
+        """Every row settled so far, as frames of SETTLED_SCHEMA."""
         if self._columns[0] or not self._frames:
             self._frames.append(self._pending())
-        return pl.concat(self._frames)
+        return list(self._frames)
 
     def _pending(self) -> pl.DataFrame:
         frame = pl.DataFrame(dict(zip(SETTLED_SCHEMA, self._columns, strict=True)), SETTLED_SCHEMA)
@@ -166,26 +166,21 @@ class Delivered:
     stopped: str | None = None  # why the load stopped short after it began sending
     load: list[LoadSecond] = field(default_factory=list)  # the requests, second by second
 
-    def settle_all(
-        self,
-        rows: pl.DataFrame,
-        outcome: Outcome,
-        *,
-        rally_id: str | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Every row of `rows` (its `_row`, and its Rally id from column `rally_id`) settled
-        with one outcome, without an object per row."""
-        ids = pl.col(rally_id).cast(pl.String) if rally_id else pl.lit(None, pl.String)
+    def settle_all(self, rows: pl.DataFrame, outcome: Outcome, *, error: str | None = None) -> None:
+        """Every row of `rows` (its `_row`) settled with one outcome, without an object per
+        row."""
         self.settled_frames.append(
             rows.select(
                 pl.col("_row").cast(pl.Int64),
-                outcome=pl.lit(outcome, pl.String),
+                outcome=pl.lit(outcome, OUTCOME_CODES),
                 error=pl.lit(error, pl.String),
-                rally_id=ids,
             )
         )
 
+    def settled_parts(self) -> list[pl.DataFrame]:
+        """Every settled row so far, as frames of SETTLED_SCHEMA, in bulk or one by one."""
+        return [*self.settled_frames, *self.settled.frames()]
+
     def settled_rows(self) -> pl.DataFrame:
-        """Every settled row so far (SETTLED_SCHEMA), in bulk or one by one."""
-        return pl.concat([*self.settled_frames, self.settled.frame()])
+        """Every settled row so far, as one frame of SETTLED_SCHEMA."""
+        return pl.concat(self.settled_parts())

@@ -20,6 +20,7 @@ import polars as pl
 
 from crmsync.report.outcomes import (
     IDENTITY,
+    OUTCOME_CODES,
     OUTCOME_SCHEMA,
     OUTCOMES,
     PLANNED,
@@ -31,7 +32,6 @@ from crmsync.report.outcomes import (
 ROW_SPAN = 2**40  # rows per source in a row's integer identity (a file has far fewer lines)
 _ID = "_ledger_id"
 QUIET = ("created", "updated", "unchanged", PLANNED)  # outcomes that need no more words
-_CODES = pl.Enum([*OUTCOMES, PLANNED])
 _DETAILS = ("stage", "field", "error", "merged_into_row")
 
 
@@ -86,15 +86,15 @@ class OutcomeLedger:
         )
         marked = outcomes.select(*OUTCOME_SCHEMA, quiet.alias("_quiet"))
         self._quiet.append(
-            marked.filter("_quiet").select(self._id(), pl.col("outcome").cast(_CODES))
+            marked.filter("_quiet").select(self._id(), pl.col("outcome").cast(OUTCOME_CODES))
         )
         said = marked.filter(~pl.col("_quiet")).drop("_quiet")
         if said.height:
             self._said.append(said)
 
     def settle(self, settled: pl.DataFrame) -> None:
-        """Rows the delivery settled: `_row`, outcome, error, rally_id (a row's number names
-        it within a step: its source is the one that has that number)."""
+        """Rows the delivery settled: `_row`, outcome, error (a row's number names it within
+        a step: its source is the one that has that number)."""
         if not settled.height:
             return
         sources: pl.Expr | pl.Series = pl.lit(self._names[0] if self._names else None, pl.String)
@@ -141,12 +141,12 @@ class OutcomeLedger:
         said = pl.DataFrame(schema=OUTCOME_SCHEMA)
         if self._said:
             said = pl.concat(self._said).rechunk()
-        quiet = pl.DataFrame(schema={_ID: pl.Int64, "outcome": _CODES})
+        quiet = pl.DataFrame(schema={_ID: pl.Int64, "outcome": OUTCOME_CODES})
         if self._quiet:
             quiet = pl.concat(self._quiet).rechunk()
         self._said, self._quiet = [said], [quiet]
         keyed = pl.concat(
-            [quiet, said.select(self._id(), pl.col("outcome").cast(_CODES))]
+            [quiet, said.select(self._id(), pl.col("outcome").cast(OUTCOME_CODES))]
         ).rechunk()
         self._check(keyed, said)
         per_row = said.lazy().select(*IDENTITY, "outcome", "stage")

@@ -156,6 +156,7 @@ def _run_in_pieces(
         if read is None:
             return None
         ledger = OutcomeLedger(read.rows_read)
+        read = dataclasses.replace(read, rows_read=read.rows_read.clear())  # the ledger has them
         notices = _read_said(step, env, ledger, read.extracted)
         delivered, ahead = Delivered(), None
         if into is None:
@@ -258,7 +259,8 @@ def _deliver_and_report(
                 )
         except KeyboardInterrupt:
             delivered.interrupted = True
-    ledger.settle(delivered.settled_rows())
+    for settled in delivered.settled_parts():
+        ledger.settle(settled)
     unsettled = INTERRUPTED_ERROR
     if isinstance(env.destination, FileDestination):
         unsettled = EXPORT_INTERRUPTED_ERROR

@@ -13,7 +13,7 @@ domain), looks keys up across the whole file: it plans the file as one, as does 
 from __future__ import annotations
 
 from crmsync.config import Step
-from crmsync.run.artifacts import KNOWN_ID, Delivered, Plan, Transformed
+from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.files import FileDestination
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.stages.adopt import COMPANIES
@@ -58,7 +58,7 @@ def plan_in_partitions(
         if kept.merged is not None:
             merged = (merged or 0) + kept.merged
         planned = plan_rows(step, env, kept.frame, accepted)
-        delivered.settle_all(planned.unchanged, "unchanged", rally_id=KNOWN_ID)
+        delivered.settle_all(planned.unchanged, "unchanged")
         todo = planned.todo
         spool.add(todo)
         planned_rows += kept.frame.height

@@ -87,7 +87,7 @@ class DryRunDelivery:
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
         if plan.parts is None:
-            into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
+            into.settle_all(plan.unchanged, "unchanged")
         todo = plan.todo if plan.parts is None else plan.frame
         if plan.to_send and self._client is not None:
             await self._mirror.look(self._client)
@@ -164,7 +164,7 @@ class RallyDelivery:
 
     async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
         if plan.parts is None:
-            into.settle_all(plan.unchanged, "unchanged", rally_id=KNOWN_ID)
+            into.settle_all(plan.unchanged, "unchanged")
         if not plan.to_send:
             started(0, 0)
             return
