@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmsync.report import outcome_frame
-from crmsync.report.digest import SAMPLE_ROWS, reason_of, reasons, step_digest
+from crmsync.report.digest import SAMPLE_ROWS, reason_of, reasons, step_digest, warning_samples
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,26 @@ def test_failures_are_grouped_largest_first_with_their_first_rows_and_cells() ->
     assert (second["field"], second["count"]) == ("lastName", 1)
     assert digest["merges"] == []
     assert digest["warnings"][0]["field"] == "phone" and digest["warnings"][0]["count"] == 1
+
+
+def test_the_digest_needs_the_source_rows_of_its_warning_samples_alone() -> None:
+    rows = list(range(2, 32))
+    warnings = pl.DataFrame(
+        {
+            "_source": ["a.csv"] * 30,
+            "_row": rows,
+            "field": ["phone"] * 20 + ["website"] * 10,
+            "error": [f'"{n}" kept as written' for n in rows],
+        }
+    )
+    source = pl.DataFrame(
+        {"_source": ["a.csv"] * 30, "_row": rows, "Phone": [str(n) for n in rows]}
+    )
+    wanted = warning_samples(warnings)
+    assert wanted["_row"].to_list() == [*rows[:SAMPLE_ROWS], *rows[20 : 20 + SAMPLE_ROWS]]
+    empty = outcome_frame(source.clear(), outcome="failed")
+    whole = step_digest(empty, warnings, source, ["Phone"])
+    sampled = source.join(wanted, on=["_source", "_row"], how="semi")
+    assert step_digest(empty, warnings, sampled, ["Phone"]) == whole
+    assert [group["count"] for group in whole["warnings"]] == [20, 10]
+    assert warning_samples(warnings.clear()).is_empty()

@@ -53,6 +53,33 @@ def _cut(value: Any) -> str:
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + ELLIPSIS
 
 
+_ORDER = ["_stage", "_field", "_r"]
+
+
+def _sampled(
+    issues: pl.DataFrame, *, stage: str | None, detail: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The largest MAX_GROUPS groups (stage, field, reason: their counts), and the first
+    SAMPLE_ROWS issues of each."""
+    keyed = issues.with_columns(
+        reasons(pl.col(detail)).alias("_r"),
+        (pl.col(stage) if stage else pl.lit("")).fill_null("").alias("_stage"),
+        pl.col("field").fill_null("").alias("_field"),
+    )
+    counted = keyed.group_by(_ORDER, maintain_order=True).len().sort("len", descending=True)
+    top = counted.head(MAX_GROUPS)
+    samples = keyed.join(top.select(_ORDER), on=_ORDER, how="semi", maintain_order="left")
+    return top, samples.filter(pl.int_range(pl.len()).over(_ORDER) < SAMPLE_ROWS)
+
+
+def warning_samples(warnings: pl.DataFrame) -> pl.DataFrame:
+    """The rows (_source, _row) whose cells the digest shows for `warnings`: the report
+    needs the source rows of these alone, not of every row warned about."""
+    if warnings.is_empty():
+        return warnings.select("_source", "_row")
+    return _sampled(warnings, stage=None, detail="error")[1].select("_source", "_row")
+
+
 def _groups(
     issues: pl.DataFrame,
     source_rows: pl.DataFrame,
@@ -65,17 +92,7 @@ def _groups(
     and reason, with their first SAMPLE_ROWS rows joined to their original cells."""
     if issues.is_empty():
         return []
-    keyed = issues.with_columns(
-        reasons(pl.col(detail)).alias("_r"),
-        (pl.col(stage) if stage else pl.lit("")).fill_null("").alias("_stage"),
-        pl.col("field").fill_null("").alias("_field"),
-    )
-    order = ["_stage", "_field", "_r"]
-    counted = keyed.group_by(order, maintain_order=True).len().sort("len", descending=True)
-    top = counted.head(MAX_GROUPS)
-    # the first SAMPLE_ROWS rows of each group kept, joined to their cells at once
-    samples = keyed.join(top.select(order), on=order, how="semi", maintain_order="left")
-    samples = samples.filter(pl.int_range(pl.len()).over(order) < SAMPLE_ROWS)
+    top, samples = _sampled(issues, stage=stage, detail=detail)
     if columns:
         cells = source_rows.select(["_source", "_row", *columns])
         samples = samples.join(cells, on=["_source", "_row"], how="left", maintain_order="left")

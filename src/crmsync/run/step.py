@@ -33,7 +33,7 @@ from crmsync.extract import Extracted
 from crmsync.extract.csv_stream import NotStreamable
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.changes import ChangeLog
-from crmsync.report.digest import step_digest
+from crmsync.report.digest import step_digest, warning_samples
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Transformed
@@ -284,7 +284,7 @@ def _deliver_and_report(
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
     wanted = outcomes.filter(pl.col("outcome").is_in(["failed", "merged"])).select(IDENTITY)
-    source_rows = kept.rows(pl.concat([wanted, warned.select(IDENTITY)]))
+    source_rows = kept.rows(pl.concat([wanted, warning_samples(warned)]))
     try:
         files = write_report(
             env.report_dir,
