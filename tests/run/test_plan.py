@@ -16,6 +16,7 @@ from crmsync.run.stages.plan import (
 )
 from crmsync.schema import OBJECTS
 from crmsync.state import StateDB
+from crmsync.state.hashing import hash_code
 from crmsync.state.tables import HASH_SCHEMA
 
 CONTACTS = OBJECTS["contacts"]
@@ -38,7 +39,9 @@ def contacts(*emails_titles: tuple[str | None, str]) -> pl.DataFrame:
 
 
 def accepted(*rows: tuple[str, str, str | None]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=HASH_SCHEMA, orient="row")
+    """What the state gives planning: the stored hashes as their codes."""
+    stored = pl.DataFrame(rows, schema=HASH_SCHEMA, orient="row")
+    return stored.with_columns(hash_code(pl.col("payload_hash")))
 
 
 def test_a_first_run_plans_everything_new_with_keys_and_hashes() -> None:

@@ -20,7 +20,7 @@ import contextlib
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -106,14 +106,20 @@ class Connection(ABC):
         query: str,
         params: Sequence[Any],
         schema: Mapping[str, pl.DataType | type[pl.DataType]],
+        shaped: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
     ) -> pl.DataFrame:
-        """Every row of a query as a frame, built a batch at a time: a million rows as Python
-        tuples would cost some 350 MB at once, a batch of them a few tens."""
-        parts = [pl.DataFrame(schema=dict(schema))]
+        """Every row of a query as a frame, built a batch at a time (each batch `shaped`, if
+        given): a million rows as Python tuples would cost some 350 MB at once, a batch of
+        them a few tens."""
+
+        def shape(part: pl.DataFrame) -> pl.DataFrame:
+            return part if shaped is None else shaped(part)
+
+        parts = [shape(pl.DataFrame(schema=dict(schema)))]
         with self.lock, self.failures():
             cursor = self.session().execute(query, params)
             while batch := cursor.fetchmany(READ_BATCH_ROWS):
-                parts.append(pl.DataFrame(batch, schema=dict(schema), orient="row"))
+                parts.append(shape(pl.DataFrame(batch, schema=dict(schema), orient="row")))
         return pl.concat(parts)
 
     @abstractmethod

@@ -68,18 +68,19 @@ class StepState:
         and transformed (polars lets go of the interpreter lock: a million stored hashes take
         a second to read, which the transform then hides). `accepted` picks it up."""
         if self._accepted is None:
-            self._accepted = _READER.submit(self._db.hashes.get, self.scope)
+            self._accepted = _READER.submit(self._db.hashes.compared, self.scope)
 
     def any_accepted(self) -> bool:
         """Whether Rally accepted any record of this step before (else a run sends all)."""
         return self._db.hashes.any(self.scope)
 
     def accepted(self) -> pl.DataFrame:
-        """What Rally last accepted per record of this step: match_key, payload_hash, rally_id."""
+        """What Rally last accepted per record of this step: match_key, payload_hash (its
+        `hash_code`), rally_id."""
         future, self._accepted = self._accepted, None
         if future is not None:
             return future.result()
-        return self._db.hashes.get(self.scope)
+        return self._db.hashes.compared(self.scope)
 
     # -- identities ------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 
 from crmsync.state.connection import Connection, now
+from crmsync.state.hashing import hash_code
 
 HASH_SCHEMA = {"match_key": pl.String, "payload_hash": pl.String, "rally_id": pl.String}
 
@@ -107,6 +108,15 @@ class RowHashes:
             "SELECT match_key, payload_hash, rally_id FROM row_hashes WHERE step = ?",
             (step,),
             HASH_SCHEMA,
+        )
+
+    def compared(self, step: str) -> pl.DataFrame:
+        """`get`, its payload_hash as `hash_code` (UInt64): what planning compares."""
+        return self._db.read_frame(
+            "SELECT match_key, payload_hash, rally_id FROM row_hashes WHERE step = ?",
+            (step,),
+            HASH_SCHEMA,
+            lambda part: part.with_columns(hash_code(pl.col("payload_hash"))),
         )
 
     def written(self, step: str, keys: Iterable[str]) -> dict[str, str]:

@@ -34,6 +34,7 @@ from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID, Plan
 from crmsync.run.stages.adopt import name_identity
 from crmsync.schema import RallyObject
 from crmsync.state import payload_hashes
+from crmsync.state.hashing import hash_code
 
 Mode = Literal["auto", "bulk", "upsert", "create_only", "update_only"]
 SOURCE_ID_COLUMN = "_source_id"
@@ -71,10 +72,11 @@ def plan(
     full: bool = False,
     policy: str = "",
 ) -> Plan:
-    """`frame` planned against `accepted` (match_key, payload_hash, rally_id: what Rally last
-    accepted per record). With `full`, nothing counts as unchanged. `policy` names the update
-    policies in force (empty for the defaults): a record settled under other policies counts
-    as changed, so a new policy (blank: clear, say) applies to every record once."""
+    """`frame` planned against `accepted` (match_key, payload_hash as `hash_code`, rally_id:
+    what Rally last accepted per record). With `full`, nothing counts as unchanged. `policy`
+    names the update policies in force (empty for the defaults): a record settled under other
+    policies counts as changed, so a new policy (blank: clear, say) applies to every record
+    once."""
     columns = payload_columns(frame, obj)
     source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
     digest = payload_hashes(frame, columns)
@@ -93,7 +95,7 @@ def plan(
     # the key column alone is joined: a join of the whole frame would copy every column
     found = keys.join(known, on=KEY, how="left", maintain_order="left")
     joined = keyed.with_columns(found["_previous_hash"], found[KNOWN_ID])
-    same = pl.col(HASH) == pl.col("_previous_hash")
+    same = hash_code(pl.col(HASH)) == pl.col("_previous_hash")
     action = (
         pl.when(pl.col("_previous_hash").is_null())
         .then(pl.lit("new"))
