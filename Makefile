@@ -49,7 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli.py --rows 20000 --latency-ms 250 --rate-limit 20 --fail-rate 0.1 --commit-then-fail-rate 0.05
 	$(BIN)/python bench/safe_sync.py
 
-bench-big: $(STAMP)  # 10,000,000 rows: some 4 minutes, 14 GB
+bench-big: $(STAMP)  # 10,000,000 rows: some 4 minutes with the file made, 1.5 GB
 	$(BIN)/python bench/cli.py --rows 10000000 --only-dry-run --unicode-share 0.25
 
 clean:

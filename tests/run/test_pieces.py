@@ -81,6 +81,20 @@ def _run(folder: Path, rally: InProcessSandbox, text: str) -> dict[str, object]:
     return seen
 
 
+def _heights(monkeypatch: pytest.MonkeyPatch, owner: type, method: str) -> list[int]:
+    """The heights of the frames `owner.method` yields from now on, as they are taken."""
+    heights: list[int] = []
+    real = getattr(owner, method)
+
+    def counted(self: object) -> Iterator[pl.DataFrame]:
+        for rows in real(self):
+            heights.append(rows.height)
+            yield rows
+
+    monkeypatch.setattr(owner, method, counted)
+    return heights
+
+
 def test_a_file_read_in_pieces_ends_as_if_read_whole(
     rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,24 +108,8 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
     )
     monkeypatch.setattr(partitions, "SOURCE_BYTES", 2_000)  # some 15 partitions
     monkeypatch.setattr(partitions, "HELD_BYTES", 4_000)  # written out as they gather
-    parts: list[int] = []
-    real = partitions.Partitions.parts
-
-    def counted(self: partitions.Partitions) -> Iterator[pl.DataFrame]:
-        for rows in real(self):
-            parts.append(rows.height)
-            yield rows
-
-    monkeypatch.setattr(partitions.Partitions, "parts", counted)
-    sent: list[int] = []
-    spooled = spool.Spool.frames
-
-    def delivered(self: spool.Spool) -> Iterator[pl.DataFrame]:
-        for rows in spooled(self):
-            sent.append(rows.height)
-            yield rows
-
-    monkeypatch.setattr(spool.Spool, "frames", delivered)
+    parts = _heights(monkeypatch, partitions.Partitions, "parts")  # planned
+    sent = _heights(monkeypatch, spool.Spool, "frames")  # delivered
     pieces = _run(tmp_path / "pieces", rally, text)
     assert read_whole == []  # never read whole
     # both runs by partition: the first load sends its 330 records a partition at a time
