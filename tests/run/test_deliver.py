@@ -106,6 +106,11 @@ def deliver(
     return {row: (outcome, error) for row, outcome, error in into.settled_rows().iter_rows()}
 
 
+def against(frame: pl.DataFrame, obj: RallyObject, state: StepState) -> Plan:
+    """`frame` planned against what `state` holds, as a run plans it."""
+    return plan(frame, obj, state.accepted(), known_ids=state.accepted_ids)
+
+
 def step(db: StateDB, name: str = "s") -> StepState:
     return StepState(db, destination="t", step=name, run_id=1, dry_run=False)
 
@@ -127,7 +132,7 @@ def test_auto_creates_in_bulk_and_merges_a_contact_rally_already_has(
 ) -> None:
     seed(rally, "contacts", {"firstName": "Bea", "lastName": "b", "email": "b@x.org"})
     state = step(db)
-    result = deliver(rally, plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted()), state)
+    result = deliver(rally, against(people("a@x.org", "b@x.org"), CONTACTS, state), state)
     assert outcomes(result) == {2: "created", 3: "updated"}
     # one look at Rally, the seed and one bulk, one merged write by id; no upsert
     assert request_count(rally, "GET", "/contacts") == 1
@@ -136,14 +141,14 @@ def test_auto_creates_in_bulk_and_merges_a_contact_rally_already_has(
     bea = next(r for r in rally.records("contacts") if r["email"] == "b@x.org")
     assert (bea["firstName"], bea["title"]) == ("Bea", "Engineer")  # her name kept, blank filled
     assert len(rally.records("contacts")) == 2
-    again = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
+    again = against(people("a@x.org", "b@x.org"), CONTACTS, state)
     assert again.todo.is_empty()  # both were made durable
 
 
 def test_auto_writes_changed_contacts_by_id(rally: InProcessSandbox, db: StateDB) -> None:
     state = step(db)
-    deliver(rally, plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted()), state)
-    changed = plan(people("a@x.org", "b@x.org", title="CTO"), CONTACTS, state.accepted())
+    deliver(rally, against(people("a@x.org", "b@x.org"), CONTACTS, state), state)
+    changed = against(people("a@x.org", "b@x.org", title="CTO"), CONTACTS, state)
     assert outcomes(deliver(rally, changed, state)) == {2: "updated", 3: "updated"}
     assert (request_count(rally, "PUT"), request_count(rally, "PUT", "/upsert")) == (2, 0)
     assert {r["title"] for r in rally.records("contacts")} == {"CTO"}
@@ -154,7 +159,7 @@ def test_bulk_mode_refuses_a_contact_rally_already_has(
 ) -> None:
     seed(rally, "contacts", {"firstName": "B", "lastName": "b", "email": "b@x.org"})
     state = step(db)
-    planned = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
+    planned = against(people("a@x.org", "b@x.org"), CONTACTS, state)
     result = deliver(rally, planned, state, mode="bulk")
     assert outcomes(result) == {2: "created", 3: "failed"}
     assert "already exists" in (result[3][1] or "")
@@ -163,7 +168,7 @@ def test_bulk_mode_refuses_a_contact_rally_already_has(
 
 def test_upsert_mode_creates_one_record_a_request(rally: InProcessSandbox, db: StateDB) -> None:
     state = step(db)
-    planned = plan(people("a@x.org", "b@x.org", "c@x.org"), CONTACTS, state.accepted())
+    planned = against(people("a@x.org", "b@x.org", "c@x.org"), CONTACTS, state)
     assert outcomes(deliver(rally, planned, state, mode="upsert")) == dict.fromkeys(
         (2, 3, 4), "created"
     )
@@ -175,12 +180,12 @@ def test_keyless_records_are_updated_by_id_and_created_again_when_deleted(
 ) -> None:
     state = step(db)
     source = frame(activityType=["note", "note"], subject=["One", "Two"], _source_id=["A-1", "A-2"])
-    first = deliver(rally, plan(source, ACTIVITIES, state.accepted()), state)
+    first = deliver(rally, against(source, ACTIVITIES, state), state)
     assert outcomes(first) == {2: "created", 3: "created"}
     [two] = [r for r in rally.records("activities") if r["subject"] == "Two"]
     asyncio.run(_delete(rally, "activities", two["id"]))
     edited = source.with_columns(pl.Series("subject", ["One, edited", "Two, edited"]))
-    second = deliver(rally, plan(edited, ACTIVITIES, state.accepted()), state)
+    second = deliver(rally, against(edited, ACTIVITIES, state), state)
     assert outcomes(second) == {2: "updated", 3: "created"}
     assert sorted(r["subject"] for r in rally.records("activities")) == [
         "One, edited",
@@ -199,7 +204,7 @@ def test_after_an_unfinished_run_keyless_records_rally_has_are_not_sent_again(
     # the unfinished run created the first note, then died before recording it
     seed(rally, "activities", {"activityType": "note", "subject": "Met at the fair"})
     state = step(db)
-    planned = plan(notes("Met at the fair", "Called back"), ACTIVITIES, state.accepted())
+    planned = against(notes("Met at the fair", "Called back"), ACTIVITIES, state)
     since = datetime.now(UTC) - timedelta(minutes=10)
     result = deliver(rally, planned, state, resume_since=since)
     assert outcomes(result) == {2: "created", 3: "created"}
@@ -210,10 +215,10 @@ def test_a_dry_run_sends_nothing_and_says_what_it_would(
     rally: InProcessSandbox, db: StateDB, tmp_path: Path
 ) -> None:
     state = step(db)
-    deliver(rally, plan(people("a@x.org"), CONTACTS, state.accepted()), state)
+    deliver(rally, against(people("a@x.org"), CONTACTS, state), state)
     writes = rally.write_requests()
     ids = IdIndex()
-    planned = plan(people("a@x.org", "b@x.org"), CONTACTS, state.accepted())
+    planned = against(people("a@x.org", "b@x.org"), CONTACTS, state)
     into = Delivered()
     with ChangeLog(tmp_path) as log:
         dry = DryRunDelivery(step_config(), state, ids, None, log)
@@ -235,7 +240,7 @@ def in_parts(obj: RallyObject, state: StepState, *frames: pl.DataFrame, folder: 
     send spooled (to files past 1 byte)."""
     parts = Spool(folder, held_bytes=1, name="planned")
     for part in frames:
-        parts.add(plan(part, obj, state.accepted()).todo)
+        parts.add(against(part, obj, state).todo)
     return Plan(obj, parts.shape.clear(), payload_columns(parts.shape, obj), parts=parts)
 
 
@@ -268,7 +273,7 @@ def test_a_plan_in_parts_is_sent_part_by_part_after_one_count(
     by_email = {r["email"]: r for r in rally.records("contacts")}
     assert len(by_email) == 5 and by_email["c@x.org"].get("title") is None
     assert not list(tmp_path.glob("planned-*.parquet"))  # each part's file gone once sent
-    assert plan(people("a@x.org"), CONTACTS, state.accepted()).todo.is_empty()
+    assert against(people("a@x.org"), CONTACTS, state).todo.is_empty()
 
 
 def test_parts_after_an_unfinished_run_list_what_it_created_once(

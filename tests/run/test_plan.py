@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID
+from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID, Plan
 from crmsync.run.stages.plan import (
     SKIP_REASON,
     SOURCE_ID_COLUMN,
@@ -14,8 +14,8 @@ from crmsync.run.stages.plan import (
     plan,
     route,
 )
-from crmsync.schema import OBJECTS
-from crmsync.state import StateDB
+from crmsync.schema import OBJECTS, RallyObject
+from crmsync.state import StateDB, StepState
 from crmsync.state.hashing import hash_code
 from crmsync.state.tables import HASH_SCHEMA
 
@@ -36,6 +36,11 @@ def contacts(*emails_titles: tuple[str | None, str]) -> pl.DataFrame:
             "_match_key": [email for email, _ in emails_titles],  # internal: never hashed
         }
     )
+
+
+def against(frame: pl.DataFrame, obj: RallyObject, state: StepState) -> Plan:
+    """`frame` planned against what `state` holds, as a run plans it."""
+    return plan(frame, obj, state.accepted(), known_ids=state.accepted_ids)
 
 
 def accepted(*rows: tuple[str, str, str | None]) -> pl.DataFrame:
@@ -148,9 +153,31 @@ def test_a_plan_reads_only_its_own_step_and_destination(tmp_path: object) -> Non
 
     with StateDB.open(Path(str(tmp_path)) / "s.db") as db:
         state = StepState(db, destination="t", step="contacts", run_id=1, dry_run=False)
-        first = plan(contacts(("ada@x.org", "Countess")), CONTACTS, state.accepted())
+        first = against(contacts(("ada@x.org", "Countess")), CONTACTS, state)
         state.settle("contacts", first.frame.select(KEY, HASH, pl.lit("c-1")).iter_rows(), {})
         other = StepState(db, destination="t", step="leads", run_id=1, dry_run=False)
         same = contacts(("ada@x.org", "Countess"))
-        assert plan(same, CONTACTS, state.accepted()).frame[ACTION].to_list() == ["unchanged"]
-        assert plan(same, CONTACTS, other.accepted()).frame[ACTION].to_list() == ["new"]
+        assert against(same, CONTACTS, state).frame[ACTION].to_list() == ["unchanged"]
+        assert against(same, CONTACTS, other).frame[ACTION].to_list() == ["new"]
+
+
+def test_without_stored_ids_only_the_changed_rows_ids_are_asked_for() -> None:
+    first = plan(contacts(("ada@x.org", "Countess"), ("bob@x.org", "Dr")), CONTACTS, accepted())
+    ada, bob = first.frame[HASH].to_list()
+    stored = accepted(("ada@x.org", ada, "c-1"), ("bob@x.org", bob, "c-2")).drop("rally_id")
+    asked: list[list[str]] = []
+
+    def ids(keys: list[str]) -> dict[str, str]:
+        asked.append(keys)
+        return {"bob@x.org": "c-2", "eve@x.org": "c-9"}
+
+    again = contacts(("ada@x.org", "Countess"), ("bob@x.org", "Prof"), ("eve@x.org", "Ms"))
+    planned = plan(again, CONTACTS, stored, known_ids=ids).frame
+    assert planned.select(ACTION, KNOWN_ID).rows() == [
+        ("unchanged", None),  # settled as it is: no id needed
+        ("changed", "c-2"),
+        ("new", None),
+    ]
+    assert asked == [["bob@x.org"]]
+    with pytest.raises(ValueError, match="known_ids"):
+        plan(again, CONTACTS, stored)  # a changed row without its id would be created again

@@ -154,7 +154,8 @@ def plan_rows(step: Step, env: StepRun, frame: pl.DataFrame, accepted: pl.DataFr
     """The step's rows planned against what Rally `accepted` (the whole read, or a part of
     it), under the step's update policies and run options."""
     mark = policy_mark(step)
-    planned = plan(frame, step.rally_object, accepted, full=env.options.full, policy=mark)
+    obj, ids = step.rally_object, env.state.accepted_ids
+    planned = plan(frame, obj, accepted, known_ids=ids, full=env.options.full, policy=mark)
     return adopt_by_name(planned, env.ids)
 
 

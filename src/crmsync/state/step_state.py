@@ -76,11 +76,15 @@ class StepState:
 
     def accepted(self) -> pl.DataFrame:
         """What Rally last accepted per record of this step: match_key, payload_hash (its
-        `hash_code`), rally_id."""
+        `hash_code`); the Rally ids by `accepted_ids`."""
         future, self._accepted = self._accepted, None
         if future is not None:
             return future.result()
         return self._db.hashes.compared(self.scope)
+
+    def accepted_ids(self, keys: Iterable[str]) -> dict[str, str]:
+        """record key -> the Rally id last accepted for it, for the keys that have one."""
+        return self._db.hashes.ids(self.scope, keys)
 
     # -- identities ------------------------------------------------------------------------------
 

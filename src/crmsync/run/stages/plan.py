@@ -23,7 +23,7 @@ A row without a key and without a stored id is new to Rally whatever its hash sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,14 +69,15 @@ def plan(
     obj: RallyObject,
     accepted: pl.DataFrame,
     *,
+    known_ids: Callable[[list[str]], Mapping[str, str]] | None = None,
     full: bool = False,
     policy: str = "",
 ) -> Plan:
-    """`frame` planned against `accepted` (match_key, payload_hash as `hash_code`, rally_id:
-    what Rally last accepted per record). With `full`, nothing counts as unchanged. `policy`
-    names the update policies in force (empty for the defaults): a record settled under other
-    policies counts as changed, so a new policy (blank: clear, say) applies to every record
-    once."""
+    """`frame` planned against `accepted` (match_key, payload_hash as `hash_code`, and
+    rally_id; or, without it, `known_ids` gives the ids of changed rows by key: what Rally
+    last accepted per record). With `full`, nothing counts as unchanged. `policy` names the
+    update policies in force (empty for the defaults): a record settled under other policies
+    counts as changed, so a new policy (blank: clear, say) applies to every record once."""
     columns = payload_columns(frame, obj)
     source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
     digest = payload_hashes(frame, columns)
@@ -84,10 +85,11 @@ def plan(
         digest = pl.select(pl.concat_str([pl.lit(f"{policy}:"), pl.lit(digest)])).to_series()
     hashed = frame.with_columns(digest.alias(HASH))
     keyed = hashed.with_columns(identity_key(hashed, obj.match_key, source_id).alias(KEY))
+    ids = pl.col("rally_id") if "rally_id" in accepted.columns else pl.lit(None, pl.String)
     known = accepted.select(
         pl.col("match_key").alias(KEY),
         pl.col("payload_hash").alias("_previous_hash"),
-        pl.col("rally_id").alias(KNOWN_ID),
+        ids.alias(KNOWN_ID),
     )  # one row per key (the state's primary key): the join keeps the frame's rows
     keys = keyed.select(KEY)
     if known.height > SMALLER_PART * keys.height:  # a part of the file: its keys' rows only
@@ -104,7 +106,26 @@ def plan(
         .otherwise(pl.lit("changed"))
     )
     planned = joined.with_columns(action.alias(ACTION), _keyed(obj, columns).alias(KEYED))
-    return Plan(obj=obj, frame=planned.drop("_previous_hash"), columns=columns)
+    made = Plan(obj=obj, frame=planned.drop("_previous_hash"), columns=columns)
+    if "rally_id" in accepted.columns:
+        return made
+    if known_ids is None:  # a changed row without its id would be created a second time
+        raise ValueError("plan: accepted holds no rally_id and no known_ids was given")
+    return _with_known_ids(made, known_ids)
+
+
+def _with_known_ids(planned: Plan, ids: Callable[[list[str]], Mapping[str, str]]) -> Plan:
+    """The plan's changed rows with the Rally ids `ids` gives for their keys (KNOWN_ID):
+    only changed rows are written by id, and a nightly rerun has few of them."""
+    frame = planned.frame
+    changed = frame.filter((pl.col(ACTION) == "changed") & pl.col(KNOWN_ID).is_null())
+    if changed.is_empty():
+        return planned
+    found = dict(ids(changed[KEY].to_list()))
+    known = pl.col(KEY).replace_strict(found, default=None, return_dtype=pl.String)
+    filled = pl.when(pl.col(ACTION) == "changed").then(pl.coalesce(pl.col(KNOWN_ID), known))
+    frame = frame.with_columns(filled.otherwise(pl.col(KNOWN_ID)).alias(KNOWN_ID))
+    return Plan(planned.obj, frame, planned.columns, planned.parts)
 
 
 def _keyed(obj: RallyObject, columns: Sequence[str]) -> pl.Expr:
