@@ -123,17 +123,15 @@ class RowHashes:
 
     def ids(self, step: str, keys: Iterable[str]) -> dict[str, str]:
         """key -> the Rally id last accepted for it, for the keys that have one."""
-        rows = self._db.read(
-            "SELECT match_key, rally_id FROM row_hashes WHERE step = ? AND rally_id IS NOT NULL"
-            " AND match_key IN (SELECT value FROM json_each(?))",
-            (step, json.dumps(list(keys), ensure_ascii=False)),
-        )
-        return dict(rows)
+        return self._by_key("rally_id", step, keys)
 
     def written(self, step: str, keys: Iterable[str]) -> dict[str, str]:
         """key -> the JSON of the fields crmsync last wrote, for the keys that have one."""
+        return self._by_key("written", step, keys)
+
+    def _by_key(self, column: str, step: str, keys: Iterable[str]) -> dict[str, str]:
         rows = self._db.read(
-            "SELECT match_key, written FROM row_hashes WHERE step = ? AND written IS NOT NULL"
+            f"SELECT match_key, {column} FROM row_hashes WHERE step = ? AND {column} IS NOT NULL"
             " AND match_key IN (SELECT value FROM json_each(?))",
             (step, json.dumps(list(keys), ensure_ascii=False)),
         )
