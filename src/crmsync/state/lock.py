@@ -24,9 +24,9 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
+from crmsync.closing import Held
 from crmsync.errors import ConfigError, LockedError
 
 # The folder flock only covers a few file operations; waiting longer means something is wedged.
@@ -35,7 +35,7 @@ GUARD_POLL_S = 0.01
 LOCK_FILE_MODE = 0o644
 
 
-class PipelineLock:
+class PipelineLock(Held):
     """Exclusive right to run one pipeline; use as ``with PipelineLock(path, pipeline=...):``."""
 
     def __init__(self, lock_path: str | Path, *, pipeline: str) -> None:
@@ -76,17 +76,6 @@ class PipelineLock:
                     self.path.unlink()
         finally:
             os.close(fd)
-
-    def __enter__(self) -> Self:
-        return self.acquire()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
 
     # ----------------------------------------------------------------------------- internals
 

@@ -13,11 +13,11 @@ import hashlib
 import os
 import socket
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
 
 import psycopg
 
+from crmsync.closing import Held
 from crmsync.errors import LockedError
 from crmsync.state.location import redact_url
 from crmsync.state.postgres import connect, pg_failure
@@ -31,7 +31,7 @@ def lock_key(schema: str, pipeline: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-class AdvisoryLock:
+class AdvisoryLock(Held):
     """Exclusive right to run one pipeline of a PostgreSQL state; ``with AdvisoryLock(...):``."""
 
     def __init__(self, url: str, *, schema: str, pipeline: str) -> None:
@@ -82,17 +82,6 @@ class AdvisoryLock:
             pass  # the connection is gone, and the lock with it
         finally:
             raw.close()
-
-    def __enter__(self) -> Self:
-        return self.acquire()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
 
     def _held_message(self, raw: psycopg.Connection[Any]) -> str:
         holder = raw.execute(
