@@ -80,10 +80,10 @@ class Plan:
 
     @property
     def unchanged(self) -> pl.DataFrame:
-        """The rows that stay as Rally has them: their `_row` and KNOWN_ID (all a rerun of a
-        million unchanged rows needs, without a copy of their fields)."""
+        """The rows that stay as Rally has them: their `_row` (all a rerun of a million
+        unchanged rows needs to settle them, without a copy of their fields)."""
         unchanged = self.frame.lazy().filter(pl.col(ACTION) == "unchanged")
-        return unchanged.select("_row", KNOWN_ID).collect()
+        return unchanged.select("_row").collect()
 
     @property
     def todo(self) -> pl.DataFrame:

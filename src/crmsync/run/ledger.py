@@ -82,13 +82,13 @@ class OutcomeLedger:
         quiet = (
             pl.col("outcome").is_in(QUIET)
             & pl.all_horizontal(pl.col(name).is_null() for name in _DETAILS)
-            & self._id().is_not_null()  # a row never read keeps its name, to be named
+            & pl.col(_ID).is_not_null()  # a row never read keeps its name, to be named
         )
-        marked = outcomes.select(*OUTCOME_SCHEMA, quiet.alias("_quiet"))
+        marked = outcomes.select(*OUTCOME_SCHEMA, self._id()).with_columns(quiet.alias("_quiet"))
         self._quiet.append(
-            marked.filter("_quiet").select(self._id(), pl.col("outcome").cast(OUTCOME_CODES))
+            marked.filter("_quiet").select(_ID, pl.col("outcome").cast(OUTCOME_CODES))
         )
-        said = marked.filter(~pl.col("_quiet")).drop("_quiet")
+        said = marked.filter(~pl.col("_quiet")).drop("_quiet", _ID)
         if said.height:
             self._said.append(said)
 

@@ -70,10 +70,6 @@ class StepState:
         if self._accepted is None:
             self._accepted = _READER.submit(self._db.hashes.compared, self.scope)
 
-    def any_accepted(self) -> bool:
-        """Whether Rally accepted any record of this step before (else a run sends all)."""
-        return self._db.hashes.any(self.scope)
-
     def accepted(self) -> pl.DataFrame:
         """What Rally last accepted per record of this step: match_key, payload_hash (its
         `hash_code`); the Rally ids by `accepted_ids`."""

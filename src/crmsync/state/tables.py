@@ -98,10 +98,6 @@ class RowHashes:
             )
         return len(values)
 
-    def any(self, step: str) -> bool:
-        """Whether the step has a remembered row at all."""
-        return bool(self._db.read("SELECT 1 FROM row_hashes WHERE step = ? LIMIT 1", (step,)))
-
     def get(self, step: str) -> pl.DataFrame:
         """Every remembered row of a step: match_key, payload_hash, rally_id (all String)."""
         return self._db.read_frame(

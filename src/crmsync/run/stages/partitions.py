@@ -20,7 +20,7 @@ import polars as pl
 
 from crmsync.closing import Closing
 from crmsync.run.source_rows import remove_orphans
-from crmsync.run.stages.spool import Spool, read_back
+from crmsync.run.stages.spool import Spool, read_back, write_out
 from crmsync.transform.issues import MATCH_KEY
 
 SOURCE_BYTES = 24 * 1024 * 1024  # a partition for every this much of the source file
@@ -70,11 +70,7 @@ class Partitions(Closing):
         if self._dir is None or not self._buffers[index]:
             return
         path = self._dir / f"{index}-{len(self._files[index])}.parquet"
-        try:
-            frame = pl.concat(self._buffers[index], how="diagonal_relaxed")
-            frame.write_parquet(path, compression="lz4", statistics=False)
-        except OSError:
-            path.unlink(missing_ok=True)
+        if not write_out(pl.concat(self._buffers[index], how="diagonal_relaxed"), path):
             return
         self._files[index].append(path)
         self._held -= sum(int(part.estimated_size()) for part in self._buffers[index])

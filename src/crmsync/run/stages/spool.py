@@ -38,11 +38,7 @@ class Spool:
         size = int(frame.estimated_size())
         if self._folder is not None and self._held + size > self._budget:
             path = self._folder / f"{self._name}-{len(self._items)}.parquet"
-            try:
-                frame.write_parquet(path, compression="lz4", statistics=False)
-            except OSError:
-                path.unlink(missing_ok=True)
-            else:
+            if write_out(frame, path):
                 self._items.append(path)
                 return
         self._held += size
@@ -71,8 +67,16 @@ class Spool:
             else:
                 yield item.select(columns)
 
-    def __len__(self) -> int:
-        return len(self._items)
+
+def write_out(frame: pl.DataFrame, path: Path) -> bool:
+    """`frame` written to a working file (LZ4 Parquet); False when it could not be (the
+    file is then gone, and the caller keeps the frame in memory)."""
+    try:
+        frame.write_parquet(path, compression="lz4", statistics=False)
+    except OSError:
+        path.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def read_back(path: Path, then: str, columns: list[str] | None = None) -> pl.DataFrame:
