@@ -115,9 +115,9 @@ def sha256_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     """Frames are hashed by the polars-hash plugin when it loads, else by hashlib row by row:
     both paths must give what payload_hash (hashlib over canonical JSON) gives."""
     if request.param == "plugin":
-        assert hashing._sha256_column is not None, "the polars-hash plugin did not load"
+        assert hashing.sha256_column is not None, "the polars-hash plugin did not load"
     else:
-        monkeypatch.setattr(hashing, "_sha256_column", None)
+        monkeypatch.setattr(hashing, "sha256_column", None)
     return str(request.param)
 
 

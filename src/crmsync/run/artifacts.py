@@ -24,6 +24,7 @@ from crmsync.schema import RallyObject
 # Columns the planner adds to a frame.
 KEY = "_key"  # the record's identity across runs: match key, source id, or content hash
 HASH = "_hash"  # SHA-256 of the canonical JSON payload
+FP_ROW = "_fp"  # the source fingerprint of a row that may be skipped next run (unchanged.py)
 KNOWN_ID = "_known_id"  # the Rally id last stored for the key
 ACTION = "_action"  # new, changed or unchanged
 KEYED = "_keyed"  # the row carries its object's match key: upsert can settle it

@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ import polars as pl
 
 from crmsync.api.timeline import LoadSecond
 from crmsync.config import Step
+from crmsync.errors import StateError
 from crmsync.extract import Extracted
 from crmsync.extract.csv_stream import NotStreamable
 from crmsync.report import RunSummary, outcome_frame, write_report
@@ -46,6 +48,7 @@ from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.partitions import Partitions, partition_count
 from crmsync.run.stages.pieces import read_in_pieces
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
+from crmsync.run.stages.unchanged import KnownRowMet, Unchanged
 from crmsync.run.step_lines import read_detail, region_notice, warnings_by_field
 from crmsync.run.step_partitions import partitioned, plan_in_partitions
 from crmsync.run.step_rally import ISSUE_COLUMNS, Planned, resolve_and_deliver
@@ -143,14 +146,54 @@ def _run_in_pieces(
     clock: float,
 ) -> StepResult | None:
     """The step on a file read in pieces, its rows deduped and planned a partition at a time
-    when the step allows (None: the file must be read whole)."""
+    when the step allows (None: the file must be read whole). A partitioned step sets aside
+    the rows known unchanged by their fingerprints, unless one meets a new duplicate: then
+    the file is read again, every row checked."""
+    stored = functools.cache(lambda: _accepted(env))
+    if partitioned(step, env) and not env.options.full:
+        unchanged = Unchanged(step, env.base_dir, stored)
+        try:
+            return _read_in_pieces(step, env, pieces, started_at, clock, stored, unchanged)
+        except KnownRowMet:
+            env.observer.stage("read", "a row known unchanged has a new duplicate: read again")
+            again = env.source.pieces()
+            if again is None:
+                return None
+            pieces = again
+    return _read_in_pieces(step, env, pieces, started_at, clock, stored)
+
+
+def _accepted(env: StepRun) -> pl.DataFrame:
+    """What Rally last accepted, read while the state's pages are checked: nothing is sent
+    before the check passes (`_transformed_said`), and a read that fails on a damaged page
+    is said as the check says it."""
+    try:
+        return env.state.accepted()
+    except StateError:
+        env.state.verify()
+        raise
+
+
+def _read_in_pieces(
+    step: Step,
+    env: StepRun,
+    pieces: Iterator[Extracted],
+    started_at: datetime,
+    clock: float,
+    stored: Callable[[], pl.DataFrame],
+    unchanged: Unchanged | None = None,
+) -> StepResult | None:
+    """`_run_in_pieces` once (`stored`: what Rally last accepted), with `unchanged` setting
+    the rows known unchanged aside."""
     with SourceRows.spill(env.report_dir) as kept, contextlib.ExitStack() as stack:
         into = None
         if partitioned(step, env):
             count = partition_count(_file_size(env.source.name))
             into = stack.enter_context(Partitions(env.report_dir, count))
         try:
-            read = read_in_pieces(step, pieces, env.source.name, env.base_dir, kept, into)
+            read = read_in_pieces(
+                step, pieces, env.source.name, env.base_dir, kept, into, unchanged
+            )
         except NotStreamable:
             return None
         if read is None:
@@ -158,14 +201,16 @@ def _run_in_pieces(
         ledger = OutcomeLedger(read.rows_read)
         read = dataclasses.replace(read, rows_read=read.rows_read.clear())  # the ledger has them
         notices = _read_said(step, env, ledger, read.extracted)
-        delivered, ahead = Delivered(), None
+        delivered, ahead, prints = Delivered(), None, None
         if into is None:
             transformed = read.transformed(step)
         else:
-            env.state.verify()  # before the stored hashes are read
-            transformed, ahead = plan_in_partitions(step, env, into, read, ledger, delivered)
+            known = unchanged.rows if unchanged is not None else []
+            transformed, ahead, prints = plan_in_partitions(
+                step, env, into, read, ledger, delivered, stored(), known
+            )
         _transformed_said(env, ledger, transformed)
-        return _deliver_and_report(
+        result = _deliver_and_report(
             step,
             env,
             ledger,
@@ -179,6 +224,9 @@ def _run_in_pieces(
             delivered=delivered,
             ahead=ahead,
         )
+        for frame in prints.frames() if prints is not None else ():
+            env.state.fingerprint(frame)
+        return result
 
 
 def _file_size(path: str) -> int:

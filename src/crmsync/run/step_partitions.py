@@ -12,7 +12,10 @@ domain), looks keys up across the whole file: it plans the file as one, as does 
 
 from __future__ import annotations
 
+import polars as pl
+
 from crmsync.config import Step
+from crmsync.report.outcomes import IDENTITY
 from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.files import FileDestination
 from crmsync.run.ledger import OutcomeLedger
@@ -20,7 +23,9 @@ from crmsync.run.stages.adopt import COMPANIES
 from crmsync.run.stages.partitions import Partitions
 from crmsync.run.stages.pieces import ReadInPieces
 from crmsync.run.stages.plan import payload_columns
+from crmsync.run.stages.spool import Spool
 from crmsync.run.stages.transform import deduped, failures
+from crmsync.run.stages.unchanged import to_store, vouched
 from crmsync.run.step_rally import Planned, plan_rows
 from crmsync.run.step_run import StepRun
 
@@ -42,22 +47,31 @@ def plan_in_partitions(
     read: ReadInPieces,
     ledger: OutcomeLedger,
     delivered: Delivered,
-) -> tuple[Transformed, Planned]:
-    """Every partition deduped and planned (its merges into `ledger`, its unchanged rows
-    into `delivered`, its rows to send into a spool): the plan of the rows to send, part by
-    part, and the transform's account."""
+    accepted: pl.DataFrame,
+    known: list[pl.DataFrame],
+) -> tuple[Transformed, Planned, Spool]:
+    """Every partition deduped and planned against what Rally `accepted` (its merges into
+    `ledger`, its unchanged rows into `delivered`, its rows to send into a spool), after the
+    rows `known` unchanged unchecked (`_row`; let go of): the plan of the rows to send, part
+    by part, the transform's account, and the source fingerprints to store once Rally holds
+    the plan."""
     obj = step.rally_object
     failed = failures(read.issues)
-    accepted = env.state.accepted()
-    spool = parts.spool("planned")
     planned_rows, merged = 0, None
+    while known:
+        rows = known.pop(0)
+        delivered.settle_all(rows, "unchanged")
+        planned_rows += rows.height
+    spool, prints = parts.spool("planned"), parts.spool("fingerprints")
+    warned = failed.warnings.select(IDENTITY)
     for rows in parts.parts():
         kept = deduped(rows, failed.rows, step, read.columns)
-        del rows
         ledger.record(kept.outcomes)
         if kept.merged is not None:
             merged = (merged or 0) + kept.merged
-        planned = plan_rows(step, env, kept.frame, accepted)
+        planned = vouched(plan_rows(step, env, kept.frame, accepted), rows, warned)
+        prints.add(to_store(planned, accepted))
+        del rows
         delivered.settle_all(planned.unchanged, "unchanged")
         todo = planned.todo
         spool.add(todo)
@@ -66,4 +80,4 @@ def plan_in_partitions(
     frame = spool.shape.clear()
     plan = Plan(obj, frame, payload_columns(spool.shape, obj), parts=spool)
     transformed = Transformed(frame, failed.outcomes, failed.warnings, failed.rows.height, merged)
-    return transformed, Planned(plan, planned_rows)
+    return transformed, Planned(plan, planned_rows), prints

@@ -152,8 +152,8 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
     ]
     body = pl.concat_str(fragments, separator=",", ignore_nulls=True)
     text = pl.concat_str([pl.lit("{"), body, pl.lit("}")])
-    if _sha256_column is not None:
-        digest = _sha256_column(text).alias(HASH_COLUMN)
+    if sha256_column is not None:
+        digest = sha256_column(text).alias(HASH_COLUMN)
         # a slice at a time: the JSON text of a million rows (150 MB) never exists at once
         parts = [
             frame.slice(start, HASH_SLICE).select(digest).to_series()
@@ -185,7 +185,8 @@ def _plugin_sha256() -> Callable[[pl.Expr], pl.Expr] | None:
     return sha256
 
 
-_sha256_column = _plugin_sha256()
+# SHA-256 hex of a text column in polars, or None where the plugin does not load.
+sha256_column = _plugin_sha256()
 
 
 def _fragment(name: str, col: pl.Expr, dtype: pl.DataType) -> pl.Expr:

@@ -145,4 +145,8 @@ _V6 = """
 ALTER TABLE runs ADD COLUMN broken TEXT;
 """
 
-PG_MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = """
+ALTER TABLE row_hashes ADD COLUMN source_fp TEXT;
+"""
+
+PG_MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)

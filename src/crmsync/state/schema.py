@@ -208,7 +208,14 @@ _V6 = """
 ALTER TABLE runs ADD COLUMN broken TEXT;               -- JSON list, NULL when none was broken
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Version 7: per record, a fingerprint of the source values its accepted payload was made from
+# and the start of that payload's hash (`<fingerprint>:<hash prefix>`): a rerun knows a row
+# whose source values are as they were without transforming it, while the hash still holds.
+_V7 = """
+ALTER TABLE row_hashes ADD COLUMN source_fp TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

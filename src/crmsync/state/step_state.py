@@ -72,11 +72,19 @@ class StepState:
 
     def accepted(self) -> pl.DataFrame:
         """What Rally last accepted per record of this step: match_key, payload_hash (its
-        `hash_code`); the Rally ids by `accepted_ids`."""
+        `hash_code`), source_fp (the code of a fingerprint that vouches for it, or null);
+        the Rally ids by `accepted_ids`."""
         future, self._accepted = self._accepted, None
         if future is not None:
             return future.result()
         return self._db.hashes.compared(self.scope)
+
+    def fingerprint(self, rows: pl.DataFrame) -> None:
+        """Store the source fingerprints of rows whose records Rally holds as planned
+        (`rows`: match_key, payload_hash, source_fp): the next run knows them unchanged
+        without transforming them."""
+        if not self.dry_run and rows.height:
+            self._db.hashes.fingerprint(self.scope, rows)
 
     def accepted_ids(self, keys: Iterable[str]) -> dict[str, str]:
         """record key -> the Rally id last accepted for it, for the keys that have one."""
@@ -99,15 +107,17 @@ class StepState:
         accepted: Iterable[tuple[str, str, str | None]],
         identities: Mapping[str, Iterable[tuple[str, str]]],
         written: Mapping[str, Mapping[str, Any]] | None = None,
+        prints: Mapping[str, str] | None = None,
     ) -> None:
         """Make acknowledged records durable: (record key, payload hash, Rally id) per record,
         each kind of key they can be found by, and per record key what crmsync has written in
-        each field. Committed before returning, so a rerun after kill -9 counts them unchanged
-        instead of sending them again."""
+        each field and the source fingerprint of its row (`prints`). Committed before
+        returning, so a rerun after kill -9 counts them unchanged instead of sending them
+        again."""
         if self.dry_run:
             return
         texts = {key: _json(fields) for key, fields in (written or {}).items()}
-        self._db.hashes.put(self.scope, accepted, run_id=self.run_id, written=texts)
+        self._db.hashes.put(self.scope, accepted, run_id=self.run_id, written=texts, prints=prints)
         for kind, pairs in identities.items():
             self._db.ids.put(self.object_scope(obj), kind, pairs, run_id=self.run_id)
 

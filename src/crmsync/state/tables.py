@@ -15,6 +15,14 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 
 from crmsync.state.connection import Connection, now
+from crmsync.state.fingerprint import (
+    FP_COLUMN,
+    HASH_PREFIX,
+    SEPARATOR,
+    VOUCHING,
+    code,
+    stored_text,
+)
 from crmsync.state.hashing import hash_code
 
 HASH_SCHEMA = {"match_key": pl.String, "payload_hash": pl.String, "rally_id": pl.String}
@@ -74,26 +82,33 @@ class RowHashes:
         *,
         run_id: int | None = None,
         written: Mapping[str, str] | None = None,
+        prints: Mapping[str, str] | None = None,
     ) -> int:
-        """Remember (match_key, payload_hash, rally_id) per row Rally accepted, and for the keys
-        in `written` the JSON of the fields crmsync wrote (each field's base next time).
+        """Remember (match_key, payload_hash, rally_id) per row Rally accepted, for the keys
+        in `written` the JSON of the fields crmsync wrote (each field's base next time), and
+        for the keys in `prints` the source fingerprint of the row (`crmsync.state.
+        fingerprint`; another key keeps its own, which vouches only for the hash it came
+        with).
 
         A None rally_id keeps the id already known for that key (unknown is not "no id"); a key
         not in `written` keeps what was written before.
         """
-        wrote = written or {}
+        wrote, made = written or {}, prints or {}
         values = [
-            (step, key, digest, rally_id, run_id, wrote.get(key)) for key, digest, rally_id in rows
+            (step, key, digest, rally_id, run_id, wrote.get(key), _stored(made.get(key), digest))
+            for key, digest, rally_id in rows
         ]
         with self._db.write() as db:
             db.executemany(
-                "INSERT INTO row_hashes (step, match_key, payload_hash, rally_id, run_id, written)"
-                " VALUES (?, ?, ?, ?, ?, ?)"
+                "INSERT INTO row_hashes"
+                f" (step, match_key, payload_hash, rally_id, run_id, written, {FP_COLUMN})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (step, match_key) DO UPDATE SET"
                 " payload_hash = excluded.payload_hash,"
                 " rally_id = COALESCE(excluded.rally_id, row_hashes.rally_id),"
                 " run_id = excluded.run_id,"
-                " written = COALESCE(excluded.written, row_hashes.written)",
+                " written = COALESCE(excluded.written, row_hashes.written),"
+                f" {FP_COLUMN} = COALESCE(excluded.{FP_COLUMN}, row_hashes.{FP_COLUMN})",
                 values,
             )
         return len(values)
@@ -107,15 +122,33 @@ class RowHashes:
         )
 
     def compared(self, step: str) -> pl.DataFrame:
-        """What planning compares: match_key, and payload_hash as its `hash_code` (UInt64).
-        The Rally ids stay behind (`ids`): a rerun needs those of its changed rows alone,
-        and ten million of them took 500 MB."""
+        """What planning compares: match_key, payload_hash as its `hash_code` (UInt64), and
+        source_fp as the code of the fingerprint that still vouches for the record (else
+        null). The Rally ids stay behind (`ids`): a rerun needs those of its changed rows
+        alone, and ten million of them took 500 MB."""
         return self._db.read_frame(
-            "SELECT match_key, payload_hash FROM row_hashes WHERE step = ?",
+            f"SELECT match_key, payload_hash, {VOUCHING} FROM row_hashes WHERE step = ?",
             (step,),
-            {"match_key": pl.String, "payload_hash": pl.String},
-            lambda part: part.with_columns(hash_code(pl.col("payload_hash"))),
+            {"match_key": pl.String, "payload_hash": pl.String, FP_COLUMN: pl.String},
+            lambda part: part.with_columns(
+                hash_code(pl.col("payload_hash")), code(pl.col(FP_COLUMN))
+            ),
         )
+
+    def fingerprint(self, step: str, rows: pl.DataFrame) -> None:
+        """Store each row's source fingerprint (`rows`: match_key, payload_hash, source_fp)
+        with its record, where the record's hash is still that row's: a row Rally did not
+        accept, or whose record another write changed since, stores nothing. In key order,
+        so the writes sweep the table once rather than hop about it."""
+        text = stored_text(pl.col(FP_COLUMN), pl.col("payload_hash"))
+        ordered = rows.sort("match_key")
+        values = ordered.select(text, pl.lit(step), "match_key", "payload_hash").rows()
+        with self._db.write() as db:
+            db.executemany(
+                f"UPDATE row_hashes SET {FP_COLUMN} = ?"
+                " WHERE step = ? AND match_key = ? AND payload_hash = ?",
+                values,
+            )
 
     def ids(self, step: str, keys: Iterable[str]) -> dict[str, str]:
         """key -> the Rally id last accepted for it, for the keys that have one."""
@@ -151,6 +184,13 @@ class RowHashes:
                 " AND match_key IN (SELECT value FROM json_each(?))",
                 (step, json.dumps(list(keys), ensure_ascii=False)),
             )
+
+
+def _stored(fingerprint: str | None, payload_hash: str) -> str | None:
+    """What row_hashes keeps of a fingerprint: see `stored_text`."""
+    if fingerprint is None:
+        return None
+    return f"{fingerprint}{SEPARATOR}{payload_hash[:HASH_PREFIX]}"
 
 
 class Watermarks:

@@ -24,7 +24,16 @@ from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.report.changes import ChangeLog
 from crmsync.report.files import payload_line
 from crmsync.report.outcomes import Outcome
-from crmsync.run.artifacts import HASH, KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
+from crmsync.run.artifacts import (
+    FP_ROW,
+    HASH,
+    KEY,
+    KEYED,
+    KNOWN_ID,
+    Delivered,
+    Plan,
+    Settled,
+)
 from crmsync.run.ids import IdIndex, identities, identity_frame
 from crmsync.run.merge import written_fields
 from crmsync.run.mirror import Mirror
@@ -203,6 +212,8 @@ class RallyDelivery:
 
     def _recorder(self, obj: RallyObject, todo: pl.DataFrame) -> Recorder:
         values = identity_frame(todo, obj).with_columns(todo[KEY], todo[HASH])
+        if FP_ROW in todo.columns:  # stored with the hash: the next run may skip the row
+            values = values.with_columns(todo[FP_ROW])
         return Recorder(
             obj=obj.name,
             state=self._state,

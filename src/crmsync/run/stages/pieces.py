@@ -24,6 +24,7 @@ from crmsync.run.source_rows import SourceRows
 from crmsync.run.stages.extract import select
 from crmsync.run.stages.partitions import Partitions
 from crmsync.run.stages.transform import checked_rows, finish, source_columns
+from crmsync.run.stages.unchanged import Unchanged, attach
 from crmsync.transform.issues import concat_issues
 
 
@@ -54,10 +55,12 @@ def read_in_pieces(
     base_dir: Path,
     kept: SourceRows,
     into: Partitions | None = None,
+    unchanged: Unchanged | None = None,
 ) -> ReadInPieces | None:
     """Every piece selected and checked, its checked rows kept (`into` the partitions when
-    given). None: the file had no piece. Raises what `pieces` raises (NotStreamable: read the
-    file whole instead)."""
+    given); with `unchanged`, the rows known unchanged are set aside there unchecked. None:
+    the file had no piece. Raises what `pieces` raises (NotStreamable: read the file whole
+    instead), and KnownRowMet when a row set aside meets another of its key."""
     first: Extracted | None = None
     columns: dict[str, list[str]] = {}
     read: list[pl.DataFrame] = []
@@ -73,15 +76,23 @@ def read_in_pieces(
             columns = source_columns(step, selected, source)
         read += [selected.frame.select(IDENTITY), selected.rejects.select(IDENTITY)]
         rejects.append(selected.rejects)
-        rows, found = checked_rows(selected.frame, step, columns, base_dir)
+        frame, made = selected.frame, None
+        if unchanged is not None:
+            frame, made = unchanged.split(frame, columns)
+        rows, found = checked_rows(frame, step, columns, base_dir)
+        if unchanged is not None:
+            unchanged.checked(rows, found)
+            rows = attach(rows, made)
         if into is None:
             checked.append(rows)
         else:
             into.add(rows)
         issues.append(found)
-        kept.add(selected.frame)
+        kept.add(frame)  # the report never shows a row known unchanged
     if first is None:
         return None
+    if unchanged is not None:
+        unchanged.verify()
     extracted = dataclasses.replace(first, frame=first.frame.clear(), rejects=pl.concat(rejects))
     return ReadInPieces(extracted, pl.concat(read), columns, concat_issues(issues), checked)
 

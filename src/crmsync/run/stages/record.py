@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from crmsync.run.artifacts import HASH, KEY, Settled
+from crmsync.run.artifacts import FP_ROW, HASH, KEY, Settled
 from crmsync.run.ids import IDENTITY_PREFIX
 from crmsync.state import StepState
 from crmsync.state.journal import Action, Write
@@ -94,8 +94,8 @@ class Recorder:
     state: StepState
     step: str  # the journal's step and scope of what this step writes
     scope: str
-    # per planned row: KEY (the planner's key), HASH (the payload's), and identity_frame's
-    # columns (its keys in the id map)
+    # per planned row: KEY (the planner's key), HASH (the payload's), identity_frame's
+    # columns (its keys in the id map), and FP_ROW (its source fingerprint) if it has one
     values: RowValues
     pending: list[Settled] = field(default_factory=list)
     written: dict[int, Mapping[str, Any]] = field(default_factory=dict)  # row -> fields
@@ -152,12 +152,14 @@ class Recorder:
         if not done:
             return
         accepted = [(keys[s.row], hashes[s.row], s.rally_id) for s in done]
+        made = values.get(FP_ROW, {})
+        prints = {keys[s.row]: made[s.row] for s in done if made.get(s.row)}
         by_kind: dict[str, list[tuple[str, str]]] = {}
         for column in self.values.columns:
-            if not column.startswith(IDENTITY_PREFIX):
+            if not column.startswith(IDENTITY_PREFIX):  # KEY, HASH, FP_ROW
                 continue
             kind, by_row = column.removeprefix(IDENTITY_PREFIX), values[column]
             pairs = [(by_row[s.row], s.rally_id) for s in done if by_row[s.row] and s.rally_id]
             if pairs:  # to the state only: IdIndex.fill finds them there when a step asks
                 by_kind[kind] = pairs
-        self.state.settle(self.obj, accepted, by_kind, written)
+        self.state.settle(self.obj, accepted, by_kind, written, prints)

@@ -1,0 +1,96 @@
+"""Source fingerprints: what a row's source values were when Rally accepted its record.
+
+A nightly rerun of a big file spends most of its time mapping, normalizing and hashing rows
+that are as they were. A row's fingerprint is a SHA-256 (first 128 bits) of the values the
+step reads from it, salted with everything else that decides the payload (the step's
+transform settings, the files they read, the versions of the code and of the libraries that
+normalize). It is stored beside the record's payload hash, with that hash's first 16 hex
+digits: `<fingerprint>:<hash prefix>`. It counts only while the record's hash still starts
+so: an undo, a changed row or a run under other policies rewrites the hash, and the
+fingerprint no longer vouches for anything.
+
+In memory, stored and fresh fingerprints are compared by a 64-bit code (`hash_code`), as the
+payload hashes are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+import polars as pl
+
+from crmsync import __version__
+from crmsync.state.hashing import hash_code, sha256_column
+
+FP_COLUMN = "source_fp"  # in row_hashes and in `RowHashes.compared` (as its code)
+FP_DIGITS = 32  # the fingerprint's hex digits: 128 bits
+HASH_PREFIX = 16  # digits of the payload hash stored with it
+SEPARATOR = ":"
+NUL = "\x00"
+FORMAT = 1  # bump when the text fingerprinted changes: every stored one stops counting
+# Libraries whose upgrade may normalize a value differently.
+LIBRARIES = ("polars", "polars-hash", "phonenumbers", "email-validator", "idna")
+
+
+# The stored fingerprint where it still vouches for its record (its hash prefix is the
+# record's payload hash's), else NULL: SQL that SQLite and PostgreSQL both read.
+VOUCHING = (
+    f"CASE WHEN substr({FP_COLUMN}, {FP_DIGITS + 2}) = substr(payload_hash, 1, {HASH_PREFIX})"
+    f" THEN substr({FP_COLUMN}, 1, {FP_DIGITS}) END"
+)
+
+
+def code(fingerprint: pl.Expr) -> pl.Expr:
+    """The 64-bit code of each fingerprint (null stays null)."""
+    return pl.when(fingerprint.is_not_null()).then(hash_code(fingerprint))
+
+
+def stored_text(fingerprint: pl.Expr, payload_hash: pl.Expr) -> pl.Expr:
+    """What row_hashes keeps: the fingerprint, then the start of the hash it vouches for."""
+    return pl.concat_str([fingerprint, pl.lit(SEPARATOR), payload_hash.str.slice(0, HASH_PREFIX)])
+
+
+def salt(settings: Mapping[str, object], columns: Sequence[str]) -> str:
+    """What every fingerprint of a step starts with: its transform `settings` (JSON-able),
+    the source columns it reads, and the versions of crmsync and of the normalizing
+    libraries. Any of them changed, no stored fingerprint matches."""
+    described = {
+        "format": FORMAT,
+        "crmsync": __version__,
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "settings": settings,
+        "columns": list(columns),
+    }
+    text = json.dumps(described, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fingerprints(frame: pl.DataFrame, columns: Sequence[str], salted: str) -> pl.Series | None:
+    """The fingerprint of every row of `frame` over `columns`, or None when SHA-256 in
+    polars is not available: then no row is skipped, and nothing is lost but time.
+
+    The text hashed is the salt and each value tagged (`v` and the value, or `n` for null),
+    joined by NUL characters: one text per distinct row, as no value holds a NUL (a file is
+    read in pieces, the only reads fingerprinted, only when it has none).
+    """
+    if sha256_column is None:
+        return None
+    tagged = [
+        pl.concat_str(
+            [pl.lit("v"), pl.nth(frame.get_column_index(name)).cast(pl.String)]
+        ).fill_null("n")
+        for name in columns
+    ]
+    text = pl.concat_str([pl.lit(salted), *tagged], separator=NUL)
+    digest = sha256_column(text).str.slice(0, FP_DIGITS)
+    return frame.select(digest.alias(FP_COLUMN)).to_series()
+
+
+def _version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return ""
