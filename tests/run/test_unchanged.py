@@ -137,6 +137,17 @@ def test_a_new_duplicate_of_a_known_row_reads_the_file_again(
     assert _reports(again, whole) == _reports(rerun, tmp_path)
 
 
+def test_a_known_row_copied_whole_is_a_new_duplicate_too(
+    rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
+) -> None:
+    lines = people()
+    _run(tmp_path, rally, lines)
+    lines.append(lines[1])  # both copies have the fingerprint row 0's record keeps
+    rerun, said = _run(tmp_path, rally, lines)
+    assert ("read", "a row known unchanged has a new duplicate: read again") in said.lines
+    assert _counts(rerun) == (121, 0, 0, 102, 12, 7, 9)
+
+
 def test_a_changed_pipeline_file_or_a_full_run_checks_every_row(
     rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
 ) -> None:

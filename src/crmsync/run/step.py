@@ -17,10 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import os
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +47,7 @@ from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.partitions import Partitions, partition_count
 from crmsync.run.stages.pieces import read_in_pieces
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
-from crmsync.run.stages.unchanged import KnownRowMet, Unchanged
+from crmsync.run.stages.unchanged import KnownRowMet, StoredOnce, Unchanged
 from crmsync.run.step_lines import read_detail, region_notice, warnings_by_field
 from crmsync.run.step_partitions import partitioned, plan_in_partitions
 from crmsync.run.step_rally import ISSUE_COLUMNS, Planned, resolve_and_deliver
@@ -149,7 +148,7 @@ def _run_in_pieces(
     when the step allows (None: the file must be read whole). A partitioned step sets aside
     the rows known unchanged by their fingerprints, unless one meets a new duplicate: then
     the file is read again, every row checked."""
-    stored = functools.cache(lambda: _accepted(env))
+    stored = StoredOnce(lambda: _accepted(env))
     if partitioned(step, env) and not env.options.full:
         unchanged = Unchanged(step, env.base_dir, stored)
         try:
@@ -180,7 +179,7 @@ def _read_in_pieces(
     pieces: Iterator[Extracted],
     started_at: datetime,
     clock: float,
-    stored: Callable[[], pl.DataFrame],
+    stored: StoredOnce,
     unchanged: Unchanged | None = None,
 ) -> StepResult | None:
     """`_run_in_pieces` once (`stored`: what Rally last accepted), with `unchanged` setting
@@ -206,9 +205,11 @@ def _read_in_pieces(
             transformed = read.transformed(step)
         else:
             known = unchanged.rows if unchanged is not None else []
+            accepted = stored.take()  # let go of once planned: ten million are 500 MB
             transformed, ahead, prints = plan_in_partitions(
-                step, env, into, read, ledger, delivered, stored(), known
+                step, env, into, read, ledger, delivered, accepted, known
             )
+            del accepted
         _transformed_said(env, ledger, transformed)
         result = _deliver_and_report(
             step,

@@ -70,7 +70,7 @@ def plan_in_partitions(
         if kept.merged is not None:
             merged = (merged or 0) + kept.merged
         planned = vouched(plan_rows(step, env, kept.frame, accepted), rows, warned)
-        prints.add(to_store(planned, accepted))
+        prints.add(to_store(planned))
         del rows
         delivered.settle_all(planned.unchanged, "unchanged")
         todo = planned.todo

@@ -34,12 +34,14 @@ from crmsync.run.artifacts import ACTION, HASH, KEY, KEYED, KNOWN_ID, Plan
 from crmsync.run.stages.adopt import name_identity
 from crmsync.schema import RallyObject
 from crmsync.state import payload_hashes
+from crmsync.state.fingerprint import FP_COLUMN
 from crmsync.state.hashing import hash_code
 
 Mode = Literal["auto", "bulk", "upsert", "create_only", "update_only"]
 SOURCE_ID_COLUMN = "_source_id"
 SMALLER_PART = 4  # a frame this many times smaller than what is stored plans against its keys
 TARGET_ID = "_target_id"  # the Rally record an update merges into
+HELD_FP = "_held_fp"  # the code of the source fingerprint the row's record holds, if any
 SKIP_REASON = "_skip"
 SKIP_EXISTS = "Rally has this record; load.mode create_only never updates"
 SKIP_MISSING = "Rally has no record with this key; load.mode update_only never creates"
@@ -75,9 +77,10 @@ def plan(
 ) -> Plan:
     """`frame` planned against `accepted` (match_key, payload_hash as `hash_code`, and
     rally_id; or, without it, `known_ids` gives the ids of changed rows by key: what Rally
-    last accepted per record). With `full`, nothing counts as unchanged. `policy` names the
-    update policies in force (empty for the defaults): a record settled under other policies
-    counts as changed, so a new policy (blank: clear, say) applies to every record once."""
+    last accepted per record; with source_fp, each row's HELD_FP). With `full`, nothing
+    counts as unchanged. `policy` names the update policies in force (empty for the
+    defaults): a record settled under other policies counts as changed, so a new policy
+    (blank: clear, say) applies to every record once."""
     columns = payload_columns(frame, obj)
     source_id = SOURCE_ID_COLUMN if SOURCE_ID_COLUMN in frame.columns else None
     digest = payload_hashes(frame, columns)
@@ -86,17 +89,19 @@ def plan(
     hashed = frame.with_columns(digest.alias(HASH))
     keyed = hashed.with_columns(identity_key(hashed, obj.match_key, source_id).alias(KEY))
     ids = pl.col("rally_id") if "rally_id" in accepted.columns else pl.lit(None, pl.String)
+    held = [pl.col(FP_COLUMN).alias(HELD_FP)] if FP_COLUMN in accepted.columns else []
     known = accepted.select(
         pl.col("match_key").alias(KEY),
         pl.col("payload_hash").alias("_previous_hash"),
         ids.alias(KNOWN_ID),
+        *held,
     )  # one row per key (the state's primary key): the join keeps the frame's rows
     keys = keyed.select(KEY)
     if known.height > SMALLER_PART * keys.height:  # a part of the file: its keys' rows only
         known = known.join(keys, on=KEY, how="semi")
     # the key column alone is joined: a join of the whole frame would copy every column
     found = keys.join(known, on=KEY, how="left", maintain_order="left")
-    joined = keyed.with_columns(found["_previous_hash"], found[KNOWN_ID])
+    joined = keyed.with_columns(found.drop(KEY))
     same = hash_code(pl.col(HASH)) == pl.col("_previous_hash")
     action = (
         pl.when(pl.col("_previous_hash").is_null())

@@ -26,6 +26,7 @@ import polars as pl
 from crmsync.config import Step
 from crmsync.report.outcomes import IDENTITY
 from crmsync.run.artifacts import ACTION, FP_ROW, HASH, KEY, Plan
+from crmsync.run.stages.plan import HELD_FP
 from crmsync.state.fingerprint import FP_COLUMN, code, fingerprints, salt
 from crmsync.state.hashing import hash_code
 from crmsync.transform.issues import MATCH_KEY
@@ -37,6 +38,26 @@ _FINGERPRINTED = {"match_key": pl.String, "payload_hash": pl.String, FP_COLUMN: 
 class KnownRowMet(Exception):
     """A row known unchanged shares its key with another row of the file: the file is read
     again, every row checked, so the two are deduped as one."""
+
+
+class StoredOnce:
+    """What Rally last accepted, read from `read` when first asked (by the first piece, or
+    by planning) and held until planning `take`s it: ten million stored hashes are 500 MB
+    that the report must not hold."""
+
+    def __init__(self, read: Callable[[], pl.DataFrame]) -> None:
+        self._read = read
+        self._frame: pl.DataFrame | None = None
+
+    def __call__(self) -> pl.DataFrame:
+        if self._frame is None:
+            self._frame = self._read()
+        return self._frame
+
+    def take(self) -> pl.DataFrame:
+        frame = self()
+        self._frame = None
+        return frame
 
 
 class Unchanged:
@@ -71,8 +92,7 @@ class Unchanged:
         made = fingerprints(frame, self._columns, self._salt)
         if made is None or self._looked_up.is_empty():
             return frame, made
-        codes = pl.select(code(pl.lit(made)).alias(FP_COLUMN))
-        found = codes.join(self._looked_up, on=FP_COLUMN, how="left", maintain_order="left")[_AT]
+        found = self._found(pl.select(code(pl.lit(made))).to_series())
         known = found.is_not_null()
         if not known.any():
             return frame, made
@@ -93,23 +113,40 @@ class Unchanged:
 
     def verify(self) -> None:
         """KnownRowMet when a known row's key is another row's (a checked one's, or another
-        known one's: their record would take both)."""
-        if not self._known_keys:
+        known one's: their record would take both). The read is over: what only it needed
+        is let go of, `accepted` too (planning has its own reference)."""
+        found, self._known_keys = self._known_keys, []
+        checked, self._checked_keys = self._checked_keys, []
+        self._lookup = self._accepted = None
+        if not found:
             return
-        known = pl.concat(self._known_keys)
-        checked = pl.concat(self._checked_keys) if self._checked_keys else known.clear()
-        if known.is_duplicated().any() or known.is_in(checked.implode()).any():
+        # sorted, not hashed: ten million codes in a hash table took 400 MB more
+        known = pl.concat(found).sort()
+        del found
+        repeated = known.len() > 1 and bool(
+            (known.slice(1) == known.slice(0, known.len() - 1)).any()
+        )
+        if repeated or _any_in(pl.concat(checked) if checked else known.clear(), known):
             raise KnownRowMet
 
     @property
     def _looked_up(self) -> pl.DataFrame:
-        """Stored fingerprint codes (each held by one record) and that record's position."""
+        """Stored fingerprint codes (each held by one record), sorted, and that record's
+        position: each piece's codes are found by binary search, where a join would hash
+        all ten million stored ones again for every piece."""
         if self._lookup is None:
             codes = self.accepted.select(FP_COLUMN).with_row_index(_AT)
-            self._lookup = codes.filter(
-                pl.col(FP_COLUMN).is_not_null() & ~pl.col(FP_COLUMN).is_duplicated()
-            )
+            unique = pl.col(FP_COLUMN).is_not_null() & ~pl.col(FP_COLUMN).is_duplicated()
+            self._lookup = codes.filter(unique).sort(FP_COLUMN)
         return self._lookup
+
+    def _found(self, codes: pl.Series) -> pl.Series:
+        """The position in `accepted` of the record holding each code (null: none)."""
+        stored = self._looked_up.get_column(FP_COLUMN)
+        at = stored.search_sorted(codes, side="left").clip(0, stored.len() - 1)
+        hit = (stored.gather(at) == codes).fill_null(False)
+        positions = self._looked_up.get_column(_AT).gather(at)
+        return positions.zip_with(hit, pl.Series([None], dtype=positions.dtype))
 
     def _start(self, frame: pl.DataFrame, columns: Mapping[str, list[str]]) -> None:
         read = sorted({name for found in columns.values() for name in found})
@@ -121,6 +158,14 @@ class Unchanged:
             "columns": dict(columns),
         }
         self._salt = salt(settings, self._columns)
+
+
+def _any_in(codes: pl.Series, ordered: pl.Series) -> bool:
+    """Whether any of `codes` is in `ordered` (sorted), found by binary search."""
+    if codes.is_empty() or ordered.is_empty():
+        return False
+    at = ordered.search_sorted(codes, side="left").clip(0, ordered.len() - 1)
+    return bool((ordered.gather(at) == codes).any())
 
 
 def vouched(planned: Plan, rows: pl.DataFrame, warned: pl.DataFrame) -> Plan:
@@ -143,22 +188,24 @@ def vouched(planned: Plan, rows: pl.DataFrame, warned: pl.DataFrame) -> Plan:
     return dataclasses.replace(planned, frame=frame.with_columns(kept))
 
 
-def to_store(planned: Plan, accepted: pl.DataFrame) -> pl.DataFrame:
+def to_store(planned: Plan) -> pl.DataFrame:
     """The fingerprints of a plan's unchanged rows (`vouched`) that their records do not
-    hold yet: match_key, payload_hash, source_fp, stored once the run is over (the rows
-    sent store theirs as Rally acknowledges them)."""
+    hold yet (HELD_FP): match_key, payload_hash, source_fp, stored once the run is over
+    (the rows sent store theirs as Rally acknowledges them)."""
     frame = planned.frame
     if FP_ROW not in frame.columns:
         return pl.DataFrame(schema=_FINGERPRINTED)
-    fresh = frame.filter((pl.col(ACTION) == "unchanged") & pl.col(FP_ROW).is_not_null()).select(
+    held = pl.col(HELD_FP) if HELD_FP in frame.columns else pl.lit(None, pl.UInt64)
+    fresh = (
+        (pl.col(ACTION) == "unchanged")
+        & pl.col(FP_ROW).is_not_null()
+        & (held.is_null() | (held != code(pl.col(FP_ROW))))
+    )
+    return frame.filter(fresh).select(
         pl.col(KEY).alias("match_key"),
         pl.col(HASH).alias("payload_hash"),
         pl.col(FP_ROW).alias(FP_COLUMN),
     )
-    held = accepted.select("match_key", pl.col(FP_COLUMN).alias("_held"))
-    fresh = fresh.join(held, on="match_key", how="left")
-    new = pl.col("_held").is_null() | (pl.col("_held") != code(pl.col(FP_COLUMN)))
-    return fresh.filter(new).drop("_held")
 
 
 def attach(rows: pl.DataFrame, made: pl.Series | None) -> pl.DataFrame:
