@@ -17,6 +17,8 @@ from crmsync.sandbox.testing import InProcessSandbox
 
 from .conftest import DESTINATION, pipeline
 
+pytestmark = pytest.mark.usefixtures("both_backends")  # the fingerprints live in the state
+
 STEP = (
     "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
     "mapping: {firstName: First, lastName: Last, email: Email, phone: Phone}\n"
@@ -167,6 +169,11 @@ def test_a_changed_pipeline_file_or_a_full_run_checks_every_row(
     in_pieces.clear()
     _run(tmp_path, rally, lines, other)  # the unchanged rows stored their fingerprints
     assert sum(in_pieces) == ROWS - 84
+    in_pieces.clear()
+    # a new update policy applies to every record once: no row is set aside under it
+    kept = other.replace("firstName: First", "firstName: {column: First, update: if_empty}")
+    _run(tmp_path, rally, lines, kept)
+    assert sum(in_pieces) == ROWS
 
 
 def test_a_row_whose_update_was_undone_is_sent_again(

@@ -61,25 +61,17 @@ class StoredOnce:
 
 
 class Unchanged:
-    """Sets aside, piece by piece, the rows whose fingerprints Rally's records vouch for.
-    `stored` gives what Rally last accepted (`StepState.accepted`), asked at the first
-    piece."""
+    """Sets aside, piece by piece, the rows whose fingerprints Rally's records vouch for,
+    against what Rally last accepted (`stored`, asked at the first piece)."""
 
-    def __init__(self, step: Step, base_dir: Path, stored: Callable[[], pl.DataFrame]) -> None:
-        self._step, self._base_dir, self._stored = step, base_dir, stored
-        self._accepted: pl.DataFrame | None = None
+    def __init__(self, step: Step, base_dir: Path, stored: StoredOnce) -> None:
+        self._step, self._base_dir, self.accepted = step, base_dir, stored
         self._lookup: pl.DataFrame | None = None
         self._salt: str | None = None
         self._columns: list[str] = []
         self.rows: list[pl.DataFrame] = []  # `_row` of the rows set aside, a frame a piece
         self._known_keys: list[pl.Series] = []  # their keys' codes
         self._checked_keys: list[pl.Series] = []  # the codes of checked rows' keys
-
-    @property
-    def accepted(self) -> pl.DataFrame:
-        if self._accepted is None:
-            self._accepted = self._stored()
-        return self._accepted
 
     def split(
         self, frame: pl.DataFrame, columns: Mapping[str, list[str]]
@@ -96,7 +88,7 @@ class Unchanged:
         known = found.is_not_null()
         if not known.any():
             return frame, made
-        keys = self.accepted["match_key"].gather(found.filter(known))
+        keys = self.accepted()["match_key"].gather(found.filter(known))
         self.rows.append(frame.filter(known).select("_row"))
         self._known_keys.append(pl.select(hash_code(pl.lit(keys))).to_series())
         return frame.filter(~known), made.filter(~known)
@@ -114,10 +106,10 @@ class Unchanged:
     def verify(self) -> None:
         """KnownRowMet when a known row's key is another row's (a checked one's, or another
         known one's: their record would take both). The read is over: what only it needed
-        is let go of, `accepted` too (planning has its own reference)."""
+        is let go of."""
         found, self._known_keys = self._known_keys, []
         checked, self._checked_keys = self._checked_keys, []
-        self._lookup = self._accepted = None
+        self._lookup = None
         if not found:
             return
         # sorted, not hashed: ten million codes in a hash table took 400 MB more
@@ -135,7 +127,7 @@ class Unchanged:
         position: each piece's codes are found by binary search, where a join would hash
         all ten million stored ones again for every piece."""
         if self._lookup is None:
-            codes = self.accepted.select(FP_COLUMN).with_row_index(_AT)
+            codes = self.accepted().select(FP_COLUMN).with_row_index(_AT)
             unique = pl.col(FP_COLUMN).is_not_null() & ~pl.col(FP_COLUMN).is_duplicated()
             self._lookup = codes.filter(unique).sort(FP_COLUMN)
         return self._lookup
