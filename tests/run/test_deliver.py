@@ -19,7 +19,8 @@ from crmsync.report.changes import ChangeLog
 from crmsync.run.artifacts import SETTLED_SCHEMA, Delivered, Plan, Settled, SettledRows
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver
-from crmsync.run.stages.deliver import DryRunDelivery, RallyDelivery
+from crmsync.run.stages.deliver import RallyDelivery
+from crmsync.run.stages.dry_run import DryRunDelivery
 from crmsync.run.stages.plan import Mode, payload_columns, plan
 from crmsync.run.stages.spool import Spool
 from crmsync.sandbox.testing import InProcessSandbox

@@ -16,9 +16,11 @@ from crmsync.run.artifacts import Delivered, Plan, Transformed
 from crmsync.run.destination import Destination
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.stages.adopt import adopt_by_name, names_needed
-from crmsync.run.stages.deliver import Delivery, DryRunDelivery, RallyDelivery
+from crmsync.run.stages.deliver import RallyDelivery
+from crmsync.run.stages.dry_run import DryRunDelivery
 from crmsync.run.stages.plan import plan
 from crmsync.run.stages.resolve import needed_keys, resolve
+from crmsync.run.stages.routing import Delivery
 from crmsync.run.stages.update import policy_mark
 from crmsync.run.step_run import StepRun
 

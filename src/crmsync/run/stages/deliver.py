@@ -1,29 +1,24 @@
 """Deliver: what a plan says to send, sent, and every acknowledged batch made durable.
 
-Two deliveries share the `Delivery` protocol. `RallyDelivery` looks at what Rally holds now
-(run/mirror.py), sends by the routes of plan.py (creates in bulk or by upsert; updates merged
-field by field into Rally's records, stage update.py) and records each settled record before
-the next batch, so a killed run's rerun counts them unchanged. `DryRunDelivery` looks too, and
-sends nothing: it says what it would write, field by field, so a dry run is the same step with
-another delivery.
+`RallyDelivery` looks at what Rally holds now (run/mirror.py), sends by the routes of plan.py
+(creates in bulk or by upsert; updates merged field by field into Rally's records, stage
+update.py) and records each settled record before the next batch, so a killed run's rerun
+counts them unchanged. A dry run is the same step with another delivery (dry_run.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import polars as pl
 
 from crmsync.api import ClientStats, RallyClient
 from crmsync.config import Step
-from crmsync.frame_json import field_counts, has_empty, json_objects
 from crmsync.load import LoadMode, RecordOutcome, load_records
 from crmsync.load.reconcile import list_since, listing_fields, match_listed
 from crmsync.report.changes import ChangeLog
-from crmsync.report.files import payload_line
-from crmsync.report.outcomes import Outcome
 from crmsync.run.artifacts import (
     FP_ROW,
     HASH,
@@ -34,12 +29,13 @@ from crmsync.run.artifacts import (
     Plan,
     Settled,
 )
-from crmsync.run.ids import IdIndex, identities, identity_frame
+from crmsync.run.ids import identity_frame
 from crmsync.run.merge import written_fields
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
-from crmsync.run.stages.plan import SKIP_EXISTS, SKIP_REASON, TARGET_ID, Routes, route
+from crmsync.run.stages.plan import SKIP_EXISTS, TARGET_ID, Routes
 from crmsync.run.stages.record import PAYLOAD_CHUNK, Recorder, RowValues, stream_payloads
+from crmsync.run.stages.routing import ROUTING, LoadStarted, routes_of, skipped_rows
 from crmsync.run.stages.spool import Spool
 from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
 from crmsync.schema import RallyObject
@@ -47,101 +43,6 @@ from crmsync.state import StepState
 from crmsync.state.journal import Action
 
 SKIP_GONE = "Rally no longer has this record; load.mode update_only never creates"
-LoadStarted = Callable[[int, int], None]  # (records to send, batches)
-
-
-class Delivery(Protocol):
-    """Sends a plan's records (or not) and fills `into` as they settle."""
-
-    async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None: ...
-
-
-def _skipped(rows: pl.DataFrame) -> list[Settled]:
-    pairs = rows.select("_row", SKIP_REASON).iter_rows()
-    return [Settled(row, "skipped", None, reason) for row, reason in pairs]
-
-
-ROUTING = ["_row", KEY, KNOWN_ID, KEYED]  # the columns routing reads
-
-
-def _routes(todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
-    """`todo` routed, with the ids of the records Rally has among its keyed rows crmsync
-    knows no id of."""
-    keys = todo.filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())[KEY].to_list()
-    return route(todo, mode, mirror.ids_of(keys) if keys else {})
-
-
-class DryRunDelivery:
-    """Sends nothing: unchanged rows stay unchanged, skipped ones are skipped, the rest are
-    `planned`, with the fields they would write in plan.csv and their payloads in
-    payloads.ndjson; placeholder ids let the dry run's later steps resolve what it would create."""
-
-    def __init__(
-        self,
-        step: Step,
-        state: StepState,
-        ids: IdIndex,
-        client: RallyClient | None,
-        log: ChangeLog,
-        *,
-        learn: bool = True,
-    ) -> None:
-        self._step = step
-        self._state = state
-        self._ids = ids
-        self._client = client
-        self._log = log
-        self._learn = learn  # placeholders for a later step that looks these records up
-        self._mirror = Mirror(step.rally_object, state)
-
-    async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None:
-        if plan.parts is None:
-            into.settle_all(plan.unchanged, "unchanged")
-        todo = plan.todo if plan.parts is None else plan.frame
-        if plan.to_send and self._client is not None:
-            await self._mirror.look(self._client)
-        self._log.add_payloads(pl.Series("json", [], pl.String))  # none is still a file
-        for part in plan.todo_parts(todo):
-            self._part(part, into)
-
-    def _part(self, plan: Plan, into: Delivered) -> None:
-        """One part's rows to send, planned; its payloads written, creates then updates."""
-        routes = _routes(plan.frame, self._mirror, self._step.load.mode)
-        into.settled += _skipped(routes.skip)
-        creates = routes.create
-        if self._learn:
-            for kind, by_row in identities(creates, plan.obj).items():
-                placeholder = {
-                    key: f"(new {plan.obj.name} row {row})" for row, key in by_row.items()
-                }
-                self._ids.learn(plan.obj.name, kind, placeholder)
-        into.settle_all(creates, "planned")
-        payloads = json_objects(creates, plan.columns)
-        self._log.add_payloads(payloads)
-        # what a record written whole sets: its payload, unless a value in it is empty
-        written = payloads
-        if has_empty(creates, plan.columns):
-            written = json_objects(creates, plan.columns, drop_empty=True)
-        self._log.add_created(
-            creates.select(
-                "_source",
-                "_row",
-                written.alias("to"),
-                field_counts(creates, plan.columns, drop_empty=True).alias("fields"),
-            )
-        )
-        del written, payloads
-        updated: list[str] = []
-        merger = Merger(self._step, self._state, self._mirror)
-        keys = dict(routes.update.select("_row", KEY).iter_rows())
-        for update, merged in merger.merge(rows_of(plan, routes.update), keys):
-            self._log.add(update.source, update.row, update.target, merged.changes)
-            outcome: Outcome = "planned" if merged.writes else "unchanged"
-            into.settled.append(Settled(update.row, outcome, update.target))
-            if merged.writes:
-                into.would_update += 1
-                updated.append(payload_line(merged.record))
-        self._log.add_payloads(pl.Series("json", updated, dtype=pl.String))
 
 
 class RallyDelivery:
@@ -191,7 +92,7 @@ class RallyDelivery:
         """The rows to send, at once: what an unfinished run created of them found first,
         so the count is what is sent."""
         todo = await self._settle_unfinished(plan, plan.todo, into)
-        routes = _routes(todo, self._mirror, self._load.mode)
+        routes = routes_of(todo, self._mirror, self._load.mode)
         creates, updates = routes.create.height, routes.update.height
         started(creates + updates, -(-creates // self._load.batch_size))
         await self._part(Plan(plan.obj, todo, plan.columns), into, routes)
@@ -203,7 +104,7 @@ class RallyDelivery:
         routing columns alone)."""
         creates, updates = 0, 0
         for rows in parts.peek(ROUTING):
-            counted = _routes(rows, self._mirror, self._load.mode)
+            counted = routes_of(rows, self._mirror, self._load.mode)
             creates, updates = creates + counted.create.height, updates + counted.update.height
             del counted
         started(creates + updates, -(-creates // self._load.batch_size))
@@ -229,8 +130,8 @@ class RallyDelivery:
         try:
             if routes is None:
                 todo = await self._settle_unfinished(plan, plan.frame, into)
-                routes = _routes(todo, self._mirror, self._load.mode)
-            into.settled += _skipped(routes.skip)
+                routes = routes_of(todo, self._mirror, self._load.mode)
+            into.settled += skipped_rows(routes.skip)
             await self._send(plan, routes, into, recorder)
         finally:
             recorder.flush()

@@ -1,0 +1,37 @@
+"""What both deliveries share: the protocol a step delivers a plan through, and the routing
+of a plan's rows against what Rally holds now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import polars as pl
+
+from crmsync.run.artifacts import KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
+from crmsync.run.mirror import Mirror
+from crmsync.run.stages.plan import SKIP_REASON, Routes, route
+
+LoadStarted = Callable[[int, int], None]  # (records to send, batches)
+
+
+class Delivery(Protocol):
+    """Sends a plan's records (or not) and fills `into` as they settle."""
+
+    async def deliver(self, plan: Plan, into: Delivered, started: LoadStarted) -> None: ...
+
+
+def skipped_rows(rows: pl.DataFrame) -> list[Settled]:
+    """Rows the routing skips (load mode), each settled with its reason."""
+    pairs = rows.select("_row", SKIP_REASON).iter_rows()
+    return [Settled(row, "skipped", None, reason) for row, reason in pairs]
+
+
+ROUTING = ["_row", KEY, KNOWN_ID, KEYED]  # the columns routing reads
+
+
+def routes_of(todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
+    """`todo` routed, with the ids of the records Rally has among its keyed rows crmsync
+    knows no id of."""
+    keys = todo.filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())[KEY].to_list()
+    return route(todo, mode, mirror.ids_of(keys) if keys else {})
