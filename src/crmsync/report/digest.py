@@ -27,7 +27,8 @@ MAX_COLUMNS = 40  # source columns kept per sample row
 ELLIPSIS = "…"
 # A cell quoted in a message: "value" at the start or after a space or colon.
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
-_DUPLICATE_OF = re.compile(r"\bduplicate of row \d+ by .*$")
+# No `$`: Python's also matches before a last line feed, the regex crate's does not.
+_DUPLICATE_OF = re.compile(r"\bduplicate of row \d+ by .*")
 # What str.strip() strips (str.isspace), which is more than polars' idea of whitespace.
 _SPACES = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
