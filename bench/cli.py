@@ -1,12 +1,14 @@
-"""Benchmark: the real `crmsync run` on a big file against the sandbox, first load and rerun.
+"""Benchmark: the real `crmsync run` on a big file against the sandbox: first load, rerun, and a
+nightly with some rows changed.
 
     .venv/bin/python bench/cli.py [--rows 1000000] [--latency-ms 0] [--rate-limit 0] [--keep DIR]
         [--dry-run | --only-dry-run] [--unicode-share 0.25]
 
 Generates a realistic contacts CSV (bench/transform.py's generator: duplicates in other case,
 invalid emails and scores, messy phones), starts `crmsync sandbox` with the given latency and
-per-key rate limit, and runs the CLI twice as a user would: a first load into an empty state
-DB, then the same file again (nothing to send). Each CLI run is its own child process, so its
+per-key rate limit, and runs the CLI as a user would: a first load into an empty state DB,
+the same file again (nothing to send), then a copy with every 1,000th row's last name changed
+(a nightly export where a few records moved). Each CLI run is its own child process, so its
 peak memory (ru_maxrss from wait4) is the CLI's alone, not the sandbox's. Prints wall time,
 rows/s, what the summary counted, requests, and peak MiB. Asserts nothing: the sandbox shares
 the machine's 2 cores with the CLI, so figures move with the load of other processes.
@@ -15,6 +17,7 @@ the machine's 2 cores with the CLI, so figures move with the load of other proce
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -36,6 +39,7 @@ DUPLICATE_CHECK_ROWS = 100_000
 KEY = "bench-cli-key"
 KIB = 1024
 RECORDS_PER_BULK = 100  # a request/s of the limit carries this many records
+CHANGED_EVERY = 1_000  # the "changed" run's file: this row in so many has a new last name
 PIPELINE_YAML = """\
 name: bench-cli
 object: contacts
@@ -62,12 +66,34 @@ def prepare(folder: Path, rows: int, unicode_share: float) -> None:
         (folder / stale).unlink(missing_ok=True)
 
 
+def changed_copy(folder: Path) -> None:
+    """contacts-changed.csv: contacts.csv with every CHANGED_EVERY-th row's last name new,
+    and pipeline-changed.yaml, the same pipeline reading it (the same step and state)."""
+    with (
+        (folder / "contacts.csv").open(newline="", encoding="utf-8") as source,
+        (folder / "contacts-changed.csv").open("w", newline="", encoding="utf-8") as target,
+    ):
+        rows = csv.reader(source)
+        writer = csv.writer(target)
+        header = next(rows)
+        writer.writerow(header)
+        last = header.index("lastName")
+        for number, row in enumerate(rows, start=1):
+            if number % CHANGED_EVERY == 0 and len(row) > last:
+                row[last] = f"{row[last]}-Moved"
+            writer.writerow(row)
+    text = (folder / "pipeline.yaml").read_text("utf-8")
+    changed = text.replace("path: contacts.csv", "path: contacts-changed.csv")
+    (folder / "pipeline-changed.yaml").write_text(changed, "utf-8")
+
+
 def run_cli(folder: Path, base_url: str, label: str) -> dict[str, Any]:
-    """One `crmsync run` in a child process (`--dry-run` for the label "dry-run"): its wall
-    time, peak memory and summary."""
+    """One `crmsync run` in a child process (`--dry-run` for the label "dry-run", the
+    changed copy for "changed"): its wall time, peak memory and summary."""
     reports = folder / f"reports-{label}"
     env = {**os.environ, "RALLY_BASE_URL": base_url, "RALLY_API_KEY": KEY}
-    command = [sys.executable, "-m", "crmsync", "run", "pipeline.yaml"]
+    pipeline = "pipeline-changed.yaml" if label == "changed" else "pipeline.yaml"
+    command = [sys.executable, "-m", "crmsync", "run", pipeline]
     command += ["--dry-run"] if label == "dry-run" else []
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
@@ -148,9 +174,11 @@ def main() -> None:
             prepare(folder, args.rows, args.unicode_share)
             baseline, _, _ = measure(folder, args, ("no-faults",), faults=False)
         prepare(folder, args.rows, args.unicode_share)
-        labels: tuple[str, ...] = ("first", "rerun")
+        labels: tuple[str, ...] = ("first", "rerun", "changed")
         if args.dry_run or args.only_dry_run:
             labels = ("dry-run",) if args.only_dry_run else ("dry-run", *labels)
+        if "changed" in labels:
+            changed_copy(folder)
         runs, stored, emails = measure(folder, args, labels, faults=True)
     limit = f"{args.rate_limit} requests/s" if args.rate_limit else "no rate limit"
     faults = (
@@ -162,7 +190,8 @@ def main() -> None:
     doubled = f" ({stored - len(emails):,} duplicated)" if emails is not None else ""
     print(f"records in Rally: {stored:,}{doubled}")
     print(
-        f"{'run':<10}{'exit':>5}{'seconds':>9}{'rows/s':>10}{'created':>10}{'unchanged':>11}{'merged':>8}"
+        f"{'run':<10}{'exit':>5}{'seconds':>9}{'rows/s':>10}{'created':>10}{'updated':>9}"
+        f"{'unchanged':>11}{'merged':>8}"
         f"{'failed':>8}{'requests':>10}{'peak MiB':>10}"
     )
     for run in [*baseline, *runs]:
@@ -170,6 +199,7 @@ def main() -> None:
         print(
             f"{run['label']:<10}{run['exit']:>5}{run['seconds']:>9.1f}"
             f"{summary['rows_read'] / run['seconds']:>10,.0f}{summary['created']:>10,}"
+            f"{summary['updated']:>9,}"
             f"{summary['unchanged']:>11,}{summary['merged']:>8,}{summary['failed']:>8,}{summary['requests']:>10,}"
             f"{run['peak_mib']:>10,.0f}"
         )
