@@ -15,14 +15,7 @@ from collections.abc import Iterable, Mapping
 import polars as pl
 
 from crmsync.state.connection import Connection, now
-from crmsync.state.fingerprint import (
-    FP_COLUMN,
-    HASH_PREFIX,
-    SEPARATOR,
-    VOUCHING,
-    code,
-    stored_text,
-)
+from crmsync.state.fingerprint import FP_COLUMN, VOUCHING, code, stored
 from crmsync.state.hashing import hash_code
 
 HASH_SCHEMA = {"match_key": pl.String, "payload_hash": pl.String, "rally_id": pl.String}
@@ -95,7 +88,7 @@ class RowHashes:
         """
         wrote, made = written or {}, prints or {}
         values = [
-            (step, key, digest, rally_id, run_id, wrote.get(key), _stored(made.get(key), digest))
+            (step, key, digest, rally_id, run_id, wrote.get(key), _kept(made.get(key), digest))
             for key, digest, rally_id in rows
         ]
         with self._db.write() as db:
@@ -140,9 +133,8 @@ class RowHashes:
         with its record, where the record's hash is still that row's: a row Rally did not
         accept, or whose record another write changed since, stores nothing. In key order,
         so the writes sweep the table once rather than hop about it."""
-        text = stored_text(pl.col(FP_COLUMN), pl.col("payload_hash"))
-        ordered = rows.sort("match_key")
-        values = ordered.select(text, pl.lit(step), "match_key", "payload_hash").rows()
+        ordered = rows.sort("match_key").select("match_key", "payload_hash", FP_COLUMN)
+        values = [(stored(fp, digest), step, key, digest) for key, digest, fp in ordered.rows()]
         with self._db.write() as db:
             db.executemany(
                 f"UPDATE row_hashes SET {FP_COLUMN} = ?"
@@ -186,11 +178,9 @@ class RowHashes:
             )
 
 
-def _stored(fingerprint: str | None, payload_hash: str) -> str | None:
-    """What row_hashes keeps of a fingerprint: see `stored_text`."""
-    if fingerprint is None:
-        return None
-    return f"{fingerprint}{SEPARATOR}{payload_hash[:HASH_PREFIX]}"
+def _kept(fingerprint: str | None, payload_hash: str) -> str | None:
+    """A row's fingerprint as row_hashes keeps it (`stored`), or None when it has none."""
+    return None if fingerprint is None else stored(fingerprint, payload_hash)
 
 
 class Watermarks:
