@@ -27,6 +27,7 @@ from crmsync.config import Step
 from crmsync.report.outcomes import IDENTITY
 from crmsync.run.artifacts import ACTION, FP_ROW, HASH, KEY, Plan
 from crmsync.run.stages.plan import HELD_FP
+from crmsync.run.stages.transform import failures
 from crmsync.state.fingerprint import FP_COLUMN, code, fingerprints, salt
 from crmsync.state.hashing import hash_code
 from crmsync.transform.issues import MATCH_KEY
@@ -98,7 +99,7 @@ class Unchanged:
         fail, which a known row's key must not be."""
         if MATCH_KEY not in rows.columns:
             return
-        failed = issues.filter(pl.col("severity") == "error").select(IDENTITY)
+        failed = failures(issues).rows
         live = rows.select(*IDENTITY, MATCH_KEY).join(failed, on=IDENTITY, how="anti")
         keys = live.get_column(MATCH_KEY).drop_nulls()
         self._checked_keys.append(pl.select(hash_code(pl.lit(keys))).to_series())
@@ -118,7 +119,8 @@ class Unchanged:
         repeated = known.len() > 1 and bool(
             (known.slice(1) == known.slice(0, known.len() - 1)).any()
         )
-        if repeated or _any_in(pl.concat(checked) if checked else known.clear(), known):
+        met = bool(checked) and bool(_found_in(known, pl.concat(checked))[1].any())
+        if repeated or met:
             raise KnownRowMet
 
     @property
@@ -134,9 +136,7 @@ class Unchanged:
 
     def _found(self, codes: pl.Series) -> pl.Series:
         """The position in `accepted` of the record holding each code (null: none)."""
-        stored = self._looked_up.get_column(FP_COLUMN)
-        at = stored.search_sorted(codes, side="left").clip(0, stored.len() - 1)
-        hit = (stored.gather(at) == codes).fill_null(False)
+        at, hit = _found_in(self._looked_up.get_column(FP_COLUMN), codes)
         positions = self._looked_up.get_column(_AT).gather(at)
         return positions.zip_with(hit, pl.Series([None], dtype=positions.dtype))
 
@@ -152,12 +152,11 @@ class Unchanged:
         self._salt = salt(settings, self._columns)
 
 
-def _any_in(codes: pl.Series, ordered: pl.Series) -> bool:
-    """Whether any of `codes` is in `ordered` (sorted), found by binary search."""
-    if codes.is_empty() or ordered.is_empty():
-        return False
+def _found_in(ordered: pl.Series, codes: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Where each of `codes` is in `ordered` (sorted, not empty), found by binary search,
+    and whether it is there at all."""
     at = ordered.search_sorted(codes, side="left").clip(0, ordered.len() - 1)
-    return bool((ordered.gather(at) == codes).any())
+    return at, (ordered.gather(at) == codes).fill_null(False)
 
 
 def vouched(planned: Plan, rows: pl.DataFrame, warned: pl.DataFrame) -> Plan:
