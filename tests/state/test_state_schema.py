@@ -23,6 +23,7 @@ TABLES = {
     "journal",
     "load_seconds",
     "step_digests",
+    "row_hash_snapshots",
 }
 
 

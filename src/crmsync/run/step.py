@@ -227,6 +227,8 @@ def _read_in_pieces(
         )
         for frame in prints.frames() if prints is not None else ():
             env.state.fingerprint(frame)
+        if into is not None:
+            env.state.keep_accepted()
         return result
 
 

@@ -101,6 +101,17 @@ class Connection(ABC):
         with self.lock, self.failures():
             return self.session().execute(query, params).fetchall()
 
+    def each(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        """The rows of a query one at a time, for rows too big to hold all at once."""
+        with self.lock, self.failures():
+            cursor = self.session().execute(query, params)
+            while (row := cursor.fetchone()) is not None:
+                yield row
+
+    @abstractmethod
+    def hold_writers(self, table: str) -> None:
+        """Inside `write`: other connections' writes to `table` wait until it commits."""
+
     def read_frame(
         self,
         query: str,
@@ -167,6 +178,9 @@ class SqliteConnection(Connection):
 
     def session(self) -> Session:
         return self._session
+
+    def hold_writers(self, table: str) -> None:
+        pass  # a write transaction (BEGIN IMMEDIATE) holds every other writer off already
 
     def _begin(self) -> None:
         # Taken up front (IMMEDIATE) so it cannot deadlock on upgrade.

@@ -54,12 +54,16 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
     return _sha256(canonical_json(payload))
 
 
+CODE_SEED = 0x5EED
+CODE_MAKER = f"polars {pl.__version__}, seed {CODE_SEED:#x}"  # what a code is valid within
+
+
 def hash_code(texts: pl.Expr) -> pl.Expr:
     """A 64-bit code of each hash text, to compare stored hashes with fresh ones in memory:
     8 bytes where the text takes 80 (ten million stored hashes: 80 MB, not 800). polars'
     own hash, so it is never stored: it may differ between polars versions, never within
     a run."""
-    return texts.hash(seed=0x5EED)
+    return texts.hash(seed=CODE_SEED)
 
 
 def canonical_json(payload: Mapping[str, Any]) -> str:

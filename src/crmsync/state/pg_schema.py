@@ -149,4 +149,25 @@ _V7 = """
 ALTER TABLE row_hashes ADD COLUMN source_fp TEXT;
 """
 
-PG_MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# A statement-level trigger (one call per statement, not per row) that drops every step's
+# snapshot: writes come in batches of rows, and a snapshot is cheap to keep again.
+_V8 = """
+CREATE TABLE row_hash_snapshots (
+    step        TEXT NOT NULL,
+    part        INTEGER NOT NULL,
+    made_by     TEXT NOT NULL,
+    frame       BYTEA NOT NULL,
+    PRIMARY KEY (step, part)
+);
+CREATE FUNCTION row_hashes_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM row_hash_snapshots;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER row_hashes_changed
+AFTER INSERT OR UPDATE OF step, match_key, payload_hash, source_fp OR DELETE OR TRUNCATE
+ON row_hashes FOR EACH STATEMENT EXECUTE FUNCTION row_hashes_changed();
+"""
+
+PG_MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)

@@ -90,6 +90,10 @@ class PgConnection(Connection):
         with contextlib.suppress(psycopg.Error):
             self.raw.execute("ROLLBACK")
 
+    def hold_writers(self, table: str) -> None:
+        # SHARE: other writers wait for this transaction; readers do not
+        self.raw.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.Identifier(table)))
+
     @contextmanager
     def failures(self) -> Iterator[None]:
         try:

@@ -215,7 +215,31 @@ _V7 = """
 ALTER TABLE row_hashes ADD COLUMN source_fp TEXT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Version 8: per step, what `RowHashes.compared` read last, kept as Arrow IPC parts: a rerun
+# reads a few blobs where a million rows, turned into Python values one by one, took a second.
+# Any write to what it holds deletes it in the same transaction (the triggers), so a kept one
+# is always what the table would give; the run that finds none keeps a fresh one.
+_V8 = """
+CREATE TABLE row_hash_snapshots (
+    step        TEXT NOT NULL,
+    part        INTEGER NOT NULL,                      -- the frame's parts, in order
+    made_by     TEXT NOT NULL,                         -- the codes' maker: polars' version
+    frame       BLOB NOT NULL,                         -- Arrow IPC
+    PRIMARY KEY (step, part)
+);
+CREATE TRIGGER row_hashes_inserted AFTER INSERT ON row_hashes BEGIN
+    DELETE FROM row_hash_snapshots WHERE step = NEW.step;
+END;
+CREATE TRIGGER row_hashes_updated
+AFTER UPDATE OF step, match_key, payload_hash, source_fp ON row_hashes BEGIN
+    DELETE FROM row_hash_snapshots WHERE step IN (OLD.step, NEW.step);
+END;
+CREATE TRIGGER row_hashes_deleted AFTER DELETE ON row_hashes BEGIN
+    DELETE FROM row_hash_snapshots WHERE step = OLD.step;
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION: int = len(MIGRATIONS)
 
 

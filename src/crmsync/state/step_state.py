@@ -12,6 +12,7 @@ A dry run reads everything and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -21,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.errors import StateError
 from crmsync.state.db import StateDB
 from crmsync.state.journal import Write
 
@@ -85,6 +87,15 @@ class StepState:
         without transforming them."""
         if not self.dry_run and rows.height:
             self._db.hashes.fingerprint(self.scope, rows)
+
+    def keep_accepted(self) -> None:
+        """Keep what `accepted` read as the step's snapshot, for the next run to read fast
+        (not on a dry run, which writes nothing). A snapshot is only a shortcut: one that
+        cannot be written (the file busy or full) is left for a later run to keep."""
+        if self.dry_run:
+            return
+        with contextlib.suppress(StateError):
+            self._db.hashes.keep_snapshot(self.scope)
 
     def accepted_ids(self, keys: Iterable[str]) -> dict[str, str]:
         """record key -> the Rally id last accepted for it, for the keys that have one."""

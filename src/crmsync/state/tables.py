@@ -17,8 +17,10 @@ import polars as pl
 from crmsync.state.connection import Connection, now
 from crmsync.state.fingerprint import FP_COLUMN, VOUCHING, code, stored
 from crmsync.state.hashing import hash_code
+from crmsync.state.snapshots import Snapshots
 
 HASH_SCHEMA = {"match_key": pl.String, "payload_hash": pl.String, "rally_id": pl.String}
+COMPARED_SCHEMA = {"match_key": pl.String, "payload_hash": pl.UInt64, FP_COLUMN: pl.UInt64}
 
 
 class IdMap:
@@ -67,6 +69,7 @@ class RowHashes:
 
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._snapshots = Snapshots(connection)
 
     def put(
         self,
@@ -118,7 +121,17 @@ class RowHashes:
         """What planning compares: match_key, payload_hash as its `hash_code` (UInt64), and
         source_fp as the code of the fingerprint that still vouches for the record (else
         null). The Rally ids stay behind (`ids`): a rerun needs those of its changed rows
-        alone, and ten million of them took 500 MB."""
+        alone, and ten million of them took 500 MB. Read from the step's snapshot where one
+        is kept (`crmsync.state.snapshots`)."""
+        kept = self._snapshots.read(step, COMPARED_SCHEMA)
+        return kept if kept is not None else self._table_compared(step)
+
+    def keep_snapshot(self, step: str) -> None:
+        """Keep what `compared` gives for the step as its snapshot, unless the one read is
+        still current."""
+        self._snapshots.keep(step, lambda: self._table_compared(step))
+
+    def _table_compared(self, step: str) -> pl.DataFrame:
         return self._db.read_frame(
             f"SELECT match_key, payload_hash, {VOUCHING} FROM row_hashes WHERE step = ?",
             (step,),
