@@ -6,9 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from crmsync.errors import SourceError
 from crmsync.extract import Extracted, read_source
+from crmsync.extract.encoding import is_utf8
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "extract"
 
@@ -154,3 +157,32 @@ def test_excel_exports(
     contract(result, str(path))
     assert (result.encoding, result.delimiter, result.columns) == (encoding, delimiter, columns)
     assert result.frame.drop("_source").rows() == rows
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# near-UTF-8 bytes: valid text cut or spliced anywhere, and the forms a strict decoder refuses
+NEAR_UTF8 = st.lists(
+    st.one_of(
+        st.text().map(lambda text: text.encode("utf-8", "surrogatepass")),
+        st.sampled_from(
+            [b"\xed\xa0\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf4\x90\x80\x80", b"\xf8", b"\xff"]
+        ),
+        st.binary(max_size=4),
+    ),
+    max_size=8,
+).map(b"".join)
+
+
+@given(NEAR_UTF8)
+@example(b"\xed\xa0\x80")  # a surrogate, encoded: Python refuses it
+@example(b"\xc0\xaf")  # an overlong "/"
+@example(b"ok \xf0\x9f\x98")  # an emoji cut short at the end
+def test_the_utf8_check_agrees_with_python_s_decoder(data: bytes) -> None:
+    assert is_utf8(data) == _decodes(data)
