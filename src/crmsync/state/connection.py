@@ -20,7 +20,7 @@ import contextlib
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -101,7 +101,7 @@ class Connection(ABC):
         with self.lock, self.failures():
             return self.session().execute(query, params).fetchall()
 
-    def each(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+    def each(self, query: str, params: Sequence[Any] = ()) -> Generator[Any, None, None]:
         """The rows of a query one at a time, for rows too big to hold all at once."""
         with self.lock, self.failures():
             cursor = self.session().execute(query, params)

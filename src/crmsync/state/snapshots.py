@@ -15,6 +15,7 @@ that made it, and one made by another is not read.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Callable, Mapping
 
@@ -40,14 +41,13 @@ class Snapshots:
         """The step's snapshot (None: there is none, or it cannot be read as `schema`)."""
         self._current.discard(step)
         frames = []
-        for (blob,) in self._db.each(
-            f"SELECT frame FROM {TABLE} WHERE step = ? AND made_by = ? ORDER BY part",
-            (step, CODE_MAKER),
-        ):
-            frame = _decoded(bytes(blob), schema)
-            if frame is None:
-                return None
-            frames.append(frame)
+        query = f"SELECT frame FROM {TABLE} WHERE step = ? AND made_by = ? ORDER BY part"
+        with contextlib.closing(self._db.each(query, (step, CODE_MAKER))) as parts:
+            for (blob,) in parts:  # one statement: the parts of one snapshot
+                frame = _decoded(bytes(blob), schema)
+                if frame is None:
+                    return None
+                frames.append(frame)
         if not frames:
             return None
         self._current.add(step)
