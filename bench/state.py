@@ -67,6 +67,11 @@ def exercise(db: StateDB, frame: pl.DataFrame, hashes: list[str]) -> dict[str, f
     )
     stored = timed("get_hashes", lambda: db.hashes.get("contacts"), figures)
     assert stored.height == frame.height
+    read = lambda: db.hashes.compared("contacts")  # noqa: E731 (what a rerun compares)
+    table = timed("compared (from the table)", read, figures)
+    timed("keep_snapshot", lambda: db.hashes.keep_snapshot("contacts"), figures)
+    kept = timed("compared (from its snapshot)", read, figures)
+    assert kept.equals(table)
     pairs = list(zip(frame["email"], frame["companyId"], strict=True))
     timed("put_ids", lambda: db.ids.put("contacts", "email", pairs), figures)
     wanted = frame["email"].gather_every(10).to_list()
