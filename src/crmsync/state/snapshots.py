@@ -51,7 +51,7 @@ class Snapshots:
         if not frames:
             return None
         self._current.add(step)
-        return pl.concat(frames) if len(frames) > 1 else frames[0]
+        return pl.concat(frames, rechunk=False) if len(frames) > 1 else frames[0]
 
     def keep(self, step: str, table: Callable[[], pl.DataFrame]) -> None:
         """Keep a snapshot of the step, from `table` (what the table gives), unless the one
