@@ -55,16 +55,15 @@ class Snapshots:
 
     def keep(self, step: str, table: Callable[[], pl.DataFrame]) -> None:
         """Keep a snapshot of the step, from `table` (what the table gives), unless the one
-        this process read is still there. Other writers of the table wait meanwhile."""
+        this process read is still there: then nothing is written, and no write transaction
+        is taken (a snapshot that exists is current, as the triggers drop a stale one). Other
+        writers of the table wait while one is kept."""
+        if step in self._current and self._db.read(
+            f"SELECT 1 FROM {TABLE} WHERE step = ? AND made_by = ? LIMIT 1", (step, CODE_MAKER)
+        ):
+            return
         with self._db.write() as db:
             self._db.hold_writers("row_hashes")
-            if step in self._current:
-                (count,) = db.execute(
-                    f"SELECT count(*) FROM {TABLE} WHERE step = ? AND made_by = ?",
-                    (step, CODE_MAKER),
-                ).fetchone()
-                if count:
-                    return
             db.execute(f"DELETE FROM {TABLE} WHERE step = ?", (step,))
             frame = table()
             for part, start in enumerate(range(0, max(frame.height, 1), PART_ROWS)):
