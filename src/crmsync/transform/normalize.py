@@ -89,22 +89,30 @@ def _is_text(dtype: pl.DataType) -> bool:
 
 def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) -> _Conversion:
     column = pl.col(spec.wire)
-    text = clean_text(column) if _is_text(dtype) else None
+    text = column if _is_text(dtype) else None  # cleaned by the parsers, per distinct value
     if spec.kind in (Kind.INTEGER, Kind.DECIMAL):
         integer = spec.kind is Kind.INTEGER
         target = pl.Int64 if integer else pl.Float64
-        expr = parse_number(text, integer=integer) if text is not None else column.cast(target)
+        expr = (
+            parse_number(text, integer=integer, clean=True)
+            if text is not None
+            else column.cast(target)
+        )
         what = "a whole number" if integer else "a number"
         return _Conversion(
             spec.wire, expr, lambda raw: pl.format("{} is not {}", quoted(raw), pl.lit(what))
         )
     if spec.kind is Kind.BOOLEAN:
-        expr = parse_bool(text) if text is not None else column.cast(pl.Boolean)
+        expr = parse_bool(text, clean=True) if text is not None else column.cast(pl.Boolean)
         return _Conversion(
             spec.wire, expr, lambda raw: pl.format("{} is not yes or no", quoted(raw))
         )
     if spec.kind is Kind.DATETIME:
-        when = parse_datetime(text, day_first=options.day_first) if text is not None else column
+        when = (
+            parse_datetime(text, day_first=options.day_first, clean=True)
+            if text is not None
+            else column
+        )
         expr = format_datetime(when.cast(pl.Datetime("us", "UTC")))
         return _Conversion(
             spec.wire, expr, lambda raw: pl.format("{} is not a date or time", quoted(raw))
@@ -131,16 +139,13 @@ def _apply(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, pl.DataFrame]]:
     """Run every conversion, and the vectorized part of the phones, in one parallel pass;
     report inputs that did not survive. Returns the phones' plan results for `_phones`."""
-    staged_plan = (
-        frame.lazy()
-        .with_columns(others)
-        .with_columns(c.expr.alias(_NEW + c.field) for c in conversions)
-        .with_columns(phone_input(pl.col(field)).alias(field) for field in phone_fields)
+    # the phones' input is computed once, shared by the frame and their plans
+    phones = frame.lazy().with_columns(phone_input(pl.col(f)).alias(f) for f in phone_fields)
+    staged_plan = phones.with_columns(others).with_columns(
+        c.expr.alias(_NEW + c.field) for c in conversions
     )
     plans = [
-        phone_plan(
-            frame.lazy().select(phone_input(pl.col(f)).alias("value")), options.default_region
-        )
+        phone_plan(phones.select(pl.col(f).alias("value")), options.default_region)
         for f in phone_fields
     ]
     staged, *decided = pl.collect_all([staged_plan, *plans])

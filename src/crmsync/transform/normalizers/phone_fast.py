@@ -36,7 +36,7 @@ TOO_LONG = "too long"
 # Only these characters may surround the digits for the fast path to apply.
 FAST_SHAPE = r"^\+?[0-9 ().\-]+$"
 _EXTENSION = r"(?i)^(.*?[0-9)])[ ,]*(?:x|ext\.?|extension)[ .:]*([0-9]{1,6})$"
-_NON_DIGITS = r"[^0-9]"
+_FAST_SHAPE_PUNCTUATION = [" ", "(", ")", ".", "-", "+"]
 _LITERALS = r"[0-9]+(?:\|[0-9]+)*"
 
 
@@ -133,7 +133,8 @@ def _with_lengths(frame: pl.LazyFrame, column: str, prefix: str) -> pl.LazyFrame
 
 
 def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Columns position, fast, fast_error for "+" numbers (digits without the plus)."""
+    """Columns position, fast, fast_error for "+" numbers and those dialled out (digits
+    from `cut` on: after the international prefix)."""
     codes = country_rules()
     code: pl.Expr = pl.lit(None, pl.String)
     for size in range(MAX_COUNTRY_CODE_DIGITS, 0, -1):
@@ -160,7 +161,8 @@ def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
     # A stripped number that starts with a prefix again would read differently a second time.
     restrips = pl.col("stripped").str.contains(pl.col("prefix_re")).fill_null(False)
     staged = (
-        frame.with_columns(code.alias("code"))
+        frame.with_columns(pl.col("digits").str.slice(pl.col("cut")))
+        .with_columns(code.alias("code"))
         .filter(pl.col("code").is_not_null())
         .with_columns(pl.col("digits").str.slice(pl.col("code").str.len_bytes()).alias("national"))
         .join(_rules_frame().lazy(), on="code", how="left")
@@ -253,24 +255,24 @@ def international_prefix(region: str | None) -> str | None:
     return metadata.international_prefix if metadata is not None else None
 
 
-def _dialled_out(base: pl.Expr, region: str | None) -> tuple[pl.Expr, pl.Expr]:
-    """(is international, its digits without the "+" or the international prefix).
+def _dialled_out(digits: pl.Expr, plus: pl.Expr, region: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(is international, how many leading digits are its international prefix).
 
     As the parser does: a leading "+", or else the region's prefix at the start of the
-    digits, unless a 0 follows it (country codes never start with 0)."""
-    digits = base.str.replace_all(_NON_DIGITS, "")
-    plus = base.str.starts_with("+")
+    digits, unless a 0 follows it (country codes never start with 0). The digits are cut
+    later, on the international rows only."""
     prefix = international_prefix(region)
     if prefix is None:
-        return plus, digits
+        return plus, pl.lit(0)
     if prefix.isdigit():  # most regions: a plain "00", "011", "810"...
-        dialled = digits.str.starts_with(prefix)
-        rest = digits.str.slice(len(prefix))
+        dialled = digits.str.starts_with(prefix) & ~digits.str.starts_with(prefix + "0")
+        cut = pl.lit(len(prefix))
     else:  # a pattern, e.g. Australia's "001[14-689]|14(?:1[14]|34|...)0011"
         found = digits.str.extract(f"^({prefix})", 1)
-        dialled, rest = found.is_not_null(), digits.str.slice(found.str.len_bytes())
-    idd = ~plus & dialled & ~rest.str.starts_with("0")
-    return plus | idd, pl.when(idd).then(rest).otherwise(digits)
+        cut = found.str.len_bytes().fill_null(0)
+        dialled = found.is_not_null() & ~digits.str.slice(cut, 1).eq("0").fill_null(False)
+    idd = ~plus & dialled
+    return plus | idd, pl.when(idd).then(cut).otherwise(0)
 
 
 def fast_plan(values: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
@@ -287,10 +289,14 @@ def fast_plan(values: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
         value.str.extract(_EXTENSION, 1).alias("base"),
         value.str.extract(_EXTENSION, 2).alias("extension"),
     )
-    international, digits = _dialled_out(pl.col("base"), region)
-    staged = pl.concat(
-        [plain, labelled.filter(pl.col("base").str.contains(FAST_SHAPE))]
-    ).with_columns(international.alias("plus"), digits.alias("digits"))
+    base = pl.col("base")
+    # FAST_SHAPE allows only these beside digits: dropping them (one pass) leaves the digits
+    digits = base.str.replace_many(_FAST_SHAPE_PUNCTUATION, [""] * len(_FAST_SHAPE_PUNCTUATION))
+    staged = pl.concat([plain, labelled.filter(base.str.contains(FAST_SHAPE))]).with_columns(
+        digits.alias("digits")
+    )
+    international, cut = _dialled_out(pl.col("digits"), base.str.starts_with("+"), region)
+    staged = staged.with_columns(international.alias("plus"), cut.alias("cut"))
     decided = pl.concat(
         [
             _international(staged.filter(pl.col("plus"))),

@@ -1,8 +1,10 @@
 """Run a normalizing expression once per distinct value, not once per row.
 
-CRM columns repeat: lead scores, tags, dates, titles, countries. Computing each distinct value
-once and joining the answers back is cheaper than evaluating a chain of string expressions on a
-million rows, and the inner expression runs lazily, so polars shares its common parts.
+CRM columns repeat: lead scores, tags, dates, countries. Computing each distinct value once
+and looking the answers up by position is cheaper than a chain of string expressions over a
+million rows. A column that is mostly distinct (ids, timestamps to the second) gains nothing
+and would pay for the lookup, so it is evaluated row by row; which kind a column is, is
+judged on its first SAMPLE_ROWS values.
 """
 
 from __future__ import annotations
@@ -13,16 +15,27 @@ import polars as pl
 from polars._typing import PolarsDataType  # polars' own alias: a dtype or its class
 
 _KEY = "__value__"
-_OUT = "__normalized__"
+SAMPLE_ROWS = 20_000
+MOSTLY_DISTINCT = 0.5  # share of distinct values in the sample above which rows are evaluated
+
+
+def _mostly_distinct(series: pl.Series) -> bool:
+    sample = series.head(SAMPLE_ROWS)
+    return sample.n_unique() > MOSTLY_DISTINCT * sample.len()
 
 
 def _per_unique(series: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
-    distinct = pl.DataFrame({_KEY: series.unique()})
-    answers = distinct.lazy().select(pl.col(_KEY), fn(pl.col(_KEY)).alias(_OUT)).collect()
-    mapped = pl.DataFrame({_KEY: series}).join(
-        answers, on=_KEY, how="left", nulls_equal=True, maintain_order="left"
-    )
-    return mapped[_OUT].alias(series.name)
+    if series.is_empty() or _mostly_distinct(series):
+        rows = pl.DataFrame({_KEY: series}).lazy().select(fn(pl.col(_KEY)))
+        return rows.collect().to_series().alias(series.name)
+    distinct = series.unique()
+    # eager: a few hundred values, where the lazy optimizer's passes cost more than the work
+    answers = pl.DataFrame({_KEY: distinct}).select(fn(pl.col(_KEY)))
+    # Positions are looked up, not answers: replace_strict maps to scalars only, and an
+    # answer may be a list (tags). A join back costs three times as much.
+    position = pl.int_range(0, distinct.len(), dtype=pl.UInt32, eager=True)
+    where = series.replace_strict(distinct, position, return_dtype=pl.UInt32)
+    return answers.to_series().gather(where).alias(series.name)
 
 
 def on_unique(
@@ -30,7 +43,8 @@ def on_unique(
     fn: Callable[[pl.Expr], pl.Expr],
     return_dtype: PolarsDataType,
 ) -> pl.Expr:
-    """`fn(expr)`, evaluated on the distinct values of `expr` only. `fn` must be elementwise."""
-    return expr.map_batches(
-        lambda series: _per_unique(series, fn), return_dtype=return_dtype, is_elementwise=True
-    )
+    """`fn(expr)`, evaluated on the distinct values of `expr` only. `fn` must be elementwise.
+
+    Not declared elementwise to polars on purpose: it would then call this once per chunk
+    of the frame (ten times on a million rows read in pieces), each with its own unique."""
+    return expr.map_batches(lambda series: _per_unique(series, fn), return_dtype=return_dtype)

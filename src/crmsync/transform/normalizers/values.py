@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmsync.transform.normalizers.names import clean_text
 from crmsync.transform.normalizers.unique import on_unique
 
 # "45M" is 45e6: a suffix becomes a decimal exponent, so float parsing stays exact ("1.2k" is
@@ -32,14 +33,21 @@ FORMAT_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 FORMAT_MILLISECONDS = "%Y-%m-%dT%H:%M:%S%.3fZ"
 
 
-def parse_number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
+def parse_number(expr: pl.Expr, *, integer: bool, clean: bool = False) -> pl.Expr:
     """Int64 (when `integer`) or Float64 from "$45,000,000", "45M", "4.5e7", "1.2k", " 12 ".
 
     Null where the text is not such a number, or (for integers) not a whole one. Commas
-    must group thousands: "1,5" is refused rather than guessed.
+    must group thousands: "1,5" is refused rather than guessed. `clean`: `clean_text` first
+    (done per distinct value with the rest, not per row).
     """
     dtype = pl.Int64 if integer else pl.Float64
-    return on_unique(expr.cast(pl.String), lambda e: _number(e, integer=integer), dtype)
+    return on_unique(
+        expr.cast(pl.String), lambda e: _number(_cleaned(e, clean), integer=integer), dtype
+    )
+
+
+def _cleaned(expr: pl.Expr, clean: bool) -> pl.Expr:
+    return clean_text(expr) if clean else expr
 
 
 def _number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
@@ -65,9 +73,10 @@ def _number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
     )
 
 
-def parse_bool(expr: pl.Expr) -> pl.Expr:
-    """Boolean from yes/no, true/false, y/n, 1/0, on/off (any case); else null."""
-    return on_unique(expr.cast(pl.String), _bool, pl.Boolean)
+def parse_bool(expr: pl.Expr, *, clean: bool = False) -> pl.Expr:
+    """Boolean from yes/no, true/false, y/n, 1/0, on/off (any case); else null. `clean`: as
+    for `parse_number`."""
+    return on_unique(expr.cast(pl.String), lambda e: _bool(_cleaned(e, clean)), pl.Boolean)
 
 
 def _bool(expr: pl.Expr) -> pl.Expr:
@@ -81,13 +90,15 @@ def _bool(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def parse_datetime(expr: pl.Expr, *, day_first: bool = False) -> pl.Expr:
+def parse_datetime(expr: pl.Expr, *, day_first: bool = False, clean: bool = False) -> pl.Expr:
     """Datetime in UTC from ISO-8601 (with an offset, "Z", or none: then taken as UTC), a date
     ("2025-07-15" is midnight UTC) or a slashed date ("07/15/2025", month first unless
-    `day_first`). Null where none of these fits.
+    `day_first`). Null where none of these fits. `clean`: as for `parse_number`.
     """
     return on_unique(
-        expr.cast(pl.String), lambda e: _datetime(e, day_first=day_first), pl.Datetime("us", UTC)
+        expr.cast(pl.String),
+        lambda e: _datetime(_cleaned(e, clean), day_first=day_first),
+        pl.Datetime("us", UTC),
     )
 
 
