@@ -83,19 +83,19 @@ def _library_forms(series: pl.Series) -> pl.Series:
     in Unicode) in its library form, asked once per distinct value; only their rows are
     rewritten. Plain ASCII is its own form already once lower-cased, and so is an address of
     the simple shape (its international characters are their own NFC and lower case)."""
-    frame = pl.DataFrame({"value": series})
     value = pl.col("value")
-    needs = frame.select(
-        (
-            (value.str.len_bytes() != value.str.len_chars())
-            | value.str.contains("xn--", literal=True)
-        )
-        & ~simple_email(value).fill_null(False)
-    ).to_series()
-    positions = needs.arg_true()
+    unusual = pl.DataFrame({"value": series}).select(
+        (value.str.len_bytes() != value.str.len_chars()) | value.str.contains("xn--", literal=True)
+    )
+    positions = unusual.to_series().arg_true()
     if positions.is_empty():
         return series
+    # the simple-shape pattern only where it can matter: it costs more than the two tests above
     suspects = series.gather(positions)
+    needs = suspects.to_frame("value").select(~simple_email(value).fill_null(False)).to_series()
+    positions, suspects = positions.filter(needs), suspects.filter(needs)
+    if positions.is_empty():
+        return series
     distinct = suspects.unique()
     forms = pl.Series([stored_form(value) for value in distinct.to_list()], dtype=pl.String)
     result = series.clone()
