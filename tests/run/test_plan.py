@@ -181,3 +181,15 @@ def test_without_stored_ids_only_the_changed_rows_ids_are_asked_for() -> None:
     assert asked == [["bob@x.org"]]
     with pytest.raises(ValueError, match="known_ids"):
         plan(again, CONTACTS, stored)  # a changed row without its id would be created again
+
+
+def test_a_dry_run_with_nothing_stored_hashes_only_the_rows_keyed_by_their_hash() -> None:
+    frame = contacts(("ada@x.org", "Countess"), (None, "Dr"), ("bob@x.org", "Prof"))
+    real = plan(frame, CONTACTS, accepted()).frame
+    dry = plan(frame, CONTACTS, accepted(), dry_run=True).frame
+    assert dry[HASH].to_list() == [None, real[HASH][1], None]
+    assert dry.drop(HASH).equals(real.drop(HASH))  # the same plan, keys included
+    stored = accepted(("ada@x.org", real[HASH][0], "id-1"))
+    again = plan(frame, CONTACTS, stored, dry_run=True).frame  # something to compare with
+    assert again[HASH].to_list() == real[HASH].to_list()
+    assert again[ACTION].to_list() == ["unchanged", "new", "new"]

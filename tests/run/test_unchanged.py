@@ -11,7 +11,7 @@ import pytest
 
 from crmsync.extract import csv_stream, sources
 from crmsync.run import RunObserver, RunOptions, run_pipeline
-from crmsync.run.stages import partitions, pieces
+from crmsync.run.stages import partitions, pieces, unchanged
 from crmsync.run.undo import undo_run
 from crmsync.sandbox.testing import InProcessSandbox
 
@@ -194,3 +194,26 @@ def test_a_row_whose_update_was_undone_is_sent_again(
 def _first_name(rally: InProcessSandbox, email: str) -> str:
     (record,) = [r for r in rally.records("contacts") if r["email"] == email]
     return str(record["firstName"])
+
+
+def test_a_dry_run_sets_known_rows_aside_and_makes_no_fingerprints_with_nothing_stored(
+    rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    real = unchanged.fingerprints
+
+    def counted(frame: pl.DataFrame, *args: Any) -> Any:
+        made.append(frame.height)
+        return real(frame, *args)
+
+    monkeypatch.setattr(unchanged, "fingerprints", counted)
+    lines = people()
+    dry, _ = _run(tmp_path, rally, lines, dry_run=True)
+    assert made == []  # nothing stored to find them in, and a dry run keeps none
+    assert _counts(dry) == (120, 0, 0, 0, 11, 7, 9) and sum(in_pieces) == ROWS
+    _run(tmp_path, rally, lines)
+    assert sum(made) == ROWS  # a real first load makes them all, to store
+    in_pieces.clear()
+    again, _ = _run(tmp_path, rally, lines, dry_run=True)
+    assert _counts(again) == (120, 0, 0, 102, 11, 7, 9)
+    assert sum(in_pieces) == ROWS - 84  # the dry run still sets the known rows aside

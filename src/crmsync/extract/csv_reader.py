@@ -18,13 +18,14 @@ import polars as pl
 from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
-from crmsync.extract.layout import Layout, last_lines, raw_records, scan_layout
+from crmsync.extract.layout import QUOTE, Layout, count_of, last_lines, raw_records, scan_layout
 from crmsync.extract.preamble import find_header
 from crmsync.extract.records import assemble, check_width
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import sep_line, sniff_delimiter
 
 CR, LF = b"\r", b"\n"
+QUOTE_BYTE = QUOTE.encode()
 
 
 def read_csv(
@@ -125,11 +126,14 @@ def read_with_polars(
         return None
     # a record's fields = its delimiters outside quotes + 1; the ones inside quotes are exactly
     # those in polars' values (a long record's truncated tail is recounted for its reject)
-    quoted = pl.concat_str(pl.all(), separator="", ignore_nulls=True).str.count_matches(
-        delimiter, literal=True
-    )
+    if QUOTE_BYTE in data:
+        quoted = parsed.select(
+            count_of(pl.concat_str(pl.all(), separator="", ignore_nulls=True), delimiter)
+        ).to_series()
+    else:  # nothing quoted: no value holds a delimiter (a clean export's usual case)
+        quoted = pl.repeat(0, parsed.height, dtype=pl.UInt32, eager=True)
     meta = meta.with_columns(
-        fields=pl.col("delims") - parsed.select(quoted).to_series() + 1,
+        fields=pl.col("delims") - quoted + 1,
         blank=pl.col("blank_line"),
     )
     if int(meta["fields"][0]) != parsed.width:

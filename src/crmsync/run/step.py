@@ -150,7 +150,7 @@ def _run_in_pieces(
     the file is read again, every row checked."""
     stored = StoredOnce(lambda: _accepted(env))
     if partitioned(step, env) and not env.options.full:
-        unchanged = Unchanged(step, env.base_dir, stored)
+        unchanged = Unchanged(step, env.base_dir, stored, keep=not env.options.dry_run)
         try:
             return _read_in_pieces(step, env, pieces, started_at, clock, stored, unchanged)
         except KnownRowMet:

@@ -157,7 +157,10 @@ def plan_rows(step: Step, env: StepRun, frame: pl.DataFrame, accepted: pl.DataFr
     it), under the step's update policies and run options."""
     mark = policy_mark(step)
     obj, ids = step.rally_object, env.state.accepted_ids
-    planned = plan(frame, obj, accepted, known_ids=ids, full=env.options.full, policy=mark)
+    options = env.options
+    planned = plan(
+        frame, obj, accepted, known_ids=ids, full=options.full, policy=mark, dry_run=options.dry_run
+    )
     return adopt_by_name(planned, env.ids)
 
 

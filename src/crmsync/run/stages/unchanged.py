@@ -65,8 +65,11 @@ class Unchanged:
     """Sets aside, piece by piece, the rows whose fingerprints Rally's records vouch for,
     against what Rally last accepted (`stored`, asked at the first piece)."""
 
-    def __init__(self, step: Step, base_dir: Path, stored: StoredOnce) -> None:
+    def __init__(
+        self, step: Step, base_dir: Path, stored: StoredOnce, *, keep: bool = True
+    ) -> None:
         self._step, self._base_dir, self.accepted = step, base_dir, stored
+        self._keep = keep  # False (a dry run): fingerprints serve only to look rows up
         self._lookup: pl.DataFrame | None = None
         self._salt: str | None = None
         self._columns: list[str] = []
@@ -82,6 +85,8 @@ class Unchanged:
         if self._salt is None:
             self._start(frame, columns)
         assert self._salt is not None
+        if not self._keep and self._looked_up.is_empty():
+            return frame, None  # nothing to find, nothing will be stored (1M rows: 1.2 s)
         made = fingerprints(frame, self._columns, self._salt)
         if made is None or self._looked_up.is_empty():
             return frame, made
