@@ -34,10 +34,11 @@ ESCAPES: dict[str, str] = {
 } | _SHORT_ESCAPES
 
 
-def string_text(col: pl.Expr) -> pl.Expr:
-    """A string column as JSON string literals; null stays null."""
+def string_text(col: pl.Expr, prefix: str = "") -> pl.Expr:
+    """A string column as JSON string literals, after `prefix` (in the same pass); null
+    stays null."""
     escaped = col.str.replace_many(list(ESCAPES), list(ESCAPES.values()))
-    return pl.concat_str([pl.lit('"'), escaped, pl.lit('"')])
+    return pl.concat_str([pl.lit(prefix + '"'), escaped, pl.lit('"')])
 
 
 def json_objects(
@@ -58,7 +59,10 @@ def json_objects(
         if drop_empty:
             col = _without_empty(col, dtype)
         key = json.dumps(name, ensure_ascii=False) + ": "
-        fragments.append(pl.concat_str([pl.lit(key), value_text(col, dtype)]))
+        if dtype == pl.String:  # the key in the value's own concatenation: one pass less
+            fragments.append(string_text(col, key))
+        else:
+            fragments.append(pl.concat_str([pl.lit(key), value_text(col, dtype)]))
     body = pl.concat_str(fragments, separator=", ", ignore_nulls=True)
     text = pl.concat_str([pl.lit("{"), body.fill_null(""), pl.lit("}")])
     return frame.select(text.alias("json")).to_series()
