@@ -217,3 +217,20 @@ def test_a_dry_run_sets_known_rows_aside_and_makes_no_fingerprints_with_nothing_
     again, _ = _run(tmp_path, rally, lines, dry_run=True)
     assert _counts(again) == (120, 0, 0, 102, 11, 7, 9)
     assert sum(in_pieces) == ROWS - 84  # the dry run still sets the known rows aside
+
+
+def test_the_read_holds_the_codes_and_planning_takes_the_keys() -> None:
+    asked: list[bool] = []
+    codes = pl.DataFrame({"key_code": [1], "payload_hash": [2], "source_fp": [3]})
+
+    def read(keys: bool) -> pl.DataFrame:
+        asked.append(keys)
+        return codes.with_columns(match_key=pl.lit("a@x.org")) if keys else codes
+
+    stored = unchanged.StoredOnce(read)
+    assert stored() is stored() and "match_key" not in stored().columns
+    assert stored.take()["match_key"].to_list() == ["a@x.org"]
+    assert asked == [False, True]
+    whole = unchanged.StoredOnce(lambda keys: codes.with_columns(match_key=pl.lit("b")))
+    whole()  # read from the table: the keys came with the codes, and are not read again
+    assert whole.take()["match_key"].to_list() == ["b"]

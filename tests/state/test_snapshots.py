@@ -186,3 +186,47 @@ def test_a_dry_run_keeps_no_snapshot(db: StateDB) -> None:
     assert _sql(db, "SELECT count(*) FROM row_hash_snapshots") == [(0,)]
     StepState(db, destination="tenant#1", step="contacts", run_id=1, dry_run=False).keep_accepted()
     assert _sql(db, "SELECT count(*) FROM row_hash_snapshots") == [(1,)]
+
+
+def test_the_codes_alone_are_read_from_a_snapshot_and_the_keys_come_from_the_table(
+    db: StateDB,
+) -> None:
+    hashes = _filled(db)
+    expected = _from_table(hashes)
+    assert expected.columns == ["match_key", "key_code", "payload_hash", "source_fp"]
+    # no snapshot yet: the table's read has the keys, and they are kept
+    assert_frame_equal(hashes.compared(STEP, keys=False).sort("match_key"), expected)
+    hashes.keep_snapshot(STEP)
+    codes = RowHashes(db.hashes._db).compared(STEP, keys=False)
+    assert codes.columns == ["key_code", "payload_hash", "source_fp"]
+    assert_frame_equal(codes.sort("key_code"), expected.drop("match_key").sort("key_code"))
+    whole = RowHashes(db.hashes._db).compared(STEP)
+    assert_frame_equal(whole.sort("match_key"), expected)
+
+
+def test_a_snapshot_kept_without_key_codes_is_passed_over_and_kept_again(db: StateDB) -> None:
+    hashes = _filled(db)
+    expected = _from_table(hashes)
+    older = snapshots_module._encoded(expected.drop("key_code"))  # as an earlier crmsync kept
+    hashes.keep_snapshot(STEP)
+    _sql(db, "UPDATE row_hash_snapshots SET frame = ?", (older,))
+    fresh = RowHashes(db.hashes._db)
+    assert_frame_equal(fresh.compared(STEP, keys=False).sort("match_key"), expected)
+    fresh.keep_snapshot(STEP)
+    assert RowHashes(db.hashes._db).compared(STEP, keys=False).columns == [
+        "key_code",
+        "payload_hash",
+        "source_fp",
+    ]
+
+
+def test_a_read_ahead_of_the_codes_gives_way_to_the_whole_when_keys_are_asked_for(
+    db: StateDB,
+) -> None:
+    _filled(db, "tenant#1/step:contacts")
+    db.hashes.keep_snapshot("tenant#1/step:contacts")
+    state = StepState(db, destination="tenant#1", step="contacts", run_id=1, dry_run=False)
+    state.prefetch_accepted()
+    assert "match_key" in state.accepted(keys=True).columns  # the codes read ahead are not enough
+    state.prefetch_accepted()
+    assert "match_key" not in state.accepted(keys=False).columns

@@ -148,7 +148,7 @@ def _run_in_pieces(
     when the step allows (None: the file must be read whole). A partitioned step sets aside
     the rows known unchanged by their fingerprints, unless one meets a new duplicate: then
     the file is read again, every row checked."""
-    stored = StoredOnce(lambda: _accepted(env))
+    stored = StoredOnce(lambda keys: _accepted(env, keys=keys))
     if partitioned(step, env) and not env.options.full:
         unchanged = Unchanged(step, env.base_dir, stored, keep=not env.options.dry_run)
         try:
@@ -162,12 +162,12 @@ def _run_in_pieces(
     return _read_in_pieces(step, env, pieces, started_at, clock, stored)
 
 
-def _accepted(env: StepRun) -> pl.DataFrame:
+def _accepted(env: StepRun, *, keys: bool) -> pl.DataFrame:
     """What Rally last accepted, read while the state's pages are checked: nothing is sent
     before the check passes (`_transformed_said`), and a read that fails on a damaged page
     is said as the check says it."""
     try:
-        return env.state.accepted()
+        return env.state.accepted(keys=keys)
     except StateError:
         env.state.verify()
         raise

@@ -38,7 +38,8 @@ class Snapshots:
     def read(
         self, step: str, schema: Mapping[str, pl.DataType | type[pl.DataType]]
     ) -> pl.DataFrame | None:
-        """The step's snapshot (None: there is none, or it cannot be read as `schema`)."""
+        """The step's snapshot, its columns of `schema` only (None: there is none, or it
+        cannot be read as `schema`)."""
         self._current.discard(step)
         frames = []
         query = f"SELECT frame FROM {TABLE} WHERE step = ? AND made_by = ? ORDER BY part"
@@ -83,10 +84,11 @@ def _encoded(frame: pl.DataFrame) -> bytes:
 def _decoded(
     blob: bytes, schema: Mapping[str, pl.DataType | type[pl.DataType]]
 ) -> pl.DataFrame | None:
-    """A part, or None when it is not a frame of `schema` (a damaged blob is not a crash:
-    the table is read instead)."""
-    try:
-        frame = pl.read_ipc(io.BytesIO(blob))
+    """A part's columns of `schema`, or None when it has not got them as `schema` has them
+    (a damaged blob, or one kept before a column was added, is not a crash: the table is
+    read instead, and a fresh snapshot kept)."""
+    try:  # the columns asked for alone: the others' buffers are never decompressed
+        frame = pl.read_ipc(io.BytesIO(blob), columns=list(schema))
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None
     if dict(frame.schema) != dict(schema):

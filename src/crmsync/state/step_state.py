@@ -70,16 +70,20 @@ class StepState:
         and transformed (polars lets go of the interpreter lock: a million stored hashes take
         a second to read, which the transform then hides). `accepted` picks it up."""
         if self._accepted is None:
-            self._accepted = _READER.submit(self._db.hashes.compared, self.scope)
+            self._accepted = _READER.submit(self._db.hashes.compared, self.scope, keys=False)
 
-    def accepted(self) -> pl.DataFrame:
-        """What Rally last accepted per record of this step: match_key, payload_hash (its
-        `hash_code`), source_fp (the code of a fingerprint that vouches for it, or null);
-        the Rally ids by `accepted_ids`."""
+    def accepted(self, *, keys: bool = True) -> pl.DataFrame:
+        """What Rally last accepted per record of this step: match_key and its code
+        (`KEY_CODE`), payload_hash (its `hash_code`), source_fp (the code of a fingerprint
+        that vouches for it, or null); the Rally ids by `accepted_ids`. Without `keys`, the
+        match_key text may be left out (see `RowHashes.compared`)."""
         future, self._accepted = self._accepted, None
         if future is not None:
-            return future.result()
-        return self._db.hashes.compared(self.scope)
+            frame = future.result()
+            if not keys or "match_key" in frame.columns:
+                return frame
+            del frame
+        return self._db.hashes.compared(self.scope, keys=keys)
 
     def fingerprint(self, rows: pl.DataFrame) -> None:
         """Store the source fingerprints of rows whose records Rally holds as planned

@@ -30,6 +30,7 @@ from crmsync.run.stages.plan import HELD_FP
 from crmsync.run.stages.transform import failures
 from crmsync.state.fingerprint import FP_COLUMN, code, fingerprints, salt
 from crmsync.state.hashing import hash_code
+from crmsync.state.tables import KEY_CODE
 from crmsync.transform.issues import MATCH_KEY
 
 _AT = "_at"
@@ -42,23 +43,28 @@ class KnownRowMet(Exception):
 
 
 class StoredOnce:
-    """What Rally last accepted, read from `read` when first asked (by the first piece, or
-    by planning) and held until planning `take`s it: ten million stored hashes are 500 MB
-    that the report must not hold."""
+    """What Rally last accepted, read from `read` (keys: whether the match_key text must be
+    there) when first asked, and held until planning `take`s it: ten million stored hashes
+    are 620 MB that the report must not hold. The read of the file only tells rows apart,
+    so it holds the codes alone where it can (224 MB); planning reads the keys then."""
 
-    def __init__(self, read: Callable[[], pl.DataFrame]) -> None:
+    def __init__(self, read: Callable[[bool], pl.DataFrame]) -> None:
         self._read = read
         self._frame: pl.DataFrame | None = None
 
     def __call__(self) -> pl.DataFrame:
+        """The codes (KEY_CODE, payload_hash, source_fp), maybe with match_key."""
         if self._frame is None:
-            self._frame = self._read()
+            self._frame = self._read(False)
         return self._frame
 
     def take(self) -> pl.DataFrame:
-        frame = self()
-        self._frame = None
-        return frame
+        """The whole of it, match_key included; let go of here."""
+        frame, self._frame = self._frame, None
+        if frame is not None and "match_key" in frame.columns:
+            return frame
+        del frame  # the codes go before the whole is read
+        return self._read(True)
 
 
 class Unchanged:
@@ -94,9 +100,8 @@ class Unchanged:
         known = found.is_not_null()
         if not known.any():
             return frame, made
-        keys = self.accepted()["match_key"].gather(found.filter(known))
         self.rows.append(frame.filter(known).select("_row"))
-        self._known_keys.append(pl.select(hash_code(pl.lit(keys))).to_series())
+        self._known_keys.append(self.accepted()[KEY_CODE].gather(found.filter(known)))
         return frame.filter(~known), made.filter(~known)
 
     def checked(self, rows: pl.DataFrame, issues: pl.DataFrame) -> None:
