@@ -10,7 +10,7 @@ snapshot in the same transaction as any write to what it holds (on PostgreSQL, e
 one trigger call per statement), so no writer has to remember it. A run that finds none keeps
 a fresh one once it is over, read and written in one transaction that other writers wait for.
 The codes are polars' hashes, which may change with its version: a snapshot names the version
-that made it, and one made by another is not read.
+that made it (and the columns it holds), and one made otherwise is not read.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from crmsync.state.hashing import CODE_MAKER
 
 TABLE = "row_hash_snapshots"
 PART_ROWS = 1_000_000  # rows per part: a part's blob stays some 50 MB
+# What made a snapshot: polars' codes, and the columns this crmsync keeps (a snapshot made
+# with other columns is passed over, then kept again).
+MADE_BY = f"{CODE_MAKER}, key codes"
 
 
 class Snapshots:
@@ -43,7 +46,7 @@ class Snapshots:
         self._current.discard(step)
         frames = []
         query = f"SELECT frame FROM {TABLE} WHERE step = ? AND made_by = ? ORDER BY part"
-        with contextlib.closing(self._db.each(query, (step, CODE_MAKER))) as parts:
+        with contextlib.closing(self._db.each(query, (step, MADE_BY))) as parts:
             for (blob,) in parts:  # one statement: the parts of one snapshot
                 frame = _decoded(bytes(blob), schema)
                 if frame is None:
@@ -60,7 +63,7 @@ class Snapshots:
         is taken (a snapshot that exists is current, as the triggers drop a stale one). Other
         writers of the table wait while one is kept."""
         if step in self._current and self._db.read(
-            f"SELECT 1 FROM {TABLE} WHERE step = ? AND made_by = ? LIMIT 1", (step, CODE_MAKER)
+            f"SELECT 1 FROM {TABLE} WHERE step = ? AND made_by = ? LIMIT 1", (step, MADE_BY)
         ):
             return
         with self._db.write() as db:
@@ -70,7 +73,7 @@ class Snapshots:
             for part, start in enumerate(range(0, max(frame.height, 1), PART_ROWS)):
                 db.execute(
                     f"INSERT INTO {TABLE} (step, part, made_by, frame) VALUES (?, ?, ?, ?)",
-                    (step, part, CODE_MAKER, _encoded(frame.slice(start, PART_ROWS))),
+                    (step, part, MADE_BY, _encoded(frame.slice(start, PART_ROWS))),
                 )
         self._current.add(step)
 

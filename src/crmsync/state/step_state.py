@@ -73,10 +73,10 @@ class StepState:
             self._accepted = _READER.submit(self._db.hashes.compared, self.scope, keys=False)
 
     def accepted(self, *, keys: bool = True) -> pl.DataFrame:
-        """What Rally last accepted per record of this step: match_key and its code
-        (`KEY_CODE`), payload_hash (its `hash_code`), source_fp (the code of a fingerprint
-        that vouches for it, or null); the Rally ids by `accepted_ids`. Without `keys`, the
-        match_key text may be left out (see `RowHashes.compared`)."""
+        """What Rally last accepted per record of this step: match_key, payload_hash (its
+        `hash_code`), source_fp (the code of a fingerprint that vouches for it, or null);
+        the Rally ids by `accepted_ids`. Without `keys`, match_key may come as its code
+        (`RowHashes.compared`)."""
         future, self._accepted = self._accepted, None
         if future is not None:
             frame = future.result()

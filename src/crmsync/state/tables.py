@@ -20,13 +20,9 @@ from crmsync.state.hashing import hash_code
 from crmsync.state.snapshots import Snapshots
 
 HASH_SCHEMA = {"match_key": pl.String, "payload_hash": pl.String, "rally_id": pl.String}
-KEY_CODE = "key_code"  # the `hash_code` of match_key, to tell keys apart without the text
-COMPARED_SCHEMA = {
-    "match_key": pl.String,
-    KEY_CODE: pl.UInt64,
-    "payload_hash": pl.UInt64,
-    FP_COLUMN: pl.UInt64,
-}
+COMPARED_SCHEMA = {"match_key": pl.String, "payload_hash": pl.UInt64, FP_COLUMN: pl.UInt64}
+KEY_CODE = "key_code"  # the `hash_code` of match_key: keys told apart without their text
+CODES_SCHEMA = {KEY_CODE: pl.UInt64, "payload_hash": pl.UInt64, FP_COLUMN: pl.UInt64}
 
 
 class IdMap:
@@ -124,34 +120,35 @@ class RowHashes:
         )
 
     def compared(self, step: str, *, keys: bool = True) -> pl.DataFrame:
-        """What planning compares: match_key, its `hash_code` (KEY_CODE), payload_hash as its
-        `hash_code` (UInt64), and source_fp as the code of the fingerprint that still vouches
-        for the record (else null). The Rally ids stay behind (`ids`): a rerun needs those of
-        its changed rows alone, and ten million of them took 500 MB. Read from the step's
-        snapshot where one is kept (`crmsync.state.snapshots`).
+        """What planning compares: match_key, payload_hash as its `hash_code` (UInt64), and
+        source_fp as the code of the fingerprint that still vouches for the record (else
+        null). The Rally ids stay behind (`ids`): a rerun needs those of its changed rows
+        alone, and ten million of them took 500 MB. Read from the step's snapshot where one
+        is kept (`crmsync.state.snapshots`).
 
-        Without `keys`, a snapshot is read without the match_key text, which is most of its
-        size (ten million keys: 400 MB of 620): what telling rows apart needs, not planning.
-        Read from the table, the text comes anyway (the read has paid for it)."""
-        schema = COMPARED_SCHEMA if keys else _codes_only(COMPARED_SCHEMA)
-        kept = self._snapshots.read(step, schema)
+        Without `keys`, a snapshot gives each key's code (KEY_CODE) instead of its text,
+        which is most of its size (ten million keys: 400 MB of 620): enough to tell rows
+        apart, not to plan. Read from the table, the text comes anyway."""
+        kept = self._snapshots.read(step, COMPARED_SCHEMA if keys else CODES_SCHEMA)
         return kept if kept is not None else self._table_compared(step)
 
     def keep_snapshot(self, step: str) -> None:
-        """Keep what `compared` gives for the step as its snapshot, unless the one read is
-        still current."""
-        self._snapshots.keep(step, lambda: self._table_compared(step))
+        """Keep what `compared` gives for the step, with its key codes, as its snapshot,
+        unless the one read is still current."""
+        self._snapshots.keep(
+            step,
+            lambda: self._table_compared(step).with_columns(
+                hash_code(pl.col("match_key")).alias(KEY_CODE)
+            ),
+        )
 
     def _table_compared(self, step: str) -> pl.DataFrame:
         return self._db.read_frame(
             f"SELECT match_key, payload_hash, {VOUCHING} FROM row_hashes WHERE step = ?",
             (step,),
             {"match_key": pl.String, "payload_hash": pl.String, FP_COLUMN: pl.String},
-            lambda part: part.select(
-                "match_key",
-                hash_code(pl.col("match_key")).alias(KEY_CODE),
-                hash_code(pl.col("payload_hash")),
-                code(pl.col(FP_COLUMN)),
+            lambda part: part.with_columns(
+                hash_code(pl.col("payload_hash")), code(pl.col(FP_COLUMN))
             ),
         )
 
@@ -203,12 +200,6 @@ class RowHashes:
                 " AND match_key IN (SELECT value FROM json_each(?))",
                 (step, json.dumps(list(keys), ensure_ascii=False)),
             )
-
-
-def _codes_only(
-    schema: Mapping[str, pl.DataType | type[pl.DataType]],
-) -> dict[str, pl.DataType | type[pl.DataType]]:
-    return {name: dtype for name, dtype in schema.items() if name != "match_key"}
 
 
 def _kept(fingerprint: str | None, payload_hash: str) -> str | None:

@@ -46,14 +46,16 @@ class StoredOnce:
     """What Rally last accepted, read from `read` (keys: whether the match_key text must be
     there) when first asked, and held until planning `take`s it: ten million stored hashes
     are 620 MB that the report must not hold. The read of the file only tells rows apart,
-    so it holds the codes alone where it can (224 MB); planning reads the keys then."""
+    so it holds the codes alone where a snapshot has them (224 MB); planning reads the keys
+    then."""
 
     def __init__(self, read: Callable[[bool], pl.DataFrame]) -> None:
         self._read = read
         self._frame: pl.DataFrame | None = None
 
     def __call__(self) -> pl.DataFrame:
-        """The codes (KEY_CODE, payload_hash, source_fp), maybe with match_key."""
+        """The codes: payload_hash, source_fp and KEY_CODE, or match_key (read from the
+        table, where its text came anyway)."""
         if self._frame is None:
             self._frame = self._read(False)
         return self._frame
@@ -101,7 +103,7 @@ class Unchanged:
         if not known.any():
             return frame, made
         self.rows.append(frame.filter(known).select("_row"))
-        self._known_keys.append(self.accepted()[KEY_CODE].gather(found.filter(known)))
+        self._known_keys.append(_key_codes(self.accepted(), found.filter(known)))
         return frame.filter(~known), made.filter(~known)
 
     def checked(self, rows: pl.DataFrame, issues: pl.DataFrame) -> None:
@@ -160,6 +162,15 @@ class Unchanged:
             "columns": dict(columns),
         }
         self._salt = salt(settings, self._columns)
+
+
+def _key_codes(accepted: pl.DataFrame, at: pl.Series) -> pl.Series:
+    """The codes of the keys of the records `at` (positions in `accepted`): kept as such in
+    a snapshot, made from the text when it was read from the table."""
+    if KEY_CODE in accepted.columns:
+        return accepted.get_column(KEY_CODE).gather(at)
+    keys = accepted.get_column("match_key").gather(at)
+    return pl.select(hash_code(pl.lit(keys))).to_series()
 
 
 def _found_in(ordered: pl.Series, codes: pl.Series) -> tuple[pl.Series, pl.Series]:
