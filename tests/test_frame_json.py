@@ -59,6 +59,7 @@ def _dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 
+@pytest.mark.slow  # 300 generated frames against json.dumps
 @settings(max_examples=300, deadline=None)
 @given(ROWS, st.permutations(list(SCHEMA)))
 def test_each_row_is_json_dumps_of_its_values(rows: list[dict[str, Any]], order: list[str]) -> None:
@@ -70,6 +71,7 @@ def test_each_row_is_json_dumps_of_its_values(rows: list[dict[str, Any]], order:
     assert json_objects(frame, order).to_list() == expected
 
 
+@pytest.mark.slow  # 300 generated frames against json.dumps
 @settings(max_examples=300, deadline=None)
 @given(ROWS)
 def test_drop_empty_keeps_the_fields_a_record_written_whole_sets(

@@ -137,6 +137,7 @@ def files(draw: st.DrawFn) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+@pytest.mark.slow  # 150 generated files, each read whole and in pieces: some 5 s
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=files(), piece_bytes=st.integers(min_value=1, max_value=200))
 def test_any_file_reads_the_same_in_pieces(

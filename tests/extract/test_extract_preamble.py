@@ -269,6 +269,7 @@ def _read(text: str, **options: object) -> Extracted:
         return read_source("csv", path, delimiter=",", **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow  # a sweep of generated files
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables().flatmap(lambda table: st.tuples(st.just(table), preambles(len(table[0])))))
 def test_a_preamble_never_shifts_row_numbers(
@@ -289,6 +290,7 @@ def test_a_preamble_never_shifts_row_numbers(
     ]
 
 
+@pytest.mark.slow  # a sweep of generated files
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.lists(st.sampled_from(["h0", "1,2,3", "x"]), min_size=1, max_size=4))
 def test_skipped_rows_never_shift_row_numbers(

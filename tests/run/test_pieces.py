@@ -99,6 +99,7 @@ def _heights(
     return heights
 
 
+@pytest.mark.slow  # the whole pipeline twice, read whole and in pieces
 def test_a_file_read_in_pieces_ends_as_if_read_whole(
     rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

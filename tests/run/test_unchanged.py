@@ -90,6 +90,7 @@ def _reports(result: Any, folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_rerun_checks_only_the_rows_it_cannot_vouch_for(
     rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
 ) -> None:
@@ -113,6 +114,7 @@ def test_a_rerun_checks_only_the_rows_it_cannot_vouch_for(
     assert sum(in_pieces) == 120 - 84
 
 
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_new_duplicate_of_a_known_row_reads_the_file_again(
     rally: InProcessSandbox,
     tmp_path: Path,
@@ -139,6 +141,7 @@ def test_a_new_duplicate_of_a_known_row_reads_the_file_again(
     assert _reports(again, whole) == _reports(rerun, tmp_path)
 
 
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_known_row_copied_whole_is_a_new_duplicate_too(
     rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
 ) -> None:
@@ -150,6 +153,7 @@ def test_a_known_row_copied_whole_is_a_new_duplicate_too(
     assert _counts(rerun) == (121, 0, 0, 102, 12, 7, 9)
 
 
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_changed_pipeline_file_or_a_full_run_checks_every_row(
     rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
 ) -> None:
@@ -176,6 +180,7 @@ def test_a_changed_pipeline_file_or_a_full_run_checks_every_row(
     assert sum(in_pieces) == ROWS
 
 
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_row_whose_update_was_undone_is_sent_again(
     rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
 ) -> None:
@@ -196,6 +201,7 @@ def _first_name(rally: InProcessSandbox, email: str) -> str:
     return str(record["firstName"])
 
 
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_dry_run_sets_known_rows_aside_and_makes_no_fingerprints_with_nothing_stored(
     rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,20 +223,3 @@ def test_a_dry_run_sets_known_rows_aside_and_makes_no_fingerprints_with_nothing_
     again, _ = _run(tmp_path, rally, lines, dry_run=True)
     assert _counts(again) == (120, 0, 0, 102, 11, 7, 9)
     assert sum(in_pieces) == ROWS - 84  # the dry run still sets the known rows aside
-
-
-def test_the_read_holds_the_codes_and_planning_takes_the_keys() -> None:
-    asked: list[bool] = []
-    codes = pl.DataFrame({"key_code": [1], "payload_hash": [2], "source_fp": [3]})
-
-    def read(keys: bool) -> pl.DataFrame:
-        asked.append(keys)
-        return codes.with_columns(match_key=pl.lit("a@x.org")) if keys else codes
-
-    stored = unchanged.StoredOnce(read)
-    assert stored() is stored() and "match_key" not in stored().columns
-    assert stored.take()["match_key"].to_list() == ["a@x.org"]
-    assert asked == [False, True]
-    whole = unchanged.StoredOnce(lambda keys: codes.with_columns(match_key=pl.lit("b")))
-    whole()  # read from the table: the keys came with the codes, and are not read again
-    assert whole.take()["match_key"].to_list() == ["b"]

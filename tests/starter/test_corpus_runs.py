@@ -171,6 +171,7 @@ def _reasons(errors: Path) -> dict[tuple[str, str | None], int]:
     return dict(Counter(zip(first["stage"], first["field"], strict=True)))
 
 
+@pytest.mark.slow  # every corpus file's whole pipeline, twice: some 7 s
 @pytest.mark.parametrize("run", RUNS, ids=[run.file.removesuffix(".csv") for run in RUNS])
 def test_the_unedited_starter_runs_and_links_contacts_to_companies(
     run: Run, tmp_path: Path
