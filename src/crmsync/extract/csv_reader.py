@@ -18,14 +18,13 @@ import polars as pl
 from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
-from crmsync.extract.layout import QUOTE, Layout, count_of, last_lines, raw_records, scan_layout
+from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, scan_layout
 from crmsync.extract.preamble import find_header
 from crmsync.extract.records import assemble, check_width
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import sep_line, sniff_delimiter
 
 CR, LF = b"\r", b"\n"
-QUOTE_BYTE = QUOTE.encode()
 
 
 def read_csv(
@@ -126,7 +125,7 @@ def read_with_polars(
         return None
     # a record's fields = its delimiters outside quotes + 1; the ones inside quotes are exactly
     # those in polars' values (a long record's truncated tail is recounted for its reject)
-    if QUOTE_BYTE in data:
+    if layout.quoted:
         quoted = parsed.select(
             count_of(pl.concat_str(pl.all(), separator="", ignore_nulls=True), delimiter)
         ).to_series()

@@ -35,10 +35,14 @@ class Layout:
     ``records``: one row per record: ``first``/``last`` line index (0-based), ``line`` (the
     1-based physical line it starts on), ``delims`` (every delimiter character in its text,
     quoted ones included), ``blank_line`` (one line whose fields are all whitespace, quoted or not).
+
+    ``quoted``: whether the data holds a quote at all (without one, no value holds a
+    delimiter).
     """
 
     lines: pl.DataFrame
     records: pl.DataFrame
+    quoted: bool
 
 
 def scan_layout(data: bytes, delimiter: str) -> Layout | None:
@@ -52,17 +56,15 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
         schema={LINE_COLUMN: pl.String},
         empty_string_is_null=False,
     )
+    quoted = QUOTE.encode() in data
     if lines.height == 0:
-        return Layout(lines.with_columns(rec=pl.lit(0, pl.Int64)), _empty_records())
+        return Layout(lines.with_columns(rec=pl.lit(0, pl.Int64)), _empty_records(), quoted)
     text = pl.col(LINE_COLUMN)
     # polars strips the \r of a \r\n; a \r left inside a line is a line break to an editor
     # and to the csv module but not to polars, which would merge the lines: not modelled here
     if b"\r" in data and lines.select(text.str.contains("\r", literal=True).any()).item():
         return None
-    if QUOTE.encode() in data:
-        open_after = count_of(text, QUOTE).cum_sum() % 2 == 1
-    else:
-        open_after = pl.lit(False)
+    open_after = count_of(text, QUOTE).cum_sum() % 2 == 1 if quoted else pl.lit(False)
     lines = (
         lines.lazy()
         .with_row_index("i")
@@ -90,7 +92,7 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
         )
         .collect()
     )
-    return Layout(lines.select(LINE_COLUMN, "rec"), records)
+    return Layout(lines.select(LINE_COLUMN, "rec"), records, quoted)
 
 
 def count_of(text: pl.Expr, character: str) -> pl.Expr:
