@@ -61,8 +61,8 @@ CODE_MAKER = f"polars {pl.__version__}, seed {CODE_SEED:#x}"  # what a code is v
 def hash_code(texts: pl.Expr) -> pl.Expr:
     """A 64-bit code of each hash text, to compare stored hashes with fresh ones in memory:
     8 bytes where the text takes 80 (ten million stored hashes: 80 MB, not 800). polars'
-    own hash, so it is never stored: it may differ between polars versions, never within
-    a run."""
+    own hash, which may differ between polars versions, never within one: it is only kept
+    where CODE_MAKER is kept with it (the state's snapshots), never in the table."""
     return texts.hash(seed=CODE_SEED)
 
 

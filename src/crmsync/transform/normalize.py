@@ -89,29 +89,23 @@ def _is_text(dtype: pl.DataType) -> bool:
 
 def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) -> _Conversion:
     column = pl.col(spec.wire)
-    text = column if _is_text(dtype) else None  # cleaned by the parsers, per distinct value
+    is_text = _is_text(dtype)  # text is parsed, cleaned on the way, once per distinct value
     if spec.kind in (Kind.INTEGER, Kind.DECIMAL):
         integer = spec.kind is Kind.INTEGER
         target = pl.Int64 if integer else pl.Float64
-        expr = (
-            parse_number(text, integer=integer, clean=True)
-            if text is not None
-            else column.cast(target)
-        )
+        expr = parse_number(column, integer=integer, clean=True) if is_text else column.cast(target)
         what = "a whole number" if integer else "a number"
         return _Conversion(
             spec.wire, expr, lambda raw: pl.format("{} is not {}", quoted(raw), pl.lit(what))
         )
     if spec.kind is Kind.BOOLEAN:
-        expr = parse_bool(text, clean=True) if text is not None else column.cast(pl.Boolean)
+        expr = parse_bool(column, clean=True) if is_text else column.cast(pl.Boolean)
         return _Conversion(
             spec.wire, expr, lambda raw: pl.format("{} is not yes or no", quoted(raw))
         )
     if spec.kind is Kind.DATETIME:
         when = (
-            parse_datetime(text, day_first=options.day_first, clean=True)
-            if text is not None
-            else column
+            parse_datetime(column, day_first=options.day_first, clean=True) if is_text else column
         )
         expr = format_datetime(when.cast(pl.Datetime("us", "UTC")))
         return _Conversion(

@@ -113,8 +113,7 @@ class Unchanged:
             return
         failed = failures(issues).rows
         live = rows.select(*IDENTITY, MATCH_KEY).join(failed, on=IDENTITY, how="anti")
-        keys = live.get_column(MATCH_KEY).drop_nulls()
-        self._checked_keys.append(pl.select(hash_code(pl.lit(keys))).to_series())
+        self._checked_keys.append(_codes(live.get_column(MATCH_KEY).drop_nulls()))
 
     def verify(self) -> None:
         """KnownRowMet when a known row's key is another row's (a checked one's, or another
@@ -169,7 +168,11 @@ def _key_codes(accepted: pl.DataFrame, at: pl.Series) -> pl.Series:
     a snapshot, made from the text when it was read from the table."""
     if KEY_CODE in accepted.columns:
         return accepted.get_column(KEY_CODE).gather(at)
-    keys = accepted.get_column("match_key").gather(at)
+    return _codes(accepted.get_column("match_key").gather(at))
+
+
+def _codes(keys: pl.Series) -> pl.Series:
+    """The `hash_code` of each key, as a snapshot keeps them."""
     return pl.select(hash_code(pl.lit(keys))).to_series()
 
 
