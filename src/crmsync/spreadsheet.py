@@ -16,7 +16,7 @@ to Rally as it was in the source, never as `'+49 30 1234`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import polars as pl
 
@@ -53,12 +53,15 @@ def escape_row(values: Iterable[object]) -> list[object]:
     return [escape_cell(value) if isinstance(value, str) else value for value in values]
 
 
-def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
+def escape_frame(frame: pl.DataFrame, *, safe: Collection[str] = ()) -> pl.DataFrame:
     """Every text cell and every column name of `frame`, escaped. Column by column, and only
-    where a cell needs it: a report of a 10,000-column file must not cost seconds."""
+    where a cell needs it: a report of a 10,000-column file must not cost seconds. The
+    columns named in `safe` hold text that cannot start a formula (JSON objects): not
+    searched."""
     columns = []
     for series in frame.get_columns():
-        if series.dtype == pl.String and not series.is_empty():
+        searched = series.name not in safe and not series.is_empty()
+        if series.dtype == pl.String and searched:
             formula = series.str.contains(FORMULA_START).fill_null(False)
             if formula.any():
                 series = series.zip_with(~formula, ESCAPE + series)

@@ -8,6 +8,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -112,3 +113,22 @@ def test_plan_and_conflicts_are_escaped_too(tmp_path: Path) -> None:
     ]
     (conflict,) = read_rows(tmp_path / "conflicts.csv")
     assert (conflict["crm"], conflict["kept"]) == ("'@boss", "crm")
+
+
+def test_records_a_dry_run_would_create_have_their_source_escaped(tmp_path: Path) -> None:
+    created = pl.DataFrame(
+        {
+            "_source": ["=people.csv", "people.csv"],
+            "_row": [2, 3],
+            "to": ['{"title": "=1+1"}', '{"email": "ada@x.org"}'],
+            "fields": [1, 1],
+        }
+    )
+    with ChangeLog(tmp_path) as log:
+        log.add_created(created)
+    plan = read_rows(tmp_path / "plan.csv")
+    assert [(r["source"], r["row"], r["to"], r["why"]) for r in plan] == [
+        ("'=people.csv", "2", '{"title": "=1+1"}', "new"),
+        ("people.csv", "3", '{"email": "ada@x.org"}', "new"),
+    ]
+    assert log.fields == 2

@@ -125,6 +125,16 @@ def test_a_dry_run_reads_but_writes_nothing(db: StateDB) -> None:
     assert dry.watermark("redmine") is None
 
 
+def test_has_seen_says_whether_a_record_of_the_object_was_kept_here(db: StateDB) -> None:
+    step = _step(db)
+    assert not step.has_seen("contacts")
+    step.keep_seen("contacts", [("ada@x.org", {"id": "c-1", "email": "ada@x.org"})])
+    assert step.has_seen("contacts")
+    assert not step.has_seen("companies")
+    other = StepState(db, destination="elsewhere", step="contacts", run_id=1, dry_run=False)
+    assert not other.has_seen("contacts")
+
+
 def test_a_watermark_only_moves_forward(db: StateDB) -> None:
     state = _step(db)
     state.advance_watermark("redmine", "2025-06-02T00:00:00Z")

@@ -80,6 +80,11 @@ class Mirror:
             found.update(self._state.seen(self.obj.name, missing))
         return found
 
+    def holds_any(self) -> bool:
+        """Whether any record of the object was ever seen (a first load's tenant may be
+        empty: then no key needs looking up)."""
+        return bool(self._fresh) or self._state.has_seen(self.obj.name)
+
     def ids_of(self, keys: Iterable[str]) -> dict[str, str]:
         """match key (lower case) -> id of a seen record that has it."""
         wanted = set(keys)

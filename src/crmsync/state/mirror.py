@@ -49,6 +49,11 @@ class RallyRecords:
         )
         return {rally_id: json.loads(text) for rally_id, text in rows}
 
+    def has_any(self, scope: str) -> bool:
+        """Whether any record of the scope was seen."""
+        rows = self._db.read("SELECT 1 FROM rally_records WHERE scope = ? LIMIT 1", (scope,))
+        return bool(rows)
+
     def ids_of(self, scope: str, keys: Iterable[str]) -> dict[str, str]:
         """match key -> Rally id, for the keys a seen record has. Many keys are looked up by
         reading the scope's keys once: a million keys through json_each took 3 s even

@@ -156,6 +156,10 @@ class StepState:
         """match key -> Rally id of the seen records that have it."""
         return self._db.records.ids_of(self.object_scope(obj), keys)
 
+    def has_seen(self, obj: str) -> bool:
+        """Whether any record of `obj` at this destination was seen."""
+        return self._db.records.has_any(self.object_scope(obj))
+
     def keep_seen(self, obj: str, records: Iterable[tuple[str | None, Mapping[str, Any]]]) -> None:
         if not self.dry_run:
             self._db.records.put(self.object_scope(obj), records)

@@ -33,5 +33,8 @@ ROUTING = ["_row", KEY, KNOWN_ID, KEYED]  # the columns routing reads
 def routes_of(todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
     """`todo` routed, with the ids of the records Rally has among its keyed rows crmsync
     knows no id of."""
-    keys = todo.filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())[KEY].to_list()
+    if not mirror.holds_any():  # a first load into an empty tenant: nothing to look up
+        return route(todo, mode, {})
+    unknown = pl.col(KEY).filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())
+    keys = todo.select(unknown).to_series().to_list()  # the key alone, not every column
     return route(todo, mode, mirror.ids_of(keys) if keys else {})
