@@ -125,14 +125,9 @@ def read_with_polars(
         return None
     # a record's fields = its delimiters outside quotes + 1; the ones inside quotes are exactly
     # those in polars' values (a long record's truncated tail is recounted for its reject)
-    if layout.quoted:
-        quoted = parsed.select(
-            count_of(pl.concat_str(pl.all(), separator="", ignore_nulls=True), delimiter)
-        ).to_series()
-    else:  # nothing quoted: no value holds a delimiter (a clean export's usual case)
-        quoted = pl.repeat(0, parsed.height, dtype=pl.UInt32, eager=True)
+    inside = _delimiters_inside(parsed, meta["quoted"], delimiter)
     meta = meta.with_columns(
-        fields=pl.col("delims") - quoted + 1,
+        fields=pl.col("delims") - inside + 1,
         blank=pl.col("blank_line"),
     )
     if int(meta["fields"][0]) != parsed.width:
@@ -156,3 +151,16 @@ def read_with_polars(
         delimiter=delimiter,
         header_line=int(meta["line"][0]),
     )
+
+
+def _delimiters_inside(parsed: pl.DataFrame, quoted: pl.Series, delimiter: str) -> pl.Series:
+    """Per record, the delimiters polars found inside its values. Only a record with a quote
+    in its text can hold one: the others are not searched (a clean export's usual case is
+    none at all, and a file's quoted records are often a few of its columns' rows)."""
+    inside = pl.repeat(0, parsed.height, dtype=pl.UInt32, eager=True)
+    positions = quoted.arg_true()
+    if positions.len():
+        values = pl.concat_str(pl.all(), separator="", ignore_nulls=True)
+        found = parsed.filter(quoted).select(count_of(values, delimiter)).to_series()
+        inside = inside.scatter(positions, found)
+    return inside

@@ -34,7 +34,8 @@ class Layout:
 
     ``records``: one row per record: ``first``/``last`` line index (0-based), ``line`` (the
     1-based physical line it starts on), ``delims`` (every delimiter character in its text,
-    quoted ones included), ``blank_line`` (one line whose fields are all whitespace, quoted or not).
+    quoted ones included), ``quoted`` (a quote in its text), ``blank_line`` (one line whose
+    fields are all whitespace, quoted or not).
 
     ``quoted``: whether the data holds a quote at all (without one, no value holds a
     delimiter).
@@ -64,14 +65,15 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
     # and to the csv module but not to polars, which would merge the lines: not modelled here
     if b"\r" in data and lines.select(text.str.contains("\r", literal=True).any()).item():
         return None
-    open_after = count_of(text, QUOTE).cum_sum() % 2 == 1 if quoted else pl.lit(False)
+    cum_quotes = count_of(text, QUOTE).cast(pl.Int64).cum_sum() if quoted else pl.lit(0)
     lines = (
         lines.lazy()
         .with_row_index("i")
         .with_columns(
-            ends=~open_after,
+            cum_quotes=cum_quotes,
             cum_delims=count_of(text, delimiter).cast(pl.Int64).cum_sum(),
         )
+        .with_columns(ends=pl.col("cum_quotes") % 2 == 0)
         .with_columns(rec=pl.col("ends").cast(pl.Int64).cum_sum() - pl.col("ends").cast(pl.Int64))
         .collect()
     )
@@ -84,6 +86,7 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
             last=pl.col("i").cast(pl.Int64),
             first=(pl.col("i").cast(pl.Int64).shift(1) + 1).fill_null(0),
             delims=pl.col("cum_delims") - pl.col("cum_delims").shift(1).fill_null(0),
+            quoted=pl.col("cum_quotes") != pl.col("cum_quotes").shift(1).fill_null(0),
             blank_line=text.str.contains(_blank_pattern(delimiter)),
         )
         .with_columns(
@@ -132,6 +135,7 @@ def _empty_records() -> pl.DataFrame:
             "last": pl.Int64,
             "first": pl.Int64,
             "delims": pl.Int64,
+            "quoted": pl.Boolean,
             "blank_line": pl.Boolean,
             "line": pl.Int64,
         }
