@@ -133,7 +133,7 @@ def _with_lengths(frame: pl.LazyFrame, column: str, prefix: str) -> pl.LazyFrame
 
 
 def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Columns position, fast, fast_error for "+" numbers and those dialled out (digits
+    """Columns position, extension, fast, fast_error for "+" numbers and those dialled out (digits
     from `cut` on: after the international prefix)."""
     codes = country_rules()
     code: pl.Expr = pl.lit(None, pl.String)
@@ -187,6 +187,7 @@ def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
     staged = _with_lengths(staged, "nsn", "n_")
     return staged.select(
         "position",
+        "extension",
         pl.when(pl.col("n_possible"))
         .then(pl.concat_str(pl.lit("+"), pl.col("code"), pl.col("nsn")))
         .alias("fast"),
@@ -215,7 +216,7 @@ def _fills_in_area_code(region: str) -> bool:
 
 
 def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
-    """Columns position, fast, fast_error for numbers written nationally.
+    """Columns position, extension, fast, fast_error for numbers written nationally.
 
     Ten digits, or eleven starting with the national prefix 1, are the number. Seven digits
     are a local number the library refuses, unless the region fills in its area code (then
@@ -225,6 +226,7 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
     if region is None or not _nanp_region(region):
         return frame.select(
             "position",
+            "extension",
             pl.lit(None, pl.String).alias("fast"),
             pl.lit(None, pl.String).alias("fast_error"),
         )
@@ -234,6 +236,7 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
     )
     return frame.select(
         "position",
+        "extension",
         pl.when(digits.str.contains(r"^[2-9][0-9]{9}$"))
         .then(pl.concat_str(pl.lit("+1"), digits))
         .when(digits.str.contains(r"^1[2-9][0-9]{9}$"))
@@ -297,12 +300,12 @@ def fast_plan(values: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
     )
     international, cut = _dialled_out(pl.col("digits"), base.str.starts_with("+"), region)
     staged = staged.with_columns(international.alias("plus"), cut.alias("cut"))
-    decided = pl.concat(
+    decided = pl.concat(  # each row carries its extension: no join back by position
         [
             _international(staged.filter(pl.col("plus"))),
             _national_nanp(staged.filter(~pl.col("plus")), region),
         ]
-    ).join(labelled.select("position", "extension"), on="position", how="left")
+    )
     return decided.select(
         "position",
         pl.when(pl.col("extension").is_null())
