@@ -121,6 +121,31 @@ def test_excluded_rows_are_left_out_and_never_fill_others() -> None:
     assert result.missing_key.height == 0
 
 
+@pytest.mark.parametrize(
+    ("sources", "failed_source", "kept_rows"),
+    [
+        (["a", "b", "b"], ["b"], [("a", 1), ("b", 2)]),  # two files: line 1 of b only
+        (["a", "a", "a"], ["b"], [("a", 1), ("a", 2)]),  # another file's line 1: none here
+        (["a", "a", "a"], ["a"], [("a", 2)]),  # one file: its line 1
+    ],
+)
+def test_excluded_rows_are_named_by_file_and_line(
+    sources: list[str], failed_source: list[str], kept_rows: list[tuple[str, int]]
+) -> None:
+    frame = pl.DataFrame(
+        {
+            "_source": sources,
+            "_row": [1, 2, 1],
+            "_match_key": ["x", "y", "x"],
+            "v": ["1", "2", "3"],
+        },
+        schema_overrides={"_row": pl.Int64},
+    )
+    failed = pl.DataFrame({"_source": failed_source, "_row": [1]})
+    result = dedupe(frame, exclude=failed)
+    assert result.kept.select("_source", "_row").rows() == kept_rows
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     keys=st.lists(st.one_of(st.none(), st.sampled_from("abcde")), min_size=0, max_size=30),

@@ -108,6 +108,10 @@ def _not_excluded(frame: pl.DataFrame, exclude: pl.DataFrame | None) -> pl.Serie
     """True for each row of `frame` not named (by _source, _row) in `exclude`."""
     if exclude is None or exclude.height == 0:
         return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True)
+    source = exclude[SOURCE].cast(pl.String)
+    if source.n_unique() == 1 and frame.select((pl.col(SOURCE) == source[0]).all()).item():
+        # one file (the usual case): its line numbers alone name the rows, no struct to hash
+        return ~frame[ROW].is_in(exclude[ROW].implode())
     named = exclude.select(pl.struct(SOURCE, ROW).alias("id")).unique()["id"]
     return frame.select(~pl.struct(SOURCE, ROW).is_in(named.implode())).to_series()
 
