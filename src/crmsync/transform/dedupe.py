@@ -11,7 +11,7 @@ from typing import Literal
 
 import polars as pl
 
-from crmsync.transform.issues import MATCH_KEY, ROW, SOURCE, is_internal
+from crmsync.transform.issues import MATCH_KEY, ROW, SOURCE, is_internal, named_rows
 from crmsync.transform.normalizers import parse_datetime
 
 KeepPolicy = Literal["first", "last", "most_complete", "newest"]
@@ -106,14 +106,9 @@ def _fill_survivors(
 
 def _not_excluded(frame: pl.DataFrame, exclude: pl.DataFrame | None) -> pl.Series:
     """True for each row of `frame` not named (by _source, _row) in `exclude`."""
-    if exclude is None or exclude.height == 0:
+    if exclude is None:
         return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True)
-    source = exclude[SOURCE].cast(pl.String)
-    if source.n_unique() == 1 and frame.select((pl.col(SOURCE) == source[0]).all()).item():
-        # one file (the usual case): its line numbers alone name the rows, no struct to hash
-        return ~frame[ROW].is_in(exclude[ROW].implode())
-    named = exclude.select(pl.struct(SOURCE, ROW).alias("id")).unique()["id"]
-    return frame.select(~pl.struct(SOURCE, ROW).is_in(named.implode())).to_series()
+    return ~named_rows(frame, exclude)
 
 
 def dedupe(

@@ -95,3 +95,15 @@ def concat_issues(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
 def quoted(expr: pl.Expr) -> pl.Expr:
     """A value as a message shows it: in double quotes, so blanks and spaces are visible."""
     return pl.format('"{}"', expr.cast(pl.String))
+
+
+def named_rows(frame: pl.DataFrame, names: pl.DataFrame) -> pl.Series:
+    """True for each row of `frame` whose (_source, _row) is one of `names`' rows."""
+    if names.height == 0:
+        return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    source = names[SOURCE].cast(pl.String)
+    if source.n_unique() == 1 and frame.select((pl.col(SOURCE) == source[0]).all()).item():
+        # one file (the usual case): its line numbers alone name the rows, no struct to hash
+        return frame[ROW].is_in(names[ROW].implode())
+    named = names.select(pl.struct(SOURCE, ROW).alias("id")).unique()["id"]
+    return frame.select(pl.struct(SOURCE, ROW).is_in(named.implode())).to_series()

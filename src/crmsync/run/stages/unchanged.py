@@ -31,7 +31,7 @@ from crmsync.run.stages.transform import failures
 from crmsync.state.fingerprint import FP_COLUMN, code, fingerprints, salt
 from crmsync.state.hashing import hash_code
 from crmsync.state.tables import KEY_CODE
-from crmsync.transform.issues import MATCH_KEY
+from crmsync.transform.issues import MATCH_KEY, named_rows
 
 _AT = "_at"
 _FINGERPRINTED = {"match_key": pl.String, "payload_hash": pl.String, FP_COLUMN: pl.String}
@@ -193,11 +193,10 @@ def vouched(planned: Plan, rows: pl.DataFrame, warned: pl.DataFrame) -> Plan:
     if MATCH_KEY not in frame.columns:
         return dataclasses.replace(planned, frame=frame.drop(FP_ROW))
     shared = rows.filter(pl.col(MATCH_KEY).is_duplicated()).get_column(MATCH_KEY)
-    named = warned.select(pl.struct(IDENTITY).alias("id")).get_column("id")
     alone = (
         (pl.col(KEY) == pl.col(MATCH_KEY))
         & ~pl.col(MATCH_KEY).is_in(shared.implode())
-        & ~pl.struct(IDENTITY).is_in(named.implode())
+        & ~pl.lit(named_rows(frame, warned))
     )
     kept = pl.when(alone.fill_null(False)).then(pl.col(FP_ROW)).alias(FP_ROW)
     return dataclasses.replace(planned, frame=frame.with_columns(kept))
