@@ -21,18 +21,33 @@ VALUES = st.one_of(
 
 def _oracle(salted: str, row: tuple[str | None, ...]) -> str:
     """The text the module documents, hashed by hashlib."""
-    tagged = ["n" if value is None else f"v{value}" for value in row]
-    text = "\x00".join([salted, *tagged])
+    masks = [
+        str(sum(1 << bit for bit, value in enumerate(row[start : start + 64]) if value is None))
+        for start in range(0, len(row), 64)
+    ]
+    present = [value for value in row if value is not None]
+    text = "\x00".join([*masks, salted, *present])
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:FP_DIGITS]
 
 
 @settings(max_examples=200, deadline=None)
 @given(rows=st.lists(st.tuples(VALUES, VALUES, VALUES), min_size=1, max_size=20))
-def test_a_fingerprint_is_sha256_of_the_tagged_values(
+def test_a_fingerprint_is_sha256_of_the_documented_text(
     rows: list[tuple[str | None, ...]],
 ) -> None:
     frame = pl.DataFrame(rows, schema=["a", "b", "c"], orient="row")
     made = fingerprints(frame, ["a", "b", "c"], "salt")
+    assert made is not None
+    assert made.to_list() == [_oracle("salt", row) for row in rows]
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), width=st.integers(60, 140))
+def test_a_wide_row_marks_its_nulls_64_columns_to_a_number(width: int, data: st.DataObject) -> None:
+    rows = data.draw(st.lists(st.tuples(*[VALUES] * width), min_size=1, max_size=4))
+    names = [f"c{index}" for index in range(width)]
+    frame = pl.DataFrame(rows, schema=names, orient="row")
+    made = fingerprints(frame, names, "salt")
     assert made is not None
     assert made.to_list() == [_oracle("salt", row) for row in rows]
 
