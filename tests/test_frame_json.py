@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmsync import frame_json
 from crmsync.frame_json import field_counts, has_empty, json_objects
 from crmsync.report.changes import NEW, ChangeLog
 from crmsync.run.merge import written_fields
@@ -85,6 +86,24 @@ def test_drop_empty_keeps_the_fields_a_record_written_whole_sets(
     payloads = [{k: v for k, v in row.items() if v is not None} for row in frame.to_dicts()]
     # compared as text: NaN is not equal to itself
     assert has_empty(frame, columns) == ([*map(_dumps, written)] != [*map(_dumps, payloads)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(ROWS)
+def test_a_frame_run_in_slices_gives_the_rows_in_order(rows: list[dict[str, Any]]) -> None:
+    frame = _frame(rows)
+    whole = json_objects(frame, list(SCHEMA)).to_list()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frame_json, "SLICE_ROWS", 1)  # as many slices as the pool has threads
+        sliced = json_objects(frame, list(SCHEMA)).to_list()
+    assert (
+        sliced
+        == whole
+        == [
+            _dumps({name: value for name, value in row.items() if value is not None})
+            for row in frame.to_dicts()
+        ]
+    )
 
 
 def test_no_columns_and_no_rows() -> None:
