@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync import frame_json
+from crmsync import sliced
 from crmsync.frame_json import field_counts, has_empty, json_objects
 from crmsync.report.changes import NEW, ChangeLog
 from crmsync.run.merge import written_fields
@@ -94,10 +94,10 @@ def test_a_frame_run_in_slices_gives_the_rows_in_order(rows: list[dict[str, Any]
     frame = _frame(rows)
     whole = json_objects(frame, list(SCHEMA)).to_list()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(frame_json, "SLICE_ROWS", 1)  # as many slices as the pool has threads
-        sliced = json_objects(frame, list(SCHEMA)).to_list()
+        patch.setattr(sliced, "SLICE_ROWS", 1)  # as many slices as the pool has threads
+        in_slices = json_objects(frame, list(SCHEMA)).to_list()
     assert (
-        sliced
+        in_slices
         == whole
         == [
             _dumps({name: value for name, value in row.items() if value is not None})

@@ -18,6 +18,8 @@ from typing import Any
 import polars as pl
 from polars._typing import PolarsDataType
 
+from crmsync.sliced import select_sliced
+
 # Every character json.dumps(ensure_ascii=False) escapes, with its escape.
 _SHORT_ESCAPES = {
     '"': '\\"',
@@ -29,7 +31,6 @@ _SHORT_ESCAPES = {
     "\f": "\\f",
 }
 _FIRST_PRINTABLE = 0x20
-SLICE_ROWS = 25_000  # rows of a slice worth running beside another
 ESCAPES: dict[str, str] = {
     chr(code): _SHORT_ESCAPES.get(chr(code), f"\\u{code:04x}") for code in range(_FIRST_PRINTABLE)
 } | _SHORT_ESCAPES
@@ -66,14 +67,7 @@ def json_objects(
             fragments.append(pl.concat_str([pl.lit(key), value_text(col, dtype)]))
     body = pl.concat_str(fragments, separator=", ", ignore_nulls=True)
     text = pl.concat_str([pl.lit("{"), body.fill_null(""), pl.lit("}")]).alias("json")
-    # The join of a row's fragments runs on one thread: slices of the frame, run side by side,
-    # keep every core busy (155,000 rows: 99 to 70 ms on 2 cores).
-    slices = max(1, min(pl.thread_pool_size(), frame.height // SLICE_ROWS))
-    if slices == 1:
-        return frame.select(text).to_series()
-    size = -(-frame.height // slices)
-    plans = [frame.lazy().slice(start, size).select(text) for start in range(0, frame.height, size)]
-    return pl.concat([part.to_series() for part in pl.collect_all(plans)])
+    return select_sliced(frame, text)  # 155,000 rows: 99 to 70 ms on 2 cores
 
 
 def field_counts(frame: pl.DataFrame, columns: Sequence[str], *, drop_empty: bool) -> pl.Series:

@@ -23,6 +23,7 @@ from importlib.metadata import PackageNotFoundError, version
 import polars as pl
 
 from crmsync import __version__
+from crmsync.sliced import select_sliced
 from crmsync.state.hashing import hash_code, sha256_column
 
 FP_COLUMN = "source_fp"  # in row_hashes and in `RowHashes.compared` (as its code)
@@ -96,7 +97,7 @@ def fingerprints(frame: pl.DataFrame, columns: Sequence[str], salted: str) -> pl
     ]
     text = pl.concat_str([*masks, pl.lit(salted), *values], separator=NUL, ignore_nulls=True)
     digest = sha256_column(text).str.slice(0, FP_DIGITS)
-    return frame.select(digest.alias(FP_COLUMN)).to_series()
+    return select_sliced(frame, digest.alias(FP_COLUMN))
 
 
 def _version(name: str) -> str:

@@ -38,6 +38,7 @@ import polars as pl
 from polars._typing import PolarsDataType  # polars' own alias: a dtype or its class
 
 from crmsync.frame_json import string_text
+from crmsync.sliced import select_sliced
 
 HASH_COLUMN = "payload_hash"
 HASH_SLICE = 100_000  # rows hashed at a time
@@ -160,7 +161,7 @@ def payload_hashes(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
         digest = sha256_column(text).alias(HASH_COLUMN)
         # a slice at a time: the JSON text of a million rows (150 MB) never exists at once
         parts = [
-            frame.slice(start, HASH_SLICE).select(digest).to_series()
+            select_sliced(frame.slice(start, HASH_SLICE), digest)
             for start in range(0, frame.height, HASH_SLICE)
         ]
         return pl.concat(parts) if parts else pl.Series(HASH_COLUMN, [], dtype=pl.String)
