@@ -181,14 +181,14 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / KIB  # Linux: KiB
 
 
-def run_vectorized(path: Path) -> dict[str, float]:
+def run_vectorized(path: Path) -> dict[str, Any]:
     import polars as pl
 
     from crmsync.schema import OBJECTS
     from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
 
     contacts = OBJECTS["contacts"]
-    times: dict[str, float] = {}
+    times: dict[str, Any] = {}
     start = time.perf_counter()
     try:
         from crmsync.extract import read_source
@@ -219,6 +219,9 @@ def run_vectorized(path: Path) -> dict[str, float]:
     times["kept"] = result.kept.height
     times["merged"] = result.merged.height
     times["peak_mib"] = _peak_mib()
+    from library_use import library_use  # bench/library_use.py, after the timed run
+
+    times["library"] = library_use(frame, contacts, NormalizeOptions(default_region="US"))
     return times
 
 
@@ -314,14 +317,14 @@ def run_baseline(path: Path, limit: int) -> dict[str, float]:
     }
 
 
-def _child(mode: str, path: Path, limit: int) -> dict[str, float]:
+def _child(mode: str, path: Path, limit: int) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", mode, "--file", str(path)]
     command += ["--baseline-rows", str(limit)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
-def _best(mode: str, path: Path, limit: int, repeat: int) -> tuple[dict[str, float], list[float]]:
+def _best(mode: str, path: Path, limit: int, repeat: int) -> tuple[dict[str, Any], list[float]]:
     """The fastest of `repeat` runs (each a fresh process), and every run's total."""
     runs = [_child(mode, path, limit) for _ in range(repeat)]
     return min(runs, key=lambda run: run["total"]), [run["total"] for run in runs]
@@ -329,10 +332,12 @@ def _best(mode: str, path: Path, limit: int, repeat: int) -> tuple[dict[str, flo
 
 def _report(
     args: argparse.Namespace,
-    fast: dict[str, float],
-    slow: dict[str, float],
-    floor: dict[str, float],
+    fast: dict[str, Any],
+    slow: dict[str, Any],
+    floor: dict[str, Any],
 ) -> None:
+    from library_use import describe  # bench/library_use.py
+
     reader = "crmsync.extract.read_source" if fast["reader"] else "pl.read_csv"
     rate = fast["rows"] / fast["total"]
     print("\nfloor (pl.read_csv, lower-case, regex check, dedupe of the email column):")
@@ -350,6 +355,8 @@ def _report(
         f"  vs floor   {fast['total'] / floor['total']:.1f}x the time, "
         f"{fast['peak_mib'] / floor['peak_mib']:.2f}x the memory"
     )
+    print("  libraries  (a second, untimed pass, their per-value caches emptied first)")
+    print("\n".join(describe(fast["library"])))
     base_rate = slow["rows"] / slow["total"]
     scaled = args.rows / base_rate
     print(f"\nrow-by-row baseline on the first {slow['rows']:,.0f} rows, scaled:")
