@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -55,26 +56,38 @@ def issues_where(
     )
 
 
-def issues_from_messages(
-    frame: pl.DataFrame | pl.LazyFrame, messages: dict[str, pl.Expr], severity: str = ERROR
-) -> pl.DataFrame:
-    """One issue per (row, field) whose message expression is not null, in frame order.
+@dataclass(frozen=True)
+class Message:
+    """A field's issue: worded by `text` in the rows where `where` holds, and only there (a
+    message quoting the cell as the file has it costs several passes a row; few rows fail)."""
 
-    Each message is a when/then chain that is null where the field is fine. One filtered
-    branch per field, so only failing rows are ever materialized (an unpivot of every field
-    of a million rows would cost more memory than the frame).
+    where: pl.Expr
+    text: pl.Expr
+
+
+def issues_from_messages(
+    frame: pl.DataFrame | pl.LazyFrame, messages: Mapping[str, Message], severity: str = ERROR
+) -> pl.DataFrame:
+    """One issue per (row, field) whose message's `where` holds (and whose text is not
+    null), in frame order.
+
+    One filtered branch per field, worded after its filter, so only failing rows are ever
+    materialized or worded (an unpivot of every field of a million rows would cost more
+    memory than the frame).
     """
     if not messages:
         return empty_issues()
     indexed = frame.lazy().with_row_index(_POSITION)
     branches = [
-        indexed.select(
+        indexed.filter(message.where.fill_null(False))
+        .select(
             _POSITION,
             pl.col(SOURCE).cast(pl.String),
             pl.col(ROW).cast(pl.Int64),
             pl.lit(field, pl.String).alias("field"),
-            message.cast(pl.String).alias("error"),
-        ).filter(pl.col("error").is_not_null())
+            message.text.cast(pl.String).alias("error"),
+        )
+        .filter(pl.col("error").is_not_null())
         for field, message in messages.items()
     ]
     return (

@@ -21,6 +21,7 @@ from crmsync.transform.issues import (
     ERROR,
     MATCH_KEY,
     WARNING,
+    Message,
     concat_issues,
     is_internal,
     issues_from_messages,
@@ -143,14 +144,14 @@ def _apply(
         for f in phone_fields
     ]
     staged, *decided = pl.collect_all([staged_plan, *plans])
-    messages: dict[str, pl.Expr] = {}
+    messages: dict[str, Message] = {}
     for c in conversions:
         if c.message is None:
             continue
         raw = pl.col(c.field)
         given = raw.cast(pl.String).str.strip_chars().str.len_bytes() > 0
         failed = raw.is_not_null() & given & pl.col(_NEW + c.field).is_null()
-        messages[c.field] = pl.when(failed).then(c.message(raw))
+        messages[c.field] = Message(failed, c.message(raw))
     issues = issues_from_messages(staged, messages)
     renamed = staged.drop([c.field for c in conversions]).rename(
         {_NEW + c.field: c.field for c in conversions}

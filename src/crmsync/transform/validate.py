@@ -17,6 +17,7 @@ import polars as pl
 from crmsync.schema import RallyObject
 from crmsync.schema.fields import GUID_PATTERN
 from crmsync.transform.issues import (
+    Message,
     empty_issues,
     is_internal,
     issues_from_messages,
@@ -82,11 +83,11 @@ def _field_message(
     dtype: pl.DataType | None,
     type_rules: tuple[TypeOnlyRule, ...],
     frame_columns: set[str],
-) -> pl.Expr | None:
-    """The first rule `spec.wire` breaks in each row, worded, or null."""
+) -> Message | None:
+    """The first rule `spec.wire` breaks in each row, worded (in the rows that break one)."""
     if dtype is None:  # the column is absent: every row leaves the field out
         if spec.required:
-            return pl.lit(f"{spec.wire} is missing (required)")
+            return Message(pl.lit(True), pl.lit(f"{spec.wire} is missing (required)"))
         return None
     raw = pl.col(spec.wire)
     given = _GIVEN + spec.wire
@@ -141,7 +142,7 @@ def _field_message(
     message: pl.Expr = pl.lit(None, pl.String)
     for failed, worded in reversed(checks):
         message = pl.when(failed.fill_null(False)).then(worded).otherwise(message)
-    return message
+    return Message(pl.any_horizontal(failed.fill_null(False) for failed, _ in checks), message)
 
 
 def validate(
@@ -167,7 +168,7 @@ def validate(
             if spec.wire in schema and spec.wire in given.columns
         )
     columns = set(staged.columns)
-    messages: dict[str, pl.Expr] = {}
+    messages: dict[str, Message] = {}
     for spec in specs:
         message = _field_message(spec, schema.get(spec.wire), type_rules, columns)
         if message is not None:
@@ -175,8 +176,8 @@ def validate(
     known = {spec.wire for spec in specs}
     for column in schema:
         if column not in known and not is_internal(column):
-            messages[column] = pl.when(pl.col(column).is_not_null()).then(
-                pl.lit(f"{column} is not a field of Rally {obj.name}")
+            messages[column] = Message(
+                pl.col(column).is_not_null(), pl.lit(f"{column} is not a field of Rally {obj.name}")
             )
     if frame.height == 0:
         return empty_issues()

@@ -22,7 +22,7 @@ from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
 from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
-from crmsync.transform.issues import concat_issues, issues_from_messages
+from crmsync.transform.issues import concat_issues, issues_where
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
 from crmsync.transform.normalize import CHUNK_ROWS, NAME_FIELD, NAME_KEY_PREFIX
@@ -102,7 +102,7 @@ def _unkeepable_ids(frame: pl.DataFrame, step: Step) -> pl.DataFrame:
     not survive cannot find its record again."""
     nul = pl.col(SOURCE_ID_COLUMN).str.contains("\x00", literal=True).fill_null(False)
     message = "the source id holds a NUL character, which cannot be kept"
-    return issues_from_messages(frame, {str(step.source_id): pl.when(nul).then(pl.lit(message))})
+    return issues_where(frame, nul, str(step.source_id), pl.lit(message))
 
 
 def transform(
