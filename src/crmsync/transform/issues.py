@@ -66,35 +66,51 @@ class Message:
 
 
 def issues_from_messages(
-    frame: pl.DataFrame | pl.LazyFrame, messages: Mapping[str, Message], severity: str = ERROR
+    frame: pl.DataFrame, messages: Mapping[str, Message], severity: str = ERROR
 ) -> pl.DataFrame:
     """One issue per (row, field) whose message's `where` holds (and whose text is not
     null), in frame order.
 
-    One filtered branch per field, worded after its filter, so only failing rows are ever
+    Every `where` is found in one pass; each field's failing rows are then taken out (the
+    columns its text reads, those rows only) and worded there. So only failing rows are ever
     materialized or worded (an unpivot of every field of a million rows would cost more
-    memory than the frame).
+    memory than the frame). Taken out, not filtered where they are: polars (2.1) panics
+    wording a filter of columns whose chunks do not line up.
     """
-    if not messages:
+    if not messages or frame.height == 0:
         return empty_issues()
-    indexed = frame.lazy().with_row_index(_POSITION)
-    branches = [
-        indexed.filter(message.where.fill_null(False))
-        .select(
-            _POSITION,
-            pl.col(SOURCE).cast(pl.String),
-            pl.col(ROW).cast(pl.Int64),
-            pl.lit(field, pl.String).alias("field"),
-            message.text.cast(pl.String).alias("error"),
+    fields = list(messages)
+    failing = frame.select(
+        pl.col(ROW).alias(_POSITION),  # a column, so a literal `where` spans every row
+        *(messages[name].where.fill_null(False).alias(str(at)) for at, name in enumerate(fields)),
+    )
+    branches = []
+    for index, field in enumerate(fields):
+        positions = failing.get_column(str(index)).arg_true()
+        if positions.is_empty():
+            continue
+        text = messages[field].text
+        read = [
+            name
+            for name in dict.fromkeys(text.meta.root_names())
+            if name in frame.columns and name not in (SOURCE, ROW)
+        ]
+        rows = frame.select(pl.col(SOURCE, ROW, *read).gather(positions))
+        branches.append(
+            rows.select(
+                positions.alias(_POSITION),
+                pl.col(SOURCE).cast(pl.String),
+                pl.col(ROW).cast(pl.Int64),
+                pl.lit(field, pl.String).alias("field"),
+                text.cast(pl.String).alias("error"),
+            ).filter(pl.col("error").is_not_null())
         )
-        .filter(pl.col("error").is_not_null())
-        for field, message in messages.items()
-    ]
+    if not branches:
+        return empty_issues()
     return (
         pl.concat(branches, how="vertical")
         .sort(_POSITION, maintain_order=True)  # frame order; fields in the given order
         .select(SOURCE, ROW, "field", "error", pl.lit(severity).alias("severity"))
-        .collect()
     )
 
 
