@@ -80,9 +80,16 @@ def issues_from_messages(
     if not messages or frame.height == 0:
         return empty_issues()
     fields = list(messages)
-    failing = frame.select(
-        pl.col(ROW).alias(_POSITION),  # a column, so a literal `where` spans every row
-        *(messages[name].where.fill_null(False).alias(str(at)) for at, name in enumerate(fields)),
+    failing = (
+        frame.lazy()
+        .select(
+            pl.col(ROW).alias(_POSITION),  # a column, so a literal `where` spans every row
+            *(
+                messages[name].where.fill_null(False).alias(str(at))
+                for at, name in enumerate(fields)
+            ),
+        )
+        .collect()
     )
     branches = []
     for index, field in enumerate(fields):
