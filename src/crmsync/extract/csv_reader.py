@@ -155,8 +155,8 @@ def read_with_polars(
 
 def _delimiters_inside(parsed: pl.DataFrame, quoted: pl.Series, delimiter: str) -> pl.Series:
     """Per record, the delimiters polars found inside its values. Only a record with a quote
-    in its text can hold one: the others are not searched (a clean export's usual case is
-    none at all, and a file's quoted records are often a few of its columns' rows)."""
+    in its text can hold one: the others are not searched (a clean export quotes nothing,
+    and many quote a value in only some records)."""
     inside = pl.repeat(0, parsed.height, dtype=pl.UInt32, eager=True)
     positions = quoted.arg_true()
     if positions.len():

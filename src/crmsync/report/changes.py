@@ -141,7 +141,7 @@ class ChangeLog(Closing):
             pl.lit(NEW).alias("why"),
         )
         self._plan.flush()  # polars writes to the file beneath, after what csv.writer wrote
-        escape_frame(lines, safe={"to"}).write_csv(  # `to`: "{...}"
+        escape_frame(lines, safe={"to"}).write_csv(  # `to` is a JSON object: "{" first
             self._plan.buffer, include_header=False, line_terminator=CSV_LINE_END
         )
 
