@@ -26,6 +26,17 @@ PIPELINE = ROOT / "pipelines" / "contacts_csv.yaml"
 KEY = "e2e-secret-key-4242"
 
 
+def own_pipeline(folder: Path) -> Path:
+    """The contacts pipeline written into `folder`, reading the sample where it is: its state
+    (beside the pipeline file) is then this test's own, never that of another test running
+    the same pipeline on another worker at the same time."""
+    text = PIPELINE.read_text().replace("../sample_data/contacts.csv", str(SAMPLE))
+    (folder / "pipeline").mkdir(exist_ok=True)
+    path = folder / "pipeline" / PIPELINE.name
+    path.write_text(text.replace("../reports/contacts-csv", "reports"))
+    return path
+
+
 def crmsync(
     *args: str, base_url: str, key: str = KEY, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -93,7 +104,11 @@ def test_faulty_sandbox_ends_with_every_valid_email_once(tmp_path: Path) -> None
         api_keys=(KEY,), fail_rate=0.2, commit_then_fail_rate=0.1, rate_limit=50, seed=7
     ) as sandbox:
         done = crmsync(
-            "run", str(PIPELINE), "--report-dir", str(tmp_path), base_url=sandbox.base_url
+            "run",
+            str(own_pipeline(tmp_path)),
+            "--report-dir",
+            str(tmp_path),
+            base_url=sandbox.base_url,
         )
         assert done.returncode == 1, done.stderr  # the sample has invalid rows by design
         check_sandbox_holds_exactly(sandbox, emails)
@@ -118,13 +133,18 @@ def test_faulty_sandbox_ends_with_every_valid_email_once(tmp_path: Path) -> None
     assert "E-mail Address" in errors[0]  # original columns ride along for the fix-and-rerun
     merged = read_csv(tmp_path / "merged.csv")
     assert len(merged) == summary["merged"] > 0
-    assert_no_secret(KEY, done.stdout, done.stderr, *(p.read_text() for p in tmp_path.iterdir()))
+    written = [path.read_text() for path in tmp_path.iterdir() if path.is_file()]
+    assert_no_secret(KEY, done.stdout, done.stderr, *written)
 
 
 def test_fixed_errors_file_feeds_back_through_the_same_pipeline(tmp_path: Path) -> None:
     with running_sandbox(api_keys=(KEY,)) as sandbox:
         first = crmsync(
-            "run", str(PIPELINE), "--report-dir", str(tmp_path / "r1"), base_url=sandbox.base_url
+            "run",
+            str(own_pipeline(tmp_path)),
+            "--report-dir",
+            str(tmp_path / "r1"),
+            base_url=sandbox.base_url,
         )
         assert first.returncode == 1
         errors = read_csv(tmp_path / "r1" / "errors.csv")
@@ -161,7 +181,7 @@ def test_dry_run_sends_nothing_and_says_what_it_would_send(tmp_path: Path) -> No
     with running_sandbox(api_keys=(KEY,)) as sandbox:
         done = crmsync(
             "run",
-            str(PIPELINE),
+            str(own_pipeline(tmp_path)),
             "--dry-run",
             "--report-dir",
             str(tmp_path),
@@ -221,7 +241,12 @@ def test_upsert_mode_sends_only_what_changed_without_duplicates(tmp_path: Path) 
 def test_refused_key_exits_2_without_traceback_or_key(tmp_path: Path) -> None:
     with running_sandbox(api_keys=("the-real-key",)) as sandbox:
         done = crmsync(
-            "run", str(PIPELINE), "--report-dir", str(tmp_path), base_url=sandbox.base_url, key=KEY
+            "run",
+            str(own_pipeline(tmp_path)),
+            "--report-dir",
+            str(tmp_path),
+            base_url=sandbox.base_url,
+            key=KEY,
         )
         assert sandbox.write_requests() == 0
     assert done.returncode == 2
@@ -253,10 +278,11 @@ def test_cannot_start_exits_2_with_a_clear_message(tmp_path: Path, edit, expecte
 
 
 def test_interrupted_run_exits_3_and_accounts_for_every_row(tmp_path: Path) -> None:
+    pipeline = own_pipeline(tmp_path)
     with running_sandbox(api_keys=(KEY,), latency_ms=400, rate_limit=2) as sandbox:
         env = {**os.environ, "RALLY_BASE_URL": sandbox.base_url, "RALLY_API_KEY": KEY}
         process = subprocess.Popen(
-            [sys.executable, "-m", "crmsync", "run", str(PIPELINE), "--report-dir", str(tmp_path)],
+            [sys.executable, "-m", "crmsync", "run", str(pipeline), "--report-dir", str(tmp_path)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -266,7 +292,10 @@ def test_interrupted_run_exits_3_and_accounts_for_every_row(tmp_path: Path) -> N
         for line in process.stdout:
             if "load:" in line:
                 break
+        deadline = time.monotonic() + 60
         while sandbox.stats()["writes"] == 0:  # wait until the first batch is on the wire
+            assert process.poll() is None, "the run ended before it wrote anything"
+            assert time.monotonic() < deadline, "no write within 60 s"
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
