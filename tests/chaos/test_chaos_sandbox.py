@@ -42,6 +42,7 @@ from .conftest import chaos_seeds
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 RALLY_KEY = "rk_chaos_7781_S3CRET_q9Zt"
 REDMINE_KEY = "rm_chaos_1187_S3CRET_w4Xp"
 FAULTS = {"fail_rate": 0.2, "commit_then_fail_rate": 0.1, "rate_limit": 20}
@@ -96,7 +97,7 @@ def servers(case: Case, seed: int | None) -> Iterator[Servers]:
 
 def workdir(base: Path) -> Path:
     """A copy of the pipelines and their samples: state and reports stay in `base`."""
-    shutil.copytree(ROOT / "pipelines", base / "pipelines")
+    shutil.copytree(ROOT / "pipelines", base / "pipelines", ignore=LOCAL_STATE)
     shutil.copytree(ROOT / "sample_data", base / "sample_data")
     return base
 

@@ -21,6 +21,7 @@ from crmsync.state import StateDB
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "migration-key"
 FREE_MAIL = {"gmail.com", "outlook.com", "yahoo.com"}
 
@@ -52,7 +53,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A copy of the pipeline and its samples, so state and reports stay in tmp_path."""
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines", ignore=LOCAL_STATE)
     shutil.copytree(ROOT / "sample_data" / "migration", tmp_path / "sample_data" / "migration")
     return tmp_path
 

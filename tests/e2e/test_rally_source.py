@@ -21,6 +21,7 @@ from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 SOURCE_KEY = "source-tenant-key"
 DEST_KEY = "destination-tenant-key"
 STEPS = ("companies", "contacts", "activities")
@@ -34,7 +35,7 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines", ignore=LOCAL_STATE)
     return tmp_path
 
 

@@ -22,6 +22,7 @@ from crmsync.transform.keys import name_key
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "rally-key"
 STEPS = ("companies", "contacts", "notes-on-contacts", "notes-on-companies")
 
@@ -55,7 +56,7 @@ def key_of(name: str) -> str:
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines", ignore=LOCAL_STATE)
     return tmp_path
 
 

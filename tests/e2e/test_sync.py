@@ -31,6 +31,7 @@ from crmsync.state import StateDB
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "sync-e2e-secret-5150"
 RUN_TIMEOUT_S = 240
 POLL_S = 0.02
@@ -372,7 +373,7 @@ def test_a_batch_rally_committed_but_the_killed_run_never_recorded_is_not_sent_t
 def test_an_unchanged_rerun_of_the_demo_sends_zero_write_requests(
     tmp_path: Path, pipeline_name: str, samples: Sequence[str]
 ) -> None:
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines", ignore=LOCAL_STATE)
     for sample in samples:
         source = ROOT / "sample_data" / sample
         target = tmp_path / "sample_data" / sample

@@ -18,6 +18,7 @@ from crmsync.sandbox.redmine.handle import RedmineHandle
 from crmsync.sandbox.testing import in_process_sandbox, running_redmine
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "redmine-preset-key"
 RALLY_KEY = "rally-preset-key"
 STEPS = ["companies", "contacts", "notes-on-contacts", "notes-on-companies"]
@@ -51,7 +52,7 @@ class _Warnings(RunObserver):
 def test_the_preset_runs_on_a_redmine_without_lead_source(
     redmine: RedmineHandle, tmp_path: Path
 ) -> None:
-    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines")
+    shutil.copytree(ROOT / "pipelines", tmp_path / "pipelines", ignore=LOCAL_STATE)
     with in_process_sandbox(api_keys=(RALLY_KEY,)) as rally:
         env = {
             "RALLY_BASE_URL": rally.base_url,
