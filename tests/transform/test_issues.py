@@ -10,7 +10,7 @@ import polars as pl
 from crmsync.extract import read_source
 from crmsync.schema import OBJECTS
 from crmsync.transform import NormalizeOptions, normalize
-from crmsync.transform.issues import Message, issues_from_messages
+from crmsync.transform.issues import Message, issues_from_messages, issues_where
 
 
 def _chunked(name: str, *parts: list[object]) -> pl.Series:
@@ -44,6 +44,28 @@ def test_columns_chunked_apart_are_worded_row_for_row() -> None:
     ]
     assert issues.filter(pl.col("field") == "c")["_row"].to_list() == list(range(2, 10))
     assert issues["_row"].is_sorted()
+
+
+def test_issues_where_words_columns_chunked_apart_too() -> None:
+    frame = pl.DataFrame(
+        [
+            _chunked("a", ["1", "x", "2"], ["y", "3"], ["z", "4", "w"]),
+            _chunked("b", [1, None, 2, None], [3, None, 4, None]),
+            pl.Series("_source", ["s"] * 8),
+            pl.Series("_row", range(2, 10)),
+        ]
+    )
+    worded = pl.format("{} is not {}", pl.format('"{}"', pl.col("a")), pl.lit("a number"))
+    issues = issues_where(frame, pl.col("b").is_null(), "a", worded, "warning")
+    assert issues.select("_row", "error", "severity").rows() == [
+        (3, '"x" is not a number', "warning"),
+        (5, '"y" is not a number', "warning"),
+        (7, '"z" is not a number', "warning"),
+        (9, '"w" is not a number', "warning"),
+    ]
+    assert issues_where(frame.clear(), pl.col("b").is_null(), "a", worded).schema == dict(
+        issues.schema
+    )
 
 
 def test_a_read_file_with_bad_values_is_worded(tmp_path: Path) -> None:

@@ -38,24 +38,6 @@ def payload_columns(frame: pl.DataFrame) -> list[str]:
     return [column for column in frame.columns if not is_internal(column)]
 
 
-def issues_where(
-    frame: pl.DataFrame, failed: pl.Expr, field: str, message: pl.Expr, severity: str = ERROR
-) -> pl.DataFrame:
-    """One issue per row of `frame` where `failed` holds, worded by `message` (an expression)."""
-    return (
-        frame.lazy()
-        .filter(failed.fill_null(False))
-        .select(
-            pl.col(SOURCE).cast(pl.String),
-            pl.col(ROW).cast(pl.Int64),
-            pl.lit(field, pl.String).alias("field"),
-            message.cast(pl.String).alias("error"),
-            pl.lit(severity, pl.String).alias("severity"),
-        )
-        .collect()
-    )
-
-
 @dataclass(frozen=True)
 class Message:
     """A field's issue: worded by `text` in the rows where `where` holds, and only there (a
@@ -119,6 +101,14 @@ def issues_from_messages(
         .sort(_POSITION, maintain_order=True)  # frame order; fields in the given order
         .select(SOURCE, ROW, "field", "error", pl.lit(severity).alias("severity"))
     )
+
+
+def issues_where(
+    frame: pl.DataFrame, failed: pl.Expr, field: str, message: pl.Expr, severity: str = ERROR
+) -> pl.DataFrame:
+    """One issue per row of `frame` where `failed` holds, worded by `message` (an expression)
+    in those rows only, as `issues_from_messages` words them."""
+    return issues_from_messages(frame, {field: Message(failed, message)}, severity)
 
 
 def concat_issues(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
