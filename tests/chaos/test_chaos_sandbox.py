@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.shipped import LOCAL_STATE
 
 from crmsync.errors import EXIT_CANNOT_START, EXIT_OK, EXIT_ROWS_FAILED
 from crmsync.sandbox.redmine.handle import RedmineHandle
@@ -42,7 +43,6 @@ from .conftest import chaos_seeds
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 RALLY_KEY = "rk_chaos_7781_S3CRET_q9Zt"
 REDMINE_KEY = "rm_chaos_1187_S3CRET_w4Xp"
 FAULTS = {"fail_rate": 0.2, "commit_then_fail_rate": 0.1, "rate_limit": 20}

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from tests.shipped import LOCAL_STATE
 
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 from crmsync.state import StateDB
@@ -21,7 +22,6 @@ from crmsync.state import StateDB
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "migration-key"
 FREE_MAIL = {"gmail.com", "outlook.com", "yahoo.com"}
 

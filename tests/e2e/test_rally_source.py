@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.shipped import LOCAL_STATE
 
 from crmsync.sandbox.testing import SandboxHandle, running_sandbox
 
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 SOURCE_KEY = "source-tenant-key"
 DEST_KEY = "destination-tenant-key"
 STEPS = ("companies", "contacts", "activities")

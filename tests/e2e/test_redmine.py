@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.shipped import LOCAL_STATE
 
 from crmsync.sandbox.testing import running_redmine, running_sandbox
 from crmsync.transform.keys import name_key
@@ -22,7 +23,6 @@ from crmsync.transform.keys import name_key
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "rally-key"
 STEPS = ("companies", "contacts", "notes-on-contacts", "notes-on-companies")
 

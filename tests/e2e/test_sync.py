@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.shipped import LOCAL_STATE
 
 from crmsync.api.rally import PAGES_IN_FLIGHT
 from crmsync.sandbox.testing import INSPECT_HEADERS, SandboxHandle, running_sandbox
@@ -31,7 +32,6 @@ from crmsync.state import StateDB
 pytestmark = pytest.mark.slow  # real servers and the CLI in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "sync-e2e-secret-5150"
 RUN_TIMEOUT_S = 240
 POLL_S = 0.02

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from tests.redmine.samples import SAMPLE_DIR
+from tests.shipped import LOCAL_STATE
 
 from crmsync.config import load_pipeline
 from crmsync.run import RunObserver, run_pipeline
@@ -18,7 +19,6 @@ from crmsync.sandbox.redmine.handle import RedmineHandle
 from crmsync.sandbox.testing import in_process_sandbox, running_redmine
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_STATE = shutil.ignore_patterns(".crmsync")  # a run of a shipped pipeline in place
 KEY = "redmine-preset-key"
 RALLY_KEY = "rally-preset-key"
 STEPS = ["companies", "contacts", "notes-on-contacts", "notes-on-companies"]
