@@ -17,8 +17,9 @@ def _chunked(name: str, *parts: list[object]) -> pl.Series:
     return pl.concat([pl.Series(name, part) for part in parts], rechunk=False)
 
 
-def test_columns_chunked_apart_are_worded_row_for_row() -> None:
-    # polars 2.1 panics on a filter then a format of columns whose chunks do not line up
+def _chunked_apart() -> tuple[pl.DataFrame, pl.Expr]:
+    """Columns whose chunks do not line up (polars 2.1 panics on a filter then a format of
+    such columns), and a message quoting one of them."""
     frame = pl.DataFrame(
         [
             _chunked("a", ["1", "x", "2"], ["y", "3"], ["z", "4", "w"]),
@@ -27,7 +28,11 @@ def test_columns_chunked_apart_are_worded_row_for_row() -> None:
             pl.Series("_row", range(2, 10)),
         ]
     )
-    worded = pl.format("{} is not {}", pl.format('"{}"', pl.col("a")), pl.lit("a number"))
+    return frame, pl.format("{} is not {}", pl.format('"{}"', pl.col("a")), pl.lit("a number"))
+
+
+def test_columns_chunked_apart_are_worded_row_for_row() -> None:
+    frame, worded = _chunked_apart()
     issues = issues_from_messages(
         frame,
         {
@@ -47,15 +52,7 @@ def test_columns_chunked_apart_are_worded_row_for_row() -> None:
 
 
 def test_issues_where_words_columns_chunked_apart_too() -> None:
-    frame = pl.DataFrame(
-        [
-            _chunked("a", ["1", "x", "2"], ["y", "3"], ["z", "4", "w"]),
-            _chunked("b", [1, None, 2, None], [3, None, 4, None]),
-            pl.Series("_source", ["s"] * 8),
-            pl.Series("_row", range(2, 10)),
-        ]
-    )
-    worded = pl.format("{} is not {}", pl.format('"{}"', pl.col("a")), pl.lit("a number"))
+    frame, worded = _chunked_apart()
     issues = issues_where(frame, pl.col("b").is_null(), "a", worded, "warning")
     assert issues.select("_row", "error", "severity").rows() == [
         (3, '"x" is not a number', "warning"),
