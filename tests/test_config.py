@@ -89,6 +89,9 @@ INVALID = [
         "must be an http(s) URL",
     ),
     ("delimiter too long", with_(source__delimiter=";;"), "one character"),
+    ("work memory without a unit", with_(work_memory=512), "work_memory: at least 1MiB, got 512B"),
+    ("work memory not a size", with_(work_memory="lots"), "work_memory: could not parse"),
+    ("work memory negative", with_(work_memory="-1GiB"), "work_memory"),
 ]
 
 
@@ -194,6 +197,23 @@ def test_a_field_mapping_becomes_a_rule_with_its_values_file_read(tmp_path: Path
     assert rule.keep_unmatched is False
     assert FieldMapping(constant=7).rule(tmp_path).constant == "7"
     assert FieldMapping(template="{a} {b}").rule(tmp_path).columns == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, 64 * 2**20),
+        ("256MiB", 256 * 2**20),
+        ("1 GiB", 2**30),
+        ("1.5GB", 1_500_000_000),
+        (2**24, 2**24),
+        ("${WORK_MEMORY:-128MiB}", 128 * 2**20),
+    ],
+)
+def test_work_memory_is_a_size_in_bytes(tmp_path: Path, given: object, expected: int) -> None:
+    data = with_(work_memory=given) if given is not None else BASE
+    pipeline = load_pipeline(write(tmp_path, data), env=ENV)
+    assert pipeline.work_memory == expected
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmsync.config.models import DEFAULT_WORK_MEMORY
 from crmsync.errors import CrmsyncError
-from crmsync.run.stages import partitions
 from crmsync.run.stages.partitions import FOLDER_PREFIX, Partitions, partition_count
 
 
@@ -26,11 +26,8 @@ def piece(start: int, rows: int) -> pl.DataFrame:
     )
 
 
-def test_rows_come_back_once_by_key_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(partitions, "HELD_BYTES", 200)  # files every few rows
-    with Partitions(tmp_path, 4) as parts:
+def test_rows_come_back_once_by_key_in_order(tmp_path: Path) -> None:
+    with Partitions(tmp_path, 4, held_bytes=200) as parts:  # files every few rows
         for start in range(0, 120, 30):
             parts.add(piece(start, 30))
         written = list(next(tmp_path.glob(f"{FOLDER_PREFIX}*")).iterdir())
@@ -47,13 +44,13 @@ def test_rows_come_back_once_by_key_in_order(
 
 
 def test_an_unwritable_folder_keeps_the_rows_in_memory(tmp_path: Path) -> None:
-    with Partitions(tmp_path / "missing", 3) as parts:
+    with Partitions(tmp_path / "missing", 3, DEFAULT_WORK_MEMORY) as parts:
         parts.add(piece(0, 50))
         assert sorted(pl.concat(list(parts.parts()))["_row"].to_list()) == list(range(50))
 
 
 def test_nothing_added_gives_one_empty_frame(tmp_path: Path) -> None:
-    with Partitions(tmp_path, 3) as parts:
+    with Partitions(tmp_path, 3, DEFAULT_WORK_MEMORY) as parts:
         parts.add(piece(0, 0))
         (empty,) = parts.parts()
     assert empty.is_empty() and empty.columns == piece(0, 0).columns
@@ -63,7 +60,7 @@ def test_a_folder_a_killed_run_left_is_removed(tmp_path: Path) -> None:
     orphan = tmp_path / f"{FOLDER_PREFIX}999999999-abc"  # no such process
     orphan.mkdir()
     (orphan / "0-0.parquet").write_bytes(b"x")
-    with Partitions(tmp_path, 2):
+    with Partitions(tmp_path, 2, DEFAULT_WORK_MEMORY):
         assert not orphan.exists()
 
 
@@ -74,11 +71,8 @@ def test_partitions_grow_with_the_file(size: int, count: int) -> None:
     assert partition_count(size) == count
 
 
-def test_a_file_removed_under_the_run_is_said_not_a_traceback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(partitions, "HELD_BYTES", 0)  # every piece written
-    with Partitions(tmp_path, 2) as parts:
+def test_a_file_removed_under_the_run_is_said_not_a_traceback(tmp_path: Path) -> None:
+    with Partitions(tmp_path, 2, held_bytes=0) as parts:  # every piece written
         parts.add(piece(0, 20))
         for written in next(tmp_path.glob(f"{FOLDER_PREFIX}*")).iterdir():
             written.unlink()

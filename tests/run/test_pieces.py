@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmsync.config.models import DEFAULT_WORK_MEMORY
 from crmsync.extract import csv_stream, sources
 from crmsync.run import run_pipeline
 from crmsync.run import step as step_module
@@ -57,13 +58,17 @@ def people(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(folder: Path, rally: InProcessSandbox, text: str) -> dict[str, object]:
-    """A first load, then a rerun with one row changed: what each left."""
+def _run(
+    folder: Path, rally: InProcessSandbox, text: str, work_memory: int = DEFAULT_WORK_MEMORY
+) -> dict[str, object]:
+    """A first load, then a rerun with one row changed: what each left (`work_memory` may be
+    below what a pipeline file can ask, to spill a few rows)."""
     folder.mkdir()
     (folder / "people.csv").write_text(text, encoding="utf-8")
     seen: dict[str, object] = {}
     for run in ("first", "rerun"):
-        result = run_pipeline(pipeline(folder, STEP, rally), transport=rally.transport)
+        loaded = pipeline(folder, STEP, rally).model_copy(update={"work_memory": work_memory})
+        result = run_pipeline(loaded, transport=rally.transport)
         (step,) = result.steps
         files = step.files
         for kind in REPORTS:
@@ -112,10 +117,9 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
         sources.FileSourceReader, "_parse", lambda self: read_whole.append("read") or None
     )
     monkeypatch.setattr(partitions, "SOURCE_BYTES", 2_000)  # some 15 partitions
-    monkeypatch.setattr(partitions, "HELD_BYTES", 4_000)  # written out as they gather
     parts = _heights(monkeypatch, partitions.Partitions, "parts")  # planned
     sent = _heights(monkeypatch, spool.Spool, "frames", name="planned")  # delivered
-    pieces = _run(tmp_path / "pieces", rally, text)
+    pieces = _run(tmp_path / "pieces", rally, text, work_memory=4_000)  # written as they gather
     assert read_whole == []  # never read whole
     # both runs by partition: the first load sends its 330 records a partition at a time
     # (the 52 merged and the 18 that failed validation are not sent), the rerun one record.

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmsync.config.models import DEFAULT_WORK_MEMORY
 from crmsync.run import run_pipeline
 from crmsync.run import step as step_module
 from crmsync.run.source_rows import SPILL_PREFIX, SourceRows
@@ -22,7 +23,7 @@ FRAME = pl.DataFrame(
 
 
 def test_a_small_read_stays_in_memory(tmp_path: Path) -> None:
-    with SourceRows.keep(FRAME, tmp_path) as kept:
+    with SourceRows.keep(FRAME, tmp_path, spill_bytes=DEFAULT_WORK_MEMORY) as kept:
         assert not kept.spilled
         assert kept.rows(FRAME.head(1)).equals(FRAME)
     assert not list(tmp_path.iterdir())
@@ -96,7 +97,7 @@ def test_the_report_is_the_same_from_disk(
             super().close()
 
     monkeypatch.setattr(step_module, "SourceRows", Watched)
-    for name, spill in (("memory", step_module.SPILL_BYTES), ("disk", 0)):
+    for name, memory in (("memory", DEFAULT_WORK_MEMORY), ("disk", 0)):
         folder = tmp_path / name
         folder.mkdir()
         write_csv(folder, "people.csv", "First,Last,Email,Phone", *rows)
@@ -105,8 +106,9 @@ def test_the_report_is_the_same_from_disk(
             "mapping: {firstName: First, lastName: Last, email: Email, phone: Phone}\n"
             + DESTINATION
         )
-        monkeypatch.setattr(step_module, "SPILL_BYTES", spill)
-        result = run_pipeline(pipeline(folder, step, rally), transport=rally.transport)
+        # below the file's least (1MiB), to send these few rows to disk
+        loaded = pipeline(folder, step, rally).model_copy(update={"work_memory": memory})
+        result = run_pipeline(loaded, transport=rally.transport)
         files = result.steps[0].files
         reports[name] = {
             kind: files[kind].read_text("utf-8").replace(str(folder), "<folder>")

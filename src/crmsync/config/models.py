@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ByteSize, Field, ValidationInfo, field_validator, model_validator
 
 from crmsync.api.http import plain_http, public_url
 from crmsync.api.settings import (
@@ -39,6 +39,10 @@ from crmsync.schema import OBJECTS, RallyObject
 from crmsync.transform import NormalizeOptions
 
 DEFAULT_REPORT_DIR = "reports"
+MIB = 1024 * 1024
+# Rows of one kind (checked, planned, read) a run holds before it writes them to working files.
+DEFAULT_WORK_MEMORY = 64 * MIB
+MIN_WORK_MEMORY = 1 * MIB
 _DEFAULT_NORMALIZE = NormalizeOptions()
 
 
@@ -290,6 +294,13 @@ class Pipeline(Section):
         description="Rally tenants this file runs for, each its own scope (for_tenant): name "
         "-> the destination fields it sets over destination's.",
     )
+    work_memory: ByteSize = Field(
+        default=ByteSize(DEFAULT_WORK_MEMORY),
+        description="Rows of one kind (checked, planned, read) a big file's run holds in "
+        "memory before it writes them to working files beside the report, e.g. 64MiB (the "
+        "default), 1GiB. More is faster where the memory is there; the peak grows by some "
+        "three times what is added.",
+    )
     allow_insecure_http: bool = Field(
         default=False,
         description="Send API keys over plain http:// to hosts other than this machine (a "
@@ -301,6 +312,13 @@ class Pipeline(Section):
         default=None, exclude=True, description="Why the destination is not set (a dry run)."
     )
     tenant: str | None = Field(default=None, exclude=True, description="Set by for_tenant.")
+
+    @field_validator("work_memory")
+    @classmethod
+    def _enough_to_work(cls, value: ByteSize) -> ByteSize:
+        if value < MIN_WORK_MEMORY:
+            raise ValueError(f"at least 1MiB, got {value.human_readable()}")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -306,6 +306,7 @@ def _run(
                     resume_since=resume_since,
                     last_read=all(later is not source for later in opened[index + 1 :]),
                     asked_later=asked_later(pipeline.steps, index),
+                    work_memory=int(pipeline.work_memory),
                 )
                 for index, (step, source) in enumerate(zip(pipeline.steps, opened, strict=True))
             ]

@@ -24,7 +24,6 @@ import polars as pl
 
 from crmsync.closing import Closing
 
-SPILL_BYTES = 64 * 1024 * 1024  # a read this big (polars' estimate) goes to disk
 SPILL_PREFIX = ".source-rows-"  # .source-rows-<pid>-<random>.parquet beside the report
 SPILL_SUFFIX = ".parquet"
 ROW_GROUP = 100_000  # rows decoded at a time when the report reads them back
@@ -47,9 +46,7 @@ class SourceRows(Closing):
             self._writer.start()
 
     @classmethod
-    def keep(
-        cls, frame: pl.DataFrame, folder: Path, *, spill_bytes: int | None = SPILL_BYTES
-    ) -> Self:
+    def keep(cls, frame: pl.DataFrame, folder: Path, *, spill_bytes: int | None) -> Self:
         """`frame` kept in memory, or written into `folder` when it is bigger than
         `spill_bytes` (None: never)."""
         if spill_bytes is None or frame.estimated_size() <= spill_bytes:

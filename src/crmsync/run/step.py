@@ -41,7 +41,7 @@ from crmsync.run.artifacts import Delivered, Transformed
 from crmsync.run.files import FileDestination
 from crmsync.run.ledger import OutcomeLedger
 from crmsync.run.observer import RunOptions
-from crmsync.run.source_rows import SPILL_BYTES, SourceRows
+from crmsync.run.source_rows import SourceRows
 from crmsync.run.stages.export import export
 from crmsync.run.stages.extract import newest, read_start, select
 from crmsync.run.stages.partitions import Partitions, partition_count
@@ -126,7 +126,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     transformed = transform(extracted, step, columns, env.base_dir)
     _transformed_said(env, ledger, transformed)
     mark = _watermark(env, read)
-    spill = SPILL_BYTES if env.last_read else None  # a later step reads it again: kept
+    spill = env.work_memory if env.last_read else None  # a later step reads it again: kept
     with SourceRows.keep(extracted.frame, env.report_dir, spill_bytes=spill) as kept:
         if kept.spilled:  # let go of the read: the report reads its rows back
             source.forget()
@@ -188,7 +188,7 @@ def _read_in_pieces(
         into = None
         if partitioned(step, env):
             count = partition_count(_file_size(env.source.name))
-            into = stack.enter_context(Partitions(env.report_dir, count))
+            into = stack.enter_context(Partitions(env.report_dir, count, env.work_memory))
         try:
             read = read_in_pieces(
                 step, pieces, env.source.name, env.base_dir, kept, into, unchanged

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crmsync.config.models import DEFAULT_WORK_MEMORY
 from crmsync.extract.sources import Source
 from crmsync.run.destination import Destination
 from crmsync.run.files import FileDestination
@@ -29,3 +30,4 @@ class StepRun:
     resume_since: datetime | None = None
     last_read: bool = True  # no later step of the run reads this step's source
     asked_later: bool = True  # a later step looks up this step's object by its keys
+    work_memory: int = DEFAULT_WORK_MEMORY  # bytes of rows of one kind held before spilling

@@ -2,10 +2,11 @@
 
 Rows that share a match key land in one partition (by a hash of the key, the same for every
 piece of the read), so each partition dedupes alone and plans alone: a million rows are
-deduped and planned some 170,000 at a time. Rows stay in memory until HELD_BYTES of them
-gather, then all go to LZ4 Parquet files in a hidden folder beside the report, removed when
-the step ends (or, after a kill, by the next run). A folder or file that cannot be written
-keeps its rows in memory: a full disk costs memory, not the run.
+deduped and planned some 170,000 at a time. Rows stay in memory until `held_bytes` of them
+gather (the pipeline's `work_memory`), then all go to LZ4 Parquet files in a hidden folder
+beside the report, removed when the step ends (or, after a kill, by the next run). A folder
+or file that cannot be written keeps its rows in memory: a full disk costs memory, not the
+run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from crmsync.transform.issues import MATCH_KEY
 
 SOURCE_BYTES = 24 * 1024 * 1024  # a partition for every this much of the source file
 MAX_PARTITIONS = 256
-HELD_BYTES = 64 * 1024 * 1024  # checked rows held in memory before all of them are written
 FOLDER_PREFIX = ".partitions-"  # .partitions-<pid>-<random>/ beside the report
 _PART = "_partition"
 _SEED = 0x5EED
@@ -35,9 +35,10 @@ NOTHING_SENT = "nothing was sent: run again"
 class Partitions(Closing):
     """Checked rows by key partition: `add` them piece by piece, take them back with `parts`."""
 
-    def __init__(self, folder: Path, count: int) -> None:
+    def __init__(self, folder: Path, count: int, held_bytes: int) -> None:
         remove_orphans(folder, FOLDER_PREFIX)
         self._count = count
+        self._budget = held_bytes  # rows held in memory before all of them are written
         self._buffers: list[list[pl.DataFrame]] = [[] for _ in range(count)]
         self._held = 0  # estimated bytes of the rows in memory
         self._files: list[list[Path]] = [[] for _ in range(count)]
@@ -62,7 +63,7 @@ class Partitions(Closing):
             frame = frame.drop(_PART)
             self._buffers[at].append(frame)
             self._held += int(frame.estimated_size())
-        if self._held > HELD_BYTES:
+        if self._held > self._budget:
             for index in range(self._count):
                 self._flush(index)
 
@@ -93,8 +94,9 @@ class Partitions(Closing):
             yield self._empty
 
     def spool(self, name: str) -> Spool:
-        """A spool whose files go in this step's working folder (and go with it)."""
-        return Spool(self._dir, HELD_BYTES, name)
+        """A spool whose files go in this step's working folder (and go with it), with the
+        same budget."""
+        return Spool(self._dir, self._budget, name)
 
     def close(self) -> None:
         if self._dir is not None:
