@@ -40,7 +40,7 @@ from crmsync.transform import NormalizeOptions
 
 DEFAULT_REPORT_DIR = "reports"
 MIB = 1024 * 1024
-# Rows of one kind (checked, planned, read) a run holds before it writes them to working files.
+# Rows of one kind (checked, planned, or a whole read's) held before they go to working files.
 DEFAULT_WORK_MEMORY = 64 * MIB
 MIN_WORK_MEMORY = 1 * MIB
 _DEFAULT_NORMALIZE = NormalizeOptions()
@@ -296,10 +296,10 @@ class Pipeline(Section):
     )
     work_memory: ByteSize = Field(
         default=ByteSize(DEFAULT_WORK_MEMORY),
-        description="Rows of one kind (checked, planned, read) a big file's run holds in "
-        "memory before it writes them to working files beside the report, e.g. 64MiB (the "
-        "default), 1GiB. More is faster where the memory is there; the peak grows by some "
-        "three times what is added.",
+        description="How much of a big file's checked rows, and again of its planned rows, "
+        "a run holds in memory before it writes them to working files beside the report (and "
+        "how big the source rows of a file read whole may be before they are), e.g. 64MiB "
+        "(the default), 1GiB. More is faster where the memory is there.",
     )
     allow_insecure_http: bool = Field(
         default=False,
