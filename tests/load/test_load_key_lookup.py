@@ -12,11 +12,13 @@ import httpx
 
 from crmsync.api import RallyClient
 from crmsync.api.concurrency import ConcurrencyLimit
+from crmsync.api.pacing import Pacer
 from crmsync.api.server_clock import ServerClock
-from crmsync.load.reconcile import _windows, find_keys
+from crmsync.load.reconcile import PAGES_AHEAD, _windows, find_keys
 from crmsync.schema import OBJECTS, RallyObject
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+NOW = 100.0  # the fake pacer's clock
 PAGE = 100
 
 
@@ -31,6 +33,14 @@ class ListingClient:
         self.records = sorted(records, key=lambda r: (r["updatedAt"], r["id"]))
         self.pages = 0
         self.urgent: list[bool] = []
+        self.pacer = Pacer(clock=lambda: NOW)  # unpaced until `limited`
+        self.in_flight = self.most_in_flight = 0
+
+    def limited(self) -> None:
+        """As after a 429: the client now paces its requests."""
+        for _ in range(4):
+            self.pacer.on_success()
+        self.pacer.on_rate_limited(NOW)
 
     async def list_page(
         self,
@@ -47,7 +57,10 @@ class ListingClient:
         listed = [r for r in self.records if r["updatedAt"] >= since]
         self.pages += 1
         self.urgent.append(urgent)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await asyncio.sleep(0)
+        self.in_flight -= 1
         page = listed[offset : offset + limit]
         return [{name: record[name] for name in (fields or record)} for record in page]
 
@@ -81,6 +94,21 @@ def test_the_search_stops_once_every_key_is_found() -> None:
     # pages 0-2, not the 11 of the listing (page 3, asked for ahead, is called off unsent)
     assert client.pages == 3
     assert all(client.urgent)  # records already sent wait on it
+
+
+def test_under_a_rate_limit_the_search_asks_for_no_page_ahead() -> None:
+    """A page asked for ahead and not needed costs a turn under the limit that a bulk could
+    have had (the search mostly ends a page or two in); without a limit it costs only a
+    request, and saves a latency per page."""
+    wanted = {f"c{n}@example.com" for n in range(150, 450)}
+    free = ListingClient(_contacts(0, 1_000, at=10))
+    assert len(_find(free, wanted, since=T0)) == 300
+    assert free.most_in_flight == PAGES_AHEAD
+    paced = ListingClient(_contacts(0, 1_000, at=10))
+    paced.limited()
+    assert paced.pacer.rate is not None
+    assert len(_find(paced, wanted, since=T0)) == 300
+    assert paced.most_in_flight == 1 and paced.pages == 5  # pages 0-4, none past them
 
 
 def test_a_key_never_found_stops_at_the_first_record_stored_after_until() -> None:
