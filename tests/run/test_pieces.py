@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -14,6 +15,7 @@ from crmsync.extract import csv_stream, sources
 from crmsync.run import run_pipeline
 from crmsync.run import step as step_module
 from crmsync.run.stages import partitions, spool
+from crmsync.run.stages import pieces as pieces_module
 from crmsync.sandbox.testing import InProcessSandbox
 
 from .conftest import DESTINATION, pipeline
@@ -119,8 +121,21 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
     monkeypatch.setattr(partitions, "SOURCE_BYTES", 2_000)  # some 15 partitions
     parts = _heights(monkeypatch, partitions.Partitions, "parts")  # planned
     sent = _heights(monkeypatch, spool.Spool, "frames", name="planned")  # delivered
+    monkeypatch.setattr(pieces_module, "CHECKED_AT_ONCE", 60)
+    checked: list[int] = []
+    real_check = pieces_module.checked_rows
+
+    def counted_check(frame: pl.DataFrame, *args: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+        checked.append(frame.height)
+        return real_check(frame, *args)
+
+    monkeypatch.setattr(pieces_module, "checked_rows", counted_check)
     pieces = _run(tmp_path / "pieces", rally, text, work_memory=4_000)  # written as they gather
     assert read_whole == []  # never read whole
+    # the rows of some 40 pieces of each run checked some 60 at a time: 400, then the 130 the
+    # rerun did not set aside (below)
+    assert sum(checked) == 400 + 130 and len(checked) <= 12
+    assert sum(1 for rows in checked if rows < 60) <= 2  # each run's last
     # both runs by partition: the first load sends its 330 records a partition at a time
     # (the 52 merged and the 18 that failed validation are not sent), the rerun one record.
     # The first load checks its 400 rows; the rerun sets aside the 270 known unchanged by
