@@ -11,11 +11,14 @@ import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 
 from crmsync.config import Pipeline, load_pipeline
+from crmsync.run.stages import pieces
 from crmsync.sandbox.testing import InProcessSandbox, in_process_sandbox
 
 KEY = "rk_test_unit-key-0001"
@@ -25,6 +28,20 @@ KEY = "rk_test_unit-key-0001"
 def rally() -> Iterator[InProcessSandbox]:
     with in_process_sandbox(api_keys=(KEY,)) as sandbox:
         yield sandbox
+
+
+def counted_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The heights of the frames a file read in pieces has checked (mapped, normalized,
+    validated) from now on, as they are checked."""
+    checked: list[int] = []
+    real = pieces.checked_rows
+
+    def counted(frame: pl.DataFrame, *args: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+        checked.append(frame.height)
+        return real(frame, *args)
+
+    monkeypatch.setattr(pieces, "checked_rows", counted)
+    return checked
 
 
 def write_csv(folder: Path, name: str, header: str, *rows: str) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from crmsync.config.models import DEFAULT_WORK_MEMORY
+from crmsync.config.sizes import DEFAULT_WORK_MEMORY
 from crmsync.errors import CrmsyncError
 from crmsync.run.stages.partitions import FOLDER_PREFIX, Partitions, partition_count
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pytest
 
-from crmsync.config.models import DEFAULT_WORK_MEMORY
+from crmsync.config.sizes import DEFAULT_WORK_MEMORY
 from crmsync.extract import csv_stream, sources
 from crmsync.run import run_pipeline
 from crmsync.run import step as step_module
@@ -18,7 +17,7 @@ from crmsync.run.stages import partitions, spool
 from crmsync.run.stages import pieces as pieces_module
 from crmsync.sandbox.testing import InProcessSandbox
 
-from .conftest import DESTINATION, pipeline
+from .conftest import DESTINATION, counted_checks, pipeline
 
 MAPPING = (
     "mapping: {firstName: First, lastName: Last, email: Email, phone: Phone, mobile: Mobile, "
@@ -122,14 +121,7 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
     parts = _heights(monkeypatch, partitions.Partitions, "parts")  # planned
     sent = _heights(monkeypatch, spool.Spool, "frames", name="planned")  # delivered
     monkeypatch.setattr(pieces_module, "CHECKED_AT_ONCE", 60)
-    checked: list[int] = []
-    real_check = pieces_module.checked_rows
-
-    def counted_check(frame: pl.DataFrame, *args: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
-        checked.append(frame.height)
-        return real_check(frame, *args)
-
-    monkeypatch.setattr(pieces_module, "checked_rows", counted_check)
+    checked = counted_checks(monkeypatch)
     pieces = _run(tmp_path / "pieces", rally, text, work_memory=4_000)  # written as they gather
     assert read_whole == []  # never read whole
     # the rows of some 40 pieces of each run checked some 60 at a time: 400, then the 130 the

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from crmsync.config.models import DEFAULT_WORK_MEMORY
+from crmsync.config.sizes import DEFAULT_WORK_MEMORY
 from crmsync.run import run_pipeline
 from crmsync.run import step as step_module
 from crmsync.run.source_rows import SPILL_PREFIX, SourceRows

@@ -11,11 +11,11 @@ import pytest
 
 from crmsync.extract import csv_stream, sources
 from crmsync.run import RunObserver, RunOptions, run_pipeline
-from crmsync.run.stages import partitions, pieces, unchanged
+from crmsync.run.stages import partitions, unchanged
 from crmsync.run.undo import undo_run
 from crmsync.sandbox.testing import InProcessSandbox
 
-from .conftest import DESTINATION, pipeline
+from .conftest import DESTINATION, counted_checks, pipeline
 
 pytestmark = pytest.mark.usefixtures("both_backends")  # the fingerprints live in the state
 
@@ -55,15 +55,7 @@ def in_pieces(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(sources, "STREAM_BYTES", 0)
     monkeypatch.setattr(csv_stream, "PIECE_BYTES", 200)
     monkeypatch.setattr(partitions, "SOURCE_BYTES", 800)
-    checked: list[int] = []
-    real = pieces.checked_rows
-
-    def counted(frame: pl.DataFrame, *args: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
-        checked.append(frame.height)
-        return real(frame, *args)
-
-    monkeypatch.setattr(pieces, "checked_rows", counted)
-    return checked
+    return counted_checks(monkeypatch)
 
 
 def _run(

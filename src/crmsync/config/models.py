@@ -31,6 +31,7 @@ from crmsync.config.destinations import (
     TenantConfig,
 )
 from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
+from crmsync.config.sizes import DEFAULT_WORK_MEMORY, WorkMemory
 from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfig
 from crmsync.config.state import StateConfig
 from crmsync.load import LoadMode, LoadSettings
@@ -39,10 +40,6 @@ from crmsync.schema import OBJECTS, RallyObject
 from crmsync.transform import NormalizeOptions
 
 DEFAULT_REPORT_DIR = "reports"
-MIB = 1024 * 1024
-# Rows of one kind (checked, planned, or a whole read's) held before they go to working files.
-DEFAULT_WORK_MEMORY = 64 * MIB
-MIN_WORK_MEMORY = 1 * MIB
 _DEFAULT_NORMALIZE = NormalizeOptions()
 
 
@@ -294,7 +291,7 @@ class Pipeline(Section):
         description="Rally tenants this file runs for, each its own scope (for_tenant): name "
         "-> the destination fields it sets over destination's.",
     )
-    work_memory: ByteSize = Field(
+    work_memory: WorkMemory = Field(
         default=ByteSize(DEFAULT_WORK_MEMORY),
         description="How much of a big file's checked rows, and again of its planned rows, "
         "a run holds in memory before it writes them to working files beside the report (and "
@@ -312,13 +309,6 @@ class Pipeline(Section):
         default=None, exclude=True, description="Why the destination is not set (a dry run)."
     )
     tenant: str | None = Field(default=None, exclude=True, description="Set by for_tenant.")
-
-    @field_validator("work_memory")
-    @classmethod
-    def _enough_to_work(cls, value: ByteSize) -> ByteSize:
-        if value < MIN_WORK_MEMORY:
-            raise ValueError(f"at least 1MiB, got {value.human_readable()}")
-        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from crmsync.config.models import DEFAULT_WORK_MEMORY
+from crmsync.config.sizes import DEFAULT_WORK_MEMORY
 from crmsync.extract.sources import Source
 from crmsync.run.destination import Destination
 from crmsync.run.files import FileDestination
