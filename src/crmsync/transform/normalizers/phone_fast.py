@@ -230,21 +230,24 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
             pl.lit(None, pl.String).alias("fast"),
             pl.lit(None, pl.String).alias("fast_error"),
         )
+    # ASCII digits only (FAST_SHAPE), so lengths and leading digits say what regexes would
     digits = pl.col("digits")
-    local = (
-        pl.lit(False) if _fills_in_area_code(region) else digits.str.contains(r"^[2-9][0-9]{6}$")
-    )
+    length = digits.str.len_bytes()
+    one = digits.str.starts_with("1")
+    area_start = ~digits.str.starts_with("0") & ~one  # [2-9]: an area code or exchange
+    after_one = one & ~digits.str.starts_with("10") & ~digits.str.starts_with("11")
+    local = pl.lit(False) if _fills_in_area_code(region) else (length == 7) & area_start
     return frame.select(
         "position",
         "extension",
-        pl.when(digits.str.contains(r"^[2-9][0-9]{9}$"))
+        pl.when((length == 10) & area_start)
         .then(pl.concat_str(pl.lit("+1"), digits))
-        .when(digits.str.contains(r"^1[2-9][0-9]{9}$"))
+        .when((length == 11) & after_one)
         .then(pl.concat_str(pl.lit("+"), digits))
         .alias("fast"),
         pl.when(local)
         .then(pl.lit(LOCAL_ONLY))
-        .when((digits.str.len_bytes() > max(NANP_NATIONAL_DIGITS)) & ~digits.str.starts_with("1"))
+        .when((length > max(NANP_NATIONAL_DIGITS)) & ~one)
         .then(pl.lit(TOO_LONG))
         .alias("fast_error"),
     )
