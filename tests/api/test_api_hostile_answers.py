@@ -72,6 +72,18 @@ def test_redact_takes_every_long_piece_and_leaves_the_rest() -> None:
     assert redact("the key is short", "short") == "the key is [redacted]"
 
 
+def test_a_short_key_is_redacted_where_it_stands_alone_not_inside_words() -> None:
+    assert redact("work_memroy: unknown key (did you mean?)", "y") == (
+        "work_memroy: unknown key (did you mean?)"
+    )
+    assert redact("key y refused; Y again; y", "y") == (
+        "key [redacted] refused; [redacted] again; [redacted]"
+    )
+    assert redact("api_key=abc&x=abcd", "ABC") == "api_key=[redacted]&x=abcd"
+    assert redact("sent -k- and a-k-b", "-k-") == "sent [redacted] and a[redacted]b"
+    assert redact("é1é 1", "1") == "é1é [redacted]"  # letters of any script make a word
+
+
 @pytest.mark.parametrize(
     "echo",
     [KEY.upper(), KEY.lower(), KEY[:12].swapcase(), "x" * 295 + KEY.upper()],

@@ -44,11 +44,36 @@ def check_api_key(api_key: str, system: str) -> None:
 
 def redact(text: str, *secrets: str | None) -> str:
     """`text` with every secret, and every piece of one at least SECRET_FRAGMENT_CHARS long,
-    replaced by `[redacted]`, in any case: a server or proxy may echo a key upper-cased."""
+    replaced by `[redacted]`, in any case: a server or proxy may echo a key upper-cased.
+
+    A secret shorter than that is replaced where it stands as a word of its own, not inside
+    a longer one: a key "y" in "key" is a coincidence of letters, and replacing every "y"
+    left messages no one could read."""
     for secret in secrets:
         if secret:
-            text = _redact_one(text, secret)
+            short = len(secret) < SECRET_FRAGMENT_CHARS
+            text = _redact_word(text, secret) if short else _redact_one(text, secret)
     return text
+
+
+def _redact_word(text: str, secret: str) -> str:
+    folded, folded_secret = text.translate(_ASCII_FOLD), secret.translate(_ASCII_FOLD)
+    kept: list[str] = []
+    start = 0
+    at = folded.find(folded_secret)
+    while at != -1:
+        end = at + len(secret)
+        inside = (secret[0].isalnum() and at > 0 and text[at - 1].isalnum()) or (
+            secret[-1].isalnum() and end < len(text) and text[end].isalnum()
+        )
+        if inside:
+            at = folded.find(folded_secret, at + 1)
+            continue
+        kept += [text[start:at], REDACTED]
+        start = end
+        at = folded.find(folded_secret, end)
+    kept.append(text[start:])
+    return "".join(kept)
 
 
 def _redact_one(text: str, secret: str) -> str:
