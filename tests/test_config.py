@@ -90,7 +90,11 @@ INVALID = [
     ),
     ("delimiter too long", with_(source__delimiter=";;"), "one character"),
     ("work memory without a unit", with_(work_memory=512), "work_memory: at least 1MiB, got 512B"),
-    ("work memory not a size", with_(work_memory="lots"), "work_memory: could not parse"),
+    (
+        "work memory not a size",
+        with_(work_memory="lots"),
+        "work_memory: 'lots' is not a size: write it like 64MiB or 1GiB",
+    ),
     ("work memory negative", with_(work_memory="-1GiB"), "work_memory"),
 ]
 

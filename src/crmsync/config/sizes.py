@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, ByteSize
+from pydantic import AfterValidator, ByteSize, ValidationError, ValidatorFunctionWrapHandler
+from pydantic.functional_validators import WrapValidator
 
 MIB = 1024 * 1024
 # Rows of one kind (checked, planned, or a whole read's) held before they go to working files.
@@ -19,4 +20,13 @@ def _enough_to_work(value: ByteSize) -> ByteSize:
     return value
 
 
-WorkMemory = Annotated[ByteSize, AfterValidator(_enough_to_work)]
+def _a_size(value: Any, handler: ValidatorFunctionWrapHandler) -> ByteSize:
+    """pydantic's parse, with a message that shows how a size is written."""
+    try:
+        size: ByteSize = handler(value)
+    except ValidationError:
+        raise ValueError(f"{value!r} is not a size: write it like 64MiB or 1GiB") from None
+    return size
+
+
+WorkMemory = Annotated[ByteSize, WrapValidator(_a_size), AfterValidator(_enough_to_work)]
