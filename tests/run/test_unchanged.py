@@ -107,6 +107,21 @@ def test_a_rerun_checks_only_the_rows_it_cannot_vouch_for(
 
 
 @pytest.mark.slow  # whole pipeline runs, both state backends
+def test_a_rerun_that_sets_every_row_aside_checks_none(
+    rally: InProcessSandbox, tmp_path: Path, in_pieces: list[int]
+) -> None:
+    """Nothing failed, warned or merged: the rerun has no row to check in any piece."""
+    lines = ["First,Last,Email,Phone"]
+    lines += [f"Ann{i},Lee,p{i}@x.org,+1 415 555 {i:04d}" for i in range(60)]
+    first, _ = _run(tmp_path, rally, lines)
+    assert _counts(first) == (60, 60, 0, 0, 0, 0, 0)
+    in_pieces.clear()
+    rerun, _ = _run(tmp_path, rally, lines)
+    assert _counts(rerun) == (60, 0, 0, 60, 0, 0, 0)
+    assert sum(in_pieces) == 0 and len(in_pieces) <= 1  # an empty check at most
+
+
+@pytest.mark.slow  # whole pipeline runs, both state backends
 def test_a_new_duplicate_of_a_known_row_reads_the_file_again(
     rally: InProcessSandbox,
     tmp_path: Path,

@@ -98,7 +98,7 @@ def read_in_pieces(
             check(*waiting.take())
     if first is None:
         return None
-    if waiting.rows:
+    if waiting.rows or not issues:  # once at least: what comes after has the columns
         check(*waiting.take())
     if unchanged is not None:
         unchanged.verify()
