@@ -17,21 +17,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/python -m crmsync.cli.demo
 
+# Python keeps its bytecode while the tests run, even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE=1): else every run, and every CLI the end-to-end tests start,
+# compiles every module again (collecting the inner loop: 7 s instead of 4).
+KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=
+
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(KEEP_BYTECODE) $(BIN)/pytest
 
 # The inner loop: unit and contract tests, no end-to-end runs of the CLI (under a minute).
 test-fast: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not slow"
+	$(KEEP_BYTECODE) $(BIN)/pytest -m "not slow"
 
 # The chaos suite at length: 20 seeds of faults and kill -9 per shipped pipeline (make test
 # runs 3), the hostile server and the hostile files.
 chaos: $(STAMP)
-	CHAOS_SEEDS=20 $(BIN)/pytest tests/chaos
+	CHAOS_SEEDS=20 $(KEEP_BYTECODE) $(BIN)/pytest tests/chaos
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
