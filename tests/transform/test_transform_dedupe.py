@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmsync.transform import dedupe
+from crmsync.transform.dedupe import _repeating
 
 ROWS: dict[str, list[Any]] = {
     "_source": ["a.csv"] * 7,
@@ -190,3 +191,16 @@ def test_every_row_is_accounted_for(
         group = live.filter(pl.col("_match_key") == key)
         row = result.kept.filter(pl.col("_match_key") == key)
         assert (row["a"].item() is None) == (group["a"].null_count() == group.height)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(0, 12)), max_size=60))
+def test_repeating_hashes_are_what_is_duplicated_says_of_the_non_null(
+    values: list[int | None],
+) -> None:
+    """The sort that finds repeating hashes agrees with polars' hash table on every value
+    that is there; a null (a row left out) never repeats."""
+    hashes = pl.Series(values, dtype=pl.UInt64)
+    found = _repeating(hashes)
+    there = hashes.is_not_null()
+    assert found.to_list() == (hashes.is_duplicated() & there).to_list()
