@@ -333,7 +333,7 @@ def _best(mode: str, path: Path, limit: int, repeat: int) -> tuple[dict[str, Any
 def _report(
     args: argparse.Namespace,
     fast: dict[str, Any],
-    slow: dict[str, Any],
+    slow: dict[str, Any] | None,
     floor: dict[str, Any],
 ) -> None:
     from library_use import describe  # bench/library_use.py
@@ -357,6 +357,8 @@ def _report(
     )
     print("  libraries  (a second, untimed pass, their per-value caches emptied first)")
     print("\n".join(describe(fast["library"])))
+    if slow is None:
+        return
     base_rate = slow["rows"] / slow["total"]
     scaled = args.rows / base_rate
     print(f"\nrow-by-row baseline on the first {slow['rows']:,.0f} rows, scaled:")
@@ -369,7 +371,9 @@ def _report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
-    parser.add_argument("--baseline-rows", type=int, default=DEFAULT_BASELINE_ROWS)
+    parser.add_argument(
+        "--baseline-rows", type=int, default=DEFAULT_BASELINE_ROWS, help="0: no baseline"
+    )
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, help="runs; best is shown")
     parser.add_argument("--unicode-share", type=float, default=UNICODE_EMAIL_SHARE)
     parser.add_argument("--child", choices=["vectorized", "baseline", "floor"])
@@ -393,7 +397,10 @@ def main() -> None:
         print(f"generated {args.rows:,} rows ({size_mib:.0f} MiB) in {took:.1f} s")
         floor, floor_runs = _best("floor", path, args.baseline_rows, args.repeat)
         fast, fast_runs = _best("vectorized", path, args.baseline_rows, args.repeat)
-        slow, slow_runs = _best("baseline", path, args.baseline_rows, args.repeat)
+        slow: dict[str, Any] | None = None  # --baseline-rows 0: no row-by-row baseline
+        slow_runs: list[float] = []
+        if args.baseline_rows > 0:
+            slow, slow_runs = _best("baseline", path, args.baseline_rows, args.repeat)
     print(
         f"runs (total s): floor {floor_runs}, vectorized {fast_runs}, baseline {slow_runs}; "
         "best of each below"
