@@ -58,7 +58,7 @@ def test_batches_are_cut_at_batch_size_and_keys_survive_them(fake: Any) -> None:
 def test_items_are_pulled_a_batch_at_a_time_as_workers_free_up(fake: Any) -> None:
     """A million-row load must not hold every payload: load_records takes a generator and
     only draws the next batch when a worker is about to send it."""
-    total, pulled, seen_at_progress = 5_000, [0], []
+    total, pulled, seen_at_progress = 1_500, [0], []
 
     def items() -> Iterator[dict[str, Any]]:
         for i in range(total):

@@ -28,10 +28,16 @@ def failing() -> Iterator[SandboxHandle]:
         yield handle
 
 
-@pytest.fixture
-def ambiguous() -> Iterator[SandboxHandle]:
+@pytest.fixture(scope="module")
+def ambiguous_server() -> Iterator[SandboxHandle]:
     with running_sandbox(commit_then_fail_rate=1.0, seed=7) as handle:
         yield handle
+
+
+@pytest.fixture
+def ambiguous(ambiguous_server: SandboxHandle) -> SandboxHandle:
+    ambiguous_server.reset()  # no records, and the seeded faults from their start
+    return ambiguous_server
 
 
 @pytest.fixture(scope="module")
