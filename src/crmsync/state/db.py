@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 from crmsync.closing import Closing
 from crmsync.errors import ConfigError
 from crmsync.state import schema
+from crmsync.state.checked import forget_mark, still_checked, write_mark
 from crmsync.state.connection import Connection, SqliteConnection, state_failure
 from crmsync.state.journal import Journal
 from crmsync.state.mirror import RallyRecords
@@ -44,6 +46,9 @@ class StateDB(Closing):
         self._path = path
         self._shared = connection
         self._check: _DamageCheck | None = None
+        # When the file last passed the damage check (this open's, or one it still stands
+        # on): marked beside the file at close. None: not known sound (no mark written).
+        self.checked_at: float | None = None
         self.runs = Runs(self._shared)
         self.ids = IdMap(self._shared)
         self.hashes = RowHashes(self._shared)
@@ -70,9 +75,12 @@ class StateDB(Closing):
         Raises ConfigError when the folder cannot be created, the file is not a state database,
         or it was written by a newer crmsync: the run cannot start, and nothing was changed.
         Every page is checked for damage before this returns, or with `check_later` on a
-        thread of its own while the caller goes on (reading its source), until `verify()`.
+        thread of its own while the caller goes on (reading its source), until `verify()`;
+        not when the file is unchanged since crmsync closed it after a recent check
+        (`crmsync.state.checked`).
         """
         path = Path(path)
+        carried = still_checked(path)  # before this connection writes anything
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(
@@ -95,7 +103,8 @@ class StateDB(Closing):
             connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             connection.execute("PRAGMA foreign_keys = ON")
             schema.migrate(connection, path=str(path), migrations=migrations)
-            if not check_later:
+            started = time.time()
+            if carried is None and not check_later:
                 _check_not_damaged(connection)
         except ConfigError as exc:
             connection.close()
@@ -104,10 +113,15 @@ class StateDB(Closing):
             raise
         except sqlite3.Error as exc:
             connection.close()
+            forget_mark(path)
             raise state_failure(str(path), exc, doing="cannot open") from None
         db = cls(SqliteConnection(connection, str(path)), path)
-        if check_later:
+        if carried is not None:
+            db.checked_at = carried
+        elif check_later:
             db._check = _DamageCheck(path)
+        else:
+            db.checked_at = started
         return db
 
     @classmethod
@@ -149,13 +163,21 @@ class StateDB(Closing):
         error = check.wait()
         if error is not None:
             raise state_failure(self.where, error, doing="cannot open")
+        self.checked_at = check.started
 
     def close(self) -> None:
-        """Close the connection; committed work is already on disk."""
-        if self._check is not None:
-            self._check.wait()
-            self._check = None
+        """Close the connection; committed work is already on disk. A file known sound is
+        marked so (`crmsync.state.checked`), once no write of this connection can follow."""
+        check, self._check = self._check, None
+        if check is not None and check.wait() is None:
+            self.checked_at = check.started
         self._shared.close()
+        if self._path is None:
+            return
+        if self.checked_at is None:
+            forget_mark(self._path)
+        else:
+            write_mark(self._path, self.checked_at)
 
 
 class _DamageCheck:
@@ -164,6 +186,7 @@ class _DamageCheck:
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self.started = time.time()
         self._error: sqlite3.Error | None = None
         self._thread = threading.Thread(target=self._run, name="state-check", daemon=True)
         self._thread.start()
