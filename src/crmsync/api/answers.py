@@ -65,6 +65,14 @@ def parse_record_list(response: httpx.Response) -> list[dict[str, Any]]:
     return body
 
 
+def parse_record(response: httpx.Response) -> dict[str, Any]:
+    """A record answer; ValueError unless it is a JSON object with an id."""
+    body = response.json()
+    if not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        raise ValueError("a record answer must be a JSON object with an id")
+    return body
+
+
 def refusal(
     where: str, response: httpx.Response, verdict: Verdict, secrets: tuple[str, ...]
 ) -> CrmsyncError:

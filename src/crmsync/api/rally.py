@@ -30,6 +30,7 @@ from crmsync.api.answers import (
     MAX_RECORD_BYTES,
     PAGE_LIMIT,
     api_root,
+    parse_record,
     parse_record_list,
     refusal,
 )
@@ -55,11 +56,13 @@ from crmsync.api.timeline import LoadTimeline
 from crmsync.errors import (
     ConfigError,
     MalformedAnswerError,
+    RequestRefused,
 )
 from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
 from crmsync.schema.fields import format_timestamp
 
 logger = logging.getLogger(__name__)
+HTTP_NOT_FOUND = 404
 
 API_KEY_HEADER = "X-Api-Key"
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
@@ -197,6 +200,17 @@ class RallyClient:
             "DELETE", f"{obj.name}/{record_id}", idempotent=True, parse=lambda response: None
         )
 
+    async def get(self, obj: RallyObject, record_id: str) -> dict[str, Any] | None:
+        """GET /{obj}/{id}: the record as Rally holds it now; None when it is gone (404)."""
+        try:
+            return await self._call(
+                "GET", f"{obj.name}/{record_id}", idempotent=True, parse=parse_record
+            )
+        except RequestRefused as exc:
+            if exc.status == HTTP_NOT_FOUND:
+                return None
+            raise
+
     async def list_page(
         self,
         obj: RallyObject,
@@ -233,8 +247,9 @@ class RallyClient:
         urgent: bool = False,
         pages_per_step: int = PAGES_PER_STEP,
         pages_in_flight: int = PAGES_IN_FLIGHT,
+        offset: int = 0,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Every record, page by page, until a short page.
+        """Every record from `offset` on, page by page, until a short page.
 
         Pages are read ahead as the listing proves long: one page at a time for the first
         `pages_per_step` (the usual look at what changed costs nothing extra), then one more
@@ -244,7 +259,7 @@ class RallyClient:
         PAGES_IN_FLIGHT - 1). Pages still in flight are cancelled when the listing ends, or
         when its reader closes it (`contextlib.aclosing`).
         """
-        window, full, asked = 1, 0, 0
+        window, full, asked = 1, 0, offset
         pending: deque[asyncio.Task[list[dict[str, Any]]]] = deque()
         try:
             while True:

@@ -7,11 +7,18 @@ records crmsync wrote last time and those people edited. So an update never cost
 its own: one list request per 100 records written or changed in Rally. A look starts from
 Rally's own clock (the Date of its answers), less a margin, so no change made while a listing
 pages through the tenant is missed. A dry run looks too, and keeps what it saw in memory only.
+
+The exception is a step that only updates records: after a big import, the listing since the
+last look holds every record the import wrote (a million records: 10,000 requests), where
+the step needs a few. When the listing proves longer than the records to update, those are
+fetched one by one instead (a GET each), and the last look's time stays as it was, so the
+next look that lists still lists everything since then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +28,7 @@ from crmsync.schema.fields import format_timestamp
 from crmsync.state import StepState
 
 LIST_PAGE = 100
+FETCH_AT_ONCE = 500  # records fetched one by one: asked for this many at a time
 # Rally's clock can only be read to the second (the Date header), and a change made while the
 # listing runs must be listed again next time: look again from this long before.
 LOOK_MARGIN = timedelta(seconds=5)
@@ -45,21 +53,63 @@ class Mirror:
         self._fresh: dict[str, Record] = {}
         self._looked = False
 
-    async def look(self, client: RallyClient) -> None:
-        """List what changed in Rally since the last look (everything, the first time)."""
+    async def look(self, client: RallyClient, *, only: Sequence[str] | None = None) -> None:
+        """List what changed in Rally since the last look (everything, the first time).
+
+        `only`: the ids of every record the step will write, when it writes no other (it
+        creates none). They are fetched one by one instead when the listing is longer than
+        they are many (see the module docstring)."""
         if self._looked:
             return
         self._looked = True
         mark = self._state.seen_since(self.obj.name)
         since = datetime.fromisoformat(mark.replace("Z", "+00:00")) if mark else None
         started = client.local_time()
+        offset = 0
+        if only is not None and since is not None:
+            first = await client.list_page(self.obj, limit=LIST_PAGE, updated_since=since)
+            self._keep(first)
+            offset = LIST_PAGE
+            if len(first) < LIST_PAGE:  # that was the whole listing
+                self._listed(client, started)
+                return
+            if await self._longer_than(client, since, LIST_PAGE * (len(only) + 1)):
+                await self._fetch(client, only)
+                return  # not listed: the next look lists from the same time
         batch: list[Record] = []
-        async for record in client.iter_records(self.obj, updated_since=since):
+        async for record in client.iter_records(self.obj, updated_since=since, offset=offset):
             batch.append(record)
             if len(batch) == LIST_PAGE:
                 self._keep(batch)
                 batch = []
         self._keep(batch)
+        self._listed(client, started)
+
+    async def _longer_than(self, client: RallyClient, since: datetime, count: int) -> bool:
+        """Whether more than `count` records changed since `since` (one request)."""
+        past = await client.list_page(
+            self.obj, limit=1, offset=count, updated_since=since, fields=["id"]
+        )
+        return bool(past)
+
+    async def _fetch(self, client: RallyClient, rally_ids: Sequence[str]) -> None:
+        """Each record of `rally_ids` as Rally holds it now (one gone is left to the write,
+        which finds it gone as it would after a listing)."""
+        wanted = list(dict.fromkeys(rally_ids))
+        for start in range(0, len(wanted), FETCH_AT_ONCE):
+            chunk = wanted[start : start + FETCH_AT_ONCE]
+            asked = [asyncio.ensure_future(client.get(self.obj, i)) for i in chunk]
+            try:
+                found = await asyncio.gather(*asked)
+            except BaseException:  # the first failure is the look's; the others stop
+                for task in asked:
+                    task.cancel()
+                await asyncio.gather(*asked, return_exceptions=True)
+                raise
+            self._keep([record for record in found if record is not None])
+
+    def _listed(self, client: RallyClient, started: float) -> None:
+        """Everything changed since the last look is seen: the next look starts here."""
         looked_at = client.server_clock.at_least(started)
         if looked_at is not None:
             self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))

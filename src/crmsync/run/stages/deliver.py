@@ -35,7 +35,13 @@ from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.stages.plan import SKIP_EXISTS, TARGET_ID, Routes
 from crmsync.run.stages.record import PAYLOAD_CHUNK, Recorder, RowValues, stream_payloads
-from crmsync.run.stages.routing import ROUTING, LoadStarted, routes_of, skipped_rows
+from crmsync.run.stages.routing import (
+    ROUTING,
+    LoadStarted,
+    routes_of,
+    skipped_rows,
+    update_targets,
+)
 from crmsync.run.stages.spool import Spool
 from crmsync.run.stages.update import Merger, Row, rows_of, write_merged
 from crmsync.schema import RallyObject
@@ -80,7 +86,10 @@ class RallyDelivery:
             return
         before = self._client.stats.snapshot()
         try:
-            await self._mirror.look(self._client)
+            only = None  # a resumed run settles what it created first: it lists
+            if self._resume_since is None:
+                only = update_targets(plan, self._mirror, self._load.mode)
+            await self._mirror.look(self._client, only=only)
             if plan.parts is None:
                 await self._whole(plan, into, started)
             else:

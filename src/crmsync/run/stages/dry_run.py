@@ -17,7 +17,7 @@ from crmsync.report.outcomes import Outcome
 from crmsync.run.artifacts import KEY, Delivered, Plan, Settled
 from crmsync.run.ids import IdIndex, identities
 from crmsync.run.mirror import Mirror
-from crmsync.run.stages.routing import LoadStarted, routes_of, skipped_rows
+from crmsync.run.stages.routing import LoadStarted, routes_of, skipped_rows, update_targets
 from crmsync.run.stages.update import Merger, rows_of
 from crmsync.state import StepState
 
@@ -50,7 +50,8 @@ class DryRunDelivery:
             into.settle_all(plan.unchanged, "unchanged")
         todo = plan.todo if plan.parts is None else plan.frame
         if plan.to_send and self._client is not None:
-            await self._mirror.look(self._client)
+            only = update_targets(plan, self._mirror, self._step.load.mode)
+            await self._mirror.look(self._client, only=only)
         self._log.add_payloads(pl.Series("json", [], pl.String))  # none is still a file
         for part in plan.todo_parts(todo):
             self._part(part, into)

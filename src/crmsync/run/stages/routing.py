@@ -10,7 +10,7 @@ import polars as pl
 
 from crmsync.run.artifacts import KEY, KEYED, KNOWN_ID, Delivered, Plan, Settled
 from crmsync.run.mirror import Mirror
-from crmsync.run.stages.plan import SKIP_REASON, Routes, route
+from crmsync.run.stages.plan import SKIP_REASON, TARGET_ID, Routes, route
 
 LoadStarted = Callable[[int, int], None]  # (records to send, batches)
 
@@ -38,3 +38,17 @@ def routes_of(todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
     unknown = pl.col(KEY).filter(pl.col(KEYED) & pl.col(KNOWN_ID).is_null())
     keys = todo.select(unknown).to_series().to_list()  # the key alone, not every column
     return route(todo, mode, mirror.ids_of(keys) if keys else {})
+
+
+def update_targets(plan: Plan, mirror: Mirror, mode: Any) -> list[str] | None:
+    """The ids of the records `plan` updates, when each of its rows has a record crmsync
+    knows and none would be created (routed from what the state holds, before any look at
+    Rally: a look only finds more); else None. Such a plan needs those records alone."""
+    frames = plan.parts.peek(ROUTING) if plan.parts is not None else iter([plan.todo])
+    ids: list[str] = []
+    for rows in frames:
+        routes = routes_of(rows, mirror, mode)
+        if not routes.create.is_empty() or routes.skip[TARGET_ID].null_count():
+            return None
+        ids += routes.update[TARGET_ID].to_list()
+    return ids
