@@ -20,6 +20,7 @@ from crmsync.errors import MalformedAnswerError
 from crmsync.report.changes import ChangeLog
 from crmsync.run.artifacts import Delivered
 from crmsync.run.ids import IdIndex
+from crmsync.run.stages import routing
 from crmsync.run.stages.dry_run import DryRunDelivery
 from crmsync.sandbox.testing import InProcessSandbox
 from crmsync.state import StateDB, StepState
@@ -99,6 +100,16 @@ def listings(monkeypatch: pytest.MonkeyPatch, state: StepState) -> list[str]:
     return moved
 
 
+def two_changed() -> pl.DataFrame:
+    """The imported people again, two of them with a new title."""
+    return people(*emails(IMPORTED)).with_columns(
+        pl.when(pl.col("email").is_in(["p7@x.org", "p9@x.org"]))
+        .then(pl.lit("CTO"))
+        .otherwise(pl.col("title"))
+        .alias("title")
+    )
+
+
 def stored(rally: InProcessSandbox, email: str) -> dict[str, Any]:
     return next(r for r in rally.records("contacts") if r["email"] == email)
 
@@ -109,13 +120,7 @@ def test_updates_after_an_import_fetch_their_records_and_keep_what_people_typed(
     state = imported(rally, db)
     moved = listings(monkeypatch, state)
     before = gets(rally)
-    changed = people(*emails(IMPORTED)).with_columns(
-        pl.when(pl.col("email").is_in(["p7@x.org", "p9@x.org"]))
-        .then(pl.lit("CTO"))
-        .otherwise(pl.col("title"))
-        .alias("title")
-    )
-    result = deliver(rally, against(changed, CONTACTS, state), state)
+    result = deliver(rally, against(two_changed(), CONTACTS, state), state)
     assert sent(result) == ["updated", "updated"]
     listed, by_id = (after - first for after, first in zip(gets(rally), before, strict=True))
     # the listing's first page, one look past three pages, then the two records: 4 requests
@@ -237,3 +242,14 @@ def test_get_answers_the_record_none_when_gone_and_refuses_a_non_record() -> Non
             return found
 
     assert asyncio.run(go()) == [{"id": "a"}, None]
+
+
+def test_past_the_most_fetched_the_step_lists(
+    rally: InProcessSandbox, db: StateDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routing, "MOST_FETCHED", 1)
+    state = imported(rally, db)
+    before = gets(rally)
+    assert sent(deliver(rally, against(two_changed(), CONTACTS, state), state)) == ["updated"] * 2
+    listed, by_id = (after - first for after, first in zip(gets(rally), before, strict=True))
+    assert (listed, by_id) == (5, 0)

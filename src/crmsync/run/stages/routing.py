@@ -40,10 +40,16 @@ def routes_of(todo: pl.DataFrame, mirror: Mirror, mode: Any) -> Routes:
     return route(todo, mode, mirror.ids_of(keys) if keys else {})
 
 
+# Past this many records to update, a step lists what changed rather than fetch them: that
+# many GETs beat a listing only of ten million records or more, and their ids are held.
+MOST_FETCHED = 100_000
+
+
 def update_targets(plan: Plan, mirror: Mirror, mode: Any) -> list[str] | None:
     """The ids of the records `plan` updates, when each of its rows has a record crmsync
     knows and none would be created (routed from what the state holds, before any look at
-    Rally: a look only finds more); else None. Such a plan needs those records alone."""
+    Rally: a look only finds more), and they are at most MOST_FETCHED; else None. Such a
+    plan needs those records alone."""
     frames = plan.parts.peek(ROUTING) if plan.parts is not None else iter([plan.todo])
     ids: list[str] = []
     for rows in frames:
@@ -51,4 +57,6 @@ def update_targets(plan: Plan, mirror: Mirror, mode: Any) -> list[str] | None:
         if not routes.create.is_empty() or routes.skip[TARGET_ID].null_count():
             return None
         ids += routes.update[TARGET_ID].to_list()
+        if len(ids) > MOST_FETCHED:
+            return None
     return ids
