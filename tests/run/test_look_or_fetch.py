@@ -228,6 +228,10 @@ def test_a_dry_run_fetches_the_same_way_and_sends_nothing(
 BASE = "https://rally.example/api/v1"
 
 
+async def no_sleep(seconds: float) -> None:
+    """Retries of a malformed answer back off in virtual time."""
+
+
 @respx.mock
 def test_get_answers_the_record_none_when_gone_and_refuses_a_non_record() -> None:
     respx.get(f"{BASE}/contacts/a").mock(return_value=httpx.Response(200, json={"id": "a"}))
@@ -235,7 +239,7 @@ def test_get_answers_the_record_none_when_gone_and_refuses_a_non_record() -> Non
     respx.get(f"{BASE}/contacts/c").mock(return_value=httpx.Response(200, json=["x"]))
 
     async def go() -> list[Any]:
-        async with RallyClient("https://rally.example", "k" * 16) as client:
+        async with RallyClient("https://rally.example", "k" * 16, sleep=no_sleep) as client:
             found = [await client.get(CONTACTS, "a"), await client.get(CONTACTS, "b")]
             with pytest.raises(MalformedAnswerError):
                 await client.get(CONTACTS, "c")
