@@ -12,8 +12,7 @@ import asyncio
 import logging
 import random
 import time
-from collections import deque
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from types import TracebackType
@@ -44,6 +43,7 @@ from crmsync.api.http import (
     url_secrets,
 )
 from crmsync.api.pacing import Clock, Pacer
+from crmsync.api.paging import PAGES_IN_FLIGHT, PAGES_PER_STEP, read_ahead
 from crmsync.api.retry import (
     SleepFn,
     Verdict,
@@ -66,8 +66,6 @@ HTTP_NOT_FOUND = 404
 
 API_KEY_HEADER = "X-Api-Key"
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
-PAGES_IN_FLIGHT = 8  # the most pages of one listing read ahead
-PAGES_PER_STEP = 8  # full pages a listing proves before each further page in flight
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
@@ -238,7 +236,7 @@ class RallyClient:
             urgent=urgent,
         )
 
-    async def iter_records(
+    def iter_records(
         self,
         obj: RallyObject,
         *,
@@ -249,43 +247,25 @@ class RallyClient:
         pages_in_flight: int = PAGES_IN_FLIGHT,
         offset: int = 0,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Every record from `offset` on, page by page, until a short page.
+        """Every record from `offset` on, page by page, until a short page, pages read ahead
+        as the listing proves long (`crmsync.api.paging.read_ahead`)."""
 
-        Pages are read ahead as the listing proves long: one page at a time for the first
-        `pages_per_step` (the usual look at what changed costs nothing extra), then one more
-        in flight per `pages_per_step` full pages, up to `pages_in_flight`. A page answers in a
-        latency, so 50,000 records one page at a time took 500 latencies. By default what is
-        asked for past the end stays under an eighth of the pages read (at most
-        PAGES_IN_FLIGHT - 1). Pages still in flight are cancelled when the listing ends, or
-        when its reader closes it (`contextlib.aclosing`).
-        """
-        window, full, asked = 1, 0, offset
-        pending: deque[asyncio.Task[list[dict[str, Any]]]] = deque()
-        try:
-            while True:
-                while len(pending) < window:
-                    page_of = self.list_page(
-                        obj,
-                        limit=PAGE_LIMIT,
-                        offset=asked,
-                        updated_since=updated_since,
-                        fields=fields,
-                        urgent=urgent,
-                    )
-                    pending.append(asyncio.create_task(page_of))
-                    asked += PAGE_LIMIT
-                page = await pending.popleft()
-                for record in page:
-                    yield record
-                if len(page) < PAGE_LIMIT:
-                    return
-                full += 1
-                window = min(pages_in_flight, 1 + full // pages_per_step)
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+        def page_at(at: int) -> Awaitable[list[dict[str, Any]]]:
+            return self.list_page(
+                obj,
+                limit=PAGE_LIMIT,
+                offset=at,
+                updated_since=updated_since,
+                fields=fields,
+                urgent=urgent,
+            )
+
+        return read_ahead(
+            page_at,
+            offset=offset,
+            pages_per_step=pages_per_step,
+            pages_in_flight=pages_in_flight,
+        )
 
     async def check_auth(self, obj: RallyObject) -> None:
         """A cheap list of one record: AuthError now beats a run that fails on its first batch."""

@@ -1,0 +1,53 @@
+"""A listing read page by page, its pages asked for ahead as it proves long.
+
+A page answers in a latency, so 50,000 records one page at a time took 500 latencies. Asking
+for many pages at once wastes those past the end of a short listing (the usual look at what
+changed holds a page or two). So one page is in flight for the first `pages_per_step` full
+pages, then one more per `pages_per_step` full pages, up to `pages_in_flight`: what is asked
+for past the end stays under an eighth of the pages read (at most `pages_in_flight - 1`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+from crmsync.api.answers import PAGE_LIMIT
+
+PAGES_IN_FLIGHT = 8  # the most pages of one listing read ahead
+PAGES_PER_STEP = 8  # full pages a listing proves before each further page in flight
+
+Page = list[dict[str, Any]]
+
+
+async def read_ahead(
+    page_at: Callable[[int], Awaitable[Page]],
+    *,
+    offset: int = 0,
+    pages_per_step: int = PAGES_PER_STEP,
+    pages_in_flight: int = PAGES_IN_FLIGHT,
+) -> AsyncGenerator[dict[str, Any], None]:
+    """Every record of the pages `page_at(offset)` answers (PAGE_LIMIT records a page), from
+    `offset` on until a short page. Pages still in flight are cancelled when the listing
+    ends, or when its reader closes it (`contextlib.aclosing`)."""
+    window, full, asked = 1, 0, offset
+    pending: deque[asyncio.Future[Page]] = deque()
+    try:
+        while True:
+            while len(pending) < window:
+                pending.append(asyncio.ensure_future(page_at(asked)))
+                asked += PAGE_LIMIT
+            page = await pending.popleft()
+            for record in page:
+                yield record
+            if len(page) < PAGE_LIMIT:
+                return
+            full += 1
+            window = min(pages_in_flight, 1 + full // pages_per_step)
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
