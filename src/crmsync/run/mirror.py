@@ -23,11 +23,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crmsync.api import RallyClient
+from crmsync.api.answers import PAGE_LIMIT
 from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 from crmsync.state import StepState
 
-LIST_PAGE = 100
+LIST_PAGE = PAGE_LIMIT  # a listing's page: what a first page, an offset and a short page count
 FETCH_AT_ONCE = 500  # records fetched one by one: asked for this many at a time
 # Rally's clock can only be read to the second (the Date header), and a change made while the
 # listing runs must be listed again next time: look again from this long before.
