@@ -32,6 +32,7 @@ from .test_deliver import (
     in_parts,
     outcomes,
     people,
+    request_count,
     step,
     step_config,
 )
@@ -52,10 +53,7 @@ def emails(count: int) -> list[str]:
 
 def gets(rally: InProcessSandbox) -> tuple[int, int]:
     """(list requests, requests for one record) Rally answered."""
-    requests = rally.stats()["requests"]
-    listed = sum(r["count"] for r in requests if r["method"] == "GET" and r["path"].endswith("s"))
-    by_id = sum(r["count"] for r in requests if r["method"] == "GET" and r["path"].endswith("}"))
-    return listed, by_id
+    return request_count(rally, "GET", "/contacts"), request_count(rally, "GET", "/{id}")
 
 
 def imported(rally: InProcessSandbox, db: StateDB) -> StepState:
