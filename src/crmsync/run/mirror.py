@@ -24,6 +24,7 @@ from typing import Any
 
 from crmsync.api import RallyClient
 from crmsync.api.answers import PAGE_LIMIT
+from crmsync.api.paging import cancel_all
 from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 from crmsync.state import StepState
@@ -103,9 +104,7 @@ class Mirror:
             try:
                 found = await asyncio.gather(*asked)
             except BaseException:  # the first failure is the look's; the others stop
-                for task in asked:
-                    task.cancel()
-                await asyncio.gather(*asked, return_exceptions=True)
+                await cancel_all(asked)
                 raise
             self._keep([record for record in found if record is not None])
 
