@@ -4,6 +4,8 @@ says it may be."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +13,8 @@ import httpx
 import pytest
 
 from crmsync.config import load_pipeline
-from crmsync.errors import ConfigError, SourceError, UnreachableError
+from crmsync.errors import AuthError, ConfigError, SourceError, UnreachableError
+from crmsync.extract import sources
 from crmsync.run import RunObserver, RunOptions, run_pipeline
 from crmsync.sandbox.testing import InProcessSandbox
 
@@ -168,3 +171,84 @@ def test_a_missing_source_file_is_said_before_rally_is_asked(
     with pytest.raises(SourceError, match=r"companies\.csv: file not found"):
         run_pipeline(config, transport=refused)
     assert refused.requests == 0
+
+
+class _ReadSeen(RunObserver):
+    """Sets `read` when the run says it has read its source."""
+
+    def __init__(self) -> None:
+        self.read = threading.Event()
+
+    def stage(self, name: str, detail: str) -> None:
+        if name == "read":
+            self.read.set()
+
+
+class _AnswersAfterTheRead(httpx.AsyncBaseTransport):
+    """Rally, but the first request (the destination's check) is held until the source has
+    been read: a check that came before the read would hold for nothing, then say so."""
+
+    def __init__(self, rally: InProcessSandbox, read: threading.Event) -> None:
+        self._rally = rally.transport
+        self._read = read
+        self.held: list[bool] = []  # per held request: whether the read came meanwhile
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.held:
+            self.held.append(await asyncio.to_thread(self._read.wait, 10))
+        return await self._rally.handle_async_request(request)
+
+
+ONE_STEP = (
+    "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
+    "mapping: {firstName: First, lastName: Last, email: Email}\n" + DESTINATION
+)
+
+
+def test_rally_is_asked_whether_it_answers_while_the_source_is_read(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@x.org")
+    seen = _ReadSeen()
+    transport = _AnswersAfterTheRead(rally, seen.read)
+    result = run_pipeline(pipeline(tmp_path, ONE_STEP, rally), observer=seen, transport=transport)
+    assert transport.held == [True]  # the check was still waiting when the read was done
+    assert result.summary.created == 1
+
+
+def test_a_refused_key_is_said_before_a_file_that_cannot_be_read(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(tmp_path, "people.csv", "First,Last,Email", '"Ada,Lovelace,ada@x.org')
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(ONE_STEP)
+    config = load_pipeline(path, env={"RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": "no"})
+    with pytest.raises(AuthError):
+        run_pipeline(config, transport=rally.transport)
+    write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@x.org")
+    with pytest.raises(AuthError):  # and the file read well, as before
+        run_pipeline(config, transport=rally.transport)
+    assert rally.write_requests() == 0
+
+
+def test_a_dry_run_that_never_needs_rally_still_says_it_is_unreachable(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,not-an-email")
+    refused = _Refused()
+    with pytest.raises(UnreachableError, match="Connection refused"):
+        run_pipeline(
+            pipeline(tmp_path, ONE_STEP, rally), RunOptions(dry_run=True), transport=refused
+        )
+    assert refused.requests == 2
+
+
+def test_a_file_read_in_pieces_is_not_read_when_rally_is_unreachable(
+    rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "STREAM_BYTES", 0)  # every file is big
+    write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@x.org")
+    seen = _ReadSeen()
+    with pytest.raises(UnreachableError):
+        run_pipeline(pipeline(tmp_path, ONE_STEP, rally), observer=seen, transport=_Refused())
+    assert not seen.read.is_set()

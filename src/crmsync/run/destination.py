@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import httpx
 
@@ -24,6 +28,33 @@ PROBE_MAX_BACKOFF_S = 2.0
 PROBE_DEADLINE_S = PROBE_CONNECT_TIMEOUT_S + PROBE_READ_TIMEOUT_S  # a trickle cannot stretch it
 
 
+class Check:
+    """The destination's probe, run on a thread of its own while the run reads its sources:
+    a round trip to Rally (a quarter of a second and more) no longer waits in front of the
+    read. `wait` answers what the probe found: nothing, or its AuthError/UnreachableError.
+    A daemon thread: a run that ends first does not wait for the probe's timeouts."""
+
+    def __init__(self, probe: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._future: Future[None] = Future()
+        threading.Thread(
+            target=self._run, args=(probe,), name="crmsync-destination-check", daemon=True
+        ).start()
+
+    def _run(self, probe: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        try:
+            asyncio.run(probe())
+        except Exception as exc:
+            self._future.set_exception(exc)
+        else:
+            self._future.set_result(None)
+
+    def wait(self) -> None:
+        self._future.result()
+
+    async def wait_async(self) -> None:
+        await asyncio.wrap_future(self._future)
+
+
 @dataclass(frozen=True)
 class Destination:
     """A tenant's root and key; `transport` replaces the network (tests hand in an in-process
@@ -36,6 +67,7 @@ class Destination:
     available: bool = True  # False: its variables are not set (a dry run may go without)
     checked: bool = False  # the run's probe found it answering and the key accepted
     allow_insecure_http: bool = False  # plain http:// to another machine (warned every run)
+    check: Check | None = field(default=None, repr=False, compare=False)  # the probe, running
 
     @classmethod
     def of(
@@ -64,8 +96,8 @@ class Destination:
         return destination_scope(self.base_url, self.api_key)
 
     async def probe(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> None:
-        """One cheap request with short timeouts and at most one retry, before any source is
-        read: AuthError when the key is refused, UnreachableError naming the host and the
+        """One cheap request with short timeouts and at most one retry, before anything is
+        sent: AuthError when the key is refused, UnreachableError naming the host and the
         cause when Rally does not answer, in seconds rather than after a run's retries. Each
         attempt ends within `deadline_s`, at most PROBE_DEADLINE_S."""
         settings = ClientSettings(
@@ -83,6 +115,17 @@ class Destination:
                     f"cannot reach Rally at {self.base_url} (nothing was read or sent): {exc}"
                 ) from None
 
+    def start_check(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> Destination:
+        """This destination, its `probe` started on a thread and counted as checked: what
+        needs Rally waits for the probe (`connect`, `settle`), the reading of sources does
+        not."""
+        return replace(self, checked=True, check=Check(lambda: self.probe(obj, deadline_s)))
+
+    def settle(self) -> None:
+        """Wait for the probe `start_check` started: its AuthError or UnreachableError."""
+        if self.check is not None:
+            self.check.wait()
+
     def _client(self, settings: ClientSettings) -> RallyClient:
         return RallyClient(
             self.url,
@@ -97,7 +140,10 @@ class Destination:
         self, obj: RallyObject, settings: ClientSettings
     ) -> AsyncIterator[RallyClient]:
         """A client whose key Rally accepted: AuthError when refused, UnreachableError when
-        Rally does not answer (nothing was sent either way). Not asked again once `checked`."""
+        Rally does not answer (nothing was sent either way). Not asked again once `checked`;
+        a probe still running is waited for."""
+        if self.check is not None:
+            await self.check.wait_async()
         async with self._client(settings) as client:
             try:
                 if not self.checked:

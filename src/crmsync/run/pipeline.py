@@ -20,7 +20,6 @@ ended, a run that needs a person sends the pipeline's `notify:` alert (run/alert
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -129,9 +128,11 @@ def lock_path(pipeline: Pipeline) -> Path:
 def _ready_to_start(
     pipeline: Pipeline, opened: list[Source], destination: Destination | FileDestination
 ) -> Destination | FileDestination:
-    """What must hold before anything is read: the source files are there, and Rally answers
-    (checked once, with short timeouts, before a big file is read) or the export's folders
-    can be written. Returns the destination, marked checked so its steps need not ask again."""
+    """What must hold before anything is read: the source files are there, and the export's
+    folders can be written, or Rally is being asked whether it answers (once, with short
+    timeouts, on a thread while the sources are read: nothing waits for it before something
+    needs Rally, a big file is read in pieces, or the run ends). Returns the destination,
+    marked checked so its steps need not ask again."""
     for source in opened:
         source.check()
     if isinstance(destination, FileDestination):
@@ -140,8 +141,18 @@ def _ready_to_start(
     if not destination.available:
         return destination
     first = pipeline.steps[0]
-    asyncio.run(destination.probe(first.rally_object, first.load.request_deadline_s))
-    return dataclasses.replace(destination, checked=True)
+    return destination.start_check(first.rally_object, first.load.request_deadline_s)
+
+
+def _destination_first(destination: Destination | FileDestination, exc: CrmsyncError) -> None:
+    """A run that stops before its destination's check answered says what the check found
+    first, as when the check came before the read: the key refused or Rally unreachable is
+    the cause to fix, whatever the read then met."""
+    try:
+        destination.settle()
+    except CrmsyncError as found:
+        raise found from None
+    raise exc
 
 
 def asked_later(steps: Sequence[Step], index: int) -> bool:
@@ -312,17 +323,24 @@ def _run(
             ]
             if not pipeline.single_step:  # no step writes when a later one could not start
                 for step, env in zip(pipeline.steps, envs, strict=True):
-                    check_step(step, env)
+                    try:
+                        check_step(step, env)
+                    except CrmsyncError as exc:
+                        _destination_first(destination, exc)
             for index, (step, env) in enumerate(zip(pipeline.steps, envs, strict=True)):
                 if not pipeline.single_step:
                     observer.step_started(step.name, index, len(pipeline.steps))
-                step_result = run_step(step, env)
+                try:
+                    step_result = run_step(step, env)
+                except CrmsyncError as exc:
+                    _destination_first(destination, exc)
                 result.steps.append(step_result)
                 db.runs.record_step(run_id, step.name, asdict(step_result.summary))
                 db.pages.record(run_id, step.name, step_result.load, step_result.digest)
                 observer.step_finished(step_result.summary)
                 if step_result.summary.interrupted or step_result.summary.stopped:
                     break
+            destination.settle()  # a run that never needed Rally still says it is unreachable
         except CrmsyncError as exc:
             if not any(_sent(step.summary) for step in result.steps):
                 finish(FAILED, error=str(exc))

@@ -109,6 +109,7 @@ def run_step(step: Step, env: StepRun) -> StepResult:
     source = env.source
     since = _read_start(env)
     if (pieces := _pieces(env, since)) is not None:
+        env.destination.settle()  # a big file's read is not waited out to say Rally is down
         result = _run_in_pieces(step, env, pieces, started_at, clock)
         if result is not None:
             return result

@@ -1,7 +1,9 @@
 """SQLite persistence for the sandbox: one JSON document per record plus indexed columns.
 
-One connection, used only from the event loop's thread: every call is short (a bulk of 100 is
-one `executemany` in one transaction), so blocking the loop for it costs less than a thread hop.
+One connection: every call is short (a bulk of 100 is one `executemany` in one transaction),
+so blocking the event loop for it costs less than a thread hop. Calls take turns on a lock:
+the server calls from its loop's thread only, but a sandbox in the caller's process is called
+from whichever thread sends (a run asks whether Rally answers on a thread of its own).
 A partial unique index on the lowercased match key makes "one contact per email per tenant"
 hold even if the service's own checks were wrong.
 """
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 IN_MEMORY = ":memory:"
 # Lower bound of updated_us when a list has no updatedSince: before any real timestamp.
@@ -47,6 +50,23 @@ class StoredRow:
     doc_json: str
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_at_a_time(
+    method: Callable[Concatenate[Store, _P], _R],
+) -> Callable[Concatenate[Store, _P], _R]:
+    """The method under the store's lock: a transaction is never interleaved with another
+    thread's statements."""
+
+    def locked(self: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class DuplicateKeyError(Exception):
     """A write would give a tenant two records with the same match key."""
 
@@ -55,7 +75,10 @@ class Store:
     """The records of every tenant and object, in one SQLite database."""
 
     def __init__(self, path: str | None = None) -> None:
-        self._conn = sqlite3.connect(path or IN_MEMORY, isolation_level=None)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            path or IN_MEMORY, isolation_level=None, check_same_thread=False
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
@@ -65,6 +88,7 @@ class Store:
         self._generation = 0  # every write makes a new one: a page's end is kept within one
         self._page_ends: dict[_PageStart, _PageEnd] = {}
 
+    @_one_at_a_time
     def close(self) -> None:
         self._conn.close()
 
@@ -72,6 +96,7 @@ class Store:
         """Records per object, all tenants together (kept in memory: stats are polled)."""
         return {name: self._counts.get(name, 0) for name in objects}
 
+    @_one_at_a_time
     def insert_many(self, tenant: str, obj: str, rows: Sequence[StoredRow]) -> None:
         """Insert all rows in one transaction, or none of them."""
         if not rows:
@@ -88,6 +113,7 @@ class Store:
             raise DuplicateKeyError(str(exc)) from exc
         self._counts[obj] = self._counts.get(obj, 0) + len(rows)
 
+    @_one_at_a_time
     def replace(self, tenant: str, obj: str, row: StoredRow) -> bool:
         """Overwrite an existing record; False when it does not exist."""
         try:
@@ -101,6 +127,7 @@ class Store:
             raise DuplicateKeyError(str(exc)) from exc
         return cursor.rowcount > 0
 
+    @_one_at_a_time
     def delete(self, tenant: str, obj: str, record_id: str) -> bool:
         """Remove a record; False when it does not exist."""
         with self._transaction():
@@ -112,6 +139,7 @@ class Store:
             self._counts[obj] -= cursor.rowcount
         return cursor.rowcount > 0
 
+    @_one_at_a_time
     def get(self, tenant: str, obj: str, record_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(
             "SELECT doc FROM records WHERE id = ? AND tenant = ? AND object = ?",
@@ -119,6 +147,7 @@ class Store:
         ).fetchone()
         return None if row is None else json.loads(row[0])
 
+    @_one_at_a_time
     def find_by_key(self, tenant: str, obj: str, match_key: str) -> dict[str, Any] | None:
         row = self._conn.execute(
             "SELECT doc FROM records WHERE tenant = ? AND object = ? AND match_key = ?",
@@ -126,6 +155,7 @@ class Store:
         ).fetchone()
         return None if row is None else json.loads(row[0])
 
+    @_one_at_a_time
     def existing_keys(self, tenant: str, obj: str, keys: Sequence[str]) -> dict[str, str]:
         """Which of `keys` (at most a bulk's worth) already belong to a record: key -> id."""
         if not keys:
@@ -138,6 +168,7 @@ class Store:
         ).fetchall()
         return dict(rows)
 
+    @_one_at_a_time
     def list(
         self, tenant: str, obj: str, *, limit: int, offset: int, since_us: int | None
     ) -> list[dict[str, Any]]:
@@ -171,6 +202,7 @@ class Store:
             self._page_ends[end] = (self._generation, rows[-1][0], rows[-1][1])
         return [json.loads(row[2]) for row in rows]
 
+    @_one_at_a_time
     def clear(self) -> None:
         """Remove every record of every tenant."""
         with self._transaction():
