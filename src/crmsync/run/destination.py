@@ -112,7 +112,7 @@ class Destination:
                 await client.check_auth(obj)
             except TransientError as exc:
                 raise UnreachableError(
-                    f"cannot reach Rally at {self.base_url} (nothing was read or sent): {exc}"
+                    f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"
                 ) from None
 
     def start_check(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> Destination:
