@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -62,7 +63,6 @@ from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
 from crmsync.schema.fields import format_timestamp
 
 logger = logging.getLogger(__name__)
-HTTP_NOT_FOUND = 404
 
 API_KEY_HEADER = "X-Api-Key"
 POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never makes a request wait
@@ -205,7 +205,7 @@ class RallyClient:
                 "GET", f"{obj.name}/{record_id}", idempotent=True, parse=parse_record
             )
         except RequestRefused as exc:
-            if exc.status == HTTP_NOT_FOUND:
+            if exc.status == HTTPStatus.NOT_FOUND:
                 return None
             raise
 

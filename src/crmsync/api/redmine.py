@@ -19,6 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
 from crmsync import __version__
+from crmsync.api.answers import HTTP_REDIRECT_MAX, HTTP_REDIRECT_MIN
 from crmsync.api.bounded import AnswerTooLarge, send_bounded
 from crmsync.api.http import (
     check_api_key,
@@ -66,8 +68,6 @@ from crmsync.errors import (
 
 API_KEY_HEADER = "X-Redmine-API-Key"
 POOL_HEADROOM = 2
-HTTP_NOT_FOUND = 404
-HTTP_REDIRECT_MIN, HTTP_REDIRECT_MAX = 300, 399
 # The most an answer may hold: a page is at most 100 contacts (or one contact with its notes),
 # and Redmine sets no length on their text, so each may take this much.
 MAX_CONTACT_BYTES = 256 * 1024
@@ -248,7 +248,7 @@ class RedmineClient(Closing):
         if verdict is Verdict.AMBIGUOUS:
             return AmbiguousError(where, status=status, retry_after=retry_after, sent=True)
         source = self.source_of(path)
-        if status == HTTP_NOT_FOUND:
+        if status == HTTPStatus.NOT_FOUND:
             return NotFoundError(
                 "HTTP 404: not found (is the CRM plugin installed, the URL the Redmine root, "
                 "the project right?)",

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
+from http import HTTPStatus
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -30,11 +31,7 @@ from tenacity.wait import wait_base
 
 from crmsync.errors import AmbiguousError, RetryableError
 
-HTTP_UNAUTHORIZED = 401
-HTTP_FORBIDDEN = 403
-HTTP_TOO_MANY_REQUESTS = 429
-HTTP_SERVICE_UNAVAILABLE = 503
-RETRY_AFTER_STATUSES = frozenset({HTTP_TOO_MANY_REQUESTS, HTTP_SERVICE_UNAVAILABLE})
+RETRY_AFTER_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE})
 
 BASE_BACKOFF_S = 0.5  # the first exponential wait's upper bound
 # Full jitter may draw a wait near zero; this floor keeps a retry from ever looping at once.
@@ -71,9 +68,9 @@ def classify(answer: httpx.Response | BaseException) -> Verdict:
         status = answer.status_code
         if 200 <= status < 300:
             return Verdict.OK
-        if status in (HTTP_UNAUTHORIZED, HTTP_FORBIDDEN):
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
             return Verdict.AUTH
-        if status == HTTP_TOO_MANY_REQUESTS:
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
             return Verdict.RETRY
         if status >= 500:
             return Verdict.AMBIGUOUS

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from crmsync.api.rally import RallyClient
@@ -44,7 +45,6 @@ logger = logging.getLogger(__name__)
 # not leave the quota unused, nor too few units a grown cap unused.
 WORKERS_PER_SLOT = 2
 SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refused: split it
-HTTP_NOT_FOUND = 404  # the endpoint is missing: a wrong base URL, nothing can proceed
 UNKNOWN_STATE = "state in Rally unknown"
 
 ProgressFn = Callable[[int, int], None]
@@ -177,7 +177,7 @@ class _Run(Ledger):
         self, batch: list[Item], exc: RequestRefused, *, depth: int, reconciled: bool
     ) -> None:
         """A whole bulk refused: split it to isolate the refused records, or fail it."""
-        if exc.status == HTTP_NOT_FOUND:
+        if exc.status == HTTPStatus.NOT_FOUND:
             raise exc
         if exc.status not in SPLIT_STATUSES:
             self._fail_all(batch, str(exc), exc.status, reconciled=reconciled)
@@ -279,7 +279,7 @@ class _Run(Ledger):
                 self.client, self.obj, key, wanted, sent_at, answered, self._owned_ids, failed_at
             )
         except (TransientError, RequestRefused) as exc:
-            if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
+            if isinstance(exc, RequestRefused) and exc.status == HTTPStatus.NOT_FOUND:
                 raise
             for item, message in refused:
                 reason = f"{UNKNOWN_STATE}: {message}; listing to check failed: {exc}"
@@ -302,7 +302,7 @@ class _Run(Ledger):
             since = await listing_start(self.client, self.obj, sent_at)
             listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
         except (TransientError, RequestRefused) as exc:
-            if isinstance(exc, RequestRefused) and exc.status == HTTP_NOT_FOUND:
+            if isinstance(exc, RequestRefused) and exc.status == HTTPStatus.NOT_FOUND:
                 raise
             reason = f"{UNKNOWN_STATE}: {cause}; listing to check failed: {exc}"
             self._fail_all(batch, reason, exc.status, reconciled=True)
@@ -339,7 +339,7 @@ class _Run(Ledger):
         try:
             result = await self.client.upsert(self.obj, item.payload)
         except RequestRefused as exc:
-            if exc.status == HTTP_NOT_FOUND:
+            if exc.status == HTTPStatus.NOT_FOUND:
                 raise
             self._fail(item, exc.detail, exc.status)
         except AmbiguousError as exc:

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from crmsync.api.rally import RallyClient
@@ -49,7 +50,6 @@ KEY_MARGIN = timedelta(seconds=0.1)
 PROBE_MARGIN = timedelta(seconds=0.1)
 # Without any Date from the server yet, the local clock minus this (it may be skewed).
 NO_SERVER_DATE_MARGIN = timedelta(minutes=5)
-HTTP_BAD_REQUEST = 400
 # Fields a server may store in another case than it was sent: the upsert keys.
 CASE_INSENSITIVE_FIELDS = frozenset({"email", "domain"})
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -319,7 +319,7 @@ async def list_since(
         listed = client.iter_records(obj, updated_since=since, fields=fields, urgent=True)
         return [r async for r in listed]
     except RequestRefused as exc:
-        if exc.status != HTTP_BAD_REQUEST:
+        if exc.status != HTTPStatus.BAD_REQUEST:
             raise
     # A server that does not know one of the field names: ask for whole records instead.
     return [r async for r in client.iter_records(obj, updated_since=since, urgent=True)]
