@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -144,7 +144,7 @@ def _ready_to_start(
     return destination.start_check(first.rally_object, first.load.request_deadline_s)
 
 
-def _destination_first(destination: Destination | FileDestination, exc: CrmsyncError) -> None:
+def _destination_first(destination: Destination | FileDestination, exc: CrmsyncError) -> NoReturn:
     """A run that stops before its destination's check answered says what the check found
     first, as when the check came before the read: the key refused or Rally unreachable is
     the cause to fix, whatever the read then met."""
