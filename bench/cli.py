@@ -4,6 +4,10 @@ nightly with some rows changed.
     .venv/bin/python bench/cli.py [--rows 1000000] [--latency-ms 0] [--rate-limit 0] [--keep DIR]
         [--dry-run | --only-dry-run] [--unicode-share 0.25]
 
+`--keep DIR` keeps the file, the state, the reports and the sandbox's records (DIR/sandbox.db,
+served on the port in DIR/sandbox.port, which the state names the tenant by), so a run can be
+repeated or profiled afterwards against the same tenant: the last lines printed say how.
+
 Generates a realistic contacts CSV (bench/transform.py's generator: duplicates in other case,
 invalid emails and scores, messy phones), starts `crmsync sandbox` with the given latency and
 per-key rate limit, and runs the CLI as a user would: a first load into an empty state DB,
@@ -27,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crmsync.sandbox.testing import running_sandbox
+from crmsync.sandbox.testing import free_port, running_sandbox
 from transform import (
     COLUMNS,
     UNICODE_EMAIL_SHARE,
@@ -39,6 +43,8 @@ DUPLICATE_CHECK_ROWS = 100_000
 KEY = "bench-cli-key"
 KIB = 1024
 RECORDS_PER_BULK = 100  # a request/s of the limit carries this many records
+SANDBOX_FILES = ("sandbox.db", "sandbox.db-wal", "sandbox.db-shm")  # a kept folder's tenant
+SANDBOX_PORT = "sandbox.port"
 CHANGED_EVERY = 1_000  # the "changed" run's file: this row in so many has a new last name
 PIPELINE_YAML = """\
 name: bench-cli
@@ -62,8 +68,17 @@ def prepare(folder: Path, rows: int, unicode_share: float) -> None:
         print(f"generated {rows:,} rows in {time.perf_counter() - start:.1f} s: {source}")
     mapping = ", ".join(f"{column}: {column}" for column in COLUMNS)
     (folder / "pipeline.yaml").write_text(PIPELINE_YAML.format(mapping=mapping), "utf-8")
-    for stale in ("state.db", "state.db-wal", "state.db-shm"):
+    for stale in ("state.db", "state.db-wal", "state.db-shm", *SANDBOX_FILES):
         (folder / stale).unlink(missing_ok=True)
+
+
+def kept_sandbox(folder: Path) -> tuple[str, int]:
+    """Where a kept folder's sandbox keeps its records, and its port: the one it had before
+    (the state knows the tenant by its URL), else a free one, written down for next time."""
+    saved = folder / SANDBOX_PORT
+    port = int(saved.read_text()) if saved.exists() else free_port()
+    saved.write_text(str(port))
+    return str(folder / SANDBOX_FILES[0]), port
 
 
 def changed_copy(folder: Path) -> None:
@@ -128,6 +143,7 @@ def measure(
 ) -> tuple[list[dict[str, Any]], int, set[str] | None]:
     """The runs `labels` against a fresh sandbox (with the fault flags, if `faults`): their
     figures, the records stored, and their emails when few enough to read back."""
+    db_path, port = kept_sandbox(folder) if args.keep else (None, None)
     with running_sandbox(
         api_keys=(KEY,),
         latency_ms=args.latency_ms,
@@ -135,6 +151,8 @@ def measure(
         fail_rate=args.fail_rate if faults else 0.0,
         commit_then_fail_rate=args.commit_then_fail_rate if faults else 0.0,
         seed=args.seed,
+        db_path=db_path,
+        port=port,
     ) as sandbox:
         runs = [run_cli(folder, sandbox.base_url, label) for label in labels]
         stored = int(sandbox.stats()["records"]["contacts"])
@@ -214,6 +232,14 @@ def main() -> None:
             runs[labels.index("first")]["summary"]["requests"] / baseline[0]["summary"]["requests"]
         )
         print(f"requests with faults / without: {ratio:.2f}x")
+    if args.keep:
+        port = (args.keep / SANDBOX_PORT).read_text()
+        print(
+            f"kept in {args.keep}: serve its tenant again with `crmsync sandbox --db "
+            f"{args.keep / SANDBOX_FILES[0]} --port {port} --api-key {KEY}`, then run its "
+            f"pipeline files there with RALLY_BASE_URL=http://127.0.0.1:{port} "
+            f"RALLY_API_KEY={KEY}"
+        )
 
 
 if __name__ == "__main__":
