@@ -13,8 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from enum import Enum
 
+from crmsync.sandbox.errors import HTTP_UNAVAILABLE
+
 FAULT_STATUSES = (500, 502, 503)
-HTTP_UNAVAILABLE = 503
 RETRY_AFTER_SECONDS = 1  # sent with an injected 503, like a real overloaded gateway
 FAULT_HEADER = b"x-sandbox-fault"  # names an injected fault, for people reading traces
 MIN_RETRY_AFTER = 1  # Retry-After is whole seconds; 0 would be no hint at all

@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from crmsync.sandbox.errors import ApiError
+from crmsync.sandbox.errors import HTTP_BAD_REQUEST, ApiError
 from crmsync.schema import MAX_BULK, RallyObject
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = MAX_BULK  # Rally pages hold at most 100 records, like a bulk request
-HTTP_BAD_REQUEST = 400
 _DIGITS = re.compile(r"[0-9]{1,9}")
 _ALWAYS = "id"
 

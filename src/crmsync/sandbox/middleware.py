@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crmsync.sandbox.errors import HTTP_INTERNAL, HTTP_TOO_LARGE, HTTP_TOO_MANY, HTTP_UNAUTHORIZED
 from crmsync.sandbox.faults import (
     FAULT_HEADER,
     AfterCommit,
@@ -32,10 +33,6 @@ API_KEY_HEADER = b"x-api-key"
 # Sent by crmsync.sandbox.testing to read back what a run stored: no latency, faults or rate
 # limit, not counted in the stats. The key is still required (it selects the tenant).
 INSPECT_HEADER = b"x-sandbox-inspect"
-HTTP_UNAUTHORIZED = 401
-HTTP_TOO_MANY = 429
-HTTP_INTERNAL = 500
-HTTP_TOO_LARGE = 413
 HTTP_OK_MIN, HTTP_OK_MAX = 200, 299
 _MAX_LENGTH_DIGITS = 18  # a longer Content-Length is too large whatever it says
 DROPPED_ANSWER = "ASGI callable returned without completing response."

@@ -19,16 +19,10 @@ from typing import Any, get_args
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_json
 
-from crmsync.sandbox.errors import ApiError
+from crmsync.sandbox.errors import HTTP_BAD_REQUEST, HTTP_NOT_FOUND, HTTP_UNPROCESSABLE, ApiError
 from crmsync.sandbox.listing import ListQuery
 from crmsync.sandbox.store import DuplicateKeyError, Store, StoredRow
-from crmsync.sandbox.validation import (
-    HTTP_BAD_REQUEST,
-    HTTP_UNPROCESSABLE,
-    describe,
-    parse_json,
-    parse_object,
-)
+from crmsync.sandbox.validation import describe, parse_json, parse_object
 from crmsync.schema import (
     MAX_BULK,
     OBJECTS,
@@ -39,7 +33,6 @@ from crmsync.schema import (
 )
 from crmsync.schema.fields import format_timestamp
 
-HTTP_NOT_FOUND = 404
 # Rally knows fields by their camelCase names only: "first_name" is an unknown field on the
 # wire, although the models accept it from Python code (populate_by_name).
 WIRE_NAMES_ONLY: dict[str, Any] = {"by_alias": True, "by_name": False}

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from crmsync.sandbox.errors import ApiError
+from crmsync.sandbox.errors import HTTP_CREATED, HTTP_INTERNAL, HTTP_NO_CONTENT, HTTP_OK, ApiError
 from crmsync.sandbox.faults import FaultInjector, RateLimiter
 from crmsync.sandbox.listing import parse_list_query
 from crmsync.sandbox.middleware import INSPECT_HEADER
@@ -17,11 +17,6 @@ from crmsync.sandbox.records import RecordService
 from crmsync.sandbox.stats import RequestStats
 from crmsync.sandbox.store import Store
 from crmsync.schema import OBJECTS, RallyObject
-
-HTTP_OK = 200
-HTTP_CREATED = 201
-HTTP_NO_CONTENT = 204
-HTTP_INTERNAL = 500
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 

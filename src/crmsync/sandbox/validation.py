@@ -11,10 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crmsync.sandbox.errors import ApiError
-
-HTTP_BAD_REQUEST = 400
-HTTP_UNPROCESSABLE = 422
+from crmsync.sandbox.errors import HTTP_BAD_REQUEST, ApiError
 
 _PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from crmsync.sandbox.errors import HTTP_FOUND, HTTP_INTERNAL, HTTP_UNAUTHORIZED
 from crmsync.sandbox.faults import FaultInjector, fault_headers
 from crmsync.sandbox.measured import MeasuredMiddleware
 from crmsync.sandbox.stats import RequestStats
@@ -31,9 +32,6 @@ BASIC = "basic "
 API_FORMATS = ("json", "xml")
 WWW_AUTHENTICATE = (b"www-authenticate", b'Basic realm="Redmine API"')
 LOGIN_PATH = "/login"
-HTTP_FOUND = 302
-HTTP_UNAUTHORIZED = 401
-HTTP_INTERNAL = 500
 # Stats count paths by template, so a walk over 10,000 contacts adds one row, not 10,000.
 _TEMPLATES = (
     (re.compile(r"^/contacts/[^/]+\.(\w+)$"), r"/contacts/{id}.\1"),

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from crmsync.sandbox.errors import HTTP_NO_CONTENT, HTTP_NOT_FOUND, HTTP_UNPROCESSABLE
 from crmsync.sandbox.redmine.query import QueryError, parse_query
 from crmsync.sandbox.redmine.render import (
     contact_json,
@@ -28,9 +29,6 @@ from crmsync.sandbox.stats import RequestStats
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "application/xml; charset=utf-8"
-HTTP_NO_CONTENT = 204
-HTTP_NOT_FOUND = 404
-HTTP_UNPROCESSABLE = 422
 INCLUDE_NOTES = "notes"
 INCLUDE_CONTACTS = "contacts"
 
