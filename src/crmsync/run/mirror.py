@@ -29,7 +29,6 @@ from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 from crmsync.state import StepState
 
-LIST_PAGE = PAGE_LIMIT  # a listing's page: what a first page, an offset and a short page count
 FETCH_AT_ONCE = 500  # records fetched one by one: asked for this many at a time
 # Rally's clock can only be read to the second (the Date header), and a change made while the
 # listing runs must be listed again next time: look again from this long before.
@@ -69,19 +68,19 @@ class Mirror:
         started = client.local_time()
         offset = 0
         if only is not None and since is not None:
-            first = await client.list_page(self.obj, limit=LIST_PAGE, updated_since=since)
+            first = await client.list_page(self.obj, limit=PAGE_LIMIT, updated_since=since)
             self._keep(first)
-            offset = LIST_PAGE
-            if len(first) < LIST_PAGE:  # that was the whole listing
+            offset = PAGE_LIMIT
+            if len(first) < PAGE_LIMIT:  # that was the whole listing
                 self._listed(client, started)
                 return
-            if await self._longer_than(client, since, LIST_PAGE * (len(only) + 1)):
+            if await self._longer_than(client, since, PAGE_LIMIT * (len(only) + 1)):
                 await self._fetch(client, only)
                 return  # not listed: the next look lists from the same time
         batch: list[Record] = []
         async for record in client.iter_records(self.obj, updated_since=since, offset=offset):
             batch.append(record)
-            if len(batch) == LIST_PAGE:
+            if len(batch) == PAGE_LIMIT:
                 self._keep(batch)
                 batch = []
         self._keep(batch)
