@@ -39,6 +39,12 @@ mapping:
 )
 
 
+ONE_STEP = (
+    "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
+    "mapping: {firstName: First, lastName: Last, email: Email}\n" + DESTINATION
+)
+
+
 class _Said(RunObserver):
     def __init__(self) -> None:
         self.warnings: list[str] = []
@@ -138,12 +144,7 @@ def test_a_dry_run_without_lookups_needs_no_key_and_one_with_lookups_does(
 ) -> None:
     write_csv(tmp_path, "people.csv", "First,Last,Email,Company", "Ada,Lovelace,ada@x.org,Acme")
     path = tmp_path / "pipeline.yaml"
-    mapping = "mapping: {firstName: First, lastName: Last, email: Email}\n"
-    path.write_text(
-        "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
-        + mapping
-        + DESTINATION
-    )
+    path.write_text(ONE_STEP)
     with pytest.raises(ConfigError, match="RALLY_BASE_URL is not set"):
         load_pipeline(path, env={})  # a real run's loading refuses it at once
     said = _Said()
@@ -197,12 +198,6 @@ class _AnswersAfterTheRead(httpx.AsyncBaseTransport):
         if not self.held:
             self.held.append(await asyncio.to_thread(self._read.wait, 10))
         return await self._rally.handle_async_request(request)
-
-
-ONE_STEP = (
-    "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
-    "mapping: {firstName: First, lastName: Last, email: Email}\n" + DESTINATION
-)
 
 
 def test_rally_is_asked_whether_it_answers_while_the_source_is_read(
