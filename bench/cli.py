@@ -233,10 +233,10 @@ def main() -> None:
         )
         print(f"requests with faults / without: {ratio:.2f}x")
     if args.keep:
-        port = (args.keep / SANDBOX_PORT).read_text()
+        db_path, port = kept_sandbox(args.keep)
         print(
             f"kept in {args.keep}: serve its tenant again with `crmsync sandbox --db "
-            f"{args.keep / SANDBOX_FILES[0]} --port {port} --api-key {KEY}`, then run its "
+            f"{db_path} --port {port} --api-key {KEY}`, then run its "
             f"pipeline files there with RALLY_BASE_URL=http://127.0.0.1:{port} "
             f"RALLY_API_KEY={KEY}"
         )
