@@ -120,6 +120,9 @@ def read_with_polars(
         )
     except pl.exceptions.PolarsError:
         return None
+    # one buffer per column: polars' parser leaves dozens of pieces, and every string
+    # operation after it pays per piece (normalize took 10% more CPU on 59 of them)
+    parsed = parsed.rechunk()
     meta = records.slice(header_rec)
     if parsed.height != meta.height:
         return None

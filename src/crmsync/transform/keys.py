@@ -13,6 +13,7 @@ from typing import Literal
 import polars as pl
 
 from crmsync.transform.normalizers import is_free_mail, normalize_email, registrable_domain
+from crmsync.transform.normalizers.names import blank_as_null
 
 KeyKind = Literal["domain", "email", "email_domain", "name", "source_id"]
 
@@ -67,7 +68,7 @@ def name_key(expr: pl.Expr) -> pl.Expr:
     Sp. z o.o." = "wisłasoftware"."""
     lowered = expr.str.to_lowercase().str.strip_chars().str.replace(r"^the\s+(\S)", "$1")
     key = lowered.str.replace(_LEGAL_FORM_TAIL, "").str.replace_all(r"[^\p{L}\p{N}]+", "")
-    return pl.when(key.str.len_chars() > 0).then(key)
+    return blank_as_null(key)
 
 
 def normalize_key(values: pl.Series, kind: str) -> pl.Series:

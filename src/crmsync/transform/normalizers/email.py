@@ -17,6 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
 from crmsync.transform.normalizers.freemail import FREE_MAIL_DOMAINS
+from crmsync.transform.normalizers.names import blank_as_null
 
 MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
@@ -74,8 +75,9 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
         .str.strip_chars()
         .str.to_lowercase()  # after the prefix goes: its letters would make a "Σ" final ("ς")
     )
-    present = pl.when(cleaned.str.len_bytes() > 0).then(cleaned)
-    return present.map_batches(_library_forms, return_dtype=pl.String, is_elementwise=True)
+    return blank_as_null(cleaned).map_batches(
+        _library_forms, return_dtype=pl.String, is_elementwise=True
+    )
 
 
 def _library_forms(series: pl.Series) -> pl.Series:
