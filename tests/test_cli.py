@@ -51,3 +51,35 @@ def test_unknown_option_exits_2() -> None:
     )
     assert done.returncode == 2
     assert "No such option" in done.stderr
+
+
+LOOPED = {
+    "source": ("src.csv", "is a symbolic link to nothing"),
+    "report": ("ok.csv\nreport: {dir: looped}", "cannot write the report there"),
+    "state": ("ok.csv\nstate: {path: looped}", "cannot open state database"),
+}
+
+
+@pytest.mark.parametrize("where", sorted(LOOPED))
+def test_a_symlink_loop_is_a_clear_error_not_a_crash(tmp_path: Path, where: str) -> None:
+    (tmp_path / "ok.csv").write_text("First,Last,Email\nAda,Lovelace,ada@example.com\n")
+    (tmp_path / "src.csv").symlink_to("src.csv")
+    (tmp_path / "looped").symlink_to("looped")
+    source, expected = LOOPED[where]
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        "name: x\nobject: contacts\n"
+        "mapping: {firstName: First, lastName: Last, email: Email}\n"
+        'destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}\n'
+        f"source:\n  kind: csv\n  path: {source}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "crmsync", "run", str(pipeline), "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr and "a bug" not in done.stderr

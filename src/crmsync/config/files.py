@@ -21,6 +21,7 @@ from crmsync.config.models import Pipeline
 from crmsync.config.strict_yaml import YamlLimitError, load_yaml
 from crmsync.config.tenants import DESTINATION_KEY, TENANTS_KEY, TenantSections
 from crmsync.errors import ConfigError
+from crmsync.paths import resolved
 from crmsync.state.location import url_password
 
 # Stands in for a destination whose variables are not set, in a dry run that may not need one.
@@ -152,7 +153,7 @@ def load_pipeline(
             data["destination_unset"] = tenants.unset_reason()
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path)) from None
-    data["base_dir"] = path.resolve().parent
+    data["base_dir"] = resolved(path).parent
     try:
         return Pipeline.model_validate(data)
     except ValidationError as exc:

@@ -36,6 +36,7 @@ from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfi
 from crmsync.config.state import StateConfig
 from crmsync.load import LoadMode, LoadSettings
 from crmsync.load.outcomes import DEFAULT_BATCH_SIZE
+from crmsync.paths import resolved
 from crmsync.schema import OBJECTS, RallyObject
 from crmsync.transform import NormalizeOptions
 
@@ -393,4 +394,4 @@ class Pipeline(Section):
 
     def resolve(self, path: Path) -> Path:
         """A path from the file, made absolute against the pipeline file's folder."""
-        return (path if path.is_absolute() else self.base_dir / path).resolve()
+        return resolved(path if path.is_absolute() else self.base_dir / path)

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from crmsync.config.base import Section
+from crmsync.paths import resolved
 from crmsync.state.location import DEFAULT_SCHEMA, SCHEMA_PATTERN, StateLocation, is_url
 
 DEFAULT_STATE_PATH = ".crmsync/state.db"
@@ -53,4 +54,4 @@ class StateConfig(Section):
         if self.url is not None:
             return StateLocation(url=self.url.get_secret_value().strip(), schema=self.pg_schema)
         path = self.path if self.path.is_absolute() else base_dir / self.path
-        return StateLocation(path=path.resolve())
+        return StateLocation(path=resolved(path))

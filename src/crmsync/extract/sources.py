@@ -31,6 +31,7 @@ from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import Extracted
+from crmsync.paths import resolved
 from crmsync.spreadsheet import is_report, unescape_cell, unescape_frame
 
 API_TIME = "%Y-%m-%dT%H:%M:%SZ"  # how Redmine's updated_on filter takes a time
@@ -215,6 +216,11 @@ def fed_back(extracted: Extracted) -> Extracted:
 def check_file(path: Path) -> None:
     """SourceError, worded as the reader words it, for a path that is no readable file."""
     if not path.exists():
+        if path.is_symlink():
+            raise SourceError(
+                "is a symbolic link to nothing: its target is missing, or a loop of links",
+                source=str(path),
+            )
         raise SourceError("file not found", source=str(path))
     if path.is_dir():
         raise SourceError("is a directory, not a file", source=str(path))
@@ -287,7 +293,7 @@ def open_source(cfg: SourceConfig, base_dir: Path, *, allow_insecure_http: bool 
 
 
 def _resolve(base_dir: Path, path: Path) -> Path:
-    return (path if path.is_absolute() else base_dir / path).resolve()
+    return resolved(path if path.is_absolute() else base_dir / path)
 
 
 class SourceSet:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from crmsync.config import FileDestinationConfig, Step
 from crmsync.errors import ConfigError
+from crmsync.paths import resolved
 
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -50,7 +51,7 @@ class FileDestination:
             run_id="" if self.run_id is None else self.run_id,
             date=self.started.strftime(DATE_FORMAT),
         )
-        return Path(filled).resolve()
+        return resolved(Path(filled))
 
     def check(self, steps: list[Step]) -> None:
         """Before anything is read: each step's folder exists (made if missing) and can be
