@@ -78,6 +78,16 @@ def test_activity_status_sets_completed_at(api: httpx.Client, status: str, compl
     assert (body["completedAt"] is not None) is completed
 
 
+def test_a_time_before_the_year_1000_is_listed_back_as_written(api: httpx.Client) -> None:
+    """Written with four digits of year: the year 1 as "1" made every later list a 500."""
+    created = api.post("/activities", json=activity(scheduledAt="0001-02-24T00:00:00Z"))
+    assert created.status_code == 201, created.text
+    assert created.json()["scheduledAt"] == "0001-02-24T00:00:00.000Z"
+    listed = api.get("/activities")
+    assert listed.status_code == 200, listed.text
+    assert [a["scheduledAt"] for a in listed.json()] == ["0001-02-24T00:00:00.000Z"]
+
+
 def test_activity_default_status_is_pending(api: httpx.Client) -> None:
     assert api.post("/activities", json=activity()).json()["status"] == "pending"
 

@@ -148,11 +148,13 @@ def _check_non_blank(value: str) -> str:
 
 
 def format_timestamp(value: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and a Z, the way Rally writes times."""
+    """ISO-8601 UTC with milliseconds and a Z, the way Rally writes times. The year has four
+    digits always: strftime writes the year 1 as "1", which no ISO reader takes back."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    rest = value.strftime("-%m-%dT%H:%M:%S.")
+    return f"{value.year:04d}{rest}{value.microsecond // 1000:03d}Z"
 
 
 Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN)]

@@ -29,6 +29,11 @@ _MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
 _DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M")
 _MONTH_FIRST_DATES = ("%m/%d/%Y",)
 _DAY_FIRST_DATES = ("%d/%m/%Y", "%d.%m.%Y")
+# The earliest year read: "%Y" takes "24" in "1/2/24" as the year 24, and "%Y/%m/%d" reads
+# "1/2/24" as 0001-02-24. No date a CRM holds is that old: such a reading is refused, and a
+# two-digit year is read by the "%y" forms of the slashed formats instead: 00-69 are 2000 to
+# 2069, 70-99 are 1970 to 1999.
+MIN_YEAR = 1000
 FORMAT_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 FORMAT_MILLISECONDS = "%Y-%m-%dT%H:%M:%S%.3fZ"
 
@@ -109,17 +114,28 @@ def _datetime(expr: pl.Expr, *, day_first: bool) -> pl.Expr:
         .str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ ]+", "${1}T")
         .str.replace(r"(?i)(z|\s*utc|\s*gmt)$", "+00:00")
     )
-    slashed = (_DAY_FIRST, _DAY_FIRST_DATES) if day_first else (_MONTH_FIRST, _MONTH_FIRST_DATES)
+    times, dates = (
+        (_DAY_FIRST, _DAY_FIRST_DATES) if day_first else (_MONTH_FIRST, _MONTH_FIRST_DATES)
+    )
     attempts = [text.str.to_datetime(f, strict=False, time_zone=UTC) for f in _ISO_WITH_OFFSET]
     attempts += [
         text.str.to_datetime(f, strict=False).dt.replace_time_zone(UTC)
-        for f in (*_ISO_NAIVE, *slashed[0])
+        for f in (*_ISO_NAIVE, *times, *_two_digit_years(times))
     ]
     attempts += [
         text.str.to_date(f, strict=False).cast(pl.Datetime("us")).dt.replace_time_zone(UTC)
-        for f in (*_DATE_ONLY, *slashed[1])
+        for f in (*_DATE_ONLY, *dates, *_two_digit_years(dates))
     ]
-    return pl.coalesce([attempt.cast(pl.Datetime("us", UTC)) for attempt in attempts])
+    return pl.coalesce(
+        [
+            pl.when(attempt.dt.year() >= MIN_YEAR).then(attempt.cast(pl.Datetime("us", UTC)))
+            for attempt in attempts
+        ]
+    )
+
+
+def _two_digit_years(formats: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f.replace("%Y", "%y") for f in formats)
 
 
 def format_datetime(expr: pl.Expr) -> pl.Expr:
