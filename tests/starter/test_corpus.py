@@ -537,3 +537,40 @@ def test_cli_prints_the_companies_step_before_the_contacts(tmp_path: Path) -> No
     second = lines.index("contacts step, linked to their company by companyId:")
     assert first < lines.index("  domain               <- Website, then Email") < second
     assert "not mapped: Account Owner" in lines  # the companies step reads the other columns
+
+
+@pytest.mark.parametrize(
+    ("header", "domain"),
+    [
+        ("Website", ["Website", "Email"]),
+        ("Company Website", ["Company Website", "Email"]),
+        ("Domain", ["Domain", "Email"]),
+        ("Company Domain,Website", ["Company Domain", "Website", "Email"]),
+    ],
+    ids=["website", "company-website", "domain", "domain-and-website"],
+)
+def test_a_plain_contacts_files_website_or_domain_keys_its_companies(
+    tmp_path: Path, header: str, domain: list[str]
+) -> None:
+    """A file of no known product: its website or domain column is the company's, so the
+    companies step is keyed by it before the contact's email (gmail.com gives no company)."""
+    extra = header.count(",") + 1
+    source = tmp_path / "people.csv"
+    source.write_text(
+        f"First Name,Last Name,Email,Company,{header}\n"
+        + f"Ann,Lee,ann@gmail.com,Acme,{','.join(['acme.com'] * extra)}\n"
+        + f"Bo,Kim,bo@globex.com,Globex,{','.join(['globex.com'] * extra)}\n"
+    )
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "starter.yaml")
+    steps = load_pipeline(tmp_path / "starter.yaml", env=ENV).steps
+    companies, contacts = steps
+    assert companies.mapping["domain"].columns == domain
+    lookup = contacts.mapping["companyId"].lookup
+    assert lookup is not None
+    keys = [(key.kind, key.column) for key in lookup.by]
+    assert keys == [
+        *(("domain", column) for column in domain[:-1]),
+        ("email_domain", "Email"),
+        ("name", "Company"),
+    ]
+    assert not starter.suggestion.missing_required

@@ -5,8 +5,9 @@ first. So init writes two steps over the same file: ``companies`` (one per name:
 name a company, deduped by domain, else by name) and then ``contacts`` with a ``companyId``
 lookup that finds the company each row names. The companies step takes the company's name,
 its website and the account's own columns when the file has them (a Salesforce report's
-``Billing City``), and a domain from the website, else from the contact's email when that is
-no free-mail provider's; the lookup tries the same keys in the same order, then the name.
+``Billing City``), and a domain from its domain column, else the website, else the contact's
+email when that is no free-mail provider's; the lookup tries the same keys in the same order,
+then the name.
 """
 
 from __future__ import annotations
@@ -65,14 +66,16 @@ def companies_step(
         if item.field not in COMPANY_FIELDS_KEPT_OUT and set(item.columns) <= {company, *parts}
     }
     fields["name"] = Mapped("name", company, "the company each row names")
+    given = fields["domain"].columns[:1] if "domain" in fields else []
     website = fields.get("website")
-    sites = website.columns[:1] if website else []
+    sites = list(dict.fromkeys([*given, *(website.columns[:1] if website else [])]))
     emails = contacts["email"].columns if "email" in contacts else []
     if sites or emails:
-        origin = " of the website, else" if sites else ""
+        keys = [*sites, *emails]
+        origin = f" of {' or '.join(repr(c) for c in sites)}, else" if sites else ""
         fields["domain"] = Mapped(
             "domain",
-            [*sites, *emails] if len(sites) + len(emails) > 1 else (sites or emails)[0],
+            keys if len(keys) > 1 else keys[0],
             f"the domain{origin} of the contact's email when it is no free-mail provider's "
             "(Rally's key for companies); without one, companies are deduped by name",
         )

@@ -119,6 +119,14 @@ def _generic(table: dict[str, tuple[str, ...]], *others: Known) -> tuple[Known, 
     return (*usual, *others)
 
 
+# A contacts file's website and domain columns: Rally contacts have neither field, and beside
+# a company column they are the company's, its key in Rally (a personal page comes under
+# another name in the exports that have one: Google's "Website 1 - Value", vCard's "URL").
+COMPANY_SITES = ("Website", "Website URL", "Web Site", "Company Website", "Company URL", "Homepage")
+COMPANY_DOMAINS = ("Domain", "Company Domain", "Company Domain Name", "Website Domain")
+COMPANY_SITE_WHY = f"the company's website: {COMPANY_PART}"
+COMPANY_DOMAIN_WHY = f"the company's domain: {COMPANY_PART}"
+
 # Names any export may use, tried after the recognised product's own; the value checks
 # (honorifics, scales, region codes) guard the ambiguous ones ("Title", "Region", "Score").
 GENERIC: dict[str, tuple[Known, ...]] = {
@@ -149,14 +157,16 @@ GENERIC: dict[str, tuple[Known, ...]] = {
         K("Company Name", COMPANY, COMPANY_WHY),
         K("Account Name", COMPANY, COMPANY_WHY),
         K("Organization", COMPANY, COMPANY_WHY),
+        *(K(header, None, COMPANY_SITE_WHY) for header in COMPANY_SITES),
+        *(K(header, None, COMPANY_DOMAIN_WHY) for header in COMPANY_DOMAINS),
         K("Owner", OWNER, OWNER_WHY),
         K("ID", SOURCE_ID, "the source system's id"),
     ),
     "companies": _generic(
         {
             "name": ("Company Name", "Name", "Company", "Account Name", "Organization"),
-            "domain": ("Domain", "Company Domain Name", "Website Domain", "Email Domain"),
-            "website": ("Website", "Website URL", "Web Site", "URL", "Homepage"),
+            "domain": (*COMPANY_DOMAINS, "Email Domain"),
+            "website": (*COMPANY_SITES, "URL"),
             "industry": ("Industry", "Sector"),
             "description": ("Description", "About", "Background"),
             "employeeCount": ("Employees", "Number of Employees", "Employee Count", "Headcount"),
