@@ -65,7 +65,8 @@ def _typed(spec: FieldSpec, dtype: pl.DataType) -> tuple[pl.Expr, str | None]:
 
 def shown(value: pl.Expr, given: pl.Expr | None) -> pl.Expr:
     """A value as a message quotes it: the cell as the file has it, and what it was read as
-    when that differs beyond case and spacing ("Ann@X.com " is just "Ann@X.com")."""
+    when that differs beyond case and spacing ("Ann@X.com " is just "Ann@X.com", never the
+    "ann@x.com" it was read as: the user looks for the cell as written)."""
     if given is None:
         return quoted(value)
     text = value.cast(pl.String)
@@ -73,9 +74,15 @@ def shown(value: pl.Expr, given: pl.Expr | None) -> pl.Expr:
     def folded(expr: pl.Expr) -> pl.Expr:
         return expr.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
 
-    same = given.is_null() | (folded(given) == folded(text)).fill_null(False)
     cell = quoted(given.str.strip_chars())
-    return pl.when(same).then(quoted(value)).otherwise(pl.format("{} (read as {})", cell, text))
+    same = (folded(given) == folded(text)).fill_null(False)
+    return (
+        pl.when(given.is_null())
+        .then(quoted(value))
+        .when(same)
+        .then(cell)
+        .otherwise(pl.format("{} (read as {})", cell, text))
+    )
 
 
 def _field_message(
