@@ -3,6 +3,8 @@ and a pipeline file that loads."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -574,3 +576,26 @@ def test_a_plain_contacts_files_website_or_domain_keys_its_companies(
         ("name", "Company"),
     ]
     assert not starter.suggestion.missing_required
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("empty.csv", ""), ("blank.csv", "\n\n  \n"), ("empty.json", "[]"), ("scalars.json", "[1,2]")],
+)
+def test_init_refuses_a_file_with_no_columns_and_writes_nothing(
+    tmp_path: Path, name: str, content: str
+) -> None:
+    """A pipeline mapping nothing could not even be loaded by run: init says why instead."""
+    source = tmp_path / name
+    source.write_text(content)
+    output = tmp_path / "starter.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "crmsync", "init", str(source), "-o", str(output)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "has no columns to map" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not output.exists()

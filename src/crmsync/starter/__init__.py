@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crmsync.errors import ConfigError
+from crmsync.errors import ConfigError, SourceError
 from crmsync.extract import Extracted, read_source
 from crmsync.extract.redmine import read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
@@ -105,6 +105,13 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         )
     rejects = extracted.rejects
     first = (int(rejects["_row"][0]), str(rejects["raw"][0])) if rejects.height else None
+    if not extracted.columns:  # a pipeline that maps nothing could not even be loaded
+        said = f" (line {first[0]} is no record: {first[1][:60]!r})" if first else ""
+        raise SourceError(
+            "has no columns to map: it is empty, has no header line, or holds no records "
+            f"with fields{said}",
+            source=str(source),
+        )
     info = SourceInfo(
         kind=kind,
         path=path_in_file,
