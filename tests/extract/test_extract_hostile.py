@@ -73,10 +73,43 @@ def test_a_named_encoding_is_read_as_named(tmp_path: Path) -> None:
 # -- nesting -----------------------------------------------------------------------------------
 
 
-def test_a_json_file_nested_100000_deep_cannot_be_read(tmp_path: Path) -> None:
+def test_a_json_array_nested_100000_deep_is_one_rejected_record(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text(DEEP, encoding="utf-8")
-    with pytest.raises(SourceError, match=TOO_DEEP):
+    extracted = read_source("json", path)
+    assert extracted.frame.height == 0
+    assert extracted.rejects.select("_row", "error").rows() == [(1, TOO_DEEP)]
+
+
+def test_records_beside_one_too_deep_for_the_parser_still_load(tmp_path: Path) -> None:
+    """Python's parser gives up some thousand levels down, on the whole document: the array
+    is then read element by element, and only the deep one is rejected."""
+    path = tmp_path / "deep.json"
+    deep = '{"x": ' + "[" * 3000 + '"a ] string ["' + "]" * 3000 + "}"
+    records = ['{"email": "a@x.org"}', deep, '{"email": "b@x.org", "n": [1, {"k": "]"}]}']
+    path.write_text("[\n" + ",\n  ".join(records) + "\n]\n", encoding="utf-8")
+    extracted = read_source("json", path)
+    assert extracted.frame["_row"].to_list() == [1, 3]
+    assert extracted.frame["email"].to_list() == ["a@x.org", "b@x.org"]
+    assert extracted.rejects.select("_row", "error").rows() == [(2, TOO_DEEP)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"contacts": [' + DEEP + "]}", "nested too deeply"),
+        ("[" + DEEP + ", }", "invalid JSON"),
+        ("[" + DEEP, "invalid JSON"),
+        ("[" + DEEP + "] x", "invalid JSON"),
+    ],
+    ids=["wrapped", "bad-after", "unclosed", "trailing"],
+)
+def test_a_deep_document_that_is_no_plain_array_is_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=expected):
         read_source("json", path)
 
 

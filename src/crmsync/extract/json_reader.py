@@ -21,6 +21,7 @@ import polars as pl
 
 from crmsync.errors import SourceError
 from crmsync.extract.encoding import decode, read_bytes
+from crmsync.extract.json_deep import TOO_DEEP_ELEMENT, array_elements
 from crmsync.extract.result import (
     ROW_COL,
     SOURCE_COL,
@@ -94,14 +95,13 @@ def _read_json(path: str | Path, encoding: str | None) -> Extracted:
     if not text.strip():
         return _build(source, [], [], decoded.encoding, empty_rejects())
     try:
-        document = _loads(text)
+        items = _records_of(_loads(text), source)
     except json.JSONDecodeError as exc:
         raise SourceError(
             f"{INVALID_JSON}: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
         ) from None
-    except RecursionError:
-        raise SourceError(f"{TOO_DEEP}: not a list of records", source=source) from None
-    items = _records_of(document, source)
+    except RecursionError:  # one record too deep for the parser: the others still load
+        items = array_elements(text, _scan, source)
     rows: list[int] = []
     objects: list[dict[str, Any]] = []
     bad_rows: list[int] = []
@@ -111,7 +111,7 @@ def _read_json(path: str | Path, encoding: str | None) -> Extracted:
         if isinstance(item, dict):
             rows.append(number)
             objects.append(item)
-        elif _too_deep(item):
+        elif item is TOO_DEEP_ELEMENT or _too_deep(item):
             bad_rows.append(number)
             errors.append(TOO_DEEP)
             raws.append("")
