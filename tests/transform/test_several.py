@@ -34,6 +34,22 @@ def test_the_first_email_is_used_and_the_others_go_to_the_notes() -> None:
     ]  # fmt: skip
 
 
+def test_a_json_array_of_emails_or_phones_is_read_as_several_values() -> None:
+    """How a JSON file's list of addresses reads: not split inside its brackets and quotes."""
+    frame = identity_frame(
+        {
+            "email": ['["a@x.com", "b@y.com"]', '["c@x.com"]', "[d@x.com]", "[]", None],
+            "phone": ['["+1 415 555 0100","+1 415 555 0101"]', None, None, None, None],
+        }
+    )
+    out, warnings = split_several(frame, OBJECTS["contacts"])
+    assert out["email"].to_list() == ["a@x.com", "c@x.com", "[d@x.com]", "", None]
+    assert out["phone"].to_list() == ["+1 415 555 0100", None, None, None, None]
+    assert out["mobile"].to_list() == ["+1 415 555 0101", None, None, None, None]
+    assert out["notes"].to_list() == ["Other emails: b@y.com", None, None, None, None]
+    assert warnings.select("_row", "field").rows() == [(2, "email"), (2, "phone")]
+
+
 def test_a_second_phone_becomes_the_mobile_when_that_is_empty() -> None:
     frame = identity_frame(
         {
