@@ -72,6 +72,7 @@ TAGS = [
     ("a, b;c|a", "a,b,c", ["a", "b", "c"]),
     (" VIP ; vip | big   deal ", "VIP,big deal", ["VIP", "big deal"]),
     ("enterprise,tech", "enterprise,tech", ["enterprise", "tech"]),
+    ("vip\nnews letter\r\npartner\n", "vip,news letter,partner", ["vip", "news letter", "partner"]),
     (",;|", None, None),
     ("", None, None),
     (None, None, None),
@@ -81,7 +82,7 @@ TAGS = [
 @pytest.mark.parametrize(
     ("raw", "text", "listed"),
     TAGS,
-    ids=["mixed", "case-dupes", "canonical", "only-separators", "empty", "null"],
+    ids=["mixed", "case-dupes", "canonical", "per-line", "only-separators", "empty", "null"],
 )
 def test_normalize_tags(raw: str | None, text: str | None, listed: list[str] | None) -> None:
     assert run_one(lambda e: normalize_tags(e, as_list=False), raw) == text

@@ -14,7 +14,7 @@ import polars as pl
 
 from crmsync.schema import RallyObject
 from crmsync.transform.issues import WARNING, concat_issues, empty_issues, issues_where, quoted
-from crmsync.transform.normalizers.tags import JSON_ARRAY
+from crmsync.transform.normalizers.tags import unwrap_json_array
 
 SEPARATORS = r"\s*(?:\s:::\s|;|,|\||\r?\n)\s*"  # between two values of one cell
 ANY_SEPARATOR = r":::|;|,|\||\n"  # a cell without any of these holds one value
@@ -52,13 +52,12 @@ def _append(notes: pl.Expr, text: pl.Expr) -> pl.Expr:
 
 def _unwrapped(frame: pl.DataFrame, field: str) -> pl.DataFrame:
     """A cell holding a JSON array of strings (how a JSON file's list of emails reads:
-    `["a@x.com","b@y.com"]`) as its values joined by ";", which the split then reads; only
+    `["a@x.com","b@y.com"]`) as its values joined by commas, which the split then reads; only
     looked for when a cell opens with a bracket (a cheap scan)."""
     cell = pl.col(field).cast(pl.String)
     if not frame.select(cell.str.contains(r"^\s*\[").any()).item():
         return frame
-    inner = cell.str.replace_all(r'^\s*\[\s*"?|"?\s*\]\s*$', "").str.replace_all(r'"\s*,\s*"', ";")
-    return frame.with_columns(pl.when(cell.str.contains(JSON_ARRAY)).then(inner).otherwise(cell))
+    return frame.with_columns(unwrap_json_array(cell).alias(field))
 
 
 def _may_hold_several(frame: pl.DataFrame, field: str) -> bool:

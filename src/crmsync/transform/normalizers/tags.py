@@ -1,4 +1,4 @@
-"""Tags: one canonical list from "a, b;c|a"-style cells."""
+"""Tags: one canonical list from "a, b;c|a"-style cells (or one tag per line)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import polars as pl
 
 from crmsync.transform.normalizers.unique import on_unique
 
-TAG_SEPARATORS = r"[,;|]"
+TAG_SEPARATORS = r"[,;|\r\n]"  # one tag per line too, as a multi-line cell lists them
 JSON_ARRAY = r'^\s*\[\s*(?:"[^"]*"\s*(?:,\s*"[^"]*"\s*)*)?\]\s*$'
 TAG_JOINER = ","  # Rally contacts take tags as one comma-separated string: "enterprise,tech"
 
 
 def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
-    """Split on , ; or |, trim, drop empties, drop repeats (case-insensitively, first spelling
-    wins), keep order. A List(String) when `as_list` (companies), else a comma-joined String
-    (contacts). No tags at all becomes null. Computed once per distinct cell.
+    """Split on , ; | or a line break, trim, drop empties, drop repeats (case-insensitively,
+    first spelling wins), keep order. A List(String) when `as_list` (companies), else a
+    comma-joined String (contacts). No tags at all becomes null. Computed once per distinct
+    cell.
     """
     dtype = pl.List(pl.String) if as_list else pl.String
     return on_unique(expr.cast(pl.String), lambda e: _tags(e, as_list=as_list), dtype)
