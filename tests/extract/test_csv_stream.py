@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from crmsync.errors import SourceError
-from crmsync.extract import csv_reader
+from crmsync.extract import csv_reader, csv_stream
 from crmsync.extract.csv_reader import read_csv
-from crmsync.extract.csv_stream import NotStreamable, stream_csv
+from crmsync.extract.csv_stream import NotStreamable, many_lines, read_csv_pieces, stream_csv
 from crmsync.extract.result import Extracted
 
 CELL_PARTS = ["a", "Z", "é", "7", " ", ",", ";", '"', "\n", "\r\n", "@", "x.com", "日本"]
@@ -87,6 +87,39 @@ def _write(tmp_path: Path, data: bytes) -> Path:
 )
 def test_pieces_read_as_the_whole_file(tmp_path: Path, data: bytes) -> None:
     assert assert_same_as_whole(_write(tmp_path, data)) > 1
+
+
+def test_pieces_hold_at_most_piece_lines_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes alone do not bound a piece of short lines: every line costs the reader some 200
+    bytes, so 16 MiB of blank lines took 3.5 GB."""
+    monkeypatch.setattr(csv_stream, "PIECE_LINES", 7)
+    data = (
+        b"a,b\n"
+        + b"\n" * 30
+        + b'1,"x\ny"\n'
+        + b"\n" * 20
+        + b"".join(b"%d,%d\n" % (i, i) for i in range(9))
+    )
+    path = _write(tmp_path, data)
+    assert assert_same_as_whole(path, piece_bytes=1 << 20) >= len(data.splitlines()) // 7
+    lines = [p.frame.height + p.rejects.height for p in _pieces(path, 1 << 20)]
+    assert sum(lines) == 10
+
+
+def test_a_file_of_many_lines_is_read_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_stream, "STREAM_LINES", 50)
+    many = _write(tmp_path, b"a,b\n" + b"\n" * 60 + b"1,2\n")
+    assert many_lines(many)
+    few = tmp_path / "few.csv"
+    few.write_bytes(b"a,b\n" + b"\n" * 40 + b"1,2\n")
+    assert not many_lines(few)
+    together = read_csv_pieces(many)
+    assert together.frame.select("a", "b", "_row").rows() == [("1", "2", 62)]
+    assert together.rejects.height == 0
 
 
 def test_given_options_read_as_the_whole_file(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -32,6 +32,10 @@ from crmsync.extract.sniff import SNIFF_BYTES, sep_line, sniff_delimiter
 
 STREAM_BYTES = 64 * 1024 * 1024  # a file this big is read a piece at a time
 PIECE_BYTES = 16 * 1024 * 1024  # about this much of it at a time
+# and at most this many lines: every line costs some 200 bytes in the reader whatever its
+# length, so 16 MiB of blank lines took 3.5 GB (a row of a real export is 100 bytes or more)
+PIECE_LINES = 250_000
+STREAM_LINES = 4 * PIECE_LINES  # a smaller file with this many lines is read in pieces too
 HEAD_BYTES = 4 * 1024 * 1024  # what the header, delimiter and preamble are found in
 QUOTE, LF, CR = b'"', b"\n", b"\r"
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -95,6 +99,31 @@ def stream_csv(
             yield dataclasses.replace(read, header_line=first.header_line, renamed=first.renamed)
 
 
+def read_csv_pieces(path: Path, **options: Any) -> Extracted:
+    """The whole file read piece by piece (`stream_csv`'s options) into one `Extracted`: the
+    rows of a file of many short or blank lines in memory bounded by its rows, not its lines.
+    Raises NotStreamable as `stream_csv` does."""
+    pieces = list(stream_csv(path, **options))
+    if not pieces:
+        raise NotStreamable("no piece")
+    return dataclasses.replace(
+        pieces[0],
+        frame=pl.concat([piece.frame for piece in pieces], how="vertical"),
+        rejects=pl.concat([piece.rejects for piece in pieces], how="vertical"),
+    )
+
+
+def many_lines(path: Path) -> bool:
+    """Whether the file has more than STREAM_LINES lines (counted a block at a time)."""
+    count = 0
+    with path.open("rb") as file:
+        while block := file.read(PIECE_BYTES):
+            count += block.count(LF)
+            if count > STREAM_LINES:
+                return True
+    return False
+
+
 def _utf8(head: bytes, encoding: str | None) -> tuple[str, int]:
     """(the encoding a whole read reports, the bytes of BOM to skip) for a UTF-8 file;
     NotStreamable for anything else."""
@@ -154,32 +183,42 @@ def _header_bytes(piece: bytes, layout: Layout) -> bytes:
 
 
 def _pieces(file: BinaryIO, piece_bytes: int) -> Iterator[bytes]:
-    """The rest of `file` in pieces of about `piece_bytes`, each ending where a record ends
-    (the last of them wherever the file ends)."""
+    """The rest of `file` in pieces of about `piece_bytes` and at most PIECE_LINES lines, each
+    ending where a record ends (the last of them wherever the file ends)."""
     rest = b""
     while block := file.read(piece_bytes):
         data = rest + block if rest else block
-        cut = _record_end(data)
-        if cut == 0:  # one record longer than a piece: read on
-            rest = data
-            continue
-        yield data[:cut]
-        rest = data[cut:]
+        start = 0
+        while (cut := _cut(data, start)) > start:
+            yield data[start:cut]
+            start = cut
+        rest = data[start:]
     if rest:
         yield rest
 
 
-def _record_end(data: bytes) -> int:
-    """Where the last whole record of `data` ends: just past the last line feed with an even
-    number of quotes before it (0: none)."""
-    end = data.rfind(LF)
+def _cut(data: bytes, start: int) -> int:
+    """Where the piece of `data` from `start` ends: past its last whole record within
+    PIECE_LINES lines (`start` when no record ends in it)."""
+    limit = len(data)
+    if data.count(LF, start) > PIECE_LINES:  # short lines: bytes alone would not bound it
+        limit = start
+        for _ in range(PIECE_LINES):
+            limit = data.index(LF, limit) + 1
+    return _record_end(data, start, limit)
+
+
+def _record_end(data: bytes, start: int = 0, limit: int | None = None) -> int:
+    """Where the last whole record of `data[start:limit]` ends: just past the last line feed
+    with an even number of quotes between `start` and it (`start`: none)."""
+    end = data.rfind(LF, start, len(data) if limit is None else limit)
     if end < 0:
-        return 0
-    odd = data.count(QUOTE, 0, end) % 2 == 1
+        return start
+    odd = data.count(QUOTE, start, end) % 2 == 1
     while odd:
-        before = data.rfind(LF, 0, end)
+        before = data.rfind(LF, start, end)
         if before < 0:
-            return 0
+            return start
         odd ^= data.count(QUOTE, before, end) % 2 == 1
         end = before
     return end + 1

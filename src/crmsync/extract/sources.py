@@ -26,7 +26,7 @@ from crmsync.config.sources import (
 )
 from crmsync.errors import SourceError
 from crmsync.extract import read_source
-from crmsync.extract.csv_stream import STREAM_BYTES, stream_csv
+from crmsync.extract.csv_stream import STREAM_BYTES, STREAM_LINES, many_lines, stream_csv
 from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
@@ -134,7 +134,8 @@ class FileSourceReader(_LocalFile):
     def pieces(self) -> Generator[Extracted, None, None] | None:
         cfg = self.config
         try:
-            big = self.path.stat().st_size >= STREAM_BYTES
+            size = self.path.stat().st_size
+            big = size >= STREAM_BYTES or (size > STREAM_LINES and many_lines(self.path))
         except OSError:  # `read` says what is wrong with it
             return None
         if cfg.kind != "csv" or not big:

@@ -19,6 +19,13 @@ import polars as pl
 
 from crmsync.errors import ConfigError, SourceError
 from crmsync.extract import Extracted, read_source
+from crmsync.extract.csv_stream import (
+    STREAM_BYTES,
+    STREAM_LINES,
+    NotStreamable,
+    many_lines,
+    read_csv_pieces,
+)
 from crmsync.extract.redmine import read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import RESERVED_COLUMNS
@@ -81,10 +88,22 @@ def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
     return suggest(Table(list(columns)), object_name)
 
 
+def _read(kind: str, source: Path) -> Extracted:
+    """The file as `crmsync run` reads it: a CSV file of many lines a piece at a time."""
+    if kind == "csv" and source.is_file():
+        size = source.stat().st_size
+        if size >= STREAM_BYTES or (size > STREAM_LINES and many_lines(source)):
+            try:
+                return read_csv_pieces(source)
+            except NotStreamable:
+                pass
+    return read_source(kind, source)  # type: ignore[arg-type]
+
+
 def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspected:
     """Read ``source`` as the pipeline will, and recognise a Redmine CRM CSV export."""
     kind = source_kind_of(source)
-    extracted = read_source(kind, source)  # type: ignore[arg-type]
+    extracted = _read(kind, source)
     product = None
     where = None
     if kind == "csv" and recognise(list(extracted.columns), (REDMINE,)):
