@@ -293,3 +293,15 @@ def test_a_bad_state_section_is_refused_without_the_password(
     with pytest.raises(ConfigError, match=message) as caught:
         load_pipeline(write(tmp_path, f"name: s\nstate: {state}\n" + BODY), env=env)
     assert PG_PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["''", "'   '", "5"], ids=["empty", "blank", "number"])
+def test_a_name_that_names_nothing_is_refused_once(tmp_path: Path, name: str) -> None:
+    """The name heads summaries, names report folders and keys the state: run took '' and
+    the runs command then could not find it. The top-level step shares the pipeline's name,
+    so the mistake is said once, not twice."""
+    with pytest.raises(ConfigError) as caught:
+        load_pipeline(write(tmp_path, f"name: {name}\n" + BODY), env=ENV)
+    lines = str(caught.value).splitlines()[1:]
+    assert len(lines) == 1
+    assert lines[0].strip().startswith("name: ")

@@ -6,12 +6,16 @@ import difflib
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints
 
 from crmsync.api.http import public_url
 from crmsync.errors import ConfigError
+
+# A pipeline's or step's name: it heads summaries, names report folders and keys the state.
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class Section(BaseModel):

@@ -158,7 +158,8 @@ def load_pipeline(
         return Pipeline.model_validate(data)
     except ValidationError as exc:
         # a message quotes values (a URL); none may show a key the file holds elsewhere
-        lines = [redact(describe(error, data), *secrets) for error in exc.errors()]
+        # the top-level form's step takes the pipeline's name: one mistake, said once
+        lines = list(dict.fromkeys(redact(describe(e, data), *secrets) for e in exc.errors()))
         raise ConfigError(
             "invalid pipeline file:\n  " + "\n  ".join(lines), file=str(path)
         ) from None

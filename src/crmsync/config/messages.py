@@ -74,4 +74,6 @@ def describe(error: Any, data: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"{where}: required key is missing"
+    if error["type"] == "string_too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return f"{where}: must not be empty"
     return f"{where}: {message}"

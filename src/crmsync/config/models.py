@@ -23,7 +23,7 @@ from crmsync.api.settings import (
     DEFAULT_REQUEST_DEADLINE_S,
 )
 from crmsync.config.alerts import Expectations, NotifyConfig
-from crmsync.config.base import Section, nearest
+from crmsync.config.base import Name, Section, nearest
 from crmsync.config.destinations import (
     AnyDestination,
     DestinationConfig,
@@ -198,7 +198,7 @@ STEP_KEYS = (
 class Step(Section):
     """One object loaded from one source; a pipeline runs its steps in order."""
 
-    name: str = Field(description="Names the step in summaries and its report folder.")
+    name: Name = Field(description="Names the step in summaries and its report folder.")
     object: Literal["contacts", "companies", "activities"] = Field(
         description="Rally object the records become."
     )
@@ -276,7 +276,7 @@ class Step(Section):
 class Pipeline(Section):
     """One pipeline file: a single step written at the top level, or `steps:`."""
 
-    name: str = Field(description="Shown in summaries and reports.")
+    name: Name = Field(description="Shown in summaries and reports.")
     steps: list[Step] = Field(min_length=1, description="Run in order; a failed start stops.")
     destination: AnyDestination
     state: StateConfig = StateConfig()
