@@ -305,3 +305,17 @@ def test_a_name_that_names_nothing_is_refused_once(tmp_path: Path, name: str) ->
     lines = str(caught.value).splitlines()[1:]
     assert len(lines) == 1
     assert lines[0].strip().startswith("name: ")
+
+
+def test_a_pipeline_file_saved_as_utf16_reads_and_one_in_cp1252_is_refused_by_line(
+    tmp_path: Path,
+) -> None:
+    """Windows Notepad saves "Unicode" as UTF-16 with a BOM; an ANSI (cp1252) file is no
+    UTF-8, and the message says where, not a codec's traceback text."""
+    text = "name: café\n" + BODY
+    path = tmp_path / "pipeline.yaml"
+    path.write_bytes(text.encode("utf-16"))
+    assert load_pipeline(path, env=ENV).name == "café"
+    path.write_bytes(("name: x\n" + BODY + "# café\n").encode("cp1252"))
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte 0xe9 on line 6\): save it"):
+        load_pipeline(path, env=ENV)

@@ -65,9 +65,22 @@ def read_text_file(path: Path, *, what: str) -> str:
             raise ConfigError(
                 f"the {what} is larger than {MAX_FILE_BYTES // 2**20} MB", file=str(path)
             )
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise ConfigError(f"cannot read {what}: {exc}", file=str(path)) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode": UTF-16 with a BOM
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}): "
+            "save it as UTF-8",
+            file=str(path),
+        ) from None
 
 
 def nearest(word: str, choices: Iterable[str]) -> str:
