@@ -81,7 +81,7 @@ def test_a_pipeline_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path)
     ("content", "expected"),
     [
         (None, "not a regular file"),
-        (b"From,To\nAda,\xff\xfe\n", "values file is not UTF-8 text (byte 0xff on line 2)"),
+        (b"From,To\nAda,\xff\xfe\n", r"values file is not UTF-8 text \(byte 0xff on line 2\)"),
         (b"", "not a regular file"),  # made a folder below
     ],
     ids=["fifo", "not-utf-8", "a-folder"],
