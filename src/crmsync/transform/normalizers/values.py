@@ -67,7 +67,9 @@ def _number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
     if not integer:
         return value
     exact = plain.str.to_integer(strict=False)
-    whole = (value == value.floor()) & (value.abs() < MAX_EXACT_FLOAT_INTEGER)
+    # a fraction written out is never whole, however close a float rounds it ("0.99...9")
+    fraction = suffix.is_null() & plain.str.contains(r"^[^eE]*\.[0-9]*[1-9][0-9]*$")
+    whole = (value == value.floor()) & (value.abs() < MAX_EXACT_FLOAT_INTEGER) & ~fraction
     return (
         pl.when(readable & suffix.is_null() & plain.str.contains(_PLAIN_INTEGER))
         .then(exact)
