@@ -11,8 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from crmsync.api import RallyClient
+from crmsync.api import RallyClient, paging
+from crmsync.api.answers import PAGE_LIMIT
+from crmsync.api.paging import read_ahead
 from crmsync.api.rally import PAGES_IN_FLIGHT, PAGES_PER_STEP
+from crmsync.errors import MalformedAnswerError
 from crmsync.sandbox.testing import InProcessSandbox, in_process_sandbox, minimal_body
 from crmsync.schema import OBJECTS
 
@@ -107,3 +110,50 @@ def test_a_reader_that_stops_leaves_nothing_in_flight(rally: InProcessSandbox) -
     ids, counting = listing(rally, stop_after=450)
     assert len(ids) == 450
     assert counting.in_flight == 0
+
+
+def _records(start: int, count: int) -> list[dict[str, Any]]:
+    return [{"id": f"id-{n}", "email": f"p{n}@x.org"} for n in range(start, start + count)]
+
+
+def _listed(page_at: Any, **options: Any) -> list[dict[str, Any]]:
+    async def go() -> list[dict[str, Any]]:
+        return [record async for record in read_ahead(page_at, **options)]
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda offset: _records(0, PAGE_LIMIT),  # offset ignored: the first page for ever
+        lambda offset: _records(0, 40) + _records(39, 1) * 60,  # a short page padded
+    ],
+    ids=["offset-ignored", "page-repeats-itself"],
+)
+def test_a_listing_that_repeats_its_pages_is_a_malformed_answer_not_a_loop(answer: Any) -> None:
+    async def page_at(offset: int) -> list[dict[str, Any]]:
+        return answer(offset)  # type: ignore[no-any-return]
+
+    with pytest.raises(MalformedAnswerError, match="does not page by offset"):
+        _listed(page_at)
+
+
+def test_a_listing_that_never_ends_stops_at_max_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(paging, "MAX_PAGES", 30)
+
+    async def page_at(offset: int) -> list[dict[str, Any]]:
+        return _records(offset, PAGE_LIMIT)  # new records at every offset, for ever
+
+    with pytest.raises(MalformedAnswerError, match="never ends it"):
+        _listed(page_at)
+
+
+def test_a_listing_that_skips_one_record_is_read_to_its_end() -> None:
+    """A record updated while it is listed moves to the end: the next page starts one later."""
+
+    async def page_at(offset: int) -> list[dict[str, Any]]:
+        start = offset if offset < 200 else offset + 1
+        return _records(start, max(0, min(PAGE_LIMIT, 350 - start)))
+
+    assert len(_listed(page_at)) == 349

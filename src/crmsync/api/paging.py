@@ -15,9 +15,13 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Collection
 from typing import Any
 
 from crmsync.api.answers import PAGE_LIMIT
+from crmsync.errors import MalformedAnswerError
 
 PAGES_IN_FLIGHT = 8  # the most pages of one listing read ahead
 PAGES_PER_STEP = 8  # full pages a listing proves before each further page in flight
+# The most pages one listing reads: 20 million records, twice the largest tenant planned for.
+# A server that answers every offset with a full page of new records never ends otherwise.
+MAX_PAGES = 200_000
 
 Page = list[dict[str, Any]]
 
@@ -33,6 +37,7 @@ async def read_ahead(
     `offset` on until a short page. Pages still in flight are cancelled when the listing
     ends, or when its reader closes it (`contextlib.aclosing`)."""
     window, full, asked = 1, 0, offset
+    seen: set[str] = set()
     pending: deque[asyncio.Future[Page]] = deque()
     try:
         while True:
@@ -40,14 +45,35 @@ async def read_ahead(
                 pending.append(asyncio.ensure_future(page_at(asked)))
                 asked += PAGE_LIMIT
             page = await pending.popleft()
+            seen = _checked(page, seen, asked - len(pending) * PAGE_LIMIT - PAGE_LIMIT)
             for record in page:
                 yield record
             if len(page) < PAGE_LIMIT:
                 return
             full += 1
+            if full >= MAX_PAGES:
+                raise MalformedAnswerError(
+                    f"a listing ran past {MAX_PAGES:,} full pages: the server never ends it"
+                )
             window = min(pages_in_flight, 1 + full // pages_per_step)
     finally:
         await cancel_all(pending)
+
+
+def _checked(page: Page, before: set[str], offset: int) -> set[str]:
+    """The ids of `page` (at `offset`), after checking it does not repeat itself or the page
+    before: a server that ignores `offset` answers every offset with the same page, and the
+    listing would never end. (A record updated while it is listed moves to the end, so a
+    true listing may skip one, never repeat a page.)"""
+    ids = [record.get("id") for record in page]
+    named = {record_id for record_id in ids if isinstance(record_id, str)}
+    repeats = len(named) < sum(isinstance(record_id, str) for record_id in ids)
+    if repeats or (len(page) == PAGE_LIMIT and named and named <= before):
+        raise MalformedAnswerError(
+            f"the page at offset {offset:,} repeats records already listed: the server "
+            "does not page by offset"
+        )
+    return named
 
 
 async def cancel_all(tasks: Collection[asyncio.Future[Any]]) -> None:
