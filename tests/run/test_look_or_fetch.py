@@ -20,6 +20,7 @@ from crmsync.errors import MalformedAnswerError
 from crmsync.report.changes import ChangeLog
 from crmsync.run.artifacts import Delivered
 from crmsync.run.ids import IdIndex
+from crmsync.run.mirror import Mirror
 from crmsync.run.stages import routing
 from crmsync.run.stages.dry_run import DryRunDelivery
 from crmsync.sandbox.testing import InProcessSandbox
@@ -255,3 +256,35 @@ def test_past_the_most_fetched_the_step_lists(
     assert sent(deliver(rally, against(two_changed(), CONTACTS, state), state)) == ["updated"] * 2
     listed, by_id = (after - first for after, first in zip(gets(rally), before, strict=True))
     assert (listed, by_id) == (5, 0)
+
+
+LISTED = {"id": "a", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@x.org"}
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ({k: v for k, v in LISTED.items() if k != "email"}, "without its email"),
+        ({**LISTED, "email": None}, "without its email"),
+        ({k: v for k, v in LISTED.items() if k != "id"}, "without an id"),
+        ({**LISTED, "id": 7}, "without an id"),
+    ],
+    ids=["email-left-out", "email-null", "no-id", "number-id"],
+)
+@respx.mock
+def test_a_listed_record_without_a_field_rally_always_holds_is_malformed(
+    db: StateDB, record: dict[str, Any], said: str
+) -> None:
+    """An update merged with a contact listed without its email took the email as emptied
+    by a person, and sent the contact without it: Rally's PUT then wiped it."""
+    respx.get(f"{BASE}/contacts").mock(return_value=httpx.Response(200, json=[record]))
+    state = StepState(db, destination="t", step="s", run_id=1, dry_run=False)
+    mirror = Mirror(CONTACTS, state)
+
+    async def go() -> None:
+        async with RallyClient("https://rally.example", "k" * 16, sleep=no_sleep) as client:
+            await mirror.look(client)
+
+    with pytest.raises(MalformedAnswerError, match=said):
+        asyncio.run(go())
+    assert mirror.get(["a"]) == {}

@@ -35,7 +35,7 @@ def state(tmp_path: Path) -> Any:
 
 def test_a_key_rally_has_routes_the_row_to_its_record(state: StepState) -> None:
     mirror = Mirror(OBJECTS["contacts"], state)
-    mirror.saw({"id": "c-1", "email": "Ada@x.org"})
+    mirror.saw({"id": "c-1", "email": "Ada@x.org", "firstName": "Ada", "lastName": "L"})
     routes = routes_of(TODO, mirror, "auto")
     assert dict(routes.update.select("_row", TARGET_ID).iter_rows()) == {2: "c-1", 3: "c-9"}
     assert routes.create["_row"].to_list() == [4]
@@ -60,7 +60,7 @@ def test_a_dry_run_sees_what_it_listed_in_memory(tmp_path: Path) -> None:
     with StateDB.open(tmp_path / "state.db") as db:
         dry = StepState(db, destination="t", step="contacts", run_id=1, dry_run=True)
         mirror = Mirror(OBJECTS["contacts"], dry)
-        mirror.saw({"id": "c-1", "email": "ada@x.org"})
+        mirror.saw({"id": "c-1", "email": "ada@x.org", "firstName": "Ada", "lastName": "L"})
         assert not dry.has_seen("contacts")  # a dry run writes nothing
         assert mirror.holds_any()
         assert routes_of(TODO, mirror, "auto").update["_row"].to_list() == [2, 3]

@@ -25,6 +25,7 @@ from typing import Any
 from crmsync.api import RallyClient
 from crmsync.api.answers import PAGE_LIMIT
 from crmsync.api.paging import cancel_all
+from crmsync.errors import MalformedAnswerError
 from crmsync.schema import RallyObject
 from crmsync.schema.fields import format_timestamp
 from crmsync.state import StepState
@@ -40,6 +41,22 @@ def match_key(obj: RallyObject, record: Mapping[str, Any]) -> str | None:
     """The record's upsert key as the id map stores it (lower case), or None."""
     value = record.get(obj.match_key) if obj.match_key else None
     return str(value).strip().lower() if value else None
+
+
+def check_record(obj: RallyObject, record: Mapping[str, Any]) -> None:
+    """MalformedAnswerError for a record without an id, or without a field Rally always
+    holds (`always_held`): an update merged with it would take the field as emptied by a
+    person and wipe it (a contact's email)."""
+    record_id = record.get("id")
+    if not isinstance(record_id, str) or not record_id:
+        raise MalformedAnswerError(f"Rally answered with a record of {obj.name} without an id")
+    missing = [name for name in obj.always_held if record.get(name) is None]
+    if missing:
+        raise MalformedAnswerError(
+            f"Rally answered with {obj.name} record {record_id} without its "
+            f"{', '.join(missing)}, which Rally always holds: nothing is written from such "
+            "an answer, so no value is wiped"
+        )
 
 
 class Mirror:
@@ -114,6 +131,8 @@ class Mirror:
             self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))
 
     def _keep(self, records: list[Record]) -> None:
+        for record in records:
+            check_record(self.obj, record)
         if self._state.dry_run:
             for record in records:
                 if isinstance(record.get("id"), str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, get_args
 
 from crmsync.schema.activities import ActivityCreate, ActivityResponse
 from crmsync.schema.base import RequestModel, ResponseModel
@@ -37,9 +38,27 @@ class RallyObject:
         }
 
     @cached_property
+    def always_held(self) -> tuple[str, ...]:
+        """The fields a write must carry (required to create) that Rally documents as never
+        null when read: a record read without one is no record Rally documents, and an
+        update built on it would wipe the field."""
+        required = {wire for wire, needed in self.wire_fields.items() if needed}
+        return tuple(
+            wire
+            for name, info in self.response.model_fields.items()
+            if (wire := info.alias or name) in required
+            and info.is_required()
+            and not _nullable(info.annotation)
+        )
+
+    @cached_property
     def response_fields(self) -> list[str]:
         """The wire names of every field a response documents."""
         return [info.alias or name for name, info in self.response.model_fields.items()]
+
+
+def _nullable(annotation: Any) -> bool:
+    return type(None) in get_args(annotation)
 
 
 OBJECTS: dict[str, RallyObject] = {
