@@ -66,10 +66,33 @@ def test_redact_takes_every_long_piece_and_leaves_the_rest() -> None:
     secret = "abcdefghijklmnopqrstuv"
     assert redact(f"<{secret}>", secret) == "<[redacted]>"
     assert redact("x abcdefgh y", secret) == "x [redacted] y"
-    assert redact("x abcdefg y", secret) == "x abcdefg y"  # 7 characters: too short to matter
+    assert redact("x bcdefgh y", secret) == "x bcdefgh y"  # 7 from the middle: a coincidence
     assert redact("opqrstuv and jklmnopq", secret) == "[redacted] and [redacted]"
     assert redact("anything", None, "") == "anything"
     assert redact("the key is short", "short") == "the key is [redacted]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bad key ****stuv", "bad key ****[redacted]"),  # a masked key shows its tail
+        ("key abcd... refused", "key [redacted]... refused"),  # or its head, cut short
+        ("key=abcdefghijklmnopqrstuv&x=1", "key=[redacted]&x=1"),
+        ("%61bcdefghijklmnopqrstu%76", "%61[redacted]%76"),
+    ],
+    ids=["masked-tail", "cut-head", "as-written", "some-encoded"],
+)
+def test_the_ends_of_a_key_are_redacted_however_short(text: str, expected: str) -> None:
+    assert redact(text, "abcdefghijklmnopqrstuv") == expected
+
+
+def test_a_key_in_a_url_is_redacted_in_its_encoded_forms() -> None:
+    key = "secret-key-123456"
+    for echo in ("secret%2Dkey%2D123456", "secret%2dkey%2d123456", "SECRET%2DKEY%2D12"):
+        assert redact(f"GET /x?key={echo}", key) == "GET /x?key=[redacted]"
+    assert redact("abcd and vuts and stuvw", "abcdefghijklmnopqrstuv") == (
+        "[redacted] and vuts and stuvw"  # the tail reversed, or run on: no key's end
+    )
 
 
 def test_a_short_key_is_redacted_where_it_stands_alone_not_inside_words() -> None:

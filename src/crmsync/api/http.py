@@ -14,7 +14,7 @@ import ipaddress
 import string
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -26,6 +26,9 @@ MAX_ERROR_TEXT = 300  # characters of a body kept in a message when it has no er
 # A run of this many characters of a secret is redacted wherever it appears: a server that
 # cuts its echo of the key short must not leave 21 of its 22 characters in a report.
 SECRET_FRAGMENT_CHARS = 8
+# A key's first or last characters down to this many are redacted where they start or end a
+# run of text: a server that masks a key as "****3456" echoes its tail.
+SECRET_END_CHARS = 4
 _HEADER_SAFE = frozenset(string.ascii_letters + string.digits + string.punctuation)
 # Keys are ASCII (check_api_key): folding only A-Z keeps every index of a text where it was,
 # which str.lower() does not ('İ' becomes two characters).
@@ -50,10 +53,61 @@ def redact(text: str, *secrets: str | None) -> str:
     a longer one: a key "y" in "key" is a coincidence of letters, and replacing every "y"
     left messages no one could read."""
     for secret in secrets:
-        if secret:
-            short = len(secret) < SECRET_FRAGMENT_CHARS
-            text = _redact_word(text, secret) if short else _redact_one(text, secret)
+        if not secret:
+            continue
+        if len(secret) < SECRET_FRAGMENT_CHARS:
+            text = _redact_word(text, secret)
+            continue
+        for form in _forms(secret):
+            text = _redact_one(text, form)
+        text = _redact_ends(text, secret)
     return text
+
+
+def _forms(secret: str) -> list[str]:
+    """The secret as written, and as URLs carry it: percent-encoded as Python's quote does
+    and with every character but letters and digits encoded (either case of hex digit)."""
+    every = "".join(c if c.isalnum() else f"%{ord(c):02X}" for c in secret)
+    return list(dict.fromkeys((secret, quote(secret, safe=""), every, every.lower())))
+
+
+def _redact_ends(text: str, secret: str) -> str:
+    """The first or last SECRET_END_CHARS or more characters of `secret` where a text shows
+    a key cut short (`****3456`, `sk_live_ab...`): standing apart from letters and digits,
+    such a piece is redacted however short, down to SECRET_END_CHARS."""
+    folded, folded_secret = text.translate(_ASCII_FOLD), secret.translate(_ASCII_FOLD)
+    longest = min(SECRET_FRAGMENT_CHARS, len(secret)) - 1
+    for size in range(longest, SECRET_END_CHARS - 1, -1):
+        tail, head = folded_secret[-size:], folded_secret[:size]
+        for piece in (tail, head):
+            text, folded = _redact_word_at(text, folded, piece)
+    return text
+
+
+def _edge(text: str, index: int) -> bool:
+    """Whether `text[index]` is no letter or digit (or beyond either end): where a key ends."""
+    return not (0 <= index < len(text) and text[index].isalnum())
+
+
+def _redact_word_at(text: str, folded: str, piece: str) -> tuple[str, str]:
+    """(text, its folded form) with each occurrence of `piece` that no letter or digit
+    touches on either side replaced by REDACTED."""
+    kept: list[str] = []
+    start = 0
+    at = folded.find(piece)
+    while at != -1:
+        end = at + len(piece)
+        if _edge(text, at - 1) and _edge(text, end):
+            kept += [text[start:at], REDACTED]
+            start = end
+            at = folded.find(piece, end)
+        else:
+            at = folded.find(piece, at + 1)
+    if not kept:
+        return text, folded
+    kept.append(text[start:])
+    redacted = "".join(kept)
+    return redacted, redacted.translate(_ASCII_FOLD)
 
 
 def _redact_word(text: str, secret: str) -> str:
