@@ -51,6 +51,7 @@ REQUEST = httpx.Request("POST", "https://acme.rallycrm.io/api/v1/contacts/bulk")
         (httpx.ReadError("reset", request=REQUEST), Verdict.AMBIGUOUS),
         (httpx.WriteError("reset", request=REQUEST), Verdict.AMBIGUOUS),
         (httpx.RemoteProtocolError("closed", request=REQUEST), Verdict.AMBIGUOUS),
+        (httpx.DecodingError("bad gzip", request=REQUEST), Verdict.AMBIGUOUS),
         (httpx.UnsupportedProtocol("ftp", request=REQUEST), Verdict.FATAL),
     ],
     ids=lambda value: getattr(value, "status_code", None) or type(value).__name__,

@@ -79,8 +79,8 @@ def classify(answer: httpx.Response | BaseException) -> Verdict:
         return Verdict.RETRY
     if isinstance(answer, _NEVER_SENDABLE_ERRORS):
         return Verdict.FATAL
-    if isinstance(answer, httpx.TransportError):
-        return Verdict.AMBIGUOUS
+    if isinstance(answer, (httpx.TransportError, httpx.DecodingError)):
+        return Verdict.AMBIGUOUS  # sent, and its answer lost or unreadable (garbled gzip)
     return Verdict.FATAL
 
 
