@@ -80,6 +80,38 @@ def test_a_key_refused_mid_run_keeps_the_report_and_the_true_counts(
     assert len(rally.records("contacts")) == ROWS
 
 
+class RevokedForUpdates(httpx.AsyncBaseTransport):
+    """Rally, but every PUT of a record is refused as a revoked key's."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+        self.puts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            self.puts += 1
+            return httpx.Response(401, json={"error": "the API key was revoked"})
+        return await self._inner.handle_async_request(request)
+
+
+def test_a_key_refused_on_updates_stops_the_step_as_on_bulks(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """Each refused PUT was a failed row and the run went on sending, exit 1."""
+    people(tmp_path, rows=120)
+    config = pipeline(tmp_path, STEP.replace("mode: bulk", "mode: auto"), rally)
+    assert run_pipeline(config, transport=rally.transport).exit_code == 0
+    lines = [f"P{n},Q{n}{'-changed' * (n % 4 == 0)},p{n}@x.org" for n in range(120)]
+    write_csv(tmp_path, "people.csv", "First,Last,Email", *lines)  # 30 rows change
+    revoked = RevokedForUpdates(rally.transport)
+    stopped = run_pipeline(config, transport=revoked)
+    assert stopped.exit_code == EXIT_STOPPED
+    summary = stopped.summary
+    assert summary.stopped is not None and "the API key was refused" in summary.stopped
+    assert (summary.updated, summary.failed, summary.unchanged) == (0, 30, 90)
+    assert summary.failed_by_stage["load"] == 30
+
+
 def test_a_key_refused_at_the_first_write_still_says_the_load_began(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:

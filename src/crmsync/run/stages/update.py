@@ -19,7 +19,7 @@ import polars as pl
 
 from crmsync.api import RallyClient
 from crmsync.config import Step, SyncConfig
-from crmsync.errors import CrmsyncError, RequestRefused
+from crmsync.errors import AuthError, CrmsyncError, RequestRefused
 from crmsync.report.changes import ChangeLog
 from crmsync.run.artifacts import Delivered, Plan, Settled
 from crmsync.run.merge import FieldPolicy, Merged, merge
@@ -140,6 +140,7 @@ async def write_merged(
 ) -> list[int]:
     """Merge and write `rows`; returns the rows whose record Rally no longer has (404)."""
     gone: list[int] = []
+    refused: list[AuthError] = []  # the key refused: no more is sent, the rest stay unsettled
     limit = asyncio.Semaphore(PUT_BACKLOG)
     obj = merger.obj
 
@@ -152,8 +153,13 @@ async def write_merged(
             recorder.add(settled, written=merged.written)
             return
         async with limit:
+            if refused:
+                return
             try:
                 answer = await client.update(obj, row.target, merged.record)
+            except AuthError as exc:
+                refused.append(exc)
+                return
             except RequestRefused as exc:
                 if exc.status == NOT_FOUND:
                     gone.append(row.row)
@@ -188,4 +194,6 @@ async def write_merged(
         await asyncio.gather(*(write(row, result, keys[row.row]) for row, result in merged))
         recorder.flush()
         progress(len(chunk))
+        if refused:  # as a refused bulk does: the step stops, what was written recorded
+            raise refused[0]
     return gone
