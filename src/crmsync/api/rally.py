@@ -53,11 +53,13 @@ from crmsync.api.retry import (
 )
 from crmsync.api.server_clock import ServerClock
 from crmsync.api.settings import ClientSettings, ClientStats
+from crmsync.api.silence import Silence
 from crmsync.api.timeline import LoadTimeline
 from crmsync.errors import (
     ConfigError,
     MalformedAnswerError,
     RequestRefused,
+    TransientError,
 )
 from crmsync.schema import MAX_BULK, BulkResult, RallyObject, UpsertResult
 from crmsync.schema.fields import format_timestamp
@@ -112,6 +114,7 @@ class RallyClient:
             settings.concurrency, settings.max_concurrency, clock=self._clock
         )
         self.server_clock = ServerClock()
+        self.silence = Silence(self._clock)
         self.timeline = LoadTimeline(self._clock)  # per second, for the report's charts
         # Connections kept: one per request the cap may ever allow in flight, and headroom, so
         # the pool never makes a request wait.
@@ -348,11 +351,15 @@ class RallyClient:
             except httpx.HTTPError as exc:
                 # Not chained: httpx's own text is already in the message, with the key
                 # redacted, and a chained cause would print unredacted.
-                raise transport_failure(
+                failure = transport_failure(
                     exc, where=self._where(method, path), root=self.base_url, secrets=self._secrets
-                ) from None
+                )
+                if isinstance(failure, TransientError):
+                    self.silence.unanswered(self.base_url, str(failure))
+                raise failure from None
             except AnswerTooLarge as exc:
                 raise MalformedAnswerError(f"{self._where(method, path)}: {exc}") from None
+            self.silence.answered()
             verdict = classify(response)
             rate_limited = response.status_code == httpx.codes.TOO_MANY_REQUESTS
             slot.answered(ok=verdict is Verdict.OK, rate_limited=rate_limited)
