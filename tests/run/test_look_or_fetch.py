@@ -288,3 +288,29 @@ def test_a_listed_record_without_a_field_rally_always_holds_is_malformed(
     with pytest.raises(MalformedAnswerError, match=said):
         asyncio.run(go())
     assert mirror.get(["a"]) == {}
+
+
+@respx.mock
+def test_the_next_look_starts_on_the_records_clock_when_the_date_header_runs_ahead(
+    db: StateDB,
+) -> None:
+    """A Rally whose Date header ran 10 s ahead of its records' updatedAt set the next
+    look's start 5 s after records this run then wrote: they were never listed again."""
+    stamp = "2026-11-28T12:00:00.000Z"
+    ahead = "Sat, 28 Nov 2026 12:00:10 GMT"
+    listed = [{**LISTED, "updatedAt": stamp}]
+    respx.get(f"{BASE}/contacts").mock(
+        side_effect=[
+            httpx.Response(200, json=listed, headers={"Date": ahead}),
+            httpx.Response(200, json=[], headers={"Date": ahead}),
+        ]
+    )
+
+    async def look() -> str | None:
+        state = StepState(db, destination="t", step="s", run_id=1, dry_run=False)
+        async with RallyClient("https://rally.example", "k" * 16, sleep=no_sleep) as client:
+            await Mirror(CONTACTS, state).look(client)
+        return state.seen_since(CONTACTS.name)
+
+    assert asyncio.run(look()) == "2026-11-28T11:59:55.000Z"  # the record's time, less 5 s
+    assert asyncio.run(look()) == "2026-11-28T11:59:55.000Z"  # nothing listed: kept

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crmsync.api import RallyClient
@@ -70,6 +70,7 @@ class Mirror:
         # records held a million dicts here.
         self._fresh: dict[str, Record] = {}
         self._looked = False
+        self._newest: datetime | None = None  # the latest updatedAt this look listed
 
     async def look(self, client: RallyClient, *, only: Sequence[str] | None = None) -> None:
         """List what changed in Rally since the last look (everything, the first time).
@@ -86,10 +87,10 @@ class Mirror:
         offset = 0
         if only is not None and since is not None:
             first = await client.list_page(self.obj, limit=PAGE_LIMIT, updated_since=since)
-            self._keep(first)
+            self._keep(first, listed=True)
             offset = PAGE_LIMIT
             if len(first) < PAGE_LIMIT:  # that was the whole listing
-                self._listed(client, started)
+                self._listed(client, started, since)
                 return
             if await self._longer_than(client, since, PAGE_LIMIT * (len(only) + 1)):
                 await self._fetch(client, only)
@@ -98,10 +99,10 @@ class Mirror:
         async for record in client.iter_records(self.obj, updated_since=since, offset=offset):
             batch.append(record)
             if len(batch) == PAGE_LIMIT:
-                self._keep(batch)
+                self._keep(batch, listed=True)
                 batch = []
-        self._keep(batch)
-        self._listed(client, started)
+        self._keep(batch, listed=True)
+        self._listed(client, started, since)
 
     async def _longer_than(self, client: RallyClient, since: datetime, count: int) -> bool:
         """Whether more than `count` records changed since `since` (one request)."""
@@ -124,20 +125,41 @@ class Mirror:
                 raise
             self._keep([record for record in found if record is not None])
 
-    def _listed(self, client: RallyClient, started: float) -> None:
-        """Everything changed since the last look is seen: the next look starts here."""
+    def _listed(self, client: RallyClient, started: float, since: datetime | None) -> None:
+        """Everything changed since the last look is seen: the next look starts here, on
+        the records' own clock where it is behind the Date header's (a Rally whose Date ran
+        10 s ahead made the next look miss what this run wrote in its first seconds), and
+        where this look listed nothing, where the last one started."""
         looked_at = client.server_clock.at_least(started)
-        if looked_at is not None:
-            self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))
+        if looked_at is None:
+            return
+        if self._newest is not None:
+            looked_at = min(looked_at, self._newest)
+        elif since is not None:
+            return
+        self._state.listed_at(self.obj.name, format_timestamp(looked_at - LOOK_MARGIN))
 
-    def _keep(self, records: list[Record]) -> None:
+    def _keep(self, records: list[Record], *, listed: bool = False) -> None:
         for record in records:
             check_record(self.obj, record)
+            if listed:
+                self._note_stamp(record.get("updatedAt"))
         if self._state.dry_run:
             for record in records:
                 if isinstance(record.get("id"), str):
                     self._fresh[record["id"]] = record
         self._state.keep_seen(self.obj.name, [(match_key(self.obj, r), r) for r in records])
+
+    def _note_stamp(self, stamp: Any) -> None:
+        if not isinstance(stamp, str):
+            return
+        try:
+            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if self._newest is None or moment > self._newest:
+            self._newest = moment
 
     def get(self, rally_ids: Iterable[str]) -> dict[str, Record]:
         """id -> the record as last seen, for the ids ever seen."""
