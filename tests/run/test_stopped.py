@@ -112,6 +112,37 @@ def test_a_key_refused_on_updates_stops_the_step_as_on_bulks(
     assert summary.failed_by_stage["load"] == 30
 
 
+class EmptyAnswerFor(httpx.AsyncBaseTransport):
+    """Rally, but the PUT of the record whose body holds `email` is answered `{}`, unsent."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, email: str) -> None:
+        self._inner = inner
+        self._email = email
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and self._email.encode() in request.content:
+            return httpx.Response(200, json={})
+        return await self._inner.handle_async_request(request)
+
+
+def test_an_update_answered_with_no_record_stops_the_step_and_keeps_the_others(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """The other updates of its chunk were made and are recorded, not lost with the error:
+    the rerun sends only the one whose answer was no record."""
+    people(tmp_path, rows=120)
+    config = pipeline(tmp_path, STEP.replace("mode: bulk", "mode: auto"), rally)
+    assert run_pipeline(config, transport=rally.transport).exit_code == 0
+    lines = [f"P{n},Q{n}{'-changed' * (n % 4 == 0)},p{n}@x.org" for n in range(120)]
+    write_csv(tmp_path, "people.csv", "First,Last,Email", *lines)  # 30 rows change
+    stopped = run_pipeline(config, transport=EmptyAnswerFor(rally.transport, "p8@x.org"))
+    assert stopped.exit_code == EXIT_STOPPED
+    assert "without an id" in str(stopped.summary.stopped)
+    assert (stopped.summary.updated, stopped.summary.failed) == (29, 1)
+    again = run_pipeline(config, transport=rally.transport)
+    assert (again.summary.updated, again.summary.unchanged) == (1, 119)
+
+
 def test_a_key_refused_at_the_first_write_still_says_the_load_began(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:

@@ -191,9 +191,16 @@ async def write_merged(
         chunk = rows[start : start + PAYLOAD_CHUNK]
         keys = recorder.keys_of([row.row for row in chunk])
         merged = merger.merge(chunk, keys)
-        await asyncio.gather(*(write(row, result, keys[row.row]) for row, result in merged))
+        # every write of the chunk ends before one's error is raised: what was written is
+        # recorded first (its undo journal too), whatever stops the step
+        ended = await asyncio.gather(
+            *(write(row, result, keys[row.row]) for row, result in merged), return_exceptions=True
+        )
         recorder.flush()
         progress(len(chunk))
-        if refused:  # as a refused bulk does: the step stops, what was written recorded
+        if refused:  # as a refused bulk does: the step stops
             raise refused[0]
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome
     return gone
