@@ -236,14 +236,35 @@ def test_a_server_ignoring_offset_stops_the_walk() -> None:
         read_with(list_server(lambda offset, limit: (people(1, limit), limit)))
 
 
-def test_contacts_shifted_by_an_insert_are_read_once() -> None:
-    def pages(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        # page 2 starts one record early, as if a contact had been deleted before it
-        start = 1 if offset == 0 else offset
-        return (people(start, limit) if offset < 200 else people(start, 3)), limit
+class Changing:
+    """Redmine's contact list, in id order, changed by `change` after the first page read."""
 
-    result = read_with(list_server(pages))
+    def __init__(self, total: int, change: Callable[[list[dict[str, Any]]], None]) -> None:
+        self.contacts = people(1, total)
+        self.change = change
+        self.offsets: list[int] = []
+
+    def __call__(self, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        self.offsets.append(offset)
+        page = self.contacts[offset : offset + limit]
+        if len(self.offsets) == 1:
+            self.change(self.contacts)
+        return page, limit
+
+
+def test_contacts_shifted_by_an_insert_are_read_once() -> None:
+    listing = Changing(202, lambda contacts: contacts.insert(0, people(0, 1)[0]))
+    result = read_with(list_server(listing))
     assert result.frame["id"].to_list() == [str(n) for n in range(1, 203)]
+
+
+def test_a_contact_moved_up_by_a_deletion_is_still_read() -> None:
+    """Id 50 deleted after the first page: every later contact moved a place up, and id 101
+    crossed into the page already read. It was never read, nor by a later incremental run."""
+    listing = Changing(202, lambda contacts: contacts.pop(49))
+    result = read_with(list_server(listing))
+    assert result.frame["id"].to_list() == [str(n) for n in range(1, 203)]  # 50 read before
+    assert listing.offsets[:3] == [0, 99, 0]  # the overlap showed the shift: a page back
 
 
 def test_unreadable_records_are_rejects_with_their_position() -> None:

@@ -3,8 +3,10 @@
 Contacts: `GET /contacts.json?sort=id&offset=..&limit=..` page by page, in id order so the walk
 is stable, until a page comes back shorter than the limit the server says it applied. Not until
 `total_count`: Redmine's count ignores `search`, so it over-counts a searched list. A contact
-already seen (the pages shifted under an insert) is skipped; a full page of nothing new means
-the server ignores `offset`, and stops the walk with an error instead of looping.
+already seen (the pages shifted under an insert) is skipped, and each page overlaps the last by
+one contact, so a shift under a deletion is seen and read again (`_walk`); a full page of
+nothing new means the server ignores `offset`, and stops the walk with an error instead of
+looping.
 
 Notes: Redmine CRM has no notes list, so after the walk every contact is read again with
 `GET /contacts/:id.json?include=notes`: one request per contact (10,000 contacts, 10,000
@@ -110,14 +112,27 @@ def _list_params(filters: Mapping[str, str] | None, updated_since: str | None) -
 
 
 def _walk(client: RedmineClient, params: dict[str, str], page_size: int) -> Iterator[Record]:
-    """Every contact of the list in id order, with its position, raw JSON and parse result."""
+    """Every contact of the list in id order, with its position, raw JSON and parse result.
+
+    Each page after the first starts one place early, on the last contact read: a contact
+    deleted meanwhile moves every later one a place up, and without that overlap the one
+    moved across the page boundary was never read (nor by a later incremental run, whose
+    watermark passed it). When the overlap shows such a shift, the walk steps a page back
+    and reads on from there (what it saw already is skipped)."""
     offset = 0
     position = 0
     seen: set[int] = set()
+    stepped_back = False
     while True:
-        query: dict[str, str | int] = {**params, "sort": "id", "offset": offset, "limit": page_size}
+        start = max(0, offset - 1) if seen else offset
+        query: dict[str, str | int] = {**params, "sort": "id", "offset": start, "limit": page_size}
         items, applied = client.get(LIST_PATH, query, _list_page)
         limit = applied if applied is not None and 0 < applied <= page_size else page_size
+        first = items[0].get("id") if items and isinstance(items[0], dict) else None
+        if start > 0 and isinstance(first, int) and seen and first > max(seen):
+            offset = max(0, start - limit)  # shifted under a deletion: read that stretch again
+            stepped_back = True
+            continue
         fresh = 0
         for item in items:
             record_id = item.get("id") if isinstance(item, dict) else None
@@ -134,13 +149,14 @@ def _walk(client: RedmineClient, params: dict[str, str], page_size: int) -> Iter
                 yield position, raw, exc
         if len(items) < limit:
             return
-        if fresh == 0:
+        if fresh == 0 and not stepped_back:
             raise SourceError(
-                f"the page at offset {offset} held only contacts already read: the server "
+                f"the page at offset {start} held only contacts already read: the server "
                 "seems to ignore offset, so the walk stops here instead of looping",
                 source=client.source_of(LIST_PATH),
             )
-        offset += len(items)
+        stepped_back = False
+        offset = start + len(items)
 
 
 def _list_page(body: Any) -> tuple[list[Any], int | None]:
