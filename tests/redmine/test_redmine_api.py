@@ -14,7 +14,9 @@ import pytest
 from tests.redmine.conftest import KEY, MANY
 from tests.redmine.samples import many_contacts, stamp, xml_export
 
+from crmsync.config.sources import RedmineApiSource
 from crmsync.errors import EXIT_CANNOT_START, AuthError, ConfigError, SourceError
+from crmsync.extract import sources
 from crmsync.extract.redmine import CONTACT_COLUMNS, NOTE_COLUMNS, read_redmine_api
 from crmsync.extract.redmine import read_redmine_export as read_export
 from crmsync.sandbox.redmine.handle import RedmineHandle
@@ -359,3 +361,22 @@ def test_a_contact_gone_before_its_notes_is_a_reject() -> None:
     assert result.frame["_row"].to_list() == [1, 2, 4, 5]
     assert result.rejects.select("_source", "_row").rows() == [("/sub/contacts/2.json", 3)]
     assert "gone (HTTP 404)" in result.rejects["error"][0]
+
+
+def test_the_steps_deadline_bounds_each_redmine_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """load.request_deadline_s held for Rally only: a Redmine that never answered held the
+    run for ten minutes whatever the pipeline said."""
+    seen: dict[str, Any] = {}
+
+    def fake(*args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise SourceError("stop here", source="redmine")
+
+    monkeypatch.setattr(sources, "read_redmine_api", fake)
+    cfg = RedmineApiSource(kind="redmine_api", url="https://redmine.example", api_key=KEY)
+    reader = sources.SourceSet(tmp_path).open(cfg, request_deadline_s=20)
+    with pytest.raises(SourceError):
+        reader.read()
+    assert seen["request_deadline_s"] == 20

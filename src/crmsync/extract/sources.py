@@ -17,6 +17,7 @@ from typing import Protocol
 
 from crmsync.api import ClientSettings
 from crmsync.api.http import public_url
+from crmsync.api.settings import DEFAULT_REQUEST_DEADLINE_S
 from crmsync.config.sources import (
     FileSource,
     RallyApiSource,
@@ -239,7 +240,7 @@ def with_derived(extracted: Extracted) -> Extracted:
     return dataclasses.replace(extracted, frame=frame, columns=extracted.columns + added)
 
 
-def _redmine_api(cfg: RedmineApiSource, allow_insecure_http: bool) -> Source:
+def _redmine_api(cfg: RedmineApiSource, allow_insecure_http: bool, deadline_s: float) -> Source:
     secret = cfg.api_key.get_secret_value()
 
     def walk(since: datetime | None) -> Extracted:
@@ -252,6 +253,7 @@ def _redmine_api(cfg: RedmineApiSource, allow_insecure_http: bool) -> Source:
                 page_size=cfg.page_size,
                 updated_since=f"{since:{API_TIME}}" if since else None,
                 allow_insecure_http=allow_insecure_http,
+                request_deadline_s=deadline_s,
             )
         )
 
@@ -261,7 +263,7 @@ def _redmine_api(cfg: RedmineApiSource, allow_insecure_http: bool) -> Source:
     return ApiSourceReader(cfg.label, f"Redmine CRM {cfg.entity}", where, incremental, walk)
 
 
-def _rally_api(cfg: RallyApiSource, allow_insecure_http: bool) -> Source:
+def _rally_api(cfg: RallyApiSource, allow_insecure_http: bool, deadline_s: float) -> Source:
     secret = cfg.api_key.get_secret_value()
 
     def walk(since: datetime | None) -> Extracted:
@@ -270,7 +272,7 @@ def _rally_api(cfg: RallyApiSource, allow_insecure_http: bool) -> Source:
             secret,
             cfg.object,
             updated_since=since,
-            settings=ClientSettings(),
+            settings=ClientSettings(request_deadline_s=deadline_s),
             allow_insecure_http=allow_insecure_http,
         )
 
@@ -278,18 +280,25 @@ def _rally_api(cfg: RallyApiSource, allow_insecure_http: bool) -> Source:
     return ApiSourceReader(cfg.label, f"Rally {cfg.object}", where, "updatedAt", walk)
 
 
-def open_source(cfg: SourceConfig, base_dir: Path, *, allow_insecure_http: bool = False) -> Source:
+def open_source(
+    cfg: SourceConfig,
+    base_dir: Path,
+    *,
+    allow_insecure_http: bool = False,
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S,
+) -> Source:
     """The reader of one source config; relative paths are taken from `base_dir`. API sources
-    refuse plain http:// to another machine unless `allow_insecure_http`."""
+    refuse plain http:// to another machine unless `allow_insecure_http`, and give each
+    request `request_deadline_s` at most, its whole answer read."""
     match cfg:
         case FileSource():
             return FileSourceReader(cfg, _resolve(base_dir, cfg.path))
         case RedmineExportSource():
             return RedmineExportReader(cfg, _resolve(base_dir, cfg.path))
         case RedmineApiSource():
-            return _redmine_api(cfg, allow_insecure_http)
+            return _redmine_api(cfg, allow_insecure_http, request_deadline_s)
         case RallyApiSource():
-            return _rally_api(cfg, allow_insecure_http)
+            return _rally_api(cfg, allow_insecure_http, request_deadline_s)
     raise TypeError(f"no reader for source kind {cfg.kind!r}")
 
 
@@ -305,10 +314,16 @@ class SourceSet:
         self._allow_insecure_http = allow_insecure_http
         self._open: dict[str, Source] = {}
 
-    def open(self, cfg: SourceConfig) -> Source:
+    def open(
+        self, cfg: SourceConfig, *, request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S
+    ) -> Source:
+        """The reader of `cfg`; the first step to open it sets its requests' deadline."""
         key = cfg.model_dump_json()
         if key not in self._open:
             self._open[key] = open_source(
-                cfg, self._base_dir, allow_insecure_http=self._allow_insecure_http
+                cfg,
+                self._base_dir,
+                allow_insecure_http=self._allow_insecure_http,
+                request_deadline_s=request_deadline_s,
             )
         return self._open[key]

@@ -296,7 +296,10 @@ def _run(
             )
 
         try:
-            opened = [sources.open(step.source) for step in pipeline.steps]
+            opened = [
+                sources.open(step.source, request_deadline_s=step.load.request_deadline_s)
+                for step in pipeline.steps
+            ]
             destination = _ready_to_start(pipeline, opened, destination)
             envs = [
                 StepRun(

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from crmsync.api.redmine import RedmineClient, SleepFn
-from crmsync.api.settings import DEFAULT_MAX_RETRIES
+from crmsync.api.settings import DEFAULT_MAX_RETRIES, DEFAULT_REQUEST_DEADLINE_S
 from crmsync.errors import ConfigError, NotFoundError, SourceError
 from crmsync.extract.redmine.frame import Entity, FrameBuilder, columns_of, contact_row, note_row
 from crmsync.extract.redmine.model import Contact, Note
@@ -59,6 +59,7 @@ def read_redmine_api(
     max_retries: int = DEFAULT_MAX_RETRIES,
     sleep: SleepFn = time.sleep,
     allow_insecure_http: bool = False,
+    request_deadline_s: float = DEFAULT_REQUEST_DEADLINE_S,
 ) -> Extracted:
     """Every contact (or every note of every contact) the key may see, as the Redmine frame.
 
@@ -79,6 +80,7 @@ def read_redmine_api(
         api_key,
         transport=transport,
         max_retries=max_retries,
+        request_deadline_s=request_deadline_s,
         sleep=sleep,
         connections=concurrency,
         allow_insecure_http=allow_insecure_http,
