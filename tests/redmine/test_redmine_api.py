@@ -317,6 +317,12 @@ def test_transient_answers_are_retried(first: httpx.Response) -> None:
     assert "key" not in script.requests[0].url.params
 
 
+def test_a_lasting_html_page_is_said_to_be_one() -> None:
+    script = Script(httpx.Response(200, text="<!DOCTYPE html><html>Sign in</html>"))
+    with pytest.raises(SourceError, match="with an HTML page, not the API's JSON"):
+        read_with(script, max_retries=1)
+
+
 def test_a_lasting_failure_is_a_source_error_after_the_retries() -> None:
     script = Script(httpx.Response(500))
     with pytest.raises(SourceError, match="still failing after 2 retries") as caught:

@@ -224,6 +224,13 @@ class RedmineClient(Closing):
                     status=response.status_code,
                 ) from None
             except ValueError as exc:
+                if _is_html(response):  # retried all the same: a maintenance page passes
+                    raise MalformedAnswerError(
+                        f"{self._where(path)}: HTTP {response.status_code} with an HTML page, "
+                        "not the API's JSON (a login or maintenance page, a proxy? is the URL "
+                        "the Redmine root, and its REST API enabled?)",
+                        status=response.status_code,
+                    ) from None
                 raise MalformedAnswerError(
                     f"{self._where(path)}: HTTP {response.status_code} with a body that is "
                     f"not what the API documents ({redact(str(exc), *self._secrets)})",
@@ -272,3 +279,10 @@ def _redmine_errors(body: Any) -> str | None:
     if isinstance(body, dict) and isinstance(body.get("errors"), list):
         return "; ".join(str(item) for item in body["errors"])
     return None
+
+
+def _is_html(response: httpx.Response) -> bool:
+    """An answer that is a web page, which the message should say: "not what the API
+    documents (Expecting value: line 1 column 1)" left the user to guess."""
+    kind = response.headers.get("Content-Type", "").lower()
+    return "html" in kind or response.content.lstrip()[:1] == b"<"
