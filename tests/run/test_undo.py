@@ -8,11 +8,13 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from crmsync.api import RallyClient
-from crmsync.errors import ConfigError
+from crmsync.errors import ConfigError, UnreachableError
 from crmsync.run import RunOptions, run_pipeline
+from crmsync.run.destination import PROBE_RETRIES
 from crmsync.run.undo import UndoOptions, undo_run
 from crmsync.sandbox.testing import InProcessSandbox
 from crmsync.schema import OBJECTS
@@ -196,3 +198,27 @@ def test_a_migration_is_undone_in_dependency_order(rally: InProcessSandbox, tmp_
     result = undo_run(config, migrated.run_id, transport=rally.transport)
     assert [s.object for s in result.summaries] == ["activities", "contacts", "companies"]
     assert all(rally.records(obj) == [] for obj in ("activities", "contacts", "companies"))
+
+
+class Down(httpx.AsyncBaseTransport):
+    """Rally down: no connection is ever made."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        raise httpx.ConnectError("connection refused", request=request)
+
+
+def test_undo_says_rally_is_down_after_the_short_check(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """It asked with a load's retries and backoff: 83 s to say Rally was down."""
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    created = run_pipeline(config, transport=rally.transport)
+    down = Down()
+    with pytest.raises(UnreachableError, match="nothing was sent"):
+        undo_run(config, created.run_id, transport=down)
+    assert down.requests == 1 + PROBE_RETRIES
