@@ -132,8 +132,9 @@ def test_what_cannot_be_undone_is_refused(rally: InProcessSandbox, tmp_path: Pat
             undo_run(config, run_id, transport=rally.transport)
     assert len(rally.records("contacts")) == 2
     forced = undo_run(config, first.run_id, UndoOptions(force=True), transport=rally.transport)
-    # the records changed since (by the later run) are left alone, and said so
-    assert [(s.deleted, s.unchanged) for s in forced.summaries] == [(0, 2)]
+    # --force undoes what the later run wrote again too: nobody edited them since
+    assert [(s.deleted, s.unchanged) for s in forced.summaries] == [(2, 0)]
+    assert rally.records("contacts") == []
     assert later.summary.updated == 2
 
 
@@ -155,8 +156,9 @@ def test_an_interrupted_undo_finishes_when_run_again(
     assert len(rally.records("contacts")) == 3
     finished = undo_run(config, created.run_id, transport=rally.transport)
     # what was left: the three still in Rally, and the one whose delete Rally had answered
-    # when Ctrl-C came, before it was marked (its second delete is told: gone already)
-    assert [(s.rows_read, s.deleted) for s in finished.summaries] == [(4, 4)]
+    # when Ctrl-C came, before it was marked (its second delete is told: gone already, which
+    # is said as for a record a person deleted: left alone)
+    assert [(s.rows_read, s.deleted, s.unchanged) for s in finished.summaries] == [(4, 3, 1)]
     assert rally.records("contacts") == []
 
 
@@ -222,3 +224,39 @@ def test_undo_says_rally_is_down_after_the_short_check(
     with pytest.raises(UnreachableError, match="nothing was sent"):
         undo_run(config, created.run_id, transport=down)
     assert down.requests == 1 + PROBE_RETRIES
+
+
+def test_runs_are_undone_newest_first_without_force(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """Undoing the later run took its writes back, yet the earlier run's undo was still
+    refused as 'written again by later runs' (and --force left the records alone)."""
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    first = run_pipeline(config, transport=rally.transport)
+    people(tmp_path, title="CTO")
+    later = run_pipeline(config, transport=rally.transport)
+    back = undo_run(config, later.run_id, transport=rally.transport)
+    assert [s.updated for s in back.summaries] == [2]
+    undone = undo_run(config, first.run_id, transport=rally.transport)
+    assert [s.deleted for s in undone.summaries] == [2]
+    assert rally.records("contacts") == []
+
+
+def test_an_updated_record_a_person_deleted_is_left_alone_not_failed(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    run_pipeline(config, transport=rally.transport)
+    people(tmp_path, title="CTO")
+    later = run_pipeline(config, transport=rally.transport)
+    gone = by_email(rally)["ada@x.org"]["id"]
+
+    async def delete() -> None:  # a person deletes a contact in Rally's UI
+        async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+            await c.delete(OBJECTS["contacts"], gone)
+
+    asyncio.run(delete())
+    undone = undo_run(config, later.run_id, transport=rally.transport)
+    assert [(s.updated, s.unchanged, s.failed) for s in undone.summaries] == [(1, 1, 0)]

@@ -87,6 +87,9 @@ class _Settled:
     note: str | None = None
 
 
+GONE_NOTE = "Rally no longer has this record (deleted since, or by an undo cut short)"
+
+
 def check_undoable(db: StateDB, pipeline: str, run_id: int, *, force: bool) -> list[Entry]:
     """The journal entries left to undo, or ConfigError (exit 2) saying why not."""
     record = db.runs.get(run_id)
@@ -142,7 +145,8 @@ def undo_run(
         settled: list[_Settled] = []
         interrupted = False
         try:
-            later = db.journal.rewritten_later(run_id)
+            # --force: what later runs wrote again is undone too (fields people changed stay)
+            later = {} if options.force else db.journal.rewritten_later(run_id)
             asyncio.run(_undo(db, destination, pending, undo_id, options, observer, settled, later))
         except KeyboardInterrupt:
             interrupted = True
@@ -219,7 +223,7 @@ async def _undo_one(
     current = mirror.get([entry.rally_id]).get(entry.rally_id)
     readable = set(obj.response_fields)
     if current is None:
-        return _Settled(entry, "left alone", note="Rally no longer has this record")
+        return _Settled(entry, "left alone", note=GONE_NOTE)
     written = db.hashes.written(_step_scope(entry), [entry.row_key]) if entry.row_key else {}
     last: dict[str, Any] = json.loads(written[entry.row_key]) if entry.row_key in written else {}
     wrote = entry.after or last  # a creation is journaled by id: it wrote what `written` holds
@@ -240,6 +244,8 @@ async def _undo_one(
         except RequestRefused as exc:
             if exc.status != NOT_FOUND:
                 return _Settled(entry, "failed", note=exc.detail)
+            mirror.gone([entry.rally_id])  # a person deleted it first: nothing undone here
+            return _Settled(entry, "left alone", note=GONE_NOTE)
         mirror.gone([entry.rally_id])
         return _Settled(entry, "deleted")
     restore = [name for name in entry.before if name not in edited]
@@ -254,6 +260,9 @@ async def _undo_one(
     try:
         answer = await client.update(obj, entry.rally_id, record)
     except RequestRefused as exc:
+        if exc.status == NOT_FOUND:  # deleted in Rally since it was last seen
+            mirror.gone([entry.rally_id])
+            return _Settled(entry, "left alone", note=GONE_NOTE)
         return _Settled(entry, "failed", restore, exc.detail)
     mirror.saw(answer)
     return _Settled(entry, "restored", restore, note)

@@ -91,12 +91,14 @@ class Journal:
         return [_entry(row) for row in rows]
 
     def rewritten_later(self, run_id: int) -> dict[str, int]:
-        """rally_id -> the first later run that wrote a record this run wrote (undo runs
-        included: a record an undo already restored counts as rewritten)."""
+        """rally_id -> the first later run that wrote a record this run wrote and still
+        stands there: a later write its undo took back cleanly (nothing left alone) does not
+        count, so undoing the runs from the newest back is never refused."""
         rows = self._db.read(
             "SELECT mine.rally_id, MIN(later.run_id) FROM journal AS mine"
             " JOIN journal AS later ON later.scope = mine.scope"
             " AND later.rally_id = mine.rally_id AND later.run_id > mine.run_id"
+            " AND (later.undone_by IS NULL OR later.undo_note IS NOT NULL)"
             " WHERE mine.run_id = ? GROUP BY mine.rally_id",
             (run_id,),
         )
