@@ -42,6 +42,7 @@ from crmsync.schema import OBJECTS, RallyObject
 from crmsync.spreadsheet import escape_row
 from crmsync.state import StateDB, StepState
 from crmsync.state.journal import Entry
+from crmsync.state.runs import FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
 UNDO_ORDER = ("activities", "contacts", "companies")  # what points at others goes first
 UNDO_OF = "undo_of"  # the summary key that marks an undo run
@@ -74,9 +75,15 @@ class UndoResult:
 
     @property
     def status(self) -> str:
+        """As a run's: failed when records failed and none was undone, partial when some
+        were left alone (on purpose: edited since, or gone; exit 1 says to look) or failed."""
         if self.interrupted:
-            return "interrupted"
-        return "failed" if self.exit_code else "succeeded"
+            return INTERRUPTED
+        if not self.exit_code:
+            return SUCCEEDED
+        undone = sum(s.deleted + s.updated for s in self.summaries)
+        failed = sum(s.failed for s in self.summaries)
+        return FAILED if failed and not undone else PARTIAL
 
 
 @dataclass
