@@ -386,3 +386,20 @@ def test_the_steps_deadline_bounds_each_redmine_request(
     with pytest.raises(SourceError):
         reader.read()
     assert seen["request_deadline_s"] == 20
+
+
+def test_a_custom_field_in_an_undocumented_shape_is_kept_as_json_not_a_failure() -> None:
+    """A plugin's object-valued field failed every contact that had it ('Other: expected
+    text, found an object'), though the pipeline did not map it."""
+    contact = {
+        **people(1, 1)[0],
+        "custom_fields": [
+            {"id": 3, "name": "Other", "value": {"a": 1}},
+            {"id": 4, "name": "Levels", "value": ["x", ["y"]]},
+            {"id": 5, "name": "Lead source", "value": "Fair"},
+        ],
+    }
+    result = read_with(list_server(lambda offset, limit: ([contact] if offset == 0 else [], limit)))
+    assert result.rejects.height == 0
+    fields = json.loads(result.frame["custom_fields"][0])
+    assert fields == {"Other": '{"a":1}', "Levels": ["x", '["y"]'], "Lead source": "Fair"}

@@ -10,6 +10,7 @@ object, no integer id) raises RecordError with the reason: the reader keeps it a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -160,9 +161,9 @@ def _custom_field_json(item: Any) -> CustomField:
     multiple = bool(item.get("multiple")) or isinstance(raw, list)
     value: str | tuple[str, ...] | None
     if isinstance(raw, list):
-        value = tuple(text for text in (_text(v, name) for v in raw) if text is not None)
+        value = tuple(text for text in (_field_text(v, name) for v in raw) if text is not None)
     else:
-        value = _text(raw, name)
+        value = _field_text(raw, name)
     return CustomField(
         id=_int(item.get("id"), f"{name} id"), name=name, value=value, multiple=multiple
     )
@@ -310,6 +311,15 @@ def _project_xml(elem: Element) -> Project:
 
 
 # -- values --------------------------------------------------------------------------------------
+
+
+def _field_text(value: Any, name: str) -> str | None:
+    """A custom field's value as text; one in a shape Redmine does not document (an object,
+    an array inside the array) as its compact JSON: a plugin's field the pipeline may not
+    even map must not fail every contact that has it."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _text(value, name)
 
 
 def split_list(text: str | None) -> tuple[str, ...]:
