@@ -80,6 +80,17 @@ def both_backends(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     return str(request.param)
 
 
+class Refused(httpx.AsyncBaseTransport):
+    """A host where nothing listens (Rally down), counting the connections tried."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
 class CtrlC(httpx.AsyncBaseTransport):
     """Rally, until the `nth` request of `method` to a path ending in `suffix`: then Ctrl-C
     arrives, before that request is sent, or (`answered`) right after Rally answered it."""

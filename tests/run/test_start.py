@@ -18,7 +18,7 @@ from crmsync.extract import sources
 from crmsync.run import RunObserver, RunOptions, run_pipeline
 from crmsync.sandbox.testing import InProcessSandbox
 
-from .conftest import DESTINATION, pipeline, write_csv
+from .conftest import DESTINATION, Refused, pipeline, write_csv
 
 pytestmark = pytest.mark.usefixtures("both_backends")
 
@@ -112,23 +112,12 @@ def test_a_later_step_that_cannot_start_stops_the_run_before_the_first_writes(
     assert rally.records("companies") == []
 
 
-class _Refused(httpx.AsyncBaseTransport):
-    """A host where nothing listens."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
-
-
 def test_an_unreachable_destination_stops_the_run_in_seconds_naming_host_and_cause(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:
     write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@x.org")
     config = pipeline(tmp_path, TWO_STEPS.replace("companies.csv", "people.csv"), rally)
-    refused = _Refused()
+    refused = Refused()
     started = time.monotonic()
     with pytest.raises(UnreachableError) as info:
         run_pipeline(config, transport=refused)
@@ -168,7 +157,7 @@ def test_a_missing_source_file_is_said_before_rally_is_asked(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:
     config = pipeline(tmp_path, TWO_STEPS, rally)
-    refused = _Refused()
+    refused = Refused()
     with pytest.raises(SourceError, match=r"companies\.csv: file not found"):
         run_pipeline(config, transport=refused)
     assert refused.requests == 0
@@ -230,7 +219,7 @@ def test_a_dry_run_that_never_needs_rally_still_says_it_is_unreachable(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:
     write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,not-an-email")
-    refused = _Refused()
+    refused = Refused()
     with pytest.raises(UnreachableError, match="Connection refused"):
         run_pipeline(
             pipeline(tmp_path, ONE_STEP, rally), RunOptions(dry_run=True), transport=refused
@@ -245,5 +234,5 @@ def test_a_file_read_in_pieces_is_not_read_when_rally_is_unreachable(
     write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@x.org")
     seen = _ReadSeen()
     with pytest.raises(UnreachableError):
-        run_pipeline(pipeline(tmp_path, ONE_STEP, rally), observer=seen, transport=_Refused())
+        run_pipeline(pipeline(tmp_path, ONE_STEP, rally), observer=seen, transport=Refused())
     assert not seen.read.is_set()

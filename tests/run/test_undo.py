@@ -8,7 +8,6 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from crmsync.api import RallyClient
@@ -19,7 +18,7 @@ from crmsync.run.undo import UndoOptions, undo_run
 from crmsync.sandbox.testing import InProcessSandbox
 from crmsync.schema import OBJECTS
 
-from .conftest import DESTINATION, CtrlC, pipeline, write_csv
+from .conftest import DESTINATION, CtrlC, Refused, pipeline, write_csv
 
 pytestmark = pytest.mark.usefixtures("both_backends")
 
@@ -203,17 +202,6 @@ def test_a_migration_is_undone_in_dependency_order(rally: InProcessSandbox, tmp_
     assert all(rally.records(obj) == [] for obj in ("activities", "contacts", "companies"))
 
 
-class Down(httpx.AsyncBaseTransport):
-    """Rally down: no connection is ever made."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests += 1
-        raise httpx.ConnectError("connection refused", request=request)
-
-
 def test_undo_says_rally_is_down_after_the_short_check(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:
@@ -221,7 +209,7 @@ def test_undo_says_rally_is_down_after_the_short_check(
     people(tmp_path)
     config = pipeline(tmp_path, STEP, rally)
     created = run_pipeline(config, transport=rally.transport)
-    down = Down()
+    down = Refused()
     with pytest.raises(UnreachableError, match="nothing was sent"):
         undo_run(config, created.run_id, transport=down)
     assert down.requests == 1 + PROBE_RETRIES
