@@ -156,9 +156,11 @@ def test_an_interrupted_undo_finishes_when_run_again(
     assert len(rally.records("contacts")) == 3
     finished = undo_run(config, created.run_id, transport=rally.transport)
     # what was left: the three still in Rally, and the one whose delete Rally had answered
-    # when Ctrl-C came, before it was marked (its second delete is told: gone already, which
-    # is said as for a record a person deleted: left alone)
-    assert [(s.rows_read, s.deleted, s.unchanged) for s in finished.summaries] == [(4, 3, 1)]
+    # when Ctrl-C came, before it was marked (its second delete is told: gone already, and
+    # its row says so)
+    assert [(s.rows_read, s.deleted) for s in finished.summaries] == [(4, 4)]
+    notes = [row["note"] for row in undo_rows(finished.files["undo"])]
+    assert sum("no longer has this record" in note for note in notes) == 1
     assert rally.records("contacts") == []
 
 

@@ -251,8 +251,10 @@ async def _undo_one(
         except RequestRefused as exc:
             if exc.status != NOT_FOUND:
                 return _Settled(entry, "failed", note=exc.detail)
-            mirror.gone([entry.rally_id])  # a person deleted it first: nothing undone here
-            return _Settled(entry, "left alone", note=GONE_NOTE)
+            # gone already (a person deleted it, or an undo cut short did): what undoing a
+            # creation asks, so no failure; the note says it was not this undo's delete
+            mirror.gone([entry.rally_id])
+            return _Settled(entry, "deleted", note=GONE_NOTE)
         mirror.gone([entry.rally_id])
         return _Settled(entry, "deleted")
     restore = [name for name in entry.before if name not in edited]
