@@ -27,7 +27,7 @@ from typing import Any
 from crmsync.api.rally import RallyClient
 from crmsync.errors import RequestRefused
 from crmsync.schema import RallyObject
-from crmsync.schema.fields import format_timestamp
+from crmsync.schema.fields import format_timestamp, parse_timestamp
 
 ID_FIELD = "id"
 UPDATED_FIELD = "updatedAt"
@@ -301,14 +301,8 @@ class _KeyScan:
 
 def _later(record: Mapping[str, Any], until: datetime | None) -> bool:
     """Stored after `until`: the rest of a listing ordered by updatedAt is later still."""
-    stamp = record.get(UPDATED_FIELD)
-    if until is None or not isinstance(stamp, str):
-        return False
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return False
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) > until
+    moment = parse_timestamp(record.get(UPDATED_FIELD))
+    return until is not None and moment is not None and moment > until
 
 
 async def list_since(

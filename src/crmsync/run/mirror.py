@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from crmsync.api import RallyClient
@@ -27,7 +27,7 @@ from crmsync.api.answers import PAGE_LIMIT
 from crmsync.api.paging import cancel_all
 from crmsync.errors import MalformedAnswerError
 from crmsync.schema import RallyObject
-from crmsync.schema.fields import format_timestamp
+from crmsync.schema.fields import format_timestamp, parse_timestamp
 from crmsync.state import StepState
 
 FETCH_AT_ONCE = 500  # records fetched one by one: asked for this many at a time
@@ -142,24 +142,13 @@ class Mirror:
     def _keep(self, records: list[Record], *, listed: bool = False) -> None:
         for record in records:
             check_record(self.obj, record)
-            if listed:
-                self._note_stamp(record.get("updatedAt"))
+            if listed and (moment := parse_timestamp(record.get("updatedAt"))) is not None:
+                self._newest = moment if self._newest is None else max(self._newest, moment)
         if self._state.dry_run:
             for record in records:
                 if isinstance(record.get("id"), str):
                     self._fresh[record["id"]] = record
         self._state.keep_seen(self.obj.name, [(match_key(self.obj, r), r) for r in records])
-
-    def _note_stamp(self, stamp: Any) -> None:
-        if not isinstance(stamp, str):
-            return
-        try:
-            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        except ValueError:
-            return
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if self._newest is None or moment > self._newest:
-            self._newest = moment
 
     def get(self, rally_ids: Iterable[str]) -> dict[str, Record]:
         """id -> the record as last seen, for the ids ever seen."""

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import AfterValidator, PlainSerializer, StringConstraints
@@ -155,6 +155,17 @@ def format_timestamp(value: datetime) -> str:
     value = value.astimezone(UTC)
     rest = value.strftime("-%m-%dT%H:%M:%S.")
     return f"{value.year:04d}{rest}{value.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """A time Rally wrote (ISO-8601; without an offset, UTC), or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 Guid = Annotated[str, StringConstraints(pattern=GUID_PATTERN)]
