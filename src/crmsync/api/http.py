@@ -73,41 +73,13 @@ def _forms(secret: str) -> list[str]:
 
 def _redact_ends(text: str, secret: str) -> str:
     """The first or last SECRET_END_CHARS or more characters of `secret` where a text shows
-    a key cut short (`****3456`, `sk_live_ab...`): standing apart from letters and digits,
-    such a piece is redacted however short, down to SECRET_END_CHARS."""
-    folded, folded_secret = text.translate(_ASCII_FOLD), secret.translate(_ASCII_FOLD)
+    a key cut short (`****3456`, `sk_live_ab...`): standing as a word of its own, such a
+    piece is redacted however short, down to SECRET_END_CHARS."""
     longest = min(SECRET_FRAGMENT_CHARS, len(secret)) - 1
     for size in range(longest, SECRET_END_CHARS - 1, -1):
-        tail, head = folded_secret[-size:], folded_secret[:size]
-        for piece in (tail, head):
-            text, folded = _redact_word_at(text, folded, piece)
+        for piece in (secret[-size:], secret[:size]):
+            text = _redact_word(text, piece)
     return text
-
-
-def _edge(text: str, index: int) -> bool:
-    """Whether `text[index]` is no letter or digit (or beyond either end): where a key ends."""
-    return not (0 <= index < len(text) and text[index].isalnum())
-
-
-def _redact_word_at(text: str, folded: str, piece: str) -> tuple[str, str]:
-    """(text, its folded form) with each occurrence of `piece` that no letter or digit
-    touches on either side replaced by REDACTED."""
-    kept: list[str] = []
-    start = 0
-    at = folded.find(piece)
-    while at != -1:
-        end = at + len(piece)
-        if _edge(text, at - 1) and _edge(text, end):
-            kept += [text[start:at], REDACTED]
-            start = end
-            at = folded.find(piece, end)
-        else:
-            at = folded.find(piece, at + 1)
-    if not kept:
-        return text, folded
-    kept.append(text[start:])
-    redacted = "".join(kept)
-    return redacted, redacted.translate(_ASCII_FOLD)
 
 
 def _redact_word(text: str, secret: str) -> str:
