@@ -19,7 +19,7 @@ from polars.testing import assert_frame_equal
 from crmsync.errors import SourceError
 from crmsync.extract import csv_reader, csv_stream
 from crmsync.extract.csv_reader import read_csv
-from crmsync.extract.csv_stream import NotStreamable, many_lines, read_csv_pieces, stream_csv
+from crmsync.extract.csv_stream import NotStreamable, read_csv_pieces, read_in_pieces, stream_csv
 from crmsync.extract.result import Extracted
 
 CELL_PARTS = ["a", "Z", "é", "7", " ", ",", ";", '"', "\n", "\r\n", "@", "x.com", "日本"]
@@ -113,10 +113,10 @@ def test_a_file_of_many_lines_is_read_in_pieces(
 ) -> None:
     monkeypatch.setattr(csv_stream, "STREAM_LINES", 50)
     many = _write(tmp_path, b"a,b\n" + b"\n" * 60 + b"1,2\n")
-    assert many_lines(many)
+    assert read_in_pieces(many)
     few = tmp_path / "few.csv"
     few.write_bytes(b"a,b\n" + b"\n" * 40 + b"1,2\n")
-    assert not many_lines(few)
+    assert not read_in_pieces(few)
     together = read_csv_pieces(many)
     assert together.frame.select("a", "b", "_row").rows() == [("1", "2", 62)]
     assert together.rejects.height == 0

@@ -112,7 +112,7 @@ def test_a_file_read_in_pieces_ends_as_if_read_whole(
     text = people(400)
     whole = _run(tmp_path / "whole", rally, text)
     read_whole: list[str] = []
-    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    monkeypatch.setattr(csv_stream, "STREAM_BYTES", 0)
     monkeypatch.setattr(csv_stream, "PIECE_BYTES", 700)  # some 40 pieces
     monkeypatch.setattr(
         sources.FileSourceReader, "_parse", lambda self: read_whole.append("read") or None
@@ -153,7 +153,7 @@ def test_a_big_file_the_pieces_cannot_read_is_read_whole(
     rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Windows-1252 bytes: the pieces give up, the whole read detects the encoding."""
-    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    monkeypatch.setattr(csv_stream, "STREAM_BYTES", 0)
     monkeypatch.setattr(csv_stream, "PIECE_BYTES", 64)
     folder = tmp_path / "cp1252"
     folder.mkdir()
@@ -169,7 +169,7 @@ def test_a_file_another_step_reads_too_is_read_whole_once(
     rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two steps of one source: the read is kept for the second, not read in pieces twice."""
-    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    monkeypatch.setattr(csv_stream, "STREAM_BYTES", 0)
     pieced: list[bool] = []
     real = step_module.read_in_pieces
     monkeypatch.setattr(step_module, "read_in_pieces", lambda *a: pieced.append(True) or real(*a))

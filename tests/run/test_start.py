@@ -14,7 +14,7 @@ import pytest
 
 from crmsync.config import load_pipeline
 from crmsync.errors import AuthError, ConfigError, SourceError, UnreachableError
-from crmsync.extract import sources
+from crmsync.extract import csv_stream
 from crmsync.run import RunObserver, RunOptions, run_pipeline
 from crmsync.sandbox.testing import InProcessSandbox
 
@@ -230,7 +230,7 @@ def test_a_dry_run_that_never_needs_rally_still_says_it_is_unreachable(
 def test_a_file_read_in_pieces_is_not_read_when_rally_is_unreachable(
     rally: InProcessSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sources, "STREAM_BYTES", 0)  # every file is big
+    monkeypatch.setattr(csv_stream, "STREAM_BYTES", 0)  # every file is big
     write_csv(tmp_path, "people.csv", "First,Last,Email", "Ada,Lovelace,ada@x.org")
     seen = _ReadSeen()
     with pytest.raises(UnreachableError):

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from crmsync.extract import csv_stream, sources
+from crmsync.extract import csv_stream
 from crmsync.run import RunObserver, RunOptions, run_pipeline
 from crmsync.run.stages import partitions, unchanged
 from crmsync.run.undo import undo_run
@@ -52,7 +52,7 @@ class Said(RunObserver):
 def in_pieces(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Files read in pieces of some 200 bytes into some 5 partitions: the heights of the
     pieces' rows that were checked (mapped, normalized, validated), as they were."""
-    monkeypatch.setattr(sources, "STREAM_BYTES", 0)
+    monkeypatch.setattr(csv_stream, "STREAM_BYTES", 0)
     monkeypatch.setattr(csv_stream, "PIECE_BYTES", 200)
     monkeypatch.setattr(partitions, "SOURCE_BYTES", 800)
     return counted_checks(monkeypatch)
@@ -141,7 +141,7 @@ def test_a_new_duplicate_of_a_known_row_reads_the_file_again(
     whole = tmp_path / "whole"
     whole.mkdir()
     rally.reset()
-    monkeypatch.setattr(sources, "STREAM_BYTES", 1 << 40)
+    monkeypatch.setattr(csv_stream, "STREAM_BYTES", 1 << 40)
     _run(whole, rally, lines[:-1])
     again, _ = _run(whole, rally, lines)
     assert _counts(again) == _counts(rerun)

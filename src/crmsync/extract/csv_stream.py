@@ -115,7 +115,14 @@ def read_csv_pieces(path: Path, **options: Any) -> Extracted:
     )
 
 
-def many_lines(path: Path) -> bool:
+def read_in_pieces(path: Path) -> bool:
+    """Whether a CSV file is big enough, in bytes or in lines, to be read a piece at a time
+    (OSError for a file that cannot be looked at)."""
+    size = path.stat().st_size
+    return size >= STREAM_BYTES or (size > STREAM_LINES and _many_lines(path))
+
+
+def _many_lines(path: Path) -> bool:
     """Whether the file has more than STREAM_LINES lines (counted a block at a time)."""
     count = 0
     with path.open("rb") as file:

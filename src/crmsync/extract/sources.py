@@ -27,7 +27,7 @@ from crmsync.config.sources import (
 )
 from crmsync.errors import SourceError
 from crmsync.extract import read_source
-from crmsync.extract.csv_stream import STREAM_BYTES, STREAM_LINES, many_lines, stream_csv
+from crmsync.extract.csv_stream import read_in_pieces, stream_csv
 from crmsync.extract.rally import read_rally_api
 from crmsync.extract.redmine import read_redmine_api, read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
@@ -135,8 +135,7 @@ class FileSourceReader(_LocalFile):
     def pieces(self) -> Generator[Extracted, None, None] | None:
         cfg = self.config
         try:
-            size = self.path.stat().st_size
-            big = size >= STREAM_BYTES or (size > STREAM_LINES and many_lines(self.path))
+            big = read_in_pieces(self.path)
         except OSError:  # `read` says what is wrong with it
             return None
         if cfg.kind != "csv" or not big:

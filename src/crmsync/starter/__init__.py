@@ -19,13 +19,7 @@ import polars as pl
 
 from crmsync.errors import ConfigError, SourceError
 from crmsync.extract import Extracted, read_source
-from crmsync.extract.csv_stream import (
-    STREAM_BYTES,
-    STREAM_LINES,
-    NotStreamable,
-    many_lines,
-    read_csv_pieces,
-)
+from crmsync.extract.csv_stream import NotStreamable, read_csv_pieces, read_in_pieces
 from crmsync.extract.redmine import read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import RESERVED_COLUMNS
@@ -90,13 +84,11 @@ def suggest_mapping(columns: list[str], object_name: str) -> Suggestion:
 
 def _read(kind: str, source: Path) -> Extracted:
     """The file as `crmsync run` reads it: a CSV file of many lines a piece at a time."""
-    if kind == "csv" and source.is_file():
-        size = source.stat().st_size
-        if size >= STREAM_BYTES or (size > STREAM_LINES and many_lines(source)):
-            try:
-                return read_csv_pieces(source)
-            except NotStreamable:
-                pass
+    if kind == "csv" and source.is_file() and read_in_pieces(source):
+        try:
+            return read_csv_pieces(source)
+        except NotStreamable:
+            pass
     return read_source(kind, source)  # type: ignore[arg-type]
 
 
