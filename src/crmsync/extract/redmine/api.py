@@ -124,6 +124,7 @@ def _walk(client: RedmineClient, params: dict[str, str], page_size: int) -> Iter
     offset = 0
     position = 0
     seen: set[int] = set()
+    highest: int | None = None  # the largest id read: a page after it starts at it or before
     stepped_back = False
     while True:
         start = max(0, offset - 1) if seen else offset
@@ -131,7 +132,7 @@ def _walk(client: RedmineClient, params: dict[str, str], page_size: int) -> Iter
         items, applied = client.get(LIST_PATH, query, _list_page)
         limit = applied if applied is not None and 0 < applied <= page_size else page_size
         first = items[0].get("id") if items and isinstance(items[0], dict) else None
-        if start > 0 and isinstance(first, int) and seen and first > max(seen):
+        if start > 0 and isinstance(first, int) and highest is not None and first > highest:
             offset = max(0, start - limit)  # shifted under a deletion: read that stretch again
             stepped_back = True
             continue
@@ -142,6 +143,7 @@ def _walk(client: RedmineClient, params: dict[str, str], page_size: int) -> Iter
                 if record_id in seen:
                     continue
                 seen.add(record_id)
+                highest = record_id if highest is None else max(highest, record_id)
             fresh += 1
             position += 1
             raw = client.redact(json.dumps(item, ensure_ascii=False))
