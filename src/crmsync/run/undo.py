@@ -16,7 +16,7 @@ import csv
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -194,8 +194,8 @@ async def _undo(
     by_object = {name: [e for e in pending if e.object == name] for name in UNDO_ORDER}
     first = OBJECTS[next(name for name, entries in by_object.items() if entries)]
     # the short check a run makes: Rally down is said in seconds, not after a load's retries
-    await destination.probe(first)
-    async with replace(destination, checked=True).connect(first, ClientSettings()) as client:
+    checked = destination.start_check(first)
+    async with checked.connect(first, ClientSettings()) as client:
         for name, entries in by_object.items():
             if not entries:
                 continue
