@@ -217,10 +217,10 @@ def _cut(data: bytes, start: int) -> int:
     return _record_end(data, start, limit)
 
 
-def _record_end(data: bytes, start: int = 0, limit: int | None = None) -> int:
+def _record_end(data: bytes, start: int, limit: int) -> int:
     """Where the last whole record of `data[start:limit]` ends: just past the last line feed
     with an even number of quotes between `start` and it (`start`: none)."""
-    end = data.rfind(LF, start, len(data) if limit is None else limit)
+    end = data.rfind(LF, start, limit)
     if end < 0:
         return start
     odd = data.count(QUOTE, start, end) % 2 == 1
