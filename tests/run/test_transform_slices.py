@@ -58,9 +58,37 @@ def test_slices_give_what_one_piece_gives(
     tmp_path: Path, rally: InProcessSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole = _transformed(tmp_path, rally)
-    monkeypatch.setattr(stage, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(stage, "CHECK_ROWS", 2)
     sliced = _transformed(tmp_path, rally)
     assert whole[0].height == 2  # the others failed or merged into them, across slices
     assert set(whole[1]["outcome"]) == {"failed", "merged"} and whole[2].height
     for one, other in zip(whole, sliced, strict=True):
         assert one.equals(other)
+
+
+def test_a_company_without_website_finds_its_name_in_another_slice(
+    tmp_path: Path, rally: InProcessSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_csv(
+        tmp_path,
+        "companies.csv",
+        "name,website",
+        "Acme Inc,https://acme.com",
+        "Globex,globex.com",
+        "Initech,",
+        "ACME,",  # another slice than the first row: still acme.com, so merged into it
+    )
+    loaded = pipeline(
+        tmp_path,
+        "name: slices\nobject: companies\nsource: {kind: csv, path: companies.csv}\n"
+        "mapping: {name: name, website: website}\n" + DESTINATION,
+        rally,
+    )
+    step = loaded.steps[0]
+    extracted = read_source("csv", tmp_path / "companies.csv")
+    columns = source_columns(step, extracted, "companies.csv")
+    monkeypatch.setattr(stage, "CHECK_ROWS", 2)
+    out = transform(extracted, step, columns, tmp_path)
+    assert out.frame["_row"].to_list() == [2, 3, 4]
+    merged = out.outcomes.filter(pl.col("outcome") == "merged")
+    assert merged.select("_row", "error").rows() == [(5, "duplicate of row 2 by acme.com")]

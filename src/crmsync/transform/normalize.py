@@ -59,7 +59,11 @@ FREE_TEXT_FIELDS = frozenset({"notes", "body", "description", "address"})  # kee
 FULL_NAME_COLUMN = "fullName"  # a mapped full name: split into firstName/lastName
 FULL_NAME_KEPT_AS = "_fullName"  # not a ContactCreate field, so it rides along as internal
 _NEW = "__normalized__"
-CHUNK_ROWS = 200_000
+# Rows normalized at once. Each pass over a slice costs some 50 ms however few its rows (every
+# expression's plan made again), and the working buffers of a million rows are small beside
+# the frame itself (peak 1,287 against 1,260 MiB for slices of 200,000, and 1.25 against
+# 1.55 s): a library caller's big frame goes through in slices this size.
+SLICE_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -276,15 +280,15 @@ def normalize(
     the field and the value; an unreadable phone under phone_policy="keep" stays as given with
     a warning. Idempotent: normalizing twice changes nothing more.
 
-    Rows are independent, so a large frame is done in slices of CHUNK_ROWS: polars' working
+    Rows are independent, so a larger frame is done in slices of SLICE_ROWS: polars' working
     buffers are a few times the data they touch, and slicing bounds them.
     """
     options = options or NormalizeOptions()
-    if frame.height <= CHUNK_ROWS:
+    if frame.height <= SLICE_ROWS:
         return _normalize(frame, obj, options)
     results = [
-        _normalize(frame.slice(offset, CHUNK_ROWS), obj, options)
-        for offset in range(0, frame.height, CHUNK_ROWS)
+        _normalize(frame.slice(offset, SLICE_ROWS), obj, options)
+        for offset in range(0, frame.height, SLICE_ROWS)
     ]
     return (
         pl.concat([part for part, _ in results], how="vertical"),

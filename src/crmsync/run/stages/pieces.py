@@ -23,10 +23,9 @@ from crmsync.run.artifacts import Transformed
 from crmsync.run.source_rows import SourceRows
 from crmsync.run.stages.extract import select
 from crmsync.run.stages.partitions import Partitions
-from crmsync.run.stages.transform import checked_rows, finish, source_columns
+from crmsync.run.stages.transform import CHECK_ROWS, checked_rows, finish, source_columns
 from crmsync.run.stages.unchanged import Unchanged, attach
 from crmsync.transform.issues import concat_issues
-from crmsync.transform.normalize import CHUNK_ROWS
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ def read_in_pieces(
 
 # Rows of several pieces are checked together until this many wait (a piece of a first read
 # has more on its own, and is checked as it comes).
-CHECKED_AT_ONCE = CHUNK_ROWS // 2
+CHECKED_AT_ONCE = CHECK_ROWS // 2
 
 
 class _ToCheck:

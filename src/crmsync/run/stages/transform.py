@@ -22,12 +22,20 @@ from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
 from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
-from crmsync.transform.issues import concat_issues, issues_where
+from crmsync.transform.issues import MATCH_KEY, concat_issues, issues_where
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
-from crmsync.transform.normalize import CHUNK_ROWS, NAME_FIELD, NAME_KEY_PREFIX
+from crmsync.transform.normalize import (
+    DOMAIN_FIELD,
+    NAME_FIELD,
+    NAME_KEY_PREFIX,
+    company_match_key,
+)
 
 NEWEST_COLUMN = "_newest"
+# Rows mapped and checked at once: the mapped copy and polars' working buffers of a big read
+# exist for this many rows, never for the whole file.
+CHECK_ROWS = 200_000
 
 
 def source_columns(step: Step, extracted: Extracted, source: str) -> dict[str, list[str]]:
@@ -145,8 +153,8 @@ def checked_rows(
     # A slice at a time, so the mapped copy of a big file and polars' working buffers exist
     # for one slice, never for the whole file.
     slices = [
-        checked(frame.slice(start, CHUNK_ROWS))
-        for start in range(0, max(frame.height, 1), CHUNK_ROWS)
+        checked(frame.slice(start, CHECK_ROWS))
+        for start in range(0, max(frame.height, 1), CHECK_ROWS)
     ]
     # a field some rows fill from others (a second phone for the mobile) is a column only
     # where a row did: absent from a slice, it is empty there
@@ -207,6 +215,10 @@ def deduped(
         # activities have no natural key to dedupe on
         kept = normalized.join(failed, on=IDENTITY, how="anti", maintain_order="left")
         return Deduped(kept, pl.DataFrame(schema=OUTCOME_SCHEMA), None)
+    if obj.match_key == DOMAIN_FIELD and NAME_FIELD in normalized.columns:
+        # a company without a domain takes that of a row of its name: any row of the read,
+        # not only one of its own slice
+        normalized = normalized.with_columns(company_match_key(normalized).alias(MATCH_KEY))
     result = dedupe(
         normalized,
         keep=step.dedupe.keep,
