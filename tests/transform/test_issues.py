@@ -74,3 +74,14 @@ def test_a_read_file_with_bad_values_is_worded(tmp_path: Path) -> None:
     worded = issues.filter(pl.col("field") == "leadScore")
     assert worded["error"].to_list() == ['"abc" is not a whole number'] * 6
     assert worded["_row"].to_list() == [2 + i for i in range(0, 5000, 997)]
+
+
+def test_a_long_value_is_quoted_by_its_start_and_length() -> None:
+    frame = pl.DataFrame(
+        {"_source": ["s", "s"], "_row": [2, 3], "leadScore": ["x" * 100_000, "ab c "]}
+    )
+    normalized, issues = normalize(frame, OBJECTS["contacts"])
+    errors = issues["error"].to_list()
+    assert errors[0] == f'"{"x" * 80}..." (100000 characters) is not a whole number'
+    assert errors[1] == '"ab c " is not a whole number'
+    assert normalized["leadScore"].null_count() == 2

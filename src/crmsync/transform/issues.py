@@ -118,9 +118,22 @@ def concat_issues(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical")
 
 
+QUOTED_CHARS = 80  # a longer value is shown by its start and its length
+
+
 def quoted(expr: pl.Expr) -> pl.Expr:
-    """A value as a message shows it: in double quotes, so blanks and spaces are visible."""
-    return pl.format('"{}"', expr.cast(pl.String))
+    """A value as a message shows it: in double quotes, so blanks and spaces are visible. A
+    long one (a whole paragraph pasted into the lead score) shows its first QUOTED_CHARS
+    characters and says how many it has: the report's line stays one a person can read."""
+    text = expr.cast(pl.String)
+    length = text.str.len_chars()
+    return (
+        pl.when(length > QUOTED_CHARS)
+        .then(
+            pl.format('"{}..." ({} characters)', text.str.slice(0, QUOTED_CHARS), length)
+        )
+        .otherwise(pl.format('"{}"', text))
+    )
 
 
 def named_rows(frame: pl.DataFrame, names: pl.DataFrame) -> pl.Series:
