@@ -98,6 +98,16 @@ WHITE_SPACE = (
 )
 
 
+def _display_named(value: str) -> ValidatedEmail | None:
+    """The library's reading of a "Name <address>" value when asked to allow that shape."""
+    if "<" not in value:
+        return None
+    try:
+        return validate_email(value, check_deliverability=False, allow_display_name=True)
+    except EmailNotValidError:
+        return None
+
+
 def trimmed_email(value: str) -> str:
     """The address inside what normalize_email trims: whitespace and "mailto:" prefixes."""
     text = value.strip(WHITE_SPACE)
@@ -118,6 +128,13 @@ def judge_stored_email(tally: Tally, value: str, stored: str | None) -> None:
             tally.disagreed(f"{value!r}: stored {stored!r}, library {result.normalized!r}")
         return
     inner = trimmed_email(value)
+    shown = _display_named(inner)
+    if shown is not None:
+        if stored == stored_email(shown):
+            tally.deliberate("email-display-name")
+        else:
+            tally.disagreed(f"{value!r}: stored {stored!r}, displayed {shown.normalized!r}")
+        return
     if inner != value:
         _, inner_result = library_email(inner)
         if inner_result is not None:

@@ -24,13 +24,27 @@ NORMALIZED = [
     ("", None),
     (None, None),
     ("not-an-email", "not-an-email"),
+    ("Jane Doe <Jane.Doe@Acme.com>", "jane.doe@acme.com"),
+    ('"Doe, Jane" <jane@acme.com>', "jane@acme.com"),
+    ("Jane <jane@>", "jane <jane@>"),  # the library refuses the address inside: kept
 ]
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     NORMALIZED,
-    ids=["case-space", "unicode", "mailto", "blank", "empty", "null", "junk"],
+    ids=[
+        "case-space",
+        "unicode",
+        "mailto",
+        "blank",
+        "empty",
+        "null",
+        "junk",
+        "display-name",
+        "quoted-display-name",
+        "display-name-bad-address",
+    ],
 )
 def test_normalize_email(raw: str | None, expected: str | None) -> None:
     assert run_one(normalize_email, raw) == expected

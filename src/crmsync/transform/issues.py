@@ -129,9 +129,7 @@ def quoted(expr: pl.Expr) -> pl.Expr:
     length = text.str.len_chars()
     return (
         pl.when(length > QUOTED_CHARS)
-        .then(
-            pl.format('"{}..." ({} characters)', text.str.slice(0, QUOTED_CHARS), length)
-        )
+        .then(pl.format('"{}..." ({} characters)', text.str.slice(0, QUOTED_CHARS), length))
         .otherwise(pl.format('"{}"', text))
     )
 

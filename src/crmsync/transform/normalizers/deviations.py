@@ -42,6 +42,15 @@ DELIBERATE: tuple[Deviation, ...] = (
         why="They come from copy-paste and links, not from the address.",
     ),
     Deviation(
+        key="email-display-name",
+        library="email-validator",
+        function="normalize_email",
+        what="An address in a display name, 'Jane Doe <jane@acme.com>', is stored as the "
+        "address alone when the library, asked to allow display names, accepts it; by "
+        "default it refuses the whole value.",
+        why="Mail programs copy addresses with the name in front; the address is what was meant.",
+    ),
+    Deviation(
         key="phone-national-prefix-inside-international",
         library="phonenumbers",
         function="normalize_phone",

@@ -60,8 +60,9 @@ CERTAIN_REJECTS: tuple[tuple[str, str], ...] = (
 
 
 def normalize_email(expr: pl.Expr) -> pl.Expr:
-    """The stored form: trimmed, without a "mailto:" prefix, lower-cased, and, when the
-    library accepts the address, its normalized form (NFC local part, UTS-46 mapped domain in
+    """The stored form: trimmed, without a "mailto:" prefix or a display name ("Jane Doe
+    <jane@acme.com>", as mail programs copy an address), lower-cased, and, when the library
+    accepts the address, its normalized form (NFC local part, UTS-46 mapped domain in
     Unicode) with the local part lower-cased on top; blank becomes null.
 
     Lower-casing is a deliberate choice (see `deviations.DELIBERATE`): Rally matches email
@@ -87,7 +88,9 @@ def _library_forms(series: pl.Series) -> pl.Series:
     the simple shape (its international characters are their own NFC and lower case)."""
     value = pl.col("value")
     unusual = pl.DataFrame({"value": series}).select(
-        (value.str.len_bytes() != value.str.len_chars()) | value.str.contains("xn--", literal=True)
+        (value.str.len_bytes() != value.str.len_chars())
+        | value.str.contains("xn--", literal=True)
+        | value.str.contains("<", literal=True)  # a display name: "Jane Doe <jane@acme.com>"
     )
     positions = unusual.to_series().arg_true()
     if positions.is_empty():
@@ -106,8 +109,22 @@ def _library_forms(series: pl.Series) -> pl.Series:
 
 
 def stored_form(value: str) -> str:
-    """One trimmed, lower-cased value as stored: the library's form if it accepts it."""
-    return _library(value)[1] or value
+    """One trimmed, lower-cased value as stored: the library's form if it accepts it, else
+    the address inside a display name ("jane doe <jane@acme.com>") if it accepts that."""
+    return _library(value)[1] or ("<" in value and _inside_display_name(value)) or value
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _inside_display_name(value: str) -> str | None:
+    """The stored form of the address in "Name <address>", as the library reads that shape
+    when asked to (quoted names and all); None when it refuses it. Only normalizing reads
+    it: a value still in that shape is refused by validation, as Rally would refuse it."""
+    try:
+        result = validate_email(value, check_deliverability=False, allow_display_name=True)
+    except EmailNotValidError:
+        return None
+    local = unicodedata.normalize("NFC", result.local_part.lower())
+    return f"{local}@{result.domain}"
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
