@@ -33,7 +33,7 @@ _GOOD_LABELS = ["example", "acme", "mail", "Sub", "bücher", "xn--bcher-kva", "�
 _GOOD_TLDS = ["com", "org", "de", "co.uk", "Com", "рф", "xn--p1ai", "tld"]
 _WRAPPERS = [
     *["{}"] * 10, " {}", "{} ", "\t{}", "{}\n", "mailto:{}", "MAILTO: {}",
-    "Name <{}>", "<{}>", '"{}"', "{}.", ".{}", "{}>",
+    "Name <{}>", "<{}>", '"{}"', "{}.", ".{}", "{}>", "\u200b{}", "{}\ufeff", "\x01{}\u2060",
 ]  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 from crmsync.transform.normalizers.deviations import DELIBERATE
+from crmsync.transform.normalizers.names import EDGES
 
 ORACLES = Path(__file__).parent.parent / "data" / "oracles"
 DISTRIBUTIONS = {
@@ -90,14 +91,6 @@ def stored_email(result: ValidatedEmail) -> str:
     return unicodedata.normalize("NFC", result.local_part.lower()) + "@" + result.domain
 
 
-# Unicode's White_Space characters: what polars trims (Python's str.strip also trims the
-# \x1c-\x1f separators, which are not White_Space).
-WHITE_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
-
 def _display_named(value: str) -> ValidatedEmail | None:
     """The library's reading of a "Name <address>" value when asked to allow that shape."""
     if "<" not in value:
@@ -110,9 +103,9 @@ def _display_named(value: str) -> ValidatedEmail | None:
 
 def trimmed_email(value: str) -> str:
     """The address inside what normalize_email trims: whitespace and "mailto:" prefixes."""
-    text = value.strip(WHITE_SPACE)
+    text = value.strip(EDGES)
     while text[:7].lower() == "mailto:":
-        text = text[7:].strip(WHITE_SPACE)
+        text = text[7:].strip(EDGES)
     return text
 
 
@@ -146,7 +139,7 @@ def judge_stored_email(tally: Tally, value: str, stored: str | None) -> None:
                 )
             return
     if stored is None:
-        if not value.strip(WHITE_SPACE):  # no value at all: null, never an address to judge
+        if not value.strip(EDGES):  # no value at all: null, never an address to judge
             tally.agreed()
         elif not inner:  # only a "mailto:": blank once trimmed
             tally.deliberate("email-trimmed")

@@ -18,13 +18,27 @@ TEXT = [
     ("", False, None),
     (None, True, None),
     ("Zoë  Ångström", True, "Zoë Ångström"),
+    ("\u200bAcme\ufeff\x01", True, "Acme"),  # copy-paste leaves these at the ends
+    ("\u200b\u2060", False, None),
+    ("\U0001f469\u200d\U0001f4bb", True, "\U0001f469\u200d\U0001f4bb"),  # a joiner spells
 ]
 
 
 @pytest.mark.parametrize(
     ("raw", "collapse", "expected"),
     TEXT,
-    ids=["spaces", "tabs-newlines", "free-text", "blank", "empty", "null", "unicode"],
+    ids=[
+        "spaces",
+        "tabs-newlines",
+        "free-text",
+        "blank",
+        "empty",
+        "null",
+        "unicode",
+        "invisible-ends",
+        "only-invisible",
+        "joiner-kept",
+    ],
 )
 def test_clean_text(raw: str | None, collapse: bool, expected: str | None) -> None:
     assert run_one(lambda e: clean_text(e, collapse=collapse), raw) == expected

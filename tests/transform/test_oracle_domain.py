@@ -17,10 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.transform.oracle_inputs import domain_inputs
-from tests.transform.oracles import WHITE_SPACE, Tally, library_keys, same_version, vectors
+from tests.transform.oracles import Tally, library_keys, same_version, vectors
 from tldextract.remote import lenient_netloc
 
 from crmsync.transform.normalizers.domain import registrable_domain, suffix_extractor
+from crmsync.transform.normalizers.names import EDGES
 
 VECTORS = vectors("tldextract")
 INPUTS = [vector["input"] for vector in VECTORS]
@@ -48,7 +49,7 @@ def _mapped(label: str) -> str | None:
 def presented(value: str) -> tuple[str | None, bool]:
     """(the library's answer for the host it reads in the trimmed value, each label mapped;
     whether the registrable label itself was invalid)."""
-    host = lenient_netloc(value.strip(WHITE_SPACE)).lower()
+    host = lenient_netloc(value.strip(EDGES)).lower()
     labels = _STOPS.split(host) if host else []
     readable = [_mapped(label) or label for label in labels]
     parts = suffix_extractor()(".".join(readable))
@@ -70,7 +71,7 @@ def judge(tally: Tally, value: str, ours: str | None) -> None:
         tally.disagreed(f"{value!r}: crmsync {ours!r}, library {library!r} ({expected!r})")
     elif invalid:
         tally.deliberate("domain-invalid-registrable-label")
-    elif library_domain(value.strip(WHITE_SPACE)) != library:
+    elif library_domain(value.strip(EDGES)) != library:
         tally.deliberate("domain-trimmed")
     else:
         tally.deliberate("domain-presentation")

@@ -43,7 +43,7 @@ from crmsync.transform.normalizers import (
 )
 from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.fallback_names import complete_names
-from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME
+from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME, trimmed
 from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
 from crmsync.transform.normalizers.tags import tags_as_text
 from crmsync.transform.several import split_several
@@ -153,7 +153,7 @@ def _apply(
         if c.message is None:
             continue
         raw = pl.col(c.field)
-        given = raw.cast(pl.String).str.strip_chars().str.len_bytes() > 0
+        given = trimmed(raw.cast(pl.String)).str.len_bytes() > 0
         failed = raw.is_not_null() & given & pl.col(_NEW + c.field).is_null()
         messages[c.field] = Message(failed, c.message(raw))
     issues = issues_from_messages(staged, messages)

@@ -37,8 +37,9 @@ DELIBERATE: tuple[Deviation, ...] = (
         key="email-trimmed",
         library="email-validator",
         function="normalize_email",
-        what="Surrounding whitespace and a leading 'mailto:' are removed before the address "
-        "is stored and checked; the library refuses both.",
+        what="Surrounding whitespace, invisible characters (zero-width space, byte-order "
+        "mark, control characters) and a leading 'mailto:' are removed before the address "
+        "is stored and checked; the library refuses them all.",
         why="They come from copy-paste and links, not from the address.",
     ),
     Deviation(
@@ -79,8 +80,8 @@ DELIBERATE: tuple[Deviation, ...] = (
         key="domain-trimmed",
         library="tldextract",
         function="registrable_domain",
-        what="Surrounding whitespace is removed before the URL is read; the library reads "
-        "' http://acme.com' as a host named ' http'.",
+        what="Surrounding whitespace and invisible characters are removed before the URL is "
+        "read; the library reads ' http://acme.com' as a host named ' http'.",
         why="Cells carry stray spaces from spreadsheets; the URL inside is what was meant.",
     ),
     Deviation(

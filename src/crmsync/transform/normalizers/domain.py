@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 import idna
 import polars as pl
 
+from crmsync.transform.normalizers.names import trimmed
+
 if TYPE_CHECKING:
     import tldextract
 
@@ -39,8 +41,7 @@ def host_of(expr: pl.Expr) -> pl.Expr:
     """The host part of a URL, an address or a bare host, lower-cased: vectorized, and cut
     where tldextract cuts (its `lenient_netloc`), so the two read the same host."""
     return (
-        expr.cast(pl.String)
-        .str.strip_chars()
+        trimmed(expr.cast(pl.String))
         .str.to_lowercase()
         .str.replace(r"^(?:[a-z0-9+.\-]+:)?//", "")  # scheme, or a bare "//"
         .str.replace(r"[/?#].*$", "")  # path, query, fragment

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
 from crmsync.transform.normalizers.freemail import FREE_MAIL_DOMAINS
-from crmsync.transform.normalizers.names import blank_as_null
+from crmsync.transform.normalizers.names import blank_as_null, trimmed
 
 MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
@@ -69,13 +69,9 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
     case-insensitively, so two spellings of one address are one contact. An address the
     library refuses keeps its text: normalizing must not make an invalid address valid.
     """
-    cleaned = (
-        expr.cast(pl.String)
-        .str.strip_chars()
-        .str.replace(r"^(?i:mailto:\s*)+", "")
-        .str.strip_chars()
-        .str.to_lowercase()  # after the prefix goes: its letters would make a "Σ" final ("ς")
-    )
+    unprefixed = trimmed(expr.cast(pl.String)).str.replace(r"^(?i:mailto:\s*)+", "")
+    # lower-cased after the prefix goes: its letters would make a "Σ" final ("ς")
+    cleaned = trimmed(unprefixed).str.to_lowercase()
     return blank_as_null(cleaned).map_batches(
         _library_forms, return_dtype=pl.String, is_elementwise=True
     )

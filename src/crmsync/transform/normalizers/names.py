@@ -16,6 +16,22 @@ _LAST_COMMA_FIRST = r"^([^,]+),\s*(.+)$"
 
 
 WHITESPACE_TO_COLLAPSE = r"\s{2,}|[^\S ]"  # what r"\s+" -> " " changes: runs, and lone tabs etc.
+# What trimming removes at a value's ends: Unicode's White_Space (what polars trims by
+# default), the invisible characters copy-paste leaves there (zero-width space, word joiner,
+# byte-order mark) and control characters. Zero-width joiners are kept: they spell words in
+# some scripts, and emoji.
+EDGES = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    "\u200b\u2060\ufeff"
+    "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17"
+    "\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"
+)
+
+
+def trimmed(text: pl.Expr) -> pl.Expr:
+    """`text` without the whitespace and invisible characters at its ends (`EDGES`)."""
+    return text.str.strip_chars(EDGES)
 
 
 def clean_text(expr: pl.Expr, *, collapse: bool = True) -> pl.Expr:
@@ -26,7 +42,7 @@ def clean_text(expr: pl.Expr, *, collapse: bool = True) -> pl.Expr:
     text = expr.cast(pl.String)
     if collapse:  # a lone space is left as it is, not replaced by itself (most cells have one)
         text = text.str.replace_all(WHITESPACE_TO_COLLAPSE, " ")
-    return blank_as_null(text.str.strip_chars())
+    return blank_as_null(trimmed(text))
 
 
 def blank_as_null(text: pl.Expr) -> pl.Expr:

@@ -18,7 +18,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import NumberParseException, PhoneNumberFormat, ValidationResult
 
-from crmsync.transform.normalizers.names import blank_as_null
+from crmsync.transform.normalizers.names import blank_as_null, trimmed
 from crmsync.transform.normalizers.phone_fast import (
     EXTENSION_LABEL,
     LOCAL_ONLY,
@@ -92,7 +92,7 @@ def _e164_again(formatted: str) -> str | None:
 
 def phone_input(expr: pl.Expr) -> pl.Expr:
     """What the phone normalizers read: trimmed text, blank as null."""
-    return blank_as_null(expr.cast(pl.String).str.strip_chars())
+    return blank_as_null(trimmed(expr.cast(pl.String)))
 
 
 def phone_plan(values: pl.LazyFrame, default_region: str | None) -> pl.LazyFrame:

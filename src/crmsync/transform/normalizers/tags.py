@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from crmsync.transform.normalizers.names import trimmed
 from crmsync.transform.normalizers.unique import on_unique
 
 TAG_SEPARATORS = r"[,;|\r\n]"  # one tag per line too, as a multi-line cell lists them
@@ -36,7 +37,7 @@ def unwrap_json_array(text: pl.Expr) -> pl.Expr:
 
 
 def _tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
-    element = pl.element().str.replace_all(r"\s+", " ").str.strip_chars()
+    element = trimmed(pl.element().str.replace_all(r"\s+", " "))
     tags = (
         unwrap_json_array(expr.cast(pl.String))
         .str.replace_all(TAG_SEPARATORS, TAG_JOINER)
