@@ -64,6 +64,7 @@ def test_a_key_refused_mid_run_keeps_the_report_and_the_true_counts(
     assert stopped.exit_code == EXIT_STOPPED
     summary = stopped.summary
     assert summary.stopped is not None and "the API key was refused" in summary.stopped
+    assert "nothing was written" not in summary.stopped
     assert (summary.rows_read, summary.created, summary.failed) == (ROWS, 100, ROWS - 100)
     assert summary.failed_by_stage["load"] == ROWS - 100
     assert summary.requests >= 3
@@ -108,6 +109,7 @@ def test_a_key_refused_on_updates_stops_the_step_as_on_bulks(
     assert stopped.exit_code == EXIT_STOPPED
     summary = stopped.summary
     assert summary.stopped is not None and "the API key was refused" in summary.stopped
+    assert summary.stopped.endswith("so nothing was written")  # every PUT was refused
     assert (summary.updated, summary.failed, summary.unchanged) == (0, 30, 90)
     assert summary.failed_by_stage["load"] == 30
 
@@ -151,6 +153,8 @@ def test_a_key_refused_at_the_first_write_still_says_the_load_began(
     stopped = run_pipeline(config, transport=RevokedAfter(rally.transport, bulks=0))
     assert stopped.exit_code == EXIT_STOPPED
     assert (stopped.summary.created, stopped.summary.failed) == (0, 3)
+    assert str(stopped.summary.stopped).endswith("so nothing was written")
+    assert rally.records("contacts") == []
 
 
 class Refused(httpx.AsyncBaseTransport):

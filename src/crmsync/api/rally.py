@@ -45,12 +45,7 @@ from crmsync.api.http import (
 )
 from crmsync.api.pacing import Clock, Pacer
 from crmsync.api.paging import PAGES_IN_FLIGHT, PAGES_PER_STEP, read_ahead
-from crmsync.api.retry import (
-    SleepFn,
-    Verdict,
-    classify,
-    retry_policy,
-)
+from crmsync.api.retry import SleepFn, Verdict, classify, retry_policy
 from crmsync.api.server_clock import ServerClock
 from crmsync.api.settings import ClientSettings, ClientStats
 from crmsync.api.silence import Silence
@@ -347,6 +342,7 @@ class RallyClient:
                     )
                 except BaseException:  # no answer (or cancelled): out of flight all the same
                     timeline.answered(sent_at, ok=False)
+                    self.stats.writes_landed += method != "GET"
                     raise
             except httpx.HTTPError as exc:
                 # Not chained: httpx's own text is already in the message, with the key
@@ -360,6 +356,8 @@ class RallyClient:
             except AnswerTooLarge as exc:
                 raise MalformedAnswerError(f"{self._where(method, path)}: {exc}") from None
             self.silence.answered()
+            refused = httpx.codes.is_client_error(response.status_code)
+            self.stats.writes_landed += method != "GET" and not refused
             verdict = classify(response)
             rate_limited = response.status_code == httpx.codes.TOO_MANY_REQUESTS
             slot.answered(ok=verdict is Verdict.OK, rate_limited=rate_limited)

@@ -96,6 +96,9 @@ class ClientStats:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
+    # writes that may have changed something: answered 2xx or 5xx, or not answered at all
+    # (a 4xx is a refusal that changed nothing)
+    writes_landed: int = 0
 
     def snapshot(self) -> ClientStats:
         return replace(self)

@@ -25,6 +25,8 @@ from crmsync.run.stages.update import policy_mark
 from crmsync.run.step_run import StepRun
 
 ISSUE_COLUMNS = ["_source", "_row", "field", "error"]
+# said of a load stopped before any write could have changed Rally (each was refused)
+NOTHING_WRITTEN = "; Rally refused every write, so nothing was written"
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ async def resolve_and_deliver(
             if not sending:
                 raise  # nothing was sent: the step could not start
             delivered.stopped = str(exc)
+            if client.stats.writes_landed == before.writes_landed:
+                delivered.stopped += NOTHING_WRITTEN
             _count_requests(delivered, client, before)
         finally:
             delivered.load = client.timeline.seconds()
