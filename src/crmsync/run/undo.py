@@ -15,7 +15,7 @@ import asyncio
 import csv
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,12 +210,61 @@ async def _undo(
             mirror = Mirror(obj, state)
             await mirror.look(client)
             observer.stage("undo", f"{len(entries)} {name} writes to undo")
-            for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
-                rewritten = later.get(entry.rally_id)
-                done = await _undo_one(client, db, obj, mirror, entry, options.dry_run, rewritten)
-                settled.append(done)
-                if not options.dry_run:
-                    _remember(db, destination, entry, done, undo_id)
+            undoing = _Undoing(client, db, destination, obj, mirror, options.dry_run, undo_id)
+            try:
+                await _each_record(entries, undoing.one, later, client.settings.max_concurrency)
+            finally:  # what was settled is reported, in journal order, even when cut short
+                settled.extend(sorted(undoing.settled, key=lambda d: d.entry.seq, reverse=True))
+
+
+@dataclass
+class _Undoing:
+    """One object's entries being undone: each settled, remembered, and kept for the report."""
+
+    client: RallyClient
+    db: StateDB
+    destination: Destination
+    obj: RallyObject
+    mirror: Mirror
+    dry_run: bool
+    undo_id: int
+    settled: list[_Settled] = field(default_factory=list)
+
+    async def one(self, entry: Entry, rewritten: int | None) -> None:
+        done = await _undo_one(
+            self.client, self.db, self.obj, self.mirror, entry, self.dry_run, rewritten
+        )
+        self.settled.append(done)
+        if not self.dry_run:
+            _remember(self.db, self.destination, entry, done, self.undo_id)
+
+
+async def _each_record(
+    entries: list[Entry],
+    undo: Callable[[Entry, int | None], Awaitable[None]],
+    later: dict[str, int],
+    workers: int,
+) -> None:
+    """Undo `entries`, newest first, `workers` records at a time (the client paces them and
+    caps what is in flight: one at a time, 20,000 creations took 250 ms each, 83 minutes).
+    The entries of one record stay in order, one after the other. `later`: the run that
+    wrote a record again since, by Rally id."""
+    by_record: dict[str, list[Entry]] = {}
+    for entry in sorted(entries, key=lambda e: e.seq, reverse=True):
+        by_record.setdefault(entry.rally_id, []).append(entry)
+    records = iter(by_record.values())  # shared: each record is taken by one worker
+
+    async def worker() -> None:
+        for record in records:
+            for entry in record:
+                await undo(entry, later.get(entry.rally_id))
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(workers, len(by_record))):
+                group.create_task(worker())
+    except ExceptionGroup as failed:  # the first error stopped them all: it is the one said
+        raise failed.exceptions[0] from None
 
 
 async def _undo_one(
