@@ -27,7 +27,10 @@ def test_json_array_mixed_types_and_nested(
     path = write(MIXED, "contacts.json")
     result = read_source("json", path)
     contract(result, str(path))
-    assert result.columns == ("email", "score", "ratio", "vip", "tags", "address", "id", "note")
+    assert result.columns == (
+        "email", "score", "ratio", "vip", "tags", "address", "address.city", "address.zip",
+        "address.geo", "id", "note",
+    )  # fmt: skip
     assert result.delimiter is None
     assert result.frame.drop("_source").rows() == [
         (
@@ -37,12 +40,15 @@ def test_json_array_mixed_types_and_nested(
             "true",
             '["a","b"]',
             '{"city":"Köln","zip":"50667","geo":[50.9,6.96]}',
+            "Köln",
+            "50667",
+            "[50.9,6.96]",
             None,
             None,
             1,
         ),
-        ("b@x.com", None, None, "false", None, None, "12345678901234567890", None, 2),
-        ("c@x.com", "-1e3", None, None, "[]", None, None, None, 4),
+        ("b@x.com", None, None, "false", None, *[None] * 4, "12345678901234567890", None, 2),
+        ("c@x.com", "-1e3", None, None, "[]", *[None] * 4, None, None, 4),
     ]
     assert result.rejects.drop("_source").rows() == [
         (3, "record is a JSON string, not an object", '"not an object"'),
@@ -121,11 +127,11 @@ def test_ndjson_bad_lines_are_rejects_with_their_line(
     path = write(NDJSON, "c.ndjson")
     result = read_source("ndjson", path)
     contract(result, str(path))
-    assert result.columns == ("email", "n", "x")
+    assert result.columns == ("email", "n", "x", "x.y")
     assert result.frame.drop("_source").rows() == [
-        ("a@x.com", "1", None, 1),
-        ("b@x.com", "2.50", '{"y":null}', 3),
-        ("d@x.com", None, None, 7),
+        ("a@x.com", "1", None, None, 1),
+        ("b@x.com", "2.50", '{"y":null}', None, 3),
+        ("d@x.com", None, None, None, 7),
     ]
     rejects = result.rejects.drop("_source").rows()
     assert [(row, raw) for row, _, raw in rejects] == [
@@ -187,3 +193,29 @@ def test_source_is_the_path_as_given(
     monkeypatch.chdir(path.parent)
     result = read_source("ndjson", "rel.ndjson")
     assert result.frame["_source"].to_list() == ["rel.ndjson"]
+
+
+def test_nested_members_are_columns_named_by_their_path(write: Callable[..., Path]) -> None:
+    """An API's record nests its fields (HubSpot's properties): each member is a column of its
+    own, deeper ones too; the object stays a column; a key the record spells out wins."""
+    content = (
+        b'[{"id": 1, "properties": {"email": "a@x.com", "firstname": "Ada",'
+        b' "owner": {"name": "Kim"}}, "properties.email": "given@x.com"},'
+        b' {"id": 2, "properties": "not an object here", "tags": [{"k": 1}]}]'
+    )
+    result = read_source("json", write(content, "c.json"))
+    assert result.columns == (
+        "id", "properties", "properties.firstname", "properties.owner",
+        "properties.owner.name", "properties.email", "tags",
+    )  # fmt: skip
+    rows = result.frame.drop("_source", "_row").rows()
+    assert rows[0] == (
+        "1",
+        '{"email":"a@x.com","firstname":"Ada","owner":{"name":"Kim"}}',
+        "Ada",
+        '{"name":"Kim"}',
+        "Kim",
+        "given@x.com",  # spelled out in the record: not its nested member's value
+        None,
+    )
+    assert rows[1] == ("2", "not an object here", None, None, None, None, '[{"k":1}]')

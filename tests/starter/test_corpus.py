@@ -28,7 +28,7 @@ class Case:
     source_id: str | None = None
     region: str | None = None
     kind: str = "csv"
-    header_line: int = 1
+    header_line: int | None = 1  # None: a JSON file has no header
     # column -> a phrase its not-mapped reason must hold
     left: dict[str, str] = field(default_factory=dict)
     # the companies step's mapping, when the rows name their company, and companyId's keys
@@ -363,10 +363,54 @@ CASES = [
         companies={"name": "Company", "domain": "Email"},
         links=[{"email_domain": "Email"}, {"name": "Company"}],
     ),
+    Case(
+        "hubspot_api_contacts.json",
+        {
+            "firstName": "properties.firstname",
+            "lastName": "properties.lastname",
+            "email": "properties.email",
+            "phone": "properties.phone",
+            "title": "properties.jobtitle",
+            "lifecycleStage": "properties.lifecyclestage",
+        },
+        source_id="id",
+        kind="json",
+        header_line=None,
+        left={"properties": "JSON objects"},
+        companies={"name": "properties.company", "domain": "properties.email"},
+        links=[{"email_domain": "properties.email"}, {"name": "properties.company"}],
+    ),
+    Case(
+        "salesforce_api_contacts.json",
+        {
+            "firstName": "FirstName",
+            "lastName": "LastName",
+            "email": "Email",
+            "phone": "Phone",
+            "title": "Title",
+            "city": "MailingCity",
+            "country": "MailingCountry",
+        },
+        source_id="Id",
+        region="US",
+        kind="json",
+        header_line=None,
+        left={"Account": "JSON objects", "attributes": "JSON objects"},
+        companies={
+            "name": "Account.Name",
+            "website": "Account.Website",
+            "domain": ["Account.Website", "Email"],
+        },
+        links=[
+            {"domain": "Account.Website"},
+            {"email_domain": "Email"},
+            {"name": "Account.Name"},
+        ],
+    ),
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.file.removesuffix(".csv") for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.file.rpartition(".")[0] for case in CASES])
 def test_init_suggests_the_right_mapping(case: Case, tmp_path: Path) -> None:
     output = tmp_path / "starter.yaml"
     result = CliRunner().invoke(
@@ -416,7 +460,8 @@ def test_init_suggests_the_right_mapping(case: Case, tmp_path: Path) -> None:
 
 
 def test_every_corpus_file_has_a_case() -> None:
-    assert sorted(p.name for p in EXPORTS.glob("*.csv")) == sorted(c.file for c in CASES)
+    files = [*EXPORTS.glob("*.csv"), *EXPORTS.glob("*.json")]
+    assert sorted(p.name for p in files) == sorted(c.file for c in CASES)
 
 
 def _text(case_file: str, tmp_path: Path, object_name: str = "contacts") -> str:

@@ -158,11 +158,28 @@ RUNS = [
         },
         linked=29,
     ),
+    Run(
+        "hubspot_api_contacts.json",
+        {
+            "companies": Outcome(4, 3, 0, merged=1),
+            "contacts": Outcome(5, 4, 1, reasons={MISSING_FIRST: 1}),
+        },
+        linked=3,
+    ),
+    Run(
+        "salesforce_api_contacts.json",
+        {
+            "companies": Outcome(3, 2, 0, merged=1),
+            "contacts": Outcome(4, 3, 1, reasons={MISSING_FIRST: 1}),
+        },
+        linked=3,
+    ),
 ]
 
 
 def test_every_corpus_file_is_run() -> None:
-    assert sorted(p.name for p in EXPORTS.glob("*.csv")) == sorted(run.file for run in RUNS)
+    files = [*EXPORTS.glob("*.csv"), *EXPORTS.glob("*.json")]
+    assert sorted(p.name for p in files) == sorted(run.file for run in RUNS)
 
 
 def _reasons(errors: Path) -> dict[tuple[str, str | None], int]:
@@ -172,7 +189,7 @@ def _reasons(errors: Path) -> dict[tuple[str, str | None], int]:
 
 
 @pytest.mark.slow  # every corpus file's whole pipeline, twice: some 7 s
-@pytest.mark.parametrize("run", RUNS, ids=[run.file.removesuffix(".csv") for run in RUNS])
+@pytest.mark.parametrize("run", RUNS, ids=[run.file.rpartition(".")[0] for run in RUNS])
 def test_the_unedited_starter_runs_and_links_contacts_to_companies(
     run: Run, tmp_path: Path
 ) -> None:
@@ -249,7 +266,7 @@ def _company_cells(
     if kind == "redmine_export":
         frame = with_derived(read_redmine_export(source, entity="contacts", format="csv")).frame
     else:
-        frame = read_source("csv", source).frame
+        frame = read_source(kind, source).frame
     emails = frame.select(pl.coalesce(email_columns)).to_series()
     cells = {}
     for email, company in zip(emails.to_list(), frame[column].to_list(), strict=True):

@@ -2,7 +2,8 @@
 
 Values become text exactly as they were written: strings as they are (``""`` -> null, as an
 empty CSV cell), numbers in their JSON spelling (``1.10`` stays ``1.10``, a 20-digit id keeps
-every digit), ``true``/``false``, nested objects and arrays as compact JSON. Columns are the
+every digit), ``true``/``false``, nested objects and arrays as compact JSON; each member of a
+nested object is also a column of its own, ``address.city`` (``json_members``). Columns are the
 union of keys, in first-seen order.
 
 Row identity: JSON ``_row`` is the 1-based position in the array; NDJSON ``_row`` is the
@@ -22,6 +23,7 @@ import polars as pl
 from crmsync.errors import SourceError
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.json_deep import TOO_DEEP_ELEMENT, array_elements
+from crmsync.extract.json_members import with_members
 from crmsync.extract.result import (
     ROW_COL,
     SOURCE_COL,
@@ -185,7 +187,7 @@ def _build_checked(
                 raws.append("")
             else:
                 kept_rows.append(row)
-                kept.append(item)
+                kept.append(with_members(item))
         rows, objects = kept_rows, kept
     order = sorted(range(len(bad_rows)), key=bad_rows.__getitem__)
     rejects = make_rejects(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from crmsync.extract.json_members import SEPARATOR as MEMBER_SEPARATOR
 from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
 from crmsync.starter.companies import CompaniesStep, companies_step
@@ -48,6 +49,13 @@ PRODUCTS: tuple[Product, ...] = (*PEOPLE_PRODUCTS, *CRM_PRODUCTS, REDMINE)
 MAX_PHONE_SLOTS = 9
 CUSTOM_FIELD = "cf:"
 NEWLINE_ESCAPE = "\\n"  # a line break inside a double-quoted YAML string
+# The objects APIs keep a record's fields in (HubSpot's properties, Airtable's fields,
+# Intercom's custom_attributes): a member of one goes by its own name, properties.email as
+# email. Other paths go by their whole name only: Salesforce's Account.Name is the account's
+# name ("Account Name"), never the contact's.
+FIELD_CONTAINERS = frozenset(
+    {"properties", "fields", "data", "values", "customattributes", "customfields"}
+)
 
 
 class _Builder:
@@ -63,6 +71,11 @@ class _Builder:
         for column in table.columns:  # Redmine's custom fields go by their own names too
             if column.startswith(CUSTOM_FIELD):
                 self.by_key.setdefault(header_key(column.removeprefix(CUSTOM_FIELD)), column)
+        for column in table.columns:  # a field nested in an API's record by its own name
+            parent, _, member = column.rpartition(MEMBER_SEPARATOR)
+            container = header_key(parent.rpartition(MEMBER_SEPARATOR)[2])
+            if container in FIELD_CONTAINERS and header_key(member):
+                self.by_key.setdefault(header_key(member), column)
         self.fields: dict[str, Mapped] = {}
         self.left: dict[str, str] = {}
         self.used: set[str] = set()
@@ -114,6 +127,9 @@ def suggest(
         *_secondary(product, object_name),
     )
     fields = _targets(object_name)
+    for column in table.columns:  # its members are columns of their own: they are mapped
+        if v.json_objects(table.values(column)):
+            build.claim(column, v.JSON_OBJECTS)
     if object_name == "contacts":
         _phone_slots(build)
     for known in entries:

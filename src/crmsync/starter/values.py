@@ -14,6 +14,7 @@ from collections import Counter
 
 import polars as pl
 
+from crmsync.transform.normalizers.tags import JSON_ARRAY
 from crmsync.transform.placeholders import NO_VALUE_WORDS
 
 HONORIFICS = frozenset(
@@ -71,6 +72,8 @@ _MANY_EMAILS = re.compile(r"@[^@]*[;,]|@.* ::: ")
 _INTEGER = re.compile(r"^\s*[+-]?\d+(?:\.0+)?\s*$")
 _REGION_CODE = re.compile(r"^(?:\d+|[a-z]{1,3})$")
 
+_JSON_ARRAY = re.compile(JSON_ARRAY)
+
 
 def filled(series: pl.Series | None) -> list[str]:
     """The column's values with content, stripped (an absent column has none)."""
@@ -82,6 +85,14 @@ def filled(series: pl.Series | None) -> list[str]:
 
 def _honorific(value: str) -> bool:
     return value.casefold().rstrip(".").strip() in HONORIFICS
+
+
+JSON_OBJECTS = "holds JSON objects: each of their members is a column of its own (name.member)"
+
+
+def json_objects(values: list[str]) -> bool:
+    """Whether a column's values are JSON objects (a JSON record's nested object, as text)."""
+    return bool(values) and all(v.startswith("{") and v.endswith("}") for v in values)
 
 
 def veto(target: str, values: list[str]) -> str | None:
@@ -115,7 +126,9 @@ def veto(target: str, values: list[str]) -> str | None:
                 'holds Google groups ("* myContacts ::: Friends"): " ::: " is not a tag '
                 "separator and * myContacts is a system group"
             )
-        quoted = [v for v in values if '"' in v]
+        # a JSON array of strings (["a","b"], how a JSON export holds a list) is read as
+        # its items; quotes anywhere else would become part of a tag
+        quoted = [v for v in values if '"' in v and not _JSON_ARRAY.match(v)]
         if quoted:
             return f"holds quoted tags ({quoted[0]}): the quotes would become part of each tag"
     return None

@@ -122,7 +122,10 @@ def _generic(table: dict[str, tuple[str, ...]], *others: Known) -> tuple[Known, 
 # A contacts file's website and domain columns: Rally contacts have neither field, and beside
 # a company column they are the company's, its key in Rally (a personal page comes under
 # another name in the exports that have one: Google's "Website 1 - Value", vCard's "URL").
-COMPANY_SITES = ("Website", "Website URL", "Web Site", "Company Website", "Company URL", "Homepage")
+COMPANY_SITES = (
+    "Website", "Website URL", "Web Site", "Company Website", "Company URL", "Homepage",
+    "Account Website",
+)  # fmt: skip
 COMPANY_DOMAINS = ("Domain", "Company Domain", "Company Domain Name", "Website Domain")
 COMPANY_SITE_WHY = f"the company's website: {COMPANY_PART}"
 COMPANY_DOMAIN_WHY = f"the company's domain: {COMPANY_PART}"
