@@ -37,6 +37,7 @@ FITTING = [
     ("score", "leadScore", ["0", "45", "100", "7"]),
     ("states", "state", ["NY", "CA", "Bavaria", "ON"]),
     ("tags", "tags", ["vip, referral", "Kunden;VIP"]),
+    ("json-tag-arrays", "tags", ['["vip","referral"]', "[]", "plain"]),  # read as their items
     ("stages", "lifecycleStage", ["Lead", "Customer", "Marketing Qualified Lead", "n/a"]),
     ("empty", "title", []),
 ]
