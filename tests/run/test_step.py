@@ -324,3 +324,34 @@ def test_a_source_id_holding_a_nul_character_fails_its_row_not_the_run(
     assert errors["field"].to_list() == ["Id"]
     assert "NUL character" in errors["error"][0]
     assert [r["email"] for r in rally.records("contacts")] == ["ada@x.org"]
+
+
+def test_two_records_under_one_source_id_fail_the_later_one(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """A source id names one record: two under one id would overwrite each other in Rally on
+    every run. The same record twice (same email) merges as any duplicate does."""
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "Id,First,Last,Email",
+        "7,Ada,L,ada@x.org",
+        "8,Bob,S,bob@x.org",
+        "7,Cy,Y,cy@x.org",  # another record under Ada's id: fails
+        "7,Ada,L,ADA@x.org",  # Ada again: merged into row 2
+        ",Di,P,di@x.org",  # no id: nothing to share
+    )
+    step = (
+        "name: ids\nobject: contacts\nsource_id: Id\n"
+        "source: {kind: csv, path: people.csv}\n"
+        "mapping: {firstName: First, lastName: Last, email: Email}\n" + DESTINATION
+    )
+    config = pipeline(tmp_path, step, rally)
+    summary = run_pipeline(config, transport=rally.transport).summary
+    assert (summary.created, summary.merged, summary.failed) == (3, 1, 1)
+    errors = pl.read_csv(tmp_path / "reports" / "errors.csv")
+    assert errors.select("row", "field", "error").rows() == [
+        (4, "Id", 'source id "7" is also row 2\'s, another record: a source id names one record')
+    ]
+    again = run_pipeline(config, transport=rally.transport).summary
+    assert (again.unchanged, again.failed, again.updated) == (3, 1, 0)

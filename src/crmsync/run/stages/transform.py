@@ -22,7 +22,15 @@ from crmsync.run.stages.plan import SOURCE_ID_COLUMN
 from crmsync.run.stages.resolve import lookup_columns, lookup_sources
 from crmsync.schema import RallyObject
 from crmsync.transform import dedupe, normalize, validate
-from crmsync.transform.issues import MATCH_KEY, concat_issues, issues_where
+from crmsync.transform.issues import (
+    MATCH_KEY,
+    ROW,
+    SOURCE,
+    concat_issues,
+    issues_where,
+    named_rows,
+    quoted,
+)
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
 from crmsync.transform.normalize import (
@@ -33,6 +41,7 @@ from crmsync.transform.normalize import (
 )
 
 NEWEST_COLUMN = "_newest"
+_KEY, _FAILED, _FIRST_ROW, _FIRST_KEY = "__key__", "__failed__", "__first_row__", "__first_key__"
 # Rows mapped and checked at once: the mapped copy and polars' working buffers of a big read
 # exist for this many rows, never for the whole file.
 CHECK_ROWS = 200_000
@@ -169,9 +178,38 @@ def finish(
     """Checked rows (`checked_rows`, of the whole read) deduped, with their outcomes: the
     rows that failed stay behind, duplicates merge."""
     failed = failures(issues)
+    if SOURCE_ID_COLUMN in normalized.columns:
+        clashes = _shared_source_ids(normalized, failed.rows, step)
+        if clashes.height:
+            failed = failures(concat_issues([issues, clashes]))
     kept = deduped(normalized, failed.rows, step, columns)
     outcomes = pl.concat([failed.outcomes, kept.outcomes])
     return Transformed(kept.frame, outcomes, failed.warnings, failed.rows.height, kept.merged)
+
+
+def _shared_source_ids(normalized: pl.DataFrame, failed: pl.DataFrame, step: Step) -> pl.DataFrame:
+    """An error for each row whose source id an earlier row has, unless the two are also
+    the same record by their match key (dedupe merges those): a source id names one record,
+    and two records under one id would overwrite each other in Rally on every run."""
+    source_id = pl.col(SOURCE_ID_COLUMN)
+    key = pl.col(MATCH_KEY) if MATCH_KEY in normalized.columns else pl.lit(None, pl.String)
+    rows = (
+        normalized.select(SOURCE, ROW, source_id, key.alias(_KEY))
+        .with_columns(named_rows(normalized, failed).alias(_FAILED))
+        .filter(~pl.col(_FAILED) & source_id.is_not_null())
+        .with_columns(  # columns: a message is worded on the failing rows alone
+            pl.col(ROW).first().over(SOURCE_ID_COLUMN).alias(_FIRST_ROW),
+            pl.col(_KEY).first().over(SOURCE_ID_COLUMN).alias(_FIRST_KEY),
+        )
+    )
+    same_record = (pl.col(_KEY) == pl.col(_FIRST_KEY)).fill_null(False)
+    message = pl.format(
+        "source id {} is also row {}'s, another record: a source id names one record",
+        quoted(source_id),
+        pl.col(_FIRST_ROW),
+    )
+    clash = ~source_id.is_first_distinct() & ~same_record
+    return issues_where(rows, clash, str(step.source_id), message)
 
 
 @dataclass(frozen=True)
