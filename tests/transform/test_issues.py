@@ -85,3 +85,14 @@ def test_a_long_value_is_quoted_by_its_start_and_length() -> None:
     assert errors[0] == f'"{"x" * 80}..." (100000 characters) is not a whole number'
     assert errors[1] == '"ab c " is not a whole number'
     assert normalized["leadScore"].null_count() == 2
+
+
+def test_a_whole_number_too_large_to_hold_is_said_so() -> None:
+    frame = pl.DataFrame(
+        {"_source": ["s"] * 2, "_row": [2, 3], "leadScore": ["1180591620717411303424", "1.5"]}
+    )
+    _, issues = normalize(frame, OBJECTS["contacts"])
+    assert issues["error"].to_list() == [
+        '"1180591620717411303424" is a number too large to hold',
+        '"1.5" is not a whole number',
+    ]

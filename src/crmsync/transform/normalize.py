@@ -100,9 +100,17 @@ def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) 
         target = pl.Int64 if integer else pl.Float64
         expr = parse_number(column, integer=integer, clean=True) if is_text else column.cast(target)
         what = "a whole number" if integer else "a number"
-        return _Conversion(
-            spec.wire, expr, lambda raw: pl.format("{} is not {}", quoted(raw), pl.lit(what))
-        )
+
+        def message(raw: pl.Expr) -> pl.Expr:
+            # digits that did not convert are a number too large to hold (above 2**63)
+            digits = raw.cast(pl.String).str.contains(r"^\s*[+-]?[0-9][0-9,]*\s*$")
+            return (
+                pl.when(digits)
+                .then(pl.format("{} is a number too large to hold", quoted(raw)))
+                .otherwise(pl.format("{} is not {}", quoted(raw), pl.lit(what)))
+            )
+
+        return _Conversion(spec.wire, expr, message)
     if spec.kind is Kind.BOOLEAN:
         expr = parse_bool(column, clean=True) if is_text else column.cast(pl.Boolean)
         return _Conversion(
