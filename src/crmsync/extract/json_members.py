@@ -13,6 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 SEPARATOR = "."
+# The objects APIs keep a record's fields in (HubSpot's properties, Airtable's fields,
+# Intercom's custom_attributes), compared in lower case without punctuation.
+FIELD_CONTAINERS = frozenset(
+    {"properties", "fields", "data", "values", "customattributes", "customfields"}
+)
 
 
 def with_members(record: dict[str, Any]) -> dict[str, Any]:
@@ -38,3 +43,13 @@ def _add_members(
             out.setdefault(path, value)
         if type(value) is dict:
             _add_members(out, path, value, record)
+
+
+def field_member(column: str) -> str | None:
+    """The field name of a column nested in a field container (`properties.email`: email),
+    which names the field as a flat export would; None for other columns. Other paths name
+    their field only whole: Salesforce's `Account.Name` is the account's name, never the
+    contact's."""
+    parent, _, member = column.rpartition(SEPARATOR)
+    container = "".join(c for c in parent.rpartition(SEPARATOR)[2].lower() if c.isalnum())
+    return member if container in FIELD_CONTAINERS and member.strip() else None

@@ -12,7 +12,6 @@ undo, and (without `force`) a run whose records a later run wrote again.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -38,16 +37,13 @@ from crmsync.run.destination import Destination
 from crmsync.run.merge import same
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
+from crmsync.run.undo_report import UNDO_ORDER, Settled, undo_summaries, write_report
 from crmsync.schema import OBJECTS, RallyObject
-from crmsync.spreadsheet import escape_row
 from crmsync.state import StateDB, StepState
 from crmsync.state.journal import Entry
 from crmsync.state.runs import FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
-UNDO_ORDER = ("activities", "contacts", "companies")  # what points at others goes first
 UNDO_OF = "undo_of"  # the summary key that marks an undo run
-UNDO_FILE = "undo.csv"
-UNDO_HEADER = ("object", "rally_id", "action", "result", "fields", "note")
 NOT_FOUND = 404
 
 
@@ -84,14 +80,6 @@ class UndoResult:
         undone = sum(s.deleted + s.updated for s in self.summaries)
         failed = sum(s.failed for s in self.summaries)
         return FAILED if failed and not undone else PARTIAL
-
-
-@dataclass
-class _Settled:
-    entry: Entry
-    result: str  # deleted, restored, left alone, failed, would delete, would restore
-    fields: list[str] = field(default_factory=list)
-    note: str | None = None
 
 
 GONE_NOTE = "Rally no longer has this record (deleted since, or by an undo cut short)"
@@ -149,7 +137,7 @@ def undo_run(
         undo_id = db.runs.start(pipeline.name, dry_run=options.dry_run)
         observer.run_started(pipeline.name, undo_id, [f"undo run {run_id}"])
         started, clock = datetime.now(UTC), time.monotonic()
-        settled: list[_Settled] = []
+        settled: list[Settled] = []
         interrupted = False
         try:
             # --force: what later runs wrote again is undone too (fields people changed stay)
@@ -165,9 +153,9 @@ def undo_run(
                 report_dir=str(report_dir),
             )
             raise
-        summaries = _summaries(settled, run_id, options.dry_run, started, interrupted)
+        summaries = undo_summaries(settled, run_id, options.dry_run, started, interrupted)
         duration = round(time.monotonic() - clock, 3)
-        files = _report(report_dir, settled, summaries, duration)
+        files = write_report(report_dir, settled, summaries, duration)
         result = UndoResult(undo_id, run_id, summaries, files, interrupted)
         for summary in summaries:
             db.runs.record_step(undo_id, summary.name, asdict(summary))
@@ -188,7 +176,7 @@ async def _undo(
     undo_id: int,
     options: UndoOptions,
     observer: RunObserver,
-    settled: list[_Settled],
+    settled: list[Settled],
     later: dict[str, int],
 ) -> None:
     by_object = {name: [e for e in pending if e.object == name] for name in UNDO_ORDER}
@@ -228,7 +216,7 @@ class _Undoing:
     mirror: Mirror
     dry_run: bool
     undo_id: int
-    settled: list[_Settled] = field(default_factory=list)
+    settled: list[Settled] = field(default_factory=list)
 
     async def one(self, entry: Entry, rewritten: int | None) -> None:
         done = await _undo_one(
@@ -275,11 +263,11 @@ async def _undo_one(
     entry: Entry,
     dry_run: bool,
     rewritten: int | None,
-) -> _Settled:
+) -> Settled:
     current = mirror.get([entry.rally_id]).get(entry.rally_id)
     readable = set(obj.response_fields)
     if current is None:
-        return _Settled(entry, "left alone", note=GONE_NOTE)
+        return Settled(entry, "left alone", note=GONE_NOTE)
     written = db.hashes.written(_step_scope(entry), [entry.row_key]) if entry.row_key else {}
     last: dict[str, Any] = json.loads(written[entry.row_key]) if entry.row_key in written else {}
     wrote = entry.after or last  # a creation is journaled by id: it wrote what `written` holds
@@ -290,40 +278,40 @@ async def _undo_one(
     ]
     if entry.action == "created":
         if rewritten is not None:  # what it holds now is (also) that later run's writing
-            return _Settled(entry, "left alone", note=f"written again by run {rewritten} since")
+            return Settled(entry, "left alone", note=f"written again by run {rewritten} since")
         if edited:
-            return _Settled(entry, "left alone", edited, _edited_note(edited, current))
+            return Settled(entry, "left alone", edited, _edited_note(edited, current))
         if dry_run:
-            return _Settled(entry, "would delete")
+            return Settled(entry, "would delete")
         try:
             await client.delete(obj, entry.rally_id)
         except RequestRefused as exc:
             if exc.status != NOT_FOUND:
-                return _Settled(entry, "failed", note=exc.detail)
+                return Settled(entry, "failed", note=exc.detail)
             # gone already (a person deleted it, or an undo cut short did): what undoing a
             # creation asks, so no failure; the note says it was not this undo's delete
             mirror.gone([entry.rally_id])
-            return _Settled(entry, "deleted", note=GONE_NOTE)
+            return Settled(entry, "deleted", note=GONE_NOTE)
         mirror.gone([entry.rally_id])
-        return _Settled(entry, "deleted")
+        return Settled(entry, "deleted")
     restore = [name for name in entry.before if name not in edited]
     if not restore:
-        return _Settled(entry, "left alone", edited, _edited_note(edited, current))
+        return Settled(entry, "left alone", edited, _edited_note(edited, current))
     record = {name: current[name] for name in obj.wire_fields if name in current}
     record.update({k: v for k, v in last.items() if k not in readable and k in obj.wire_fields})
     record.update({name: entry.before[name] for name in restore})
     note = _edited_note(edited, current) if edited else None
     if dry_run:
-        return _Settled(entry, "would restore", restore, note)
+        return Settled(entry, "would restore", restore, note)
     try:
         answer = await client.update(obj, entry.rally_id, record)
     except RequestRefused as exc:
         if exc.status == NOT_FOUND:  # deleted in Rally since it was last seen
             mirror.gone([entry.rally_id])
-            return _Settled(entry, "left alone", note=GONE_NOTE)
-        return _Settled(entry, "failed", restore, exc.detail)
+            return Settled(entry, "left alone", note=GONE_NOTE)
+        return Settled(entry, "failed", restore, exc.detail)
     mirror.saw(answer)
-    return _Settled(entry, "restored", restore, note)
+    return Settled(entry, "restored", restore, note)
 
 
 def _step_scope(entry: Entry) -> str:
@@ -336,7 +324,7 @@ def _edited_note(fields: Iterable[str], current: dict[str, Any]) -> str:
 
 
 def _remember(
-    db: StateDB, destination: Destination, entry: Entry, done: _Settled, undo_id: int
+    db: StateDB, destination: Destination, entry: Entry, done: Settled, undo_id: int
 ) -> None:
     """What the state database must know after an entry is undone: the entry is settled, a
     deleted record is new to the next run, a restored one is planned again."""
@@ -351,63 +339,3 @@ def _remember(
     elif done.result == "restored" and entry.row_key:
         before = json.dumps(entry.written_before or {}, ensure_ascii=False, sort_keys=True)
         db.hashes.reset(scope, {entry.row_key: before})
-
-
-def _summaries(
-    settled: list[_Settled], run_id: int, dry_run: bool, started: datetime, interrupted: bool
-) -> list[RunSummary]:
-    out = []
-    for name in UNDO_ORDER:
-        mine = [s for s in settled if s.entry.object == name]
-        if not mine:
-            continue
-        count = {r: sum(1 for s in mine if s.result == r) for r in {s.result for s in mine}}
-        out.append(
-            RunSummary(
-                name=f"undo {name}",
-                object=name,
-                source=f"run {run_id}",
-                dry_run=dry_run,
-                started_at=started.isoformat(timespec="seconds"),
-                finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                rows_read=len(mine),
-                deleted=count.get("deleted", 0),
-                updated=count.get("restored", 0),
-                planned=count.get("would delete", 0) + count.get("would restore", 0),
-                unchanged=count.get("left alone", 0),
-                failed=count.get("failed", 0),
-                interrupted=interrupted,
-            )
-        )
-    return out
-
-
-def _report(
-    folder: Path, settled: list[_Settled], summaries: list[RunSummary], duration: float
-) -> dict[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {"undo": folder / UNDO_FILE, "summary": folder / "summary.json"}
-    with files["undo"].open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(UNDO_HEADER)
-        for s in settled:
-            writer.writerow(
-                escape_row(
-                    (
-                        s.entry.object,
-                        s.entry.rally_id,
-                        s.entry.action,
-                        s.result,
-                        " ".join(s.fields),
-                        s.note or "",
-                    )
-                )
-            )
-    for summary in summaries:
-        summary.duration_s = duration
-        summary.report_dir = str(folder)
-        summary.files = {name: str(path) for name, path in files.items()}
-    files["summary"].write_text(
-        json.dumps([asdict(s) for s in summaries], indent=2) + "\n", encoding="utf-8"
-    )
-    return files

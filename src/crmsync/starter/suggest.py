@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from crmsync.extract.json_members import SEPARATOR as MEMBER_SEPARATOR
+from crmsync.extract.json_members import field_member
 from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
 from crmsync.starter.companies import CompaniesStep, companies_step
@@ -49,13 +49,6 @@ PRODUCTS: tuple[Product, ...] = (*PEOPLE_PRODUCTS, *CRM_PRODUCTS, REDMINE)
 MAX_PHONE_SLOTS = 9
 CUSTOM_FIELD = "cf:"
 NEWLINE_ESCAPE = "\\n"  # a line break inside a double-quoted YAML string
-# The objects APIs keep a record's fields in (HubSpot's properties, Airtable's fields,
-# Intercom's custom_attributes): a member of one goes by its own name, properties.email as
-# email. Other paths go by their whole name only: Salesforce's Account.Name is the account's
-# name ("Account Name"), never the contact's.
-FIELD_CONTAINERS = frozenset(
-    {"properties", "fields", "data", "values", "customattributes", "customfields"}
-)
 
 
 class _Builder:
@@ -72,9 +65,7 @@ class _Builder:
             if column.startswith(CUSTOM_FIELD):
                 self.by_key.setdefault(header_key(column.removeprefix(CUSTOM_FIELD)), column)
         for column in table.columns:  # a field nested in an API's record by its own name
-            parent, _, member = column.rpartition(MEMBER_SEPARATOR)
-            container = header_key(parent.rpartition(MEMBER_SEPARATOR)[2])
-            if container in FIELD_CONTAINERS and header_key(member):
+            if member := field_member(column):
                 self.by_key.setdefault(header_key(member), column)
         self.fields: dict[str, Mapped] = {}
         self.left: dict[str, str] = {}
