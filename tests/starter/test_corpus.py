@@ -644,3 +644,8 @@ def test_init_refuses_a_file_with_no_columns_and_writes_nothing(
     assert "has no columns to map" in done.stderr
     assert "Traceback" not in done.stderr
     assert not output.exists()
+
+
+def test_a_json_file_names_its_rows_by_record_not_line(tmp_path: Path) -> None:
+    prose = _unwrapped(_text("hubspot_api_contacts.json", tmp_path))
+    assert "1 of 5 rows has no first or last name (record 4)" in prose

@@ -136,7 +136,9 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         renamed=extracted.renamed,
         where=where,
     )
-    table = Table(list(extracted.columns), extracted.frame, extracted.renamed)
+    # a JSON array's rows are its records, not lines of the file
+    word = "record" if kind == "json" else "line"
+    table = Table(list(extracted.columns), extracted.frame, extracted.renamed, word)
     return Inspected(table, info, product)
 
 

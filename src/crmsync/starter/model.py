@@ -63,6 +63,7 @@ class Table:
     columns: list[str]
     frame: pl.DataFrame | None = None
     renamed: tuple[tuple[str, str], ...] = ()
+    row_word: str = "line"  # what a row's `_row` counts: a line of the file, or a record
     _filled: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def values(self, column: str) -> list[str]:

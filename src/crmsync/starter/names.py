@@ -25,10 +25,11 @@ LINES_SHOWN = 5
 class NameGaps:
     """Rows that lack a first or a last name after the columns and the full name."""
 
-    lines: tuple[int, ...]  # the file's line of each such row
+    lines: tuple[int, ...]  # the file's line (or record) of each such row
     both_from_email: int  # rows with neither name whose email gives both
     first_from_email: int  # ... whose email gives a first name only
     still_missing: dict[str, int]  # name -> rows still without it after names_from_email
+    word: str = "line"  # what `lines` count
 
     @property
     def rows(self) -> int:
@@ -66,19 +67,21 @@ def name_gaps(table: Table, mapped: pl.DataFrame) -> NameGaps:
             FIRST_NAME: int(counted["no_first"].sum()),
             LAST_NAME: int(counted["no_last"].sum()),
         },
+        word=table.row_word,
     )
 
 
-def line_list(lines: tuple[int, ...]) -> str:
-    """'lines 3, 4 and 9' / 'lines 3, 4, 6, 7, 9 and 25 more'."""
+def line_list(lines: tuple[int, ...], word: str = "line") -> str:
+    """'lines 3, 4 and 9' / 'lines 3, 4, 6, 7, 9 and 25 more' ('records ...' for `word`
+    record)."""
     shown = ", ".join(str(n) for n in lines[:LINES_SHOWN])
     more = len(lines) - LINES_SHOWN
     if more > 0:
-        return f"lines {shown} and {more} more"
+        return f"{word}s {shown} and {more} more"
     if len(lines) == 1:
-        return f"line {shown}"
+        return f"{word} {shown}"
     head, _, tail = shown.rpartition(", ")
-    return f"lines {head} and {tail}"
+    return f"{word}s {head} and {tail}"
 
 
 def email_offer(gaps: NameGaps) -> str:
@@ -112,8 +115,9 @@ def default_lines(gaps: NameGaps, fields: dict[str, Mapped]) -> list[str]:
 def names_hint(gaps: NameGaps, rows: int, fields: dict[str, Mapped], why: str) -> str:
     """The paragraph about rows that fail for want of a name, and the ways out."""
     count = f"{gaps.rows} of {rows} rows {'has' if gaps.rows == 1 else 'have'}"
+    where = line_list(gaps.lines, gaps.word)
     text = (
-        f"{count} no first or last name ({line_list(gaps.lines)}): Rally requires both, so "
+        f"{count} no first or last name ({where}): Rally requires both, so "
         "those rows fail (stage validate) and are listed in errors.csv."
     )
     if why:
