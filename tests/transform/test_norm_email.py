@@ -73,6 +73,14 @@ def test_email_match_key(raw: str | None, fold: bool, expected: str | None) -> N
     [
         ("someone@gmail.com", True),
         ("x@Outlook.com", True),
+        ("a@yahoo.com.mx", True),  # a brand under a country's suffix
+        ("a@hotmail.ca", True),
+        ("a@live.nl", True),
+        ("a@bigpond.net.au", True),
+        ("a@example.com", True),  # reserved for examples: nobody's company
+        ("a@mail.acme.test", True),
+        ("a@outlook.acme.com", False),  # a company's own host under a brand's name
+        ("a@outlookgroup.com", False),
         ("yahoo.com", True),
         ("a@gmx.de", True),
         ("a@mail.ru", True),

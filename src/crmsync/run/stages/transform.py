@@ -32,6 +32,7 @@ from crmsync.transform.issues import (
     quoted,
 )
 from crmsync.transform.keys import normalize_key
+from crmsync.transform.mail_domains import from_email, unshared
 from crmsync.transform.mapping import FieldRule, absent_columns, apply_mapping, resolve_columns
 from crmsync.transform.normalize import (
     DOMAIN_FIELD,
@@ -153,6 +154,8 @@ def checked_rows(
         if SOURCE_ID_COLUMN in columns:
             source_id = normalize_key(rows[first[SOURCE_ID_COLUMN]], "source_id")
             mapped = mapped.with_columns(source_id.alias(SOURCE_ID_COLUMN))
+        if obj.match_key == DOMAIN_FIELD and DOMAIN_FIELD in mapped.columns:
+            mapped = mapped.with_columns(from_email(pl.col(DOMAIN_FIELD)))
         normalized, issues = normalize(mapped, obj, options)
         parts = [issues, validate(normalized, obj, given=mapped)]
         if SOURCE_ID_COLUMN in columns:
@@ -177,6 +180,9 @@ def finish(
 ) -> Transformed:
     """Checked rows (`checked_rows`, of the whole read) deduped, with their outcomes: the
     rows that failed stay behind, duplicates merge."""
+    # whole-read checks: every row of a key is here (or in this partition of the read)
+    normalized, shared = unshared(normalized)
+    issues = concat_issues([issues, shared])
     failed = failures(issues)
     if SOURCE_ID_COLUMN in normalized.columns:
         clashes = _shared_source_ids(normalized, failed.rows, step)

@@ -16,7 +16,11 @@ import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
 from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
-from crmsync.transform.normalizers.freemail import FREE_MAIL_DOMAINS
+from crmsync.transform.normalizers.freemail import (
+    FREE_MAIL_BRAND_PATTERN,
+    FREE_MAIL_DOMAINS,
+    RESERVED_DOMAIN_PATTERN,
+)
 from crmsync.transform.normalizers.names import blank_as_null, trimmed
 
 MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
@@ -164,8 +168,15 @@ def email_domain(expr: pl.Expr) -> pl.Expr:
 
 
 def is_free_mail(expr: pl.Expr) -> pl.Expr:
-    """True when an address (or a bare domain) belongs to a public mailbox provider."""
-    return email_domain(expr).is_in(sorted(FREE_MAIL_DOMAINS))
+    """True when an address (or a bare domain) belongs to a public mailbox provider (a known
+    domain, or a global brand under a country's suffix) or to a name reserved for examples:
+    either way its domain says nothing of a company."""
+    domain = email_domain(expr)
+    return (
+        domain.is_in(sorted(FREE_MAIL_DOMAINS))
+        | domain.str.contains(FREE_MAIL_BRAND_PATTERN)
+        | domain.str.contains(RESERVED_DOMAIN_PATTERN)
+    )
 
 
 def _library_error(value: str) -> str | None:
