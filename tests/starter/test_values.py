@@ -18,6 +18,7 @@ VETOES = [
     ("region-codes", "state", ["NY", "14", "tg", "CA", "03"], "region codes"),
     ("google-groups", "tags", ["* myContacts ::: Friends", "Work"], "Google groups"),
     ("quoted-tags", "tags", ['"Customer","VIP"', ""], "quoted tags"),
+    ("websites-as-linkedin", "linkedInUrl", ["https://acme.com", "globex.io"], "not LinkedIn"),
     ("statuses", "lifecycleStage", ["New", "Open", "In Progress", "Lead"], "statuses"),
 ]
 
@@ -37,6 +38,7 @@ FITTING = [
     ("score", "leadScore", ["0", "45", "100", "7"]),
     ("states", "state", ["NY", "CA", "Bavaria", "ON"]),
     ("tags", "tags", ["vip, referral", "Kunden;VIP"]),
+    ("linkedin-profiles", "linkedInUrl", ["https://www.linkedin.com/in/ada", "linkedin.com/in/bo"]),
     ("json-tag-arrays", "tags", ['["vip","referral"]', "[]", "plain"]),  # read as their items
     ("stages", "lifecycleStage", ["Lead", "Customer", "Marketing Qualified Lead", "n/a"]),
     ("empty", "title", []),

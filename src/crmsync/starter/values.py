@@ -99,6 +99,10 @@ def veto(target: str, values: list[str]) -> str | None:
     """Why these values must not fill ``target``, or None when nothing speaks against it."""
     if not values:
         return None
+    if target == "linkedInUrl":
+        others = [v for v in values if "linkedin." not in v.casefold()]
+        if len(others) * 2 > len(values):
+            return f"holds web addresses that are not LinkedIn profiles ({others[0]})"
     if target == "title":
         found = Counter(v for v in values if _honorific(v))
         if sum(found.values()) >= HONORIFIC_SHARE * len(values):
