@@ -70,6 +70,8 @@ MAPPINGS = {
 
 
 def step_config(obj: str = "contacts", mode: Mode = "auto", **extra: Any) -> Step:
+    """A step whose updates may rewrite what Rally never shows (the tests here are of
+    delivery; tests/run/test_unreadable.py holds them back)."""
     return Step.model_validate(
         {
             "name": "s",
@@ -77,6 +79,7 @@ def step_config(obj: str = "contacts", mode: Mode = "auto", **extra: Any) -> Ste
             "source": {"kind": "csv", "path": "x.csv"},
             "mapping": MAPPINGS[obj],
             "load": {"mode": mode},
+            "sync": {"unreadable": "rewrite"},
             **extra,
         }
     )

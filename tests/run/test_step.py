@@ -24,6 +24,7 @@ name: people
 object: contacts
 source: {kind: csv, path: people.csv}
 mapping: {firstName: First, lastName: Last, email: Email, title: Title}
+sync: {unreadable: rewrite}  # updates may rewrite the fields Rally never shows
 """
     + DESTINATION
 )

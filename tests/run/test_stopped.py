@@ -29,6 +29,7 @@ object: contacts
 source: {kind: csv, path: people.csv}
 mapping: {firstName: First, lastName: Last, email: Email}
 load: {mode: bulk, batch_size: 50, concurrency: 1, max_concurrency: 1}
+sync: {unreadable: rewrite}  # updates may rewrite the fields Rally never shows
 """
     + DESTINATION
 )

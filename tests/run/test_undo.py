@@ -29,6 +29,7 @@ object: contacts
 source: {kind: csv, path: people.csv}
 mapping: {firstName: First, lastName: Last, email: Email, phone: Phone, title: Title}
 normalize: {default_region: US}
+sync: {unreadable: rewrite}  # updates may rewrite the fields Rally never shows
 """
     + DESTINATION
 )

@@ -106,6 +106,14 @@ class SyncConfig(Section):
         description="An empty source value never blanks a value in Rally (keep) unless asked "
         "(clear).",
     )
+    unreadable: Literal["keep", "rewrite"] = Field(
+        default="keep",
+        description="Rally's answers never show some fields (a contact's address, city, "
+        "state, country, postal code, LinkedIn URL, Twitter handle and notes), and an update "
+        "replaces the whole record: it would wipe what a person typed there. keep: such a "
+        "record is never updated (skipped, with the reason); rewrite: it is, and those "
+        "fields get what the source says or crmsync last wrote.",
+    )
 
 
 class LoadConfig(Section):

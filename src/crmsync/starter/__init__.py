@@ -11,6 +11,7 @@ the phone region from the data (``render``). A Redmine CRM CSV export becomes a
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from crmsync.starter.render import ENV_OPENING, SourceInfo, render_pipeline
 from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product, recognise
 from crmsync.starter.vocab_redmine import REDMINE
+from crmsync.transform.mapping import header_key
 
 __all__ = [
     "Left",
@@ -52,6 +54,11 @@ SOURCE_KINDS = {
     ".jsonl": "ndjson",
 }
 COMPANY_FLAG = "is_company"
+# Columns by which an export of people and organizations in one file says which rows are
+# organizations (Zendesk Sell's is_organization, Redmine's is_company), compared as headers are.
+COMPANY_FLAGS = frozenset({"iscompany", "isorganization", "isorganisation", "isorg"})
+TRUE_WORDS = ("true", "yes", "1", "y")
+FALSE_WORDS = ("false", "no", "0", "n")
 
 
 @dataclass(frozen=True)
@@ -92,12 +99,27 @@ def _read(kind: str, source: Path) -> Extracted:
     return read_source(kind, source)  # type: ignore[arg-type]
 
 
+def _company_flag(extracted: Extracted) -> tuple[str, list[str], list[str]] | None:
+    """(column, its spellings of no, of yes) of a column that flags the rows that are
+    organizations, every value of it a yes or a no; None when the file has none."""
+    for column in extracted.columns:
+        if header_key(column) not in COMPANY_FLAGS:
+            continue
+        values = extracted.frame[column].drop_nulls().str.strip_chars().str.to_lowercase()
+        said = set(values.to_list()) - {""}
+        if said and said <= {*TRUE_WORDS, *FALSE_WORDS}:
+            falsy = sorted(said & set(FALSE_WORDS)) or [FALSE_WORDS[0]]
+            truthy = sorted(said & set(TRUE_WORDS)) or [TRUE_WORDS[0]]
+            return column, falsy, truthy
+    return None
+
+
 def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspected:
     """Read ``source`` as the pipeline will, and recognise a Redmine CRM CSV export."""
     kind = source_kind_of(source)
     extracted = _read(kind, source)
     product = None
-    where = None
+    where: dict[str, str | list[str]] | None = None
     if kind == "csv" and recognise(list(extracted.columns), (REDMINE,)):
         kind, product = "redmine_export", REDMINE
         redmine = read_redmine_export(source, entity="contacts", format="csv")
@@ -114,6 +136,12 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
             delimiter=redmine.delimiter,
             header_line=extracted.header_line,
         )
+    elif (flag := _company_flag(extracted)) is not None:
+        column, falsy, truthy = flag
+        wanted = truthy if object_name == "companies" else falsy
+        where = {column: wanted[0] if len(wanted) == 1 else wanted}
+        kept = pl.col(column).str.strip_chars().str.to_lowercase().is_in(wanted)
+        extracted = dataclasses.replace(extracted, frame=extracted.frame.filter(kept))
     rejects = extracted.rejects
     first = (int(rejects["_row"][0]), str(rejects["raw"][0])) if rejects.height else None
     if not extracted.columns:  # a pipeline that maps nothing could not even be loaded

@@ -42,7 +42,7 @@ class SourceInfo:
     rejects: int = 0
     first_reject: tuple[int, str] | None = None  # (line, raw text)
     renamed: tuple[tuple[str, str], ...] = ()
-    where: dict[str, str] | None = None
+    where: dict[str, str | list[str]] | None = None
 
 
 def _no_env(value: object) -> object:
@@ -214,7 +214,7 @@ def _step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) ->
     """Everything of one step from its source to its dedupe."""
     lines = _source_lines(source)
     if source.where:
-        kept = "companies" if "true" in source.where.values() else "people"
+        kept = "companies" if object_name == "companies" else "people"
         lines += [
             "",
             *comment_lines(f"Only the rows that are {kept}: the export flags its companies."),
@@ -356,6 +356,12 @@ def _tail_lines(name: str) -> list[str]:
         "destination:             # or {kind: file, path: out/{step}.ndjson}: files, not Rally",
         "  base_url: ${RALLY_BASE_URL}",
         "  api_key: ${RALLY_API_KEY}",
+        "",
+        "# Rally never shows a contact's address, city, state, country, postal code, LinkedIn",
+        "# URL, Twitter handle or notes, and an update replaces them: so a contact is not",
+        "# updated (skipped.csv says why) unless this says it may be, knowing that what people",
+        "# typed there is then replaced by what this file maps, or emptied:",
+        "# sync: {unreadable: rewrite}",
         "",
         "# expect: {max_failed: 2%, min_rows_read: 100}   # a run breaking it exits 6",
         "# notify: {webhook: {url: ${ALERT_WEBHOOK_URL}}}  # one message when a run needs a person",

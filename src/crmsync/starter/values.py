@@ -100,9 +100,9 @@ def veto(target: str, values: list[str]) -> str | None:
     if not values:
         return None
     if target == "linkedInUrl":
-        others = [v for v in values if "linkedin." not in v.casefold()]
-        if len(others) * 2 > len(values):
-            return f"holds web addresses that are not LinkedIn profiles ({others[0]})"
+        sites = [v for v in values if "linkedin." not in v.casefold()]
+        if len(sites) * 2 > len(values):
+            return f"holds web addresses that are not LinkedIn profiles ({sites[0]})"
     if target == "title":
         found = Counter(v for v in values if _honorific(v))
         if sum(found.values()) >= HONORIFIC_SHARE * len(values):

@@ -87,6 +87,9 @@ class DryRunDelivery:
         merger = Merger(self._step, self._state, self._mirror)
         keys = dict(routes.update.select("_row", KEY).iter_rows())
         for update, merged in merger.merge(rows_of(plan, routes.update), keys):
+            if (why := merger.held_back(merged)) is not None:
+                into.settled.append(Settled(update.row, "skipped", update.target, why))
+                continue
             self._log.add(update.source, update.row, update.target, merged.changes)
             outcome: Outcome = "planned" if merged.writes else "unchanged"
             into.settled.append(Settled(update.row, outcome, update.target))

@@ -32,6 +32,11 @@ from crmsync.state.journal import Write
 from crmsync.transform.mapping import DEFAULT_MARK
 
 NOT_FOUND = 404
+HELD_BACK = (
+    "not updated: Rally never shows a {object}'s {fields}, and an update replaces them, so "
+    "it would wipe what a person typed there; the pipeline's sync: {{unreadable: rewrite}} "
+    "allows it"
+)
 PUT_BACKLOG = 64  # updates queued at the client at once; the client's own cap paces them
 POLICY_MARK_CHARS = 8
 
@@ -101,6 +106,17 @@ class Merger:
         self._policies = policies(step)
         self._readable = readable(self.obj)
         self._writable = frozenset(self.obj.wire_fields)
+        unseen = sorted(self._writable - self._readable)
+        self._held_back = (
+            HELD_BACK.format(object=self.obj.name.removesuffix("s"), fields=", ".join(unseen))
+            if unseen and step.sync.unreadable == "keep"
+            else None
+        )
+
+    def held_back(self, merged: Merged) -> str | None:
+        """Why a record whose merge writes is not updated: the PUT would replace fields Rally
+        never shows, and the pipeline did not say it may (None: it may be updated)."""
+        return self._held_back if merged.writes else None
 
     def merge(self, rows: list[Row], keys: Mapping[int, str]) -> list[tuple[Row, Merged]]:
         """Each row merged with what crmsync last wrote and what Rally holds now."""
@@ -145,6 +161,11 @@ async def write_merged(
     obj = merger.obj
 
     async def write(row: Row, merged: Merged, key: str) -> None:
+        if (why := merger.held_back(merged)) is not None:
+            skipped = Settled(row.row, "skipped", row.target, why)
+            into.settled.append(skipped)
+            recorder.add(skipped)
+            return
         if log is not None:
             log.add(row.source, row.row, row.target, merged.changes)
         if not merged.writes:
