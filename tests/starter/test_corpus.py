@@ -364,6 +364,28 @@ CASES = [
         links=[{"email_domain": "Email"}, {"name": "Company"}],
     ),
     Case(
+        "zendesk_sell_contacts.csv",
+        {
+            "firstName": "first_name",
+            "lastName": "last_name",
+            "email": "email",
+            "phone": "phone",
+            "mobile": "mobile",
+            "title": "title",
+            "linkedInUrl": "linkedin",
+            "twitterHandle": "twitter",
+            "address": "address",
+            "city": "city",
+            "state": "state",
+            "country": "country",
+            "postalCode": "zip",
+            "tags": "tags",
+            "notes": "description",
+        },
+        source_id="id",
+        region="US",
+    ),
+    Case(
         "hubspot_api_contacts.json",
         {
             "firstName": "properties.firstname",
@@ -649,3 +671,20 @@ def test_init_refuses_a_file_with_no_columns_and_writes_nothing(
 def test_a_json_file_names_its_rows_by_record_not_line(tmp_path: Path) -> None:
     prose = _unwrapped(_text("hubspot_api_contacts.json", tmp_path))
     assert "1 of 5 rows has no first or last name (record 4)" in prose
+
+
+def test_an_export_of_people_and_organizations_keeps_each_to_its_step(tmp_path: Path) -> None:
+    """Zendesk Sell flags its organizations (is_organization): they are no contacts."""
+    output = tmp_path / "starter.yaml"
+    people = write_starter(
+        EXPORTS / "zendesk_sell_contacts.csv", object_name="contacts", output=output
+    )
+    assert people.info.where == {"is_organization": "false"}
+    step = load_pipeline(output, env=ENV).step
+    assert step.where == {"is_organization": "false"}
+    assert people.info.rows == 22  # of 27: the 5 organizations are the companies'
+    companies = write_starter(
+        EXPORTS / "zendesk_sell_contacts.csv", object_name="companies", output=output
+    )
+    assert companies.info.where == {"is_organization": "true"}
+    assert companies.suggestion.mapping["name"] == "name"

@@ -159,6 +159,10 @@ RUNS = [
         linked=29,
     ),
     Run(
+        "zendesk_sell_contacts.csv",
+        {"zendesk_sell_contacts": Outcome(22, 22, 0)},  # the 5 organizations left out
+    ),
+    Run(
         "hubspot_api_contacts.json",
         {
             "companies": Outcome(4, 3, 0, merged=1),
