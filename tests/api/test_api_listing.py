@@ -157,3 +157,38 @@ def test_a_listing_that_skips_one_record_is_read_to_its_end() -> None:
         return _records(start, max(0, min(PAGE_LIMIT, 350 - start)))
 
     assert len(_listed(page_at)) == 349
+
+
+def _capped(records: int, cap: int) -> tuple[list[int], list[dict[str, Any]]]:
+    """(offsets asked, records read) of a listing from a server that answers at most `cap`
+    records a page, whatever limit is asked."""
+    rows = [{"id": f"id-{n:04d}", "email": f"p{n}@x.org"} for n in range(records)]
+    asked: list[int] = []
+
+    def page_at(offset: int) -> Any:
+        asked.append(offset)
+
+        async def page() -> list[dict[str, Any]]:
+            return rows[offset : offset + cap]
+
+        return page()
+
+    async def go() -> list[dict[str, Any]]:
+        return [r async for r in read_ahead(page_at, sizes=paging.PageSize())]
+
+    return asked, asyncio.run(go())
+
+
+def test_a_server_capping_pages_at_50_is_read_whole() -> None:
+    """Its first short page of 50 is no end: the offset after it shows more, and the pages
+    are then taken 50 at a time (a listing cut at 50 made a nightly merge blind)."""
+    asked, read = _capped(120, 50)
+    assert len(read) == 120 and len({r["id"] for r in read}) == 120
+    assert asked == [0, 50, 100]
+
+
+def test_a_listing_that_ends_on_a_page_of_50_costs_one_look_more() -> None:
+    asked, read = _capped(50, 100)
+    assert len(read) == 50 and asked == [0, 50]
+    asked, read = _capped(37, 100)  # not the size of a usual cap: the end
+    assert len(read) == 37 and asked == [0]

@@ -13,6 +13,7 @@ import httpx
 from crmsync.api import RallyClient
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.pacing import Pacer
+from crmsync.api.paging import PageSize
 from crmsync.api.server_clock import ServerClock
 from crmsync.load.reconcile import PAGES_AHEAD, _windows, find_keys
 from crmsync.schema import OBJECTS, RallyObject
@@ -34,6 +35,7 @@ class ListingClient:
         self.pages = 0
         self.urgent: list[bool] = []
         self.pacer = Pacer(clock=lambda: NOW)  # unpaced until `limited`
+        self.page_size = PageSize()
         self.in_flight = self.most_in_flight = 0
 
     def limited(self) -> None:

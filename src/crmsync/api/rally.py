@@ -44,7 +44,7 @@ from crmsync.api.http import (
     url_secrets,
 )
 from crmsync.api.pacing import Clock, Pacer
-from crmsync.api.paging import PAGES_IN_FLIGHT, PAGES_PER_STEP, read_ahead
+from crmsync.api.paging import PAGES_IN_FLIGHT, PAGES_PER_STEP, PageSize, read_ahead
 from crmsync.api.retry import SleepFn, Verdict, classify, retry_policy
 from crmsync.api.server_clock import ServerClock
 from crmsync.api.settings import ClientSettings, ClientStats
@@ -99,6 +99,7 @@ class RallyClient:
                 "https://, or set allow_insecure_http: true in the pipeline file"
             )
         self.settings = settings
+        self.page_size = PageSize()  # what a page of this server holds, learned as it answers
         self.stats = ClientStats()
         self._secrets = (api_key, *url_secrets(root))
         self._sleep: SleepFn = sleep or asyncio.sleep
@@ -263,6 +264,7 @@ class RallyClient:
             offset=offset,
             pages_per_step=pages_per_step,
             pages_in_flight=pages_in_flight,
+            sizes=self.page_size,
         )
 
     async def check_auth(self, obj: RallyObject) -> None:

@@ -88,8 +88,10 @@ class Mirror:
         if only is not None and since is not None:
             first = await client.list_page(self.obj, limit=PAGE_LIMIT, updated_since=since)
             self._keep(first, listed=True)
-            offset = PAGE_LIMIT
-            if len(first) < PAGE_LIMIT:  # that was the whole listing
+            offset = len(first)
+            if len(first) >= PAGE_LIMIT:
+                client.page_size.proven = True
+            elif client.page_size.ends(first):  # that was the whole listing
                 self._listed(client, started, since)
                 return
             if await self._longer_than(client, since, PAGE_LIMIT * (len(only) + 1)):
