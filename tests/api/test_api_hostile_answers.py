@@ -331,3 +331,10 @@ def test_a_trickled_redmine_answer_meets_the_deadline() -> None:
     )  # fmt: skip
     with client, pytest.raises(SourceError, match=r"still failing .* no complete answer"):
         client.get("/contacts.json", {}, lambda body: body)
+
+
+def test_a_secret_url_leaves_the_word_http_alone() -> None:
+    """A webhook URL is a secret; its scheme is not: "HTTP 401" stays readable in alerts."""
+    url = "https://hooks.slack.com/services/T000/B000/XXSECRETTOKEN1"
+    said = redact(f"GET /api/v1/contacts: HTTP 401; posted to {url} (...TOKEN1)", url)
+    assert said == "GET /api/v1/contacts: HTTP 401; posted to [redacted] (...[redacted])"

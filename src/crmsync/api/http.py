@@ -74,10 +74,12 @@ def _forms(secret: str) -> list[str]:
 def _redact_ends(text: str, secret: str) -> str:
     """The first or last SECRET_END_CHARS or more characters of `secret` where a text shows
     a key cut short (`****3456`, `sk_live_ab...`): standing as a word of its own, such a
-    piece is redacted however short, down to SECRET_END_CHARS."""
+    piece is redacted however short, down to SECRET_END_CHARS. A secret URL's head is its
+    scheme (`https`), no secret: every alert about an "HTTP 401" read "[redacted] 401"."""
     longest = min(SECRET_FRAGMENT_CHARS, len(secret)) - 1
+    url = "://" in secret
     for size in range(longest, SECRET_END_CHARS - 1, -1):
-        for piece in (secret[-size:], secret[:size]):
+        for piece in (secret[-size:], *(() if url else (secret[:size],))):
             text = _redact_word(text, piece)
     return text
 
