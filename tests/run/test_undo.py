@@ -252,3 +252,41 @@ def test_an_updated_record_a_person_deleted_is_left_alone_not_failed(
     asyncio.run(delete())
     undone = undo_run(config, later.run_id, transport=rally.transport)
     assert [(s.updated, s.unchanged, s.failed) for s in undone.summaries] == [(1, 1, 0)]
+
+
+def test_undo_keeps_what_it_cannot_know_of_a_field_rally_never_shows(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """A contact crmsync did not create, with its city in Rally: a run writes its title and
+    (Rally never shows a city) the source's city. Undo puts the title back; the city's value
+    before the run is unknown, so it keeps what the run wrote instead of wiping it."""
+
+    async def existing() -> None:
+        async with RallyClient(rally.base_url, rally.api_key, transport=rally.transport) as c:
+            await c.bulk_create(
+                OBJECTS["contacts"],
+                [
+                    {
+                        "firstName": "Ada",
+                        "lastName": "L",
+                        "email": "ada@x.org",
+                        "city": "Berlin",
+                        "title": "Engineer",
+                    }
+                ],
+            )
+
+    asyncio.run(existing())
+    write_csv(tmp_path, "people.csv", "First,Last,Email,Title,City", "Ada,L,ada@x.org,CTO,Berlin")
+    step = STEP.replace("phone: Phone, title: Title}", "title: Title, city: City}").replace(
+        "sync: {unreadable: rewrite}", "sync: {unreadable: rewrite, on_conflict: source}"
+    )
+    config = pipeline(tmp_path, step, rally)
+    ran = run_pipeline(config, transport=rally.transport)
+    assert ran.summary.updated == 1 and by_email(rally)["ada@x.org"]["title"] == "CTO"
+    undone = undo_run(config, ran.run_id, transport=rally.transport)
+    record = by_email(rally)["ada@x.org"]
+    assert (record["title"], record["city"]) == ("Engineer", "Berlin")
+    (row,) = undo_rows(undone.files["undo"])
+    assert row["result"] == "restored" and row["fields"] == "title"
+    assert "what they held before unknown: city" in row["note"]

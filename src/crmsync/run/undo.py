@@ -294,13 +294,21 @@ async def _undo_one(
             return Settled(entry, "deleted", note=GONE_NOTE)
         mirror.gone([entry.rally_id])
         return Settled(entry, "deleted")
-    restore = [name for name in entry.before if name not in edited]
+    # a field Rally never shows held, before the run, what crmsync had written there, if
+    # anything: otherwise it is unknown (the run's "before" is no value, not the value), and
+    # putting "nothing" back would wipe what was there: it keeps what the run wrote
+    known = entry.written_before or {}
+    unknown = [n for n in entry.before if n not in readable and n not in known and n not in edited]
+    restore = [name for name in entry.before if name not in edited and name not in unknown]
     if not restore:
         return Settled(entry, "left alone", edited, _edited_note(edited, current))
     record = {name: current[name] for name in obj.wire_fields if name in current}
     record.update({k: v for k, v in last.items() if k not in readable and k in obj.wire_fields})
     record.update({name: entry.before[name] for name in restore})
     note = _edited_note(edited, current) if edited else None
+    if unknown:
+        kept = f"kept as the run wrote them, what they held before unknown: {', '.join(unknown)}"
+        note = f"{note}; {kept}" if note else kept
     if dry_run:
         return Settled(entry, "would restore", restore, note)
     try:
