@@ -23,7 +23,6 @@ from crmsync.config.models import (
     Pipeline,
     ReportConfig,
     Step,
-    SyncConfig,
 )
 from crmsync.config.sources import (
     SOURCE_MODELS,
@@ -34,6 +33,7 @@ from crmsync.config.sources import (
     SourceConfig,
 )
 from crmsync.config.state import StateConfig
+from crmsync.config.sync import SyncConfig
 
 __all__ = [
     "SOURCE_MODELS",

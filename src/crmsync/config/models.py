@@ -34,6 +34,7 @@ from crmsync.config.mapping import FieldMapping, Lookup, mapping_shorthand
 from crmsync.config.sizes import DEFAULT_WORK_MEMORY, WorkMemory
 from crmsync.config.sources import RallyApiSource, RedmineApiSource, SourceConfig
 from crmsync.config.state import StateConfig
+from crmsync.config.sync import SyncConfig
 from crmsync.load import LoadMode, LoadSettings
 from crmsync.load.outcomes import DEFAULT_BATCH_SIZE
 from crmsync.paths import resolved
@@ -90,30 +91,6 @@ class DedupeConfig(Section):
         if self.keep == "newest" and not self.newest_by:
             raise ValueError("keep: newest needs newest_by (a timestamp column)")
         return self
-
-
-class SyncConfig(Section):
-    """How updates treat what people typed into the CRM; a mapping may override per field."""
-
-    on_conflict: Literal["crm", "source"] = Field(
-        default="crm",
-        description="A field both the source and a person changed since crmsync last wrote "
-        "it: keep the person's edit (crm) or write the source's value (source). Every "
-        "conflict is listed in conflicts.csv.",
-    )
-    blank: Literal["keep", "clear"] = Field(
-        default="keep",
-        description="An empty source value never blanks a value in Rally (keep) unless asked "
-        "(clear).",
-    )
-    unreadable: Literal["keep", "rewrite"] = Field(
-        default="keep",
-        description="Rally's answers never show some fields (a contact's address, city, "
-        "state, country, postal code, LinkedIn URL, Twitter handle and notes), and an update "
-        "replaces the whole record: it would wipe what a person typed there. keep: such a "
-        "record is never updated (skipped, with the reason); rewrite: it is, and those "
-        "fields get what the source says or crmsync last wrote.",
-    )
 
 
 class LoadConfig(Section):

@@ -353,7 +353,7 @@ def _load_lines() -> list[str]:
 
 def _tail_lines(name: str) -> list[str]:
     return [
-        "destination:             # or {kind: file, path: \"out/{step}.ndjson\"}: files",
+        'destination:             # or {kind: file, path: "out/{step}.ndjson"}: files',
         "  base_url: ${RALLY_BASE_URL}",
         "  api_key: ${RALLY_API_KEY}",
         "",

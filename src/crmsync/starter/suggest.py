@@ -32,7 +32,6 @@ from crmsync.starter.regions import RegionGuess, guess_region
 from crmsync.starter.vocab import (
     COMPANY,
     COMPANY_PART,
-    GENERIC,
     OWNER,
     SOURCE_ID,
     Known,
@@ -41,6 +40,7 @@ from crmsync.starter.vocab import (
     recognise,
 )
 from crmsync.starter.vocab_crm import CRM_PRODUCTS
+from crmsync.starter.vocab_generic import GENERIC
 from crmsync.starter.vocab_people import PEOPLE_PRODUCTS
 from crmsync.starter.vocab_redmine import REDMINE
 from crmsync.transform.mapping import header_key

@@ -87,6 +87,7 @@ def _honorific(value: str) -> bool:
     return value.casefold().rstrip(".").strip() in HONORIFICS
 
 
+MIN_PHONE_DIGITS = 5  # fewer is no phone number (an SMS opt-in's "yes", an extension)
 JSON_OBJECTS = "holds JSON objects: each of their members is a column of its own (name.member)"
 
 
@@ -99,6 +100,10 @@ def veto(target: str, values: list[str]) -> str | None:
     """Why these values must not fill ``target``, or None when nothing speaks against it."""
     if not values:
         return None
+    if target in ("phone", "mobile"):
+        dialled = [v for v in values if sum(c.isdigit() for c in v) >= MIN_PHONE_DIGITS]
+        if len(dialled) * 2 < len(values):
+            return f"holds values that are not phone numbers ({examples(Counter(values))})"
     if target == "linkedInUrl":
         sites = [v for v in values if "linkedin." not in v.casefold()]
         if len(sites) * 2 > len(values):

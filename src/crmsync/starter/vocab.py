@@ -109,7 +109,7 @@ FIELD_WHAT: dict[str, str] = {
 }
 
 
-def _generic(table: dict[str, tuple[str, ...]], *others: Known) -> tuple[Known, ...]:
+def usual_entries(table: dict[str, tuple[str, ...]], *others: Known) -> tuple[Known, ...]:
     """Entries for usual header names (their reason says so), then ``others``."""
     usual = (
         K(header, target, f"a usual name for the {FIELD_WHAT.get(target, target)}")
@@ -129,82 +129,6 @@ COMPANY_SITES = (
 COMPANY_DOMAINS = ("Domain", "Company Domain", "Company Domain Name", "Website Domain")
 COMPANY_SITE_WHY = f"the company's website: {COMPANY_PART}"
 COMPANY_DOMAIN_WHY = f"the company's domain: {COMPANY_PART}"
-
-# Names any export may use, tried after the recognised product's own; the value checks
-# (honorifics, scales, region codes) guard the ambiguous ones ("Title", "Region", "Score").
-GENERIC: dict[str, tuple[Known, ...]] = {
-    "contacts": _generic(
-        {
-            "firstName": ("First Name", "Given Name", "First", "fname", "Forename", "Vorname"),
-            "lastName": ("Last Name", "Family Name", "Surname", "Last", "lname", "Nachname"),
-            "fullName": ("Full Name", "Name", "Contact Name", "Display Name", "Contact"),
-            "email": ("Email", "E-mail Address", "Email Address", "Primary Email", "Work Email"),
-            "phone": ("Phone", "Business Phone", "Phone Number", "Work Phone", "Telephone"),
-            "mobile": ("Mobile Phone", "Mobile", "Mobile Phone Number", "Cell", "Cell Phone"),
-            "title": ("Job Title", "Title", "Position", "Role"),
-            "department": ("Department",),
-            "linkedInUrl": ("LinkedIn", "LinkedIn URL", "LinkedIn Profile"),
-            "twitterHandle": ("Twitter", "Twitter Username", "Twitter Handle"),
-            "address": ("Address", "Street", "Street Address", "Address Line 1", "Street 1"),
-            "city": ("City", "Town"),
-            "state": ("State", "State/Province", "Province", "State/Region", "Region"),
-            "country": ("Country", "Country/Region"),
-            "postalCode": ("Postal Code", "ZIP", "Zip Code", "Postcode", "ZIP/Postal Code"),
-            "leadSource": ("Lead Source", "Original Source", "Source"),
-            "leadScore": ("Lead Score", "Score"),
-            "lifecycleStage": ("Lifecycle Stage", "Stage", "Status", "Contact Status"),
-            "tags": ("Tags", "Labels", "Categories"),
-            "notes": ("Notes", "Note", "Background", "Description", "Comments"),
-        },
-        K("Company", COMPANY, COMPANY_WHY),
-        K("Company Name", COMPANY, COMPANY_WHY),
-        K("Account Name", COMPANY, COMPANY_WHY),
-        K("Organization", COMPANY, COMPANY_WHY),
-        *(K(header, None, COMPANY_SITE_WHY) for header in COMPANY_SITES),
-        *(K(header, None, COMPANY_DOMAIN_WHY) for header in COMPANY_DOMAINS),
-        K("Owner", OWNER, OWNER_WHY),
-        K("ID", SOURCE_ID, "the source system's id"),
-    ),
-    "companies": _generic(
-        {
-            "name": ("Company Name", "Name", "Company", "Account Name", "Organization"),
-            "domain": (*COMPANY_DOMAINS, "Email Domain"),
-            "website": (*COMPANY_SITES, "URL"),
-            "industry": ("Industry", "Sector"),
-            "description": ("Description", "About", "Background"),
-            "employeeCount": ("Employees", "Number of Employees", "Employee Count", "Headcount"),
-            "annualRevenue": ("Annual Revenue", "Revenue"),
-            "phone": ("Phone", "Phone Number", "Company Phone", "Main Phone"),
-            "linkedInUrl": ("LinkedIn", "LinkedIn Company Page", "LinkedIn URL"),
-            "address": ("Address", "Street", "Street Address", "Billing Street", "Street 1"),
-            "city": ("City", "Billing City"),
-            "state": ("State", "State/Region", "Billing State/Province", "Region"),
-            "country": ("Country", "Country/Region", "Billing Country"),
-            "postalCode": ("Postal Code", "ZIP", "Zip Code", "Billing Zip/Postal Code", "Postcode"),
-            "tags": ("Tags", "Labels", "Categories"),
-            "notes": ("Notes", "Note", "Comments"),
-        },
-        K("Owner", OWNER, OWNER_WHY),
-        K("ID", SOURCE_ID, "the source system's id"),
-    ),
-    "activities": _generic(
-        {
-            "activityType": ("Activity Type", "Type", "Kind", "Engagement Type"),
-            "subject": ("Subject", "Title", "Name", "Activity"),
-            "body": ("Body", "Description", "Notes", "Content", "Note", "Comments"),
-            "scheduledAt": ("Scheduled At", "Start", "Start Date", "Date", "Activity Date"),
-            "dueDate": ("Due Date", "Due", "Deadline"),
-            "priority": ("Priority",),
-            "status": ("Status", "State"),
-            "callDirection": ("Call Direction", "Direction"),
-            "callOutcome": ("Call Outcome", "Outcome", "Disposition"),
-            "callDurationSeconds": ("Call Duration Seconds", "Duration (seconds)"),
-            "durationMinutes": ("Duration Minutes", "Duration (minutes)", "Duration"),
-            "location": ("Location", "Place"),
-            "meetingUrl": ("Meeting URL", "Meeting Link", "Video Link"),
-        }
-    ),
-}
 
 
 def matches(header: str, known: str, key: Callable[[str], str]) -> bool:
