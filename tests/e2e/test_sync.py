@@ -58,6 +58,7 @@ mapping:
   title: Title
   city: City
   leadScore: Lead Score
+sync: {unreadable: rewrite}  # updates may rewrite what Rally never shows
 destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}
 state: {path: state/sync.db}
 load: {mode: auto, batch_size: 100, concurrency: 4}
@@ -65,6 +66,7 @@ report: {dir: reports}
 """
 ACTIVITIES_PIPELINE = """\
 name: sync-activities-e2e
+sync: {unreadable: rewrite}  # updates may rewrite what Rally never shows
 destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}
 state: {path: state/sync.db}
 report: {dir: reports}
@@ -294,6 +296,7 @@ object: {object}
 {source_id}
 source: {{kind: csv, path: {object}.csv}}
 mapping: {mapping}
+sync: {{unreadable: rewrite}}
 destination: {{base_url: "${{RALLY_BASE_URL}}", api_key: "${{RALLY_API_KEY}}"}}
 state: {{path: state/sync.db}}
 load: {{mode: auto, batch_size: {batch}, concurrency: 1, max_concurrency: 1}}

@@ -26,7 +26,7 @@ MAPPING = (
 STEP = (
     "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
     + MAPPING
-    + "normalize: {default_region: US}\n"
+    + "normalize: {default_region: US}\nsync: {unreadable: rewrite}\n"
     + DESTINATION
 )
 TWO_STEPS = f"""\

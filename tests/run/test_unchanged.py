@@ -22,7 +22,8 @@ pytestmark = pytest.mark.usefixtures("both_backends")  # the fingerprints live i
 STEP = (
     "name: people\nobject: contacts\nsource: {kind: csv, path: people.csv}\n"
     "mapping: {firstName: First, lastName: Last, email: Email, phone: Phone}\n"
-    "normalize: {default_region: US}\n" + DESTINATION
+    "normalize: {default_region: US}\n"
+    "sync: {unreadable: rewrite}\n" + DESTINATION
 )
 ROWS = 120
 
