@@ -243,3 +243,13 @@ def test_load_config_gives_the_loader_its_settings() -> None:
     settings = LoadConfig(concurrency=20).settings("upsert")
     assert (settings.mode, settings.concurrency, settings.max_concurrency) == ("upsert", 20, 20)
     assert LoadConfig().settings("bulk").max_concurrency == DEFAULT_MAX_CONCURRENCY
+
+
+def test_normalize_reads_dates_day_first_and_numbers_with_a_decimal_comma(
+    tmp_path: Path,
+) -> None:
+    """Both as the README shows them: `normalize: {day_first: true, decimal_comma: true}`."""
+    data = {**BASE, "normalize": {"day_first": True, "decimal_comma": True}}
+    options = load_pipeline(write(tmp_path, data), env=ENV).step.normalize.options()
+    assert options.day_first and options.decimal_comma
+    assert not load_pipeline(write(tmp_path, BASE), env=ENV).step.normalize.options().day_first

@@ -131,3 +131,23 @@ def test_datetime_normalization_is_idempotent(values: list[str]) -> None:
 
     once = run_expr(fn, values)
     assert run_expr(fn, once) == once
+
+
+@pytest.mark.parametrize(
+    ("raw", "integer", "decimal"),
+    [
+        ("1.234,50", None, 1234.5),
+        ("2.000.000", 2_000_000, 2_000_000.0),
+        ("1,5", None, 1.5),
+        ("12", 12, 12.0),
+        ("€ 1.500", 1500, 1500.0),
+        ("abc", None, None),
+    ],
+    ids=["grouped-decimals", "grouped", "comma-decimals", "plain", "currency", "junk"],
+)
+def test_parse_number_with_a_decimal_comma(
+    raw: str, integer: int | None, decimal: float | None
+) -> None:
+    """As Excel writes numbers in much of Europe: dots group thousands, a comma decimals."""
+    assert run_one(lambda e: parse_number(e, integer=True, decimal_comma=True), raw) == integer
+    assert run_one(lambda e: parse_number(e, integer=False, decimal_comma=True), raw) == decimal

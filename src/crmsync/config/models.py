@@ -63,6 +63,15 @@ class NormalizeConfig(Section):
         description="A contact with neither first nor last name takes them from its email "
         "address (anna.berg@x.com: Anna Berg), with a warning; a name's default fills the rest.",
     )
+    day_first: bool = Field(
+        default=_DEFAULT_NORMALIZE.day_first,
+        description="A slashed or dotted date is day first (15/07/2025, 15.07.2025).",
+    )
+    decimal_comma: bool = Field(
+        default=_DEFAULT_NORMALIZE.decimal_comma,
+        description="Numbers are written 1.234,50 (a comma before the decimals, dots "
+        "grouping thousands), as Excel writes them in much of Europe.",
+    )
 
     def options(self) -> NormalizeOptions:
         """The normalizer's options."""
@@ -71,6 +80,8 @@ class NormalizeConfig(Section):
             phone_policy=self.phone_policy,
             fold_gmail=self.fold_gmail,
             names_from_email=self.names_from_email,
+            day_first=self.day_first,
+            decimal_comma=self.decimal_comma,
         )
 
 

@@ -74,6 +74,7 @@ class NormalizeOptions:
     phone_policy: Literal["keep", "fail"] = "keep"  # unreadable phone: warn and keep, or fail
     fold_gmail: bool = False  # match key only: gmail dots and +tags folded
     day_first: bool = False  # "03/04/2025" is 3 April (else March 4)
+    decimal_comma: bool = False  # "1.234,50" is 1234.5 (else "1,5" is refused)
     names_from_email: bool = False  # a contact without names gets them from first.last@
     # firstName/lastName -> the mapping's default, applied after the other ways to a name
     name_defaults: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -98,7 +99,11 @@ def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) 
     if spec.kind in (Kind.INTEGER, Kind.DECIMAL):
         integer = spec.kind is Kind.INTEGER
         target = pl.Int64 if integer else pl.Float64
-        expr = parse_number(column, integer=integer, clean=True) if is_text else column.cast(target)
+        expr = (
+            parse_number(column, integer=integer, clean=True, decimal_comma=options.decimal_comma)
+            if is_text
+            else column.cast(target)
+        )
         what = "a whole number" if integer else "a number"
 
         def message(raw: pl.Expr) -> pl.Expr:

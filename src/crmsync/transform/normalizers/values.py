@@ -38,17 +38,25 @@ FORMAT_SECONDS = "%Y-%m-%dT%H:%M:%SZ"
 FORMAT_MILLISECONDS = "%Y-%m-%dT%H:%M:%S%.3fZ"
 
 
-def parse_number(expr: pl.Expr, *, integer: bool, clean: bool = False) -> pl.Expr:
+def parse_number(
+    expr: pl.Expr, *, integer: bool, clean: bool = False, decimal_comma: bool = False
+) -> pl.Expr:
     """Int64 (when `integer`) or Float64 from "$45,000,000", "45M", "4.5e7", "1.2k", " 12 ".
 
     Null where the text is not such a number, or (for integers) not a whole one. Commas
-    must group thousands: "1,5" is refused rather than guessed. `clean`: `clean_text` first
-    (done per distinct value with the rest, not per row).
+    must group thousands: "1,5" is refused rather than guessed, unless `decimal_comma`: then
+    the comma is the decimal point and dots group thousands ("1.234,50" is 1234.5). `clean`:
+    `clean_text` first (done per distinct value with the rest, not per row).
     """
     dtype = pl.Int64 if integer else pl.Float64
-    return on_unique(
-        expr.cast(pl.String), lambda e: _number(_cleaned(e, clean), integer=integer), dtype
-    )
+
+    def number(e: pl.Expr) -> pl.Expr:
+        text = _cleaned(e, clean)
+        if decimal_comma:
+            text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        return _number(text, integer=integer)
+
+    return on_unique(expr.cast(pl.String), number, dtype)
 
 
 def _cleaned(expr: pl.Expr, clean: bool) -> pl.Expr:
