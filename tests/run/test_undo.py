@@ -205,6 +205,31 @@ def test_a_migration_is_undone_in_dependency_order(rally: InProcessSandbox, tmp_
     assert all(rally.records(obj) == [] for obj in ("activities", "contacts", "companies"))
 
 
+def test_a_company_a_contact_left_alone_points_at_is_left_too(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """A contact edited since the run stays; deleting its company would break its link."""
+    write_csv(tmp_path, "companies.csv", "Name,Website", "Acme,acme.com", "Globex,globex.com")
+    write_csv(
+        tmp_path,
+        "people.csv",
+        "First,Last,Email",
+        "Ada,Lovelace,ada@acme.com",
+        "Bo,B,bo@globex.com",
+    )
+    write_csv(tmp_path, "notes.csv", "Subject,Email", "Met at the fair,ada@acme.com")
+    config = pipeline(tmp_path, MIGRATION, rally)
+    migrated = run_pipeline(config, transport=rally.transport)
+    edit_in_rally(rally, "ada@acme.com", lastName="Lovelace-King")  # a field the run wrote
+    result = undo_run(config, migrated.run_id, transport=rally.transport)
+    assert [r["email"] for r in rally.records("contacts")] == ["ada@acme.com"]
+    (acme,) = rally.records("companies")
+    assert acme["name"] == "Acme" and rally.records("contacts")[0]["companyId"] == acme["id"]
+    left = [r for r in undo_rows(result.files["undo"]) if r["object"] == "companies"]
+    assert sorted(row["result"] for row in left) == ["deleted", "left alone"]
+    assert any("still point at it" in row["note"] for row in left)
+
+
 def test_undo_says_rally_is_down_after_the_short_check(
     rally: InProcessSandbox, tmp_path: Path
 ) -> None:

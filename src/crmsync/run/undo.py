@@ -45,6 +45,8 @@ from crmsync.state.runs import FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
 
 UNDO_OF = "undo_of"  # the summary key that marks an undo run
 NOT_FOUND = 404
+LINKS = ("companyId", "contactId")  # the fields by which a record points at another
+STILL_LINKED = "records left in Rally still point at it (deleting it would break their link)"
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ async def _undo(
     first = OBJECTS[next(name for name, entries in by_object.items() if entries)]
     # the short check a run makes: Rally down is said in seconds, not after a load's retries
     checked = destination.start_check(first)
+    pointed_at: set[str] = set()  # ids that records left in Rally still point at
     async with checked.connect(first, ClientSettings()) as client:
         for name, entries in by_object.items():
             if not entries:
@@ -198,7 +201,9 @@ async def _undo(
             mirror = Mirror(obj, state)
             await mirror.look(client)
             observer.stage("undo", f"{len(entries)} {name} writes to undo")
-            undoing = _Undoing(client, db, destination, obj, mirror, options.dry_run, undo_id)
+            undoing = _Undoing(
+                client, db, destination, obj, mirror, options.dry_run, undo_id, pointed_at
+            )
             try:
                 await _each_record(entries, undoing.one, later, client.settings.max_concurrency)
             finally:  # what was settled is reported, in journal order, even when cut short
@@ -216,12 +221,19 @@ class _Undoing:
     mirror: Mirror
     dry_run: bool
     undo_id: int
+    pointed_at: set[str]  # shared by the objects, undone in UNDO_ORDER
     settled: list[Settled] = field(default_factory=list)
 
     async def one(self, entry: Entry, rewritten: int | None) -> None:
-        done = await _undo_one(
-            self.client, self.db, self.obj, self.mirror, entry, self.dry_run, rewritten
-        )
+        if entry.action == "created" and entry.rally_id in self.pointed_at:
+            done = Settled(entry, "left alone", note=STILL_LINKED)
+        else:
+            done = await _undo_one(
+                self.client, self.db, self.obj, self.mirror, entry, self.dry_run, rewritten
+            )
+        if done.result not in ("deleted", "would delete"):  # it stays: so do its links
+            current = self.mirror.get([entry.rally_id]).get(entry.rally_id) or {}
+            self.pointed_at.update(v for k in LINKS if isinstance(v := current.get(k), str))
         self.settled.append(done)
         if not self.dry_run:
             _remember(self.db, self.destination, entry, done, self.undo_id)
