@@ -215,6 +215,7 @@ def frames(draw: st.DrawFn) -> pl.DataFrame:
     return pl.DataFrame(columns, schema={n: s.dtype for n, s in columns.items()}, height=height)
 
 
+@pytest.mark.slow  # a property sweep: the whole suite runs it
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frames())
 def test_payload_hashes_property(frame: pl.DataFrame) -> None:

@@ -138,6 +138,7 @@ def test_email_errors_names_the_problem_and_keeps_nulls() -> None:
 _EMAILISH = st.text(alphabet='ab.@-_+ é1"x', min_size=0, max_size=14)
 
 
+@pytest.mark.slow  # a property sweep: the whole suite runs it
 @settings(max_examples=150, deadline=None, derandomize=True)
 @given(st.lists(st.one_of(st.none(), _EMAILISH, st.emails().map(str.upper)), max_size=10))
 def test_email_normalizers_are_idempotent(values: list[str | None]) -> None:

@@ -106,6 +106,7 @@ def test_normalize_tags(raw: str | None, text: str | None, listed: list[str] | N
 _TEXTISH = st.text(alphabet="ab ,;|\tÄ\n", max_size=15)
 
 
+@pytest.mark.slow  # a property sweep: the whole suite runs it
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.one_of(st.none(), _TEXTISH), min_size=1, max_size=10))
 def test_text_normalizers_are_idempotent(values: list[str | None]) -> None:

@@ -97,6 +97,7 @@ _NUMBERISH = st.one_of(
 )
 
 
+@pytest.mark.slow  # a property sweep: the whole suite runs it
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_NUMBERISH, min_size=1, max_size=10), st.booleans())
 def test_parse_number_is_idempotent(values: list[str], integer: bool) -> None:
@@ -123,6 +124,7 @@ _DATEISH = st.builds(
 )
 
 
+@pytest.mark.slow  # a property sweep: the whole suite runs it
 @settings(max_examples=150, deadline=None)
 @given(st.lists(_DATEISH, min_size=1, max_size=8))
 def test_datetime_normalization_is_idempotent(values: list[str]) -> None:

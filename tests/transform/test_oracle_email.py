@@ -171,6 +171,7 @@ def test_fast_paths_only_say_what_the_library_says(values: list[str]) -> None:
             assert reject == error, value
 
 
+@pytest.mark.slow  # generated inputs by the thousand: the whole suite runs it
 @_PROPERTY
 @given(st.lists(_ANY, min_size=1, max_size=20))
 def test_email_error_and_email_errors_agree(values: list[str]) -> None:
@@ -240,6 +241,7 @@ _INTL = st.builds(
 )
 
 
+@pytest.mark.slow  # generated inputs by the thousand: the whole suite runs it
 @_PROPERTY
 @given(st.lists(_INTL, min_size=1, max_size=20))
 def test_international_local_parts_agree_with_the_library(values: list[str]) -> None:

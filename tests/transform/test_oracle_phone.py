@@ -196,6 +196,7 @@ _SHAPED = st.builds(
 _WITH_EXTENSION = st.builds(lambda base, ext: f"{base} x{ext}", _SHAPED, st.integers(0, 99999))
 
 
+@pytest.mark.slow  # generated inputs by the thousand: the whole suite runs it
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(
     st.lists(st.one_of(_SHAPED, _WITH_EXTENSION), min_size=1, max_size=20),

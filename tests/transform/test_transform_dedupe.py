@@ -147,6 +147,7 @@ def test_excluded_rows_are_named_by_file_and_line(
     assert result.kept.select("_source", "_row").rows() == kept_rows
 
 
+@pytest.mark.slow  # a property sweep: the whole suite runs it
 @settings(max_examples=150, deadline=None)
 @given(
     keys=st.lists(st.one_of(st.none(), st.sampled_from("abcde")), min_size=0, max_size=30),
