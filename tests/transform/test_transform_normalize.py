@@ -155,3 +155,15 @@ def test_normalize_is_idempotent_and_keeps_rows(obj_name: str, data: st.DataObje
     twice, _ = normalize(once, OBJECTS[obj_name], US)
     assert twice.equals(once)
     assert once.select("_source", "_row").equals(raw.select("_source", "_row"))
+
+
+def test_a_broken_email_gives_a_company_no_domain() -> None:
+    frame = identity_frame(
+        {"name": ["Acme"] * 3, "domain": ["x@@y.com", "a b@c.com", "ok@acme.com"]}
+    )
+    result, issues = normalize(frame, OBJECTS["companies"])
+    assert result["domain"].to_list() == [None, None, "acme.com"]
+    assert issues["error"].to_list() == [
+        'no domain found in "x@@y.com"; loaded without a domain',
+        'no domain found in "a b@c.com"; loaded without a domain',
+    ]

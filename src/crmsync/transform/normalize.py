@@ -202,7 +202,11 @@ def _domain_of(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
         return empty, empty
     text = frame.select(clean_text(pl.col(column))).to_series()
     found = registrable_domain(text)
-    mailbox = pl.col("text").str.contains("@") & is_free_mail(pl.col("found"))
+    address = pl.col("text").str.contains("@")
+    # a free-mail address says nothing of a company, and a broken one (x@@y.com, "a b@c.com")
+    # is no address to take a domain from
+    broken = address & ~pl.col("text").str.contains(r"^[^@\s]+@[^@\s]+$")
+    mailbox = (address & is_free_mail(pl.col("found"))) | broken
     usable = pl.DataFrame({"text": text, "found": found}).select(
         pl.when(~mailbox.fill_null(False)).then(pl.col("found"))
     )
