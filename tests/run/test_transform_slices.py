@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 from tests.run.conftest import DESTINATION, pipeline, write_csv
 
+from crmsync.config import Step
 from crmsync.extract import read_source
+from crmsync.run.artifacts import Transformed
 from crmsync.run.stages import transform as stage
 from crmsync.run.stages.transform import source_columns, transform
 from crmsync.sandbox.testing import InProcessSandbox
@@ -23,6 +25,12 @@ ROWS = [
     "Flo,Rida,flo@ex ample.org,+1-555-0164,,7,opportunity",
     "Gus,Fring,di@EXAMPLE.org,,,1,lead",
 ]
+
+
+def _transform(step: Step, folder: Path, name: str) -> Transformed:
+    """The step's transform of the file `name` in `folder`."""
+    extracted = read_source("csv", folder / name)
+    return transform(extracted, step, source_columns(step, extracted, name), folder)
 
 
 def _transformed(tmp_path: Path, rally: InProcessSandbox) -> tuple[pl.DataFrame, ...]:
@@ -42,10 +50,7 @@ def _transformed(tmp_path: Path, rally: InProcessSandbox) -> tuple[pl.DataFrame,
         "normalize: {default_region: US}\n" + DESTINATION,
         rally,
     )
-    step = loaded.steps[0]
-    extracted = read_source("csv", tmp_path / "contacts.csv")
-    columns = source_columns(step, extracted, "contacts.csv")
-    out = transform(extracted, step, columns, tmp_path)
+    out = _transform(loaded.steps[0], tmp_path, "contacts.csv")
     order = ["_source", "_row", "field", "error"]
     return (
         out.frame,
@@ -84,11 +89,8 @@ def test_a_company_without_website_finds_its_name_in_another_slice(
         "mapping: {name: name, website: website}\n" + DESTINATION,
         rally,
     )
-    step = loaded.steps[0]
-    extracted = read_source("csv", tmp_path / "companies.csv")
-    columns = source_columns(step, extracted, "companies.csv")
     monkeypatch.setattr(stage, "CHECK_ROWS", 2)
-    out = transform(extracted, step, columns, tmp_path)
+    out = _transform(loaded.steps[0], tmp_path, "companies.csv")
     assert out.frame["_row"].to_list() == [2, 3, 4]
     merged = out.outcomes.filter(pl.col("outcome") == "merged")
     assert merged.select("_row", "error").rows() == [(5, "duplicate of row 2 by acme.com")]
