@@ -60,6 +60,7 @@ def test_by_default_an_update_that_would_wipe_what_rally_never_shows_is_held_bac
 ) -> None:
     summary, record = held(rally, tmp_path, "")
     assert (summary.updated, summary.skipped, summary.failed) == (0, 1, 0)
+    assert any(n.startswith("1 record not updated: an update would wipe") for n in summary.notices)
     assert record["notes"] == "met at the fair; call in May"  # the person's notes stay
     assert record["title"] == "Engineer"
     skipped = pl.read_csv(tmp_path / "reports" / "skipped.csv")

@@ -48,7 +48,7 @@ from crmsync.run.stages.partitions import Partitions, partition_count
 from crmsync.run.stages.pieces import read_in_pieces
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.run.stages.unchanged import KnownRowMet, StoredOnce, Unchanged
-from crmsync.run.step_lines import read_detail, region_notice, warnings_by_field
+from crmsync.run.step_lines import read_detail, step_notices, warnings_by_field
 from crmsync.run.step_partitions import partitioned, plan_in_partitions
 from crmsync.run.step_rally import ISSUE_COLUMNS, Planned, resolve_and_deliver
 from crmsync.run.step_run import StepRun
@@ -328,9 +328,9 @@ def _deliver_and_report(
     warned = pl.concat(warnings).sort(IDENTITY, maintain_order=True)
     summary.warnings = warned.select(IDENTITY).unique().height
     summary.warnings_by_field = warnings_by_field(warned)
-    if regionless := region_notice(step, warned):
-        env.observer.warning(regionless)
-        summary.notices.append(regionless)
+    for notice in step_notices(step, warned, outcomes):
+        env.observer.warning(notice)
+        summary.notices.append(notice)
     if mark is not None and _complete(summary, env.options):
         env.state.advance_watermark(env.source.label, mark)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")

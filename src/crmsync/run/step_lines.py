@@ -1,5 +1,5 @@
 """What a step says besides its counts: the read stage's line, the rows warned per field, and
-one notice in place of a warning on most rows."""
+a notice in place of a line on many rows (a warning, a reason to skip)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from crmsync.config import Step
 from crmsync.extract import Extracted
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
+from crmsync.run.stages.update import HELD_BACK
 from crmsync.transform.normalizers.phone import NO_REGION
+
+HELD_BACK_START = HELD_BACK.split("{", 1)[0]  # "not updated: Rally never shows a "
 
 
 def warnings_by_field(warned: pl.DataFrame) -> dict[str, int]:
@@ -19,6 +22,27 @@ def warnings_by_field(warned: pl.DataFrame) -> dict[str, int]:
     per_field = warned.unique(subset=[*IDENTITY, "field"]).group_by("field").len()
     ordered = per_field.sort(["len", "field"], descending=[True, False])
     return {str(name): int(count) for name, count in ordered.iter_rows()}
+
+
+def step_notices(step: Step, warned: pl.DataFrame, outcomes: pl.DataFrame) -> list[str]:
+    """The notices a step's end says: phones read as written, updates held back."""
+    found = [region_notice(step, warned), held_back_notice(outcomes)]
+    return [notice for notice in found if notice]
+
+
+def held_back_notice(outcomes: pl.DataFrame) -> str | None:
+    """One line for the records not updated because an update would wipe what Rally never
+    shows (each one's reason is in skipped.csv)."""
+    held = outcomes.filter(
+        (pl.col("outcome") == "skipped") & pl.col("error").str.starts_with(HELD_BACK_START)
+    )
+    if held.is_empty():
+        return None
+    return (
+        f"{counted(held.height, 'record')} not updated: an update would wipe the fields Rally "
+        "never shows (address, notes, ...); sync: {unreadable: rewrite} in the pipeline "
+        "allows it (skipped.csv)"
+    )
 
 
 def region_notice(step: Step, warned: pl.DataFrame) -> str | None:
