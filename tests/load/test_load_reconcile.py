@@ -226,6 +226,7 @@ def test_re_sends_are_bounded(fake: Any) -> None:
     assert result.count("failed") == 4
     assert all(UNKNOWN in (o.error or "") for o in result.outcomes)
     assert fake.count("bulk") == 4 and fake.count("list") == 3
+    assert result.retries == 3  # each re-send counts as a retry
     assert fake.stored("activities") == []
 
 

@@ -136,6 +136,8 @@ class _Run(Ledger):
         a refusal may then mean "your first bulk created me", and is looked up before it
         stands. A bulk left when the client sent it (after its wait for the rate limit), not
         when it was queued."""
+        if depth:  # a re-send after an ambiguous answer: a retry, as the client's own are
+            self.client.stats.retries += 1
         try:
             result = await self._post(batch)
         except AmbiguousError as exc:
