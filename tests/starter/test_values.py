@@ -141,3 +141,14 @@ def test_a_long_column_is_judged_on_its_first_values() -> None:
     guess = guess_region({}, {"Phone": phones})
     assert guess.region == "DE"
     assert guess.reason.startswith("5000 of the first 5000 phone numbers")
+
+
+def test_formats_the_values_call_for() -> None:
+    """Numbers with a decimal comma and dates day first are set in the starter, with why."""
+    from crmsync.starter.values import formats
+
+    found = formats(
+        {"annualRevenue": ["1.234,50", "2.000"], "dueDate": ["15.07.2025", "03.04.2025"]}
+    )
+    assert [key for key, _ in found] == ["decimal_comma", "day_first"]
+    assert formats({"annualRevenue": ["1,234.50", "12,5"], "dueDate": ["07/15/2025"]}) == []

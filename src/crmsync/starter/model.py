@@ -94,6 +94,7 @@ class Suggestion:
     hints: tuple[str, ...] = ()  # about rows that will fail
     keyless: int = 0  # rows without the object's match key, where it is not required
     names_offer: str = ""  # what normalize.names_from_email would do; empty: nothing
+    formats: tuple[tuple[str, str], ...] = ()  # normalize settings the values call for
     companies: CompaniesStep | None = None  # the step before, when rows name their company
 
     @property

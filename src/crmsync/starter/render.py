@@ -323,6 +323,8 @@ def _normalize_lines(suggestion: Suggestion) -> list[str]:
     )
     if suggestion.names_offer:
         lines += _with_comment("  # names_from_email: true", suggestion.names_offer, 2)
+    for key, why in suggestion.formats:
+        lines += _with_comment(f"  {key}: true", why, 2)
     return lines
 
 

@@ -159,6 +159,7 @@ def suggest(
         notes=_object_note(product, object_name),
         keyless=0 if required.get(key or "") else keyless_rows(table, build.fields, key),
         names_offer=_names_offer(table, build.fields) if object_name == "contacts" else "",
+        formats=tuple(v.formats({f: table.values(m.columns[0]) for f, m in build.fields.items()})),
         companies=companies,
         hints=tuple(
             row_hints(

@@ -203,3 +203,28 @@ def phone_kind(types: list[str]) -> tuple[str, Counter[str]]:
         if kinds[kind] >= TYPE_SHARE * total:
             return kind, seen
     return "mixed", seen
+
+
+NUMBER_FIELDS = frozenset({"leadScore", "annualRevenue", "employeeCount", "durationMinutes"})
+DATE_FIELDS = frozenset({"lastContactedAt", "scheduledAt", "dueDate"})
+_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:\.\d{3})*,\d+$|^-?\d+,\d{1,2}$")
+_DECIMAL_POINT = re.compile(r"^-?\d{1,3}(?:,\d{3})*\.\d+$")
+_DOTS_GROUPING = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")  # 2.000: two thousand, or 2.0
+_DATE_PARTS = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}")
+
+
+def formats(values_of: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """The normalize settings the mapped values call for, with why: (key, reason). Numbers
+    written 1.234,50 and none 1,234.50: decimal_comma; dates whose first part exceeds 12
+    and none whose second does: day_first."""
+    numbers = [v for field, vs in values_of.items() if field in NUMBER_FIELDS for v in vs]
+    dates = [v for field, vs in values_of.items() if field in DATE_FIELDS for v in vs]
+    found = []
+    commas = [v for v in numbers if _DECIMAL_COMMA.match(v)]
+    points = [v for v in numbers if _DECIMAL_POINT.match(v) and not _DOTS_GROUPING.match(v)]
+    if commas and not points:
+        found.append(("decimal_comma", f"numbers are written {commas[0]}: a comma before decimals"))
+    parts = [m.groups() for m in map(_DATE_PARTS.match, dates) if m]
+    if any(int(a) > 12 for a, _ in parts) and not any(int(b) > 12 for _, b in parts):
+        found.append(("day_first", f"dates are written day first ({dates[0]})"))
+    return found

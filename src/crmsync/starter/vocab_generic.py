@@ -125,8 +125,11 @@ GENERIC: dict[str, tuple[Known, ...]] = {
             "website": (*COMPANY_SITES, "URL"),
             "industry": ("Industry", "Sector"),
             "description": ("Description", "About", "Background"),
-            "employeeCount": ("Employees", "Number of Employees", "Employee Count", "Headcount"),
-            "annualRevenue": ("Annual Revenue", "Revenue"),
+            "employeeCount": (
+                "Employees", "Number of Employees", "Employee Count", "Headcount", "Mitarbeiter",
+                "Employés", "Empleados",
+            ),
+            "annualRevenue": ("Annual Revenue", "Revenue", "Umsatz", "Chiffre d'affaires"),
             "phone": ("Phone", "Phone Number", "Company Phone", "Main Phone"),
             "linkedInUrl": ("LinkedIn", "LinkedIn Company Page", "LinkedIn URL"),
             "address": ("Address", "Street", "Street Address", "Billing Street", "Street 1"),
