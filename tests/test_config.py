@@ -54,6 +54,11 @@ INVALID = [
         "source.delimter: unknown key (did you mean 'delimiter'?)",
     ),
     (
+        "unknown key of a pipeline's section",
+        with_(expect={"max_fail": "2%"}),
+        "expect.max_fail: unknown key (did you mean 'max_failed'?)",
+    ),
+    (
         "unknown rally field",
         with_(mapping={**BASE["mapping"], "emial2": "E"}),
         "'emial2' is not a Rally contacts field",

@@ -64,7 +64,8 @@ def describe(error: Any, data: Any) -> str:
         return f"{where}: unknown key{nearest(loc[-1], choices)}"
     if error["type"] == "extra_forbidden":
         if single:
-            choices = _keys_at(loc[:-1], Step) if loc[0] in STEP_KEYS else []
+            # a step's key, or one the pipeline holds however it is written (expect, notify)
+            choices = _keys_at(loc[:-1], Step if loc[0] in STEP_KEYS else Pipeline)
             if len(loc) == 1:
                 choices = _keys_at([], Pipeline) + list(STEP_KEYS)
         else:
