@@ -39,6 +39,7 @@ name: bench-safe
 object: contacts
 source: {kind: csv, path: contacts.csv}
 mapping: {firstName: First, lastName: Last, email: Email, title: Title}
+sync: {unreadable: rewrite}
 destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}
 state: {path: state.db}
 """

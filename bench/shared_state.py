@@ -43,6 +43,7 @@ name: bench-shared
 object: contacts
 source: {kind: csv, path: contacts.csv}
 mapping: {firstName: First Name, lastName: Last Name, email: Email, city: City}
+sync: {unreadable: rewrite}
 destination: {base_url: "${RALLY_BASE_URL}", api_key: "${RALLY_API_KEY}"}
 STATE
 load: {mode: auto}

@@ -46,6 +46,7 @@ object: contacts
 source: {{kind: csv, path: contacts.csv}}
 mapping: {{{mapping}}}
 normalize: {{default_region: US}}
+sync: {{unreadable: rewrite}}
 destination: {{base_url: "${{RALLY_BASE_URL}}", api_key: "${{RALLY_API_KEY}}"}}
 state: {{path: state.db}}
 load: {{mode: auto}}
