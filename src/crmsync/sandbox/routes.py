@@ -14,7 +14,7 @@ from crmsync.sandbox.faults import FaultInjector, RateLimiter
 from crmsync.sandbox.listing import parse_list_query
 from crmsync.sandbox.middleware import INSPECT_HEADER
 from crmsync.sandbox.records import RecordService
-from crmsync.sandbox.stats import RequestStats
+from crmsync.sandbox.stats import SERVED_BY, RequestStats
 from crmsync.sandbox.store import Store
 from crmsync.schema import OBJECTS, RallyObject
 
@@ -83,7 +83,7 @@ def _sandbox_routes(
     async def show_stats(request: Request) -> Response:
         snapshot = stats.snapshot(store.counts(OBJECTS))
         snapshot["faults"] = faults.injected()
-        return JSONResponse(snapshot)
+        return JSONResponse(snapshot, headers=SERVED_BY)
 
     async def reset(request: Request) -> Response:
         store.clear()

@@ -6,6 +6,7 @@ a handful of rows, not a million.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
@@ -13,6 +14,10 @@ API_PREFIX = "/api/v1/"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 _COLLECTION_ACTIONS = frozenset({"bulk", "upsert"})
 _ITEM_DEPTH = 5  # "", "api", "v1", object, id
+# On the stats answer: which process serves the port (a test that starts a sandbox checks it
+# reached its own, not one another test started on the same port a moment before).
+PID_HEADER = "X-Sandbox-Pid"
+SERVED_BY = {PID_HEADER: str(os.getpid())}
 
 
 def path_template(path: str) -> str:

@@ -25,6 +25,7 @@ import httpx
 
 from crmsync.sandbox.redmine.handle import RedmineHandle
 from crmsync.sandbox.server import SandboxApp, SandboxSettings, create_app
+from crmsync.sandbox.stats import PID_HEADER
 from crmsync.schema import MAX_BULK
 
 READY_TIMEOUT_S = 15.0
@@ -230,10 +231,11 @@ def _start(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, env=env
         )
         base_url = f"http://{LOCALHOST}:{port}"
-        if _wait_ready(process, base_url):
+        ready = _wait_ready(process, base_url)
+        if ready:
             return process, base_url
         _stop(process)
-        in_use = "is in use" in _read(stderr).lower()
+        in_use = ready is None or "is in use" in _read(stderr).lower()
         if attempt == START_ATTEMPTS or fixed or not in_use:
             raise SandboxStartError(f"the {subcommand} did not start:\n{_read(stderr)}")
         stderr.seek(0)
@@ -271,15 +273,19 @@ def running_redmine(
             _stop(process)
 
 
-def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> bool:
+def _wait_ready(process: subprocess.Popen[bytes], base_url: str) -> bool | None:
+    """True once `process` answers at `base_url`; None when another process does (the port
+    was taken between choosing it and binding it); False when it ended or never answered."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     with httpx.Client(base_url=base_url, timeout=POLL_INTERVAL_S * 10) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 return False
             try:
-                if client.get("/_sandbox/stats").status_code == httpx.codes.OK:
-                    return True
+                answer = client.get("/_sandbox/stats")
+                if answer.status_code == httpx.codes.OK:
+                    # another test's sandbox on the port answers too: only ours is ready
+                    return True if answer.headers.get(PID_HEADER) == str(process.pid) else None
             except httpx.TransportError:
                 pass
             time.sleep(POLL_INTERVAL_S)

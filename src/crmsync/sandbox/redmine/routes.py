@@ -25,7 +25,7 @@ from crmsync.sandbox.redmine.render import (
     xml_bytes,
 )
 from crmsync.sandbox.redmine.store import RedmineStore, UnknownProjectError
-from crmsync.sandbox.stats import RequestStats
+from crmsync.sandbox.stats import SERVED_BY, RequestStats
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "application/xml; charset=utf-8"
@@ -84,7 +84,7 @@ def build_routes(store: RedmineStore, stats: RequestStats) -> list[BaseRoute]:
         return _answer(request, {"contact": body})
 
     async def show_stats(request: Request) -> Response:
-        return JSONResponse(stats.snapshot(store.counts()))
+        return JSONResponse(stats.snapshot(store.counts()), headers=SERVED_BY)
 
     async def reset_stats(request: Request) -> Response:
         stats.clear()
