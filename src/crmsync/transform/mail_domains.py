@@ -16,9 +16,9 @@ import polars as pl
 
 from crmsync.transform.issues import WARNING, empty_issues, issues_where, quoted
 from crmsync.transform.keys import name_key
+from crmsync.transform.normalize import DOMAIN_FIELD, NAME_FIELD
 
 FROM_EMAIL = "_domain_from_email"  # internal: the row's domain text was an email address
-DOMAIN, NAME = "domain", "name"
 NAMES_SHOWN = 3
 _NAMES, _SHOWN = "__names__", "__shown__"
 
@@ -33,32 +33,36 @@ def unshared(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     Needs every row of a domain in `frame` (the whole read, or its partition by key)."""
     if FROM_EMAIL not in frame.columns:
         return frame, empty_issues()
-    if not {DOMAIN, NAME} <= set(frame.columns):
+    if not {DOMAIN_FIELD, NAME_FIELD} <= set(frame.columns):
         return frame.drop(FROM_EMAIL), empty_issues()
-    named = name_key(pl.col(NAME).cast(pl.String))
+    named = name_key(pl.col(NAME_FIELD).cast(pl.String))
     names = (
         frame.lazy()
-        .filter(pl.col(DOMAIN).is_not_null() & named.is_not_null())
-        .group_by(DOMAIN)
+        .filter(pl.col(DOMAIN_FIELD).is_not_null() & named.is_not_null())
+        .group_by(DOMAIN_FIELD)
         .agg(
             named.n_unique().alias(_NAMES),
-            pl.col(NAME).unique(maintain_order=True).head(NAMES_SHOWN).str.join(", ").alias(_SHOWN),
+            pl.col(NAME_FIELD)
+            .unique(maintain_order=True)
+            .head(NAMES_SHOWN)
+            .str.join(", ")
+            .alias(_SHOWN),
         )
         .filter(pl.col(_NAMES) > 1)
         .collect()
     )
     if names.height == 0:
         return frame.drop(FROM_EMAIL), empty_issues()
-    staged = frame.join(names, on=DOMAIN, how="left", maintain_order="left")
+    staged = frame.join(names, on=DOMAIN_FIELD, how="left", maintain_order="left")
     shared = pl.col(FROM_EMAIL) & pl.col(_NAMES).is_not_null()
     more = pl.when(pl.col(_NAMES) > NAMES_SHOWN).then(pl.lit(", ...")).otherwise(pl.lit(""))
     message = pl.format(
         "the email domain {} is shared by companies of different names ({}{}): not taken "
         "as a company's domain; this company is found by its name",
-        quoted(pl.col(DOMAIN)),
+        quoted(pl.col(DOMAIN_FIELD)),
         pl.col(_SHOWN),
         more,
     )
-    issues = issues_where(staged, shared, DOMAIN, message, WARNING)
-    kept = staged.with_columns(pl.when(~shared).then(pl.col(DOMAIN)).alias(DOMAIN))
+    issues = issues_where(staged, shared, DOMAIN_FIELD, message, WARNING)
+    kept = staged.with_columns(pl.when(~shared).then(pl.col(DOMAIN_FIELD)).alias(DOMAIN_FIELD))
     return kept.drop(FROM_EMAIL, _NAMES, _SHOWN), issues

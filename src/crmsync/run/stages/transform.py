@@ -196,7 +196,8 @@ def finish(
 def _shared_source_ids(normalized: pl.DataFrame, failed: pl.DataFrame, step: Step) -> pl.DataFrame:
     """An error for each row whose source id an earlier row has, unless the two are also
     the same record by their match key (dedupe merges those): a source id names one record,
-    and two records under one id would overwrite each other in Rally on every run."""
+    and two records under one id cannot be told apart (a later change of one created a
+    duplicate in Rally)."""
     source_id = pl.col(SOURCE_ID_COLUMN)
     key = pl.col(MATCH_KEY) if MATCH_KEY in normalized.columns else pl.lit(None, pl.String)
     rows = (

@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 import polars as pl
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
 from crmsync.transform.normalizers.freemail import (
@@ -123,8 +123,7 @@ def _inside_display_name(value: str) -> str | None:
         result = validate_email(value, check_deliverability=False, allow_display_name=True)
     except EmailNotValidError:
         return None
-    local = unicodedata.normalize("NFC", result.local_part.lower())
-    return f"{local}@{result.domain}"
+    return _as_stored(result)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -135,8 +134,14 @@ def _library(value: str) -> tuple[str | None, str | None]:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         return str(exc), None
+    return None, _as_stored(result)
+
+
+def _as_stored(result: ValidatedEmail) -> str:
+    """An address the library accepted, as stored: its normalized form with the local part
+    lower-cased on top (the domain is already UTS-46 case-folded)."""
     local = unicodedata.normalize("NFC", result.local_part.lower())
-    return None, f"{local}@{result.domain}"
+    return f"{local}@{result.domain}"
 
 
 def email_match_key(expr: pl.Expr, *, fold_gmail: bool) -> pl.Expr:
