@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from crmsync.schema import OBJECTS
 from crmsync.starter import Table, suggest
 from crmsync.starter.regions import guess_region, region_of_country, region_of_phone
 from crmsync.starter.values import phone_kind, veto
@@ -144,11 +145,18 @@ def test_a_long_column_is_judged_on_its_first_values() -> None:
 
 
 def test_formats_the_values_call_for() -> None:
-    """Numbers with a decimal comma and dates day first are set in the starter, with why."""
+    """Numbers with a decimal comma and dates day first are set in the starter, with why;
+    which fields are numbers or times is the object's schema's to say."""
     from crmsync.starter.values import formats
 
-    found = formats(
-        {"annualRevenue": ["1.234,50", "2.000"], "dueDate": ["15.07.2025", "03.04.2025"]}
-    )
-    assert [key for key, _ in found] == ["decimal_comma", "day_first"]
-    assert formats({"annualRevenue": ["1,234.50", "12,5"], "dueDate": ["07/15/2025"]}) == []
+    activities, companies = OBJECTS["activities"], OBJECTS["companies"]
+    given = {
+        "callDurationSeconds": ["1.234", "1,5"],
+        "dueDate": ["15.07.2025", "03.04.2025"],
+        "subject": ["3,5"],  # text: no number, whatever it looks like
+    }
+    assert [key for key, _ in formats(given, activities)] == ["decimal_comma", "day_first"]
+    assert formats({"annualRevenue": ["1.234,50", "2.000"]}, companies)[0][0] == "decimal_comma"
+    assert formats({"annualRevenue": ["1,234.50", "12,5"]}, companies) == []
+    assert formats({"dueDate": ["07/15/2025"]}, activities) == []
+    assert formats({"name": ["1.234,50"]}, companies) == []  # a name is text

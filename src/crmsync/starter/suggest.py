@@ -138,6 +138,7 @@ def suggest(
     split = split_targets(object_name)
     covered = {part for name, parts in split.items() if name in build.fields for part in parts}
     required = rally_fields(object_name)
+    mapped = {name: table.values(item.columns[0]) for name, item in build.fields.items()}
     key = OBJECTS[object_name].match_key
     missing = tuple(
         f for f, req in required.items() if req and f not in build.fields and f not in covered
@@ -159,7 +160,7 @@ def suggest(
         notes=_object_note(product, object_name),
         keyless=0 if required.get(key or "") else keyless_rows(table, build.fields, key),
         names_offer=_names_offer(table, build.fields) if object_name == "contacts" else "",
-        formats=tuple(v.formats({f: table.values(m.columns[0]) for f, m in build.fields.items()})),
+        formats=tuple(v.formats(mapped, OBJECTS[object_name])),
         companies=companies,
         hints=tuple(
             row_hints(

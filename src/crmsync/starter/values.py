@@ -14,8 +14,10 @@ from collections import Counter
 
 import polars as pl
 
+from crmsync.schema import RallyObject
 from crmsync.transform.normalizers.tags import JSON_ARRAY
 from crmsync.transform.placeholders import NO_VALUE_WORDS
+from crmsync.transform.spec import Kind, spec_by_wire
 
 HONORIFICS = frozenset(
     [
@@ -205,20 +207,20 @@ def phone_kind(types: list[str]) -> tuple[str, Counter[str]]:
     return "mixed", seen
 
 
-NUMBER_FIELDS = frozenset({"leadScore", "annualRevenue", "employeeCount", "durationMinutes"})
-DATE_FIELDS = frozenset({"lastContactedAt", "scheduledAt", "dueDate"})
+NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
 _DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:\.\d{3})*,\d+$|^-?\d+,\d{1,2}$")
 _DECIMAL_POINT = re.compile(r"^-?\d{1,3}(?:,\d{3})*\.\d+$")
 _DOTS_GROUPING = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")  # 2.000: two thousand, or 2.0
 _DATE_PARTS = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}")
 
 
-def formats(values_of: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """The normalize settings the mapped values call for, with why: (key, reason). Numbers
-    written 1.234,50 and none 1,234.50: decimal_comma; dates whose first part exceeds 12
-    and none whose second does: day_first."""
-    numbers = [v for field, vs in values_of.items() if field in NUMBER_FIELDS for v in vs]
-    dates = [v for field, vs in values_of.items() if field in DATE_FIELDS for v in vs]
+def formats(values_of: dict[str, list[str]], obj: RallyObject) -> list[tuple[str, str]]:
+    """The normalize settings the values mapped to `obj`'s fields call for, with why: (key,
+    reason). Numbers (by the field's kind) written 1.234,50 and none 1,234.50:
+    decimal_comma; times whose first part exceeds 12 and none whose second does: day_first."""
+    kinds = {wire: spec.kind for wire, spec in spec_by_wire(obj.create).items()}
+    numbers = [v for field, vs in values_of.items() if kinds.get(field) in NUMBER_KINDS for v in vs]
+    dates = [v for field, vs in values_of.items() if kinds.get(field) is Kind.DATETIME for v in vs]
     found = []
     commas = [v for v in numbers if _DECIMAL_COMMA.match(v)]
     points = [v for v in numbers if _DECIMAL_POINT.match(v) and not _DOTS_GROUPING.match(v)]
