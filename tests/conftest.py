@@ -93,6 +93,7 @@ class FakeRally:
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     bulk_sizes: list[int] = field(default_factory=list)
     ids: Callable[[str, dict[str, Any]], str] | None = None  # how new ids are made
+    record_skew: float = 0.0  # the records' stamps minus the Date headers' clock (seconds)
     _counter: int = 0
 
     def plan(self, endpoint: str, *actions: Action) -> None:
@@ -109,6 +110,9 @@ class FakeRally:
         )
         router.get(path__regex=r"/api/v1/(?P<obj>\w+)$").mock(
             side_effect=self._endpoint("list", self._list)
+        )
+        router.get(path__regex=r"/api/v1/(?P<obj>\w+)/(?P<record_id>[^/]+)$").mock(
+            side_effect=self._get
         )
         return router
 
@@ -210,9 +214,22 @@ class FakeRally:
 
     def _store(self, obj: str, record: dict[str, Any], record_id: str | None = None) -> str:
         record_id = record_id or self._new_id(obj, record)
-        stamp = format_timestamp(self.time.server_time())
-        self.records[obj][record_id] = {**record, "id": record_id, "updatedAt": stamp}
+        stamp = format_timestamp(self.time.server_time() + timedelta(seconds=self.record_skew))
+        created = self.records[obj].get(record_id, {}).get("createdAt", stamp)
+        self.records[obj][record_id] = {
+            **record,
+            "id": record_id,
+            "createdAt": created,
+            "updatedAt": stamp,
+        }
         return record_id
+
+    def _get(self, request: httpx.Request, obj: str, record_id: str) -> httpx.Response:
+        self.calls.append((request.method, request.url.path))
+        record = self.records[obj].get(record_id)
+        if record is None:
+            return self._answer(404, {"error": "not found"})
+        return self._answer(200, record)
 
     # -- endpoints -------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import pytest
 from crmsync.api import ClientStats, RallyClient
 from crmsync.api.concurrency import WARMUP_SAMPLES, ConcurrencyLimit, Slot
 from crmsync.api.pacing import Pacer
+from crmsync.api.server_clock import ServerClock
 from crmsync.api.settings import DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY
 from crmsync.load import LoadSettings, load_records
 from crmsync.load.loader import WORKERS_PER_SLOT
@@ -407,6 +408,7 @@ class CountingClient:
 
     def __init__(self) -> None:
         self.stats = ClientStats()
+        self.server_clock = ServerClock()
         self.open = 0
         self.peak = 0
 

@@ -14,7 +14,7 @@ from crmsync.api import RallyClient
 from crmsync.api.concurrency import ConcurrencyLimit
 from crmsync.api.pacing import Pacer
 from crmsync.api.paging import PageSize
-from crmsync.api.server_clock import ServerClock
+from crmsync.api.server_clock import Created, ServerClock
 from crmsync.load.reconcile import PAGES_AHEAD, _windows, find_keys
 from crmsync.schema import OBJECTS, RallyObject
 
@@ -196,6 +196,35 @@ def test_the_server_clock_is_bounded_from_both_sides() -> None:
         assert low is not None and high is not None
         assert low <= truth <= high
     assert (high - low).total_seconds() < 1.3
+
+
+def test_the_records_clock_widens_both_bounds_once_read() -> None:
+    """Records are stamped 2.5 s behind the Date headers' clock (to the millisecond): once a
+    created record is read, the lower bound falls behind the records' clock and the upper one
+    stays past the Date headers' (the wider of the two, each way); a record's stamp rounded
+    to the second counts as up to a second late."""
+    clock = ServerClock()
+    epoch = 1_800_000_000
+    clock.note(_answer(datetime.fromtimestamp(epoch + 10, UTC)), sent=10.0, received=10.2)
+    date_low, date_high = clock.at_least(20.0), clock.at_most(20.0)
+    assert date_low is not None and date_high is not None
+    created = Created("contacts", "id-1", sent=11.0, received=11.3)
+    clock.created(created)
+    assert clock.to_read() == created and clock.to_read() is None  # read once
+    stamp = datetime.fromtimestamp(epoch + 11.1 - 2.5, UTC)
+    clock.note_record(stamp, created)
+    truth = datetime.fromtimestamp(epoch + 20.0 - 2.5, UTC)
+    low, high = clock.at_least(20.0), clock.at_most(20.0)
+    assert low is not None and high is not None
+    assert low <= truth and (truth - low).total_seconds() < 0.3
+    assert high == date_high
+    assert clock.stamped_at(20.0) == low
+    clock.created(Created("contacts", "id-2", sent=12.0, received=12.1))
+    assert clock.to_read() is None  # read already: never again
+    coarse = ServerClock()
+    coarse.note_record(stamp.replace(microsecond=0), created)
+    ceiling = coarse.at_most(20.0)
+    assert ceiling is not None and ceiling >= truth
 
 
 def test_an_urgent_request_goes_before_those_already_waiting() -> None:

@@ -115,6 +115,28 @@ def test_ambiguous_activities_are_reconciled_by_listing(
         assert by_id[outcome.rally_id]["subject"] == items[outcome.key]["subject"]
 
 
+@pytest.mark.parametrize("skew", [-2.0, -0.7, 0.0, 3.0])
+@pytest.mark.parametrize("fault", [COMMIT_THEN_500, COMMIT_THEN_DROP])
+@pytest.mark.parametrize("obj", ["activities", "contacts"])
+def test_a_records_clock_off_the_date_headers_doubles_and_fails_nothing(
+    fake: Any, skew: float, fault: str, obj: str
+) -> None:
+    """Rally stamps records `skew` seconds off the clock of its Date headers. The first
+    bulk's record is read back once (one GET), and the listing that settles the second,
+    committed bulk starts on the records' clock: no activity is sent twice, no contact
+    Rally refuses as already there (the bulk's own) fails."""
+    fake.record_skew = skew
+    items = [_task(i) if obj == "activities" else fake.contact(i) for i in range(20)]
+    fake.plan("bulk", "ok", fault)
+    settings = LoadSettings(batch_size=10, concurrency=1, max_concurrency=1)
+    result = fake.load(items, obj=obj, settings=settings)
+    assert result.count("created") == 20
+    assert fake.count("bulk") == (2 if obj == "activities" else 3)  # contacts: sent again
+    assert len(fake.stored(obj)) == 20
+    reads = [path.count("/") == 4 for method, path in fake.calls if method == "GET"]
+    assert reads[0] and reads.count(True) == 1  # the records' clock read once, first
+
+
 def test_listing_re_sends_only_what_it_did_not_find(fake: Any) -> None:
     items = [_task(i, **({"bad": True} if i in (2, 5) else {})) for i in range(8)]
     fake.plan("bulk", COMMIT_THEN_DROP)

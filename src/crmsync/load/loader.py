@@ -18,6 +18,7 @@ from http import HTTPStatus
 from typing import Any
 
 from crmsync.api.rally import RallyClient
+from crmsync.api.server_clock import Created
 from crmsync.errors import (
     AmbiguousError,
     ConfigError,
@@ -222,6 +223,9 @@ class _Run(Ledger):
         succeeded = [item for index, item in enumerate(batch) if index not in errors]
         distinct = len(set(result.created_ids)) == len(result.created_ids)  # one id, one record
         if consistent and distinct and len(result.created_ids) == len(succeeded):
+            if result.created_ids:  # the records' clock, should a listing need it
+                created = Created(self.obj.name, result.created_ids[0], sent_at, answered)
+                self.client.server_clock.created(created)
             for item, rally_id in zip(succeeded, result.created_ids, strict=True):
                 self._settle(item, "created", rally_id, reconciled=reconciled)
             return
@@ -352,4 +356,7 @@ class _Run(Ledger):
         except RetryableError as exc:
             self._fail(item, f"not loaded, nothing was written; gave up: {exc}", exc.status)
         else:
+            if result.action == "created":
+                created = Created(self.obj.name, result.id, sent_at, self.client.local_time())
+                self.client.server_clock.created(created)
             self._settle(item, result.action, result.id)

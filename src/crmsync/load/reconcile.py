@@ -25,12 +25,13 @@ from http import HTTPStatus
 from typing import Any
 
 from crmsync.api.rally import RallyClient
-from crmsync.errors import RequestRefused
-from crmsync.schema import RallyObject
+from crmsync.errors import RequestRefused, TransientError
+from crmsync.schema import OBJECTS, RallyObject
 from crmsync.schema.fields import format_timestamp, parse_timestamp
 
 ID_FIELD = "id"
 UPDATED_FIELD = "updatedAt"
+CREATION_STAMPS = ("createdAt", UPDATED_FIELD)
 # Pages of a key search asked for before the one being read is done (after a full first
 # page): one page wasted at most, for a search that takes half the time. Not once the client
 # paces its requests for a rate limit: a page not needed then costs a turn a bulk could have
@@ -150,8 +151,9 @@ async def listing_start(
     client: RallyClient, obj: RallyObject, sent_at: float, margin: timedelta = RECONCILE_MARGIN
 ) -> datetime:
     """Where a reconciliation listing starts: Rally's time when the batch left (at local
-    `sent_at`), less `margin`. Read from the Date of any answer, even a later one; without one
-    yet, a cheap list asks for it."""
+    `sent_at`), less `margin`. Read from the Date of any answer, even a later one (without
+    one yet, a cheap list asks for it), and from the records' clock once it is read."""
+    await read_records_clock(client)
     server_time = client.server_clock.at_least(sent_at)
     if server_time is None:
         await client.check_auth(obj)
@@ -159,6 +161,27 @@ async def listing_start(
     if server_time is None:  # a server that sends no Date: the local clock, with room
         return datetime.now(UTC) - NO_SERVER_DATE_MARGIN
     return server_time - margin
+
+
+async def read_records_clock(client: RallyClient) -> None:
+    """The clock that stamps records, read once from a record a write of this client created
+    (one GET): a Rally whose records' stamps ran 2 s behind its Date headers had a listing
+    since the Date clock miss what an ambiguous bulk committed, and its records sent again.
+    A read that fails leaves the Date headers' clock alone."""
+    clock = client.server_clock
+    async with clock.reading:
+        created = clock.to_read()
+        if created is None:
+            return
+        try:
+            record = await client.get(OBJECTS[created.obj], created.record_id)
+        except (TransientError, RequestRefused):
+            return
+        stamps = [parse_timestamp(record.get(name)) for name in CREATION_STAMPS] if record else []
+        # the earlier: a record changed since it was created has a later updatedAt
+        known = [stamp for stamp in stamps if stamp is not None]
+        if known:
+            clock.note_record(min(known), created)
 
 
 Window = tuple[datetime, datetime | None]  # (since, until): until None is no end
@@ -230,10 +253,11 @@ async def find_refused_keys(
     first bulk left at local `sent_at`: stored since it left, and before the re-send was
     answered (a key is refused only once it is stored). Searched first around each failed
     answer of the bulk (at local `failed_at`), where a commit usually lies."""
+    await read_records_clock(client)
     by = client.server_clock.at_most(answered)
     probes: list[Window] = []
     for moment in failed_at:
-        failed = client.server_clock.at_least(moment)
+        failed = client.server_clock.stamped_at(moment)
         if failed is not None:
             probes.append((failed - PROBE_MARGIN, failed + PROBE_MARGIN))
     return await find_keys(
