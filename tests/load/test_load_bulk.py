@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import Iterator
@@ -10,9 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from crmsync.api import RallyClient
 from crmsync.errors import ConfigError
-from crmsync.load import LoadResult, LoadSettings
+from crmsync.load import LoadResult, LoadSettings, load_records
+from crmsync.schema import OBJECTS
 
+BASE_URL = "https://acme.rallycrm.io"
+KEY = "rk_live_S3CRET-test-key-0042"
 BAD = {"bad": True}
 MALFORMED = {"malformed": True}
 
@@ -179,6 +184,39 @@ def test_progress_reports_records_and_batches(fake: Any) -> None:
     )
     assert seen[-1] == (25, 3)
     assert [batches for _, batches in seen] == [1, 2, 3]
+
+
+def test_a_load_cancelled_says_which_batches_never_left(fake: Any) -> None:
+    """One request at a time; the first bulk is on the wire, unanswered, when the load is
+    cancelled (Ctrl-C): the batch waiting for its turn was never sent, and says so; the one
+    on the wire may have been written, and does not."""
+    on_wire = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        on_wire.set()
+        await asyncio.sleep(3600)  # never answered
+        raise AssertionError("unreachable")
+
+    unsent: list[int] = []
+    settings = LoadSettings(batch_size=2, concurrency=1, max_concurrency=1)
+
+    async def go() -> None:
+        async with RallyClient(
+            BASE_URL, KEY, settings=settings, transport=httpx.MockTransport(handler)
+        ) as client:
+            items = enumerate(fake.contact(i) for i in range(10))
+            load = asyncio.create_task(
+                load_records(client, OBJECTS["contacts"], items, settings, on_unsent=unsent.extend)
+            )
+            await on_wire.wait()
+            for _ in range(20):  # the second worker takes its batch and waits its turn
+                await asyncio.sleep(0)
+            load.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await load
+
+    asyncio.run(go())
+    assert unsent == [2, 3]  # the second batch; the first may be in Rally; the rest never taken
 
 
 def test_nothing_to_load(fake: Any) -> None:

@@ -41,6 +41,15 @@ def test_rows_without_an_outcome_fail_with_the_reason_given_at_close() -> None:
     assert sorted(closed.said["_row"]) == [2, 2, 4, 5]
 
 
+def test_rows_without_an_outcome_are_in_doubt_or_unsent_by_their_number() -> None:
+    ledger = OutcomeLedger(rows(2, 3, 4, 5, 6))
+    ledger.record(outcome_frame(rows(2), outcome="created", rally_id="c-2"))
+    closed = ledger.close(unsettled="in doubt", unsent="never sent", in_doubt={3, 4, 99})
+    errors = dict(closed.said.select("_row", "error").iter_rows())
+    assert errors == {3: "in doubt", 4: "in doubt", 5: "never sent", 6: "never sent"}
+    assert set(closed.said["stage"]) == {"load"}
+
+
 def test_without_outcome_is_what_is_left_to_settle() -> None:
     ledger = OutcomeLedger(rows(2, 3, 4))
     ledger.fail(issues((3, "email")), stage="validate")

@@ -13,7 +13,6 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 from tenacity import RetryCallState
 
 from crmsync import __version__
+from crmsync.api import departures
 from crmsync.api.answers import (
     API_PREFIX,
     MAX_BULK_ANSWER_BYTES,
@@ -66,9 +66,6 @@ POOL_HEADROOM = 2  # connections beyond `max_concurrency`, so the pool never mak
 RETRY_WAIT_FIELD = "retry_wait_s"  # on a retry's log record: how long it waits, for displays
 
 T = TypeVar("T")
-# When the latest request of the current asyncio task left (after waiting for the pacer and a
-# slot): each task sees its own, so concurrent batches do not see each other's.
-_SENT_AT: ContextVar[float | None] = ContextVar("crmsync_rally_sent_at", default=None)
 
 
 class RallyClient:
@@ -280,7 +277,7 @@ class RallyClient:
     def last_sent_at(self) -> float:
         """When the latest request of the calling task left, on the local clock (now, if none
         did): a write that waited for the rate limit or was retried left later than asked."""
-        sent = _SENT_AT.get()
+        sent = departures.last_left()
         return self._clock() if sent is None else sent
 
     async def pause(self, seconds: float) -> None:
@@ -330,7 +327,7 @@ class RallyClient:
             timeline = self.timeline
             timeline.limit, timeline.pace_rps = self.in_flight.limit, self.pacer.rate
             sent_at = timeline.sent()
-            _SENT_AT.set(sent_at)
+            departures.left(sent_at)
             try:
                 try:
                     response = await send_bounded(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from http import HTTPStatus
 from typing import Any
 
+from crmsync.api import departures
 from crmsync.api.rally import RallyClient
 from crmsync.api.server_clock import Created
 from crmsync.errors import (
@@ -49,6 +50,7 @@ SPLIT_STATUSES = frozenset({400, 413, 422})  # the request as a whole was refuse
 UNKNOWN_STATE = "state in Rally unknown"
 
 ProgressFn = Callable[[int, int], None]
+UnsentFn = Callable[[list[int]], None]
 
 
 async def load_records(
@@ -59,6 +61,7 @@ async def load_records(
     *,
     on_progress: ProgressFn | None = None,
     on_outcome: OutcomeFn | None = None,
+    on_unsent: UnsentFn | None = None,
 ) -> LoadResult:
     """Send `items` (key, camelCase payload) to Rally; one outcome per item, any order.
 
@@ -66,13 +69,14 @@ async def load_records(
     a million payloads without holding them all. `on_progress(records_done, batches_done)`
     follows the batches; `on_outcome` sees each outcome as soon as it is settled, so a caller
     interrupted mid-load still knows what was created (the outcomes are then its to keep:
-    LoadResult.outcomes is empty). Raises AuthError when the key is
-    refused, FatalHTTPError when the endpoint does not exist, ConfigError for upsert mode on
-    an object without upsert. Cancellation propagates.
+    LoadResult.outcomes is empty); `on_unsent(keys)` sees the keys of a batch cancelled
+    before any request of it left (an interrupt): Rally never saw them. Raises AuthError
+    when the key is refused, FatalHTTPError when the endpoint does not exist, ConfigError
+    for upsert mode on an object without upsert. Cancellation propagates.
     """
     if settings.mode == "upsert" and not obj.has_upsert:
         raise ConfigError(f"Rally has no upsert for {obj.name}; use mode 'bulk'")
-    run = _Run(client, obj, settings, on_progress, on_outcome)
+    run = _Run(client, obj, settings, on_progress, on_outcome, on_unsent)
     size = settings.batch_size if settings.mode == "bulk" else 1
     before = client.stats.snapshot()
     await drain(
@@ -99,8 +103,10 @@ class _Run(Ledger):
         settings: LoadSettings,
         on_progress: ProgressFn | None,
         on_outcome: OutcomeFn | None,
+        on_unsent: UnsentFn | None = None,
     ) -> None:
         super().__init__(on_outcome)
+        self._on_unsent = on_unsent
         self.client = client
         self.obj = obj
         self.settings = settings
@@ -112,10 +118,16 @@ class _Run(Ledger):
         self._units_done = 0
 
     async def process(self, unit: list[Item]) -> None:
-        if self.settings.mode == "bulk":
-            await self._bulk(unit, depth=0, reconciled=False)
-        else:
-            await self._upsert(unit[0])
+        departures.forget()  # the unit's first request is sent from this task, if at all
+        try:
+            if self.settings.mode == "bulk":
+                await self._bulk(unit, depth=0, reconciled=False)
+            else:
+                await self._upsert(unit[0])
+        except asyncio.CancelledError:
+            if departures.last_left() is None and self._on_unsent is not None:
+                self._on_unsent([item.key for item in unit])  # it waited for its turn
+            raise
         self._records_done += len(unit)
         self._units_done += 1
         if self._on_progress is not None:

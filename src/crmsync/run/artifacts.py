@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import contextlib
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -166,6 +167,18 @@ class Delivered:
     interrupted: bool = False  # Ctrl-C or SIGTERM came before everything settled
     stopped: str | None = None  # why the load stopped short after it began sending
     load: list[LoadSecond] = field(default_factory=list)  # the requests, second by second
+    # rows whose write had left, or may have, without an outcome when sending stopped
+    in_doubt: set[int] = field(default_factory=set)
+
+    @contextlib.contextmanager
+    def sending(self, rows: Collection[int]) -> Iterator[None]:
+        """A block that sends the writes of `rows` (a live collection, which a row leaves
+        once its outcome is settled): those still in it when the block ends, by an
+        interrupt or not, are in doubt. A row never in such a block was never sent."""
+        try:
+            yield
+        finally:
+            self.in_doubt.update(rows)
 
     def settle_all(self, rows: pl.DataFrame, outcome: Outcome, *, error: str | None = None) -> None:
         """Every row of `rows` (its `_row`) settled with one outcome, without an object per

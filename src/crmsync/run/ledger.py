@@ -13,7 +13,7 @@ failure, a merge, a skip: stage, field, error) keep their whole outcome rows, fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -131,12 +131,24 @@ class OutcomeLedger:
         keyed = frame.with_columns(self._id())
         return keyed.join(self._done(), on=_ID, how="anti", maintain_order="left").drop(_ID)
 
-    def close(self, *, unsettled: str, stage: Stage = "load") -> Outcomes:
-        """Every row's outcome; a row read that has none fails at `stage` with `unsettled`."""
+    def close(
+        self,
+        *,
+        unsettled: str,
+        stage: Stage = "load",
+        unsent: str | None = None,
+        in_doubt: Collection[int] = (),
+    ) -> Outcomes:
+        """Every row's outcome; a row read that has none fails at `stage` with `unsettled`,
+        or with `unsent` (when given) unless its number is `in_doubt`."""
         read = pl.DataFrame({_ID: self._read_ids})
         pending = read.join(self._done(), on=_ID, how="anti", maintain_order="left")[_ID]
         if pending.len():
             rows = pl.DataFrame({"_source": self._source_of(pending), "_row": pending % ROW_SPAN})
+            if unsent is not None:
+                doubt = pl.col("_row").is_in(pl.Series(list(in_doubt), dtype=pl.Int64).implode())
+                self.fail(rows.filter(~doubt), stage=stage, error=unsent)
+                rows = rows.filter(doubt)
             self.fail(rows, stage=stage, error=unsettled)
         said = pl.DataFrame(schema=OUTCOME_SCHEMA)
         if self._said:

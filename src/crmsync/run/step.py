@@ -52,16 +52,7 @@ from crmsync.run.step_lines import read_detail, step_notices, warnings_by_field
 from crmsync.run.step_partitions import partitioned, plan_in_partitions
 from crmsync.run.step_rally import ISSUE_COLUMNS, Planned, resolve_and_deliver
 from crmsync.run.step_run import StepRun
-
-INTERRUPTED_ERROR = (
-    "interrupted before its outcome was known: it may or may not be in Rally; "
-    "run again to settle it (records Rally acknowledged are not sent twice)"
-)
-EXPORT_INTERRUPTED_ERROR = "interrupted before the export's file was written: run again"
-STOPPED_ERROR = (
-    "the load stopped before this record's outcome was known ({reason}): it may or may not "
-    "be in Rally; run again once that is fixed (records Rally acknowledged are not sent twice)"
-)
+from crmsync.run.unsettled import unsettled
 
 
 @dataclass(frozen=True)
@@ -313,12 +304,8 @@ def _deliver_and_report(
             delivered.interrupted = True
     for settled in delivered.settled_parts():
         ledger.settle(settled)
-    unsettled = INTERRUPTED_ERROR
-    if isinstance(env.destination, FileDestination):
-        unsettled = EXPORT_INTERRUPTED_ERROR
-    if delivered.stopped:
-        unsettled = STOPPED_ERROR.format(reason=delivered.stopped)
-    closed = ledger.close(unsettled=unsettled)
+    said = unsettled(delivered, export=isinstance(env.destination, FileDestination))
+    closed = ledger.close(unsettled=said.in_doubt, unsent=said.unsent, in_doubt=said.rows)
     outcomes = closed.said
 
     summary = _summary(step, env, started_at, ledger.rows_read, delivered)

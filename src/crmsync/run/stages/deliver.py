@@ -149,6 +149,20 @@ class RallyDelivery:
         mode = self._load.mode
         hold = routes.merge_refused or mode == "create_only"
         refused = await self._create(plan, routes.create, routes.create_by, into, recorder, hold)
+        with into.sending(refused):  # sent, and refused: settled by what comes next
+            await self._after_create(plan, routes, refused, into, recorder)
+
+    async def _after_create(
+        self,
+        plan: Plan,
+        routes: Routes,
+        refused: dict[int, RecordOutcome],
+        into: Delivered,
+        recorder: Recorder,
+    ) -> None:
+        """The updates, with the refused creates whose key Rally has; then what Rally no
+        longer has created again."""
+        mode = self._load.mode
         updates = rows_of(plan, routes.update)
         if refused:  # Rally had these keys after all: created meanwhile, or missed
             rows = routes.create.filter(pl.col("_row").is_in(list(refused)))
@@ -229,14 +243,20 @@ class RallyDelivery:
             self._client.timeline.settled(offset + records)
             self._observer.load_progress(offset + records, self._batches)
 
-        await load_records(
-            self._client,
-            plan.obj,
-            items(),
-            self._load.settings(mode),
-            on_progress=on_progress,
-            on_outcome=on_outcome,
-        )
+        def on_unsent(rows: list[int]) -> None:  # cancelled before their request left
+            for row in rows:
+                sent.pop(row, None)
+
+        with into.sending(sent):  # pulled for a request, no outcome yet
+            await load_records(
+                self._client,
+                plan.obj,
+                items(),
+                self._load.settings(mode),
+                on_progress=on_progress,
+                on_outcome=on_outcome,
+                on_unsent=on_unsent,
+            )
         self._sent += rows.height
         return held
 

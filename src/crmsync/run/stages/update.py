@@ -159,6 +159,7 @@ async def write_merged(
     refused: list[AuthError] = []  # the key refused: no more is sent, the rest stay unsettled
     limit = asyncio.Semaphore(PUT_BACKLOG)
     obj = merger.obj
+    flying: set[int] = set()  # rows whose PUT left, without an outcome yet
 
     async def write(row: Row, merged: Merged, key: str) -> None:
         if (why := merger.held_back(merged)) is not None:
@@ -176,6 +177,7 @@ async def write_merged(
         async with limit:
             if refused:
                 return
+            flying.add(row.row)
             try:
                 answer = await client.update(obj, row.target, merged.record)
             except AuthError as exc:
@@ -193,6 +195,7 @@ async def write_merged(
                 merger.mirror.saw(answer)
                 outcome = Settled(row.row, "updated", row.target)
         into.settled.append(outcome)
+        flying.discard(row.row)
         if outcome.outcome != "updated":
             return
         write = Write(
@@ -208,20 +211,22 @@ async def write_merged(
         )
         recorder.add(outcome, written=merged.written, write=write)
 
-    for start in range(0, len(rows), PAYLOAD_CHUNK):
-        chunk = rows[start : start + PAYLOAD_CHUNK]
-        keys = recorder.keys_of([row.row for row in chunk])
-        merged = merger.merge(chunk, keys)
-        # every write of the chunk ends before one's error is raised: what was written is
-        # recorded first (its undo journal too), whatever stops the step
-        ended = await asyncio.gather(
-            *(write(row, result, keys[row.row]) for row, result in merged), return_exceptions=True
-        )
-        recorder.flush()
-        progress(len(chunk))
-        if refused:  # as a refused bulk does: the step stops
-            raise refused[0]
-        for outcome in ended:
-            if isinstance(outcome, BaseException):
-                raise outcome
+    with into.sending(flying):
+        for start in range(0, len(rows), PAYLOAD_CHUNK):
+            chunk = rows[start : start + PAYLOAD_CHUNK]
+            keys = recorder.keys_of([row.row for row in chunk])
+            merged = merger.merge(chunk, keys)
+            # every write of the chunk ends before one's error is raised: what was written
+            # is recorded first (its undo journal too), whatever stops the step
+            ended = await asyncio.gather(
+                *(write(row, result, keys[row.row]) for row, result in merged),
+                return_exceptions=True,
+            )
+            recorder.flush()
+            progress(len(chunk))
+            if refused:  # as a refused bulk does: the step stops
+                raise refused[0]
+            for outcome in ended:
+                if isinstance(outcome, BaseException):
+                    raise outcome
     return gone
