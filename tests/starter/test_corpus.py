@@ -386,6 +386,21 @@ CASES = [
         region="US",
     ),
     Case(
+        "notion_contacts.csv",
+        {
+            "fullName": "Name",
+            "email": "Email",
+            "phone": "Phone",
+            "title": "Role",
+            "linkedInUrl": "LinkedIn",
+            "tags": "Tags",
+        },
+        # relations counted by their pages' titles, not their addresses
+        left={"Company": "9 different names on 11 rows", "Status": "not lifecycle stages"},
+        companies={"name": "Company", "domain": "Email"},
+        links=[{"email_domain": "Email"}, {"name": "Company"}],
+    ),
+    Case(
         "hubspot_api_contacts.json",
         {
             "firstName": "properties.firstname",
