@@ -401,6 +401,25 @@ CASES = [
         links=[{"email_domain": "Email"}, {"name": "Company"}],
     ),
     Case(
+        "surveymonkey_responses.csv",
+        {
+            "firstName": "First Name",  # the invitation's own columns, mostly empty
+            "lastName": "Last Name",
+            "fullName": "Name",  # the contact-information question's, from the second header row
+            "email": ["Email Address", "Email Address_2"],
+            "phone": "Phone Number",
+            "address": "Address",
+            "city": "City/Town",
+            "state": "State/Province",
+            "country": "Country",
+            "postalCode": "ZIP/Postal Code",
+        },
+        region="US",
+        left={"Company": "6 different names on 9 rows"},
+        companies={"name": "Company", "domain": ["Email Address", "Email Address_2"]},
+        links=[{"email_domain": "Email Address"}, {"name": "Company"}],
+    ),
+    Case(
         "hubspot_api_contacts.json",
         {
             "firstName": "properties.firstname",

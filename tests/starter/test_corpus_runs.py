@@ -172,6 +172,15 @@ RUNS = [
         linked=11,
     ),
     Run(
+        "surveymonkey_responses.csv",
+        {
+            # the second header row is no row: ten respondents, none failed
+            "companies": Outcome(9, 6, 0, merged=3),
+            "contacts": Outcome(10, 10, 0),
+        },
+        linked=9,
+    ),
+    Run(
         "hubspot_api_contacts.json",
         {
             "companies": Outcome(4, 3, 0, merged=1),

@@ -90,3 +90,52 @@ def test_a_notion_export_names_companies_by_their_pages_titles_and_renames_none(
         assert not any("notion" in name for name in stored)
         assert {"Quillpoint Software", "Brightlane Analytics"} <= stored
         assert len(stored) == 9
+
+
+def test_a_surveymonkey_export_reads_its_two_header_rows_and_loads_every_respondent(
+    tmp_path: Path,
+) -> None:
+    """SurveyMonkey's second header row labels the contact question's columns: they are
+    mapped by those labels, and the row itself is no respondent (the first is on line 3)."""
+    output, said = _init("surveymonkey_responses.csv", tmp_path)
+    assert "header: lines 1 and 2" in said
+    text = output.read_text(encoding="utf-8")
+    assert "The header is two rows, lines 1 and 2" in " ".join(
+        line.strip().lstrip("#").strip() for line in text.splitlines()
+    )
+    with in_process_sandbox(api_keys=(KEY,)) as rally:
+        env = {"RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": KEY}
+        pipeline = load_pipeline(output, env=env)
+        contacts_step = pipeline.steps[-1]
+        columns = {name: spec.column for name, spec in contacts_step.mapping.items()}
+        assert columns["fullName"] == "Name"
+        assert columns["email"] == ["Email Address", "Email Address_2"]
+        assert columns["phone"] == "Phone Number"
+        assert {n: s.column for n, s in pipeline.steps[0].mapping.items()}["name"] == "Company"
+
+        dry = run_pipeline(pipeline, RunOptions(dry_run=True), transport=rally.transport)
+        companies, contacts = dry.steps
+        assert [s.summary.failed for s in dry.steps] == [0, 0]
+        assert (contacts.summary.rows_read, contacts.summary.planned) == (10, 10)
+        sent = _payloads(contacts.files["payloads"])
+        first = sent[0]
+        assert (first["firstName"], first["lastName"]) == ("Chloé", "O'Connor")
+        assert first["email"] == "chloe.oconnor@nordwind-logistik.de"
+        assert first["city"] == "Boston"
+        assert first["companyId"] == "(new companies row 3)"  # line 3: the first respondent
+        assert sent[1]["phone"] == "+15555550101"
+        invited = sent[4]  # an email invitation's respondent: the names in their own columns
+        assert (invited["firstName"], invited["email"]) == (
+            "Amelia",
+            "amelia.grant@tesserahealth.com",
+        )
+        assert sum(1 for p in sent if p.get("companyId")) == 9  # all but the one naming none
+        names = [p["name"] for p in _payloads(companies.files["payloads"])]
+        assert names == [
+            "Nordwind Logistik GmbH",
+            "Tessera Health",
+            "Quillpoint Software",
+            "Maison Verdier SARL",
+            "Cobalt Ridge Partners",
+            "Harbor & Finch LLP",
+        ]
