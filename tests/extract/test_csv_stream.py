@@ -39,6 +39,7 @@ def assert_same_as_whole(path: Path, piece_bytes: int = 48, **options: str | int
     for piece in pieces:
         assert piece.columns == whole.columns
         assert piece.header_line == whole.header_line
+        assert piece.subheader_line == whole.subheader_line
         assert (piece.encoding, piece.delimiter) == (whole.encoding, whole.delimiter)
         assert piece.renamed == whole.renamed
     return len(pieces)
@@ -83,6 +84,12 @@ def _write(tmp_path: Path, data: bytes) -> Path:
             id="a-record-longer-than-a-piece",
         ),
         pytest.param(b"a,b\n" + b'1,x"y"z\n' * 30, id="balanced-stray-quotes"),
+        pytest.param(
+            b"Survey results\n\nRespondent ID,Your details,,,Comments\n"
+            b",Name,Company,Email Address,Open-Ended Response\n"
+            + b"".join(b'%d,A %d,"B, %d",a%d@x.org,"one\ntwo"\n' % (i, i, i, i) for i in range(30)),
+            id="two-header-rows-below-a-title",
+        ),
     ],
 )
 def test_pieces_read_as_the_whole_file(tmp_path: Path, data: bytes) -> None:

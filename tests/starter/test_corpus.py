@@ -386,6 +386,40 @@ CASES = [
         region="US",
     ),
     Case(
+        "notion_contacts.csv",
+        {
+            "fullName": "Name",
+            "email": "Email",
+            "phone": "Phone",
+            "title": "Role",
+            "linkedInUrl": "LinkedIn",
+            "tags": "Tags",
+        },
+        # relations counted by their pages' titles, not their addresses
+        left={"Company": "9 different names on 11 rows", "Status": "not lifecycle stages"},
+        companies={"name": "Company", "domain": "Email"},
+        links=[{"email_domain": "Email"}, {"name": "Company"}],
+    ),
+    Case(
+        "surveymonkey_responses.csv",
+        {
+            "firstName": "First Name",  # the invitation's own columns, mostly empty
+            "lastName": "Last Name",
+            "fullName": "Name",  # the contact-information question's, from the second header row
+            "email": ["Email Address", "Email Address_2"],
+            "phone": "Phone Number",
+            "address": "Address",
+            "city": "City/Town",
+            "state": "State/Province",
+            "country": "Country",
+            "postalCode": "ZIP/Postal Code",
+        },
+        region="US",
+        left={"Company": "6 different names on 9 rows"},
+        companies={"name": "Company", "domain": ["Email Address", "Email Address_2"]},
+        links=[{"email_domain": "Email Address"}, {"name": "Company"}],
+    ),
+    Case(
         "hubspot_api_contacts.json",
         {
             "firstName": "properties.firstname",

@@ -163,6 +163,24 @@ RUNS = [
         {"zendesk_sell_contacts": Outcome(22, 22, 0)},  # the 5 organizations left out
     ),
     Run(
+        "notion_contacts.csv",
+        {
+            # companies named by their Notion pages' titles: one each, however many pages
+            "companies": Outcome(11, 9, 0, merged=2),
+            "contacts": Outcome(12, 12, 0),
+        },
+        linked=11,
+    ),
+    Run(
+        "surveymonkey_responses.csv",
+        {
+            # the second header row is no row: ten respondents, none failed
+            "companies": Outcome(9, 6, 0, merged=3),
+            "contacts": Outcome(10, 10, 0),
+        },
+        linked=9,
+    ),
+    Run(
         "hubspot_api_contacts.json",
         {
             "companies": Outcome(4, 3, 0, merged=1),

@@ -208,7 +208,12 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
     click.echo(f"wrote {target}")
     if suggestion.product:
         click.echo(f"read as {suggestion.product.label}")
-    if info.header_line and info.header_line > 1:
+    if info.subheader_line:
+        click.echo(
+            f"header: lines {info.header_line} and {info.subheader_line} (two header rows: "
+            "a column is named by its label in the second, else by the first)"
+        )
+    elif info.header_line and info.header_line > 1:
         click.echo(f"header: line {info.header_line} (the lines above it are skipped)")
     for written, given in info.renamed:
         click.echo(f"warning: more than one column is named {written!r}; one is read as {given!r}")

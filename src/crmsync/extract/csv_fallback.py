@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
 from crmsync.errors import SourceError
-from crmsync.extract.records import assemble, check_width
+from crmsync.extract.records import assemble, check_width, own_or_given
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects, gc_paused
 
 PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -27,16 +28,36 @@ BLANK_CHARS = " \t\f\v"  # as the fast path's blank-line pattern: one line, no c
 
 
 def read_with_python_csv(
-    text: str, *, source: str, skip_lines: int, encoding: str, delimiter: str
+    text: str,
+    *,
+    source: str,
+    skip_lines: int,
+    encoding: str,
+    delimiter: str,
+    names: Sequence[str] | None = None,
 ) -> Extracted:
-    """Parse ``text`` with the csv module; SourceError at the line an unterminated quote opens."""
+    """Parse ``text`` with the csv module; SourceError at the line an unterminated quote opens.
+    ``names``, when given, name the header record's columns (a two-row header's)."""
     with gc_paused():
         return _read(
-            text, source=source, skip_lines=skip_lines, encoding=encoding, delimiter=delimiter
+            text,
+            source=source,
+            skip_lines=skip_lines,
+            encoding=encoding,
+            delimiter=delimiter,
+            names=names,
         )
 
 
-def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: str) -> Extracted:
+def _read(
+    text: str,
+    *,
+    source: str,
+    skip_lines: int,
+    encoding: str,
+    delimiter: str,
+    names: Sequence[str] | None,
+) -> Extracted:
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     lines = _physical_lines(text)
     reader = csv.reader(iter(lines[skip_lines:]), delimiter=delimiter, strict=False)
@@ -58,7 +79,7 @@ def _read(text: str, *, source: str, skip_lines: int, encoding: str, delimiter: 
         return Extracted(empty_frame(()), empty_rejects(), (), encoding, delimiter)
     if ends[-1] == len(lines):  # the header included: an open quote there swallows the file
         _check_terminated(lines[starts[-1] - 1 :], starts[-1], delimiter, source)
-    header = values[header_at]
+    header = own_or_given(values[header_at], names)
     header_line = starts[header_at]
     del starts[: header_at + 1], ends[: header_at + 1], values[: header_at + 1]
     del blank[: header_at + 1]

@@ -10,7 +10,9 @@ locates an unterminated quote precisely.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -19,8 +21,8 @@ from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, scan_layout
-from crmsync.extract.preamble import find_header
-from crmsync.extract.records import assemble, check_width
+from crmsync.extract.preamble import HeaderStart, find_header
+from crmsync.extract.records import assemble, check_width, own_or_given
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import sep_line, sniff_delimiter
 
@@ -70,7 +72,7 @@ def read_csv(
     result = None
     if layout is not None:
         result = read_with_polars(
-            table, layout, start.lines_before, source, decoded.encoding, delimiter
+            table, layout, start.lines_before, source, decoded.encoding, delimiter, start.names
         )
     if result is None:
         result = read_with_python_csv(
@@ -79,8 +81,17 @@ def read_csv(
             skip_lines=start.lines_before,
             encoding=decoded.encoding,
             delimiter=delimiter,
+            names=start.names,
         )
-    return result
+    return with_header_rows(result, start)
+
+
+def with_header_rows(read: Extracted, start: HeaderStart) -> Extracted:
+    """`read`, whose header record was the second row of a two-row header (`start.names`),
+    with `header_line` the first row's and `subheader_line` the second's."""
+    if start.names is None:
+        return read
+    return dataclasses.replace(read, header_line=start.first_line, subheader_line=read.header_line)
 
 
 def offset_after_lines(data: bytes, count: int) -> int:
@@ -92,10 +103,17 @@ def offset_after_lines(data: bytes, count: int) -> int:
 
 
 def read_with_polars(
-    data: bytes, layout: Layout, lines_before: int, source: str, encoding: str, delimiter: str
+    data: bytes,
+    layout: Layout,
+    lines_before: int,
+    source: str,
+    encoding: str,
+    delimiter: str,
+    names: Sequence[str] | None = None,
 ) -> Extracted | None:
     """The fast path over ``data``, the file from its header on (``lines_before`` lines cut
-    above it); None when polars and the layout disagree (the caller falls back)."""
+    above it); None when polars and the layout disagree (the caller falls back). ``names``,
+    when given, name the header record's columns (a two-row header's, read from both)."""
     records = layout.records.with_columns(pl.col("line") + lines_before)
     candidates = records.with_row_index("rec").filter(~pl.col("blank_line"))
     if candidates.height == 0:
@@ -135,7 +153,7 @@ def read_with_polars(
     )
     if int(meta["fields"][0]) != parsed.width:
         return None
-    header = [value if isinstance(value, str) else None for value in parsed.row(0)]
+    header = own_or_given(parsed.row(0), names)
 
     def raw_of(positions: pl.Series) -> pl.Series:
         return raw_records(layout, positions + header_rec + 1)

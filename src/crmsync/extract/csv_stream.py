@@ -3,7 +3,9 @@
 The file is cut where a record ends: after a line feed with the quotes before it balanced,
 counted from the header on, which is the model the whole-file reader's layout check uses. Each
 piece is parsed on the same fast path as a whole file (``csv_reader``), behind a copy of the
-header, with its lines numbered as the file numbers them. Together the pieces give exactly
+header, with its lines numbered as the file numbers them. A header of two rows (SurveyMonkey's)
+is found in the head as a whole read finds it: every piece then starts with its second row,
+named from both as the whole read names it. Together the pieces give exactly
 the rows and rejects a whole read gives.
 
 Only a plain UTF-8 file goes piece by piece. One that is not (another encoding, a BOM of
@@ -17,13 +19,13 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import polars as pl
 
-from crmsync.extract.csv_reader import offset_after_lines, read_with_polars
+from crmsync.extract.csv_reader import offset_after_lines, read_with_polars, with_header_rows
 from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC, is_utf8
 from crmsync.extract.layout import Layout, scan_layout
 from crmsync.extract.preamble import SAMPLE_BYTES, find_header
@@ -91,14 +93,19 @@ def stream_csv(
             else:
                 text = header + piece
                 lines_before = start.lines_before + lines_seen - header.count(LF)
-            read, layout = _parse(text, lines_before, name, reported, delimiter)
+            read, layout = _parse(text, lines_before, name, reported, delimiter, start.names)
             if first is None:
-                first = read
+                first = with_header_rows(read, start)
                 header = _header_bytes(piece, layout)
             elif read.columns != first.columns:
                 raise NotStreamable("a piece's header reads differently")
             lines_seen += piece.count(LF)
-            yield dataclasses.replace(read, header_line=first.header_line, renamed=first.renamed)
+            yield dataclasses.replace(
+                read,
+                header_line=first.header_line,
+                subheader_line=first.subheader_line,
+                renamed=first.renamed,
+            )
 
 
 def read_csv_pieces(path: Path, **options: Any) -> Extracted:
@@ -165,13 +172,19 @@ def _check_text(piece: bytes) -> None:
 
 
 def _parse(
-    text: bytes, lines_before: int, source: str, encoding: str, delimiter: str
+    text: bytes,
+    lines_before: int,
+    source: str,
+    encoding: str,
+    delimiter: str,
+    names: Sequence[str] | None,
 ) -> tuple[Extracted, Layout]:
-    """A piece read on the fast path, and the layout it was read with."""
+    """A piece read on the fast path, and the layout it was read with (`names`: a two-row
+    header's, for the header record every piece starts with)."""
     layout = scan_layout(text, delimiter)
     read = None
     if layout is not None:
-        read = read_with_polars(text, layout, lines_before, source, encoding, delimiter)
+        read = read_with_polars(text, layout, lines_before, source, encoding, delimiter, names)
     if layout is None or read is None:
         raise NotStreamable("the fast path cannot read a piece")
     return read, layout

@@ -12,7 +12,8 @@ and it is taken over the first record only when every record above it reads as t
 people (``preamble_like``): a cell or two, the first with a space, a colon or a ``#`` in it, or
 a long sentence. A one-word first line (``Email``) is a one-column header, never a preamble, so
 a file whose first record is its header reads exactly as it always did. When detection cannot
-decide, the caller passes the number of lines to skip instead.
+decide, the caller passes the number of lines to skip instead. A second header row right below
+the header (SurveyMonkey's sub-fields) is recognised by ``subheader``.
 
 Everything here works on physical lines (``\\r\\n``, ``\\r`` or ``\\n`` ends one), as the readers
 count them, so ``_row`` stays the line an editor shows.
@@ -26,19 +27,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from crmsync.extract.cells import data_like, name_like
+from crmsync.extract.subheader import header_names, second_header
+
 SAMPLE_BYTES = 64 * 1024
 SAMPLE_RECORDS = 60
 MAX_PREAMBLE_RECORDS = 15
 MIN_HEADER_NAMES = 3
-MAX_NAME_CHARS = 60
 LONG_SENTENCE_CHARS = 40
 BLANK_CHARS = " \t\f\v\r\n"
 
 PHYSICAL_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-URL = re.compile(r"(?i)^(?:https?://|www\.)")
-NUMBER_OR_DATE = re.compile(r"^[\d\s.,:;/+\-()%$€£]+$")
-LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -55,16 +54,24 @@ class Record:
 
 @dataclass(frozen=True)
 class HeaderStart:
-    """Where the table starts: ``lines_before`` physical lines precede the header, which
-    begins at byte ``offset``. ``detected`` says lines other than blank ones were skipped."""
+    """Where the table starts: ``lines_before`` physical lines precede the header record the
+    readers parse, which begins at byte ``offset``. ``detected`` says lines other than blank
+    ones were skipped.
+
+    A header of two rows (``subheader``) has ``names``, its columns' names read from both,
+    and ``first_line``, the first row's line; the record at ``offset`` is then the second
+    row, which the readers parse as the header (so the body follows it, numbered as ever) and
+    name with ``names``."""
 
     lines_before: int
     offset: int
     detected: bool
+    names: tuple[str, ...] | None = None
+    first_line: int | None = None
 
     @property
     def line(self) -> int:
-        """The header's 1-based physical line."""
+        """The 1-based physical line of the record parsed as the header."""
         return self.lines_before + 1
 
 
@@ -108,9 +115,9 @@ def table_start(records: Sequence[Record]) -> int:
 def looks_like_header(record: Record, body: Sequence[Record]) -> bool:
     """Names, not data, and the width of the records that follow it."""
     filled = record.filled
-    if any(_data_like(cell) for cell in filled):
+    if any(data_like(cell) for cell in filled):
         return False
-    names = sum(1 for cell in filled if _name_like(cell))
+    names = sum(1 for cell in filled if name_like(cell))
     if names < MIN_HEADER_NAMES:
         return False
     if not body:
@@ -134,22 +141,13 @@ def preamble_like(record: Record, limit: int) -> bool:
     )
 
 
-def _name_like(cell: str) -> bool:
-    return len(cell) <= MAX_NAME_CHARS and LETTER.search(cell) is not None
-
-
-def _data_like(cell: str) -> bool:
-    if EMAIL.search(cell) or URL.match(cell):
-        return True
-    return NUMBER_OR_DATE.match(cell) is not None and any(ch.isdigit() for ch in cell)
-
-
 def find_header(data: bytes, delimiter: str, skip_lines: int, *, detect: bool) -> HeaderStart:
     """Where the header of UTF-8 CSV ``data`` starts, after ``skip_lines`` lines that are
     never the header (Excel's ``sep=`` line, or lines the caller said to skip).
 
     Without ``detect`` the header is the first non-blank record after them; with it, a
-    preamble above the table is skipped too (``table_start``).
+    preamble above the table is skipped too (``table_start``), and a second header row below
+    the header is read into it (``subheader``: SurveyMonkey's).
     """
     lines: list[bytes] = []
     sampled = 0
@@ -167,5 +165,17 @@ def find_header(data: bytes, delimiter: str, skip_lines: int, *, detect: bool) -
     if not records:
         return HeaderStart(skip_lines, sum(len(x) for x in lines[:skip_lines]), detected=False)
     index = table_start(records) if detect else 0
-    before = skip_lines + records[index].line - 1
+    header = records[index]
+    if detect and index + 1 < len(records):
+        second = records[index + 1]
+        if second_header(header.fields, second.fields):
+            before = skip_lines + second.line - 1
+            return HeaderStart(
+                before,
+                sum(len(x) for x in lines[:before]),
+                detected=True,
+                names=tuple(header_names(header.fields, second.fields)),
+                first_line=skip_lines + header.line,
+            )
+    before = skip_lines + header.line - 1
     return HeaderStart(before, sum(len(x) for x in lines[:before]), detected=index > 0)

@@ -47,6 +47,14 @@ def check_width(width: int, source: str, header_line: int) -> None:
         )
 
 
+def own_or_given(row: Sequence[object], names: Sequence[str] | None) -> list[str | None]:
+    """The header record's own values, or the `names` given for its columns (a two-row
+    header's) when there is one per column."""
+    if names is not None and len(names) == len(row):
+        return list(names)
+    return [value if isinstance(value, str) else None for value in row]
+
+
 def assemble(
     *,
     source: str,

@@ -45,6 +45,8 @@ class Extracted:
     ``renamed``: (name as written, name given) for each header the reader had to change
     because another column already had it (``Phone`` twice: the second is ``Phone_2``), so a
     caller can say which column a mapping of that name will read.
+    ``subheader_line``: the line of a second header row read into the column names
+    (SurveyMonkey's sub-fields, below its questions on ``header_line``), None for one row.
     """
 
     frame: pl.DataFrame
@@ -54,6 +56,7 @@ class Extracted:
     delimiter: str | None
     header_line: int | None = None
     renamed: tuple[tuple[str, str], ...] = ()
+    subheader_line: int | None = None
 
     @property
     def rows_read(self) -> int:

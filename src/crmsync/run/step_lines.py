@@ -64,7 +64,9 @@ def read_detail(rows: int, source: str, read: Extracted) -> str:
     """The read stage's line: rows, the file, and where its header was when that is not line
     1 or when columns had to be renamed, so a user sees which line and names were taken."""
     detail = f"{counted(rows, 'row')} from {Path(source).name}"
-    if read.header_line is not None and read.header_line > 1:
+    if read.subheader_line is not None:
+        detail += f" (header on lines {read.header_line} and {read.subheader_line})"
+    elif read.header_line is not None and read.header_line > 1:
         detail += f" (header on line {read.header_line})"
     for written, given in read.renamed:
         detail += f'; a second column named "{written}" is read as "{given}"'

@@ -158,6 +158,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         encoding=extracted.encoding,
         delimiter=extracted.delimiter,
         header_line=extracted.header_line,
+        subheader_line=extracted.subheader_line,
         rows=extracted.frame.height,
         rejects=rejects.height,
         first_reject=first,

@@ -38,6 +38,7 @@ class SourceInfo:
     encoding: str | None = None
     delimiter: str | None = None
     header_line: int | None = None
+    subheader_line: int | None = None  # a second header row's line (SurveyMonkey's)
     rows: int = 0
     rejects: int = 0
     first_reject: tuple[int, str] | None = None  # (line, raw text)
@@ -136,7 +137,16 @@ def _source_lines(source: SourceInfo) -> list[str]:
     if source.kind == "csv":
         shown = "tab" if source.delimiter == "\t" else repr(source.delimiter)
         lines += _with_comment("  delimiter: auto", f"read as {shown}", 2)
-    if source.header_line and source.header_line > 1:
+    if source.subheader_line:
+        lines += comment_lines(
+            f"The header is two rows, lines {source.header_line} and {source.subheader_line} "
+            "(a survey's questions, then the labels of their answers' columns): a column is "
+            'named by its label, or by its question where the label only says "Response". '
+            "crmsync run reads them the same way. Row numbers in reports are the file's own "
+            "line numbers.",
+            2,
+        )
+    elif source.header_line and source.header_line > 1:
         lines += comment_lines(
             f"The header is on line {source.header_line}: the lines above it are not part of "
             "the table, and crmsync run skips them too. Row numbers in reports are the file's "

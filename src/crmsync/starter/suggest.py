@@ -198,9 +198,10 @@ def _companies(build: _Builder) -> CompaniesStep | None:
     step = companies_step(table, company, build.company_parts, build.fields, sub.fields)
     if not step.names:
         return None
+    # counted as the step counts them (as lookups compare names), so the two comments agree
     build.left[company] = (
-        f"the company each row names{_name_count(table, company)}: the companies step creates "
-        "each company once, and companyId links the contact to it"
+        f"the company each row names ({step.names} different names on {step.rows} rows): the "
+        "companies step creates each company once, and companyId links the contact to it"
     )
     for item in step.fields:
         for column in item.columns:

@@ -62,8 +62,9 @@ GENERIC: dict[str, tuple[Known, ...]] = {
                 "Straße", "Strasse", "Adresse", "Dirección", "Direccion", "Indirizzo", "Adres",
             ),
             "city": (
-                "City", "Town", "Address 1: City", "Address City", "Default Address City",
-                "Mailing City", "Home City", "Ort", "Stadt", "Ville", "Ciudad", "Città", "Plaats",
+                "City", "Town", "City/Town", "Address 1: City", "Address City",
+                "Default Address City", "Mailing City", "Home City", "Ort", "Stadt", "Ville",
+                "Ciudad", "Città", "Plaats",
             ),
             "state": (
                 "State", "State/Province", "Province", "State/Region", "Region",

@@ -3,7 +3,9 @@
 The same normalization is applied where a key is stored (the id map, filled from acknowledged
 records and from Rally's list) and where it is looked up (a reference column), so
 "WWW.Acme.com/about" finds the company loaded as acme.com, and "Nordwind Logistik" the company
-"Nordwind Logistik GmbH".
+"Nordwind Logistik GmbH". A name given as a Notion relation (``Acme (https://www.notion.so/...)``)
+is compared by the page's title (`normalizers.relations`), so a contact's relation cell finds
+the company its companies step named by that title.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import polars as pl
 
 from crmsync.transform.normalizers import is_free_mail, normalize_email, registrable_domain
 from crmsync.transform.normalizers.names import blank_as_null
+from crmsync.transform.normalizers.relations import relation_title
 
 KeyKind = Literal["domain", "email", "email_domain", "name", "source_id"]
 
@@ -65,8 +68,9 @@ _LEGAL_FORM_TAIL = (
 def name_key(expr: pl.Expr) -> pl.Expr:
     """A company name compared by its letters and digits, a leading "The" and the legal form
     dropped: "Globex, Inc." = "globex", "The Globex Company" = "globex" and "Wisła Software
-    Sp. z o.o." = "wisłasoftware"."""
-    lowered = expr.str.to_lowercase().str.strip_chars().str.replace(r"^the\s+(\S)", "$1")
+    Sp. z o.o." = "wisłasoftware"; a cell of Notion relations is its first page's title."""
+    lowered = relation_title(expr).str.to_lowercase().str.strip_chars()
+    lowered = lowered.str.replace(r"^the\s+(\S)", "$1")
     key = lowered.str.replace(_LEGAL_FORM_TAIL, "").str.replace_all(r"[^\p{L}\p{N}]+", "")
     return blank_as_null(key)
 

@@ -4,7 +4,9 @@ Pure: a frame in, a frame and its issues out; the same rows, in the same order, 
 `_source`/`_row` and every internal "_" column. Which normalizer a field gets is read from the
 request model (`crmsync.transform.spec`): its type for numbers, booleans, times and lists, its
 markers for email; phones, tags and the company domain are known by wire name. A cell holding
-several emails or phones is first reduced to its first (`crmsync.transform.several`).
+several emails or phones is first reduced to its first (`crmsync.transform.several`), and a
+company's name given as Notion relations to its first page's title
+(`crmsync.transform.normalizers.relations`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.fallback_names import complete_names
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME, trimmed
 from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
+from crmsync.transform.normalizers.relations import first_relations
 from crmsync.transform.normalizers.tags import tags_as_text
 from crmsync.transform.several import split_several
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
@@ -321,6 +324,9 @@ def _normalize(
         pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype == pl.Null
     )
     frame, several = split_several(frame, obj)
+    if obj.match_key == DOMAIN_FIELD:  # a company: its name may be a Notion relation's text
+        frame, relations = first_relations(frame, NAME_FIELD)
+        several = concat_issues([several, relations])
     if FULL_NAME_COLUMN in frame.columns and FULL_NAME_COLUMN not in specs:
         if {FIRST_NAME, LAST_NAME} <= specs.keys():
             frame = split_full_name(frame, FULL_NAME_COLUMN)
