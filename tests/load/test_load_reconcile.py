@@ -137,6 +137,49 @@ def test_a_records_clock_off_the_date_headers_doubles_and_fails_nothing(
     assert reads[0] and reads.count(True) == 1  # the records' clock read once, first
 
 
+def test_a_listing_waits_for_a_bulk_in_flight_to_learn_the_records_clock(fake: Any) -> None:
+    """Two bulks at once; the second loses its answer before the first is answered. The
+    listing that settles it waits for that answer: the record it created tells the clock
+    Rally stamps records on (2 s behind its Date headers), so nothing is sent twice."""
+    fake.record_skew = -2.0
+    fake.plan("bulk", "ok", COMMIT_THEN_DROP)
+    router = fake.router()
+    second_failed = asyncio.Event()
+    posts = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal posts
+        if request.method != "POST":
+            return await router.async_handler(request)
+        posts += 1
+        if posts == 1:
+            response = await router.async_handler(request)
+            await second_failed.wait()  # answered once the second has lost its answer
+            return response
+        try:
+            return await router.async_handler(request)
+        finally:
+            second_failed.set()
+
+    settings = LoadSettings(batch_size=10, concurrency=2, max_concurrency=2)
+
+    async def go() -> LoadResult:
+        async with RallyClient(
+            BASE_URL,
+            KEY,
+            settings=settings,
+            transport=httpx.MockTransport(handler),
+            sleep=fake.time.sleep,
+            clock=fake.time.clock,
+        ) as client:
+            items = enumerate(_task(i) for i in range(20))
+            return await load_records(client, OBJECTS["activities"], items, settings)
+
+    result = asyncio.run(go())
+    assert result.count("created") == 20
+    assert len(fake.stored("activities")) == 20 and fake.count("bulk") == 2
+
+
 def test_listing_re_sends_only_what_it_did_not_find(fake: Any) -> None:
     items = [_task(i, **({"bad": True} if i in (2, 5) else {})) for i in range(8)]
     fake.plan("bulk", COMMIT_THEN_DROP)
@@ -166,16 +209,18 @@ def test_a_record_this_load_already_owns_is_never_claimed_twice(fake: Any) -> No
 
 
 def test_a_listing_never_claims_the_record_of_a_bulk_still_in_flight(fake: Any) -> None:
-    """Two identical activities in two batches at once: the first batch's answer is lost,
-    the second's record is committed but its answer still on the way when the first batch
-    lists. Each must end with its own record, none orphaned, none claimed twice."""
-    first, second = (
+    """Two identical activities in two batches at once, after one that told the records'
+    clock: the first batch's answer is lost, the second's record is committed but its
+    answer still on the way when the first batch lists. Each must end with its own record,
+    none orphaned, none claimed twice."""
+    told, first, second = (
+        "33333333-3333-4333-8333-333333333333",  # the first bulk's: the records' clock
         "22222222-2222-4222-8222-222222222222",  # the lost batch's record
         "11111111-1111-4111-8111-111111111111",  # sorts first: the one a listing would claim
     )
-    new_ids = iter([first, second])
+    new_ids = iter([told, first, second])
     fake.ids = lambda obj, record: next(new_ids)
-    fake.plan("bulk", COMMIT_THEN_500)
+    fake.plan("bulk", "ok", COMMIT_THEN_500)
     router = fake.router()
     listed = asyncio.Event()
     bulks = 0
@@ -186,13 +231,13 @@ def test_a_listing_never_claims_the_record_of_a_bulk_still_in_flight(fake: Any) 
         bulks += is_bulk
         number = bulks
         response = await router.async_handler(request)
-        if is_bulk and number == 2:  # committed; the answer arrives after the listing
+        if is_bulk and number == 3:  # committed; the answer arrives after the listing
             await listed.wait()
-        elif request.method == "GET":
+        elif request.method == "GET" and request.url.path.endswith("/activities"):
             listed.set()
         return response
 
-    settings = LoadSettings(batch_size=1, concurrency=2, max_concurrency=2)
+    settings = LoadSettings(batch_size=1, concurrency=1, max_concurrency=2)
 
     async def go() -> LoadResult:
         client = RallyClient(
@@ -204,16 +249,15 @@ def test_a_listing_never_claims_the_record_of_a_bulk_still_in_flight(fake: Any) 
             clock=fake.time.clock,
         )
         async with client:
-            return await load_records(
-                client, OBJECTS["activities"], enumerate([_task(1), _task(1)]), settings
-            )
+            items = enumerate([_task(0), _task(1), _task(1)])
+            return await load_records(client, OBJECTS["activities"], items, settings)
 
     result = asyncio.run(go())
     assert listed.is_set()
     by_row = {o.key: o.rally_id for o in result.outcomes}
-    assert result.count("created") == 2
-    assert by_row == {0: first, 1: second}
-    assert len(fake.stored("activities")) == 2
+    assert result.count("created") == 3
+    assert by_row == {0: told, 1: first, 2: second}
+    assert len(fake.stored("activities")) == 3
 
 
 def test_companies_with_and_without_domain_take_both_paths(fake: Any) -> None:

@@ -74,6 +74,11 @@ class ServerClock:
         if self._created is None and self._records.low is None:
             self._created = created
 
+    @property
+    def knows_records(self) -> bool:
+        """Whether the records' clock is read, or a record to read it from is kept."""
+        return self._records.low is not None or self._created is not None
+
     def to_read(self) -> Created | None:
         """The created record to read the records' clock from, once (None: nothing to read)."""
         created, self._created = self._created, None

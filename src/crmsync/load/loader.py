@@ -279,6 +279,16 @@ class _Run(Ledger):
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
+    async def _answers_in_flight(self) -> None:
+        """Wait for the answers of the bulks in flight now: what they created is then owned
+        (no listing claims it for another record), and a record one created tells the
+        records' clock a listing starts on, when nothing told it yet (a listing on the Date
+        headers' clock alone missed what a Rally stamping records 2 s behind it had
+        committed)."""
+        outstanding = [event.wait() for event in self._unanswered]
+        if outstanding:
+            await asyncio.gather(*outstanding)
+
     async def _find_refused(
         self,
         refused: list[tuple[Item, str]],
@@ -292,6 +302,8 @@ class _Run(Ledger):
         key = self.obj.match_key
         assert key is not None
         wanted = {normalize(item.payload[key], key) for item, _ in refused}
+        if not self.client.server_clock.knows_records:
+            await self._answers_in_flight()
         try:
             found = await find_refused_keys(
                 self.client, self.obj, key, wanted, sent_at, answered, self._owned_ids, failed_at
@@ -316,6 +328,8 @@ class _Run(Ledger):
         """Claim the listed records that match what was sent; send again only the rest, in
         one bulk."""
         payloads = [item.payload for item in batch]
+        if not self.client.server_clock.knows_records:  # an answer in flight may tell it
+            await self._answers_in_flight()
         try:
             since = await listing_start(self.client, self.obj, sent_at)
             listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
@@ -328,9 +342,7 @@ class _Run(Ledger):
         # A bulk still in flight may have created some of the listed records: identical
         # content (two equal activities) would let us claim its record and leave our own
         # orphaned. Wait for every answer outstanding now; their ids are then owned.
-        outstanding = [event.wait() for event in self._unanswered]
-        if outstanding:
-            await asyncio.gather(*outstanding)
+        await self._answers_in_flight()
         # Matching and claiming happen with no await in between: no other batch can claim
         # the same listed record meanwhile.
         found = match_listed(payloads, listed, exclude_ids=self._owned_ids)
