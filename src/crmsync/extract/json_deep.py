@@ -3,8 +3,8 @@ for the parser (Python's raises RecursionError some thousand levels down).
 
 The whole document cannot be parsed then, but its other records can: each element is parsed
 on its own, and one the parser cannot take is stepped over by matching its brackets (strings
-skipped whole), to become a rejected row while the others load. `too_deep` finds the records whose values
-nest deeper than crmsync reads (MAX_VALUE_DEPTH), before polars is given them.
+skipped whole), to become a rejected row while the others load. `too_deep` finds the records
+whose values nest deeper than crmsync reads (MAX_VALUE_DEPTH), before polars is given them.
 """
 
 from __future__ import annotations
