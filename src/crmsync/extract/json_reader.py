@@ -12,6 +12,7 @@ physical line (blank lines skipped but counted).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from itertools import chain
@@ -24,6 +25,7 @@ from crmsync.errors import SourceError
 from crmsync.extract.encoding import decode, read_bytes
 from crmsync.extract.json_deep import MAX_VALUE_DEPTH, TOO_DEEP_ELEMENT, array_elements, too_deep
 from crmsync.extract.json_members import with_members
+from crmsync.extract.json_nested import nested_records
 from crmsync.extract.json_values import Number, column, dump, kind
 from crmsync.extract.result import (
     ROW_COL,
@@ -59,30 +61,36 @@ def _parse_line(text: str) -> Any:
     return _loads(text)  # raises JSONDecodeError: what is wrong, and at which column
 
 
-def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
+def read_json(
+    path: str | Path, *, encoding: str | None = None, records: str | None = None
+) -> Extracted:
     """A top-level array of objects, or an object with exactly one array member.
 
     The wrapper form is accepted because exports come that way: Redmine's
     ``{"contacts": [...], "total_count": 3, "offset": 0, "limit": 25}``; its other, scalar
     members are ignored. A non-object element is a reject; invalid JSON is a SourceError with
-    the line.
+    the line. With `records`, the rows are the objects nested in that member of each record
+    (``json_nested``).
     """
     with gc_paused():
-        return _read_json(path, encoding)
+        return _read_json(path, encoding, records)
 
 
-def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
+def read_ndjson(
+    path: str | Path, *, encoding: str | None = None, records: str | None = None
+) -> Extracted:
     """One JSON object per line; a bad line is a reject with its line number.
 
     When not a single line holds a JSON object, or the file opens with an unparseable ``[``
     line, it is not NDJSON at all (a pretty-printed JSON document, a CSV given the wrong kind):
     that is a SourceError at the first bad line, rather than a report of rejected lines.
+    `records` as for `read_json`.
     """
     with gc_paused():
-        return _read_ndjson(path, encoding)
+        return _read_ndjson(path, encoding, records)
 
 
-def _read_json(path: str | Path, encoding: str | None) -> Extracted:
+def _read_json(path: str | Path, encoding: str | None, records: str | None) -> Extracted:
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
     text = decoded.data.decode("utf-8")
@@ -113,10 +121,12 @@ def _read_json(path: str | Path, encoding: str | None) -> Extracted:
             bad_rows.append(number)
             errors.append(NOT_OBJECT.format(kind(item)))
             raws.append(dump(item))
-    return _build_checked(source, rows, objects, decoded.encoding, (bad_rows, errors, raws))
+    return _built(
+        source, records, "record", (rows, objects), decoded.encoding, (bad_rows, errors, raws)
+    )
 
 
-def _read_ndjson(path: str | Path, encoding: str | None) -> Extracted:
+def _read_ndjson(path: str | Path, encoding: str | None, records: str | None) -> Extracted:
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
     text = decoded.data.decode("utf-8")
@@ -154,7 +164,26 @@ def _read_ndjson(path: str | Path, encoding: str | None) -> Extracted:
             source=source,
             line=bad_rows[0],
         )
-    return _build_checked(source, rows, objects, decoded.encoding, (bad_rows, errors, raws))
+    return _built(
+        source, records, "line", (rows, objects), decoded.encoding, (bad_rows, errors, raws)
+    )
+
+
+def _built(
+    source: str,
+    records: str | None,
+    word: str,
+    top: tuple[list[int], list[dict[str, Any]]],
+    encoding: str,
+    rejected: tuple[list[int], list[str], list[str]],
+) -> Extracted:
+    """The top-level records' frame, or with `records` the frame of the records nested in
+    them (`word` names a top-level record's number: record, line)."""
+    if records is None:
+        return _build_checked(source, *top, encoding, rejected)
+    rows, objects, nested_rejected, read = nested_records(source, records, word, top, rejected)
+    extracted = _build_checked(source, rows, objects, encoding, nested_rejected)
+    return dataclasses.replace(extracted, nested=read)
 
 
 def _build_checked(
