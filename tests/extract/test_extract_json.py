@@ -245,6 +245,8 @@ FIELD_MEMBERS = [
     ("addresses[0].city", "city"),
     ("emails[0].type", None),
     ("contacts[0].name", None),  # another record's name, not this one's
+    ("contacts[0].emails[0].email", None),
+    ("properties.emails[0].email", "email"),
     ("Account.Name", None),
     ("name", None),
 ]

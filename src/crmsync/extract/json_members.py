@@ -77,11 +77,12 @@ def field_member(column: str) -> str | None:
     parent, _, member = column.rpartition(SEPARATOR)
     if not member.strip():
         return None
-    last = parent.rpartition(SEPARATOR)[2]
+    *above, last = parent.split(SEPARATOR)
+    if any(part.endswith(FIRST) for part in above):
+        return None  # `contacts[0].emails[0].email`: another record's (a lead's first contact)
     if last.endswith(FIRST):
         array = _key(last.removesuffix(FIRST))
-        named = _key(member)
-        if array == VALUE_ARRAYS.get(named) or array == VALUE_ARRAYS["address"]:
+        if array in (VALUE_ARRAYS.get(_key(member)), VALUE_ARRAYS["address"]):
             return member
         return None
     return member if _key(last) in FIELD_CONTAINERS else None
