@@ -101,6 +101,21 @@ INVALID = [
         "work_memory: 'lots' is not a size: write it like 64MiB or 1GiB",
     ),
     ("work memory negative", with_(work_memory="-1GiB"), "work_memory"),
+    (
+        "records misspelt",
+        with_(source={"kind": "json", "path": "x.json", "record": "contacts"}),
+        "source.record: unknown key (did you mean 'records'?)",
+    ),
+    (
+        "records of a csv",
+        with_(source__records="contacts"),
+        "source.records: reads the records nested in each JSON record: a csv source has none",
+    ),
+    (
+        "records empty",
+        with_(source={"kind": "ndjson", "path": "x.ndjson", "records": " "}),
+        "source.records: must name the member holding the nested records",
+    ),
 ]
 
 
@@ -114,6 +129,12 @@ def test_invalid_pipeline_is_a_config_error_naming_the_path(
         load_pipeline(write(tmp_path, data), env=ENV)
     assert expected in str(info.value)
     assert "rk_secret_123" not in str(info.value)
+
+
+def test_a_json_source_may_read_the_records_nested_in_its_records(tmp_path: Path) -> None:
+    data = with_(source={"kind": "json", "path": "leads.json", "records": "contacts"})
+    source = load_pipeline(write(tmp_path, data), env=ENV).steps[0].source
+    assert getattr(source, "records", None) == "contacts"
 
 
 def test_valid_pipeline_resolves_paths_against_its_folder(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from crmsync.errors import SourceError
 from crmsync.extract import Extracted, read_source
+from crmsync.extract.json_members import field_member
 
 MIXED = b"""[
   {"email": "a@x.com", "score": 42, "ratio": 1.10, "vip": true, "tags": ["a", "b"],
@@ -197,7 +198,8 @@ def test_source_is_the_path_as_given(
 
 def test_nested_members_are_columns_named_by_their_path(write: Callable[..., Path]) -> None:
     """An API's record nests its fields (HubSpot's properties): each member is a column of its
-    own, deeper ones too; the object stays a column; a key the record spells out wins."""
+    own, deeper ones too; the object stays a column; a key the record spells out wins; an
+    array of objects also gives its first object's members."""
     content = (
         b'[{"id": 1, "properties": {"email": "a@x.com", "firstname": "Ada",'
         b' "owner": {"name": "Kim"}}, "properties.email": "given@x.com"},'
@@ -206,7 +208,7 @@ def test_nested_members_are_columns_named_by_their_path(write: Callable[..., Pat
     result = read_source("json", write(content, "c.json"))
     assert result.columns == (
         "id", "properties", "properties.firstname", "properties.owner",
-        "properties.owner.name", "properties.email", "tags",
+        "properties.owner.name", "properties.email", "tags", "tags[0].k",
     )  # fmt: skip
     rows = result.frame.drop("_source", "_row").rows()
     assert rows[0] == (
@@ -217,5 +219,41 @@ def test_nested_members_are_columns_named_by_their_path(write: Callable[..., Pat
         "Kim",
         "given@x.com",  # spelled out in the record: not its nested member's value
         None,
+        None,
     )
-    assert rows[1] == ("2", "not an object here", None, None, None, None, '[{"k":1}]')
+    assert rows[1] == ("2", "not an object here", None, None, None, None, '[{"k":1}]', "1")
+
+
+def test_an_array_of_objects_gives_its_first_objects_members(write: Callable[..., Path]) -> None:
+    """Close nests a contact's emails as [{type, email}]: the first is a column of its own,
+    `emails[0].email`; an empty array or an array of strings gives none."""
+    content = (
+        b'[{"name": "Ada", "emails": [{"type": "office", "email": "a@x.com"},'
+        b' {"type": "home", "email": "a@home.com"}], "tags": ["x"]},'
+        b' {"name": "Bo", "emails": []}]'
+    )
+    result = read_source("json", write(content, "c.json"))
+    assert result.columns == ("name", "emails", "emails[0].type", "emails[0].email", "tags")
+    rows = result.frame.select("emails[0].email", "tags").rows()
+    assert rows == [("a@x.com", '["x"]'), (None, None)]
+
+
+FIELD_MEMBERS = [
+    ("properties.email", "email"),
+    ("emails[0].email", "email"),
+    ("phones[0].phone", "phone"),
+    ("addresses[0].city", "city"),
+    ("emails[0].type", None),
+    ("contacts[0].name", None),  # another record's name, not this one's
+    ("contacts[0].emails[0].email", None),
+    ("properties.emails[0].email", "email"),
+    ("Account.Name", None),
+    ("name", None),
+]
+
+
+@pytest.mark.parametrize(("column", "field"), FIELD_MEMBERS, ids=[c for c, _ in FIELD_MEMBERS])
+def test_field_member_names_the_field_only_where_the_path_holds_the_records_own(
+    column: str, field: str | None
+) -> None:
+    assert field_member(column) == field

@@ -34,6 +34,7 @@ class Case:
     # the companies step's mapping, when the rows name their company, and companyId's keys
     companies: dict[str, str | list[str]] | None = None
     links: list[dict[str, str]] = field(default_factory=list)
+    records: str | None = None  # the records' member whose people the contacts step reads
 
 
 CASES = [
@@ -463,6 +464,53 @@ CASES = [
             {"name": "Account.Name"},
         ],
     ),
+    Case(
+        "close_leads.json",
+        {
+            "fullName": "name",
+            "email": "emails[0].email",  # the first of the person's emails
+            "phone": "phones[0].phone",
+            "title": "title",
+        },
+        source_id="id",
+        region="US",
+        kind="json",
+        header_line=None,
+        companies={
+            "name": "name",
+            "domain": "url",
+            "website": "url",
+            "description": "description",
+            "city": "addresses[0].city",
+            "state": "addresses[0].state",
+            "country": "addresses[0].country",
+            "postalCode": "addresses[0].zipcode",
+        },
+        links=[{"domain": "parent.url"}, {"name": "parent.name"}],
+        records="contacts",
+    ),
+    Case(
+        "accounts_people.ndjson",
+        {
+            "firstName": "first_name",
+            "lastName": "last_name",
+            "email": "email",
+            "phone": "phone",
+            "title": "role",
+        },
+        source_id="person_id",
+        kind="ndjson",
+        header_line=None,
+        companies={
+            "name": "account_name",
+            "domain": "website",
+            "website": "website",
+            "industry": "industry",
+            "country": "country",
+        },
+        links=[{"domain": "parent.website"}, {"name": "parent.account_name"}],
+        records="people",
+    ),
 ]
 
 
@@ -509,14 +557,19 @@ def test_init_suggests_the_right_mapping(case: Case, tmp_path: Path) -> None:
         "contacts",
     )
     assert {name: spec.column for name, spec in companies.mapping.items()} == case.companies
-    assert companies.source == contacts.source
-    assert companies.where_filled == [case.companies["name"]]
+    if case.records:  # the records are the companies, the people nested in them the contacts
+        assert getattr(contacts.source, "records", None) == case.records
+        assert companies.source == contacts.source.model_copy(update={"records": None})
+        assert not companies.where_filled
+    else:
+        assert companies.source == contacts.source
+        assert companies.where_filled == [case.companies["name"]]
     lookup = contacts.lookups["companyId"]
     assert [{key.kind: key.column} for key in lookup.by] == case.links
 
 
 def test_every_corpus_file_has_a_case() -> None:
-    files = [*EXPORTS.glob("*.csv"), *EXPORTS.glob("*.json")]
+    files = [*EXPORTS.glob("*.csv"), *EXPORTS.glob("*.json"), *EXPORTS.glob("*.ndjson")]
     assert sorted(p.name for p in files) == sorted(c.file for c in CASES)
 
 

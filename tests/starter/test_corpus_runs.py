@@ -196,11 +196,21 @@ RUNS = [
         },
         linked=3,
     ),
+    Run(  # the people nested in each lead: one lead has none
+        "close_leads.json",
+        {"companies": Outcome(4, 4, 0), "contacts": Outcome(5, 5, 0)},
+        linked=5,
+    ),
+    Run(  # one account's people are null
+        "accounts_people.ndjson",
+        {"companies": Outcome(4, 4, 0), "contacts": Outcome(5, 5, 0)},
+        linked=5,
+    ),
 ]
 
 
 def test_every_corpus_file_is_run() -> None:
-    files = [*EXPORTS.glob("*.csv"), *EXPORTS.glob("*.json")]
+    files = [*EXPORTS.glob("*.csv"), *EXPORTS.glob("*.json"), *EXPORTS.glob("*.ndjson")]
     assert sorted(p.name for p in files) == sorted(run.file for run in RUNS)
 
 
@@ -243,6 +253,7 @@ def test_the_unedited_starter_runs_and_links_contacts_to_companies(
             email = suggestion.mapping["email"]
             cells = _company_cells(
                 starter.info.kind,
+                starter.info.records,
                 source,
                 suggestion.companies.company,
                 [email] if isinstance(email, str) else email,
@@ -281,14 +292,14 @@ def _check_links(
 
 
 def _company_cells(
-    kind: str, source: Path, column: str, email_columns: list[str]
+    kind: str, records: str | None, source: Path, column: str, email_columns: list[str]
 ) -> dict[str, str]:
     """Each email's company cell (the first email of a cell holding several), read as the
-    starter's source reads the file."""
+    starter's source reads the file (the people nested in its records, with `records`)."""
     if kind == "redmine_export":
         frame = with_derived(read_redmine_export(source, entity="contacts", format="csv")).frame
     else:
-        frame = read_source(kind, source).frame
+        frame = read_source(kind, source, records=records).frame  # type: ignore[arg-type]
     emails = frame.select(pl.coalesce(email_columns)).to_series()
     cells = {}
     for email, company in zip(emails.to_list(), frame[column].to_list(), strict=True):

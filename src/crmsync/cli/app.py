@@ -218,7 +218,17 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
     for written, given in info.renamed:
         click.echo(f"warning: more than one column is named {written!r}; one is read as {given!r}")
     companies = suggestion.companies
-    if companies:
+    if companies and info.records:
+        click.echo(
+            f"companies step: the file's {companies.rows} records ({companies.names} "
+            "different names), each company loaded once"
+        )
+        _echo_mapping(companies.mapping)
+        click.echo(
+            f'{object_name} step: the people in each record\'s "{info.records}" (records: '
+            f"{info.records}, {info.rows} rows), linked to their record's company by companyId:"
+        )
+    elif companies:
         click.echo(
             f"companies step: {companies.names} companies named in {companies.company!r}, "
             "each loaded once"

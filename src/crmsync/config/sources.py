@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 
 from crmsync.api.http import public_url
 from crmsync.config.base import Section, http_root, secret_not_empty, tenant_root
 
 
 class FileSource(Section):
-    """A CSV, JSON (array of objects) or NDJSON file."""
+    """A CSV, JSON (array of objects) or NDJSON file; of JSON, the records themselves or those
+    nested in a member of each (`records`)."""
 
     kind: Literal["csv", "json", "ndjson"] = Field(description="File format of the source.")
     path: Path = Field(description="Source file, relative to the pipeline file's folder.")
@@ -27,6 +28,28 @@ class FileSource(Section):
         description="CSV lines above the header to skip (a report title, notes); unset: the "
         "header is found below any such lines. Row numbers stay the file's own lines.",
     )
+
+    records: str | None = Field(
+        default=None,
+        description="JSON and NDJSON: the member of each record holding an array of records "
+        "to read instead, one row per object of it (a lead's contacts); each row also has its "
+        "record's members as parent.<member>, and found_at saying where it is in the file.",
+    )
+
+    @field_validator("records")
+    @classmethod
+    def _json_member(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        kind = info.data.get("kind")
+        if kind == "csv":
+            raise ValueError(
+                "reads the records nested in each JSON record: a csv source has none "
+                "(kind: json or ndjson)"
+            )
+        if not value.strip():
+            raise ValueError("must name the member holding the nested records, e.g. contacts")
+        return value
 
     @field_validator("delimiter")
     @classmethod

@@ -30,18 +30,20 @@ def read_source(
     encoding: str | None = None,
     delimiter: str | None = None,
     skip_rows: int | None = None,
+    records: str | None = None,
 ) -> Extracted:
     """Read one source file of the given kind.
 
     ``encoding=None`` detects it (BOM, then UTF-8, then cp1252, then latin-1; never lossy);
     ``delimiter=None`` sniffs it among ``, ; TAB |``; ``skip_rows=None`` finds the header
     below any preamble, a number skips that many lines first (CSV only; both ignored for
-    JSON kinds).
+    JSON kinds). ``records`` (JSON kinds only) reads the objects nested in that member of each
+    record, a row each.
     """
     if kind == "csv":
         return read_csv(path, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows)
     if kind == "json":
-        return read_json(path, encoding=encoding)
+        return read_json(path, encoding=encoding, records=records)
     if kind == "ndjson":
-        return read_ndjson(path, encoding=encoding)
+        return read_ndjson(path, encoding=encoding, records=records)
     raise ValueError(f"unknown source kind {kind!r}: expected csv, json or ndjson")

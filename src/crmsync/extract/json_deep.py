@@ -3,7 +3,8 @@ for the parser (Python's raises RecursionError some thousand levels down).
 
 The whole document cannot be parsed then, but its other records can: each element is parsed
 on its own, and one the parser cannot take is stepped over by matching its brackets (strings
-skipped whole), to become a rejected row while the others load.
+skipped whole), to become a rejected row while the others load. `too_deep` finds the records
+whose values nest deeper than crmsync reads (MAX_VALUE_DEPTH), before polars is given them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ class TooDeep:
 
 
 TOO_DEEP_ELEMENT = TooDeep()
+# A record whose values nest deeper than this is a reject: nothing a CRM export holds is that
+# deep, and neither polars nor turning it back into text copes (a minute, or out of stack).
+MAX_VALUE_DEPTH = 100
 Scan = Callable[[str, int], tuple[Any, int]]
 
 
@@ -86,3 +90,20 @@ def _invalid(text: str, pos: int, source: str) -> SourceError:
     return SourceError(
         f"invalid JSON (column {pos - text.rfind(chr(10), 0, pos)})", source=source, line=line
     )
+
+
+def too_deep(value: Any, limit: int = MAX_VALUE_DEPTH) -> bool:
+    """True when `value` nests containers deeper than `limit` (walked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

@@ -12,8 +12,9 @@ physical line (blank lines skipped but counted).
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ import polars as pl
 
 from crmsync.errors import SourceError
 from crmsync.extract.encoding import decode, read_bytes
-from crmsync.extract.json_deep import TOO_DEEP_ELEMENT, array_elements
+from crmsync.extract.json_deep import MAX_VALUE_DEPTH, TOO_DEEP_ELEMENT, array_elements, too_deep
 from crmsync.extract.json_members import with_members
+from crmsync.extract.json_nested import nested_records
+from crmsync.extract.json_values import Number, column, dump, kind
 from crmsync.extract.result import (
     ROW_COL,
     SOURCE_COL,
@@ -36,20 +39,11 @@ from crmsync.extract.result import (
 
 NOT_OBJECT = "record is a JSON {}, not an object"
 INVALID_JSON = "invalid JSON"
-# A record whose values nest deeper than this is a reject: nothing a CRM export holds is that
-# deep, and neither polars nor turning it back into text copes (a minute, or out of stack).
-MAX_VALUE_DEPTH = 100
 TOO_DEEP = f"JSON nested deeper than {MAX_VALUE_DEPTH} levels"
 NDJSON_HINT = " (NDJSON holds one JSON object per line; for a JSON document use kind: json)"
 
 
-class _Number(str):
-    """A JSON number kept as the text it was written as."""
-
-    __slots__ = ()
-
-
-_DECODER = json.JSONDecoder(parse_float=_Number, parse_int=_Number, parse_constant=_Number)
+_DECODER = json.JSONDecoder(parse_float=Number, parse_int=Number, parse_constant=Number)
 _loads: Callable[[str], Any] = _DECODER.decode
 # scan_once is the decoder's documented-by-use scanner; typeshed does not declare it.
 _scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
@@ -67,30 +61,36 @@ def _parse_line(text: str) -> Any:
     return _loads(text)  # raises JSONDecodeError: what is wrong, and at which column
 
 
-def read_json(path: str | Path, *, encoding: str | None = None) -> Extracted:
+def read_json(
+    path: str | Path, *, encoding: str | None = None, records: str | None = None
+) -> Extracted:
     """A top-level array of objects, or an object with exactly one array member.
 
     The wrapper form is accepted because exports come that way: Redmine's
     ``{"contacts": [...], "total_count": 3, "offset": 0, "limit": 25}``; its other, scalar
     members are ignored. A non-object element is a reject; invalid JSON is a SourceError with
-    the line.
+    the line. With `records`, the rows are the objects nested in that member of each record
+    (``json_nested``).
     """
     with gc_paused():
-        return _read_json(path, encoding)
+        return _read_json(path, encoding, records)
 
 
-def read_ndjson(path: str | Path, *, encoding: str | None = None) -> Extracted:
+def read_ndjson(
+    path: str | Path, *, encoding: str | None = None, records: str | None = None
+) -> Extracted:
     """One JSON object per line; a bad line is a reject with its line number.
 
     When not a single line holds a JSON object, or the file opens with an unparseable ``[``
     line, it is not NDJSON at all (a pretty-printed JSON document, a CSV given the wrong kind):
     that is a SourceError at the first bad line, rather than a report of rejected lines.
+    `records` as for `read_json`.
     """
     with gc_paused():
-        return _read_ndjson(path, encoding)
+        return _read_ndjson(path, encoding, records)
 
 
-def _read_json(path: str | Path, encoding: str | None) -> Extracted:
+def _read_json(path: str | Path, encoding: str | None, records: str | None) -> Extracted:
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
     text = decoded.data.decode("utf-8")
@@ -113,18 +113,20 @@ def _read_json(path: str | Path, encoding: str | None) -> Extracted:
         if isinstance(item, dict):
             rows.append(number)
             objects.append(item)
-        elif item is TOO_DEEP_ELEMENT or _too_deep(item):
+        elif item is TOO_DEEP_ELEMENT or too_deep(item):
             bad_rows.append(number)
             errors.append(TOO_DEEP)
             raws.append("")
         else:
             bad_rows.append(number)
-            errors.append(NOT_OBJECT.format(_kind(item)))
-            raws.append(_dump(item))
-    return _build_checked(source, rows, objects, decoded.encoding, (bad_rows, errors, raws))
+            errors.append(NOT_OBJECT.format(kind(item)))
+            raws.append(dump(item))
+    return _built(
+        source, records, "record", (rows, objects), decoded.encoding, (bad_rows, errors, raws)
+    )
 
 
-def _read_ndjson(path: str | Path, encoding: str | None) -> Extracted:
+def _read_ndjson(path: str | Path, encoding: str | None, records: str | None) -> Extracted:
     source = str(path)
     decoded = decode(read_bytes(path, source), encoding, source)
     text = decoded.data.decode("utf-8")
@@ -154,7 +156,7 @@ def _read_ndjson(path: str | Path, encoding: str | None) -> Extracted:
             objects.append(item)
         else:
             bad_rows.append(number)
-            errors.append(NOT_OBJECT.format(_kind(item)))
+            errors.append(NOT_OBJECT.format(kind(item)))
             raws.append(line.rstrip("\r"))
     if bad_rows and (not rows or _opens_a_document(bad_rows, errors, raws, rows)):
         raise SourceError(
@@ -162,7 +164,26 @@ def _read_ndjson(path: str | Path, encoding: str | None) -> Extracted:
             source=source,
             line=bad_rows[0],
         )
-    return _build_checked(source, rows, objects, decoded.encoding, (bad_rows, errors, raws))
+    return _built(
+        source, records, "line", (rows, objects), decoded.encoding, (bad_rows, errors, raws)
+    )
+
+
+def _built(
+    source: str,
+    records: str | None,
+    word: str,
+    top: tuple[list[int], list[dict[str, Any]]],
+    encoding: str,
+    rejected: tuple[list[int], list[str], list[str]],
+) -> Extracted:
+    """The top-level records' frame, or with `records` the frame of the records nested in
+    them (`word` names a top-level record's number: record, line)."""
+    if records is None:
+        return _build_checked(source, *top, encoding, rejected)
+    rows, objects, nested_rejected, read = nested_records(source, records, word, top, rejected)
+    extracted = _build_checked(source, rows, objects, encoding, nested_rejected)
+    return dataclasses.replace(extracted, nested=read)
 
 
 def _build_checked(
@@ -181,7 +202,7 @@ def _build_checked(
         kept_rows: list[int] = []
         kept: list[dict[str, Any]] = []
         for row, item in zip(rows, objects, strict=True):
-            if _too_deep(item):
+            if too_deep(item):
                 bad_rows.append(row)
                 errors.append(TOO_DEEP)
                 raws.append("")
@@ -197,23 +218,6 @@ def _build_checked(
         [raws[i] for i in order],
     )
     return _build(source, rows, objects, encoding, rejects)
-
-
-def _too_deep(value: Any, limit: int = MAX_VALUE_DEPTH) -> bool:
-    """True when `value` nests containers deeper than `limit` (walked without recursion)."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth >= limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 def _opens_a_document(
@@ -241,7 +245,7 @@ def _records_of(document: Any, source: str) -> list[Any]:
             line=1,
         )
     raise SourceError(
-        f"expected a JSON array of objects, found a {_kind(document)}", source=source, line=1
+        f"expected a JSON array of objects, found a {kind(document)}", source=source, line=1
     )
 
 
@@ -255,15 +259,12 @@ def _build(
     keys = list(dict.fromkeys(chain.from_iterable(objects)))  # union, first-seen order
     names = column_names(keys)
     try:
-        # numbers are already text (_Number), booleans become "true"/"false": polars
+        # numbers are already text (Number), booleans become "true"/"false": polars
         # transposes the dicts far faster than Python does
         values = pl.from_dicts(objects, schema=dict.fromkeys(keys, pl.String))
     except (pl.exceptions.PolarsError, TypeError, ValueError):
         values = pl.DataFrame(  # nested values: made compact JSON text one by one
-            {
-                str(i): pl.Series(_column(objects, key), dtype=pl.String)
-                for i, key in enumerate(keys)
-            }
+            {str(i): pl.Series(column(objects, key), dtype=pl.String) for i, key in enumerate(keys)}
         )
     frame = values.select(
         *[
@@ -274,53 +275,3 @@ def _build(
         pl.Series(ROW_COL, rows, dtype=pl.Int64),
     )
     return Extracted(frame, rejects, tuple(names), encoding, None)
-
-
-def _column(objects: Iterable[dict[str, Any]], key: str) -> list[str | None]:
-    return [_text(obj.get(key)) for obj in objects]
-
-
-def _text(value: Any) -> str | None:
-    if type(value) is str:
-        return value
-    if value is None:
-        return None
-    if isinstance(value, _Number):
-        return str.__str__(value)
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return _dump(value)
-
-
-def _dump(value: Any) -> str:
-    """Compact JSON, numbers in their original spelling."""
-    if isinstance(value, _Number):
-        return str.__str__(value)
-    if isinstance(value, dict):
-        members = (f"{_string(k)}:{_dump(v)}" for k, v in value.items())
-        return "{" + ",".join(members) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(_dump(v) for v in value) + "]"
-    if isinstance(value, str):
-        return _string(value)
-    return json.dumps(value)  # true, false, null
-
-
-def _string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, _Number):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "array"
-    return "object"

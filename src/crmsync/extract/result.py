@@ -33,6 +33,15 @@ DUPLICATE_FIRST_SUFFIX = 2
 
 
 @dataclass(frozen=True)
+class NestedRead:
+    """How a JSON source read the records nested in each of its records (``records:``)."""
+
+    member: str  # the array each record holds them in
+    parents: int  # records read
+    without: int  # of them, records whose array was empty, null or missing: no row
+
+
+@dataclass(frozen=True)
 class Extracted:
     """One source file, read.
 
@@ -47,6 +56,8 @@ class Extracted:
     caller can say which column a mapping of that name will read.
     ``subheader_line``: the line of a second header row read into the column names
     (SurveyMonkey's sub-fields, below its questions on ``header_line``), None for one row.
+    ``nested``: for a JSON source read with ``records:``, how many records held the rows
+    (``_row`` then numbers the nested rows; ``found_at`` says where each is).
     """
 
     frame: pl.DataFrame
@@ -57,6 +68,7 @@ class Extracted:
     header_line: int | None = None
     renamed: tuple[tuple[str, str], ...] = ()
     subheader_line: int | None = None
+    nested: NestedRead | None = None
 
     @property
     def rows_read(self) -> int:

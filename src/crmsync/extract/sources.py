@@ -129,6 +129,7 @@ class FileSourceReader(_LocalFile):
             encoding=self._encoding(),
             delimiter=None if cfg.delimiter == "auto" else cfg.delimiter,
             skip_rows=cfg.skip_rows,
+            records=cfg.records,
         )
         return fed_back(extracted) if cfg.kind == "csv" else extracted
 

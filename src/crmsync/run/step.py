@@ -48,7 +48,7 @@ from crmsync.run.stages.partitions import Partitions, partition_count
 from crmsync.run.stages.pieces import read_in_pieces
 from crmsync.run.stages.transform import absent_notes, source_columns, transform
 from crmsync.run.stages.unchanged import KnownRowMet, StoredOnce, Unchanged
-from crmsync.run.step_lines import read_detail, step_notices, warnings_by_field
+from crmsync.run.step_lines import nested_notice, read_detail, step_notices, warnings_by_field
 from crmsync.run.step_partitions import partitioned, plan_in_partitions
 from crmsync.run.step_rally import ISSUE_COLUMNS, Planned, resolve_and_deliver
 from crmsync.run.step_run import StepRun
@@ -246,6 +246,8 @@ def _read_said(step: Step, env: StepRun, ledger: OutcomeLedger, extracted: Extra
     ledger.record(outcome_frame(extracted.rejects, outcome="failed", stage="read"))
     env.observer.stage("read", read_detail(ledger.rows_read, env.source.name, extracted))
     notices = absent_notes(step, extracted)
+    if (nested := nested_notice(extracted)) is not None:
+        notices.append(nested)
     for notice in notices:
         env.observer.warning(notice)
     return notices

@@ -70,4 +70,19 @@ def read_detail(rows: int, source: str, read: Extracted) -> str:
         detail += f" (header on line {read.header_line})"
     for written, given in read.renamed:
         detail += f'; a second column named "{written}" is read as "{given}"'
+    if read.nested is not None:
+        detail += f' (the "{read.nested.member}" of {counted(read.nested.parents, "record")})'
     return detail
+
+
+def nested_notice(read: Extracted) -> str | None:
+    """What a source read with `records:` left out: the records holding none, which give no
+    row (so the count of rows is not the count of records)."""
+    nested = read.nested
+    if nested is None or not nested.without:
+        return None
+    verb = "holds" if nested.without == 1 else "hold"
+    return (
+        f'{counted(nested.without, "record")} {verb} no "{nested.member}" (an empty array, '
+        "null or no such member): no row comes from them"
+    )

@@ -6,7 +6,9 @@ Salesforce, Mailchimp, LinkedIn, Pipedrive, Zoho CRM, Redmine CRM), and every co
 meaning from its header and a look at its values (``suggest``). The written file explains
 each mapping, lists what it left out and why, counts the rows that would fail, and guesses
 the phone region from the data (``render``). A Redmine CRM CSV export becomes a
-``redmine_export`` source, whose reader splits its multi-valued phone and email cells.
+``redmine_export`` source, whose reader splits its multi-valued phone and email cells. JSON
+records that hold their people (Close's leads) become a companies step and a contacts step
+over the people nested in them (``nested``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from crmsync.extract.redmine import read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import RESERVED_COLUMNS
 from crmsync.starter.model import Left, Mapped, Suggestion, Table
+from crmsync.starter.nested import JSON_KINDS, nested_plan, people_hint, people_member
 from crmsync.starter.render import ENV_OPENING, SourceInfo, render_pipeline
+from crmsync.starter.render_nested import render_nested
 from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product, recognise
 from crmsync.starter.vocab_redmine import REDMINE
@@ -77,6 +81,7 @@ class Starter:
     suggestion: Suggestion
     info: SourceInfo
     text: str
+    parents: Suggestion | None = None  # the companies step over records holding the rows
 
 
 def source_kind_of(path: Path) -> str:
@@ -185,11 +190,20 @@ def write_starter(source: Path, *, object_name: str, output: Path) -> Starter:
     suggestion = suggest(
         inspected.table, object_name, inspected.product, companies_step=not flagged
     )
+    name = source.stem.replace(" ", "-").lower() or "pipeline"
+    json_kind = inspected.info.kind in JSON_KINDS
+    member = people_member(inspected.table) if json_kind else None
+    if member is not None and object_name == "contacts" and "email" not in suggestion.mapping:
+        plan = nested_plan(source, inspected.info, inspected.table, member, inspected.product)
+        if plan is not None:
+            text = render_nested(name=name, plan=plan)
+            output.write_text(text, encoding="utf-8")
+            return Starter(plan.contacts, plan.contacts_info, text, plan.companies)
+    if member is not None:
+        hints = (*suggestion.hints, people_hint(member, object_name))
+        suggestion = dataclasses.replace(suggestion, hints=hints)
     text = render_pipeline(
-        name=source.stem.replace(" ", "-").lower() or "pipeline",
-        object_name=object_name,
-        source=inspected.info,
-        suggestion=suggestion,
+        name=name, object_name=object_name, source=inspected.info, suggestion=suggestion
     )
     output.write_text(text, encoding="utf-8")
     return Starter(suggestion, inspected.info, text)

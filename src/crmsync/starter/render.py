@@ -44,6 +44,7 @@ class SourceInfo:
     first_reject: tuple[int, str] | None = None  # (line, raw text)
     renamed: tuple[tuple[str, str], ...] = ()
     where: dict[str, str | list[str]] | None = None
+    records: str | None = None  # the member whose nested objects are the rows (JSON)
 
 
 def _no_env(value: object) -> object:
@@ -134,6 +135,9 @@ def _source_lines(source: SourceInfo) -> list[str]:
         lines += _with_comment(
             "  encoding: auto", f"read as {source.encoding}" if source.encoding else "", 2
         )
+    if source.records:
+        why = f"a row per object in each record's {quoted(source.records)}, with parent.<member>"
+        lines += _with_comment(f"  records: {scalar(source.records)}", why, 2)
     if source.kind == "csv":
         shown = "tab" if source.delimiter == "\t" else repr(source.delimiter)
         lines += _with_comment("  delimiter: auto", f"read as {shown}", 2)
@@ -162,7 +166,8 @@ def _source_lines(source: SourceInfo) -> list[str]:
     if source.rejects and source.first_reject:
         line, raw = source.first_reject
         lines += comment_lines(
-            f"{source.rejects} lines are not rows of the table (the first, line {line}: "
+            f"{source.rejects} {'nested items' if source.records else 'lines'} are not rows of "
+            f"the table (the first, {'row' if source.records else 'line'} {line}: "
             f"{quoted(raw.strip(QUOTE))}): crmsync run reports them as failed (stage read).",
             2,
         )
@@ -184,7 +189,7 @@ def render_pipeline(
         *[line for note in suggestion.notes for line in comment_lines(note)],
         f"name: {scalar(name)}",
     ]
-    body = _step_lines(object_name, source, suggestion)
+    body = step_lines(object_name, source, suggestion)
     companies = suggestion.companies
     if companies is None:
         lines += [f"object: {object_name}", "", *body, "", *_load_lines(), ""]
@@ -198,18 +203,18 @@ def render_pipeline(
                 "and the contacts then find theirs (companyId)."
             ),
             "steps:",
-            *_item(
+            *step_item(
                 ["name: companies", "object: companies", "", *_companies_lines(source, companies)]
             ),
             "",
-            *_item([f"name: {object_name}", f"object: {object_name}", "", *body]),
+            *step_item([f"name: {object_name}", f"object: {object_name}", "", *body]),
             "",
         ]
-    lines += _tail_lines(name)
+    lines += tail_lines(name)
     return "\n".join(lines) + "\n"
 
 
-def _item(lines: list[str]) -> list[str]:
+def step_item(lines: list[str]) -> list[str]:
     """A step's lines (written as for a top-level step) as an item of `steps:`."""
     out = []
     for number, line in enumerate([*lines, "", *_load_lines()]):
@@ -220,7 +225,7 @@ def _item(lines: list[str]) -> list[str]:
     return out
 
 
-def _step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> list[str]:
+def step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> list[str]:
     """Everything of one step from its source to its dedupe."""
     lines = _source_lines(source)
     if source.where:
@@ -363,7 +368,7 @@ def _load_lines() -> list[str]:
     ]
 
 
-def _tail_lines(name: str) -> list[str]:
+def tail_lines(name: str) -> list[str]:
     return [
         'destination:             # or {kind: file, path: "out/{step}.ndjson"}: files',
         "  base_url: ${RALLY_BASE_URL}",
