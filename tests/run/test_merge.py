@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync.run.merge import FieldPolicy, created, empty, merge
+from crmsync.run.merge import FieldPolicy, created, empty, merge, same
 
 WRITABLE = ("email", "phone", "title", "leadScore", "lifecycleStage", "tags", "city")
 READABLE = ("email", "phone", "title", "leadScore", "lifecycleStage", "tags")  # city: write-only
@@ -240,3 +240,25 @@ def test_a_field_rally_cannot_show_is_no_reason_to_write_but_goes_with_a_write()
     )
     assert {c.field for c in written.writes} == {"phone", "city"}
     assert written.record["city"] == "Zürich"  # left out, a PUT would wipe it
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered", "equal"),
+    [
+        ("vip, smb", ["vip", "smb"], True),
+        ("smb", ["smb"], True),
+        ("vip,smb", ["vip", "smb"], True),
+        ("vip, smb", ["smb", "vip"], False),  # an order of its own is another value
+        ("vip, smb", ["vip"], False),
+        ("vip", "vip", True),
+        ("", [], True),
+        ("1, 2", [1, 2], False),  # not texts: compared as they are
+    ],
+)
+def test_comma_separated_text_equals_the_list_a_rally_answers(
+    sent: str, answered: list[object] | str, equal: bool
+) -> None:
+    """A contact's tags go out as one text; a Rally that answers them as a list holds the
+    same value (undo left every tagged contact alone, as edited by a person)."""
+    assert same(answered, sent, "tags") is equal
+    assert same(sent, answered, "tags") is equal

@@ -74,11 +74,21 @@ def empty(value: Any) -> bool:
 
 
 def same(a: Any, b: Any, name: str) -> bool:
-    """Equal as Rally stores them (case of keys, number types, time formats); all empties
-    are one."""
+    """Equal as Rally stores them (case of keys, number types, time formats, a list of texts
+    sent as one text of comma-separated items); all empties are one."""
     if empty(a) or empty(b):
         return empty(a) and empty(b)
-    return bool(normalize(a, name) == normalize(b, name))
+    return bool(normalize(_items(a, b), name) == normalize(_items(b, a), name))
+
+
+def _items(value: Any, other: Any) -> Any:
+    """`value`, as the list of texts `other` is when `value` is its comma-separated text: a
+    contact's tags are sent as "vip, smb", and a Rally may answer ["vip", "smb"] (undo took
+    every tagged contact for one a person had edited)."""
+    texts = isinstance(other, list) and all(isinstance(item, str) for item in other)
+    if isinstance(value, str) and texts:
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
 
 
 def merge(
