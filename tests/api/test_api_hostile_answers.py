@@ -338,3 +338,23 @@ def test_a_secret_url_leaves_the_word_http_alone() -> None:
     url = "https://hooks.slack.com/services/T000/B000/XXSECRETTOKEN1"
     said = redact(f"GET /api/v1/contacts: HTTP 401; posted to {url} (...TOKEN1)", url)
     assert said == "GET /api/v1/contacts: HTTP 401; posted to [redacted] (...[redacted])"
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_an_update_answered_without_a_body_is_written_once(status: int) -> None:
+    """A Rally that answers PUT with 204 No Content (or an empty 200) wrote the record: one
+    request, an empty answer, no retry of a committed write."""
+    puts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        puts.append(request.method)
+        return httpx.Response(status)
+
+    async def go() -> dict[str, Any] | None:
+        async with RallyClient(
+            "https://acme.rallycrm.io", KEY, transport=httpx.MockTransport(handler)
+        ) as client:
+            return await client.update(OBJECTS["contacts"], "c-1", {"email": "a@b.co"})
+
+    assert asyncio.run(go()) is None
+    assert puts == ["PUT"]

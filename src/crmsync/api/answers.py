@@ -73,6 +73,15 @@ def parse_record(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def parse_written(response: httpx.Response) -> dict[str, Any] | None:
+    """An update's answer: the record as Rally holds it now, or None for a success without
+    a body (204 No Content): written all the same. Retrying that as a bad answer sent a
+    committed update eight more times and then failed it."""
+    if not response.content.strip():
+        return None
+    return dict(response.json())
+
+
 def refusal(
     where: str, response: httpx.Response, verdict: Verdict, secrets: tuple[str, ...]
 ) -> CrmsyncError:

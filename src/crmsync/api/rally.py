@@ -32,6 +32,7 @@ from crmsync.api.answers import (
     api_root,
     parse_record,
     parse_record_list,
+    parse_written,
     refusal,
 )
 from crmsync.api.bounded import AnswerTooLarge, send_bounded
@@ -176,15 +177,16 @@ class RallyClient:
 
     async def update(
         self, obj: RallyObject, record_id: str, record: dict[str, Any]
-    ) -> dict[str, Any]:
-        """PUT /{obj}/{id}: replaces the record; idempotent, so retried even when ambiguous.
-        A record deleted in Rally answers 404 (RequestRefused with status 404)."""
+    ) -> dict[str, Any] | None:
+        """PUT /{obj}/{id}: replaces the record (None: written, the answer shows nothing);
+        idempotent, so retried even when ambiguous. A record deleted in Rally answers 404
+        (RequestRefused with status 404)."""
         return await self._call(
             "PUT",
             f"{obj.name}/{record_id}",
             json=record,
             idempotent=True,
-            parse=lambda response: dict(response.json()),
+            parse=parse_written,
         )
 
     async def delete(self, obj: RallyObject, record_id: str) -> None:

@@ -330,7 +330,8 @@ async def _undo_one(
             mirror.gone([entry.rally_id])
             return Settled(entry, "left alone", note=GONE_NOTE)
         return Settled(entry, "failed", restore, exc.detail)
-    mirror.saw(answer)
+    if answer is not None:  # a 204 shows nothing: the next look lists it
+        mirror.saw(answer)
     return Settled(entry, "restored", restore, note)
 
 

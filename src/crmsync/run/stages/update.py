@@ -192,7 +192,8 @@ async def write_merged(
             except CrmsyncError as exc:
                 outcome = Settled(row.row, "failed", None, str(exc))
             else:
-                merger.mirror.saw(answer)
+                if answer is not None:  # a 204 shows nothing: the next look lists it
+                    merger.mirror.saw(answer)
                 outcome = Settled(row.row, "updated", row.target)
         into.settled.append(outcome)
         flying.discard(row.row)
