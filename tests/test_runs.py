@@ -86,17 +86,14 @@ def test_runs_lists_every_run_newest_first(history: History) -> None:
     assert done.exit_code == 0
     header, rule, *lines = done.output.splitlines()
     assert header.split()[:3] == ["run", "started", "(UTC)"]
-    assert header.split()[4:11] == [
-        "read",
-        "created",
-        "updated",
-        "unchanged",
-        "skipped",
-        "merged",
-        "failed",
-    ]
+    columns = ["read", "created", "updated", "unchanged", "skipped", "merged", "failed"]
+    shown = header.split()[4 : header.split().index("status")]
+    assert shown[:7] == columns and set(shown[7:]) <= {"planned"}  # a dry run is listed
     assert set(rule) <= {"-", " "}
     assert [int(line.split()[0]) for line in lines] == [3, 2, 1]
+    for line in lines:  # each run's counts add up to its rows read
+        read, *outcomes = _counts(header, line, shown)
+        assert read == sum(outcomes)
     assert "succeeded" in lines[2] and "partial" in lines[1] and "(dry run)" in lines[0]
     assert str(history.pipeline.parent / "reports" / "clean") in lines[2]
 
@@ -316,3 +313,29 @@ def test_counts_agree_with_their_nouns() -> None:
     assert [counted(n, "row") for n in (0, 1, 2)] == ["0 rows", "1 row", "2 rows"]
     assert counted(1, "batch") == "1 batch" and counted(3, "batch") == "3 batches"
     assert counted(2, "company") == "2 companies"
+
+
+def test_runs_of_a_dry_run_and_an_undo_show_the_counts_that_add_up() -> None:
+    """A dry run's rows are planned and an undo's records deleted: the table shows those
+    columns when a run listed has some, so every line adds up to its rows read."""
+    base = {"started_at": "2026-01-02T03:04:05+00:00", "duration_s": 1.0, "report_dir": "/r"}
+    zero = dict.fromkeys(["created", "updated", "unchanged", "skipped", "merged", "failed"], 0)
+    rows = [
+        {**base, **zero, "run_id": 2, "status": "succeeded", "dry_run": False, "undo_of": 1,
+         "read": 24, "updated": 1, "unchanged": 1, "planned": 0, "deleted": 22},
+        {**base, **zero, "run_id": 1, "status": "succeeded", "dry_run": True,
+         "read": 34, "failed": 2, "planned": 32, "deleted": 0},
+    ]  # fmt: skip
+    header, _, *lines = runs_table(rows).splitlines()
+    names = header.split()
+    shown = names[names.index("read") : names.index("status")]
+    assert shown[-2:] == ["planned", "deleted"]
+    for line in lines:
+        read, *outcomes = _counts(header, line, shown)
+        assert read == sum(outcomes)
+
+
+def _counts(header: str, line: str, columns: list[str]) -> list[int]:
+    """The numbers of a runs table's line under `columns` (right-aligned under their names)."""
+    ends = [header.index(f" {name} ") + 1 + len(name) for name in columns]
+    return [int(line[:end].split()[-1]) for end in ends]

@@ -315,12 +315,16 @@ def aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[st
 
 
 RUNS_COLUMNS = ("read", "created", "updated", "unchanged", "skipped", "merged", "failed")
+# shown when a run listed has some: a dry run's rows add up with `planned`, an undo's records
+# with `deleted`
+SOMETIMES_COLUMNS = ("planned", "deleted")
 
 
 def runs_table(rows: list[dict[str, Any]], *, tenants: bool = False) -> str:
     """``crmsync runs``: one line per run (rows from history.run_row), newest first; with
     `tenants`, the runs of several tenants, each saying whose."""
-    header = ["run", "started (UTC)", "duration", *RUNS_COLUMNS, "status", "report"]
+    shown = RUNS_COLUMNS + tuple(c for c in SOMETIMES_COLUMNS if any(r.get(c) for r in rows))
+    header = ["run", "started (UTC)", "duration", *shown, "status", "report"]
     header[1:1] = ["tenant"] if tenants else []
     cells = [
         [
@@ -328,7 +332,7 @@ def runs_table(rows: list[dict[str, Any]], *, tenants: bool = False) -> str:
             *([str(row["pipeline"]).rpartition(TENANT_SEPARATOR)[2]] if tenants else []),
             format_time(row["started_at"]),
             format_duration(row["duration_s"]),
-            *(str(row[c]) for c in RUNS_COLUMNS),
+            *(str(row.get(c) or 0) for c in shown),
             _status_text(row),
             row["report_dir"] or "-",
         ]

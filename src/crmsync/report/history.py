@@ -33,7 +33,8 @@ COUNTS = (
     ("skipped", "skipped"),
     ("merged", "merged"),
     ("failed", "failed"),
-    ("planned", "planned"),
+    ("planned", "planned"),  # a dry run's rows it would send
+    ("deleted", "deleted"),  # an undo's deleted records (its restored ones are `updated`)
 )
 _SUMMARY_FIELDS = {f.name for f in dataclasses.fields(RunSummary)}
 
