@@ -612,7 +612,7 @@ def test_no_evidence_leaves_the_region_commented_out(tmp_path: Path) -> None:
 
 def test_what_the_reader_skipped_or_renamed_is_said(tmp_path: Path) -> None:
     report = _text("salesforce_contacts_report.csv", tmp_path)
-    assert '5 lines are not rows of the table (the first, line 38: "Contacts & Accounts' in report
+    assert "not rows of the table" not in report  # its footer is left out, not failed
     generic = _text("generic_crm_fullname.csv", tmp_path)
     assert 'more than one column named "Phone": the later one is read as "Phone_2"' in generic
     assert "2 cells hold several addresses (a@x.com;b@y.com)" in generic

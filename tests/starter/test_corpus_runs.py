@@ -50,7 +50,6 @@ class Run:
 MISSING_FIRST = ("validate", "firstName")
 MISSING_LAST = ("validate", "lastName")
 NO_EMAIL = ("validate", "email")
-FOOTER = ("read", None)
 
 RUNS = [
     Run(
@@ -85,8 +84,9 @@ RUNS = [
     Run(
         "salesforce_contacts_report.csv",
         {
-            "companies": Outcome(35, 12, 5, merged=18, reasons={FOOTER: 5}),
-            "contacts": Outcome(35, 28, 7, reasons={FOOTER: 5, NO_EMAIL: 1, MISSING_FIRST: 1}),
+            # the report's footer below the table is no row: left out, not failed
+            "companies": Outcome(30, 12, 0, merged=18),
+            "contacts": Outcome(30, 28, 2, reasons={NO_EMAIL: 1, MISSING_FIRST: 1}),
         },
         linked=28,
     ),

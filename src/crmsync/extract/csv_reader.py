@@ -20,6 +20,7 @@ import polars as pl
 from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
 from crmsync.extract.encoding import decode, read_bytes
+from crmsync.extract.footer import without_footer
 from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, scan_layout
 from crmsync.extract.preamble import HeaderStart, find_header
 from crmsync.extract.records import assemble, check_width, own_or_given
@@ -83,7 +84,7 @@ def read_csv(
             delimiter=delimiter,
             names=start.names,
         )
-    return with_header_rows(result, start)
+    return without_footer(with_header_rows(result, start))
 
 
 def with_header_rows(read: Extracted, start: HeaderStart) -> Extracted:

@@ -27,6 +27,7 @@ import polars as pl
 
 from crmsync.extract.csv_reader import offset_after_lines, read_with_polars, with_header_rows
 from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC, is_utf8
+from crmsync.extract.footer import without_footer
 from crmsync.extract.layout import Layout, scan_layout
 from crmsync.extract.preamble import SAMPLE_BYTES, find_header
 from crmsync.extract.result import Extracted
@@ -60,8 +61,26 @@ def stream_csv(
     piece_bytes: int | None = None,
 ) -> Iterator[Extracted]:
     """The file's records, a piece at a time, each piece an `Extracted` of its rows and
-    rejects (columns, encoding, delimiter and header line those of the file). Raises
-    NotStreamable, before or between pieces, when the file must be read whole."""
+    rejects (columns, encoding, delimiter and header line those of the file; the last says
+    the report's footer left out below the table, if any). Raises NotStreamable, before or
+    between pieces, when the file must be read whole."""
+    pending: Extracted | None = None
+    for read in _stream(path, encoding, delimiter, skip_rows, source, piece_bytes):
+        if pending is not None:
+            yield pending
+        pending = read
+    if pending is not None:
+        yield without_footer(pending)
+
+
+def _stream(
+    path: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    skip_rows: int | None,
+    source: str | None,
+    piece_bytes: int | None,
+) -> Iterator[Extracted]:
     name = str(path) if source is None else source
     with path.open("rb") as file:
         head = file.read(HEAD_BYTES)
@@ -119,6 +138,8 @@ def read_csv_pieces(path: Path, **options: Any) -> Extracted:
         pieces[0],
         frame=pl.concat([piece.frame for piece in pieces], how="vertical"),
         rejects=pl.concat([piece.rejects for piece in pieces], how="vertical"),
+        footer=pieces[-1].footer,
+        footer_first=pieces[-1].footer_first,
     )
 
 

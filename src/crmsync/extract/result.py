@@ -58,6 +58,8 @@ class Extracted:
     (SurveyMonkey's sub-fields, below its questions on ``header_line``), None for one row.
     ``nested``: for a JSON source read with ``records:``, how many records held the rows
     (``_row`` then numbers the nested rows; ``found_at`` says where each is).
+    ``footer``: lines below the table left out as a report's footer (``extract.footer``),
+    ``footer_first`` the first one's text.
     """
 
     frame: pl.DataFrame
@@ -69,6 +71,8 @@ class Extracted:
     renamed: tuple[tuple[str, str], ...] = ()
     subheader_line: int | None = None
     nested: NestedRead | None = None
+    footer: int = 0
+    footer_first: str | None = None
 
     @property
     def rows_read(self) -> int:

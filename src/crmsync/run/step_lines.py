@@ -72,6 +72,9 @@ def read_detail(rows: int, source: str, read: Extracted) -> str:
         detail += f'; a second column named "{written}" is read as "{given}"'
     if read.nested is not None:
         detail += f' (the "{read.nested.member}" of {counted(read.nested.parents, "record")})'
+    if read.footer:
+        lines = counted(read.footer, "line")
+        detail += f'; {lines} below the table left out, a report\'s footer ("{read.footer_first}")'
     return detail
 
 

@@ -68,6 +68,7 @@ def read_in_pieces(
     checked: list[pl.DataFrame] = []
     issues: list[pl.DataFrame] = []
     waiting = _ToCheck()
+    footer: tuple[int, str | None] = (0, None)
 
     def check(frame: pl.DataFrame, made: pl.Series | None) -> None:
         rows, found = checked_rows(frame, step, columns, base_dir)
@@ -84,6 +85,7 @@ def read_in_pieces(
         selected = select(
             piece, limit=None, where=step.where, source=source, filled=step.where_filled
         )
+        footer = (piece.footer, piece.footer_first)  # the last piece's is the file's
         if first is None:  # a missing column is a ConfigError before any piece is checked
             first = selected
             columns = source_columns(step, selected, source)
@@ -101,7 +103,13 @@ def read_in_pieces(
         check(*waiting.take())
     if unchanged is not None:
         unchanged.verify()
-    extracted = dataclasses.replace(first, frame=first.frame.clear(), rejects=pl.concat(rejects))
+    extracted = dataclasses.replace(
+        first,
+        frame=first.frame.clear(),
+        rejects=pl.concat(rejects),
+        footer=footer[0],
+        footer_first=footer[1],
+    )
     return ReadInPieces(extracted, pl.concat(read), columns, concat_issues(issues), checked)
 
 
