@@ -15,6 +15,7 @@ from typing import Literal
 import polars as pl
 
 from crmsync.transform.normalizers import is_free_mail, normalize_email, registrable_domain
+from crmsync.transform.normalizers.company_names import first_name_of, no_company_to_null
 from crmsync.transform.normalizers.names import blank_as_null
 from crmsync.transform.normalizers.relations import relation_title
 
@@ -68,8 +69,10 @@ _LEGAL_FORM_TAIL = (
 def name_key(expr: pl.Expr) -> pl.Expr:
     """A company name compared by its letters and digits, a leading "The" and the legal form
     dropped: "Globex, Inc." = "globex", "The Globex Company" = "globex" and "Wisła Software
-    Sp. z o.o." = "wisłasoftware"; a cell of Notion relations is its first page's title."""
-    lowered = relation_title(expr).str.to_lowercase().str.strip_chars()
+    Sp. z o.o." = "wisłasoftware"; a cell of Notion relations is its first page's title, a
+    cell of several names ("A;B") its first, and "Self-employed" no company."""
+    named = first_name_of(no_company_to_null(relation_title(expr)))
+    lowered = named.str.to_lowercase().str.strip_chars()
     lowered = lowered.str.replace(r"^the\s+(\S)", "$1")
     key = lowered.str.replace(_LEGAL_FORM_TAIL, "").str.replace_all(r"[^\p{L}\p{N}]+", "")
     return blank_as_null(key)

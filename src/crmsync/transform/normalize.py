@@ -43,6 +43,7 @@ from crmsync.transform.normalizers import (
     registrable_domain,
     split_full_name,
 )
+from crmsync.transform.normalizers.company_names import first_company
 from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.fallback_names import complete_names
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME, trimmed
@@ -326,7 +327,8 @@ def _normalize(
     frame, several = split_several(frame, obj)
     if obj.match_key == DOMAIN_FIELD:  # a company: its name may be a Notion relation's text
         frame, relations = first_relations(frame, NAME_FIELD)
-        several = concat_issues([several, relations])
+        frame, names = first_company(frame, NAME_FIELD)  # or several names, or none
+        several = concat_issues([several, relations, names])
     if FULL_NAME_COLUMN in frame.columns and FULL_NAME_COLUMN not in specs:
         if {FIRST_NAME, LAST_NAME} <= specs.keys():
             frame = split_full_name(frame, FULL_NAME_COLUMN)

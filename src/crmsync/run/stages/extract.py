@@ -17,7 +17,7 @@ import polars as pl
 
 from crmsync.extract import Extracted
 from crmsync.transform.mapping import resolve_columns
-from crmsync.transform.placeholders import no_value_to_null
+from crmsync.transform.normalizers.company_names import no_company_to_null
 
 WATERMARK_OVERLAP = timedelta(minutes=5)
 
@@ -54,7 +54,8 @@ def select(
         actual = resolve_columns(
             {f"where_filled.{name}": [name] for name in filled}, extracted.columns, source=source
         )
-        present = [no_value_to_null(pl.col(found[0])).is_not_null() for found in actual.values()]
+        # a company column's "Self-employed" is no company: such rows are another step's
+        present = [no_company_to_null(pl.col(found[0])).is_not_null() for found in actual.values()]
         frame = frame.filter(pl.all_horizontal(present))
     if where:
         wanted = {
