@@ -252,12 +252,12 @@ CASES = [
             "address": "Address",
             "country": "CC",
             "notes": "NOTES",
+            "tags": "TAGS",  # "VIP","Customer": read without the quotes
         },
         region="US",
         left={
             "MEMBER_RATING": "not a 0-100 lead score",
             "REGION": "not a state",
-            "TAGS": "quotes",
         },
         companies={"name": "Company", "domain": "Email Address"},
         links=[{"email_domain": "Email Address"}, {"name": "Company"}],

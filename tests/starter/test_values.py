@@ -18,7 +18,7 @@ VETOES = [
     ("over-100", "leadScore", ["12", "250"], "outside 0-100"),
     ("region-codes", "state", ["NY", "14", "tg", "CA", "03"], "region codes"),
     ("google-groups", "tags", ["* myContacts ::: Friends", "Work"], "Google groups"),
-    ("quoted-tags", "tags", ['"Customer","VIP"', ""], "quoted tags"),
+    ("quoted-tags", "tags", ['Gold "Customer" tier', ""], "quoted tags"),
     ("websites-as-linkedin", "linkedInUrl", ["https://acme.com", "globex.io"], "not LinkedIn"),
     ("statuses", "lifecycleStage", ["New", "Open", "In Progress", "Lead"], "statuses"),
 ]

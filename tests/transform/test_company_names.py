@@ -61,3 +61,8 @@ def test_the_companies_step_normalizes_its_names() -> None:
     out, issues = normalize(frame, OBJECTS["companies"], NormalizeOptions())
     assert out["name"].to_list() == ["Quillstone", None]
     assert issues.filter(pl.col("field") == "name")["_row"].to_list() == [2]
+
+
+def test_a_name_key_keeps_its_column_name() -> None:
+    frame = pl.DataFrame({"company": ["Acme;Globex", "Self-employed"]})
+    assert frame.select(name_key(pl.col("company"))).columns == ["company"]

@@ -75,6 +75,8 @@ _INTEGER = re.compile(r"^\s*[+-]?\d+(?:\.0+)?\s*$")
 _REGION_CODE = re.compile(r"^(?:\d+|[a-z]{1,3})$")
 
 _JSON_ARRAY = re.compile(JSON_ARRAY)
+# every tag in quotes ("VIP","Customer", as Mailchimp writes them): read without the quotes
+_QUOTED_TAGS = re.compile(r'^\s*"[^"]*"(?:\s*[,;|]\s*"[^"]*")*\s*$')
 
 
 def filled(series: pl.Series | None) -> list[str]:
@@ -139,7 +141,9 @@ def veto(target: str, values: list[str]) -> str | None:
             )
         # a JSON array of strings (["a","b"], how a JSON export holds a list) is read as
         # its items; quotes anywhere else would become part of a tag
-        quoted = [v for v in values if '"' in v and not _JSON_ARRAY.match(v)]
+        quoted = [
+            v for v in values if '"' in v and not _JSON_ARRAY.match(v) and not _QUOTED_TAGS.match(v)
+        ]
         if quoted:
             return f"holds quoted tags ({quoted[0]}): the quotes would become part of each tag"
     return None

@@ -39,7 +39,7 @@ def no_company_to_null(expr: pl.Expr) -> pl.Expr:
     company ("Self-employed", "[not provided]")."""
     text = expr.cast(pl.String)
     empty = text.is_null() | text.str.contains(NO_VALUE_PATTERN)
-    return pl.when(empty | text.str.contains(NO_COMPANY_PATTERN)).then(None).otherwise(text)
+    return pl.when(~(empty | text.str.contains(NO_COMPANY_PATTERN))).then(text)  # its name
 
 
 def first_name_of(text: pl.Expr) -> pl.Expr:

@@ -13,10 +13,10 @@ TAG_JOINER = ","  # Rally contacts take tags as one comma-separated string: "ent
 
 
 def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
-    """Split on , ; | or a line break, trim, drop empties, drop repeats (case-insensitively,
-    first spelling wins), keep order. A List(String) when `as_list` (companies), else a
-    comma-joined String (contacts). No tags at all becomes null. Computed once per distinct
-    cell.
+    """Split on , ; | or a line break, trim (and take the quotes off a quoted tag), drop
+    empties, drop repeats (case-insensitively, first spelling wins), keep order. A
+    List(String) when `as_list` (companies), else a comma-joined String (contacts). No tags
+    at all becomes null. Computed once per distinct cell.
     """
     dtype = pl.List(pl.String) if as_list else pl.String
     return on_unique(expr.cast(pl.String), lambda e: _tags(e, as_list=as_list), dtype)
@@ -37,7 +37,8 @@ def unwrap_json_array(text: pl.Expr) -> pl.Expr:
 
 
 def _tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
-    element = trimmed(pl.element().str.replace_all(r"\s+", " "))
+    # each tag without the quotes around it: Mailchimp writes its TAGS "VIP","Customer"
+    element = trimmed(trimmed(pl.element().str.replace_all(r"\s+", " ")).str.strip_chars('"'))
     tags = (
         unwrap_json_array(expr.cast(pl.String))
         .str.replace_all(TAG_SEPARATORS, TAG_JOINER)
