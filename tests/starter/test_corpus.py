@@ -45,7 +45,7 @@ CASES = [
             "lastName": "Family Name",
             "fullName": "Name",  # one row has only the display name
             "email": ["E-mail 1 - Value", "E-mail 2 - Value"],
-            "phone": "Phone 1 - Value",  # its type varies: said in a comment, mobile left out
+            "phone": ["Phone 1 - Value", "Phone 2 - Value"],  # Phone 1 typed Mobile, Work, Home
             "title": "Organization 1 - Title",
             "department": "Organization 1 - Department",
             "address": "Address 1 - Street",
@@ -60,7 +60,6 @@ CASES = [
             "Group Membership": "myContacts",
             "Organization 1 - Name": "companies step",
             "Name Prefix": "honorific",
-            "Phone 2 - Value": "another phone",
         },
         companies={
             "name": "Organization 1 - Name",
@@ -74,7 +73,13 @@ CASES = [
             "firstName": "First Name",
             "lastName": "Last Name",
             "email": ["E-mail Address", "E-mail 2 Address"],
-            "phone": ["Business Phone", "Company Main Phone"],
+            "phone": [
+                "Business Phone",
+                "Business Phone 2",
+                "Primary Phone",
+                "Company Main Phone",
+                "Home Phone",
+            ],
             "mobile": "Mobile Phone",
             "title": "Job Title",
             "department": "Department",
@@ -87,9 +92,13 @@ CASES = [
             "notes": "Notes",
         },
         region="DE",
-        left={"Title": "honorific", "Company": "companies step", "Home Phone": "another phone"},
-        companies={"name": "Company", "domain": ["E-mail Address", "E-mail 2 Address"]},
-        links=[{"email_domain": "E-mail Address"}, {"name": "Company"}],
+        left={"Title": "honorific", "Company": "companies step", "Home Phone 2": "another phone"},
+        companies={  # its Web Page is the business one (Outlook's other is "Personal Web Page")
+            "name": "Company",
+            "domain": ["Web Page", "E-mail Address", "E-mail 2 Address"],
+            "website": "Web Page",
+        },
+        links=[{"domain": "Web Page"}, {"email_domain": "E-mail Address"}, {"name": "Company"}],
     ),
     Case(
         "hubspot_contacts.csv",
