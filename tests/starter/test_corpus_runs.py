@@ -206,6 +206,30 @@ RUNS = [
         {"companies": Outcome(4, 4, 0), "contacts": Outcome(5, 5, 0)},
         linked=5,
     ),
+    Run(  # the Exchange address fails as in English Outlook's file; an invalid address
+        "outlook_de_contacts.csv",
+        {
+            "companies": Outcome(7, 5, 0, merged=2),
+            "contacts": Outcome(7, 4, 2, merged=1, reasons={NO_EMAIL: 2}),
+        },
+        linked=4,
+    ),
+    Run(  # Redmine's company row (a first name only) fails, not loaded as a made-up person
+        "redmine_contacts_ru.csv",
+        {
+            "companies": Outcome(2, 1, 0, merged=1),
+            "contacts": Outcome(3, 2, 1, reasons={MISSING_LAST: 1}),
+        },
+        linked=2,
+    ),
+    Run(
+        "google_contacts_labels.csv",
+        {
+            "companies": Outcome(4, 4, 0),
+            "contacts": Outcome(6, 3, 2, merged=1, reasons={MISSING_FIRST: 1, MISSING_LAST: 1}),
+        },
+        linked=3,
+    ),
 ]
 
 

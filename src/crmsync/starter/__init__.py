@@ -31,9 +31,8 @@ from crmsync.starter.nested import JSON_KINDS, nested_plan, people_hint, people_
 from crmsync.starter.render import ENV_OPENING, SourceInfo, render_pipeline
 from crmsync.starter.render_nested import render_nested
 from crmsync.starter.suggest import suggest
-from crmsync.starter.vocab import Product, recognise
+from crmsync.starter.vocab import Product, column_key, recognise
 from crmsync.starter.vocab_redmine import REDMINE
-from crmsync.transform.mapping import header_key
 
 __all__ = [
     "Left",
@@ -59,10 +58,17 @@ SOURCE_KINDS = {
 }
 COMPANY_FLAG = "is_company"
 # Columns by which an export of people and organizations in one file says which rows are
-# organizations (Zendesk Sell's is_organization, Redmine's is_company), compared as headers are.
-COMPANY_FLAGS = frozenset({"iscompany", "isorganization", "isorganisation", "isorg"})
-TRUE_WORDS = ("true", "yes", "1", "y")
-FALSE_WORDS = ("false", "no", "0", "n")
+# organizations (Zendesk Sell's is_organization, Redmine's is_company, also in the languages
+# Redmine writes its captions in), compared as headers are.
+COMPANY_FLAGS = frozenset(
+    {
+        "iscompany", "isorganization", "isorganisation", "isorg", "istfirma",
+        "istunternehmen", "firma", "компания", "этокомпания", "являетсякомпанией",
+        "estunesociete", "esempresa",
+    }
+)  # fmt: skip
+TRUE_WORDS = ("true", "yes", "1", "y", "ja", "да", "oui", "sí", "si", "wahr")
+FALSE_WORDS = ("false", "no", "0", "n", "nein", "нет", "non", "falsch")
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ def _company_flag(extracted: Extracted) -> tuple[str, list[str], list[str]] | No
     """(column, its spellings of no, of yes) of a column that flags the rows that are
     organizations, every value of it a yes or a no; None when the file has none."""
     for column in extracted.columns:
-        if header_key(column) not in COMPANY_FLAGS:
+        if column_key(column) not in COMPANY_FLAGS:
             continue
         values = extracted.frame[column].drop_nulls().str.strip_chars().str.to_lowercase()
         said = set(values.to_list()) - {""}

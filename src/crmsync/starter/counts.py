@@ -134,6 +134,7 @@ def row_hints(
             f"{rows_of(missing, rows)} no {name}: Rally requires {what}, so those rows fail "
             "(stage validate) and are listed in errors.csv."
         )
+    hints += opt_out_hints(table)
     for column in table.columns:
         if column.casefold().replace("_", "") == DELETED_FLAG:
             deleted = sum(1 for value in table.values(column) if value.casefold() == "true")
@@ -142,4 +143,40 @@ def row_hints(
                     f'{rows_of(deleted, rows, "are")} deleted in the source ("{column}" is true). '
                     f'To leave them out:\n  where: {{{column}: "false"}}'
                 )
+    return hints
+
+
+# Mailchimp's audience export is one file per status: the unsubscribed and the cleaned
+# (bounced) ones carry the time they left, and Rally's create request has no field for it.
+OPT_OUTS = (
+    (
+        ("UNSUB_TIME", "UNSUB_REASON"),
+        "unsubscribed from the Mailchimp audience (an unsubscribed members export: {set})",
+        "mailchimp-unsubscribed",
+    ),
+    (
+        ("CLEAN_TIME",),
+        "were cleaned from the Mailchimp audience, their address bounced (a cleaned members "
+        "export: {set})",
+        "mailchimp-bounced",
+    ),
+)
+
+
+def opt_out_hints(table: Table) -> list[str]:
+    """What a file of people who left a mailing list says: Rally would take them for ordinary
+    contacts, so they are marked by a tag, or not imported."""
+    hints = []
+    for columns, what, tag in OPT_OUTS:
+        column = next((c for c in table.columns if c in columns), None)
+        if column is None:
+            continue
+        rows = len(table.values(column))
+        said = f"{column} is set on {rows} of {table.rows} rows" if rows else f"{column}"
+        hints.append(
+            f"The people in this file {what.format(set=said)}. Rally's create request has no "
+            "unsubscribe field: loaded as they are, they become ordinary contacts. Mark them "
+            "with a tag (it replaces any other tags mapped), or do not import this file:\n"
+            f"  tags: {{constant: {tag}}}"
+        )
     return hints

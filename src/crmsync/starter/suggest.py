@@ -11,92 +11,40 @@ names some rows lack; a second column of the same name is read where the first i
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-
-from crmsync.extract.json_members import field_member
 from crmsync.schema import OBJECTS
 from crmsync.starter import values as v
+from crmsync.starter.builder import CUSTOM_FIELD, Builder
 from crmsync.starter.companies import CompaniesStep, companies_step
-from crmsync.starter.counts import (
-    field_notes,
-    keyless_rows,
-    mapped_values,
-    rescued_by_full_name,
-    row_hints,
-    rows_of,
-)
+from crmsync.starter.counts import field_notes, keyless_rows, mapped_values, row_hints
+from crmsync.starter.full_name import full_name
 from crmsync.starter.model import Left, Mapped, Suggestion, Table, rally_fields, split_targets
 from crmsync.starter.names import email_offer, name_gaps
+from crmsync.starter.phones import phone_slots, types_vary
 from crmsync.starter.regions import RegionGuess, guess_region
 from crmsync.starter.vocab import (
     COMPANY,
-    COMPANY_PART,
     OWNER,
     SOURCE_ID,
     Known,
     Product,
+    column_key,
     matches,
     recognise,
 )
 from crmsync.starter.vocab_crm import CRM_PRODUCTS
 from crmsync.starter.vocab_generic import GENERIC
+from crmsync.starter.vocab_localized import LOCALIZED_PRODUCTS, stage_values
+from crmsync.starter.vocab_outlook_intl import LOCALIZED_OUTLOOK
 from crmsync.starter.vocab_people import PEOPLE_PRODUCTS
 from crmsync.starter.vocab_redmine import REDMINE
-from crmsync.transform.mapping import header_key
 
-PRODUCTS: tuple[Product, ...] = (*PEOPLE_PRODUCTS, *CRM_PRODUCTS, REDMINE)
-MAX_PHONE_SLOTS = 9
-CUSTOM_FIELD = "cf:"
-NEWLINE_ESCAPE = "\\n"  # a line break inside a double-quoted YAML string
-
-
-class _Builder:
-    """The state of one suggestion while columns are claimed."""
-
-    def __init__(self, table: Table, object_name: str, product: Product | None) -> None:
-        self.table = table
-        self.object_name = object_name
-        self.product = product
-        self.by_key: dict[str, str] = {}
-        for column in table.columns:
-            self.by_key.setdefault(header_key(column), column)
-        for column in table.columns:  # Redmine's custom fields go by their own names too
-            if column.startswith(CUSTOM_FIELD):
-                self.by_key.setdefault(header_key(column.removeprefix(CUSTOM_FIELD)), column)
-        for column in table.columns:  # a field nested in an API's record by its own name
-            if member := field_member(column):
-                self.by_key.setdefault(header_key(member), column)
-        self.fields: dict[str, Mapped] = {}
-        self.left: dict[str, str] = {}
-        self.used: set[str] = set()
-        self.source_id: Mapped | None = None
-        self.typed_phones: tuple[_Slot, list[_Slot]] | None = None
-        self.companies: list[str] = []  # columns naming the contact's company
-        self.company_parts: list[str] = []  # the company's own columns (website, billing)
-
-    def column(self, header: str) -> str | None:
-        found = self.by_key.get(header_key(header))
-        return None if found is None or found in self.used else found
-
-    def claim(self, column: str, why: str) -> None:
-        self.used.add(column)
-        if why:
-            self.left[column] = why
-        if COMPANY_PART in why:
-            self.company_parts.append(column)
-
-    def put(self, target: str, column: str, why: str, notes: tuple[str, ...] = ()) -> None:
-        self.used.add(column)
-        self.left.pop(column, None)
-        self.fields[target] = Mapped(target, column, why, notes)
-
-    def add_fallback(self, target: str, column: str, why: str) -> None:
-        first = self.fields[target]
-        columns = [*first.columns, column]
-        note = f'where "{first.columns[0]}" is empty, {why.rstrip(".")} ("{column}")'
-        self.fields[target] = Mapped(target, columns, first.why, (*first.notes, note))
-        self.used.add(column)
+PRODUCTS: tuple[Product, ...] = (
+    *PEOPLE_PRODUCTS,
+    *CRM_PRODUCTS,
+    REDMINE,
+    *LOCALIZED_OUTLOOK,
+    *LOCALIZED_PRODUCTS,
+)
 
 
 def suggest(
@@ -111,7 +59,7 @@ def suggest(
     false: an export whose companies are rows of their own)."""
     if product is None:
         product = recognise(table.columns, PRODUCTS)
-    build = _Builder(table, object_name, product)
+    build = Builder(table, object_name, product)
     entries = (
         *(product.entries.get(object_name, ()) if product else ()),
         *GENERIC[object_name],
@@ -122,15 +70,16 @@ def suggest(
         if v.json_objects(table.values(column)):
             build.claim(column, v.JSON_OBJECTS)
     if object_name == "contacts":
-        _phone_slots(build)
+        phone_slots(build)
     for known in entries:
         _apply(build, known, fields)
     _duplicates(build)
-    _types_vary(build)
+    _stages(build)
+    types_vary(build)
     if object_name == "companies":
         _domain_from_website(build)
     if object_name == "contacts":
-        _full_name(build)
+        full_name(build)
     companies = _companies(build) if companies_step else None
     for column in table.columns:
         if column not in build.used:
@@ -185,7 +134,7 @@ def _name_count(table: Table, column: str) -> str:
     return f" ({len(set(names))} different names on {len(names)} rows)" if names else ""
 
 
-def _companies(build: _Builder) -> CompaniesStep | None:
+def _companies(build: Builder) -> CompaniesStep | None:
     """The companies step for a contacts file whose rows name their company, with the
     reasons of the columns it reads rewritten to say so."""
     if build.object_name != "contacts" or not build.companies or build.table.frame is None:
@@ -218,7 +167,7 @@ def _secondary(product: Product | None, object_name: str) -> list[Known]:
     return [
         known
         for other in PRODUCTS
-        if other is not product
+        if other is not product and other.lends
         for known in other.entries.get(object_name, ())
         if known.target not in (None, COMPANY, OWNER) and "*" not in known.header
     ]
@@ -233,11 +182,11 @@ def _targets(object_name: str) -> list[str]:
     return targets
 
 
-def _apply(build: _Builder, known: Known, fields: list[str]) -> None:
+def _apply(build: Builder, known: Known, fields: list[str]) -> None:
     """One vocabulary entry: claim its column for its target, or leave it with its reason."""
     if "*" in known.header:
         for name in build.table.columns:
-            if name not in build.used and matches(name, known.header, header_key):
+            if name not in build.used and matches(name, known.header, column_key):
                 build.claim(name, known.why)
         return
     column = build.column(known.header)
@@ -271,60 +220,7 @@ def _apply(build: _Builder, known: Known, fields: list[str]) -> None:
     build.put(known.target, column, why)
 
 
-@dataclass(frozen=True)
-class _Slot:
-    """One of Google's numbered phones: its value column, its type column, what the types say."""
-
-    value: str
-    types: str
-    kind: str
-    seen: Counter[str]
-
-
-def _phone_slots(build: _Builder) -> None:
-    """Google's numbered phones: the type column of each slot says phone or mobile."""
-    slots: list[_Slot] = []
-    for n in range(1, MAX_PHONE_SLOTS + 1):
-        value = build.column(f"Phone {n} - Value")
-        types = build.column(f"Phone {n} - Type") or build.column(f"Phone {n} - Label")
-        if value is None or types is None:
-            break
-        slots.append(_Slot(value, types, *v.phone_kind(build.table.values(types))))
-    mobile = next((slot for slot in slots if slot.kind == "mobile"), None)
-    phone = next((slot for slot in slots if slot.kind == "phone"), None)
-    if mobile:
-        build.put("mobile", mobile.value, f"its type column says {v.examples(mobile.seen)}")
-    if phone:
-        build.put("phone", phone.value, f"its type column says {v.examples(phone.seen)}")
-    elif mixed := next((slot for slot in slots if slot.kind == "mixed"), None):
-        build.put("phone", mixed.value, "the contact's first phone")
-        build.typed_phones = (mixed, slots)
-    for slot in slots:
-        if slot.value not in build.used:
-            why = f"another phone ({v.examples(slot.seen)}); Rally has one phone and one mobile"
-            build.claim(slot.value, why)
-
-
-def _types_vary(build: _Builder) -> None:
-    """The phone slot mapped whatever its type: say so, and how to keep every type."""
-    if build.typed_phones is None:
-        return
-    mixed, slots = build.typed_phones
-    parts = [f"{{{slot.types}}}: {{{slot.value}}}" for slot in slots]
-    notes = build.fields.get("notes")
-    if notes and isinstance(notes.value, str):
-        parts.insert(0, f"{{{notes.value}}}")
-    template = NEWLINE_ESCAPE.join(parts)
-    note = (
-        f'"{mixed.types}" varies ({v.examples(mixed.seen)}): phone gets this number whatever '
-        "its type. To keep every number with its type instead, in the notes:\n"
-        f'  notes: {{template: "{template}"}}'
-    )
-    phone = build.fields["phone"]
-    build.fields["phone"] = Mapped(phone.field, phone.value, phone.why, (*phone.notes, note))
-
-
-def _duplicates(build: _Builder) -> None:
+def _duplicates(build: Builder) -> None:
     """A second column of a mapped name (``Phone``, ``Phone_2``) is read where the first is
     empty."""
     for written, given in build.table.renamed:
@@ -336,7 +232,20 @@ def _duplicates(build: _Builder) -> None:
                 break
 
 
-def _domain_from_website(build: _Builder) -> None:
+def _stages(build: Builder) -> None:
+    """Lifecycle stages written in a German portal's words get a translation to HubSpot's
+    English ones, which the rest of a Rally's contacts carry."""
+    stage = build.fields.get("lifecycleStage")
+    if stage is None or not isinstance(stage.value, str):
+        return
+    translated = stage_values(build.table.values(stage.value))
+    if translated:
+        value = {"column": stage.value, "values": translated}
+        why = f"{stage.why}, its German stage names translated"
+        build.fields["lifecycleStage"] = Mapped(stage.field, value, why, stage.notes)
+
+
+def _domain_from_website(build: Builder) -> None:
     """Rally matches companies by domain: a website gives one where no domain column does."""
     website = build.fields.get("website")
     if website is None:
@@ -354,29 +263,12 @@ def _domain_from_website(build: _Builder) -> None:
         )
 
 
-def _full_name(build: _Builder) -> None:
-    """A full name beside first and last name: kept only where it fills names rows lack."""
-    full = build.fields.get("fullName")
-    if full is None or not ({"firstName", "lastName"} <= build.fields.keys()):
-        return
-    rescued = rescued_by_full_name(build.table, build.fields)
-    if rescued:
-        note = (
-            "fills first and last name where they are empty: "
-            f"{rows_of(rescued, build.table.rows)} only this"
-        )
-        build.fields["fullName"] = Mapped("fullName", full.value, full.why, (*full.notes, note))
-        return
-    del build.fields["fullName"]
-    build.left[full.columns[0]] = "a full name; first and last name come from their own columns"
-
-
-def _region(build: _Builder) -> RegionGuess:
+def _region(build: Builder) -> RegionGuess:
     countries: dict[str, list[str]] = {}
     mapped = build.fields.get("country")
     candidates = [*(mapped.columns if mapped else []), *build.table.columns]
     for column in candidates:
-        key = header_key(column)
+        key = column_key(column)
         if ("country" in key or key == "cc") and column not in countries:
             countries[column] = build.table.values(column)
     countries = {c: vals for c, vals in countries.items() if vals}

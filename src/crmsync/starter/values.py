@@ -15,6 +15,7 @@ from collections import Counter
 import polars as pl
 
 from crmsync.schema import RallyObject
+from crmsync.starter.vocab_localized import GERMAN_STAGES
 from crmsync.transform.normalizers.tags import JSON_ARRAY
 from crmsync.transform.placeholders import NO_VALUE_WORDS
 from crmsync.transform.spec import Kind, spec_by_wire
@@ -45,6 +46,7 @@ HONORIFICS = frozenset(
 HONORIFIC_SHARE = 0.5
 PLACEHOLDERS = NO_VALUE_WORDS  # read as empty by crmsync run, so counted as empty here
 GOOGLE_SEPARATOR = " ::: "
+GOOGLE_SYSTEM_GROUP = "myContacts"
 REGION_CODE_SHARE = 0.2
 RATING_MAX = 5
 SCORE_MAX = 100
@@ -66,6 +68,7 @@ LIFECYCLE_STAGES = frozenset(
         "other",
     }
     | PLACEHOLDERS
+    | GERMAN_STAGES.keys()  # translated by a values: map (stage_values)
 )
 STAGE_SHARE = 0.6
 
@@ -138,6 +141,12 @@ def veto(target: str, values: list[str]) -> str | None:
             return (
                 'holds Google groups ("* myContacts ::: Friends"): " ::: " is not a tag '
                 "separator and * myContacts is a system group"
+            )
+        groups = [v for v in values if GOOGLE_SYSTEM_GROUP in re.split(r"\s*;\s*", v)]
+        if groups:  # Google's "Outlook CSV" writes its groups as Outlook's categories
+            return (
+                f'holds Google groups ({groups[0]}): "{GOOGLE_SYSTEM_GROUP}" is a system '
+                "group every contact is in, so the cell is not sent as tags"
             )
         # a JSON array of strings (["a","b"], how a JSON export holds a list) is read as
         # its items; quotes anywhere else would become part of a tag
@@ -212,22 +221,31 @@ def phone_kind(types: list[str]) -> tuple[str, Counter[str]]:
 
 
 NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
-_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:\.\d{3})*,\d+$|^-?\d+,\d{1,2}$")
-_DECIMAL_POINT = re.compile(r"^-?\d{1,3}(?:,\d{3})*\.\d+$")
-_DOTS_GROUPING = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$")  # 2.000: two thousand, or 2.0
+# A comma before decimals, unmistakably: dots grouping thousands before it (1.234,56), one or
+# two digits after it (12,5), four or more (1,2345), or a zero before it (0,750). "1,200" is
+# no evidence: it is as much twelve hundred with a thousands comma.
+_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(?:\.\d{3})+,\d+$|^-?\d+,\d{1,2}$|^-?\d+,\d{4,}$|^-?0,\d+$")
+# A point before decimals: one, two or four or more digits after it (45.00, 0.5), or commas
+# grouping thousands before it (1,234.5), or commas grouping more than once (45,000,000).
+_DECIMAL_POINT = re.compile(
+    r"^-?\d+\.(?:\d{1,2}|\d{4,})$|^-?\d{1,3}(?:,\d{3})+\.\d+$|^-?\d{1,3}(?:,\d{3}){2,}$"
+)
+_NOT_NUMERAL = re.compile(r"[^\d.,-]+")  # currency signs and codes, spaces, units
 _DATE_PARTS = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}")
 
 
 def formats(values_of: dict[str, list[str]], obj: RallyObject) -> list[tuple[str, str]]:
     """The normalize settings the values mapped to `obj`'s fields call for, with why: (key,
-    reason). Numbers (by the field's kind) written 1.234,50 and none 1,234.50:
-    decimal_comma; times whose first part exceeds 12 and none whose second does: day_first."""
+    reason). Numbers (by the field's kind) written 1.234,50 or 12,5 and none 1,234.50 or 45.00
+    (an ambiguous 1,200 counts for neither): decimal_comma; times whose first part exceeds 12
+    and none whose second does: day_first."""
     kinds = {wire: spec.kind for wire, spec in spec_by_wire(obj.create).items()}
     numbers = [v for field, vs in values_of.items() if kinds.get(field) in NUMBER_KINDS for v in vs]
     dates = [v for field, vs in values_of.items() if kinds.get(field) is Kind.DATETIME for v in vs]
     found = []
-    commas = [v for v in numbers if _DECIMAL_COMMA.match(v)]
-    points = [v for v in numbers if _DECIMAL_POINT.match(v) and not _DOTS_GROUPING.match(v)]
+    bare = [(v, _NOT_NUMERAL.sub("", v)) for v in numbers]
+    commas = [v for v, number in bare if _DECIMAL_COMMA.match(number)]
+    points = [v for v, number in bare if _DECIMAL_POINT.match(number)]
     if commas and not points:
         found.append(("decimal_comma", f"numbers are written {commas[0]}: a comma before decimals"))
     parts = [m.groups() for m in map(_DATE_PARTS.match, dates) if m]

@@ -16,6 +16,8 @@ is a pattern (``Home *``, ``E-mail * - Type``), for the reasons only.
 from __future__ import annotations
 
 import fnmatch
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -58,6 +60,9 @@ class Product:
     min_signature: int
     entries: dict[str, tuple[Known, ...]] = field(default_factory=dict)
     no_names: str = ""  # why its rows may lack names, for the hint about them
+    # its names are tried for files of no recognised product; a localized product's one-word
+    # labels ("Service", "Ufficio") mean other things elsewhere
+    lends: bool = True
 
 
 def K(header: str, target: str | None, why: str = "", *, fallback: bool = False) -> Known:
@@ -124,11 +129,24 @@ def usual_entries(table: dict[str, tuple[str, ...]], *others: Known) -> tuple[Kn
 # another name in the exports that have one: Google's "Website 1 - Value", vCard's "URL").
 COMPANY_SITES = (
     "Website", "Website URL", "Web Site", "Company Website", "Company URL", "Homepage",
-    "Account Website",
+    "Account Website", "Web Page", "Webseite", "Page Web", "Página web", "Pagina Web",
+    "Webpagina",
 )  # fmt: skip
 COMPANY_DOMAINS = ("Domain", "Company Domain", "Company Domain Name", "Website Domain")
 COMPANY_SITE_WHY = f"the company's website: {COMPANY_PART}"
 COMPANY_DOMAIN_WHY = f"the company's domain: {COMPANY_PART}"
+
+
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
+def column_key(name: str) -> str:
+    """A header as init compares it: ``header_key``'s form (case, spaces and punctuation
+    ignored) that keeps letters of every script and reads accents as none ("Prénom" is
+    "prenom", "Имя" stays "имя"): localized exports' headers must not all become ""."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_LETTER_OR_DIGIT.sub("", bare)
 
 
 def matches(header: str, known: str, key: Callable[[str], str]) -> bool:

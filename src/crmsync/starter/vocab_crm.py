@@ -63,7 +63,9 @@ SALESFORCE_REPORT = Product(
             K("Lead Source", "leadSource", "Salesforce's lead source"),
             K("Description", "notes", "Salesforce's description"),
             K("Account Name", COMPANY, COMPANY_WHY),
+            K("Company / Account", COMPANY, COMPANY_WHY),  # a leads report's label
             K("Contact Owner", OWNER, OWNER_WHY),
+            K("Lead Owner", OWNER, OWNER_WHY),
             K("Account Owner", OWNER, OWNER_WHY),
             K("Account ID", None, SF_ACCOUNT_ID.replace("Id", '"Account ID"')),
             K("Website", None, ACCOUNT_PART.format(what="website")),

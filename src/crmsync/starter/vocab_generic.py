@@ -98,6 +98,7 @@ GENERIC: dict[str, tuple[Known, ...]] = {
                 "Company", "Company Name", "Account Name", "Organization", "Organization Name",
                 "Accounts", "Default Address Company", "Company (metadata)", "Firma",
                 "Unternehmen", "Société", "Societe", "Empresa", "Azienda", "Bedrijf",
+                "Company / Account",
             )
         ),
         # a second address or number, read where the first is empty

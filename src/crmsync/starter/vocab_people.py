@@ -3,7 +3,16 @@ Mailchimp and LinkedIn, with their headers as each one writes them."""
 
 from __future__ import annotations
 
-from crmsync.starter.vocab import COMPANY, COMPANY_WHY, OWNER, OWNER_WHY, SOURCE_ID, K, Product
+from crmsync.starter.vocab import (
+    COMPANY,
+    COMPANY_SITE_WHY,
+    COMPANY_WHY,
+    OWNER,
+    OWNER_WHY,
+    SOURCE_ID,
+    K,
+    Product,
+)
 
 HONORIFIC = "an honorific (Mr., Ms., Dr.), not a job title"
 MIDDLE = 'a middle name; to keep it:\n  firstName: {{template: "{{{first}}} {{{middle}}}"}}'
@@ -112,9 +121,13 @@ OUTLOOK = Product(
             K("Business State", "state", "Outlook's business state"),
             K("Business Postal Code", "postalCode", "Outlook's business postal code"),
             K("Business Country/Region", "country", "Outlook's business country"),
+            K("Business Country", "country", "the business country (Google's Outlook CSV)"),
             K("Business Street *", None, "the business street's next line"),
             K("Business Phone", "phone", "Outlook's business phone"),
+            K("Business Phone 2", "phone", "Outlook's second business phone", fallback=True),
+            K("Primary Phone", "phone", "Outlook's primary phone", fallback=True),
             K("Company Main Phone", "phone", "Outlook's company main phone", fallback=True),
+            K("Home Phone", "phone", "Outlook's home phone", fallback=True),
             K("Mobile Phone", "mobile", "Outlook's mobile phone"),
             K("* Fax", None, "a fax number; Rally has no fax field"),
             K("* Phone*", None, ANOTHER_PHONE),
@@ -132,7 +145,7 @@ OUTLOOK = Product(
             K("E-mail * Display Name", None, "how Outlook shows the address"),
             K("Categories", "tags", "Outlook's categories (separated by ;)"),
             K("Notes", "notes", "Outlook's notes"),
-            K("Web Page", None, "a web page; Rally contacts have no website field"),
+            K("Web Page", None, COMPANY_SITE_WHY),  # the business one: "Personal Web Page"
             K("Initials", None, "derived from the name"),
             K("Birthday", None, "Rally contacts have no birthday (Outlook writes 0/0/00 for none)"),
             K("Anniversary", None, "Rally contacts have no such field"),
