@@ -164,3 +164,27 @@ def test_words_that_are_values_stay() -> None:
     frame = pl.DataFrame({"_source": ["f"] * 3, "_row": [2, 3, 4], "C": ["NA", "Nonesuch", "-5"]})
     out = apply_mapping(frame, {"country": FieldRule(columns=("C",))}, {"country": ["C"]})
     assert out["country"].to_list() == ["NA", "Nonesuch", "-5"]  # Namibia, a name, a number
+
+
+def test_an_email_from_several_columns_is_the_first_that_holds_an_address() -> None:
+    """Outlook's first address of an Exchange user is "/o=ExchangeLabs/...": the second
+    column's SMTP address is taken; with no address anywhere, the first value (which then
+    fails with its own message)."""
+    exchange = "/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=tk"
+    frame = pl.DataFrame(
+        {
+            "E-mail Address": [exchange, "ann@x.org", None, "not an address"],
+            "E-mail 2 Address": ["t.k@nordlicht.de", "ann2@x.org", "bob@y.org", None],
+            "_source": ["f.csv"] * 4,
+            "_row": [2, 3, 4, 5],
+        }
+    )
+    rule = {"email": FieldRule(columns=("E-mail Address", "E-mail 2 Address"))}
+    columns = {"email": ["E-mail Address", "E-mail 2 Address"]}
+    out = apply_mapping(frame, rule, columns)
+    assert out["email"].to_list() == [
+        "t.k@nordlicht.de",
+        "ann@x.org",
+        "bob@y.org",
+        "not an address",
+    ]

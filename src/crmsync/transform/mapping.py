@@ -136,6 +136,20 @@ def _translate(expr: pl.Expr, values: Mapping[str, str], *, keep: bool) -> pl.Ex
     return key.replace_strict(folded, default=fallback, return_dtype=pl.String)
 
 
+# Fields whose value is an email address: of several columns, the first that holds one.
+ADDRESS_FIELDS = frozenset({"email"})
+
+
+def _first_address(columns: Sequence[str]) -> pl.Expr:
+    """The first of `columns` holding an address (an "@"), else the first non-empty: Outlook
+    writes an Exchange user's first address as "/o=ExchangeLabs/ou=.../cn=Recipients/..."
+    and the SMTP one second, and the first failed the row though the second was good."""
+    cells = [_cell(c) for c in columns]
+    return pl.coalesce(
+        [*(pl.when(c.str.contains("@", literal=True)).then(c) for c in cells), *cells]
+    )
+
+
 def apply_mapping(
     frame: pl.DataFrame,
     rules: Mapping[str, FieldRule],
@@ -154,6 +168,8 @@ def apply_mapping(
             expr = _literal(rule.constant)
         elif rule.template is not None:
             expr = _template(rule.template, actual)
+        elif actual and name in ADDRESS_FIELDS and len(actual) > 1:
+            expr = _first_address(actual)
         elif actual:
             expr = pl.coalesce([_cell(c) for c in actual])
         else:

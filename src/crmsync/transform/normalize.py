@@ -48,6 +48,7 @@ from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.fallback_names import complete_names
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME, trimmed
 from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
+from crmsync.transform.normalizers.ranges import bands_left_out
 from crmsync.transform.normalizers.relations import first_relations
 from crmsync.transform.normalizers.tags import tags_as_text
 from crmsync.transform.several import split_several
@@ -97,6 +98,9 @@ def _is_text(dtype: pl.DataType) -> bool:
     return dtype in (pl.String, pl.Null)
 
 
+MAX_INT64_DIGITS = 18  # every number of 18 digits fits in 64 bits
+
+
 def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) -> _Conversion:
     column = pl.col(spec.wire)
     is_text = _is_text(dtype)  # text is parsed, cleaned on the way, once per distinct value
@@ -110,9 +114,14 @@ def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) 
         )
         what = "a whole number" if integer else "a number"
 
+        grouping = "." if options.decimal_comma else ","  # what separates thousands
+
         def message(raw: pl.Expr) -> pl.Expr:
             # digits that did not convert are a number too large to hold (above 2**63)
-            digits = raw.cast(pl.String).str.contains(r"^\s*[+-]?[0-9][0-9,]*\s*$")
+            text = raw.cast(pl.String)
+            digits = text.str.contains(rf"^\s*[+-]?[0-9][0-9{grouping}]*\s*$") & (
+                text.str.count_matches(r"[0-9]") > MAX_INT64_DIGITS
+            )
             return (
                 pl.when(digits)
                 .then(pl.format("{} is a number too large to hold", quoted(raw)))
@@ -329,6 +338,9 @@ def _normalize(
         frame, relations = first_relations(frame, NAME_FIELD)
         frame, names = first_company(frame, NAME_FIELD)  # or several names, or none
         several = concat_issues([several, relations, names])
+    numbers = [w for w, s in specs.items() if s.kind in (Kind.INTEGER, Kind.DECIMAL)]
+    frame, bands = bands_left_out(frame, numbers)  # "11-50" employees: no number
+    several = concat_issues([several, bands])
     if FULL_NAME_COLUMN in frame.columns and FULL_NAME_COLUMN not in specs:
         if {FIRST_NAME, LAST_NAME} <= specs.keys():
             frame = split_full_name(frame, FULL_NAME_COLUMN)
