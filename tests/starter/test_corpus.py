@@ -699,6 +699,9 @@ def test_no_evidence_leaves_the_region_commented_out(tmp_path: Path) -> None:
 def test_what_the_reader_skipped_or_renamed_is_said(tmp_path: Path) -> None:
     report = _text("salesforce_contacts_report.csv", tmp_path)
     assert "not rows of the table" not in report  # its footer is left out, not failed
+    prose = _unwrapped(report)
+    assert "The 5 lines below the table are a report's footer" in prose
+    assert '("Contacts & Accounts Report"): crmsync run leaves them out too.' in prose
     generic = _text("generic_crm_fullname.csv", tmp_path)
     assert 'more than one column named "Phone": the later one is read as "Phone_2"' in generic
     assert "2 cells hold several addresses (a@x.com;b@y.com)" in generic

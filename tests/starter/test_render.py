@@ -15,7 +15,7 @@ from crmsync.cli import cli
 from crmsync.config import load_pipeline
 from crmsync.extract import read_source
 from crmsync.starter import write_starter
-from crmsync.starter.render import comment_lines, quoted, scalar
+from crmsync.starter.yaml_text import comment_lines, quoted, scalar
 from crmsync.transform.mapping import header_key
 
 ENV = {"RALLY_BASE_URL": "http://127.0.0.1:1", "RALLY_API_KEY": "rk_live_secret"}

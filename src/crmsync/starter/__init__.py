@@ -28,11 +28,12 @@ from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import RESERVED_COLUMNS
 from crmsync.starter.model import Left, Mapped, Suggestion, Table
 from crmsync.starter.nested import JSON_KINDS, nested_plan, people_hint, people_member
-from crmsync.starter.render import ENV_OPENING, SourceInfo, render_pipeline
+from crmsync.starter.render import SourceInfo, render_pipeline
 from crmsync.starter.render_nested import render_nested
 from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product, column_key, recognise
 from crmsync.starter.vocab_redmine import REDMINE
+from crmsync.starter.yaml_text import ENV_OPENING
 
 __all__ = [
     "Left",
@@ -173,6 +174,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         rows=extracted.frame.height,
         rejects=rejects.height,
         first_reject=first,
+        footer=(extracted.footer, extracted.footer_first or ""),
         renamed=extracted.renamed,
         where=where,
     )

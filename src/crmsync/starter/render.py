@@ -1,31 +1,22 @@
-"""The starter pipeline file's text: YAML a first-time user can read, check and run.
-
-Column names come from files nobody vetted, so none is ever written raw: values go through
-``yaml.safe_dump`` (and are checked to read back as themselves), names in comments lose every
-character that could end the comment (line breaks of any kind, control characters), and a
-name holding ``${`` is written so the pipeline loader's ``${VAR}`` substitution cannot touch
-it (mappings ignore punctuation when they match headers, so it still names the column).
-"""
+"""The starter pipeline file's text: YAML a first-time user can read, check and run, every
+choice explained by a comment (the text helpers, which keep unvetted column names safe, are
+in `yaml_text`)."""
 
 from __future__ import annotations
 
-import json
-import textwrap
-import unicodedata
 from dataclasses import dataclass
 
-import yaml
-
+from crmsync.report.wording import counted
 from crmsync.schema import OBJECTS
 from crmsync.starter.companies import CompaniesStep
 from crmsync.starter.model import Mapped, Suggestion
-
-WIDTH = 100
-COMMENT_COLUMN = 32
-MAX_NAME_CHARS = 80
-ENV_OPENING = "${"
-CODE_INDENT = "  "
-QUOTE = '"'
+from crmsync.starter.yaml_text import (
+    QUOTE,
+    comment_lines,
+    quoted,
+    scalar,
+    with_comment,
+)
 
 
 @dataclass(frozen=True)
@@ -42,89 +33,10 @@ class SourceInfo:
     rows: int = 0
     rejects: int = 0
     first_reject: tuple[int, str] | None = None  # (line, raw text)
+    footer: tuple[int, str] = (0, "")  # a report's footer below the table: (lines, first)
     renamed: tuple[tuple[str, str], ...] = ()
     where: dict[str, str | list[str]] | None = None
     records: str | None = None  # the member whose nested objects are the rows (JSON)
-
-
-def _no_env(value: object) -> object:
-    """``${`` made ``$ {`` wherever it occurs, so ``${VAR}`` substitution leaves it alone."""
-    if isinstance(value, str):
-        return value.replace(ENV_OPENING, "$ {")
-    if isinstance(value, list):
-        return [_no_env(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _no_env(item) for key, item in value.items()}
-    return value
-
-
-def scalar(value: object) -> str:
-    """``value`` as one line of YAML that reads back as exactly ``value`` (``${`` defused)."""
-    value = _no_env(value)
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
-    text = text.strip().removesuffix("\n...").strip()
-    if not text.isprintable() or yaml.safe_load(text) != value:
-        text = json.dumps(value, ensure_ascii=True)  # JSON is YAML; escapes every line break
-    if yaml.safe_load(text) != value:  # pragma: no cover - a safe_dump/json disagreement
-        raise ValueError(f"cannot write {value!r} as one line of YAML")
-    return text
-
-
-def quoted(text: str) -> str:
-    """A column name, safe inside a comment: quoted, one line, control characters escaped."""
-    out = []
-    for ch in text[:MAX_NAME_CHARS]:
-        if ch in "\r\n\x85\u2028\u2029" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    more = "..." if len(text) > MAX_NAME_CHARS else ""
-    return '"' + "".join(out) + more + '"'
-
-
-def _comment_text(text: str) -> str:
-    """Free text for a comment: whatever it quotes, one line."""
-    return " ".join(
-        "".join(
-            ch if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp") else " "
-            for ch in text.replace("\x85", " ")
-        ).split()
-    )
-
-
-def comment_lines(text: str, indent: int = 0, *, item: bool = False) -> list[str]:
-    """``text`` as comment lines of at most WIDTH characters (an indented list item when
-    ``item``). A paragraph after a line break that starts with two spaces is YAML to copy: it
-    gets a line of its own, never wrapped."""
-    prefix = " " * indent + "# "
-    lines: list[str] = []
-    for number, paragraph in enumerate(text.split("\n")):
-        if number and paragraph.startswith(CODE_INDENT):
-            hang = "    " if item else ""
-            lines.append(prefix + hang + CODE_INDENT + _comment_text(paragraph))
-            continue
-        lines += [
-            prefix + line
-            for line in textwrap.wrap(
-                _comment_text(paragraph),
-                width=WIDTH - len(prefix),
-                initial_indent="  " if item and not number else "",
-                subsequent_indent="    " if item else "",
-                break_long_words=False,
-            )
-        ]
-    return lines or [prefix.rstrip()]
-
-
-def _with_comment(line: str, text: str, indent: int) -> list[str]:
-    """``line  # text`` when it fits, else the comment on the lines above."""
-    if not text:
-        return [line]
-    padded = line.ljust(COMMENT_COLUMN)
-    joined = f"{padded}  # {_comment_text(text)}"
-    if len(joined) <= WIDTH:
-        return [joined]
-    return [*comment_lines(text, indent), line]
 
 
 def _source_lines(source: SourceInfo) -> list[str]:
@@ -132,15 +44,15 @@ def _source_lines(source: SourceInfo) -> list[str]:
     if source.kind == "redmine_export":
         lines.append("  entity: contacts")
     else:
-        lines += _with_comment(
+        lines += with_comment(
             "  encoding: auto", f"read as {source.encoding}" if source.encoding else "", 2
         )
     if source.records:
         why = f"a row per object in each record's {quoted(source.records)}, with parent.<member>"
-        lines += _with_comment(f"  records: {scalar(source.records)}", why, 2)
+        lines += with_comment(f"  records: {scalar(source.records)}", why, 2)
     if source.kind == "csv":
         shown = "tab" if source.delimiter == "\t" else repr(source.delimiter)
-        lines += _with_comment("  delimiter: auto", f"read as {shown}", 2)
+        lines += with_comment("  delimiter: auto", f"read as {shown}", 2)
     if source.subheader_line:
         lines += comment_lines(
             f"The header is two rows, lines {source.header_line} and {source.subheader_line} "
@@ -161,6 +73,12 @@ def _source_lines(source: SourceInfo) -> list[str]:
         lines += comment_lines(
             f"The file has more than one column named {quoted(written)}: the later one is "
             f"read as {quoted(given)}.",
+            2,
+        )
+    if source.footer[0]:
+        lines += comment_lines(
+            f"The {counted(source.footer[0], 'line')} below the table are a report's footer "
+            f"({quoted(source.footer[1])}): crmsync run leaves them out too.",
             2,
         )
     if source.rejects and source.first_reject:
@@ -241,13 +159,13 @@ def step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> 
             f"from {quoted(item.columns[0])}: {item.why}; a re-run recognises the records it "
             "created by it"
         )
-        lines += ["", *_with_comment(f"source_id: {scalar(item.value)}", why, 0)]
+        lines += ["", *with_comment(f"source_id: {scalar(item.value)}", why, 0)]
     lines += ["", "mapping:  # Rally field: source column (matched ignoring case and punctuation)"]
     lines += _mapping_lines(suggestion.fields)
     if suggestion.companies is not None:
         lookup = suggestion.companies.lookup
         lines += [
-            *_with_comment(
+            *with_comment(
                 "  companyId:",
                 "the company this row names, loaded by the companies step: found by the "
                 "first of these keys that finds one",
@@ -256,7 +174,7 @@ def step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> 
             "    lookup:",
             f"      object: {lookup['object']}",
             f"      by: [{', '.join(scalar(key) for key in lookup['by'])}]",
-            *_with_comment(
+            *with_comment(
                 f"      on_missing: {scalar(lookup['on_missing'])}",
                 "none found (no company named, or one whose row failed in the companies "
                 "step, whose errors.csv says why): the contact is loaded unlinked",
@@ -285,7 +203,7 @@ def _mapping_lines(fields: tuple[Mapped, ...]) -> list[str]:
         for note in item.notes:
             lines += comment_lines(note, 2)
         why = f"from {', '.join(quoted(c) for c in item.columns)}: {item.why}"
-        lines += _with_comment(f"  {item.field}: {scalar(item.value)}", why, 2)
+        lines += with_comment(f"  {item.field}: {scalar(item.value)}", why, 2)
     return lines
 
 
@@ -294,7 +212,7 @@ def _companies_lines(source: SourceInfo, companies: CompaniesStep) -> list[str]:
     return [
         *_source_lines(source),
         "",
-        *_with_comment(
+        *with_comment(
             f"where_filled: {scalar([companies.company])}",
             "only the rows that name a company (n/a and the like count as empty)",
             0,
@@ -304,13 +222,13 @@ def _companies_lines(source: SourceInfo, companies: CompaniesStep) -> list[str]:
         *_mapping_lines(companies.fields),
         "",
         "dedupe:",
-        *_with_comment(
+        *with_comment(
             "  keep: most_complete",
             "one company per domain, else per name: the row with the most filled in is kept, "
             "the others fill its gaps",
             2,
         ),
-        *_with_comment(
+        *with_comment(
             "  missing_key: load",
             "a company without a domain is deduped by its name, and found by it in Rally",
             2,
@@ -323,7 +241,7 @@ def _normalize_lines(suggestion: Suggestion) -> list[str]:
     lines = ["normalize:"]
     if region.region:
         why = f"{region.reason}: phone numbers without +country are read as {region.region} ones"
-        lines += _with_comment(f"  default_region: {region.region}", why, 2)
+        lines += with_comment(f"  default_region: {region.region}", why, 2)
     else:
         lines += comment_lines(
             f"default_region not guessed ({region.reason or 'nothing to go on'}): set the "
@@ -331,15 +249,15 @@ def _normalize_lines(suggestion: Suggestion) -> list[str]:
             2,
         )
         lines.append("  # default_region: US")
-    lines += _with_comment(
+    lines += with_comment(
         "  phone_policy: keep",
         "a phone that cannot be read: kept as written, with a warning (fail: the row fails)",
         2,
     )
     if suggestion.names_offer:
-        lines += _with_comment("  # names_from_email: true", suggestion.names_offer, 2)
+        lines += with_comment("  # names_from_email: true", suggestion.names_offer, 2)
     for key, why in suggestion.formats:
-        lines += _with_comment(f"  {key}: true", why, 2)
+        lines += with_comment(f"  {key}: true", why, 2)
     return lines
 
 
@@ -349,7 +267,7 @@ def _dedupe_lines(suggestion: Suggestion) -> list[str]:
         "  keep: first            # first | last | most_complete | newest (with newest_by)",
     ]
     if suggestion.keyless:
-        lines += _with_comment(
+        lines += with_comment(
             "  missing_key: load",
             f"{suggestion.keyless} rows have no {OBJECTS[suggestion.object_name].match_key} "
             f"(Rally's key for {suggestion.object_name}): loaded without dedupe instead of "

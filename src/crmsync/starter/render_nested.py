@@ -5,7 +5,8 @@ pieces as every starter file (``render``)."""
 from __future__ import annotations
 
 from crmsync.starter.nested import NestedPlan
-from crmsync.starter.render import comment_lines, quoted, scalar, step_item, step_lines, tail_lines
+from crmsync.starter.render import step_item, step_lines, tail_lines
+from crmsync.starter.yaml_text import comment_lines, quoted, scalar
 
 
 def render_nested(*, name: str, plan: NestedPlan) -> str:
