@@ -188,3 +188,23 @@ def test_an_email_from_several_columns_is_the_first_that_holds_an_address() -> N
         "bob@y.org",
         "not an address",
     ]
+
+
+def test_headers_of_other_scripts_match_by_their_own_letters() -> None:
+    """A name the file lacks never reads another column: every Cyrillic header once had the
+    key "", so a mapped "Телефон" the file did not have read its first Cyrillic column."""
+    columns = ["Имя", "Фамилия", "Prénom", "E-mail"]
+    found = resolve_columns(
+        {"firstName": ["имя"], "lastName": ["ФАМИЛИЯ"], "title": ["Prenom"], "email": ["email"]},
+        columns,
+        source="f.csv",
+    )
+    assert found == {
+        "firstName": ["Имя"],
+        "lastName": ["Фамилия"],
+        "title": ["Prénom"],
+        "email": ["E-mail"],
+    }
+    with pytest.raises(ConfigError, match="'Телефон' is not in the file"):
+        resolve_columns({"phone": ["Телефон"]}, columns, source="f.csv")
+    assert header_key("***") == "" and header_key("Straße") == "strasse"

@@ -16,10 +16,10 @@ is a pattern (``Home *``, ``E-mail * - Type``), for the reasons only.
 from __future__ import annotations
 
 import fnmatch
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from crmsync.transform.mapping import header_key
 
 SOURCE_ID = "@source_id"
 COMPANY = "@company"
@@ -137,16 +137,10 @@ COMPANY_SITE_WHY = f"the company's website: {COMPANY_PART}"
 COMPANY_DOMAIN_WHY = f"the company's domain: {COMPANY_PART}"
 
 
-_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
-
-
 def column_key(name: str) -> str:
-    """A header as init compares it: ``header_key``'s form (case, spaces and punctuation
-    ignored) that keeps letters of every script and reads accents as none ("Prénom" is
-    "prenom", "Имя" stays "имя"): localized exports' headers must not all become ""."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _NOT_LETTER_OR_DIGIT.sub("", bare)
+    """A header as init compares it: as `crmsync run` matches a mapped name (case, spaces,
+    punctuation and accents ignored, letters of every script kept)."""
+    return header_key(name)
 
 
 def matches(header: str, known: str, key: Callable[[str], str]) -> bool:

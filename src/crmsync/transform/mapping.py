@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from crmsync.transform.placeholders import no_value_to_null
 IDENTITY_COLUMNS = ("_source", "_row")
 DEFAULT_MARK = "_default:"  # prefix of the columns saying a row's value is a default or constant
 TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")  # a {column} placeholder of a template
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,13 @@ def template_columns(template: str) -> list[str]:
 
 
 def header_key(name: str) -> str:
-    """The form two headers are compared in: lowercase letters and digits only."""
-    return _NOT_ALNUM.sub("", name.casefold())
+    """The form two headers are compared in: letters (of every script, accents read as none:
+    "Prénom" is "prenom", "Имя" stays "имя") and digits only, in lower case. ASCII letters
+    alone made every Cyrillic header "", so a mapped name the file lacked read the file's
+    first Cyrillic column instead; a name with no letter or digit matches only exactly."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub("", bare)
 
 
 def resolve_columns(
@@ -64,7 +70,8 @@ def resolve_columns(
     exact = set(columns)
     by_key: dict[str, str] = {}
     for column in columns:
-        by_key.setdefault(header_key(column), column)
+        if key := header_key(column):
+            by_key.setdefault(key, column)
     resolved: dict[str, list[str]] = {}
     problems: list[str] = []
     for name, names in wanted.items():
@@ -72,7 +79,7 @@ def resolve_columns(
         for column in names:
             if column in exact:
                 found.append(column)
-            elif header_key(column) in by_key:
+            elif header_key(column) and header_key(column) in by_key:
                 found.append(by_key[header_key(column)])
             else:
                 close = difflib.get_close_matches(column, list(columns), n=1, cutoff=0.5)
@@ -92,7 +99,7 @@ def absent_columns(
 ) -> dict[str, list[str]]:
     """Per field, the columns it names that the source does not have (matched as
     `resolve_columns` matches them); fields missing nothing are left out."""
-    keys = {header_key(column) for column in columns}
+    keys = {header_key(column) for column in columns} - {""}
     absent = {
         name: [c for c in names if c not in columns and header_key(c) not in keys]
         for name, names in wanted.items()
