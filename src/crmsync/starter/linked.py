@@ -103,9 +103,9 @@ def render_linked(*, name: str, plan: LinkedPlan) -> str:
         f"name: {scalar(name)}",
         "",
         *comment_lines(
-            f"{link.said[0].upper()}{link.said[1:]}: the rows of {quoted(info.file_name)} "
-            f"point at theirs by id ({link.found} of the {link.referenced} different ids are "
-            f"in {quoted(plan.companies_info.file_name)}"
+            f"Two files, one pipeline: {link.said} ({link.found} of the {link.referenced} "
+            f"different ids the rows of {quoted(info.file_name)} point at are in "
+            f"{quoted(plan.companies_info.file_name)}"
             + (f"; the contacts pointing at the other {missing} load unlinked" if missing else "")
             + "). Rally links a contact to a company by its Rally id, so the companies are "
             f"loaded first, once each, remembered by {quoted(link.id_column)} (source_id); "
