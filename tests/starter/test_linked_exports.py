@@ -238,3 +238,58 @@ def test_the_data_export_runs_creates_each_account_once_and_links_every_contact(
         again = run_pipeline(pipeline, transport=rally.transport)
         assert rally.write_requests() == writes  # the second run sends nothing
         assert [s.summary.unchanged for s in again.steps] == [4, 6]
+
+
+EXPORTS = SF_EXPORT.parent
+PAIRS = [
+    # (contacts, companies, reference, id, company's name): every contact with a company
+    ("hubspot_contacts.csv", "hubspot_companies.csv", "Primary Associated Company ID",
+     "Record ID", "Company name", 29),
+    ("salesforce_contacts_export.csv", "salesforce_accounts_snake.csv", "AccountId", "id",
+     "name", 25),
+]  # fmt: skip
+
+
+@pytest.mark.slow  # two corpus pairs, each run twice: about two seconds
+@pytest.mark.parametrize(
+    ("contacts", "companies", "reference", "id_column", "name", "linked"),
+    PAIRS,
+    ids=[pair[0].partition("_")[0] for pair in PAIRS],
+)
+def test_a_corpus_contacts_file_beside_its_companies_links_each_to_the_one_it_points_at(
+    contacts: str,
+    companies: str,
+    reference: str,
+    id_column: str,
+    name: str,
+    linked: int,
+    tmp_path: Path,
+) -> None:
+    for file in (contacts, companies):
+        shutil.copy(EXPORTS / file, tmp_path / file)
+    starter = write_starter(tmp_path / contacts, object_name="contacts", output=tmp_path / "p.yaml")
+    assert starter.link is not None
+    assert (starter.link.reference, starter.link.id_column) == (reference, id_column)
+    names = {r[id_column]: r[name] for r in csv.DictReader((tmp_path / companies).open())}
+    rows = {
+        r["Email"].strip().lower(): r[reference]
+        for r in csv.DictReader((tmp_path / contacts).open(encoding="utf-8"))
+    }
+    with in_process_sandbox(api_keys=(KEY,)) as rally:
+        env = {"RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": KEY}
+        pipeline = load_pipeline(tmp_path / "p.yaml", env=env)
+        run_pipeline(pipeline, transport=rally.transport)
+        by_id = {c["id"]: c["name"] for c in rally.records("companies")}
+        assert len(by_id) == len(names)  # each company once
+        loaded = rally.records("contacts")
+        assert sum(1 for c in loaded if c.get("companyId")) == linked
+        checked = 0
+        for contact in loaded:
+            pointed = rows.get(contact["email"], "")
+            if pointed:
+                checked += 1
+                assert by_id[contact["companyId"]] == names[pointed], contact["email"]
+        assert checked
+        writes = rally.write_requests()
+        run_pipeline(pipeline, transport=rally.transport)
+        assert rally.write_requests() == writes
