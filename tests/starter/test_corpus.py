@@ -35,6 +35,8 @@ class Case:
     companies: dict[str, str | list[str]] | None = None
     links: list[dict[str, str]] = field(default_factory=list)
     records: str | None = None  # the records' member whose people the contacts step reads
+    # the corpus file beside it whose ids the rows point at: the companies step reads it
+    linked_to: str | None = None
 
 
 CASES = [
@@ -121,16 +123,14 @@ CASES = [
         source_id="Record ID",
         region="US",
         left={
-            "Company Name": "companies step",
+            "Company Name": "looked up by it where Primary Associated Company ID finds no",
+            "Primary Associated Company ID": "its Record ID in hubspot_companies.csv",
             "Contact owner": "values_file",
             "Lead Status": "not a lifecycle stage",
         },
-        companies={
-            "name": "Company Name",
-            "domain": ["Website URL", "Email"],
-            "website": "Website URL",
-        },
-        links=[{"domain": "Website URL"}, {"email_domain": "Email"}, {"name": "Company Name"}],
+        # the companies export beside it holds the ids the rows point at
+        linked_to="hubspot_companies.csv",
+        links=[{"source_id": "Primary Associated Company ID"}, {"name": "Company Name"}],
     ),
     Case(
         "hubspot_companies.csv",
@@ -200,9 +200,11 @@ CASES = [
         left={
             "Salutation": "honorific",
             "Name": "full name",
-            "AccountId": "source_id Id",
+            "AccountId": "its id in salesforce_accounts_snake.csv; companyId is looked up",
             "OtherPhone": "another phone",
         },
+        linked_to="salesforce_accounts_snake.csv",  # the accounts, copied by a replication tool
+        links=[{"source_id": "AccountId"}],
     ),
     Case(
         "salesforce_accounts_snake.csv",
@@ -633,6 +635,17 @@ def test_init_suggests_the_right_mapping(case: Case, tmp_path: Path) -> None:
     assert step.load.mode == "auto"
     assert pipeline.state.path == Path(".crmsync/state.db")
     assert (output.parent / step.source.path).resolve() == (EXPORTS / case.file).resolve()
+    if case.linked_to is not None:  # mapped as `init --object companies` maps that file
+        own = next(c for c in CASES if c.file == case.linked_to)
+        companies, contacts = pipeline.steps
+        assert (companies.object, contacts.object) == ("companies", "contacts")
+        assert {name: spec.column for name, spec in companies.mapping.items()} == own.mapping
+        assert companies.source_id == own.source_id
+        path = output.parent / companies.source.path
+        assert path.resolve() == (EXPORTS / case.linked_to).resolve()
+        lookup = contacts.lookups["companyId"]
+        assert [{key.kind: key.column} for key in lookup.by] == case.links
+        return
     if case.companies is None:
         assert pipeline.single_step and suggestion.companies is None
         return

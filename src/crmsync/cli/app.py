@@ -192,8 +192,19 @@ def undo(
     default=None,
     help="Pipeline file to write (default: <source name>.pipeline.yaml beside the source).",
 )
+@click.option(
+    "--companies",
+    "companies_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Companies export the contacts point at by id (Salesforce's Account.csv for "
+    "AccountId): a companies step reads it and the contacts are linked to it (default: a CSV "
+    "file beside SOURCE_FILE holding those ids, when there is one).",
+)
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
-def init(source_file: str, object_name: str, output: str | None, force: bool) -> None:
+def init(
+    source_file: str, object_name: str, output: str | None, companies_file: str | None, force: bool
+) -> None:
     """Write a starter pipeline file with a mapping suggested from SOURCE_FILE's headers."""
     from pathlib import Path
 
@@ -203,7 +214,8 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
     target = Path(output) if output else source.with_name(f"{source.stem}.pipeline.yaml")
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists; use --force to overwrite it")
-    starter = write_starter(source, object_name=object_name, output=target)
+    named = Path(companies_file) if companies_file else None
+    starter = write_starter(source, object_name=object_name, output=target, companies=named)
     suggestion, info = starter.suggestion, starter.info
     click.echo(f"wrote {target}")
     if suggestion.product:
@@ -218,7 +230,14 @@ def init(source_file: str, object_name: str, output: str | None, force: bool) ->
     for written, given in info.renamed:
         click.echo(f"warning: more than one column is named {written!r}; one is read as {given!r}")
     companies = suggestion.companies
-    if companies and info.records:
+    if starter.link is not None and starter.parents is not None:
+        link, parents = starter.link, starter.parents
+        click.echo(f"{link.said} ({link.found} of {link.referenced} different ids found)")
+        click.echo(f"companies step: {link.companies.name}, each company loaded once")
+        click.echo(f"  {'source_id':<20} <- {link.id_column}")
+        _echo_mapping(parents.mapping)
+        click.echo(f"{object_name} step, linked to their company by companyId:")
+    elif companies and info.records:
         click.echo(
             f"companies step: the file's {companies.rows} records ({companies.names} "
             "different names), each company loaded once"

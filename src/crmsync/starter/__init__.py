@@ -8,7 +8,10 @@ each mapping, lists what it left out and why, counts the rows that would fail, a
 the phone region from the data (``render``). A Redmine CRM CSV export becomes a
 ``redmine_export`` source, whose reader splits its multi-valued phone and email cells. JSON
 records that hold their people (Close's leads) become a companies step and a contacts step
-over the people nested in them (``nested``).
+over the people nested in them (``nested``). A contacts CSV whose rows point at their company
+by id (Salesforce's ``AccountId``) beside the companies export holding those ids
+(``Account.csv``, found by ``siblings``) becomes a companies step over that file and a contacts
+step linked to it by ``source_id`` (``linked``).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from crmsync.extract.csv_stream import NotStreamable, read_csv_pieces, read_in_p
 from crmsync.extract.redmine import read_redmine_export
 from crmsync.extract.redmine.derived import with_derived_columns
 from crmsync.extract.result import RESERVED_COLUMNS
+from crmsync.starter.linked import linked_plan, render_linked
 from crmsync.starter.model import Left, Mapped, Suggestion, Table
 from crmsync.starter.nested import JSON_KINDS, nested_plan, people_hint, people_member
 from crmsync.starter.render import SourceInfo, render_pipeline
 from crmsync.starter.render_nested import render_nested
+from crmsync.starter.siblings import Link, find_companies_file, link_to, unlinked_hint
 from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product, column_key, recognise
 from crmsync.starter.vocab_redmine import REDMINE
@@ -37,6 +42,7 @@ from crmsync.starter.yaml_text import ENV_OPENING
 
 __all__ = [
     "Left",
+    "Link",
     "Mapped",
     "Starter",
     "Suggestion",
@@ -89,6 +95,8 @@ class Starter:
     info: SourceInfo
     text: str
     parents: Suggestion | None = None  # the companies step over records holding the rows
+    link: Link | None = None  # the companies file the rows point at by id
+    parents_info: SourceInfo | None = None  # that file as init read it
 
 
 def source_kind_of(path: Path) -> str:
@@ -184,34 +192,79 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
     return Inspected(table, info, product)
 
 
-def write_starter(source: Path, *, object_name: str, output: Path) -> Starter:
-    """Read ``source``, suggest, and write the starter file to ``output``; the source path in
-    it is relative to the output's folder."""
-    relative = os.path.relpath(source.resolve(), output.resolve().parent)
+def _relative(path: Path, output: Path) -> str:
+    """``path`` as a pipeline file at ``output`` names it: relative to the output's folder."""
+    relative = os.path.relpath(path.resolve(), output.resolve().parent)
     if ENV_OPENING in relative:
         raise ConfigError(
             f"the path {relative!r} holds {ENV_OPENING!r}, which a pipeline file reads as an "
             "environment variable: rename the file or its folder"
         )
-    inspected = inspect_source(source, object_name, relative)
+    return relative
+
+
+def write_starter(
+    source: Path,
+    *,
+    object_name: str,
+    output: Path,
+    companies: Path | None = None,
+    find_companies: bool = True,
+) -> Starter:
+    """Read ``source``, suggest, and write the starter file to ``output``; the source path in
+    it is relative to the output's folder. A contacts file whose rows point at their company
+    by id is linked to ``companies``, else (with ``find_companies``) to the file beside it
+    holding those ids, when there is one."""
+    if companies is not None and object_name != "contacts":
+        raise ConfigError("--companies links contacts to their companies: use it with contacts")
+    inspected = inspect_source(source, object_name, _relative(source, output))
+    name = source.stem.replace(" ", "-").lower() or "pipeline"
+    link = _link(source, inspected, companies, find_companies and object_name == "contacts")
+    if link is not None:
+        parents = inspect_source(link.companies, "companies", _relative(link.companies, output))
+        plan = linked_plan(
+            link,
+            (inspected.table, inspected.info, inspected.product),
+            (parents.table, parents.info, parents.product),
+        )
+        text = render_linked(name=name, plan=plan)
+        output.write_text(text, encoding="utf-8")
+        return Starter(plan.contacts, plan.contacts_info, text, plan.companies, link, parents.info)
     flagged = inspected.info.where is not None  # its companies are rows: not from a column
     suggestion = suggest(
         inspected.table, object_name, inspected.product, companies_step=not flagged
     )
-    name = source.stem.replace(" ", "-").lower() or "pipeline"
     json_kind = inspected.info.kind in JSON_KINDS
     member = people_member(inspected.table) if json_kind else None
     if member is not None and object_name == "contacts" and "email" not in suggestion.mapping:
-        plan = nested_plan(source, inspected.info, inspected.table, member, inspected.product)
-        if plan is not None:
-            text = render_nested(name=name, plan=plan)
+        plan_nested = nested_plan(
+            source, inspected.info, inspected.table, member, inspected.product
+        )
+        if plan_nested is not None:
+            text = render_nested(name=name, plan=plan_nested)
             output.write_text(text, encoding="utf-8")
-            return Starter(plan.contacts, plan.contacts_info, text, plan.companies)
+            return Starter(
+                plan_nested.contacts, plan_nested.contacts_info, text, plan_nested.companies
+            )
     if member is not None:
         hints = (*suggestion.hints, people_hint(member, object_name))
         suggestion = dataclasses.replace(suggestion, hints=hints)
+    if object_name == "contacts" and inspected.info.kind == "csv":
+        hint = unlinked_hint(inspected.table, source, suggestion.companies is not None)
+        if hint is not None:
+            suggestion = dataclasses.replace(suggestion, hints=(*suggestion.hints, hint))
     text = render_pipeline(
         name=name, object_name=object_name, source=inspected.info, suggestion=suggestion
     )
     output.write_text(text, encoding="utf-8")
     return Starter(suggestion, inspected.info, text)
+
+
+def _link(source: Path, inspected: Inspected, companies: Path | None, find: bool) -> Link | None:
+    """The companies file a contacts CSV's rows point at by id: the one named, else the one
+    found beside it; None for other files (a flagged export's companies are its own rows)."""
+    if companies is not None:
+        return link_to(companies, inspected.table)
+    if not find or inspected.info.kind != "csv" or inspected.info.where is not None:
+        return None
+    return find_companies_file(source, inspected.table)

@@ -164,11 +164,12 @@ def step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> 
     lines += _mapping_lines(suggestion.fields)
     if suggestion.companies is not None:
         lookup = suggestion.companies.lookup
+        by_id = "source_id" in lookup["by"][0]  # the id of a company in another file
         lines += [
             *with_comment(
                 "  companyId:",
-                "the company this row names, loaded by the companies step: found by the "
-                "first of these keys that finds one",
+                f"the company this row {'points at' if by_id else 'names'}, loaded by the "
+                "companies step: found by the first of these keys that finds one",
                 2,
             ),
             "    lookup:",

@@ -1,0 +1,229 @@
+"""Which file beside a contacts export holds the companies its rows point at by id.
+
+A Salesforce Data Export's ``Contact.csv`` names each contact's account by ``AccountId``, the
+``Id`` of a row of ``Account.csv`` in the same folder; HubSpot's contacts point at a companies
+export by ``Associated Company ID``, Pipedrive's by ``Organization ID``, Zoho's by ``Account
+ID``. Names prove nothing in a folder of several exports, so a sibling is taken only when one
+of its id columns holds most of the ids the rows point at, and never when it holds people
+(another contacts file). The search stays cheap: a sibling's first rows show its id columns,
+and only those columns are then read whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crmsync.errors import ConfigError
+from crmsync.extract.sniff import SNIFF_BYTES, sniff_delimiter
+from crmsync.starter.model import Table
+from crmsync.starter.vocab import column_key
+
+# what a reference column's name says it points at (Salesforce, HubSpot, Pipedrive, Zoho)
+NOUNS = ("account", "company", "companies", "organization", "organisation", "org")
+# ids that point at an account but not at the row's own (a converted lead's, a merge's)
+NOT_THE_ROWS_OWN = ("converted", "master", "parent")
+PEOPLE_KEYS = frozenset({"firstname", "lastname", "givenname", "familyname", "surname"})
+SUFFIXES = (".csv", ".tsv")
+PLURALS = {"company": "companies"}
+SAMPLE_ROWS = 50  # a sibling's rows read to find its id columns
+MAX_SIBLINGS = 40  # files of a folder looked at, companies-named ones first
+COVERAGE = 0.8  # share of the referenced ids a sibling's id column must hold
+COMPANY_STEMS = frozenset(
+    {"account", "accounts", "company", "companies", "organization", "organizations", "orgs"}
+)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A contacts file's reference column and the companies file whose id column it holds."""
+
+    companies: Path
+    id_column: str
+    reference: str
+    found: int  # different referenced ids the id column holds
+    referenced: int  # different ids the rows point at
+
+    @property
+    def noun(self) -> str:
+        """What the reference says it points at: account, organization, or company."""
+        key = column_key(self.reference)
+        return next((n for n in ("account", "organization", "organisation") if n in key), "company")
+
+    @property
+    def said(self) -> str:
+        """The sentence init writes to the console and into the file."""
+        plural = PLURALS.get(self.noun, self.noun + "s")
+        return (
+            f"contacts are linked to their {plural} in {self.companies.name} by "
+            f"{self.reference} -> {self.id_column}"
+        )
+
+
+def reference_columns(table: Table) -> list[str]:
+    """Columns whose name says they hold the id of the row's account, company or
+    organization, and whose values look like ids (one word each)."""
+    found = []
+    for column in table.columns:
+        key = column_key(column)
+        stem = key.removesuffix("s").removesuffix("id")
+        if stem == key.removesuffix("s") or not any(stem.endswith(n) for n in NOUNS):
+            continue
+        if any(word in key for word in NOT_THE_ROWS_OWN):
+            continue
+        values = table.values(column)
+        if values and all(len(value.split()) == 1 for value in values):
+            found.append(column)
+    return found
+
+
+def find_companies_file(source: Path, table: Table) -> Link | None:
+    """The CSV beside ``source`` whose id column holds most of the ids a reference column
+    of ``table`` points at (Account.csv for Salesforce's AccountId); None when no file does."""
+    references = reference_columns(table)
+    if not references:
+        return None
+    for sibling in _siblings(source):
+        sample = _sample(sibling)
+        if sample is None or _holds_people(sample.columns):
+            continue
+        for reference in references:
+            link = _match(sibling, sample, reference, set(table.values(reference)), COVERAGE)
+            if link is not None:
+                return link
+    return None
+
+
+def link_to(companies: Path, table: Table) -> Link:
+    """The link to a companies file the user named (``--companies``): the reference column
+    and the id column that holds the most of its ids; a ConfigError saying why there is none."""
+    references = reference_columns(table)
+    if not references:
+        raise ConfigError(
+            f"--companies {companies.name}: no column of the contacts file holds the id of an "
+            "account, company or organization (AccountId, Company ID, Organization ID)"
+        )
+    sample = _sample(companies)
+    if sample is None:
+        raise ConfigError(f"--companies {companies.name}: not a CSV file init could read")
+    best: Link | None = None
+    for reference in references:
+        link = _match(companies, sample, reference, set(table.values(reference)), 0.0)
+        if link is not None and (best is None or link.found > best.found):
+            best = link
+    if best is None or not best.found:
+        raise ConfigError(
+            f"--companies {companies.name}: none of its id columns holds the ids in "
+            f"{', '.join(repr(r) for r in references)}: is it the export those ids come from?"
+        )
+    return best
+
+
+def unlinked_hint(table: Table, source: Path, linked_by_name: bool) -> str | None:
+    """What init says when the rows point at their company by id but no file beside them
+    resolves it: which file to put there, or name."""
+    references = reference_columns(table)
+    if not references:
+        return None
+    reference = references[0]
+    ids = len(set(table.values(reference)))
+    fallback = (
+        "they are linked by the company's name instead"
+        if linked_by_name
+        else "the contacts load unlinked"
+    )
+    return (
+        f'"{reference}" holds the id of each row\'s company ({ids} different ids), but no CSV '
+        f"file beside {source.name} has a column holding those ids: {fallback}. To link them "
+        f"by id, put the companies export (Salesforce's Account.csv) in the same folder and run "
+        f"init again, or name it: crmsync init {source.name} --companies <file>"
+    )
+
+
+def _siblings(source: Path) -> list[Path]:
+    """The CSV files beside ``source``, those named like a companies export first."""
+    here = source.resolve()
+    try:
+        files = [
+            path
+            for path in here.parent.iterdir()
+            if path.suffix.lower() in SUFFIXES and path.is_file() and path.resolve() != here
+        ]
+    except OSError:
+        return []
+
+    def named(path: Path) -> bool:
+        return column_key(path.stem) in COMPANY_STEMS or any(
+            noun in column_key(path.stem) for noun in NOUNS
+        )
+
+    return sorted(files, key=lambda path: (not named(path), path.name))[:MAX_SIBLINGS]
+
+
+def _options(path: Path) -> dict[str, object] | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    return {
+        "separator": sniff_delimiter(head.removeprefix(b"\xef\xbb\xbf")),
+        "infer_schema": False,
+        "encoding": "utf8-lossy",
+        "truncate_ragged_lines": True,
+    }
+
+
+def _sample(path: Path) -> pl.DataFrame | None:
+    """The file's first rows, every cell text; None when it is no CSV file polars reads."""
+    options = _options(path)
+    if options is None:
+        return None
+    try:
+        frame = pl.read_csv(path, n_rows=SAMPLE_ROWS, **options)  # type: ignore[arg-type]
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+    return frame.rename({c: c.removeprefix("\ufeff") for c in frame.columns})
+
+
+def _holds_people(columns: list[str]) -> bool:
+    """A file of people (another contacts export) is no companies file, whatever its ids."""
+    return any(column_key(column) in PEOPLE_KEYS for column in columns)
+
+
+def _id_columns(sample: pl.DataFrame) -> list[str]:
+    """Columns named like an id whose first values are all there and all different."""
+    found = []
+    for column in sample.columns:
+        if not column_key(column).endswith("id"):
+            continue
+        values = sample[column].str.strip_chars()
+        filled = values.filter(values.is_not_null() & (values != ""))
+        if filled.len() and filled.len() == sample.height and filled.n_unique() == filled.len():
+            found.append(column)
+    return found
+
+
+def _match(
+    path: Path, sample: pl.DataFrame, reference: str, ids: set[str], least: float
+) -> Link | None:
+    """The id column of ``path`` holding the most of ``ids`` (at least ``least`` of them),
+    read whole; None when none does."""
+    if not ids:
+        return None
+    best: Link | None = None
+    for column in _id_columns(sample):
+        options = _options(path)
+        try:
+            frame = pl.read_csv(path, columns=[column], **options)  # type: ignore[arg-type]
+        except (pl.exceptions.PolarsError, OSError, ValueError, TypeError):
+            continue
+        values = frame.to_series().str.strip_chars().drop_nulls()
+        if values.n_unique() != values.len():  # an owner's or a creator's id: not the row's
+            continue
+        found = len(ids & set(values.to_list()))
+        if found and found >= least * len(ids) and (best is None or found > best.found):
+            best = Link(path, column, reference, found, len(ids))
+    return best
