@@ -122,7 +122,12 @@ def render_pipeline(
             ),
             "steps:",
             *step_item(
-                ["name: companies", "object: companies", "", *_companies_lines(source, companies)]
+                [
+                    "name: companies",
+                    "object: companies",
+                    "",
+                    *_companies_lines(source, companies, suggestion.mapping.get("email")),
+                ]
             ),
             "",
             *step_item([f"name: {object_name}", f"object: {object_name}", "", *body]),
@@ -208,14 +213,22 @@ def _mapping_lines(fields: tuple[Mapped, ...]) -> list[str]:
     return lines
 
 
-def _companies_lines(source: SourceInfo, companies: CompaniesStep) -> list[str]:
-    """The companies step: the same source, only the rows that name a company."""
+def _companies_lines(
+    source: SourceInfo, companies: CompaniesStep, email: str | list[str] | None
+) -> list[str]:
+    """The companies step: the same source, only the rows that name a company (and that
+    have the contact's email, when one column holds it: a contact without one fails, and
+    a LinkedIn file of mostly empty emails made a company for every such row)."""
+    filled, why = [companies.company], "only the rows that name a company"
+    if isinstance(email, str):
+        filled.append(email)
+        why += " and have an email (a contact without one is not loaded)"
     return [
         *_source_lines(source),
         "",
         *with_comment(
-            f"where_filled: {scalar([companies.company])}",
-            "only the rows that name a company (n/a and the like count as empty)",
+            f"where_filled: {scalar(filled)}",
+            f"{why}; n/a and the like count as empty",
             0,
         ),
         "",
