@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,22 @@ def test_a_run_that_created_is_undone_but_a_record_edited_since_stays(
     # Ada is gone from Rally, so the next run creates her again; Bob is as Rally has him
     again = run_pipeline(config, transport=rally.transport).summary
     assert (again.created, again.unchanged) == (1, 1)
+
+
+def test_a_created_record_a_person_edited_in_a_field_the_run_never_wrote_stays(
+    rally: InProcessSandbox, tmp_path: Path
+) -> None:
+    """The run wrote no department; a person added one in Rally. Deleting the record would
+    lose it: its updatedAt past its createdAt says it was changed since, and it stays."""
+    people(tmp_path)
+    config = pipeline(tmp_path, STEP, rally)
+    created = run_pipeline(config, transport=rally.transport)
+    time.sleep(0.02)  # a person's edit comes after the write, on Rally's clock
+    edit_in_rally(rally, "bob@x.org", department="Research")
+    result = undo_run(config, created.run_id, transport=rally.transport)
+    assert list(by_email(rally)) == ["bob@x.org"]
+    [kept] = [r for r in undo_rows(result.files["undo"]) if r["result"] == "left alone"]
+    assert kept["note"].startswith("changed in Rally since the run created it")
 
 
 def test_a_run_that_updated_is_undone_field_by_field(

@@ -39,6 +39,7 @@ from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
 from crmsync.run.undo_report import UNDO_ORDER, Settled, undo_summaries, write_report
 from crmsync.schema import OBJECTS, RallyObject
+from crmsync.schema.fields import parse_timestamp
 from crmsync.state import StateDB, StepState
 from crmsync.state.journal import Entry
 from crmsync.state.runs import FAILED, INTERRUPTED, PARTIAL, SUCCEEDED
@@ -85,6 +86,8 @@ class UndoResult:
 
 
 GONE_NOTE = "Rally no longer has this record (deleted since, or by an undo cut short)"
+# A write stamps createdAt and updatedAt together; an edit made later moves updatedAt on.
+EDIT_SLACK_S = 0.005
 
 
 def check_undoable(db: StateDB, pipeline: str, run_id: int, *, force: bool) -> list[Entry]:
@@ -293,6 +296,9 @@ async def _undo_one(
             return Settled(entry, "left alone", note=f"written again by run {rewritten} since")
         if edited:
             return Settled(entry, "left alone", edited, _edited_note(edited, current))
+        moved = _changed_since_created(current)
+        if moved is not None and not db.journal.written_again(entry):
+            return Settled(entry, "left alone", note=moved)
         if dry_run:
             return Settled(entry, "would delete")
         try:
@@ -333,6 +339,17 @@ async def _undo_one(
     if answer is not None:  # a 204 shows nothing: the next look lists it
         mirror.saw(answer)
     return Settled(entry, "restored", restore, note)
+
+
+def _changed_since_created(current: dict[str, Any]) -> str | None:
+    """What says a created record was changed since, in a field the run did not write (its
+    `updatedAt` past its `createdAt`: a title a person added in Rally was deleted with the
+    record); None when nothing does. crmsync's own later writes are the caller's to rule out."""
+    created = parse_timestamp(current.get("createdAt"))
+    updated = parse_timestamp(current.get("updatedAt"))
+    if created is None or updated is None or (updated - created).total_seconds() <= EDIT_SLACK_S:
+        return None
+    return f"changed in Rally since the run created it (updatedAt {current.get('updatedAt')})"
 
 
 def _step_scope(entry: Entry) -> str:

@@ -104,6 +104,15 @@ class Journal:
         )
         return {rally_id: int(later) for rally_id, later in rows}
 
+    def written_again(self, entry: Entry) -> bool:
+        """Whether a later run or undo wrote the record `entry` wrote (undone or not): its
+        `updatedAt` then moved by crmsync's own hand."""
+        rows = self._db.read(
+            "SELECT 1 FROM journal WHERE scope = ? AND rally_id = ? AND run_id > ? LIMIT 1",
+            (entry.scope, entry.rally_id, entry.run_id),
+        )
+        return bool(rows)
+
     def mark_undone(self, run_id: int, seq: int, *, by: int, note: str | None) -> None:
         """The entry is settled by the undo run `by` (`note`: why it was left alone)."""
         with self._db.write() as db:
