@@ -208,3 +208,24 @@ def test_headers_of_other_scripts_match_by_their_own_letters() -> None:
     with pytest.raises(ConfigError, match="'Телефон' is not in the file"):
         resolve_columns({"phone": ["Телефон"]}, columns, source="f.csv")
     assert header_key("***") == "" and header_key("Straße") == "strasse"
+
+
+def test_an_exchange_path_is_passed_over_even_with_an_at_sign_and_for_a_domain() -> None:
+    exchange = "/O=ExchangeLabs/ou=Exchange/cn=Recipients/cn=tk@nordlicht"
+    frame = pl.DataFrame(
+        {
+            "Web Page": [None],
+            "E-mail Address": [exchange],
+            "E-mail 2 Address": ["t.k@nordlicht.de"],
+            "_source": ["f.csv"],
+            "_row": [2],
+        }
+    )
+    emails = ["E-mail Address", "E-mail 2 Address"]
+    rules = {
+        "email": FieldRule(columns=tuple(emails)),
+        "domain": FieldRule(columns=("Web Page", *emails)),
+    }
+    out = apply_mapping(frame, rules, {"email": emails, "domain": ["Web Page", *emails]})
+    assert out.row(0, named=True)["email"] == "t.k@nordlicht.de"
+    assert out.row(0, named=True)["domain"] == "t.k@nordlicht.de"  # its domain is taken later

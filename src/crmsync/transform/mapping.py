@@ -147,14 +147,24 @@ def _translate(expr: pl.Expr, values: Mapping[str, str], *, keep: bool) -> pl.Ex
 ADDRESS_FIELDS = frozenset({"email"})
 
 
-def _first_address(columns: Sequence[str]) -> pl.Expr:
-    """The first of `columns` holding an address (an "@"), else the first non-empty: Outlook
-    writes an Exchange user's first address as "/o=ExchangeLabs/ou=.../cn=Recipients/..."
-    and the SMTP one second, and the first failed the row though the second was good."""
+# Outlook's Exchange user address (an X.500 path, "/o=ExchangeLabs/ou=.../cn=Recipients/..."):
+# no email, and no domain to take from one.
+EXCHANGE_PATH = r"(?i)^\s*/o="
+
+
+def _first_usable(columns: Sequence[str], *, address: bool) -> pl.Expr:
+    """The first of `columns` with a usable value (no Exchange path; for an `address` field,
+    one holding an "@"), else the first non-empty: Outlook writes an Exchange user's first
+    address as an X.500 path and the SMTP one second, and the first failed the row (and gave
+    its company no domain) though the second was good."""
     cells = [_cell(c) for c in columns]
-    return pl.coalesce(
-        [*(pl.when(c.str.contains("@", literal=True)).then(c) for c in cells), *cells]
-    )
+    usable = [~c.str.contains(EXCHANGE_PATH) for c in cells]
+    if address:
+        usable = [
+            ok & c.str.contains("@", literal=True) for c, ok in zip(cells, usable, strict=True)
+        ]
+    chosen = (pl.when(ok).then(c) for c, ok in zip(cells, usable, strict=True))
+    return pl.coalesce([*chosen, *cells])
 
 
 def apply_mapping(
@@ -175,10 +185,10 @@ def apply_mapping(
             expr = _literal(rule.constant)
         elif rule.template is not None:
             expr = _template(rule.template, actual)
-        elif actual and name in ADDRESS_FIELDS and len(actual) > 1:
-            expr = _first_address(actual)
+        elif len(actual) > 1:
+            expr = _first_usable(actual, address=name in ADDRESS_FIELDS)
         elif actual:
-            expr = pl.coalesce([_cell(c) for c in actual])
+            expr = _cell(actual[0])
         else:
             expr = _literal(None)
         if rule.values:
