@@ -269,6 +269,9 @@ def test_load_config_gives_the_loader_its_settings() -> None:
     settings = LoadConfig(concurrency=20).settings("upsert")
     assert (settings.mode, settings.concurrency, settings.max_concurrency) == ("upsert", 20, 20)
     assert LoadConfig().settings("bulk").max_concurrency == DEFAULT_MAX_CONCURRENCY
+    # a cap under the default start, the start not given: it starts at the cap
+    one = LoadConfig(max_concurrency=1).settings("bulk")
+    assert (one.concurrency, one.max_concurrency) == (1, 1)
 
 
 def test_normalize_reads_dates_day_first_and_numbers_with_a_decimal_comma(

@@ -151,7 +151,9 @@ class LoadConfig(Section):
 
     @model_validator(mode="after")
     def _cap_above_start(self) -> LoadConfig:
-        if self.max_concurrency is not None and self.max_concurrency < self.concurrency:
+        # `max_concurrency: 1` alone starts at 1: only a start given above it is refused
+        cap, given = self.max_concurrency, "concurrency" in self.model_fields_set
+        if cap is not None and cap < self.concurrency and given:
             raise ValueError("max_concurrency must be at least concurrency")
         return self
 
@@ -160,7 +162,7 @@ class LoadConfig(Section):
         return LoadSettings(
             mode=mode,
             batch_size=self.batch_size,
-            concurrency=self.concurrency,
+            concurrency=min(self.concurrency, self.max_concurrency or self.concurrency),
             max_concurrency=self.max_concurrency or max(DEFAULT_MAX_CONCURRENCY, self.concurrency),
             max_retries=self.max_retries,
             max_backoff_s=self.max_backoff_s,
