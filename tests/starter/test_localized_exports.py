@@ -234,3 +234,23 @@ def test_a_mailchimp_export_of_people_who_left_says_so_and_offers_a_tag(
     constant = f"tags: {{constant: mailchimp-{tag}}}"
     assert f"  {constant}" in done.output
     assert f"#   {constant}" in output.read_text(encoding="utf-8")
+
+
+def test_a_short_russian_export_maps_its_names_and_phone(tmp_path: Path) -> None:
+    """A Redmine query exports only the columns chosen: Russian names are known on their own,
+    not only beside Redmine's other columns."""
+    text = (
+        "Имя,Фамилия,Email,Телефон,Компания\nИван,Петров,ivan@example.ru,+7 495 123-45-67,Ромашка\n"
+    )
+    mapping = _init(tmp_path, "people.csv", text).suggestion.mapping
+    assert (mapping["firstName"], mapping["lastName"], mapping["phone"]) == (
+        "Имя",
+        "Фамилия",
+        "Телефон",
+    )
+
+
+def test_hubspot_associated_company_alone_names_the_company(tmp_path: Path) -> None:
+    text = "First Name,Last Name,Email,Associated Company\nAda,King,ada@kingco.io,King Co\n"
+    companies = _init(tmp_path, "contacts.csv", text).suggestion.companies
+    assert companies is not None and companies.company == "Associated Company"

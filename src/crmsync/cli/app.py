@@ -208,6 +208,7 @@ def init(
     """Write a starter pipeline file with a mapping suggested from SOURCE_FILE's headers."""
     from pathlib import Path
 
+    from crmsync.report.wording import counted
     from crmsync.starter import write_starter
 
     source = Path(source_file)
@@ -245,11 +246,13 @@ def init(
         _echo_mapping(companies.mapping)
         click.echo(
             f'{object_name} step: the people in each record\'s "{info.records}" (records: '
-            f"{info.records}, {info.rows} rows), linked to their record's company by companyId:"
+            f"{info.records}, {counted(info.rows, 'row')}), linked to their record's company by "
+            "companyId:"
         )
     elif companies:
         click.echo(
-            f"companies step: {companies.names} companies named in {companies.company!r}, "
+            f"companies step: {counted(companies.names, 'company')} named in "
+            f"{companies.company!r}, "
             "each loaded once"
         )
         _echo_mapping(companies.mapping)

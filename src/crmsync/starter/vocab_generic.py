@@ -2,8 +2,9 @@
 
 The value checks (honorifics, scales, region codes, phone-like values) guard the ambiguous ones
 ("Title", "Region", "Score", "SMS"). Names in the languages exports are written in (German,
-French, Spanish, Italian, Dutch) and the headers of exports no product entry knows (Dynamics
-365's "Address 1: City", Shopify's "Default Address City", Keap's "Phone 1") are here too.
+French, Spanish, Italian, Dutch, Russian) and the headers of exports no product entry knows
+(Dynamics 365's "Address 1: City", Shopify's "Default Address City", Keap's "Phone 1") are
+here too.
 """
 
 from __future__ import annotations
@@ -29,30 +30,35 @@ GENERIC: dict[str, tuple[Known, ...]] = {
         {
             "firstName": (
                 "First Name", "Given Name", "First", "fname", "Forename", "Vorname", "Prénom",
-                "Prenom", "Nombre", "Nome", "Voornaam",
+                "Prenom", "Nombre", "Nome", "Voornaam", "Имя",
             ),
             "lastName": (
                 "Last Name", "Family Name", "Surname", "Last", "lname", "Nachname", "Nom",
-                "Apellido", "Apellidos", "Cognome", "Achternaam",
+                "Apellido", "Apellidos", "Cognome", "Achternaam", "Фамилия",
             ),
-            "fullName": ("Full Name", "Name", "Contact Name", "Display Name", "Contact", "FN"),
+            "fullName": (
+                "Full Name", "Name", "Contact Name", "Display Name", "Contact", "FN", "ФИО",
+            ),
             "email": (
                 "Email", "E-mail Address", "Email Address", "Primary Email", "Work Email",
                 "Emails", "Email 1", "Courriel", "Correo", "Correo electrónico",
-                "E-Mail-Adresse", "Adresse e-mail",
+                "E-Mail-Adresse", "Adresse e-mail", "Электронная почта", "Эл. почта", "Почта",
             ),
             "phone": (
                 "Phone", "Business Phone", "Phone Number", "Work Phone", "Telephone", "Phone 1",
                 "Office Phone", "Phone - work", "Telefon", "Téléphone", "Teléfono", "Telefono",
-                "Telefoon",
+                "Telefoon", "Телефон", "Рабочий телефон",
             ),
             "mobile": (
                 "Mobile Phone", "Mobile", "Mobile Phone Number", "Cell", "Cell Phone",
                 "Phone - mobile", "Mobil", "Handy", "Portable", "Móvil", "Movil", "Celular",
-                "Cellulare", "Mobiel", "SMS",
+                "Cellulare", "Mobiel", "SMS", "Мобильный телефон", "Мобильный",
             ),
-            "title": ("Job Title", "Title", "Position", "Role", "Fonction", "Funktion", "Cargo"),
-            "department": ("Department", "Abteilung", "Departamento"),
+            "title": (
+                "Job Title", "Title", "Position", "Role", "Fonction", "Titre de poste", "Funktion",
+                "Cargo", "Должность",
+            ),
+            "department": ("Department", "Abteilung", "Departamento", "Отдел"),
             "linkedInUrl": ("LinkedIn", "LinkedIn URL", "LinkedIn Profile"),
             "twitterHandle": ("Twitter", "Twitter Username", "Twitter Handle"),
             "address": (
@@ -60,36 +66,38 @@ GENERIC: dict[str, tuple[Known, ...]] = {
                 "Address 1: Street 1", "Street Address 1", "Address Line1",
                 "Default Address Address1", "Mailing Street", "Home Address 1", "Home Street",
                 "Straße", "Strasse", "Adresse", "Dirección", "Direccion", "Indirizzo", "Adres",
+                "Адрес", "Улица",
             ),
             "city": (
                 "City", "Town", "City/Town", "Address 1: City", "Address City",
                 "Default Address City", "Mailing City", "Home City", "Ort", "Stadt", "Ville",
-                "Ciudad", "Città", "Plaats",
+                "Ciudad", "Città", "Plaats", "Город",
             ),
             "state": (
                 "State", "State/Province", "Province", "State/Region", "Region",
                 "Address 1: State/Province", "Address State", "Default Address Province Code",
                 "Default Address Province", "Mailing State/Province", "Home State", "Bundesland",
-                "Provincia",
+                "Provincia", "Регион", "Область",
             ),
             "country": (
                 "Country", "Country/Region", "Address 1: Country/Region", "Address Country",
                 "Default Address Country Code", "Default Address Country", "Mailing Country",
-                "Home Country", "Land", "Pays", "País", "Pais", "Paese",
+                "Home Country", "Land", "Pays", "País", "Pais", "Paese", "Страна",
             ),
             "postalCode": (
                 "Postal Code", "ZIP", "Zip Code", "Postcode", "ZIP/Postal Code",
                 "Address 1: ZIP/Postal Code", "Address Zip", "Address Postal Code",
                 "Default Address Zip", "Mailing Zip/Postal Code", "Home Zip", "PLZ",
-                "Postleitzahl", "Code postal", "Código postal", "Codigo postal", "CAP",
+                "Postleitzahl", "Code postal", "Código postal", "Codigo postal", "CAP", "Индекс",
+                "Почтовый индекс",
             ),
             "leadSource": ("Lead Source", "Original Source", "Source", "Source name", "Quelle"),
             "leadScore": ("Lead Score", "Score"),
             "lifecycleStage": ("Lifecycle Stage", "Stage", "Status", "Contact Status"),
-            "tags": ("Tags", "Labels", "Categories"),
+            "tags": ("Tags", "Labels", "Categories", "Теги", "Метки"),
             "notes": (
                 "Notes", "Note", "Background", "Description", "Comments", "Notizen", "Notas",
-                "Remarques",
+                "Remarques", "Заметки", "Примечание", "Комментарий",
             ),
         },
         *(
@@ -98,7 +106,7 @@ GENERIC: dict[str, tuple[Known, ...]] = {
                 "Company", "Company Name", "Account Name", "Organization", "Organization Name",
                 "Accounts", "Default Address Company", "Company (metadata)", "Firma",
                 "Unternehmen", "Société", "Societe", "Empresa", "Azienda", "Bedrijf",
-                "Company / Account",
+                "Company / Account", "Associated Company", "Компания", "Организация",
             )
         ),
         # a second address or number, read where the first is empty
