@@ -86,8 +86,9 @@ class UndoResult:
 
 
 GONE_NOTE = "Rally no longer has this record (deleted since, or by an undo cut short)"
-# A write stamps createdAt and updatedAt together; an edit made later moves updatedAt on.
-EDIT_SLACK_S = 0.005
+# A write stamps createdAt and updatedAt together (a server may take each from its own clock
+# reading, some ms apart); a person's edit comes later and moves updatedAt on.
+EDIT_SLACK_S = 1.0
 
 
 def check_undoable(db: StateDB, pipeline: str, run_id: int, *, force: bool) -> list[Entry]:
