@@ -254,3 +254,14 @@ def test_hubspot_associated_company_alone_names_the_company(tmp_path: Path) -> N
     text = "First Name,Last Name,Email,Associated Company\nAda,King,ada@kingco.io,King Co\n"
     companies = _init(tmp_path, "contacts.csv", text).suggestion.companies
     assert companies is not None and companies.company == "Associated Company"
+
+
+def test_init_says_a_company_cell_names_several(tmp_path: Path) -> None:
+    text = (
+        "First Name,Last Name,Email,Associated Company\n"
+        "Ada,King,ada@kingco.io,King Co;Queen Co\n"
+        "Bob,Byte,bob@x.io,Byte Ltd\n"
+    )
+    starter = _init(tmp_path, "contacts.csv", text)
+    prose = " ".join(line.strip().lstrip("# ") for line in starter.text.splitlines() if "#" in line)
+    assert "1 cell with several names, split at ';': the first is used" in prose

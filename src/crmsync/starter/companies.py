@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from crmsync.report.wording import counted
 from crmsync.starter.model import Mapped, Table
 from crmsync.transform.keys import name_key
 from crmsync.transform.placeholders import is_no_value
@@ -65,7 +66,12 @@ def companies_step(
         for item in suggested
         if item.field not in COMPANY_FIELDS_KEPT_OUT and set(item.columns) <= {company, *parts}
     }
-    fields["name"] = Mapped("name", company, "the company each row names")
+    several = sum(1 for name in names if ";" in name.strip(" ;"))
+    why = "the company each row names"
+    if several:  # HubSpot's associated companies: a name of its own with ";" would be cut
+        named = counted(several, "cell")
+        why += f" ({named} with several names, split at ';': the first is used, with a warning)"
+    fields["name"] = Mapped("name", company, why)
     given = fields["domain"].columns[:1] if "domain" in fields else []
     website = fields.get("website")
     sites = list(dict.fromkeys([*given, *(website.columns[:1] if website else [])]))
