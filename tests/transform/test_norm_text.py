@@ -151,3 +151,18 @@ def test_collapsing_matches_replacing_every_whitespace_run(cells: list[str | Non
         frame.select(clean_text(pl.col("c"))).to_series().to_list()
         == expected.to_series().to_list()
     )
+
+
+@pytest.mark.parametrize(
+    ("cell", "as_list", "expected"),
+    [
+        ('"VIP","Customer"', False, "VIP,Customer"),
+        ('"Big, Important","VIP"', True, ["Big, Important", "VIP"]),  # a company's list keeps it
+        ('"Big, Important","VIP"', False, "Big,Important,VIP"),  # a contact's text cannot
+        ('"Gold"', True, ["Gold"]),
+        ('Gold "Plus" tier', True, ['Gold "Plus" tier']),  # quotes inside a tag stay
+    ],
+)
+def test_quoted_tags_lose_their_quotes(cell: str, as_list: bool, expected: object) -> None:
+    frame = pl.DataFrame({"t": [cell]})
+    assert frame.select(normalize_tags(pl.col("t"), as_list=as_list))["t"].to_list() == [expected]

@@ -16,7 +16,7 @@ import polars as pl
 
 from crmsync.schema import RallyObject
 from crmsync.starter.vocab_localized import GERMAN_STAGES
-from crmsync.transform.normalizers.tags import JSON_ARRAY
+from crmsync.transform.normalizers.tags import JSON_ARRAY, QUOTED_TAGS
 from crmsync.transform.placeholders import NO_VALUE_WORDS
 from crmsync.transform.spec import Kind, spec_by_wire
 
@@ -78,8 +78,7 @@ _INTEGER = re.compile(r"^\s*[+-]?\d+(?:\.0+)?\s*$")
 _REGION_CODE = re.compile(r"^(?:\d+|[a-z]{1,3})$")
 
 _JSON_ARRAY = re.compile(JSON_ARRAY)
-# every tag in quotes ("VIP","Customer", as Mailchimp writes them): read without the quotes
-_QUOTED_TAGS = re.compile(r'^\s*"[^"]*"(?:\s*[,;|]\s*"[^"]*")*\s*$')
+_QUOTED_TAGS = re.compile(QUOTED_TAGS)  # "VIP","Customer": read without the quotes
 
 
 def filled(series: pl.Series | None) -> list[str]:

@@ -10,6 +10,9 @@ from crmsync.transform.normalizers.unique import on_unique
 TAG_SEPARATORS = r"[,;|\r\n]"  # one tag per line too, as a multi-line cell lists them
 JSON_ARRAY = r'^\s*\[\s*(?:"[^"]*"\s*(?:,\s*"[^"]*"\s*)*)?\]\s*$'
 TAG_JOINER = ","  # Rally contacts take tags as one comma-separated string: "enterprise,tech"
+# every tag in quotes, as Mailchimp writes them ("VIP","Big, Important"): a company's list
+# keeps a tag's own comma (a contact's one text of tags cannot)
+QUOTED_TAGS = r'^\s*"[^"]*"(?:\s*[,;|]\s*"[^"]*")*\s*$'
 
 
 def normalize_tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
@@ -39,12 +42,13 @@ def unwrap_json_array(text: pl.Expr) -> pl.Expr:
 def _tags(expr: pl.Expr, *, as_list: bool) -> pl.Expr:
     # each tag without the quotes around it: Mailchimp writes its TAGS "VIP","Customer"
     element = trimmed(trimmed(pl.element().str.replace_all(r"\s+", " ")).str.strip_chars('"'))
-    tags = (
-        unwrap_json_array(expr.cast(pl.String))
-        .str.replace_all(TAG_SEPARATORS, TAG_JOINER)
-        .str.split(TAG_JOINER)
-        .list.eval(element.filter(element.str.len_bytes() > 0))
-        .list.eval(pl.element().filter(pl.element().str.to_lowercase().is_first_distinct()))
+    text = unwrap_json_array(expr.cast(pl.String))
+    split = text.str.replace_all(TAG_SEPARATORS, TAG_JOINER).str.split(TAG_JOINER)
+    if as_list:  # each quoted tag whole, its own comma kept
+        quoted = text.str.extract_all(r'"[^"]*"')
+        split = pl.when(text.str.contains(QUOTED_TAGS)).then(quoted).otherwise(split)
+    tags = split.list.eval(element.filter(element.str.len_bytes() > 0)).list.eval(
+        pl.element().filter(pl.element().str.to_lowercase().is_first_distinct())
     )
     tags = pl.when(tags.list.len() > 0).then(tags)
     return tags if as_list else tags.list.join(TAG_JOINER)
