@@ -77,6 +77,7 @@ def test_a_run_that_created_is_undone_but_a_record_edited_since_stays(
     edit_in_rally(rally, "bob@x.org", title="Chief Byte Officer")
     preview = undo_run(config, created.run_id, UndoOptions(dry_run=True), transport=rally.transport)
     assert len(rally.records("contacts")) == 2  # a dry undo looks, and changes nothing
+    assert preview.files["undo"].parent.name == "dry-run"  # beside the real undo's report
     assert [s.planned for s in preview.summaries] == [1]
     result = undo_run(config, created.run_id, transport=rally.transport)
     assert list(by_email(rally)) == ["bob@x.org"]

@@ -37,6 +37,7 @@ from crmsync.run.destination import Destination
 from crmsync.run.merge import same
 from crmsync.run.mirror import Mirror
 from crmsync.run.observer import RunObserver
+from crmsync.run.pipeline import DRY_RUN_FOLDER
 from crmsync.run.undo_report import UNDO_ORDER, Settled, undo_summaries, write_report
 from crmsync.schema import OBJECTS, RallyObject
 from crmsync.schema.fields import parse_timestamp
@@ -136,6 +137,8 @@ def undo_run(
         pipeline.destination, transport, allow_insecure_http=pipeline.allow_insecure_http
     )
     report_dir = (options.report_dir or pipeline.resolve(pipeline.report.dir)) / f"undo-{run_id}"
+    if options.dry_run:  # beside the real undo's report, never over it
+        report_dir /= DRY_RUN_FOLDER
     location = pipeline.state.location(pipeline.base_dir)
     with location.lock(pipeline.name), location.open() as db:
         db.runs.mark_crashed(pipeline.name)
