@@ -36,9 +36,10 @@ from crmsync.starter.render import SourceInfo, render_pipeline
 from crmsync.starter.render_nested import render_nested
 from crmsync.starter.siblings import Link, find_companies_file, link_to, unlinked_hint
 from crmsync.starter.suggest import suggest
-from crmsync.starter.vocab import Product, column_key, recognise
+from crmsync.starter.vocab import Product, recognise
 from crmsync.starter.vocab_redmine import REDMINE
 from crmsync.starter.yaml_text import ENV_OPENING
+from crmsync.transform.mapping import header_key
 
 __all__ = [
     "Left",
@@ -123,7 +124,7 @@ def _company_flag(extracted: Extracted) -> tuple[str, list[str], list[str]] | No
     """(column, its spellings of no, of yes) of a column that flags the rows that are
     organizations, every value of it a yes or a no; None when the file has none."""
     for column in extracted.columns:
-        if column_key(column) not in COMPANY_FLAGS:
+        if header_key(column) not in COMPANY_FLAGS:
             continue
         values = extracted.frame[column].drop_nulls().str.strip_chars().str.to_lowercase()
         said = set(values.to_list()) - {""}

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from crmsync.extract.json_members import field_member
 from crmsync.starter.model import Mapped, Table
-from crmsync.starter.vocab import COMPANY_PART, Product, column_key
+from crmsync.starter.vocab import COMPANY_PART, Product
+from crmsync.transform.mapping import header_key
 
 CUSTOM_FIELD = "cf:"
 
@@ -33,13 +34,13 @@ class Builder:
         self.product = product
         self.by_key: dict[str, str] = {}
         for column in table.columns:
-            self.by_key.setdefault(column_key(column), column)
+            self.by_key.setdefault(header_key(column), column)
         for column in table.columns:  # Redmine's custom fields go by their own names too
             if column.startswith(CUSTOM_FIELD):
-                self.by_key.setdefault(column_key(column.removeprefix(CUSTOM_FIELD)), column)
+                self.by_key.setdefault(header_key(column.removeprefix(CUSTOM_FIELD)), column)
         for column in table.columns:  # a field nested in an API's record by its own name
             if member := field_member(column):
-                self.by_key.setdefault(column_key(member), column)
+                self.by_key.setdefault(header_key(member), column)
         self.fields: dict[str, Mapped] = {}
         self.left: dict[str, str] = {}
         self.used: set[str] = set()
@@ -49,7 +50,7 @@ class Builder:
         self.company_parts: list[str] = []  # the company's own columns (website, billing)
 
     def column(self, header: str) -> str | None:
-        found = self.by_key.get(column_key(header))
+        found = self.by_key.get(header_key(header))
         return None if found is None or found in self.used else found
 
     def claim(self, column: str, why: str) -> None:

@@ -19,7 +19,7 @@ import polars as pl
 from crmsync.errors import ConfigError
 from crmsync.extract.sniff import SNIFF_BYTES, sniff_delimiter
 from crmsync.starter.model import Table
-from crmsync.starter.vocab import column_key
+from crmsync.transform.mapping import header_key
 
 # what a reference column's name says it points at (Salesforce, HubSpot, Pipedrive, Zoho)
 NOUNS = ("account", "company", "companies", "organization", "organisation", "org")
@@ -49,7 +49,7 @@ class Link:
     @property
     def noun(self) -> str:
         """What the reference says it points at: account, organization, or company."""
-        key = column_key(self.reference)
+        key = header_key(self.reference)
         return next((n for n in ("account", "organization", "organisation") if n in key), "company")
 
     @property
@@ -67,7 +67,7 @@ def reference_columns(table: Table) -> list[str]:
     organization, and whose values look like ids (one word each)."""
     found = []
     for column in table.columns:
-        key = column_key(column)
+        key = header_key(column)
         stem = key.removesuffix("s").removesuffix("id")
         if stem == key.removesuffix("s") or not any(stem.endswith(n) for n in NOUNS):
             continue
@@ -155,8 +155,8 @@ def _siblings(source: Path) -> list[Path]:
         return []
 
     def named(path: Path) -> bool:
-        return column_key(path.stem) in COMPANY_STEMS or any(
-            noun in column_key(path.stem) for noun in NOUNS
+        return header_key(path.stem) in COMPANY_STEMS or any(
+            noun in header_key(path.stem) for noun in NOUNS
         )
 
     return sorted(files, key=lambda path: (not named(path), path.name))[:MAX_SIBLINGS]
@@ -190,14 +190,14 @@ def _sample(path: Path) -> pl.DataFrame | None:
 
 def _holds_people(columns: list[str]) -> bool:
     """A file of people (another contacts export) is no companies file, whatever its ids."""
-    return any(column_key(column) in PEOPLE_KEYS for column in columns)
+    return any(header_key(column) in PEOPLE_KEYS for column in columns)
 
 
 def _id_columns(sample: pl.DataFrame) -> list[str]:
     """Columns named like an id whose first values are all there and all different."""
     found = []
     for column in sample.columns:
-        if not column_key(column).endswith("id"):
+        if not header_key(column).endswith("id"):
             continue
         values = sample[column].str.strip_chars()
         filled = values.filter(values.is_not_null() & (values != ""))

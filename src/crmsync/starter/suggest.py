@@ -27,7 +27,6 @@ from crmsync.starter.vocab import (
     SOURCE_ID,
     Known,
     Product,
-    column_key,
     matches,
     recognise,
 )
@@ -37,6 +36,7 @@ from crmsync.starter.vocab_localized import LOCALIZED_PRODUCTS, stage_values
 from crmsync.starter.vocab_outlook_intl import LOCALIZED_OUTLOOK
 from crmsync.starter.vocab_people import PEOPLE_PRODUCTS
 from crmsync.starter.vocab_redmine import REDMINE
+from crmsync.transform.mapping import header_key
 
 PRODUCTS: tuple[Product, ...] = (
     *PEOPLE_PRODUCTS,
@@ -186,7 +186,7 @@ def _apply(build: Builder, known: Known, fields: list[str]) -> None:
     """One vocabulary entry: claim its column for its target, or leave it with its reason."""
     if "*" in known.header:
         for name in build.table.columns:
-            if name not in build.used and matches(name, known.header, column_key):
+            if name not in build.used and matches(name, known.header, header_key):
                 build.claim(name, known.why)
         return
     column = build.column(known.header)
@@ -268,7 +268,7 @@ def _region(build: Builder) -> RegionGuess:
     mapped = build.fields.get("country")
     candidates = [*(mapped.columns if mapped else []), *build.table.columns]
     for column in candidates:
-        key = column_key(column)
+        key = header_key(column)
         if ("country" in key or key == "cc") and column not in countries:
             countries[column] = build.table.values(column)
     countries = {c: vals for c, vals in countries.items() if vals}

@@ -19,8 +19,6 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crmsync.transform.mapping import header_key
-
 SOURCE_ID = "@source_id"
 COMPANY = "@company"
 OWNER = "@owner"
@@ -135,12 +133,6 @@ COMPANY_SITES = (
 COMPANY_DOMAINS = ("Domain", "Company Domain", "Company Domain Name", "Website Domain")
 COMPANY_SITE_WHY = f"the company's website: {COMPANY_PART}"
 COMPANY_DOMAIN_WHY = f"the company's domain: {COMPANY_PART}"
-
-
-def column_key(name: str) -> str:
-    """A header as init compares it: as `crmsync run` matches a mapped name (case, spaces,
-    punctuation and accents ignored, letters of every script kept)."""
-    return header_key(name)
 
 
 def matches(header: str, known: str, key: Callable[[str], str]) -> bool:

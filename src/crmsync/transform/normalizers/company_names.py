@@ -18,7 +18,7 @@ import re
 import polars as pl
 
 from crmsync.transform.issues import WARNING, empty_issues, issues_where, quoted
-from crmsync.transform.placeholders import NO_VALUE_PATTERN
+from crmsync.transform.placeholders import no_value_to_null
 
 # Compared trimmed, in any case: what exports write where a person has no company.
 NO_COMPANY_WORDS = frozenset(
@@ -37,9 +37,8 @@ _SEGMENT = r"[^;\s][^;]*"  # one name of several: not blank
 def no_company_to_null(expr: pl.Expr) -> pl.Expr:
     """The text of `expr`, null where it is blank, says there is no value, or names no
     company ("Self-employed", "[not provided]")."""
-    text = expr.cast(pl.String)
-    empty = text.is_null() | text.str.contains(NO_VALUE_PATTERN)
-    return pl.when(~(empty | text.str.contains(NO_COMPANY_PATTERN))).then(text)  # its name
+    text = no_value_to_null(expr)
+    return pl.when(~text.str.contains(NO_COMPANY_PATTERN)).then(text).name.keep()
 
 
 def first_name_of(text: pl.Expr) -> pl.Expr:
