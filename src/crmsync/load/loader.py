@@ -279,12 +279,17 @@ class _Run(Ledger):
             jobs.append(self._check_by_listing(unkeyed, sent_at, cause, depth=depth))
         await gather(jobs)
 
+    async def _records_clock_known(self) -> None:
+        """Before a listing: when nothing has told the clock Rally stamps records on yet,
+        the answers of the bulks in flight, one of which names a record to read it from (a
+        listing on the Date headers' clock alone missed what a Rally stamping records 2 s
+        behind it had committed)."""
+        if not self.client.server_clock.knows_records:
+            await self._answers_in_flight()
+
     async def _answers_in_flight(self) -> None:
         """Wait for the answers of the bulks in flight now: what they created is then owned
-        (no listing claims it for another record), and a record one created tells the
-        records' clock a listing starts on, when nothing told it yet (a listing on the Date
-        headers' clock alone missed what a Rally stamping records 2 s behind it had
-        committed)."""
+        (no listing claims it for another record)."""
         outstanding = [event.wait() for event in self._unanswered]
         if outstanding:
             await asyncio.gather(*outstanding)
@@ -302,8 +307,7 @@ class _Run(Ledger):
         key = self.obj.match_key
         assert key is not None
         wanted = {normalize(item.payload[key], key) for item, _ in refused}
-        if not self.client.server_clock.knows_records:
-            await self._answers_in_flight()
+        await self._records_clock_known()
         try:
             found = await find_refused_keys(
                 self.client, self.obj, key, wanted, sent_at, answered, self._owned_ids, failed_at
@@ -328,8 +332,7 @@ class _Run(Ledger):
         """Claim the listed records that match what was sent; send again only the rest, in
         one bulk."""
         payloads = [item.payload for item in batch]
-        if not self.client.server_clock.knows_records:  # an answer in flight may tell it
-            await self._answers_in_flight()
+        await self._records_clock_known()
         try:
             since = await listing_start(self.client, self.obj, sent_at)
             listed = await list_since(self.client, self.obj, since, listing_fields(payloads))
