@@ -79,8 +79,8 @@ def resolve_columns(
         for column in names:
             if column in exact:
                 found.append(column)
-            elif header_key(column) and header_key(column) in by_key:
-                found.append(by_key[header_key(column)])
+            elif (key := header_key(column)) and key in by_key:
+                found.append(by_key[key])
             else:
                 close = difflib.get_close_matches(column, list(columns), n=1, cutoff=0.5)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
