@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +138,29 @@ def test_a_records_clock_off_the_date_headers_doubles_and_fails_nothing(
     assert reads[0] and reads.count(True) == 1  # the records' clock read once, first
 
 
+Handler = Callable[[httpx.Request], Awaitable[httpx.Response]]
+
+
+def _load_through(
+    fake: Any, handler: Handler, settings: LoadSettings, tasks: list[dict[str, Any]]
+) -> LoadResult:
+    """Load activities through `handler` (which hands requests to the fake as it sees fit),
+    on the fake's clock."""
+
+    async def go() -> LoadResult:
+        async with RallyClient(
+            BASE_URL,
+            KEY,
+            settings=settings,
+            transport=httpx.MockTransport(handler),
+            sleep=fake.time.sleep,
+            clock=fake.time.clock,
+        ) as client:
+            return await load_records(client, OBJECTS["activities"], enumerate(tasks), settings)
+
+    return asyncio.run(go())
+
+
 def test_a_listing_waits_for_a_bulk_in_flight_to_learn_the_records_clock(fake: Any) -> None:
     """Two bulks at once; the second loses its answer before the first is answered. The
     listing that settles it waits for that answer: the record it created tells the clock
@@ -162,20 +186,7 @@ def test_a_listing_waits_for_a_bulk_in_flight_to_learn_the_records_clock(fake: A
             second_failed.set()
 
     settings = LoadSettings(batch_size=10, concurrency=2, max_concurrency=2)
-
-    async def go() -> LoadResult:
-        async with RallyClient(
-            BASE_URL,
-            KEY,
-            settings=settings,
-            transport=httpx.MockTransport(handler),
-            sleep=fake.time.sleep,
-            clock=fake.time.clock,
-        ) as client:
-            items = enumerate(_task(i) for i in range(20))
-            return await load_records(client, OBJECTS["activities"], items, settings)
-
-    result = asyncio.run(go())
+    result = _load_through(fake, handler, settings, [_task(i) for i in range(20)])
     assert result.count("created") == 20
     assert len(fake.stored("activities")) == 20 and fake.count("bulk") == 2
 
@@ -238,21 +249,7 @@ def test_a_listing_never_claims_the_record_of_a_bulk_still_in_flight(fake: Any) 
         return response
 
     settings = LoadSettings(batch_size=1, concurrency=1, max_concurrency=2)
-
-    async def go() -> LoadResult:
-        client = RallyClient(
-            BASE_URL,
-            KEY,
-            settings=settings,
-            transport=httpx.MockTransport(handler),
-            sleep=fake.time.sleep,
-            clock=fake.time.clock,
-        )
-        async with client:
-            items = enumerate([_task(0), _task(1), _task(1)])
-            return await load_records(client, OBJECTS["activities"], items, settings)
-
-    result = asyncio.run(go())
+    result = _load_through(fake, handler, settings, [_task(0), _task(1), _task(1)])
     assert listed.is_set()
     by_row = {o.key: o.rally_id for o in result.outcomes}
     assert result.count("created") == 3
