@@ -18,6 +18,10 @@ from crmsync.transform.normalizers.tags import unwrap_json_array
 
 SEPARATORS = r"\s*(?:\s:::\s|;|,|\||\r?\n)\s*"  # between two values of one cell
 ANY_SEPARATOR = r":::|;|,|\||\n"  # a cell without any of these holds one value
+OPENS_ARRAY = r"^\s*\["  # a JSON array of values, unwrapped before the split
+# either of the above anywhere, in one pattern as fast as a literal search (an anchored
+# alternative beside the separators took three times as long)
+MAY_HOLD_SEVERAL = r"[;,|\n\[]|:::"
 UNIT = "\x1f"  # never in a cell once separators are replaced by it
 MIN_PHONE_DIGITS = 7
 EMAIL, PHONE, MOBILE, NOTES, DOMAIN = "email", "phone", "mobile", "notes", "domain"
@@ -55,7 +59,7 @@ def _unwrapped(frame: pl.DataFrame, field: str) -> pl.DataFrame:
     `["a@x.com","b@y.com"]`) as its values joined by commas, which the split then reads; only
     looked for when a cell opens with a bracket (a cheap scan)."""
     cell = pl.col(field).cast(pl.String)
-    if not frame.select(cell.str.contains(r"^\s*\[").any()).item():
+    if not frame.select(cell.str.contains(OPENS_ARRAY).any()).item():
         return frame
     return frame.with_columns(unwrap_json_array(cell).alias(field))
 
@@ -65,6 +69,19 @@ def _may_hold_several(frame: pl.DataFrame, field: str) -> bool:
     cheaper than splitting every cell."""
     found = frame.select(pl.col(field).cast(pl.String).str.contains(ANY_SEPARATOR).any())
     return bool(found.item())
+
+
+def _may_hold_any(frame: pl.DataFrame, fields: list[str]) -> set[str]:
+    """The fields with a cell that may hold several values (a separator, or a JSON array),
+    found in one parallel scan: most files hold one value a cell throughout, and a scan per
+    column and kind in turn took 115 ms of a million rows."""
+    present = [field for field in fields if field in frame.columns]
+    if not present:
+        return set()
+    found = frame.select(
+        pl.col(field).cast(pl.String).str.contains(MAY_HOLD_SEVERAL).any() for field in present
+    ).row(0, named=True)
+    return {field for field, seen in found.items() if seen}
 
 
 def _split_one(
@@ -119,11 +136,13 @@ def split_several(frame: pl.DataFrame, obj: RallyObject) -> tuple[pl.DataFrame, 
     cell of emails is the first one's, quietly: the contacts' own step warns about the cell.
     Rows and order unchanged."""
     parts = []
+    fields = [f for f in (EMAIL, MOBILE, PHONE, DOMAIN) if f in obj.wire_fields]
+    maybe = _may_hold_any(frame, fields)
     for field in (EMAIL, MOBILE, PHONE):  # the mobile first: a phone's second may fill it
-        if field in frame.columns and field in obj.wire_fields:
+        if field in maybe:
             frame, issues = _split_one(frame, field, obj)
             parts.append(issues)
-    if DOMAIN in obj.wire_fields and DOMAIN in frame.columns and _may_hold_several(frame, DOMAIN):
+    if DOMAIN in maybe and _may_hold_several(frame, DOMAIN):
         emails = frame.select(_parts(DOMAIN, EMAIL).alias(_PARTS))[_PARTS]
         first = pl.when(emails.list.len() >= 2).then(emails.list.first())
         frame = frame.with_columns(pl.coalesce(first, pl.col(DOMAIN)).alias(DOMAIN))
