@@ -12,7 +12,7 @@ from crmsync import __version__
 from crmsync.cli.history import report, runs
 from crmsync.cli.options import one_tenant, tenant_choice
 from crmsync.cli.sandboxes import redmine_sandbox, sandbox
-from crmsync.errors import EXIT_INTERNAL, CrmsyncError
+from crmsync.errors import EXIT_CANNOT_START, EXIT_INTERNAL, CrmsyncError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -237,6 +237,8 @@ def init(
         click.echo(f"companies step: {link.companies.name}, each company loaded once")
         click.echo(f"  {'source_id':<20} <- {link.id_column}")
         _echo_mapping(parents.mapping)
+        if parents.missing_required:
+            click.echo(f"  required, not found: {', '.join(parents.missing_required)}")
         click.echo(f"{object_name} step, linked to their company by companyId:")
     elif companies and info.records:
         click.echo(
@@ -271,6 +273,16 @@ def init(
         click.echo(f"default_region: {region.region} ({region.reason})")
     for hint in suggestion.hints:
         click.echo(f"note: {hint}")
+    missing = starter.unmapped_required
+    if missing:
+        said = "; ".join(f"{', '.join(fields)} ({step})" for step, fields in missing.items())
+        click.echo(
+            f"{target} cannot run yet: required, and no column maps them: {said}. Edit it: "
+            'under mapping:, replace each "# <field>: ???" line by "<field>: <column>" (or '
+            f'"<field>: {{constant: <value>}}"), then: crmsync run {target} --dry-run',
+            err=True,
+        )
+        sys.exit(EXIT_CANNOT_START)
     click.echo(f"next: crmsync run {target} --dry-run")
 
 

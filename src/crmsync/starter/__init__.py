@@ -99,6 +99,17 @@ class Starter:
     link: Link | None = None  # the companies file the rows point at by id
     parents_info: SourceInfo | None = None  # that file as init read it
 
+    @property
+    def unmapped_required(self) -> dict[str, tuple[str, ...]]:
+        """Step -> the required Rally fields no column maps, written as ``# field: ???``:
+        `crmsync run` refuses the file until each is given one (empty: the file can run).
+        A companies step over the contacts' own column always maps the name it is about."""
+        steps = {
+            "companies": self.parents.missing_required if self.parents else (),
+            self.suggestion.object_name: self.suggestion.missing_required,
+        }
+        return {step: fields for step, fields in steps.items() if fields}
+
 
 def source_kind_of(path: Path) -> str:
     """csv, json or ndjson from the file's extension (csv when unknown)."""
