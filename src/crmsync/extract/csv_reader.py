@@ -19,7 +19,7 @@ import polars as pl
 
 from crmsync.errors import SourceError
 from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
-from crmsync.extract.encoding import decode, read_bytes
+from crmsync.extract.encoding import Decoded, decode, read_bytes
 from crmsync.extract.footer import without_footer
 from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, scan_layout
 from crmsync.extract.preamble import HeaderStart, find_header
@@ -47,14 +47,26 @@ def read_csv(
     unterminated quote), naming the line.
     """
     source = str(path)
-    # process-wide, 128 KiB until raised: the header's and preamble's csv readers below meet
-    # it too, not only the fallback (a 1 MB column name crashed a fresh run)
-    csv.field_size_limit(FIELD_SIZE_LIMIT)
     if delimiter is not None and len(delimiter) != 1:
         raise SourceError(f"delimiter must be one character, got {delimiter!r}", source=source)
     if skip_rows is not None and skip_rows < 0:
         raise SourceError(f"skip_rows must be 0 or more, got {skip_rows}", source=source)
     decoded = decode(read_bytes(path, source), encoding, source)
+    return read_decoded(decoded, source, delimiter=delimiter, skip_rows=skip_rows)
+
+
+def read_decoded(
+    decoded: Decoded,
+    source: str,
+    *,
+    delimiter: str | None = None,
+    skip_rows: int | None = None,
+) -> Extracted:
+    """`read_csv` of text already decoded to UTF-8 (``source`` names it in errors): the same
+    header, delimiter and record handling, for a part of a file as for a whole one."""
+    # process-wide, 128 KiB until raised: the header's and preamble's csv readers below meet
+    # it too, not only the fallback (a 1 MB column name crashed a fresh run)
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
     data = decoded.data
     if LF not in data and CR in data:
         data = data.replace(CR, LF)  # classic Mac line ends (old Excel for Mac): same lines

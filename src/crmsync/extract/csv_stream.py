@@ -248,10 +248,10 @@ def _cut(data: bytes, start: int) -> int:
         limit = start
         for _ in range(PIECE_LINES):
             limit = data.index(LF, limit) + 1
-    return _record_end(data, start, limit)
+    return record_end(data, start, limit)
 
 
-def _record_end(data: bytes, start: int, limit: int) -> int:
+def record_end(data: bytes, start: int, limit: int) -> int:
     """Where the last whole record of `data[start:limit]` ends: just past the last line feed
     with an even number of quotes between `start` and it (`start`: none)."""
     end = data.rfind(LF, start, limit)

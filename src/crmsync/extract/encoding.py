@@ -54,10 +54,10 @@ class Decoded:
     encoding: str
 
 
-def read_bytes(path: str | Path, source: str) -> bytes:
-    """The whole file; a missing file, a directory or a permission problem is a SourceError,
-    and so is anything but a regular file: a FIFO with no writer would block for ever, a
-    device like /dev/zero never end."""
+def read_bytes(path: str | Path, source: str, limit: int | None = None) -> bytes:
+    """The whole file (with ``limit``, its first ``limit`` bytes at most); a missing file, a
+    directory or a permission problem is a SourceError, and so is anything but a regular
+    file: a FIFO with no writer would block for ever, a device like /dev/zero never end."""
     file = Path(path)
     try:
         if file.exists() and not file.is_dir() and not file.is_file():
@@ -65,6 +65,9 @@ def read_bytes(path: str | Path, source: str) -> bytes:
                 "is not a regular file (a FIFO, socket or device): copy the data into a file",
                 source=source,
             )
+        if limit is not None:
+            with file.open("rb") as handle:
+                return handle.read(limit)
         return file.read_bytes()
     except FileNotFoundError:
         raise SourceError("file not found", source=source) from None
@@ -219,6 +222,32 @@ def _transcode(data: bytes, codec: str, reported: str, source: str) -> Decoded:
     except UnicodeDecodeError as exc:
         raise _undecodable(data, exc, codec, source) from None
     return Decoded(text.removeprefix(BOM_CHAR).encode("utf-8"), reported)
+
+
+def whole_lines(head: bytes) -> bytes:
+    """The first bytes of a file (``head``) up to and with their last line feed, as the
+    file's encoding writes one: UTF-16's is two bytes and UTF-32's four, so a head cut
+    inside one no longer decodes. ``head`` itself when it holds no line feed."""
+    unit, big_endian = _code_unit(head)
+    feed = b"\n".rjust(unit, NUL) if big_endian else b"\n".ljust(unit, NUL)
+    end = len(head)
+    while (at := head.rfind(feed, 0, end)) >= 0:
+        if at % unit == 0:  # a whole code unit, not the end of one and the start of the next
+            return head[: at + unit]
+        end = at + unit - 1
+    return head
+
+
+def _code_unit(data: bytes) -> tuple[int, bool]:
+    """(bytes per code unit, big-endian) of the encoding `decode` would detect."""
+    if data.startswith(BOM_UTF32_LE) or data.startswith(BOM_UTF32_BE):
+        return 4, data.startswith(BOM_UTF32_BE)
+    if data.startswith(BOM_UTF16_LE) or data.startswith(BOM_UTF16_BE):
+        return 2, data.startswith(BOM_UTF16_BE)
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return 2, utf16 == "utf-16-be"
+    return 1, False
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

@@ -6,7 +6,9 @@ export by ``Associated Company ID``, Pipedrive's by ``Organization ID``, Zoho's 
 ID``. Names prove nothing in a folder of several exports, so a sibling is taken only when one
 of its id columns holds most of the ids the rows point at, and never when it holds people
 (another contacts file). The search stays cheap: a sibling's first rows show its id columns,
-and only those columns are then read whole.
+and only those columns are then read whole. Each is read as ``crmsync run`` will read it
+(``extract.csv_partial``): a report's title lines above the header, UTF-16 (Excel's "Unicode
+text", a ``.txt`` file) and cp1252 hide no companies file.
 """
 
 from __future__ import annotations
@@ -14,10 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
-from crmsync.errors import ConfigError
-from crmsync.extract.sniff import SNIFF_BYTES, sniff_delimiter
+from crmsync.errors import ConfigError, SourceError
+from crmsync.extract.csv_partial import read_csv_columns, read_csv_head
+from crmsync.extract.result import Extracted
 from crmsync.starter.model import Table
 from crmsync.transform.mapping import header_key
 
@@ -26,7 +27,7 @@ NOUNS = ("account", "company", "companies", "organization", "organisation", "org
 # ids that point at an account but not at the row's own (a converted lead's, a merge's)
 NOT_THE_ROWS_OWN = ("converted", "master", "parent")
 PEOPLE_KEYS = frozenset({"firstname", "lastname", "givenname", "familyname", "surname"})
-SUFFIXES = (".csv", ".tsv")
+SUFFIXES = (".csv", ".tsv", ".txt")  # as init reads them: CSV
 PLURALS = {"company": "companies"}
 SAMPLE_ROWS = 50  # a sibling's rows read to find its id columns
 MAX_SIBLINGS = 40  # files of a folder looked at, companies-named ones first
@@ -81,16 +82,21 @@ def reference_columns(table: Table) -> list[str]:
 
 def find_companies_file(source: Path, table: Table) -> Link | None:
     """The CSV beside ``source`` whose id column holds most of the ids a reference column
-    of ``table`` points at (Account.csv for Salesforce's AccountId); None when no file does."""
+    of ``table`` points at (Account.csv for Salesforce's AccountId); None when no file does.
+    A file that cannot be read is passed over: it is no companies file init can offer."""
     references = reference_columns(table)
     if not references:
         return None
     for sibling in _siblings(source):
-        sample = _sample(sibling)
-        if sample is None or _holds_people(sample.columns):
+        try:
+            head = read_csv_head(sibling, rows=SAMPLE_ROWS)
+            if _holds_people(head.columns):
+                continue
+            ids = _id_values(sibling, head)
+        except SourceError:
             continue
         for reference in references:
-            link = _match(sibling, sample, reference, set(table.values(reference)), COVERAGE)
+            link = _match(sibling, ids, reference, set(table.values(reference)), COVERAGE)
             if link is not None:
                 return link
     return None
@@ -98,19 +104,21 @@ def find_companies_file(source: Path, table: Table) -> Link | None:
 
 def link_to(companies: Path, table: Table) -> Link:
     """The link to a companies file the user named (``--companies``): the reference column
-    and the id column that holds the most of its ids; a ConfigError saying why there is none."""
+    and the id column that holds the most of its ids; a ConfigError saying why there is none,
+    a SourceError naming the line of a file that cannot be read."""
     references = reference_columns(table)
     if not references:
         raise ConfigError(
             f"--companies {companies.name}: no column of the contacts file holds the id of an "
             "account, company or organization (AccountId, Company ID, Organization ID)"
         )
-    sample = _sample(companies)
-    if sample is None:
-        raise ConfigError(f"--companies {companies.name}: not a CSV file init could read")
+    head = read_csv_head(companies, rows=SAMPLE_ROWS)
+    if not head.columns:
+        raise ConfigError(f"--companies {companies.name}: no header and rows init could read")
+    ids = _id_values(companies, head)
     best: Link | None = None
     for reference in references:
-        link = _match(companies, sample, reference, set(table.values(reference)), 0.0)
+        link = _match(companies, ids, reference, set(table.values(reference)), 0.0)
         if link is not None and (best is None or link.found > best.found):
             best = link
     if best is None or not best.found:
@@ -162,68 +170,50 @@ def _siblings(source: Path) -> list[Path]:
     return sorted(files, key=lambda path: (not named(path), path.name))[:MAX_SIBLINGS]
 
 
-def _options(path: Path) -> dict[str, object] | None:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError:
-        return None
-    return {
-        "separator": sniff_delimiter(head.removeprefix(b"\xef\xbb\xbf")),
-        "infer_schema": False,
-        "encoding": "utf8-lossy",
-        "truncate_ragged_lines": True,
-    }
-
-
-def _sample(path: Path) -> pl.DataFrame | None:
-    """The file's first rows, every cell text; None when it is no CSV file polars reads."""
-    options = _options(path)
-    if options is None:
-        return None
-    try:
-        frame = pl.read_csv(path, n_rows=SAMPLE_ROWS, **options)  # type: ignore[arg-type]
-    except (pl.exceptions.PolarsError, OSError, ValueError):
-        return None
-    return frame.rename({c: c.removeprefix("\ufeff") for c in frame.columns})
-
-
-def _holds_people(columns: list[str]) -> bool:
+def _holds_people(columns: tuple[str, ...]) -> bool:
     """A file of people (another contacts export) is no companies file, whatever its ids."""
     return any(header_key(column) in PEOPLE_KEYS for column in columns)
 
 
-def _id_columns(sample: pl.DataFrame) -> list[str]:
+def _id_columns(head: Extracted) -> list[str]:
     """Columns named like an id whose first values are all there and all different."""
     found = []
-    for column in sample.columns:
+    for column in head.columns:
         if not header_key(column).endswith("id"):
             continue
-        values = sample[column].str.strip_chars()
+        values = head.frame[column].str.strip_chars()
         filled = values.filter(values.is_not_null() & (values != ""))
-        if filled.len() and filled.len() == sample.height and filled.n_unique() == filled.len():
+        rows = head.frame.height
+        if filled.len() and filled.len() == rows and filled.n_unique() == filled.len():
             found.append(column)
     return found
 
 
+def _id_values(path: Path, head: Extracted) -> dict[str, set[str]]:
+    """Each id column of the file at ``path`` (``head``, its first rows) whose values are
+    all different on every row -> those values, read whole."""
+    columns = _id_columns(head)
+    if not columns:
+        return {}
+    frame = read_csv_columns(path, columns)
+    ids = {}
+    for column in frame.columns:
+        values = frame[column].str.strip_chars().drop_nulls()
+        if values.n_unique() == values.len():  # an owner's or a creator's id: not the row's
+            ids[column] = set(values.to_list())
+    return ids
+
+
 def _match(
-    path: Path, sample: pl.DataFrame, reference: str, ids: set[str], least: float
+    path: Path, ids: dict[str, set[str]], reference: str, referenced: set[str], least: float
 ) -> Link | None:
-    """The id column of ``path`` holding the most of ``ids`` (at least ``least`` of them),
-    read whole; None when none does."""
-    if not ids:
+    """The id column of ``path`` holding the most of the ``referenced`` ids (at least
+    ``least`` of them); None when none does."""
+    if not referenced:
         return None
     best: Link | None = None
-    for column in _id_columns(sample):
-        options = _options(path)
-        try:
-            frame = pl.read_csv(path, columns=[column], **options)  # type: ignore[arg-type]
-        except (pl.exceptions.PolarsError, OSError, ValueError, TypeError):
-            continue
-        values = frame.to_series().str.strip_chars().drop_nulls()
-        if values.n_unique() != values.len():  # an owner's or a creator's id: not the row's
-            continue
-        found = len(ids & set(values.to_list()))
-        if found and found >= least * len(ids) and (best is None or found > best.found):
-            best = Link(path, column, reference, found, len(ids))
+    for column, values in ids.items():
+        found = len(referenced & values)
+        if found and found >= least * len(referenced) and (best is None or found > best.found):
+            best = Link(path, column, reference, found, len(referenced))
     return best
