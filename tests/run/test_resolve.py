@@ -13,7 +13,15 @@ from crmsync.api import RallyClient
 from crmsync.config import Lookup
 from crmsync.run.ids import IdIndex
 from crmsync.run.observer import RunObserver
-from crmsync.run.stages.resolve import lookup_columns, lookup_sources, needed_keys, resolve
+from crmsync.run.stages.export import keep_source_keys
+from crmsync.run.stages.resolve import (
+    key_column,
+    lookup_columns,
+    lookup_sources,
+    needed_keys,
+    raw_column,
+    resolve,
+)
 from crmsync.sandbox.testing import InProcessSandbox, minimal_body
 from crmsync.schema import OBJECTS
 from crmsync.state import StateDB, StepState
@@ -73,6 +81,64 @@ def test_a_key_that_finds_nothing_follows_on_missing(
     resolved = resolve(keyed({"companyId": lookup}), {"companyId": lookup}, known_ids())
     assert resolved.frame.height == kept
     assert (resolved.failures.height, resolved.warnings.height) == (failures, warnings)
+
+
+BY_IDS = Lookup.model_validate(
+    {
+        "object": "companies",
+        "by": [{"source_id": "Associated Company IDs", "separator": ";"}],
+        "on_missing": "warn",
+    }
+)
+
+
+def test_a_key_of_several_in_a_cell_is_its_first() -> None:
+    """HubSpot's "Associated Company IDs" of a contact with two companies: the first is the
+    row's company, looked up, named in a warning, and what an export would write."""
+    cells = ["9100;9101", "9102", " ; 9555 ;9100", ";", None]
+    frame = pl.DataFrame(
+        {"_source": ["f"] * 5, "_row": [2, 3, 4, 5, 6], "Associated Company IDs": cells}
+    )
+    lookups = {"companyId": BY_IDS}
+    keys = frame.select("_source", "_row").with_columns(
+        lookup_columns(frame, lookups, lookup_sources(lookups))
+    )
+    assert keys[key_column("companyId", 0)].to_list() == ["9100", "9102", "9555", None, None]
+    assert keys[raw_column("companyId", 0)].to_list() == ["9100", "9102", "9555", None, None]
+    exported = keep_source_keys(keys, lookups)["companyId"]  # a file destination's reference
+    assert exported.to_list() == ["9100", "9102", "9555", None, None]
+    ids = IdIndex()
+    ids.learn("companies", "source_id", {"9100": "co-1", "9101": "co-2", "9102": "co-3"})
+    resolved = resolve(keys, lookups, ids)
+    assert resolved.frame["companyId"].to_list() == ["co-1", "co-3", None, None, None]
+    assert resolved.warnings["error"].to_list() == ["no company found for source id '9555'"]
+
+
+def test_without_a_separator_the_whole_cell_is_the_key() -> None:
+    plain = Lookup.model_validate(
+        {"object": "companies", "by": [{"source_id": "Associated Company IDs"}]}
+    )
+    assert plain.by[0].separator is None
+    frame = pl.DataFrame({"Associated Company IDs": ["9100;9101"]})
+    lookups = {"companyId": plain}
+    (key, _) = lookup_columns(frame, lookups, lookup_sources(lookups))
+    assert key.to_list() == ["9100;9101"]
+
+
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [
+        ({"source_id": "Ids", "separator": ""}, "at least 1 character"),
+        ({"separator": ";"}, "Field required"),
+        ({"source_id": "Ids", "name": "Company", "separator": ";"}, "Extra inputs"),
+    ],
+    ids=["empty-separator", "no-column", "two-kinds"],
+)
+def test_a_separator_needs_one_kind_and_column_and_a_character(
+    key: dict[str, str], error: str
+) -> None:
+    with pytest.raises(ValueError, match=error):
+        Lookup.model_validate({"object": "companies", "by": [key]})
 
 
 def test_needed_keys_are_the_distinct_stored_kinds_asked_for() -> None:

@@ -50,6 +50,8 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
     [
         ("AccountId", ["001A", "001B"], True),
         ("Associated Company IDs", ["9101", "9102"], True),
+        ("Associated Company IDs", ["9101;9102", "9103", "9104; 9105"], True),
+        ("Associated Company IDs (Primary)", ["9101"], True),
         ("Primary Associated Company ID", ["9101"], True),
         ("Organization ID", ["17"], True),
         ("Account ID", ["zcrm_4"], True),
@@ -57,11 +59,14 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
         ("OwnerId", ["005A"], False),
         ("Account Name", ["Acme"], False),
         ("Company ID", ["Acme Corp"], False),  # names, not ids
+        ("Company ID", ["Acme;Globex Corp"], False),  # several names
         ("Company ID", [""], False),  # empty on every row
     ],
     ids=[
         "salesforce",
         "hubspot-ids",
+        "hubspot-several-ids",
+        "hubspot-ids-primary",
         "hubspot-primary",
         "pipedrive",
         "zoho",
@@ -69,6 +74,7 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
         "owner",
         "a-name-column",
         "names-under-an-id-header",
+        "several-names-under-an-id-header",
         "empty",
     ],
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import polars as pl
+import pytest
 from tests.transform.conftest import identity_frame
 
 from crmsync.schema import OBJECTS
 from crmsync.transform import NormalizeOptions, normalize
-from crmsync.transform.several import split_several
+from crmsync.transform.several import first_of, split_several
 
 OPTIONS = NormalizeOptions(default_region="US")
 
@@ -121,3 +123,24 @@ def test_a_company_domain_read_from_a_cell_of_emails_is_the_first_ones() -> None
     out, warnings = normalize(frame, OBJECTS["companies"], OPTIONS)
     assert out["domain"].to_list() == ["blueheron.net", "acme.com"]
     assert warnings.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("cell", "separator", "first"),
+    [
+        ("1234;5678", ";", "1234"),
+        ("1234", ";", "1234"),
+        (" ; 99 ;5", ";", "99"),  # blank parts are no value
+        (";", ";", None),
+        ("", ";", None),
+        (None, ";", None),
+        ("a | b", "|", "a"),
+        ("1234;5678", ",", "1234;5678"),  # another separator: one value
+    ],
+    ids=["two", "one", "blank-first", "only-separators", "empty", "null", "pipe", "other-sep"],
+)
+def test_first_of_gives_the_first_value_a_cell_holds(
+    cell: str | None, separator: str, first: str | None
+) -> None:
+    frame = pl.DataFrame({"c": [cell]}, schema={"c": pl.String})
+    assert frame.select(first_of(pl.col("c"), separator)).item() == first

@@ -233,7 +233,8 @@ def init(
     companies = suggestion.companies
     if starter.link is not None and starter.parents is not None:
         link, parents = starter.link, starter.parents
-        click.echo(f"{link.said} ({link.found} of {link.referenced} different ids found)")
+        several = f"; {counted(link.several, 'cell')} of several: the first" if link.several else ""
+        click.echo(f"{link.said} ({link.found} of {link.referenced} different ids found{several})")
         click.echo(f"companies step: {link.companies.name}, each company loaded once")
         click.echo(f"  {'source_id':<20} <- {link.id_column}")
         _echo_mapping(parents.mapping)

@@ -15,6 +15,7 @@ from crmsync.errors import ConfigError
 from crmsync.transform.mapping import FieldRule, template_columns
 
 LookupKind = Literal["domain", "email", "email_domain", "name", "source_id"]
+KEY_OPTIONS = ("separator",)  # a lookup key's settings beside its kind and column
 
 
 class LookupKey(Section):
@@ -22,6 +23,12 @@ class LookupKey(Section):
 
     kind: LookupKind = Field(description="domain, email, email_domain, name or source_id.")
     column: str = Field(description="Source column holding the key.")
+    separator: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The column's cells may hold several keys separated by this (HubSpot's "
+        'Associated Company IDs, "1234;5678"): the first is looked up, the others left out.',
+    )
 
 
 class Lookup(Section):
@@ -40,14 +47,17 @@ class Lookup(Section):
     @field_validator("by", mode="before")
     @classmethod
     def _pairs(cls, value: Any) -> Any:
-        """`by: [{domain: Website}, {name: Company}]` is short for kind/column objects."""
+        """`by: [{domain: Website}, {name: Company}]` is short for kind/column objects, and
+        `{source_id: Company IDs, separator: ";"}` for one with its separator."""
         if not isinstance(value, list):
             return value
         out = []
         for item in value:
-            if isinstance(item, dict) and len(item) == 1 and "kind" not in item:
-                ((kind, column),) = item.items()
-                out.append({"kind": kind, "column": column})
+            pairs = dict(item) if isinstance(item, dict) and "kind" not in item else {}
+            options = {name: pairs.pop(name) for name in KEY_OPTIONS if name in pairs}
+            if len(pairs) == 1:
+                ((kind, column),) = pairs.items()
+                out.append({"kind": kind, "column": column, **options})
             else:
                 out.append(item)
         return out

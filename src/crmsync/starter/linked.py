@@ -5,7 +5,9 @@ name theirs by its own id (Salesforce's ``AccountId`` is an ``Id`` of ``Account.
 companies step reads the companies file, mapped as ``init --object companies`` maps it, with
 ``source_id`` its id column: each company created once, its Rally id remembered by that id. The
 contacts step then finds each contact's company with ``lookup: {by: [source_id: AccountId]}``,
-falling back to the company's name where the contacts file names it.
+falling back to the company's name where the contacts file names it. A reference column whose
+cells name several companies (HubSpot's ``Associated Company IDs``, ``1234;5678``) is looked
+up by its first id: the key's ``separator``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from crmsync.report.wording import counted
 from crmsync.starter.companies import CompaniesStep
 from crmsync.starter.model import Left, Mapped, Suggestion, Table
 from crmsync.starter.render import SourceInfo, step_item, step_lines, tail_lines
-from crmsync.starter.siblings import Link
+from crmsync.starter.siblings import ID_SEPARATOR, Link
 from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product
 from crmsync.starter.yaml_text import comment_lines, quoted, scalar
@@ -45,7 +48,10 @@ def linked_plan(
     named = suggest(table, "contacts", product)  # which column names the company, if any
     company = named.companies.company if named.companies else None
     people = suggest(table, "contacts", product, companies_step=False)
-    by: list[dict[str, str]] = [{"source_id": link.reference}]
+    key = {"source_id": link.reference}
+    if link.several:  # HubSpot's "1234;5678": the first is the row's company
+        key["separator"] = ID_SEPARATOR
+    by: list[dict[str, str]] = [key]
     if company is not None:
         by.append({"name": company})
     rows = sum(1 for value in table.values(link.reference))
@@ -60,6 +66,12 @@ def linked_plan(
         link.reference: (
             f"the {link.noun} each row belongs to: its {link.id_column} in "
             f"{link.companies.name}; companyId is looked up by it"
+            + (
+                f" ({counted(link.several, 'cell')} of several ids, separated by "
+                f"{quoted(ID_SEPARATOR)}: the first is looked up, the others are left out)"
+                if link.several
+                else ""
+            )
         )
     }
     if company is not None:

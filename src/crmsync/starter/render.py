@@ -179,7 +179,7 @@ def step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> 
             ),
             "    lookup:",
             f"      object: {lookup['object']}",
-            f"      by: [{', '.join(scalar(key) for key in lookup['by'])}]",
+            f"      by: [{', '.join(scalar(key, sort_keys=False) for key in lookup['by'])}]",
             *with_comment(
                 f"      on_missing: {scalar(lookup['on_missing'])}",
                 "none found (no company named, or one whose row failed in the companies "

@@ -5,10 +5,13 @@ A Salesforce Data Export's ``Contact.csv`` names each contact's account by ``Acc
 export by ``Associated Company ID``, Pipedrive's by ``Organization ID``, Zoho's by ``Account
 ID``. Names prove nothing in a folder of several exports, so a sibling is taken only when one
 of its id columns holds most of the ids the rows point at, and never when it holds people
-(another contacts file). The search stays cheap: a sibling's first rows show its id columns,
-and only those columns are then read whole. Each is read as ``crmsync run`` will read it
-(``extract.csv_partial``): a report's title lines above the header, UTF-16 (Excel's "Unicode
-text", a ``.txt`` file) and cp1252 hide no companies file.
+(another contacts file). HubSpot's ``Associated Company IDs`` may name several companies in
+one cell (``1234;5678``): the row's company is then the first, which is what must be found
+and what the pipeline looks up (the lookup key's ``separator``). The search stays cheap: a
+sibling's first rows show its id columns, and only those columns are then read whole. Each
+is read as ``crmsync run`` will read it (``extract.csv_partial``): a report's title lines
+above the header, UTF-16 (Excel's "Unicode text", a ``.txt`` file) and cp1252 hide no
+companies file.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ PLURALS = {"company": "companies"}
 SAMPLE_ROWS = 50  # a sibling's rows read to find its id columns
 MAX_SIBLINGS = 40  # files of a folder looked at, companies-named ones first
 COVERAGE = 0.8  # share of the referenced ids a sibling's id column must hold
+ID_SEPARATOR = ";"  # between the ids of one cell (HubSpot's "Associated Company IDs")
+PRIMARY = "primary"  # HubSpot's "Associated Company IDs (Primary)": the one to link by
 COMPANY_STEMS = frozenset(
     {"account", "accounts", "company", "companies", "organization", "organizations", "orgs"}
 )
@@ -45,7 +50,8 @@ class Link:
     id_column: str
     reference: str
     found: int  # different referenced ids the id column holds
-    referenced: int  # different ids the rows point at
+    referenced: int  # different ids the rows point at (a cell of several: its first)
+    several: int = 0  # rows whose cell holds several ids
 
     @property
     def noun(self) -> str:
@@ -65,19 +71,32 @@ class Link:
 
 def reference_columns(table: Table) -> list[str]:
     """Columns whose name says they hold the id of the row's account, company or
-    organization, and whose values look like ids (one word each)."""
+    organization, and whose values look like ids (one word each, or several separated by
+    ";"); a primary one first."""
     found = []
     for column in table.columns:
-        key = header_key(column)
+        key = header_key(column).removesuffix(PRIMARY)
         stem = key.removesuffix("s").removesuffix("id")
         if stem == key.removesuffix("s") or not any(stem.endswith(n) for n in NOUNS):
             continue
         if any(word in key for word in NOT_THE_ROWS_OWN):
             continue
-        values = table.values(column)
-        if values and all(len(value.split()) == 1 for value in values):
+        cells = [cell_ids(value) for value in table.values(column)]
+        if cells and all(ids and all(len(i.split()) == 1 for i in ids) for ids in cells):
             found.append(column)
-    return found
+    return sorted(found, key=lambda column: PRIMARY not in header_key(column))
+
+
+def cell_ids(value: str) -> list[str]:
+    """The ids one reference cell holds, in order: one, or several separated by ";"."""
+    return [part.strip() for part in value.split(ID_SEPARATOR) if part.strip()]
+
+
+def referenced_ids(table: Table, reference: str) -> tuple[set[str], int]:
+    """(the ids the rows point at by ``reference``, a cell of several by its first; how many
+    cells hold several)."""
+    cells = [cell_ids(value) for value in table.values(reference)]
+    return {ids[0] for ids in cells if ids}, sum(1 for ids in cells if len(ids) > 1)
 
 
 def find_companies_file(source: Path, table: Table) -> Link | None:
@@ -96,7 +115,7 @@ def find_companies_file(source: Path, table: Table) -> Link | None:
         except SourceError:
             continue
         for reference in references:
-            link = _match(sibling, ids, reference, set(table.values(reference)), COVERAGE)
+            link = _match(sibling, ids, referenced_ids(table, reference), reference, COVERAGE)
             if link is not None:
                 return link
     return None
@@ -118,7 +137,7 @@ def link_to(companies: Path, table: Table) -> Link:
     ids = _id_values(companies, head)
     best: Link | None = None
     for reference in references:
-        link = _match(companies, ids, reference, set(table.values(reference)), 0.0)
+        link = _match(companies, ids, referenced_ids(table, reference), reference, 0.0)
         if link is not None and (best is None or link.found > best.found):
             best = link
     if best is None or not best.found:
@@ -136,7 +155,7 @@ def unlinked_hint(table: Table, source: Path, linked_by_name: bool) -> str | Non
     if not references:
         return None
     reference = references[0]
-    ids = len(set(table.values(reference)))
+    ids = len(referenced_ids(table, reference)[0])
     fallback = (
         "they are linked by the company's name instead"
         if linked_by_name
@@ -205,15 +224,20 @@ def _id_values(path: Path, head: Extracted) -> dict[str, set[str]]:
 
 
 def _match(
-    path: Path, ids: dict[str, set[str]], reference: str, referenced: set[str], least: float
+    path: Path,
+    ids: dict[str, set[str]],
+    pointed: tuple[set[str], int],
+    reference: str,
+    least: float,
 ) -> Link | None:
-    """The id column of ``path`` holding the most of the ``referenced`` ids (at least
-    ``least`` of them); None when none does."""
+    """The id column of ``path`` holding the most of the ids ``reference`` points at
+    (``pointed``: `referenced_ids`), at least ``least`` of them; None when none does."""
+    referenced, several = pointed
     if not referenced:
         return None
     best: Link | None = None
     for column, values in ids.items():
         found = len(referenced & values)
         if found and found >= least * len(referenced) and (best is None or found > best.found):
-            best = Link(path, column, reference, found, len(referenced))
+            best = Link(path, column, reference, found, len(referenced), several)
     return best

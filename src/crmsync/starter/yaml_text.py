@@ -35,10 +35,14 @@ def _no_env(value: object) -> object:
     return value
 
 
-def scalar(value: object) -> str:
-    """``value`` as one line of YAML that reads back as exactly ``value`` (``${`` defused)."""
+def scalar(value: object, *, sort_keys: bool = True) -> str:
+    """``value`` as one line of YAML that reads back as exactly ``value`` (``${`` defused);
+    a mapping's keys in order, or as given (a lookup key's kind and column before its
+    settings)."""
     value = _no_env(value)
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
+    text = yaml.safe_dump(
+        value, default_flow_style=True, allow_unicode=True, width=10**6, sort_keys=sort_keys
+    )
     text = text.strip().removesuffix("\n...").strip()
     if not text.isprintable() or yaml.safe_load(text) != value:
         text = json.dumps(value, ensure_ascii=True)  # JSON is YAML; escapes every line break

@@ -6,6 +6,10 @@ unreadable. Here the first becomes the value; a second phone becomes the mobile 
 empty, and what is left goes to the notes ("Other emails: ..."), with a warning naming the cell,
 never a failure. A cell counts as several only when two or more of its parts look like the
 thing (an "@", or seven digits): "555-0100, ext. 12" is one phone.
+
+A lookup key's column whose cells hold several keys says so with its ``separator`` (HubSpot's
+``Associated Company IDs``, ``1234;5678``): the first is looked up (``first_of``), quietly, as
+a lookup by name takes the first of several names.
 """
 
 from __future__ import annotations
@@ -34,6 +38,13 @@ def _looks_like(kind: str) -> pl.Expr:
     if kind == EMAIL:
         return part.str.contains("@", literal=True)
     return part.str.count_matches(r"[0-9]") >= MIN_PHONE_DIGITS
+
+
+def first_of(cell: pl.Expr, separator: str) -> pl.Expr:
+    """The first non-blank of the values ``separator`` parts each cell into, trimmed; null
+    for a cell of none."""
+    parts = cell.cast(pl.String).str.split(separator).list.eval(pl.element().str.strip_chars())
+    return parts.list.eval(pl.element().filter(pl.element() != "")).list.first()
 
 
 def _parts(field: str, kind: str | None = None) -> pl.Expr:

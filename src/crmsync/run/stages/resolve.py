@@ -18,6 +18,7 @@ from crmsync.run.artifacts import Resolved
 from crmsync.run.ids import STORED_KIND, IdIndex, Needed
 from crmsync.transform.keys import normalize_key
 from crmsync.transform.placeholders import no_value_to_null
+from crmsync.transform.several import first_of
 
 LOOKUP_PREFIX = "_lookup"
 SINGULAR = {"companies": "company", "contacts": "contact"}
@@ -45,8 +46,9 @@ def lookup_sources(lookups: Mapping[str, Lookup]) -> dict[str, str]:
 def lookup_columns(
     source: pl.DataFrame, lookups: Mapping[str, Lookup], columns: Mapping[str, str]
 ) -> list[pl.Series]:
-    """Per lookup key, its normalized key and the value as given, to ride along with the
-    mapped frame: the key finds the record, the raw value words the error when none does.
+    """Per lookup key, its normalized key and the value as given (of a cell of several, the
+    first), to ride along with the mapped frame: the key finds the record, the raw value
+    words the error when none does (and is what an export writes).
 
     `columns` maps key_column names to the actual source columns (resolved like mappings).
     """
@@ -54,8 +56,10 @@ def lookup_columns(
     for field_name, lookup in lookups.items():
         for index, key in enumerate(lookup.by):
             name = key_column(field_name, index)
-            cells = source.select(no_value_to_null(pl.col(columns[name]))).to_series()
-            raw = cells.str.strip_chars()
+            cell = no_value_to_null(pl.col(columns[name]))
+            if key.separator:  # several keys in a cell: the first is this row's
+                cell = first_of(cell, key.separator)
+            raw = source.select(cell).to_series().str.strip_chars()
             out.append(normalize_key(raw, key.kind).alias(name))
             out.append(raw.alias(raw_column(field_name, index)))
     return out
