@@ -22,6 +22,7 @@ from crmsync.extract.csv_fallback import FIELD_SIZE_LIMIT, read_with_python_csv
 from crmsync.extract.encoding import Decoded, decode, read_bytes
 from crmsync.extract.footer import without_footer
 from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, scan_layout
+from crmsync.extract.one_line import read_one_line_records
 from crmsync.extract.preamble import HeaderStart, find_header
 from crmsync.extract.records import assemble, check_width, own_or_given
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
@@ -81,12 +82,8 @@ def read_decoded(
         return Extracted(empty_frame(()), empty_rejects(), (), decoded.encoding, delimiter)
     start = find_header(data, delimiter, skip_lines, detect=detect)
     table = data[start.offset :] if start.offset else data
-    layout = scan_layout(table, delimiter)
-    result = None
-    if layout is not None:
-        result = read_with_polars(
-            table, layout, start.lines_before, source, decoded.encoding, delimiter, start.names
-        )
+    fast = read_fast(table, start.lines_before, source, decoded.encoding, delimiter, start.names)
+    result = None if fast is None else fast[0]
     if result is None:
         result = read_with_python_csv(
             data.decode("utf-8"),
@@ -113,6 +110,30 @@ def offset_after_lines(data: bytes, count: int) -> int:
     for _ in range(count):
         start = data.find(LF, start) + 1 or len(data)  # find -1 (no LF): nothing after
     return start
+
+
+def read_fast(
+    data: bytes,
+    lines_before: int,
+    source: str,
+    encoding: str,
+    delimiter: str,
+    names: Sequence[str] | None = None,
+) -> tuple[Extracted, int] | None:
+    """The fast path over ``data`` (the table from its header on): the read, and how many
+    lines the table has up to and with its header record (0: it has none); None when only
+    the exact path can read it. A table of one-line records is read without its layout."""
+    read = read_one_line_records(data, lines_before, source, encoding, delimiter, names)
+    if read is not None:
+        return read, 1
+    layout = scan_layout(data, delimiter)
+    if layout is None:
+        return None
+    read = read_with_polars(data, layout, lines_before, source, encoding, delimiter, names)
+    if read is None:
+        return None
+    records = layout.records.filter(~pl.col("blank_line"))
+    return read, 0 if records.is_empty() else int(records["last"][0]) + 1
 
 
 def read_with_polars(

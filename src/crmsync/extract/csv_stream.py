@@ -25,10 +25,9 @@ from typing import Any, BinaryIO
 
 import polars as pl
 
-from crmsync.extract.csv_reader import offset_after_lines, read_with_polars, with_header_rows
+from crmsync.extract.csv_reader import offset_after_lines, read_fast, with_header_rows
 from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC, is_utf8
 from crmsync.extract.footer import without_footer
-from crmsync.extract.layout import Layout, scan_layout
 from crmsync.extract.preamble import SAMPLE_BYTES, find_header
 from crmsync.extract.result import Extracted
 from crmsync.extract.sniff import SNIFF_BYTES, sep_line, sniff_delimiter
@@ -112,10 +111,10 @@ def _stream(
             else:
                 text = header + piece
                 lines_before = start.lines_before + lines_seen - header.count(LF)
-            read, layout = _parse(text, lines_before, name, reported, delimiter, start.names)
+            read, header_lines = _parse(text, lines_before, name, reported, delimiter, start.names)
             if first is None:
                 first = with_header_rows(read, start)
-                header = _header_bytes(piece, layout)
+                header = _header_bytes(piece, header_lines)
             elif read.columns != first.columns:
                 raise NotStreamable("a piece's header reads differently")
             lines_seen += piece.count(LF)
@@ -199,26 +198,23 @@ def _parse(
     encoding: str,
     delimiter: str,
     names: Sequence[str] | None,
-) -> tuple[Extracted, Layout]:
-    """A piece read on the fast path, and the layout it was read with (`names`: a two-row
-    header's, for the header record every piece starts with)."""
-    layout = scan_layout(text, delimiter)
-    read = None
-    if layout is not None:
-        read = read_with_polars(text, layout, lines_before, source, encoding, delimiter, names)
-    if layout is None or read is None:
+) -> tuple[Extracted, int]:
+    """A piece read on the fast path, and how many of its lines are the table's up to and
+    with its header record (`names`: a two-row header's, for the header record every piece
+    starts with)."""
+    read = read_fast(text, lines_before, source, encoding, delimiter, names)
+    if read is None:
         raise NotStreamable("the fast path cannot read a piece")
-    return read, layout
+    return read
 
 
-def _header_bytes(piece: bytes, layout: Layout) -> bytes:
-    """The table's lines up to and with its header record (the first piece, `layout` its
-    layout), set before every later piece."""
-    records = layout.records.filter(~pl.col("blank_line"))
-    if records.is_empty():
+def _header_bytes(piece: bytes, header_lines: int) -> bytes:
+    """The table's first `header_lines` lines (up to and with its header record: the first
+    piece's), set before every later piece."""
+    if header_lines == 0:
         raise NotStreamable("no header")
     end = -1
-    for _ in range(int(records["last"][0]) + 1):
+    for _ in range(header_lines):
         end = piece.find(LF, end + 1)
         if end < 0:
             raise NotStreamable("the header has no line end")

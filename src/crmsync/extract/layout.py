@@ -87,7 +87,7 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
             first=(pl.col("i").cast(pl.Int64).shift(1) + 1).fill_null(0),
             delims=pl.col("cum_delims") - pl.col("cum_delims").shift(1).fill_null(0),
             quoted=pl.col("cum_quotes") != pl.col("cum_quotes").shift(1).fill_null(0),
-            blank_line=text.str.contains(_blank_pattern(delimiter)),
+            blank_line=text.str.contains(blank_pattern(delimiter)),
         )
         .with_columns(
             line=pl.col("first") + 1,
@@ -104,7 +104,7 @@ def count_of(text: pl.Expr, character: str) -> pl.Expr:
     return text.str.count_matches(re.escape(character))
 
 
-def _blank_pattern(delimiter: str) -> str:
+def blank_pattern(delimiter: str) -> str:
     """A line whose every field is whitespace, quoted or not: no content, not a record."""
     space = r"[ \t\r\f\v]*"
     field = f'{space}(?:"{space}"{space})?'
