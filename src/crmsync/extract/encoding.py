@@ -81,12 +81,22 @@ def read_bytes(path: str | Path, source: str, limit: int | None = None) -> bytes
 
 def is_utf8(data: bytes) -> bool:
     """Whether `data` is valid UTF-8, as strictly as Python's decoder has it (no surrogates, no
-    overlong forms), checked by polars without making a Python string: 14 ms for a 130 MB
-    file, where decoding it took 160 ms and up to four times its size in memory."""
+    overlong forms), checked by polars without making a Python string: read as lines of one
+    column each, 30 ms for a 130 MB file on two threads, where decoding it took 160 ms and up
+    to four times its size in memory, and copying it into one value to cast 106 ms."""
     if data.isascii():
         return True
     try:
-        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+        if NUL in data:  # NUL would split a line in two: checked as one value instead
+            pl.Series([data], dtype=pl.Binary).cast(pl.String)
+        else:
+            pl.read_csv(
+                data,
+                has_header=False,
+                separator=NUL.decode(),
+                quote_char=None,
+                schema={"line": pl.String},
+            )
     except pl.exceptions.PolarsError:
         return False
     return True
