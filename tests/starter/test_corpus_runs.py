@@ -93,7 +93,8 @@ RUNS = [
     ),
     Run(
         "salesforce_contacts_export.csv",
-        {"salesforce_contacts_export": Outcome(32, 25, 7, reasons={MISSING_FIRST: 4, NO_EMAIL: 3})},
+        # its deleted row is left out by where:
+        {"salesforce_contacts_export": Outcome(31, 24, 7, reasons={MISSING_FIRST: 4, NO_EMAIL: 3})},
     ),
     Run(
         "salesforce_accounts_snake.csv",

@@ -75,6 +75,9 @@ COMPANY_FLAGS = frozenset(
         "estunesociete", "esempresa",
     }
 )  # fmt: skip
+# Columns saying a row was deleted in the system that exported it (Salesforce's IsDeleted,
+# in an "Export All" of Data Loader or a data export with its recycle bin).
+DELETED_FLAGS = frozenset({"isdeleted", "deleted"})
 TRUE_WORDS = ("true", "yes", "1", "y", "ja", "да", "oui", "sí", "si", "wahr")
 FALSE_WORDS = ("false", "no", "0", "n", "nein", "нет", "non", "falsch")
 
@@ -134,16 +137,46 @@ def _read(kind: str, source: Path) -> Extracted:
 def _company_flag(extracted: Extracted) -> tuple[str, list[str], list[str]] | None:
     """(column, its spellings of no, of yes) of a column that flags the rows that are
     organizations, every value of it a yes or a no; None when the file has none."""
+    return _flag(extracted, COMPANY_FLAGS)
+
+
+def _flag(
+    extracted: Extracted, names: frozenset[str], *, every_row: bool = False
+) -> tuple[str, list[str], list[str]] | None:
+    """(column, its spellings of no, of yes) of the first column named one of `names` (as
+    headers are compared) whose every value is a yes or a no (`every_row`: and that has one
+    on every row); None when the file has none."""
     for column in extracted.columns:
-        if header_key(column) not in COMPANY_FLAGS:
+        if header_key(column) not in names:
             continue
-        values = extracted.frame[column].drop_nulls().str.strip_chars().str.to_lowercase()
-        said = set(values.to_list()) - {""}
+        values = extracted.frame[column].str.strip_chars().str.to_lowercase()
+        said = set(values.drop_nulls().to_list()) - {""}
+        if every_row and (values.null_count() or (values == "").any()):
+            continue
         if said and said <= {*TRUE_WORDS, *FALSE_WORDS}:
             falsy = sorted(said & set(FALSE_WORDS)) or [FALSE_WORDS[0]]
             truthy = sorted(said & set(TRUE_WORDS)) or [TRUE_WORDS[0]]
             return column, falsy, truthy
     return None
+
+
+def _without_deleted(
+    extracted: Extracted, where: dict[str, str | list[str]] | None
+) -> tuple[Extracted, dict[str, str | list[str]] | None, tuple[str, int] | None]:
+    """The rows not deleted in the source, when a flag column (filled on every row) says some
+    were: `where` gains the flag's no, and (column, rows left out) says what was done. A
+    migration that loads them would bring back what people deleted."""
+    flag = _flag(extracted, DELETED_FLAGS, every_row=True)
+    if flag is None:
+        return extracted, where, None
+    column, falsy, truthy = flag
+    deleted = pl.col(column).str.strip_chars().str.to_lowercase().is_in(truthy)
+    count = int(extracted.frame.select(deleted.sum()).item())
+    if not count or set(truthy) & set(falsy):
+        return extracted, where, None
+    kept = extracted.frame.filter(~deleted)
+    wanted = {**(where or {}), column: falsy[0] if len(falsy) == 1 else falsy}
+    return dataclasses.replace(extracted, frame=kept), wanted, (column, count)
 
 
 def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspected:
@@ -174,6 +207,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         where = {column: wanted[0] if len(wanted) == 1 else wanted}
         kept = pl.col(column).str.strip_chars().str.to_lowercase().is_in(wanted)
         extracted = dataclasses.replace(extracted, frame=extracted.frame.filter(kept))
+    extracted, where, deleted = _without_deleted(extracted, where)
     rejects = extracted.rejects
     first = (int(rejects["_row"][0]), str(rejects["raw"][0])) if rejects.height else None
     if not extracted.columns:  # a pipeline that maps nothing could not even be loaded
@@ -197,6 +231,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         footer=(extracted.footer, extracted.footer_first or ""),
         renamed=extracted.renamed,
         where=where,
+        deleted=deleted,
     )
     # a JSON array's rows are its records, not lines of the file
     word = "record" if kind == "json" else "line"
@@ -242,7 +277,7 @@ def write_starter(
         text = render_linked(name=name, plan=plan)
         output.write_text(text, encoding="utf-8")
         return Starter(plan.contacts, plan.contacts_info, text, plan.companies, link, parents.info)
-    flagged = inspected.info.where is not None  # its companies are rows: not from a column
+    flagged = inspected.info.flags_companies  # its companies are rows: not from a column
     suggestion = suggest(
         inspected.table, object_name, inspected.product, companies_step=not flagged
     )
@@ -277,6 +312,6 @@ def _link(source: Path, inspected: Inspected, companies: Path | None, find: bool
     found beside it; None for other files (a flagged export's companies are its own rows)."""
     if companies is not None:
         return link_to(companies, inspected.table)
-    if not find or inspected.info.kind != "csv" or inspected.info.where is not None:
+    if not find or inspected.info.kind != "csv" or inspected.info.flags_companies:
         return None
     return find_companies_file(source, inspected.table)

@@ -36,7 +36,37 @@ class SourceInfo:
     footer: tuple[int, str] = (0, "")  # a report's footer below the table: (lines, first)
     renamed: tuple[tuple[str, str], ...] = ()
     where: dict[str, str | list[str]] | None = None
+    deleted: tuple[str, int] | None = None  # (flag column, rows left out) by `where`
     records: str | None = None  # the member whose nested objects are the rows (JSON)
+
+    @property
+    def flags_companies(self) -> bool:
+        """Whether `where` keeps the rows of one kind in a file of people and companies (its
+        other use: leaving out the rows deleted in the source)."""
+        deleted = self.deleted[0] if self.deleted is not None else None
+        return any(column != deleted for column in self.where or {})
+
+
+def _where_said(object_name: str, source: SourceInfo) -> str:
+    """Why `where:` keeps only some rows: the export flags its companies, or its deleted
+    rows, or both."""
+    said = []
+    if source.flags_companies:
+        kept = "companies" if object_name == "companies" else "people"
+        said.append(f"Only the rows that are {kept}: the export flags its companies.")
+    if source.deleted is not None:
+        said.append(deleted_said(*source.deleted))
+    return " ".join(said)
+
+
+def deleted_said(column: str, count: int) -> str:
+    """The rows deleted in the source that `where:` leaves out, in words."""
+    rows = "1 row" if count == 1 else f"{count:,} rows"
+    return (
+        f"Rows deleted in the source ({quoted(column)} is true) are left out, {rows}: loaded, "
+        f"they would bring back what was deleted. Take {quoted(column)} out of where: to load "
+        "them too."
+    )
 
 
 def _source_lines(source: SourceInfo) -> list[str]:
@@ -152,10 +182,9 @@ def step_lines(object_name: str, source: SourceInfo, suggestion: Suggestion) -> 
     """Everything of one step from its source to its dedupe."""
     lines = _source_lines(source)
     if source.where:
-        kept = "companies" if object_name == "companies" else "people"
         lines += [
             "",
-            *comment_lines(f"Only the rows that are {kept}: the export flags its companies."),
+            *comment_lines(_where_said(object_name, source)),
             f"where: {scalar(source.where)}",
         ]
     if suggestion.source_id:

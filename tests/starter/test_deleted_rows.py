@@ -1,0 +1,102 @@
+"""Rows an export flags as deleted in its source (Salesforce's IsDeleted) are left out by the
+pipeline `crmsync init` writes, and said: loaded, they would bring back what people deleted."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crmsync.cli import cli
+from crmsync.config import load_pipeline
+from crmsync.run import RunOptions, run_pipeline
+from crmsync.sandbox.testing import in_process_sandbox
+from crmsync.starter import write_starter
+
+KEY = "k-deleted"
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _contacts(tmp_path: Path, flags: list[str], column: str = "IsDeleted") -> Path:
+    rows = [
+        {
+            "Id": f"003{n:015d}",
+            column: flag,
+            "FirstName": f"P{n}",
+            "LastName": "Lee",
+            "Email": f"p{n}@acme.com",
+        }
+        for n, flag in enumerate(flags)
+    ]
+    return _write(tmp_path / "Contact.csv", rows)
+
+
+@pytest.mark.slow  # init and a run into the in-process sandbox: about half a second
+def test_rows_deleted_in_the_source_are_left_out_and_said(tmp_path: Path) -> None:
+    source = _contacts(tmp_path, ["false", "true", "false", "true"])
+    output = tmp_path / "p.yaml"
+    result = CliRunner().invoke(cli, ["init", str(source), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert 'note: Rows deleted in the source ("IsDeleted" is true) are left out, 2 rows' in (
+        result.output
+    )
+    text = output.read_text(encoding="utf-8")
+    assert "where: {IsDeleted: 'false'}" in text
+    assert 'Take "IsDeleted" out of where: to load them too.' in " ".join(
+        line.lstrip("# ") for line in text.splitlines()
+    )
+    with in_process_sandbox(api_keys=(KEY,)) as rally:
+        env = {"RALLY_BASE_URL": rally.base_url, "RALLY_API_KEY": KEY}
+        run = run_pipeline(load_pipeline(output, env=env), RunOptions(), transport=rally.transport)
+        assert [(s.summary.rows_read, s.summary.created) for s in run.steps] == [(2, 2)]
+        assert sorted(c["email"] for c in rally.records("contacts")) == [
+            "p0@acme.com",
+            "p2@acme.com",
+        ]
+
+
+def test_snake_case_and_numbers_are_read_as_the_flag(tmp_path: Path) -> None:
+    source = _contacts(tmp_path, ["0", "1", "0"], column="is_deleted")
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
+    assert starter.info.where == {"is_deleted": "0"}
+    assert starter.info.deleted == ("is_deleted", 1)
+
+
+def test_a_flag_left_blank_on_some_rows_is_only_suggested(tmp_path: Path) -> None:
+    """A blank flag is no "not deleted": `where:` would drop the row, so it stays a hint."""
+    source = _contacts(tmp_path, ["false", "true", ""])
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
+    assert starter.info.where is None
+    assert starter.info.deleted is None
+    assert any("deleted in the source" in hint for hint in starter.suggestion.hints)
+
+
+def test_no_row_deleted_writes_no_where(tmp_path: Path) -> None:
+    source = _contacts(tmp_path, ["false", "false"])
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
+    assert starter.info.where is None
+    assert "where:" not in starter.text
+
+
+def test_a_file_of_people_and_companies_keeps_both_filters(tmp_path: Path) -> None:
+    rows = [
+        {"name": "Acme", "is_organization": "true", "is_deleted": "false", "email": ""},
+        {"name": "Ann Lee", "is_organization": "false", "is_deleted": "false", "email": "a@x.io"},
+        {"name": "Bo Kim", "is_organization": "false", "is_deleted": "true", "email": "b@x.io"},
+    ]
+    source = _write(tmp_path / "people.csv", rows)
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
+    assert starter.info.where == {"is_organization": "false", "is_deleted": "false"}
+    assert starter.info.flags_companies
+    said = " ".join(line.lstrip("# ") for line in starter.text.splitlines())
+    assert "the export flags its companies" in said
+    assert 'Rows deleted in the source ("is_deleted" is true) are left out, 1 row' in said
