@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from crmsync.config.base import Section, read_text_file
 from crmsync.errors import ConfigError
-from crmsync.transform.mapping import FieldRule, template_columns
+from crmsync.transform.mapping import ByLabel, FieldRule, label_key, template_columns
 
 LookupKind = Literal["domain", "email", "email_domain", "name", "source_id"]
 KEY_OPTIONS = ("separator",)  # a lookup key's settings beside its kind and column
@@ -122,6 +122,22 @@ class FieldMapping(Section):
         description="The column may be missing from the source: the field then takes its "
         "default, or stays empty, with one warning (a column with a default is optional too).",
     )
+    label: list[str] | None = Field(
+        default=None,
+        description="One label column per column (Google's Phone 1 - Label beside Phone 1 - "
+        "Value): each row takes the first column whose label `labels` names, or that "
+        "`labels_not` does not.",
+    )
+    labels: list[str] | None = Field(
+        default=None,
+        description="With label: the labels to take (e.g. [mobile, cell]), matched ignoring "
+        'case and Google\'s "* " mark of the primary one.',
+    )
+    labels_not: list[str] | None = Field(
+        default=None,
+        description="With label: the labels to pass over (e.g. [mobile, fax]); a blank label "
+        "is taken.",
+    )
 
     @field_validator("constant", "default")
     @classmethod
@@ -144,7 +160,22 @@ class FieldMapping(Section):
             raise ValueError("values and values_file translate a column or a template")
         if self.optional and not (self.column or self.template):
             raise ValueError("optional says a column may be missing: give a column or template")
+        self._check_labels()
         return self
+
+    def _check_labels(self) -> None:
+        """label pairs a label column with each column, and one of labels or labels_not
+        says which to take."""
+        chooses = [x for x in (self.labels, self.labels_not) if x is not None]
+        if self.label is None:
+            if chooses:
+                raise ValueError("labels and labels_not choose by label: give the label columns")
+            return
+        values = self.column if isinstance(self.column, list) else [self.column]
+        if not self.column or len(values) != len(self.label):
+            raise ValueError("label gives one label column per column: as many of each")
+        if len(chooses) != 1 or not chooses[0]:
+            raise ValueError("with label, give labels (the ones to take) or labels_not")
 
     @property
     def may_be_absent(self) -> bool:
@@ -154,11 +185,11 @@ class FieldMapping(Section):
 
     @property
     def columns(self) -> list[str]:
-        """Every source column this field reads."""
+        """Every source column this field reads (its label columns after its columns)."""
         if isinstance(self.column, list):
-            return list(self.column)
+            return [*self.column, *(self.label or [])]
         if self.column:
-            return [self.column]
+            return [self.column, *(self.label or [])]
         if self.template:
             return template_columns(self.template)
         return []
@@ -180,7 +211,14 @@ class FieldMapping(Section):
             values=values,
             keep_unmatched=self.unmatched == "keep",
             mark_default=self.on == "create",
+            by_label=self._by_label(),
         )
+
+    def _by_label(self) -> ByLabel | None:
+        if self.label is None:
+            return None
+        chosen = self.labels if self.labels is not None else self.labels_not
+        return ByLabel(frozenset(label_key(x) for x in chosen or ()), take=self.labels is not None)
 
 
 def _text(value: object) -> str | None:

@@ -25,6 +25,42 @@ _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
+class ByLabel:
+    """A field read from the first of its columns whose label column (one each, after them
+    in `FieldRule.columns`) holds one of `labels` (`take`), or none of them (not `take`)."""
+
+    labels: frozenset[str]
+    take: bool
+
+
+GOOGLE_PRIMARY = "* "  # Google marks a contact's primary number's label "* Mobile"
+SEVERAL_LABELS = ":::"  # Google's separator of several values (and labels) in one cell
+
+
+def label_key(label: str) -> str:
+    """A label as labels are compared: without Google's primary mark, trimmed, any case."""
+    return label.strip().removeprefix(GOOGLE_PRIMARY).strip().casefold()
+
+
+def _label_cell(column: str) -> pl.Expr:
+    """A label column's cell as `label_key` has it (the first of several: `a ::: b`)."""
+    first = pl.col(column).cast(pl.String).str.split(SEVERAL_LABELS).list.first()
+    mark = "^" + re.escape(GOOGLE_PRIMARY)
+    return first.str.strip_chars().str.replace(mark, "").str.strip_chars().str.to_lowercase()
+
+
+def _by_label(actual: Sequence[str], choice: ByLabel) -> pl.Expr:
+    """The first of the columns (the first half of `actual`) whose label (the second half)
+    the choice takes; a blank label is no label `take` asks for, and one `labels_not` passes."""
+    half = len(actual) // 2
+    chosen = []
+    for value, label in zip(actual[:half], actual[half:], strict=True):
+        named = _label_cell(label).is_in(list(choice.labels)).fill_null(False)
+        chosen.append(pl.when(named if choice.take else ~named).then(_cell(value)))
+    return pl.coalesce(chosen)
+
+
+@dataclass(frozen=True)
 class FieldRule:
     """Where one Rally field's value comes from, in the terms the projection needs.
 
@@ -41,6 +77,7 @@ class FieldRule:
     values: Mapping[str, str] = field(default_factory=dict)
     keep_unmatched: bool = True
     mark_default: bool = False  # add DEFAULT_MARK + name: whether the default or constant applied
+    by_label: ByLabel | None = None  # the columns' labels choose, row by row
 
 
 def template_columns(template: str) -> list[str]:
@@ -185,6 +222,8 @@ def apply_mapping(
             expr = _literal(rule.constant)
         elif rule.template is not None:
             expr = _template(rule.template, actual)
+        elif rule.by_label is not None:
+            expr = _by_label(actual, rule.by_label)
         elif len(actual) > 1:
             expr = _first_usable(actual, address=name in ADDRESS_FIELDS)
         elif actual:
