@@ -47,7 +47,9 @@ CASES = [
             "lastName": "Family Name",
             "fullName": "Name",  # one row has only the display name
             "email": ["E-mail 1 - Value", "E-mail 2 - Value"],
-            "phone": ["Phone 1 - Value", "Phone 2 - Value"],  # Phone 1 typed Mobile, Work, Home
+            # Phone 1 typed Mobile, Work or Home: each row's types choose
+            "phone": ["Phone 1 - Value", "Phone 2 - Value", "Phone 3 - Value"],
+            "mobile": ["Phone 1 - Value", "Phone 2 - Value", "Phone 3 - Value"],
             "title": "Organization 1 - Title",
             "department": "Organization 1 - Department",
             "address": "Address 1 - Street",
@@ -581,7 +583,8 @@ CASES = [
             "firstName": "First Name",
             "lastName": "Last Name",
             "email": ["E-mail 1 - Value", "E-mail 2 - Value"],
-            "phone": ["Phone 1 - Value", "Phone 2 - Value"],
+            "phone": ["Phone 1 - Value", "Phone 2 - Value"],  # by each row's label
+            "mobile": ["Phone 1 - Value", "Phone 2 - Value"],
             "title": "Organization Title",
             "department": "Organization Department",
             "address": "Address 1 - Street",
@@ -592,7 +595,7 @@ CASES = [
             "notes": "Notes",
         },
         region="US",
-        left={"Labels": "myContacts", "Phone 1 - Label": "label"},
+        left={"Labels": "myContacts"},
         companies={
             "name": "Organization Name",
             "domain": ["E-mail 1 - Value", "E-mail 2 - Value"],
@@ -697,13 +700,21 @@ def test_a_full_name_that_fills_missing_names_is_kept_and_says_so(tmp_path: Path
     assert "fills first and last name where they are empty: 1 of 34 rows has only this" in text
 
 
-def test_types_that_vary_are_explained_with_a_template(tmp_path: Path) -> None:
+def test_google_s_phones_are_chosen_by_each_row_s_type(tmp_path: Path) -> None:
+    """Phone 1 is a mobile for some contacts and a work number for others: the types, not
+    the slot, say which number is the mobile."""
     text = _text("google_contacts.csv", tmp_path)
-    assert '"Phone 1 - Type" varies (Mobile 17, Work 10, Home 5)' in text
-    template = yaml.safe_load(
-        next(line for line in text.splitlines() if "notes: {template:" in line).split("# ", 1)[1]
-    )
-    assert template["notes"]["template"].startswith("{Notes}\n{Phone 1 - Type}: {Phone 1 - Value}")
+    lines = {
+        line.split(":", 1)[0].strip(): yaml.safe_load(line)
+        for line in text.splitlines()
+        if line.strip().startswith(("phone: {", "mobile: {"))
+    }
+    types = ["Phone 1 - Type", "Phone 2 - Type", "Phone 3 - Type"]
+    assert lines["mobile"]["mobile"]["label"] == types
+    assert "mobile" in lines["mobile"]["mobile"]["labels"]
+    assert {"mobile", "work fax"} <= set(lines["phone"]["phone"]["labels_not"])
+    said = " ".join(line.strip().lstrip("# ") for line in text.splitlines())
+    assert "the first number labelled a mobile (Mobile 20, Work 13, Home 5" in said
 
 
 def test_no_evidence_leaves_the_region_commented_out(tmp_path: Path) -> None:

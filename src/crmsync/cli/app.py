@@ -267,7 +267,7 @@ def init(
         click.echo(f"{object_name} step, linked to their company by companyId:")
     if suggestion.source_id:
         click.echo(f"  {'source_id':<20} <- {suggestion.source_id.columns[0]}")
-    _echo_mapping(suggestion.mapping)
+    _echo_mapping(suggestion.mapping, suggestion.by_label)
     if suggestion.missing_required:
         click.echo(f"required, not found: {', '.join(suggestion.missing_required)} (edit the file)")
     read = companies.columns if companies else set()
@@ -292,9 +292,16 @@ def init(
     click.echo(f"next: crmsync run {target} --dry-run")
 
 
-def _echo_mapping(mapping: dict[str, str | list[str]]) -> None:
+def _echo_mapping(
+    mapping: dict[str, str | list[str]], by_label: frozenset[str] = frozenset()
+) -> None:
     for field, columns in mapping.items():
-        shown = columns if isinstance(columns, str) else ", then ".join(columns)
+        if isinstance(columns, str):
+            shown = columns
+        elif field in by_label:
+            shown = " or ".join(columns) + ", by each row's label"
+        else:
+            shown = ", then ".join(columns)
         click.echo(f"  {field:<20} <- {shown}")
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from crmsync.extract.json_members import field_member
-from crmsync.starter.model import Mapped, Table
+from crmsync.starter.model import Mapped, MappingValue, Table
 from crmsync.starter.vocab import COMPANY_PART, Product
 from crmsync.transform.mapping import header_key
 
@@ -45,7 +45,6 @@ class Builder:
         self.left: dict[str, str] = {}
         self.used: set[str] = set()
         self.source_id: Mapped | None = None
-        self.typed_phones: tuple[Slot, list[Slot]] | None = None
         self.companies: list[str] = []  # columns naming the contact's company
         self.company_parts: list[str] = []  # the company's own columns (website, billing)
 
@@ -64,6 +63,13 @@ class Builder:
         self.used.add(column)
         self.left.pop(column, None)
         self.fields[target] = Mapped(target, column, why, notes)
+
+    def put_value(self, target: str, value: MappingValue, columns: list[str], why: str) -> None:
+        """A mapping that is more than a column (a dict of its settings), reading `columns`."""
+        for column in columns:
+            self.used.add(column)
+            self.left.pop(column, None)
+        self.fields[target] = Mapped(target, value, why)
 
     def add_fallback(self, target: str, column: str, why: str) -> None:
         first = self.fields[target]

@@ -107,5 +107,14 @@ class Suggestion:
         return out
 
     @property
+    def by_label(self) -> frozenset[str]:
+        """The fields whose column each row's labels choose (Google's phones)."""
+        return frozenset(
+            item.field
+            for item in self.fields
+            if isinstance(item.value, dict) and "label" in item.value
+        )
+
+    @property
     def unmapped_columns(self) -> list[str]:
         return [item.column for item in self.left]

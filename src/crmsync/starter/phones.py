@@ -1,25 +1,28 @@
 """Google's numbered phones (``Phone 1 - Value`` with its ``Phone 1 - Type`` or, in today's
-"Google CSV", ``Phone 1 - Label``): the type column of each slot says which is the mobile.
+"Google CSV", ``Phone 1 - Label``): the label beside each number says which is the mobile.
 
-A mapping picks columns, not cells by their label, so a slot's type decides per column: a slot
-typed Mobile on most rows is the mobile; every other slot is a phone, Phone 1 (Google's
-primary) first and the later ones read where it is empty, so a row's only number is never left
-behind. A slot whose type varies is said, with a template that keeps every number's type.
+A label varies from contact to contact (Phone 1 is the first number a person typed: a mobile
+for one, a work number for the next), so the mapping chooses by label, row by row: the mobile
+is the first number labelled a mobile, the phone the first labelled neither a mobile nor a fax
+or pager (an unlabelled number is a phone), Phone 1 (Google's primary) first. Slots whose type
+columns are empty throughout are read in order: the phone is the first number a row has.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from crmsync.starter import values as v
 from crmsync.starter.builder import Builder, Slot
-from crmsync.starter.model import Mapped
+from crmsync.starter.model import MappingValue
 
 MAX_PHONE_SLOTS = 9
-NEWLINE_ESCAPE = "\\n"  # a line break inside a double-quoted YAML string
-PHONE_KINDS = ("phone", "mixed")
+MOBILE_LABELS = tuple(label for label, kind in v.PHONE_KINDS.items() if kind == "mobile")
+NOT_A_PHONE = ("fax", "pager")  # words of the labels of numbers no phone should be
 
 
 def phone_slots(build: Builder) -> None:
-    """Claim Google's phone slots: the mobile by its type, the others as the phone in order."""
+    """Claim Google's phone slots: the mobile and the phone chosen by each row's labels."""
     slots: list[Slot] = []
     for n in range(1, MAX_PHONE_SLOTS + 1):
         value = build.column(f"Phone {n} - Value")
@@ -27,39 +30,32 @@ def phone_slots(build: Builder) -> None:
         if value is None or types is None:
             break
         slots.append(Slot(value, types, *v.phone_kind(build.table.values(types))))
-    mobile = next((slot for slot in slots if slot.kind == "mobile"), None)
-    if mobile:
-        build.put("mobile", mobile.value, f"its type column says {v.examples(mobile.seen)}")
-    phones = [slot for slot in slots if slot.kind in PHONE_KINDS]
-    if phones:
-        first = phones[0]
-        said = f"its type column says {v.examples(first.seen)}"
-        build.put("phone", first.value, said if first.kind == "phone" else "the first phone")
-        for later in phones[1:]:
-            build.add_fallback("phone", later.value, f"the next phone ({v.examples(later.seen)})")
-        mixed = next((slot for slot in phones if slot.kind == "mixed"), None)
-        if mixed:
-            build.typed_phones = (mixed, slots)
-    for slot in slots:
-        if slot.value not in build.used:
-            why = f"another phone ({v.examples(slot.seen)}); Rally has one phone and one mobile"
-            build.claim(slot.value, why)
-
-
-def types_vary(build: Builder) -> None:
-    """A phone slot mapped whatever its type: say so, and how to keep every type."""
-    if build.typed_phones is None:
+    if not slots:
         return
-    mixed, slots = build.typed_phones
-    parts = [f"{{{slot.types}}}: {{{slot.value}}}" for slot in slots]
-    notes = build.fields.get("notes")
-    if notes and isinstance(notes.value, str):
-        parts.insert(0, f"{{{notes.value}}}")
-    template = NEWLINE_ESCAPE.join(parts)
-    note = (
-        f'"{mixed.types}" varies ({v.examples(mixed.seen)}): phone gets its number whatever '
-        "its type (a mapping takes columns, not numbers by their label). To keep every number "
-        f'with its type instead, in the notes:\n  notes: {{template: "{template}"}}'
+    if not any(slot.seen for slot in slots):  # no labels at all: the numbers in order
+        build.put("phone", slots[0].value, "the first phone")
+        for later in slots[1:]:
+            build.add_fallback("phone", later.value, "the next phone")
+        return
+    _by_label(build, slots)
+
+
+def _by_label(build: Builder, slots: list[Slot]) -> None:
+    """The mobile and the phone, each the first number of a row whose label says so."""
+    values = [slot.value for slot in slots]
+    labels = [slot.types for slot in slots]
+    seen: Counter[str] = sum((slot.seen for slot in slots), start=Counter())
+    said = v.examples(seen)
+    columns = [*values, *labels]
+    if any(label.casefold() in MOBILE_LABELS for label in seen):
+        mobile: MappingValue = {"column": values, "label": labels, "labels": list(MOBILE_LABELS)}
+        build.put_value("mobile", mobile, columns, f"the first number labelled a mobile ({said})")
+    passed = sorted(
+        {
+            *MOBILE_LABELS,
+            *(x.casefold() for x in seen if any(w in x.casefold() for w in NOT_A_PHONE)),
+        }
     )
-    phone = build.fields["phone"]
-    build.fields["phone"] = Mapped(phone.field, phone.value, phone.why, (*phone.notes, note))
+    phone: MappingValue = {"column": values, "label": labels, "labels_not": passed}
+    why = "the first number labelled neither a mobile nor a fax or pager, row by row"
+    build.put_value("phone", phone, columns, why)

@@ -19,7 +19,7 @@ from crmsync.starter.counts import field_notes, keyless_rows, mapped_values, row
 from crmsync.starter.full_name import full_name
 from crmsync.starter.model import Left, Mapped, Suggestion, Table, rally_fields, split_targets
 from crmsync.starter.names import email_offer, name_gaps
-from crmsync.starter.phones import phone_slots, types_vary
+from crmsync.starter.phones import phone_slots
 from crmsync.starter.regions import RegionGuess, guess_region
 from crmsync.starter.vocab import (
     COMPANY,
@@ -75,7 +75,6 @@ def suggest(
         _apply(build, known, fields)
     _duplicates(build)
     _stages(build)
-    types_vary(build)
     if object_name == "companies":
         _domain_from_website(build)
     if object_name == "contacts":
