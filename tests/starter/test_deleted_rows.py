@@ -3,11 +3,11 @@ pipeline `crmsync init` writes, and said: loaded, they would bring back what peo
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.starter.csv_rows import write_rows
 
 from crmsync.cli import cli
 from crmsync.config import load_pipeline
@@ -16,14 +16,6 @@ from crmsync.sandbox.testing import in_process_sandbox
 from crmsync.starter import write_starter
 
 KEY = "k-deleted"
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def _contacts(tmp_path: Path, flags: list[str], column: str = "IsDeleted") -> Path:
@@ -37,7 +29,7 @@ def _contacts(tmp_path: Path, flags: list[str], column: str = "IsDeleted") -> Pa
         }
         for n, flag in enumerate(flags)
     ]
-    return _write(tmp_path / "Contact.csv", rows)
+    return write_rows(tmp_path / "Contact.csv", rows)
 
 
 @pytest.mark.slow  # init and a run into the in-process sandbox: about half a second
@@ -93,7 +85,7 @@ def test_a_file_of_people_and_companies_keeps_both_filters(tmp_path: Path) -> No
         {"name": "Ann Lee", "is_organization": "false", "is_deleted": "false", "email": "a@x.io"},
         {"name": "Bo Kim", "is_organization": "false", "is_deleted": "true", "email": "b@x.io"},
     ]
-    source = _write(tmp_path / "people.csv", rows)
+    source = write_rows(tmp_path / "people.csv", rows)
     starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
     assert starter.info.where == {"is_organization": "false", "is_deleted": "false"}
     assert starter.info.flags_companies

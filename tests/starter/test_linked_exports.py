@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from tests.starter.csv_rows import write_rows
 
 from crmsync.cli import cli
 from crmsync.config import load_pipeline
@@ -35,14 +36,6 @@ def _export(tmp_path: Path, *files: str) -> Path:
 
 def _table(path: Path) -> Table:
     return inspect_source(path, "contacts", path.name).table
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 @pytest.mark.parametrize(
@@ -108,7 +101,7 @@ def test_a_file_under_any_name_is_found_when_its_ids_match(tmp_path: Path) -> No
 
 def test_an_accounts_file_whose_ids_do_not_match_is_not_taken(tmp_path: Path) -> None:
     folder = _export(tmp_path, "Contact.csv")
-    _write(
+    write_rows(
         folder / "Account.csv",
         [{"Id": f"001OTHER{n}", "Name": f"Other {n}", "Website": f"o{n}.com"} for n in range(5)],
     )
@@ -135,7 +128,7 @@ def test_another_contacts_file_is_no_companies_file_whatever_its_ids(tmp_path: P
     column holds them too) holds people: it is not taken for the accounts."""
     folder = _export(tmp_path, "Contact.csv")
     accounts = sorted(set(_table(folder / "Contact.csv").values("AccountId")))
-    _write(
+    write_rows(
         folder / "Contact_copy.csv",
         [
             {"Id": account, "AccountId": account, "FirstName": "A", "LastName": f"B{n}"}
@@ -150,7 +143,7 @@ def test_an_id_column_whose_values_repeat_is_no_records_id(tmp_path: Path) -> No
     folder = _export(tmp_path, "Contact.csv")
     accounts = sorted(set(_table(folder / "Contact.csv").values("AccountId")))
     rows = [{"Id": f"X{n}", "Name": "Acme", "CreatedById": a} for n, a in enumerate(accounts)]
-    _write(folder / "Account.csv", [*rows, {**rows[0], "Id": "X99"}])
+    write_rows(folder / "Account.csv", [*rows, {**rows[0], "Id": "X99"}])
     assert find_companies_file(folder / "Contact.csv", _table(folder / "Contact.csv")) is None
 
 

@@ -5,12 +5,12 @@ links each contact to the company of its first id (the key's `separator`)."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from tests.starter.csv_rows import write_rows
 
 from crmsync.cli import cli
 from crmsync.config import LookupKey, load_pipeline
@@ -46,18 +46,10 @@ PEOPLE = [
 ]
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _export(tmp_path: Path, *, several: bool = True) -> Path:
     """HubSpot's companies and contacts exports side by side; the contacts file's path.
     Without `several`, each contact names only its first company."""
-    _write(tmp_path / "hubspot-crm-exports-all-companies.csv", COMPANIES)
+    write_rows(tmp_path / "hubspot-crm-exports-all-companies.csv", COMPANIES)
     contacts = [
         {
             "Record ID": str(51200 + n),
@@ -68,7 +60,7 @@ def _export(tmp_path: Path, *, several: bool = True) -> Path:
         }
         for n, (first, last, ids) in enumerate(PEOPLE)
     ]
-    return _write(tmp_path / "hubspot-crm-exports-all-contacts.csv", contacts)
+    return write_rows(tmp_path / "hubspot-crm-exports-all-contacts.csv", contacts)
 
 
 def _table(path: Path) -> Table:

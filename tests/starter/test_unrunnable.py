@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.starter.csv_rows import write_rows
 
 from crmsync.cli import cli
 from crmsync.config import load_pipeline
@@ -21,20 +22,12 @@ SF_EXPORT = Path(__file__).resolve().parent.parent / "data" / "exports" / "sales
 ENV = {"RALLY_BASE_URL": "http://127.0.0.1:1", "RALLY_API_KEY": "k"}
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def _people(tmp_path: Path, *, email: bool) -> Path:
     """Two people; with `email`, the address Rally's contacts need, else only a phone."""
     rows = [{"First Name": "Ann", "Last Name": "Lee"}, {"First Name": "Bo", "Last Name": "Kim"}]
     for n, row in enumerate(rows):
         row["Email" if email else "Phone"] = f"p{n}@acme.com" if email else f"+1 617 555 010{n}"
-    return _write(tmp_path / "people.csv", rows)
+    return write_rows(tmp_path / "people.csv", rows)
 
 
 def _nameless_accounts(tmp_path: Path) -> Path:
@@ -42,7 +35,7 @@ def _nameless_accounts(tmp_path: Path) -> Path:
     shutil.copy(SF_EXPORT / "Contact.csv", tmp_path / "Contact.csv")
     ids = {r["AccountId"] for r in csv.DictReader((tmp_path / "Contact.csv").open())} - {""}
     rows = [{"Id": i, "Website": f"www.a{n}.com"} for n, i in enumerate(sorted(ids))]
-    _write(tmp_path / "Account.csv", rows)
+    write_rows(tmp_path / "Account.csv", rows)
     return tmp_path / "Contact.csv"
 
 

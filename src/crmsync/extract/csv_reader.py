@@ -23,6 +23,7 @@ from crmsync.extract.encoding import Decoded, decode, read_bytes
 from crmsync.extract.footer import without_footer
 from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, scan_layout
 from crmsync.extract.one_line import read_one_line_records
+from crmsync.extract.polars_csv import parse_values
 from crmsync.extract.preamble import HeaderStart, find_header
 from crmsync.extract.records import assemble, check_width, own_or_given
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
@@ -158,23 +159,9 @@ def read_with_polars(
     header_raw = str(raw_records(layout, pl.Series([header_rec]))[0])
     width = len(next(csv.reader(io.StringIO(header_raw, newline=""), delimiter=delimiter), []))
     check_width(width, source, int(candidates["line"][0]))
-    try:
-        parsed = pl.read_csv(
-            data,
-            has_header=False,
-            skip_lines=header_first,
-            separator=delimiter,
-            quote_char='"',
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-            null_values=[""],  # an empty cell, quoted or not, is no value
-        )
-    except pl.exceptions.PolarsError:
+    parsed = parse_values(data, delimiter, skip_lines=header_first, truncate_ragged=True)
+    if parsed is None:
         return None
-    # one buffer per column: polars' parser leaves dozens of pieces, and every string
-    # operation after it pays per piece (normalize took 10% more CPU on 59 of them)
-    parsed = parsed.rechunk()
     meta = records.slice(header_rec)
     if parsed.height != meta.height:
         return None

@@ -22,10 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-QUOTE = '"'
-LINE_COLUMN = "text"
-# Absent from the data (the decoder rejects NUL bytes), so each physical line is one field.
-NO_SEPARATOR = "\x00"
+from crmsync.extract.polars_csv import LINE_COLUMN, QUOTE, read_lines
 
 
 @dataclass(frozen=True)
@@ -49,14 +46,7 @@ class Layout:
 def scan_layout(data: bytes, delimiter: str) -> Layout | None:
     """The layout of UTF-8 CSV ``data``; None when a quote is still open at the end or a lone
     CR breaks a line (the caller then takes the exact path)."""
-    lines = pl.read_csv(
-        data,
-        has_header=False,
-        separator=NO_SEPARATOR,
-        quote_char=None,
-        schema={LINE_COLUMN: pl.String},
-        empty_string_is_null=False,
-    )
+    lines = read_lines(data)
     quoted = QUOTE.encode() in data
     if lines.height == 0:
         return Layout(lines.with_columns(rec=pl.lit(0, pl.Int64)), _empty_records(), quoted)

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from crmsync.extract.layout import LINE_COLUMN, NO_SEPARATOR, QUOTE, blank_pattern, count_of
+from crmsync.extract.layout import blank_pattern, count_of
+from crmsync.extract.polars_csv import LINE_COLUMN, QUOTE, parse_values, read_lines
 from crmsync.extract.records import assemble, check_width, own_or_given
 from crmsync.extract.result import Extracted
 
@@ -37,14 +38,7 @@ def read_one_line_records(
     """`read_with_polars`'s result for ``data`` (the table from its header line on, the
     ``lines_before`` lines above it cut) when every record is one full line; None when
     one is not, or polars refuses the table (the caller then reads it with its layout)."""
-    lines = pl.read_csv(
-        data,
-        has_header=False,
-        separator=NO_SEPARATOR,
-        quote_char=None,
-        schema={LINE_COLUMN: pl.String},
-        empty_string_is_null=False,
-    )
+    lines = read_lines(data)
     if lines.height < 1:
         return None
     text = lines[LINE_COLUMN]
@@ -56,24 +50,14 @@ def read_one_line_records(
     check_width(len(header_fields), source, lines_before + 1)
     if QUOTE.encode() in data and _odd_quotes(lines):
         return None  # a value holds a line break (or a quote is left open)
-    try:
-        parsed = pl.read_csv(
-            data,
-            has_header=False,
-            separator=delimiter,
-            quote_char='"',
-            infer_schema=False,
-            truncate_ragged_lines=False,  # a long record is an error: the layout counts it
-            raise_if_empty=False,
-            null_values=[""],  # an empty cell, quoted or not, is no value
-        )
-    except pl.exceptions.PolarsError:
+    # a long record is refused, not cut: the layout counts its fields
+    parsed = parse_values(data, delimiter, truncate_ragged=False)
+    if parsed is None:
         return None
     if parsed.height != lines.height or parsed.width != len(header_fields):
         return None
     if _short_or_blank(parsed, lines, delimiter):
         return None
-    parsed = parsed.rechunk()  # one buffer per column, as `read_with_polars` leaves it
     first = lines_before + 1
     meta = pl.DataFrame(
         {
