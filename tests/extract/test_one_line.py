@@ -81,6 +81,7 @@ def files(draw: st.DrawFn) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow  # a sweep of 150 files, 4 s: the whole suite runs it
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files())
 def test_the_fast_case_reads_what_the_layout_reads(text: str) -> None:
