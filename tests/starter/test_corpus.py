@@ -704,15 +704,13 @@ def test_google_s_phones_are_chosen_by_each_row_s_type(tmp_path: Path) -> None:
     """Phone 1 is a mobile for some contacts and a work number for others: the types, not
     the slot, say which number is the mobile."""
     text = _text("google_contacts.csv", tmp_path)
-    lines = {
-        line.split(":", 1)[0].strip(): yaml.safe_load(line)
-        for line in text.splitlines()
-        if line.strip().startswith(("phone: {", "mobile: {"))
-    }
+    loaded = yaml.safe_load(text)
+    steps = loaded.get("steps") or [loaded]
+    mapping = steps[-1]["mapping"]
     types = ["Phone 1 - Type", "Phone 2 - Type", "Phone 3 - Type"]
-    assert lines["mobile"]["mobile"]["label"] == types
-    assert "mobile" in lines["mobile"]["mobile"]["labels"]
-    assert {"mobile", "work fax"} <= set(lines["phone"]["phone"]["labels_not"])
+    assert mapping["mobile"]["label"] == types
+    assert "mobile" in mapping["mobile"]["labels"]
+    assert {"mobile", "work fax"} <= set(mapping["phone"]["labels_not"])
     said = " ".join(line.strip().lstrip("# ") for line in text.splitlines())
     assert "the first number labelled a mobile (Mobile 20, Work 13, Home 5" in said
 

@@ -12,6 +12,7 @@ from crmsync.starter.companies import CompaniesStep
 from crmsync.starter.model import Mapped, Suggestion
 from crmsync.starter.yaml_text import (
     QUOTE,
+    WIDTH,
     comment_lines,
     quoted,
     scalar,
@@ -238,7 +239,13 @@ def _mapping_lines(fields: tuple[Mapped, ...]) -> list[str]:
         for note in item.notes:
             lines += comment_lines(note, 2)
         why = f"from {', '.join(quoted(c) for c in item.columns)}: {item.why}"
-        lines += with_comment(f"  {item.field}: {scalar(item.value)}", why, 2)
+        line = f"  {item.field}: {scalar(item.value)}"
+        if isinstance(item.value, dict) and len(line) > WIDTH:  # a setting a line, readable
+            lines += comment_lines(why, 2)
+            lines.append(f"  {item.field}:")
+            lines += [f"    {key}: {scalar(value)}" for key, value in item.value.items()]
+        else:
+            lines += with_comment(line, why, 2)
     return lines
 
 
