@@ -197,7 +197,7 @@ def test_init_writes_one_pipeline_whose_companies_step_is_init_on_the_accounts(
     assert starter.parents.hints == alone.suggestion.hints
     # the deleted account is left out, and said
     assert starter.parents_info is not None
-    assert starter.parents_info.deleted == ("IsDeleted", 1)
+    assert [(x.column, x.rows) for x in starter.parents_info.left_out] == [("IsDeleted", 1)]
     assert "where: {IsDeleted: 'false'}" in starter.text
     assert SAID in " ".join(line.lstrip("# ") for line in starter.text.splitlines())
     assert "fullName" not in starter.suggestion.mapping  # Name beside FirstName and LastName

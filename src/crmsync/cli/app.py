@@ -210,7 +210,6 @@ def init(
 
     from crmsync.report.wording import counted
     from crmsync.starter import write_starter
-    from crmsync.starter.render import deleted_said
 
     source = Path(source_file)
     target = Path(output) if output else source.with_name(f"{source.stem}.pipeline.yaml")
@@ -229,8 +228,8 @@ def init(
         )
     elif info.header_line and info.header_line > 1:
         click.echo(f"header: line {info.header_line} (the lines above it are skipped)")
-    if info.deleted is not None:
-        click.echo(f"note: {deleted_said(*info.deleted)}")
+    for left in info.left_out:
+        click.echo(f"note: {left.said}")
     for written, given in info.renamed:
         click.echo(f"warning: more than one column is named {written!r}; one is read as {given!r}")
     companies = suggestion.companies
@@ -239,8 +238,8 @@ def init(
         several = f"; {counted(link.several, 'cell')} of several: the first" if link.several else ""
         click.echo(f"{link.said} ({link.found} of {link.referenced} different ids found{several})")
         click.echo(f"companies step: {link.companies.name}, each company loaded once")
-        if starter.parents_info is not None and starter.parents_info.deleted is not None:
-            click.echo(f"  note: {deleted_said(*starter.parents_info.deleted)}")
+        for left in starter.parents_info.left_out if starter.parents_info else ():
+            click.echo(f"  note: {left.said}")
         click.echo(f"  {'source_id':<20} <- {link.id_column}")
         _echo_mapping(parents.mapping)
         if parents.missing_required:

@@ -32,7 +32,7 @@ from crmsync.extract.result import RESERVED_COLUMNS
 from crmsync.starter.linked import linked_plan, render_linked
 from crmsync.starter.model import Left, Mapped, Suggestion, Table
 from crmsync.starter.nested import JSON_KINDS, nested_plan, people_hint, people_member
-from crmsync.starter.render import SourceInfo, render_pipeline
+from crmsync.starter.render import LeftOut, SourceInfo, render_pipeline
 from crmsync.starter.render_nested import render_nested
 from crmsync.starter.siblings import Link, find_companies_file, link_to, unlinked_hint
 from crmsync.starter.suggest import suggest
@@ -75,9 +75,13 @@ COMPANY_FLAGS = frozenset(
         "estunesociete", "esempresa",
     }
 )  # fmt: skip
-# Columns saying a row was deleted in the system that exported it (Salesforce's IsDeleted,
-# in an "Export All" of Data Loader or a data export with its recycle bin).
-DELETED_FLAGS = frozenset({"isdeleted", "deleted"})
+# Columns saying a row is not one to load, by what they say: deleted in the system that
+# exported it (Salesforce's IsDeleted, in an "Export All" of Data Loader or a data export with
+# its recycle bin), or a lead converted into a contact and an account (its IsConverted).
+LEFT_OUT_FLAGS = (
+    ("deleted", frozenset({"isdeleted", "deleted"})),
+    ("converted", frozenset({"isconverted"})),
+)
 TRUE_WORDS = ("true", "yes", "1", "y", "ja", "да", "oui", "sí", "si", "wahr")
 FALSE_WORDS = ("false", "no", "0", "n", "nein", "нет", "non", "falsch")
 
@@ -160,23 +164,27 @@ def _flag(
     return None
 
 
-def _without_deleted(
+def _without_flagged(
     extracted: Extracted, where: dict[str, str | list[str]] | None
-) -> tuple[Extracted, dict[str, str | list[str]] | None, tuple[str, int] | None]:
-    """The rows not deleted in the source, when a flag column (filled on every row) says some
-    were: `where` gains the flag's no, and (column, rows left out) says what was done. A
-    migration that loads them would bring back what people deleted."""
-    flag = _flag(extracted, DELETED_FLAGS, every_row=True)
-    if flag is None:
-        return extracted, where, None
-    column, falsy, truthy = flag
-    deleted = pl.col(column).str.strip_chars().str.to_lowercase().is_in(truthy)
-    count = int(extracted.frame.select(deleted.sum()).item())
-    if not count or set(truthy) & set(falsy):
-        return extracted, where, None
-    kept = extracted.frame.filter(~deleted)
-    wanted = {**(where or {}), column: falsy[0] if len(falsy) == 1 else falsy}
-    return dataclasses.replace(extracted, frame=kept), wanted, (column, count)
+) -> tuple[Extracted, dict[str, str | list[str]] | None, tuple[LeftOut, ...]]:
+    """The rows a flag column (filled on every row) does not mark as deleted in the source,
+    or as a lead converted there: `where` gains each flag's no, and what was left out is
+    said. Loaded, the deleted rows would bring back what people deleted, the converted
+    leads be second records of people the contacts export holds."""
+    left: list[LeftOut] = []
+    for kind, names in LEFT_OUT_FLAGS:
+        flag = _flag(extracted, names, every_row=True)
+        if flag is None:
+            continue
+        column, falsy, truthy = flag
+        marked = pl.col(column).str.strip_chars().str.to_lowercase().is_in(truthy)
+        count = int(extracted.frame.select(marked.sum()).item())
+        if not count or set(truthy) & set(falsy):
+            continue
+        extracted = dataclasses.replace(extracted, frame=extracted.frame.filter(~marked))
+        where = {**(where or {}), column: falsy[0] if len(falsy) == 1 else falsy}
+        left.append(LeftOut(kind, column, count))
+    return extracted, where, tuple(left)
 
 
 def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspected:
@@ -207,7 +215,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         where = {column: wanted[0] if len(wanted) == 1 else wanted}
         kept = pl.col(column).str.strip_chars().str.to_lowercase().is_in(wanted)
         extracted = dataclasses.replace(extracted, frame=extracted.frame.filter(kept))
-    extracted, where, deleted = _without_deleted(extracted, where)
+    extracted, where, left_out = _without_flagged(extracted, where)
     rejects = extracted.rejects
     first = (int(rejects["_row"][0]), str(rejects["raw"][0])) if rejects.height else None
     if not extracted.columns:  # a pipeline that maps nothing could not even be loaded
@@ -231,7 +239,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
         footer=(extracted.footer, extracted.footer_first or ""),
         renamed=extracted.renamed,
         where=where,
-        deleted=deleted,
+        left_out=left_out,
     )
     # a JSON array's rows are its records, not lines of the file
     word = "record" if kind == "json" else "line"

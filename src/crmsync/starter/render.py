@@ -21,6 +21,32 @@ from crmsync.starter.yaml_text import (
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """Rows `where:` leaves out by a flag of the source: `kind` "deleted" or "converted"."""
+
+    kind: str
+    column: str
+    rows: int
+
+    @property
+    def said(self) -> str:
+        """What was left out and why, in words."""
+        rows = "1 row" if self.rows == 1 else f"{self.rows:,} rows"
+        flag, take_out = quoted(self.column), f"Take {quoted(self.column)} out of where: to load"
+        if self.kind == "converted":
+            return (
+                f"Leads converted in the source ({flag} is true) are left out, {rows}: it made "
+                "them contacts and accounts, which its contacts and accounts exports hold; "
+                f"loaded here too, each would be a second record of the same person or update "
+                f"it with the lead's older values. {take_out} them too."
+            )
+        return (
+            f"Rows deleted in the source ({flag} is true) are left out, {rows}: loaded, they "
+            f"would bring back what was deleted. {take_out} them too."
+        )
+
+
+@dataclass(frozen=True)
 class SourceInfo:
     """What the reader found, for the comments of the source section."""
 
@@ -37,37 +63,26 @@ class SourceInfo:
     footer: tuple[int, str] = (0, "")  # a report's footer below the table: (lines, first)
     renamed: tuple[tuple[str, str], ...] = ()
     where: dict[str, str | list[str]] | None = None
-    deleted: tuple[str, int] | None = None  # (flag column, rows left out) by `where`
+    left_out: tuple[LeftOut, ...] = ()  # rows `where` leaves out by the source's flags
     records: str | None = None  # the member whose nested objects are the rows (JSON)
 
     @property
     def flags_companies(self) -> bool:
         """Whether `where` keeps the rows of one kind in a file of people and companies (its
-        other use: leaving out the rows deleted in the source)."""
-        deleted = self.deleted[0] if self.deleted is not None else None
-        return any(column != deleted for column in self.where or {})
+        other use: leaving out the rows the source flags as deleted or converted)."""
+        flags = {left.column for left in self.left_out}
+        return any(column not in flags for column in self.where or {})
 
 
 def _where_said(object_name: str, source: SourceInfo) -> str:
-    """Why `where:` keeps only some rows: the export flags its companies, or its deleted
-    rows, or both."""
+    """Why `where:` keeps only some rows: the export flags its companies, or rows that are
+    no records to load (deleted, converted), or both."""
     said = []
     if source.flags_companies:
         kept = "companies" if object_name == "companies" else "people"
         said.append(f"Only the rows that are {kept}: the export flags its companies.")
-    if source.deleted is not None:
-        said.append(deleted_said(*source.deleted))
+    said += [left.said for left in source.left_out]
     return " ".join(said)
-
-
-def deleted_said(column: str, count: int) -> str:
-    """The rows deleted in the source that `where:` leaves out, in words."""
-    rows = "1 row" if count == 1 else f"{count:,} rows"
-    return (
-        f"Rows deleted in the source ({quoted(column)} is true) are left out, {rows}: loaded, "
-        f"they would bring back what was deleted. Take {quoted(column)} out of where: to load "
-        "them too."
-    )
 
 
 def _source_lines(source: SourceInfo) -> list[str]:
@@ -259,8 +274,12 @@ def _companies_lines(
     if isinstance(email, str):
         filled.append(email)
         why += " and have an email (a contact without one is not loaded)"
+    flags = {left.column for left in source.left_out}
+    where = {column: value for column, value in (source.where or {}).items() if column in flags}
+    left_out = ["", f"where: {scalar(where)}  # the rows the contacts step leaves out too"]
     return [
         *_source_lines(source),
+        *(left_out if where else []),
         "",
         *with_comment(
             f"where_filled: {scalar(filled)}",

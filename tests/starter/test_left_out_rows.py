@@ -1,5 +1,7 @@
-"""Rows an export flags as deleted in its source (Salesforce's IsDeleted) are left out by the
-pipeline `crmsync init` writes, and said: loaded, they would bring back what people deleted."""
+"""Rows an export flags as no records to load are left out by the pipeline `crmsync init`
+writes, and said: rows deleted in the source (Salesforce's IsDeleted), loaded, would bring
+back what people deleted; leads converted there (IsConverted) are the contacts export's
+people already."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from crmsync.sandbox.testing import in_process_sandbox
 from crmsync.starter import write_starter
 
 KEY = "k-deleted"
+SF_EXPORT = Path(__file__).resolve().parent.parent / "data" / "exports" / "salesforce_data_export"
 
 
 def _contacts(tmp_path: Path, flags: list[str], column: str = "IsDeleted") -> Path:
@@ -60,7 +63,9 @@ def test_snake_case_and_numbers_are_read_as_the_flag(tmp_path: Path) -> None:
     source = _contacts(tmp_path, ["0", "1", "0"], column="is_deleted")
     starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
     assert starter.info.where == {"is_deleted": "0"}
-    assert starter.info.deleted == ("is_deleted", 1)
+    assert [(x.kind, x.column, x.rows) for x in starter.info.left_out] == [
+        ("deleted", "is_deleted", 1)
+    ]
 
 
 def test_a_flag_left_blank_on_some_rows_is_only_suggested(tmp_path: Path) -> None:
@@ -68,7 +73,7 @@ def test_a_flag_left_blank_on_some_rows_is_only_suggested(tmp_path: Path) -> Non
     source = _contacts(tmp_path, ["false", "true", ""])
     starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
     assert starter.info.where is None
-    assert starter.info.deleted is None
+    assert starter.info.left_out == ()
     assert any("deleted in the source" in hint for hint in starter.suggestion.hints)
 
 
@@ -92,3 +97,22 @@ def test_a_file_of_people_and_companies_keeps_both_filters(tmp_path: Path) -> No
     said = " ".join(line.lstrip("# ") for line in starter.text.splitlines())
     assert "the export flags its companies" in said
     assert 'Rows deleted in the source ("is_deleted" is true) are left out, 1 row' in said
+
+
+def test_converted_leads_are_left_out_of_both_steps(tmp_path: Path) -> None:
+    """Salesforce's Lead.csv: the converted lead is a contact (and its company an account)
+    in Contact.csv and Account.csv; its row is left out of the contacts step and of the
+    companies step read from the same file."""
+    source = tmp_path / "Lead.csv"
+    source.write_bytes((SF_EXPORT / "Lead.csv").read_bytes())
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
+    assert [(x.kind, x.column, x.rows) for x in starter.info.left_out] == [
+        ("converted", "IsConverted", 1)
+    ]
+    assert starter.text.count("where: {IsConverted: 'false'}") == 2
+    said = " ".join(line.strip().lstrip("# ") for line in starter.text.splitlines())
+    assert 'Leads converted in the source ("IsConverted" is true) are left out, 1 row' in said
+    pipeline = load_pipeline(
+        tmp_path / "p.yaml", env={"RALLY_BASE_URL": "https://rally.example", "RALLY_API_KEY": "k"}
+    )
+    assert all(step.where == {"IsConverted": "false"} for step in pipeline.steps)
