@@ -5,6 +5,7 @@ people already."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,20 @@ def test_converted_leads_are_left_out_of_both_steps(tmp_path: Path) -> None:
         tmp_path / "p.yaml", env={"RALLY_BASE_URL": "https://rally.example", "RALLY_API_KEY": "k"}
     )
     assert all(step.where == {"IsConverted": "false"} for step in pipeline.steps)
+
+
+def test_a_company_flag_some_records_omit_keeps_every_row(tmp_path: Path) -> None:
+    """A JSON record that leaves `is_organization` out is no company and no person by the
+    flag: `where:` would drop it from both steps, so the flag is not used."""
+    people = [("003A", False, "Ann"), ("003B", True, "Bo"), ("003C", False, "Cy")]
+    records: list[dict[str, object]] = [
+        {"Id": id_, "IsDeleted": deleted, "FirstName": first, "LastName": "Lee",
+         "Email": f"{first.lower()}@x.io"}
+        for id_, deleted, first in people
+    ]  # fmt: skip
+    records[2]["is_organization"] = False
+    source = tmp_path / "people.json"
+    source.write_text(json.dumps({"records": records}), encoding="utf-8")
+    starter = write_starter(source, object_name="contacts", output=tmp_path / "p.yaml")
+    assert starter.info.where == {"IsDeleted": "false"}
+    assert starter.info.rows == 2

@@ -140,8 +140,10 @@ def _read(kind: str, source: Path) -> Extracted:
 
 def _company_flag(extracted: Extracted) -> tuple[str, list[str], list[str]] | None:
     """(column, its spellings of no, of yes) of a column that flags the rows that are
-    organizations, every value of it a yes or a no; None when the file has none."""
-    return _flag(extracted, COMPANY_FLAGS)
+    organizations, a yes or a no on every row; None when the file has none. A flag left
+    blank on some rows (a JSON record that omits it) is not used: `where:` would drop those
+    rows from both steps."""
+    return _flag(extracted, COMPANY_FLAGS, every_row=True)
 
 
 def _flag(
