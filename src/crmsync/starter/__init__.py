@@ -155,7 +155,7 @@ def _flag(
     for column in extracted.columns:
         if header_key(column) not in names:
             continue
-        values = extracted.frame[column].str.strip_chars().str.to_lowercase()
+        values = extracted.frame[column].cast(pl.String).str.strip_chars().str.to_lowercase()
         said = set(values.drop_nulls().to_list()) - {""}
         if every_row and (values.null_count() or (values == "").any()):
             continue
@@ -179,7 +179,7 @@ def _without_flagged(
         if flag is None:
             continue
         column, falsy, truthy = flag
-        marked = pl.col(column).str.strip_chars().str.to_lowercase().is_in(truthy)
+        marked = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase().is_in(truthy)
         count = int(extracted.frame.select(marked.sum()).item())
         if not count or set(truthy) & set(falsy):
             continue

@@ -2,9 +2,9 @@
 
 An incremental source is read from the newest update time the last complete run saw, less an
 overlap for clock skew; `--limit` keeps the first N records of the file (unparseable ones
-count); `where:` keeps the rows whose columns hold the given values (ignoring case), and
-`where_filled:` those whose columns have a value: the others belong to other steps and are not
-counted here.
+count); `where:` keeps the rows whose columns hold the given values (ignoring case and the
+spaces around them), and `where_filled:` those whose columns have a value: the others belong
+to other steps and are not counted here.
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ def select(
             {name: [name] for name in wanted}, extracted.columns, source=source
         )
         keep = [
-            pl.col(actual[name][0]).cast(pl.String).str.to_lowercase().is_in(values)
+            pl.col(actual[name][0])
+            .cast(pl.String)
+            .str.strip_chars()
+            .str.to_lowercase()
+            .is_in(values)
             for name, values in wanted.items()
         ]
         frame = frame.filter(pl.all_horizontal(keep).fill_null(False))
