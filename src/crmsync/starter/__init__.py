@@ -39,7 +39,7 @@ from crmsync.starter.suggest import suggest
 from crmsync.starter.vocab import Product, recognise
 from crmsync.starter.vocab_redmine import REDMINE
 from crmsync.starter.yaml_text import ENV_OPENING
-from crmsync.transform.mapping import header_key
+from crmsync.transform.mapping import compared, header_key
 
 __all__ = [
     "Left",
@@ -155,7 +155,7 @@ def _flag(
     for column in extracted.columns:
         if header_key(column) not in names:
             continue
-        values = extracted.frame[column].cast(pl.String).str.strip_chars().str.to_lowercase()
+        values = extracted.frame.select(compared(pl.col(column))).to_series()
         said = set(values.drop_nulls().to_list()) - {""}
         if every_row and (values.null_count() or (values == "").any()):
             continue
@@ -164,6 +164,16 @@ def _flag(
             truthy = sorted(said & set(TRUE_WORDS)) or [TRUE_WORDS[0]]
             return column, falsy, truthy
     return None
+
+
+def _kept(
+    extracted: Extracted, where: dict[str, str | list[str]] | None, column: str, values: list[str]
+) -> tuple[Extracted, dict[str, str | list[str]]]:
+    """Only the rows whose `column` holds one of `values`, as `where:` compares them, and
+    `where` saying so."""
+    frame = extracted.frame.filter(compared(pl.col(column)).is_in(values))
+    kept = {**(where or {}), column: values[0] if len(values) == 1 else values}
+    return dataclasses.replace(extracted, frame=frame), kept
 
 
 def _without_flagged(
@@ -178,14 +188,12 @@ def _without_flagged(
         flag = _flag(extracted, names, every_row=True)
         if flag is None:
             continue
-        column, falsy, truthy = flag
-        marked = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase().is_in(truthy)
-        count = int(extracted.frame.select(marked.sum()).item())
-        if not count or set(truthy) & set(falsy):
-            continue
-        extracted = dataclasses.replace(extracted, frame=extracted.frame.filter(~marked))
-        where = {**(where or {}), column: falsy[0] if len(falsy) == 1 else falsy}
-        left.append(LeftOut(kind, column, count))
+        column, falsy, _ = flag
+        kept, wanted = _kept(extracted, where, column, falsy)
+        count = extracted.frame.height - kept.frame.height
+        if count:
+            extracted, where = kept, wanted
+            left.append(LeftOut(kind, column, count))
     return extracted, where, tuple(left)
 
 
@@ -214,9 +222,7 @@ def inspect_source(source: Path, object_name: str, path_in_file: str) -> Inspect
     elif (flag := _company_flag(extracted)) is not None:
         column, falsy, truthy = flag
         wanted = truthy if object_name == "companies" else falsy
-        where = {column: wanted[0] if len(wanted) == 1 else wanted}
-        kept = pl.col(column).str.strip_chars().str.to_lowercase().is_in(wanted)
-        extracted = dataclasses.replace(extracted, frame=extracted.frame.filter(kept))
+        extracted, where = _kept(extracted, where, column, wanted)
     extracted, where, left_out = _without_flagged(extracted, where)
     rejects = extracted.rejects
     first = (int(rejects["_row"][0]), str(rejects["raw"][0])) if rejects.height else None

@@ -173,9 +173,15 @@ def _template(template: str, actual: Sequence[str]) -> pl.Expr:
     return _blank_to_null(text.str.strip_chars(" \t\n,;-"))
 
 
+def compared(expr: pl.Expr) -> pl.Expr:
+    """A cell as the values a pipeline names are compared with it: trimmed, in lower case
+    (`values:` translations, and `where:`)."""
+    return expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+
+
 def _translate(expr: pl.Expr, values: Mapping[str, str], *, keep: bool) -> pl.Expr:
     folded = {key.casefold(): value for key, value in values.items()}
-    key = expr.str.strip_chars().str.to_lowercase()
+    key = compared(expr)
     fallback = expr if keep else pl.lit(None, dtype=pl.String)
     return key.replace_strict(folded, default=fallback, return_dtype=pl.String)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from crmsync.extract import Extracted
-from crmsync.transform.mapping import resolve_columns
+from crmsync.transform.mapping import compared, resolve_columns
 from crmsync.transform.normalizers.company_names import no_company_to_null
 
 WATERMARK_OVERLAP = timedelta(minutes=5)
@@ -65,14 +65,7 @@ def select(
         actual = resolve_columns(
             {name: [name] for name in wanted}, extracted.columns, source=source
         )
-        keep = [
-            pl.col(actual[name][0])
-            .cast(pl.String)
-            .str.strip_chars()
-            .str.to_lowercase()
-            .is_in(values)
-            for name, values in wanted.items()
-        ]
+        keep = [compared(pl.col(actual[name][0])).is_in(values) for name, values in wanted.items()]
         frame = frame.filter(pl.all_horizontal(keep).fill_null(False))
     return dataclasses.replace(extracted, frame=frame, rejects=rejects)
 
