@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from crmsync.extract.layout import Layout, count_of, last_lines, raw_records, sc
 from crmsync.extract.one_line import read_one_line_records
 from crmsync.extract.polars_csv import parse_values
 from crmsync.extract.preamble import HeaderStart, find_header
-from crmsync.extract.records import assemble, check_width, own_or_given
+from crmsync.extract.records import assemble, check_width, fields_of, own_or_given
 from crmsync.extract.result import Extracted, empty_frame, empty_rejects
 from crmsync.extract.sniff import sep_line, sniff_delimiter
 
@@ -157,7 +156,7 @@ def read_with_polars(
     header_first = int(candidates["first"][0])
     # the header's width before polars parses every column of it
     header_raw = str(raw_records(layout, pl.Series([header_rec]))[0])
-    width = len(next(csv.reader(io.StringIO(header_raw, newline=""), delimiter=delimiter), []))
+    width = len(fields_of(header_raw, delimiter))
     check_width(width, source, int(candidates["line"][0]))
     parsed = parse_values(data, delimiter, skip_lines=header_first, truncate_ragged=True)
     if parsed is None:

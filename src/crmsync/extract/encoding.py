@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from crmsync.errors import SourceError
+from crmsync.extract.polars_csv import read_lines
 
 BOM_UTF8 = codecs.BOM_UTF8
 BOM_UTF32_LE = codecs.BOM_UTF32_LE  # checked before UTF-16 LE, whose BOM is its prefix
@@ -90,13 +91,7 @@ def is_utf8(data: bytes) -> bool:
         if NUL in data:  # NUL would split a line in two: checked as one value instead
             pl.Series([data], dtype=pl.Binary).cast(pl.String)
         else:
-            pl.read_csv(
-                data,
-                has_header=False,
-                separator=NUL.decode(),
-                quote_char=None,
-                schema={"line": pl.String},
-            )
+            read_lines(data)
     except pl.exceptions.PolarsError:
         return False
     return True

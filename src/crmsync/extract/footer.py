@@ -12,13 +12,12 @@ the table stays a failed row, as before.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import re
 
 import polars as pl
 
+from crmsync.extract.records import fields_of
 from crmsync.extract.result import RESERVED_COLUMNS, ROW_COL, Extracted
 
 MAX_FOOTER_LINES = 15
@@ -74,5 +73,4 @@ def _totals_row(frame: pl.DataFrame) -> str | None:
 
 def _cells(raw: str, delimiter: str) -> list[str]:
     """The non-blank cells of one raw record."""
-    row = next(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter), [])
-    return [cell.strip() for cell in row if cell.strip()]
+    return [cell.strip() for cell in fields_of(raw, delimiter) if cell.strip()]

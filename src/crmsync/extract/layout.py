@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from crmsync.extract.polars_csv import LINE_COLUMN, QUOTE, read_lines
+from crmsync.extract.polars_csv import LINE_COLUMN, QUOTE, lone_carriage_return, read_lines
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ def scan_layout(data: bytes, delimiter: str) -> Layout | None:
     if lines.height == 0:
         return Layout(lines.with_columns(rec=pl.lit(0, pl.Int64)), _empty_records(), quoted)
     text = pl.col(LINE_COLUMN)
-    # polars strips the \r of a \r\n; a \r left inside a line is a line break to an editor
-    # and to the csv module but not to polars, which would merge the lines: not modelled here
-    if b"\r" in data and lines.select(text.str.contains("\r", literal=True).any()).item():
+    if lone_carriage_return(data, lines):  # not modelled here
         return None
     cum_quotes = count_of(text, QUOTE).cast(pl.Int64).cum_sum() if quoted else pl.lit(0)
     lines = (

@@ -13,18 +13,20 @@ Any other table (a quoted line break, a short, long or blank record) is left to 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
 import polars as pl
 
 from crmsync.extract.layout import blank_pattern, count_of
-from crmsync.extract.polars_csv import LINE_COLUMN, QUOTE, parse_values, read_lines
-from crmsync.extract.records import assemble, check_width, own_or_given
+from crmsync.extract.polars_csv import (
+    LINE_COLUMN,
+    QUOTE,
+    lone_carriage_return,
+    parse_values,
+    read_lines,
+)
+from crmsync.extract.records import assemble, check_width, fields_of, own_or_given
 from crmsync.extract.result import Extracted
-
-CR = b"\r"
 
 
 def read_one_line_records(
@@ -42,11 +44,9 @@ def read_one_line_records(
     if lines.height < 1:
         return None
     text = lines[LINE_COLUMN]
-    # polars takes the \r of a \r\n off; one left inside a line breaks it for editors only
-    if CR in data and text.str.contains("\r", literal=True).any():
+    if lone_carriage_return(data, lines):
         return None
-    header_raw = text[0]
-    header_fields = next(csv.reader(io.StringIO(header_raw, newline=""), delimiter=delimiter), [])
+    header_fields = fields_of(text[0], delimiter)
     check_width(len(header_fields), source, lines_before + 1)
     if QUOTE.encode() in data and _odd_quotes(lines):
         return None  # a value holds a line break (or a quote is left open)

@@ -27,6 +27,15 @@ def read_lines(data: bytes) -> pl.DataFrame:
     )
 
 
+def lone_carriage_return(data: bytes, lines: pl.DataFrame) -> bool:
+    """Whether a line (`read_lines` of `data`) holds a carriage return: polars takes the \r
+    of a \r\n off, but one left inside a line is a line break to an editor and to the csv
+    module, not to polars, which would read the two lines as one."""
+    if b"\r" not in data:
+        return False
+    return bool(lines.select(pl.col(LINE_COLUMN).str.contains("\r", literal=True).any()).item())
+
+
 def parse_values(
     data: bytes, delimiter: str, *, skip_lines: int = 0, truncate_ragged: bool
 ) -> pl.DataFrame | None:

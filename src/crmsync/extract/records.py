@@ -36,6 +36,12 @@ ERROR_FIELD_COUNT = "expected {} fields, found {}"
 MAX_COLUMNS = 10_000
 
 
+def fields_of(raw: str, delimiter: str) -> list[str]:
+    """The fields of one raw record (its text, line breaks and all), as the csv module reads
+    them."""
+    return next(csv.reader(io.StringIO(raw, newline=""), delimiter=delimiter), [])
+
+
 def check_width(width: int, source: str, header_line: int) -> None:
     """SourceError for a header wider than MAX_COLUMNS."""
     if width > MAX_COLUMNS:
@@ -150,8 +156,5 @@ def _exact_fields(bad: pl.DataFrame, width: int, delimiter: str) -> pl.Series:
     )
     if suspect.height == 0:
         return fields
-    counts = [
-        len(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), []))
-        for text in suspect["raw"].to_list()
-    ]
+    counts = [len(fields_of(text, delimiter)) for text in suspect["raw"].to_list()]
     return fields.scatter(suspect["index"], pl.Series(counts, dtype=pl.Int64))
