@@ -16,6 +16,7 @@ import polars as pl
 
 from crmsync.schema import RallyObject
 from crmsync.starter.vocab_localized import GERMAN_STAGES
+from crmsync.transform.mapping import GOOGLE_PRIMARY
 from crmsync.transform.normalizers.tags import JSON_ARRAY, QUOTED_TAGS
 from crmsync.transform.placeholders import NO_VALUE_WORDS
 from crmsync.transform.spec import Kind, spec_by_wire
@@ -136,7 +137,7 @@ def veto(target: str, values: list[str]) -> str | None:
             others = Counter(value for value in values if value.casefold() not in LIFECYCLE_STAGES)
             return f"holds statuses ({examples(others)}), not lifecycle stages"
     if target == "tags":
-        if any(GOOGLE_SEPARATOR in v or v.startswith("* ") for v in values):
+        if any(GOOGLE_SEPARATOR in v or v.startswith(GOOGLE_PRIMARY) for v in values):
             return (
                 'holds Google groups ("* myContacts ::: Friends"): " ::: " is not a tag '
                 "separator and * myContacts is a system group"
@@ -208,7 +209,7 @@ TYPE_SHARE = 0.8
 def phone_kind(types: list[str]) -> tuple[str, Counter[str]]:
     """What a phone slot holds by its type column: "mobile", "phone", "mixed" or "other"
     (fax, pager), with the types seen. No types at all is no evidence against a phone."""
-    seen = Counter(t.removeprefix("* ").strip() for t in types)
+    seen = Counter(t.removeprefix(GOOGLE_PRIMARY).strip() for t in types)
     kinds = Counter(PHONE_KINDS.get(t.casefold(), "other") for t in seen.elements())
     total = sum(kinds.values())
     if not total:
