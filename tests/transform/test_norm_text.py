@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.transform.conftest import run_expr, run_one
 
 from crmsync.transform.normalizers import clean_text, normalize_tags, split_full_name
+from crmsync.transform.normalizers.names import (
+    EDGES,
+    WHITESPACE_TO_COLLAPSE,
+    blank_as_null,
+    trimmed,
+)
 
 TEXT = [
     ("  Mary   Ann  ", True, "Mary Ann"),
@@ -151,6 +157,37 @@ def test_collapsing_matches_replacing_every_whitespace_run(cells: list[str | Non
         frame.select(clean_text(pl.col("c"))).to_series().to_list()
         == expected.to_series().to_list()
     )
+
+
+_EDGY = st.sampled_from([*EDGES, " ", "  ", "a", "Ä", "b c", "\u200d", "x\ty"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="abÄ", min_size=1, max_size=4),  # clean: most cells are
+            st.lists(_EDGY, max_size=6).map("".join),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+@example(["a  a", "b", "b", None], True)  # a run among clean cells
+@example(["a\tb", "b", "b"], True)
+@example(["\u200bb", "", "b", "b", "b"], False)
+def test_cleaning_only_unclean_values_changes_nothing(
+    cells: list[str | None], collapse: bool
+) -> None:
+    """Rewriting only the values `_UNCLEAN` finds gives what cleaning every value gives,
+    whatever share of a column is unclean (both ways through are taken)."""
+    frame = pl.DataFrame({"c": cells}, schema={"c": pl.String})
+    text = pl.col("c")
+    if collapse:
+        text = text.str.replace_all(WHITESPACE_TO_COLLAPSE, " ")
+    expected = frame.select(blank_as_null(trimmed(text))).to_series().to_list()
+    assert frame.select(clean_text(pl.col("c"), collapse=collapse))["c"].to_list() == expected
 
 
 @pytest.mark.parametrize(
