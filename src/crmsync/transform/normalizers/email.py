@@ -22,6 +22,7 @@ from crmsync.transform.normalizers.freemail import (
     RESERVED_DOMAIN_PATTERN,
 )
 from crmsync.transform.normalizers.names import blank_as_null, trimmed
+from crmsync.transform.normalizers.rewrite import VALUE, only_where
 
 MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
@@ -73,12 +74,25 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
     case-insensitively, so two spellings of one address are one contact. An address the
     library refuses keeps its text: normalizing must not make an invalid address valid.
     """
-    unprefixed = trimmed(expr.cast(pl.String)).str.replace(r"^(?i:mailto:\s*)+", "")
-    # lower-cased after the prefix goes: its letters would make a "Σ" final ("ς")
-    cleaned = trimmed(unprefixed).str.to_lowercase()
-    return blank_as_null(cleaned).map_batches(
-        _library_forms, return_dtype=pl.String, is_elementwise=True
+    return expr.cast(pl.String).map_batches(
+        _stored_forms, return_dtype=pl.String, is_elementwise=True
     )
+
+
+# Values the plain rewrite (trim, prefix, lower case, blank) can change: any character but
+# printable ASCII other than capitals, an empty value, or the prefix. The rest, most real
+# addresses, are their own plain form and are not rewritten (`only_where`).
+_NOT_PLAIN = r"[^\x21-\x40\x5b-\x7e]|^$|mailto:"
+
+
+def _plain(value: pl.Expr) -> pl.Expr:
+    unprefixed = trimmed(value).str.replace(r"^(?i:mailto:\s*)+", "")
+    # lower-cased after the prefix goes: its letters would make a "Σ" final ("ς")
+    return blank_as_null(trimmed(unprefixed).str.to_lowercase())
+
+
+def _stored_forms(series: pl.Series) -> pl.Series:
+    return _library_forms(only_where(series, _NOT_PLAIN, _plain(pl.col(VALUE))))
 
 
 def _library_forms(series: pl.Series) -> pl.Series:

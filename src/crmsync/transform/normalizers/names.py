@@ -6,6 +6,8 @@ from functools import partial
 
 import polars as pl
 
+from crmsync.transform.normalizers.rewrite import VALUE, only_where
+
 FIRST_NAME = "firstName"
 LAST_NAME = "lastName"
 
@@ -41,40 +43,28 @@ def clean_text(expr: pl.Expr, *, collapse: bool = True) -> pl.Expr:
 
     Free text (notes, descriptions) keeps its line breaks: pass collapse=False.
 
-    Only the values `_UNCLEAN` finds are rewritten. Most cells are clean already, and
-    finding the others costs half of cleaning every one (a replace and a trim each build a
-    new column): ten text columns of a million rows in 0.20 s instead of 0.39.
+    Only the values that need it are rewritten (`only_where`): ten text columns of a
+    million rows in 0.20 s instead of 0.39.
     """
     return expr.cast(pl.String).map_batches(
         partial(_cleaned, collapse=collapse), return_dtype=pl.String, is_elementwise=True
     )
 
 
-_EDGE_CLASS = "[" + "".join(f"\\x{{{ord(char):x}}}" for char in EDGES) + "]"
-# Values that cleaning changes (a superset is safe: cleaning the rest changes nothing):
-# an edge character at either end, or empty; with `collapse`, also what it collapses.
+EDGE_CLASS = "[" + "".join(f"\\x{{{ord(char):x}}}" for char in EDGES) + "]"  # a regex class
+# Values that cleaning changes (`only_where`'s pattern): an edge character at either end, or
+# empty; with `collapse`, also what it collapses.
 _UNCLEAN = {
-    True: rf"^{_EDGE_CLASS}|{_EDGE_CLASS}$|^$|{WHITESPACE_TO_COLLAPSE}",
-    False: rf"^{_EDGE_CLASS}|{_EDGE_CLASS}$|^$",
+    True: rf"^{EDGE_CLASS}|{EDGE_CLASS}$|^$|{WHITESPACE_TO_COLLAPSE}",
+    False: rf"^{EDGE_CLASS}|{EDGE_CLASS}$|^$",
 }
-_VALUE = "value"
 
 
 def _cleaned(series: pl.Series, *, collapse: bool) -> pl.Series:
-    value = pl.col(_VALUE)
-    text = value.str.replace_all(WHITESPACE_TO_COLLAPSE, " ") if collapse else value
-    clean = blank_as_null(trimmed(text))
-    frame = series.to_frame(_VALUE)
-    unclean = frame.select(value.str.contains(_UNCLEAN[collapse]).fill_null(False))
-    positions = unclean.to_series().arg_true()
-    if positions.is_empty():
-        return series
-    if 2 * positions.len() > series.len():  # mostly unclean: cleaning all is cheaper
-        return frame.select(clean).to_series().alias(series.name)
-    fixed = series.gather(positions).to_frame(_VALUE).select(clean).to_series()
-    result = series.clone()
-    result.scatter(positions, fixed)
-    return result
+    text = pl.col(VALUE)
+    if collapse:
+        text = text.str.replace_all(WHITESPACE_TO_COLLAPSE, " ")
+    return only_where(series, _UNCLEAN[collapse], blank_as_null(trimmed(text)))
 
 
 def blank_as_null(text: pl.Expr) -> pl.Expr:
