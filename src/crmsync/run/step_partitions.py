@@ -64,8 +64,10 @@ def plan_in_partitions(
         planned_rows += rows.height
     spool, prints = parts.spool("planned"), parts.spool("fingerprints")
     warned = failed.warnings.select(IDENTITY)
+    rescued: list[pl.DataFrame] = []
     for rows in parts.parts():
-        kept = deduped(rows, failed.rows, step, read.columns)
+        kept = deduped(rows, failed, step, read.columns)
+        rescued.append(kept.rescued)
         ledger.record(kept.outcomes)
         if kept.merged is not None:
             merged = (merged or 0) + kept.merged
@@ -77,6 +79,8 @@ def plan_in_partitions(
         spool.add(todo)
         planned_rows += kept.frame.height
         del kept, planned, todo
+    if rescued:
+        failed = failed.without(pl.concat(rescued))
     frame = spool.shape.clear()
     plan = Plan(obj, frame, payload_columns(spool.shape, obj), parts=spool)
     transformed = Transformed(frame, failed.outcomes, failed.warnings, failed.rows.height, merged)

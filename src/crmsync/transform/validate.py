@@ -63,6 +63,16 @@ def _typed(spec: FieldSpec, dtype: pl.DataType) -> tuple[pl.Expr, str | None]:
     return column, None
 
 
+def missing_message(field: str) -> str:
+    """The words of a required field left empty (what `is_missing` recognizes)."""
+    return f"{field} is missing (required)"
+
+
+def is_missing(field: pl.Expr, error: pl.Expr) -> pl.Expr:
+    """Whether an issue (its field and error) is a required field left empty."""
+    return error == pl.format("{} is missing (required)", field)
+
+
 def shown(value: pl.Expr, given: pl.Expr | None) -> pl.Expr:
     """A value as a message quotes it: the cell as the file has it, and what it was read as
     when that differs beyond case and spacing ("Ann@X.com " is just "Ann@X.com", never the
@@ -94,7 +104,7 @@ def _field_message(
     """The first rule `spec.wire` breaks in each row, worded (in the rows that break one)."""
     if dtype is None:  # the column is absent: every row leaves the field out
         if spec.required:
-            return Message(pl.lit(True), pl.lit(f"{spec.wire} is missing (required)"))
+            return Message(pl.lit(True), pl.lit(missing_message(spec.wire)))
         return None
     raw = pl.col(spec.wire)
     given = _GIVEN + spec.wire
@@ -103,7 +113,7 @@ def _field_message(
     present = raw.is_not_null()
     checks: list[tuple[pl.Expr, pl.Expr]] = []
     if spec.required:
-        checks.append((~present, pl.lit(f"{spec.wire} is missing (required)")))
+        checks.append((~present, pl.lit(missing_message(spec.wire))))
     if unreadable is not None:
         checks.append((present & value.is_null(), pl.format("{} " + unreadable, said)))
     if spec.non_blank:

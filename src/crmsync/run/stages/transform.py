@@ -40,6 +40,7 @@ from crmsync.transform.normalize import (
     NAME_KEY_PREFIX,
     company_match_key,
 )
+from crmsync.transform.validate import is_missing
 
 NEWEST_COLUMN = "_newest"
 _KEY, _FAILED, _FIRST_ROW, _FIRST_KEY = "__key__", "__failed__", "__first_row__", "__first_key__"
@@ -188,7 +189,8 @@ def finish(
         clashes = _shared_source_ids(normalized, failed.rows, step)
         if clashes.height:
             failed = failures(concat_issues([issues, clashes]))
-    kept = deduped(normalized, failed.rows, step, columns)
+    kept = deduped(normalized, failed, step, columns)
+    failed = failed.without(kept.rescued)
     outcomes = pl.concat([failed.outcomes, kept.outcomes])
     return Transformed(kept.frame, outcomes, failed.warnings, failed.rows.height, kept.merged)
 
@@ -222,21 +224,37 @@ def _shared_source_ids(normalized: pl.DataFrame, failed: pl.DataFrame, step: Ste
 @dataclass(frozen=True)
 class Failures:
     """What validation settled, for the whole read: the rows that failed (`_source`, `_row`),
-    as outcome rows, and the warnings of the rows that go on."""
+    as outcome rows, and the warnings of the rows that go on. `incomplete` names the failed
+    rows whose every error is a required field left empty: such a row that repeats the key
+    of a row that did not fail is its duplicate, and merges with it instead (`deduped`)."""
 
     rows: pl.DataFrame
     outcomes: pl.DataFrame
     warnings: pl.DataFrame
+    incomplete: pl.DataFrame
+
+    def without(self, rows: pl.DataFrame) -> Failures:
+        """These failures but for `rows` (`_source`, `_row`): they went on after all."""
+        if rows.is_empty():
+            return self
+        return Failures(
+            self.rows.join(rows, on=IDENTITY, how="anti"),
+            self.outcomes.join(rows, on=IDENTITY, how="anti", maintain_order="left"),
+            self.warnings,
+            self.incomplete.join(rows, on=IDENTITY, how="anti"),
+        )
 
 
 @dataclass(frozen=True)
 class Deduped:
-    """Rows deduped: the kept ones, the outcome rows of those merged or without a key, and
-    how many merged (None: the step does not dedupe)."""
+    """Rows deduped: the kept ones, the outcome rows of those merged or without a key, how
+    many merged (None: the step does not dedupe), and the failed rows that merged with a
+    complete duplicate after all (`Failures.incomplete`)."""
 
     frame: pl.DataFrame
     outcomes: pl.DataFrame
     merged: int | None
+    rescued: pl.DataFrame
 
 
 def failures(issues: pl.DataFrame) -> Failures:
@@ -244,32 +262,59 @@ def failures(issues: pl.DataFrame) -> Failures:
     errors = issues.filter(pl.col("severity") == "error")
     warnings = issues.filter(pl.col("severity") == "warning")
     outcomes = outcome_frame(errors, outcome="failed", stage="validate")
-    return Failures(errors.select(IDENTITY).unique(), outcomes, warnings)
+    incomplete = (
+        errors.group_by(IDENTITY)
+        .agg(is_missing(pl.col("field"), pl.col("error")).all().alias(_FAILED))
+        .filter(_FAILED)
+        .select(IDENTITY)
+    )
+    return Failures(errors.select(IDENTITY).unique(), outcomes, warnings, incomplete)
+
+
+def _completed_by_duplicates(keyed: pl.DataFrame, failed: Failures) -> pl.DataFrame:
+    """The incomplete rows of `keyed` (IDENTITY and the match key) whose key a row that did
+    not fail has: dedupe fills their empty fields from it, or merges them into it."""
+    if failed.incomplete.is_empty():
+        return keyed.select(IDENTITY).clear()
+    key = pl.col(MATCH_KEY)
+    keyed = keyed.filter(key.is_not_null())
+    incomplete = keyed.join(failed.incomplete, on=IDENTITY, how="semi")
+    if incomplete.is_empty():
+        return incomplete.select(IDENTITY)
+    live = keyed.join(failed.rows, on=IDENTITY, how="anti").get_column(MATCH_KEY)
+    return incomplete.filter(key.is_in(live.implode())).select(IDENTITY)
 
 
 def deduped(
     normalized: pl.DataFrame,
-    failed: pl.DataFrame,
+    failed: Failures,
     step: Step,
     columns: Mapping[str, list[str]],
 ) -> Deduped:
     """Checked rows without those that `failed`, deduped by the object's match key. Rows of
-    one key must all be in `normalized`: a part of the read split by key dedupes alone."""
+    one key must all be in `normalized`: a part of the read split by key dedupes alone.
+
+    A failed row that only lacks required fields and repeats the key of a row that did not
+    fail is deduped with it (`rescued`): a newsletter export's row without names, beside the
+    same address with names, merges into it (or, kept first, takes its names), as the
+    duplicate it is, instead of failing."""
     obj = step.rally_object
     if not step.dedupe.enabled or obj.match_key is None:
         # activities have no natural key to dedupe on
-        kept = normalized.join(failed, on=IDENTITY, how="anti", maintain_order="left")
-        return Deduped(kept, pl.DataFrame(schema=OUTCOME_SCHEMA), None)
+        kept = normalized.join(failed.rows, on=IDENTITY, how="anti", maintain_order="left")
+        return Deduped(kept, pl.DataFrame(schema=OUTCOME_SCHEMA), None, failed.rows.clear())
     if obj.match_key == DOMAIN_FIELD and NAME_FIELD in normalized.columns:
         # a company without a domain takes that of a row of its name: any row of the read,
         # not only one of its own slice
         normalized = normalized.with_columns(company_match_key(normalized).alias(MATCH_KEY))
+    rescued = _completed_by_duplicates(normalized.select(*IDENTITY, MATCH_KEY), failed)
+    excluded = failed.without(rescued).rows
     result = dedupe(
         normalized,
         keep=step.dedupe.keep,
         newest_by=NEWEST_COLUMN if NEWEST_COLUMN in columns else None,
         missing_key=step.dedupe.missing_key,
-        exclude=failed,  # leaves failed rows out without copying the frame
+        exclude=excluded,  # leaves failed rows out without copying the frame
     )
     key_name = obj.match_key
     by_name = pl.col("_match_key").str.starts_with(NAME_KEY_PREFIX)
@@ -291,4 +336,4 @@ def deduped(
             outcome_frame(missing, outcome="failed", stage="dedupe"),
         ]
     )
-    return Deduped(result.kept, outcomes, result.merged.height)
+    return Deduped(result.kept, outcomes, result.merged.height, rescued)

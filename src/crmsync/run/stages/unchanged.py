@@ -111,7 +111,8 @@ class Unchanged:
         fail, which a known row's key must not be."""
         if MATCH_KEY not in rows.columns:
             return
-        failed = failures(issues).rows
+        found = failures(issues)  # an incomplete row may yet merge with its key's record
+        failed = found.rows.join(found.incomplete, on=IDENTITY, how="anti")
         live = rows.select(*IDENTITY, MATCH_KEY).join(failed, on=IDENTITY, how="anti")
         self._checked_keys.append(_codes(live.get_column(MATCH_KEY).drop_nulls()))
 
