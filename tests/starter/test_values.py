@@ -3,13 +3,15 @@ tags, statuses; and the phone region read from countries and +prefixes."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 import pytest
 
 from crmsync.schema import OBJECTS
 from crmsync.starter import Table, suggest
 from crmsync.starter.regions import guess_region, region_of_country, region_of_phone
-from crmsync.starter.values import phone_kind, veto
+from crmsync.starter.values import labels_seen, veto
 
 VETOES = [
     ("honorifics", "title", ["Mr.", "Ms.", "Dr.", "Mrs", "CEO"], "honorifics"),
@@ -69,19 +71,9 @@ def test_a_generic_title_of_honorifics_is_not_a_job_title() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("types", "kind"),
-    [
-        (["Mobile", "Mobile", "* Mobile"], "mobile"),
-        (["Work", "Main", "Home"], "phone"),
-        (["Mobile", "Work", "Home", "Mobile"], "mixed"),
-        (["Work Fax", "Pager"], "other"),
-        ([], "phone"),
-    ],
-    ids=["mobile", "landline", "mixed", "fax", "no-types"],
-)
-def test_phone_slot_kind_follows_its_type_column(types: list[str], kind: str) -> None:
-    assert phone_kind(types)[0] == kind
+def test_phone_labels_are_seen_without_googles_primary_mark() -> None:
+    seen = labels_seen(["Mobile", "* Mobile", " Work ", "Mobile"])
+    assert seen == Counter({"Mobile": 3, "Work": 1})
 
 
 @pytest.mark.parametrize(

@@ -17,11 +17,10 @@ CUSTOM_FIELD = "cf:"
 
 @dataclass(frozen=True)
 class Slot:
-    """One of Google's numbered phones: its value column, its type column, what the types say."""
+    """One of Google's numbered phones: its value column, its label column, the labels seen."""
 
     value: str
     types: str
-    kind: str
     seen: Counter[str]
 
 

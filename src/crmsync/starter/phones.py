@@ -17,7 +17,6 @@ from crmsync.starter.builder import Builder, Slot
 from crmsync.starter.model import MappingValue
 
 MAX_PHONE_SLOTS = 9
-MOBILE_LABELS = tuple(label for label, kind in v.PHONE_KINDS.items() if kind == "mobile")
 NOT_A_PHONE = ("fax", "pager")  # words of the labels of numbers no phone should be
 
 
@@ -29,7 +28,7 @@ def phone_slots(build: Builder) -> None:
         types = build.column(f"Phone {n} - Type") or build.column(f"Phone {n} - Label")
         if value is None or types is None:
             break
-        slots.append(Slot(value, types, *v.phone_kind(build.table.values(types))))
+        slots.append(Slot(value, types, v.labels_seen(build.table.values(types))))
     if not slots:
         return
     if not any(slot.seen for slot in slots):  # no labels at all: the numbers in order
@@ -47,12 +46,12 @@ def _by_label(build: Builder, slots: list[Slot]) -> None:
     seen: Counter[str] = sum((slot.seen for slot in slots), start=Counter())
     said = v.examples(seen)
     columns = [*values, *labels]
-    if any(label.casefold() in MOBILE_LABELS for label in seen):
-        mobile: MappingValue = {"column": values, "label": labels, "labels": list(MOBILE_LABELS)}
+    if any(label.casefold() in v.MOBILE_LABELS for label in seen):
+        mobile: MappingValue = {"column": values, "label": labels, "labels": list(v.MOBILE_LABELS)}
         build.put_value("mobile", mobile, columns, f"the first number labelled a mobile ({said})")
     passed = sorted(
         {
-            *MOBILE_LABELS,
+            *v.MOBILE_LABELS,
             *(x.casefold() for x in seen if any(w in x.casefold() for w in NOT_A_PHONE)),
         }
     )

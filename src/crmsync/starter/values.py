@@ -190,34 +190,12 @@ def unique_ids(values: list[str], rows: int) -> bool:
     return bool(values) and len(set(values)) == len(values) and len(values) * 2 >= rows
 
 
-PHONE_KINDS = {
-    "mobile": "mobile",
-    "cell": "mobile",
-    "mobil": "mobile",
-    "handy": "mobile",
-    "iphone": "mobile",
-    "work": "phone",
-    "main": "phone",
-    "home": "phone",
-    "business": "phone",
-    "company main": "phone",
-    "other": "phone",
-}
-TYPE_SHARE = 0.8
+MOBILE_LABELS = ("mobile", "cell", "mobil", "handy", "iphone")  # a phone label's words for one
 
 
-def phone_kind(types: list[str]) -> tuple[str, Counter[str]]:
-    """What a phone slot holds by its type column: "mobile", "phone", "mixed" or "other"
-    (fax, pager), with the types seen. No types at all is no evidence against a phone."""
-    seen = Counter(t.removeprefix(GOOGLE_PRIMARY).strip() for t in types)
-    kinds = Counter(PHONE_KINDS.get(t.casefold(), "other") for t in seen.elements())
-    total = sum(kinds.values())
-    if not total:
-        return "phone", seen
-    for kind in ("mobile", "phone", "other"):
-        if kinds[kind] >= TYPE_SHARE * total:
-            return kind, seen
-    return "mixed", seen
+def labels_seen(labels: list[str]) -> Counter[str]:
+    """A phone slot's labels, without Google's primary mark, and how often each is seen."""
+    return Counter(label.removeprefix(GOOGLE_PRIMARY).strip() for label in labels)
 
 
 NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
