@@ -19,6 +19,7 @@ import json
 import random
 import re
 import resource
+import statistics
 import string
 import subprocess
 import sys
@@ -330,6 +331,17 @@ def _best(mode: str, path: Path, limit: int, repeat: int) -> tuple[dict[str, Any
     return min(runs, key=lambda run: run["total"]), [run["total"] for run in runs]
 
 
+def _paired(path: Path, limit: int, repeat: int) -> tuple[list[dict[str, Any]], ...]:
+    """`repeat` runs of the floor and of the vectorized pipeline, taken in turns (each a
+    fresh process): on a shared machine the two of a pair meet the same load, so their
+    ratio moves less than the best of each taken minutes apart."""
+    floors, fasts = [], []
+    for _ in range(repeat):
+        floors.append(_child("floor", path, limit))
+        fasts.append(_child("vectorized", path, limit))
+    return floors, fasts
+
+
 def _report(
     args: argparse.Namespace,
     fast: dict[str, Any],
@@ -395,8 +407,12 @@ def main() -> None:
         size_mib = path.stat().st_size / KIB / KIB
         took = time.perf_counter() - mark
         print(f"generated {args.rows:,} rows ({size_mib:.0f} MiB) in {took:.1f} s")
-        floor, floor_runs = _best("floor", path, args.baseline_rows, args.repeat)
-        fast, fast_runs = _best("vectorized", path, args.baseline_rows, args.repeat)
+        floors, fasts = _paired(path, args.baseline_rows, args.repeat)
+        floor = min(floors, key=lambda run: run["total"])
+        fast = min(fasts, key=lambda run: run["total"])
+        floor_runs = [run["total"] for run in floors]
+        fast_runs = [run["total"] for run in fasts]
+        pairs = sorted(b["total"] / a["total"] for a, b in zip(floors, fasts, strict=True))
         slow: dict[str, Any] | None = None  # --baseline-rows 0: no row-by-row baseline
         slow_runs: list[float] = []
         if args.baseline_rows > 0:
@@ -406,6 +422,11 @@ def main() -> None:
         "best of each below"
     )
     _report(args, fast, slow, floor)
+    print(
+        "pairs      each run over the floor's run just before it: "
+        + ", ".join(f"{ratio:.1f}x" for ratio in pairs)
+        + f" (median {statistics.median(pairs):.1f}x)"
+    )
 
 
 if __name__ == "__main__":
