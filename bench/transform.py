@@ -318,7 +318,9 @@ def run_baseline(path: Path, limit: int) -> dict[str, float]:
     }
 
 
-def _child(mode: str, path: Path, limit: int) -> dict[str, Any]:
+def run_child(mode: str, path: Path, limit: int = 0) -> dict[str, Any]:
+    """One pipeline ("floor", "vectorized" or "baseline") on `path` in a fresh process: its
+    figures (total seconds, peak MiB, ...)."""
     command = [sys.executable, __file__, "--child", mode, "--file", str(path)]
     command += ["--baseline-rows", str(limit)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -327,7 +329,7 @@ def _child(mode: str, path: Path, limit: int) -> dict[str, Any]:
 
 def _best(mode: str, path: Path, limit: int, repeat: int) -> tuple[dict[str, Any], list[float]]:
     """The fastest of `repeat` runs (each a fresh process), and every run's total."""
-    runs = [_child(mode, path, limit) for _ in range(repeat)]
+    runs = [run_child(mode, path, limit) for _ in range(repeat)]
     return min(runs, key=lambda run: run["total"]), [run["total"] for run in runs]
 
 
@@ -337,8 +339,8 @@ def _paired(path: Path, limit: int, repeat: int) -> tuple[list[dict[str, Any]], 
     ratio moves less than the best of each taken minutes apart."""
     floors, fasts = [], []
     for _ in range(repeat):
-        floors.append(_child("floor", path, limit))
-        fasts.append(_child("vectorized", path, limit))
+        floors.append(run_child("floor", path, limit))
+        fasts.append(run_child("vectorized", path, limit))
     return floors, fasts
 
 
