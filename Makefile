@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/state.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/cli.py
+	$(BIN)/python bench/cli.py --only-dry-run --unicode-share 0.25
 	$(BIN)/python bench/cli.py --rows 20000 --latency-ms 250 --rate-limit 20 --fail-rate 0.1 --commit-then-fail-rate 0.05
 	$(BIN)/python bench/safe_sync.py
 
