@@ -83,13 +83,17 @@ def _fill_survivors(
     """Give the survivor rows of `kept` (at `rows`) the coalesced payload of their group.
 
     Column by column, so only one extra column is alive at a time: on a million rows a
-    sort or join of the whole frame would double its memory.
+    sort or join of the whole frame would double its memory. A column whose survivors
+    already hold their coalesced values (most: duplicates mostly repeat each other) is
+    left as it is, not copied.
     """
     source: pl.Series | None = None
     for column in kept.columns:
         if is_internal(column) or column == key:
             continue
         values = survivors[column]
+        if kept[column].gather(rows).equals(values, null_equal=True):
+            continue
         dtype = values.dtype
         if dtype.is_nested():  # scatter cannot write lists: gather them into a full column
             if source is None:
