@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ import httpx
 from crmsync.api import ClientSettings, RallyClient
 from crmsync.api.http import public_url
 from crmsync.config import DestinationConfig
-from crmsync.errors import TransientError, UnreachableError
+from crmsync.errors import FatalHTTPError, TransientError, UnreachableError
 from crmsync.schema import RallyObject
 from crmsync.state import destination_scope
 
@@ -26,6 +27,7 @@ PROBE_READ_TIMEOUT_S = 15.0
 PROBE_RETRIES = 1
 PROBE_MAX_BACKOFF_S = 2.0
 PROBE_DEADLINE_S = PROBE_CONNECT_TIMEOUT_S + PROBE_READ_TIMEOUT_S  # a trickle cannot stretch it
+NOT_FOUND = HTTPStatus.NOT_FOUND.value
 
 
 class Check:
@@ -114,6 +116,14 @@ class Destination:
                 raise UnreachableError(
                     f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"
                 ) from None
+            except FatalHTTPError as exc:
+                if exc.status != NOT_FOUND:
+                    raise
+                # a list every tenant has is not there: the URL names no Rally API root
+                raise UnreachableError(
+                    f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
+                    "destination.base_url should be the API's root, the part before /api/v1"
+                ) from None
 
     def start_check(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> Destination:
         """This destination, its `probe` started on a thread and counted as checked: what
@@ -151,5 +161,13 @@ class Destination:
             except TransientError as exc:
                 raise UnreachableError(
                     f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"
+                ) from None
+            except FatalHTTPError as exc:
+                if exc.status != NOT_FOUND:
+                    raise
+                # a list every tenant has is not there: the URL names no Rally API root
+                raise UnreachableError(
+                    f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
+                    "destination.base_url should be the API's root, the part before /api/v1"
                 ) from None
             yield client
