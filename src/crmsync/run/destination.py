@@ -122,7 +122,7 @@ class Destination:
                 # a list every tenant has is not there: the URL names no Rally API root
                 raise UnreachableError(
                     f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
-                    "destination.base_url should be the API's root, the part before /api/v1"
+                    "destination.base_url should be the tenant's root URL, as in its API documents"
                 ) from None
 
     def start_check(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> Destination:
@@ -168,6 +168,6 @@ class Destination:
                 # a list every tenant has is not there: the URL names no Rally API root
                 raise UnreachableError(
                     f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
-                    "destination.base_url should be the API's root, the part before /api/v1"
+                    "destination.base_url should be the tenant's root URL, as in its API documents"
                 ) from None
             yield client
