@@ -110,20 +110,7 @@ class Destination:
             request_deadline_s=min(deadline_s, PROBE_DEADLINE_S),
         )
         async with self._client(settings) as client:
-            try:
-                await client.check_auth(obj)
-            except TransientError as exc:
-                raise UnreachableError(
-                    f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"
-                ) from None
-            except FatalHTTPError as exc:
-                if exc.status != NOT_FOUND:
-                    raise
-                # a list every tenant has is not there: the URL names no Rally API root
-                raise UnreachableError(
-                    f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
-                    "destination.base_url should be the tenant's root URL, as in its API documents"
-                ) from None
+            await self._check_auth(client, obj)
 
     def start_check(self, obj: RallyObject, deadline_s: float = PROBE_DEADLINE_S) -> Destination:
         """This destination, its `probe` started on a thread and counted as checked: what
@@ -135,6 +122,24 @@ class Destination:
         """Wait for the probe `start_check` started: its AuthError or UnreachableError."""
         if self.check is not None:
             self.check.wait()
+
+    async def _check_auth(self, client: RallyClient, obj: RallyObject) -> None:
+        """Rally's answer to one cheap list: AuthError when the key is refused,
+        UnreachableError when Rally does not answer or the URL names no Rally API."""
+        try:
+            await client.check_auth(obj)
+        except TransientError as exc:
+            raise UnreachableError(
+                f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"
+            ) from None
+        except FatalHTTPError as exc:
+            if exc.status != NOT_FOUND:
+                raise
+            # a list every tenant has is not there: the URL names no Rally API root
+            raise UnreachableError(
+                f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
+                "destination.base_url should be the tenant's root URL, as in its API documents"
+            ) from None
 
     def _client(self, settings: ClientSettings) -> RallyClient:
         return RallyClient(
@@ -155,19 +160,6 @@ class Destination:
         if self.check is not None:
             await self.check.wait_async()
         async with self._client(settings) as client:
-            try:
-                if not self.checked:
-                    await client.check_auth(obj)
-            except TransientError as exc:
-                raise UnreachableError(
-                    f"cannot reach Rally at {self.base_url} (nothing was sent): {exc}"
-                ) from None
-            except FatalHTTPError as exc:
-                if exc.status != NOT_FOUND:
-                    raise
-                # a list every tenant has is not there: the URL names no Rally API root
-                raise UnreachableError(
-                    f"no Rally API at {self.base_url} (nothing was sent): {exc}; "
-                    "destination.base_url should be the tenant's root URL, as in its API documents"
-                ) from None
+            if not self.checked:
+                await self._check_auth(client, obj)
             yield client
