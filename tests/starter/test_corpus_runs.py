@@ -233,6 +233,87 @@ RUNS = [
         },
         linked=3,
     ),
+    Run(  # the zip '02110 and the phone '+1...: read without Excel's apostrophe
+        "shopify_customers.csv",
+        {
+            "companies": Outcome(29, 15, 0, merged=14),
+            # a walk-in with only a phone, two malformed addresses; an upper-case duplicate
+            "contacts": Outcome(34, 30, 3, merged=1, reasons={NO_EMAIL: 2, MISSING_LAST: 1}),
+        },
+        linked=27,
+    ),
+    Run(  # companies only where the metadata names one; Name split into first and last
+        "stripe_customers.csv",
+        {
+            "companies": Outcome(9, 8, 0, merged=1),
+            "contacts": Outcome(32, 28, 3, merged=1, reasons={MISSING_FIRST: 1, NO_EMAIL: 2}),
+        },
+        linked=13,
+    ),
+    Run(  # a buyer's three tickets under one email merge; "Info Requested" is no name
+        "eventbrite_attendees.csv",
+        {
+            "companies": Outcome(28, 15, 0, merged=13),
+            "contacts": Outcome(31, 26, 1, merged=4, reasons={NO_EMAIL: 1}),
+        },
+        linked=24,
+    ),
+    Run(  # Email Status "Unavailable": no email
+        "apollo_contacts.csv",
+        {
+            "companies": Outcome(26, 14, 0, merged=12),
+            "contacts": Outcome(31, 25, 5, merged=1, reasons={NO_EMAIL: 5}),
+        },
+        linked=25,
+    ),
+    Run(
+        "activecampaign_contacts.csv",
+        {
+            "companies": Outcome(29, 15, 0, merged=14),
+            "contacts": Outcome(32, 26, 5, merged=1, reasons={MISSING_FIRST: 5}),
+        },
+        linked=23,
+    ),
+    Run(
+        "brevo_contacts.csv",
+        {
+            "companies": Outcome(27, 15, 0, merged=12),
+            "contacts": Outcome(30, 22, 7, merged=1, reasons={MISSING_FIRST: 6, NO_EMAIL: 1}),
+        },
+        linked=20,
+    ),
+    Run(  # two addresses in one Emails cell: the first
+        "freshsales_contacts.csv",
+        {
+            "companies": Outcome(28, 15, 0, merged=13),
+            "contacts": Outcome(32, 30, 1, merged=1, reasons={MISSING_FIRST: 1}),
+        },
+        linked=27,
+    ),
+    Run(  # a "Front Desk" saved under its Full Name alone is split into two names
+        "copper_people.csv",
+        {
+            "companies": Outcome(29, 15, 0, merged=14),
+            "contacts": Outcome(32, 31, 0, merged=1),
+        },
+        linked=28,
+    ),
+    Run(  # Excel's 1.50356E+10 phones are kept as written, with a warning
+        "dynamics365_contacts.csv",
+        {
+            "companies": Outcome(28, 15, 0, merged=13),
+            "contacts": Outcome(32, 30, 1, merged=1, reasons={NO_EMAIL: 1}),
+        },
+        linked=27,
+    ),
+    Run(
+        "constant_contact_contacts.csv",
+        {
+            "companies": Outcome(29, 15, 0, merged=14),
+            "contacts": Outcome(32, 25, 6, merged=1, reasons={MISSING_FIRST: 6}),
+        },
+        linked=22,
+    ),
 ]
 
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmsync.transform.placeholders import NO_VALUE_WORDS, is_no_value, no_value_to_null
+from crmsync.transform.placeholders import (
+    NO_VALUE_WORDS,
+    is_no_value,
+    no_value_to_null,
+    without_text_mark,
+)
 
 SPACES = st.sampled_from([" ", "\t", "\n", "\u00a0", "\u2003", "\u3000", "\r", ""])
 CASED = st.sampled_from(sorted(NO_VALUE_WORDS)).flatmap(
@@ -46,3 +52,26 @@ def test_each_word_in_any_case_and_padding_is_no_value() -> None:
     kept = frame.select(no_value_to_null(pl.col("c"))).to_series().to_list()
     assert kept == [None] * len(cells) + ["Ada", "nana", "n/a b"]
     assert all(is_no_value(cell) for cell in cells)
+
+
+@pytest.mark.parametrize(
+    ("cell", "read"),
+    [
+        ("'02110", "02110"),  # Shopify's zip, its zero kept from Excel
+        ("'+15125550199", "+15125550199"),  # Shopify's and Apollo's phones
+        ("'+1 (512) 555-0100", "+1 (512) 555-0100"),
+        ("'7012345678901", "7012345678901"),  # Shopify's customer id
+        ("'Tis the Season", "'Tis the Season"),  # an apostrophe starting a word stays
+        ("O'Connell", "O'Connell"),
+        ("'", "'"),
+        ("12'", "12'"),
+    ],
+    ids=["zip", "phone", "formatted-phone", "id", "word", "inside", "alone", "after"],
+)
+def test_excel_s_apostrophe_before_a_number_is_no_part_of_it(cell: str, read: str) -> None:
+    frame = pl.DataFrame({"c": [cell]})
+    assert frame.select(without_text_mark(pl.col("c")))["c"][0] == read
+
+
+def test_eventbrite_s_info_requested_is_no_name() -> None:
+    assert is_no_value("Info Requested")

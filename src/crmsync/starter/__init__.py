@@ -2,7 +2,8 @@
 
 The file is read the way ``crmsync run`` reads it (header found below any preamble, encoding
 and delimiter detected), its export product recognised (Google Contacts, Outlook, HubSpot,
-Salesforce, Mailchimp, LinkedIn, Pipedrive, Zoho CRM, Redmine CRM), and every column given a
+Salesforce, Mailchimp, LinkedIn, Pipedrive, Zoho CRM, Redmine CRM, and the shops, marketing
+and sales tools of ``vocab_commerce`` and ``vocab_sales``), and every column given a
 meaning from its header and a look at its values (``suggest``). The written file explains
 each mapping, lists what it left out and why, counts the rows that would fail, and guesses
 the phone region from the data (``render``). A Redmine CRM CSV export becomes a

@@ -30,17 +30,21 @@ from crmsync.starter.vocab import (
     matches,
     recognise,
 )
+from crmsync.starter.vocab_commerce import COMMERCE_PRODUCTS
 from crmsync.starter.vocab_crm import CRM_PRODUCTS
 from crmsync.starter.vocab_generic import GENERIC
 from crmsync.starter.vocab_localized import LOCALIZED_PRODUCTS, stage_values
 from crmsync.starter.vocab_outlook_intl import LOCALIZED_OUTLOOK
 from crmsync.starter.vocab_people import PEOPLE_PRODUCTS
 from crmsync.starter.vocab_redmine import REDMINE
+from crmsync.starter.vocab_sales import SALES_PRODUCTS
 from crmsync.transform.mapping import header_key
 
 PRODUCTS: tuple[Product, ...] = (
     *PEOPLE_PRODUCTS,
     *CRM_PRODUCTS,
+    *SALES_PRODUCTS,
+    *COMMERCE_PRODUCTS,
     REDMINE,
     *LOCALIZED_OUTLOOK,
     *LOCALIZED_PRODUCTS,

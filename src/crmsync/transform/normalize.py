@@ -51,6 +51,7 @@ from crmsync.transform.normalizers.phone import finish_phones, phone_input, phon
 from crmsync.transform.normalizers.ranges import bands_left_out
 from crmsync.transform.normalizers.relations import first_relations
 from crmsync.transform.normalizers.tags import tags_as_text
+from crmsync.transform.placeholders import without_text_mark
 from crmsync.transform.several import split_several
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
 
@@ -61,6 +62,9 @@ NAME_FIELD = "name"  # a company's: its dedupe key when it has no domain
 NAME_KEY_PREFIX = "name:"
 WEBSITE_FIELD = "website"  # where a company's domain comes from when its domain is empty
 FREE_TEXT_FIELDS = frozenset({"notes", "body", "description", "address"})  # keep line breaks
+# Codes written '02110 (Shopify's export, so that Excel keeps the zero): read without the
+# apostrophe. Only here: a title or a name keeps one, as the file has it.
+POSTAL_CODE_FIELDS = frozenset({"postalCode"})
 FULL_NAME_COLUMN = "fullName"  # a mapped full name: split into firstName/lastName
 FULL_NAME_KEPT_AS = "_fullName"  # not a ContactCreate field, so it rides along as internal
 _NEW = "__normalized__"
@@ -150,6 +154,8 @@ def _conversion(spec: FieldSpec, dtype: pl.DataType, options: NormalizeOptions) 
     elif spec.choices is not None:
         lowered = clean_text(column).str.to_lowercase()
         expr = pl.when(lowered.is_in(spec.choices)).then(lowered).otherwise(clean_text(column))
+    elif spec.wire in POSTAL_CODE_FIELDS:
+        expr = without_text_mark(clean_text(column))
     else:
         expr = clean_text(column, collapse=spec.wire not in FREE_TEXT_FIELDS)
     return _Conversion(spec.wire, expr)

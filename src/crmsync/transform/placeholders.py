@@ -12,9 +12,13 @@ import re
 import polars as pl
 
 # Compared after trimming and lower-casing. Not "na": it is Namibia's country code.
+# "info requested": Eventbrite's name of a guest whose order asked only the buyer's.
 NO_VALUE_WORDS = frozenset(
-    {"null", "n/a", "none", "-", "--", "?", "unknown", "#n/a", "nil", "-none-", "(none)"}
-)
+    {
+        "null", "n/a", "none", "-", "--", "?", "unknown", "#n/a", "nil", "-none-", "(none)",
+        "info requested",
+    }
+)  # fmt: skip
 
 
 def is_no_value(text: str) -> bool:
@@ -35,3 +39,14 @@ def no_value_to_null(expr: pl.Expr) -> pl.Expr:
     text = expr.cast(pl.String)
     empty = text.is_null() | text.str.contains(NO_VALUE_PATTERN)
     return pl.when(empty).then(None).otherwise(text)
+
+
+# A number written after an apostrophe, '02110 or '+15125550100: Excel's mark of a cell to keep
+# as text (its zeros, its plus), which Shopify's and Apollo's exports write into the file.
+# Only before something number-like: an apostrophe that starts a word stays ("'Tis").
+TEXT_MARKED_NUMBER = r"^\s*'([+(]?\d[\d\s().\-/]*)$"
+
+
+def without_text_mark(expr: pl.Expr) -> pl.Expr:
+    """The text of `expr` without the apostrophe Excel reads as "keep this number as text"."""
+    return expr.str.replace(TEXT_MARKED_NUMBER, "$1")
