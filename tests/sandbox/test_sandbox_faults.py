@@ -103,6 +103,7 @@ def test_sandbox_endpoints_are_never_faulted(failing: SandboxHandle) -> None:
         assert plain.post("/_sandbox/reset").status_code == httpx.codes.NO_CONTENT
 
 
+@pytest.mark.slow  # two sandboxes started, a second each
 def test_same_seed_same_faults() -> None:
     def statuses() -> list[int]:
         with running_sandbox(fail_rate=0.5, seed=42) as sandbox, client(sandbox) as api:
@@ -207,6 +208,7 @@ def test_rate_limit_is_per_key_and_401_comes_first(limited: SandboxHandle) -> No
 # ---- --db --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a sandbox started twice
 def test_records_survive_a_restart_with_a_db_file(tmp_path: Path) -> None:
     db = str(tmp_path / "rally.db")
     with running_sandbox(db_path=db) as sandbox, client(sandbox) as api:

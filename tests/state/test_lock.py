@@ -177,6 +177,7 @@ def test_lock_held_only_by_an_orphaned_child_of_a_dead_pid_is_taken_over(lock_pa
                 pipe.close()
 
 
+@pytest.mark.slow  # processes racing for the lock
 def test_concurrent_takeover_of_a_stale_lock_has_one_winner(lock_path: Path) -> None:
     lock_path.parent.mkdir(parents=True)
     lock_path.write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname()}))
