@@ -63,6 +63,25 @@ def test_phone_policy(policy: str, value: str | None, severity: str) -> None:
     assert row[:2] == (2, "phone") and '"garbage"' in row[2] and row[3] == severity
 
 
+@pytest.mark.parametrize(
+    ("policy", "severity"), [("keep", "warning"), ("fail", "error")], ids=["keep", "fail"]
+)
+def test_a_phone_a_spreadsheet_rounded_is_never_kept(policy: str, severity: str) -> None:
+    """ "1.50356E+10" (a phone column Excel showed in scientific notation, saved so) has lost
+    its digits: left out under either policy, the row failed only under "fail"."""
+    rounded = ["1.50356E+10", "4,4207946E+11", "1.5e10"]
+    frame = identity_frame({"phone": [*rounded, "1E5 Main St"]})
+    options = NormalizeOptions(default_region="US", phone_policy=policy)  # type: ignore[arg-type]
+    result, issues = normalize(frame, OBJECTS["contacts"], options)
+    kept = "1E5 Main St" if policy == "keep" else None  # unreadable, not rounded: as before
+    assert result["phone"].to_list() == [None, None, None, kept]
+    said = _issues(issues)
+    assert [row[3] for row in said] == [severity] * 4
+    for row, value in zip(said[:3], rounded, strict=True):
+        assert row[2].startswith(f'"{value}" is a number a spreadsheet rounded')
+    assert "is not a phone number we can read" in said[3][2]
+
+
 def test_fold_gmail_changes_only_the_match_key() -> None:
     frame = identity_frame({"email": ["Mary.Lee+crm@GMail.com"]})
     result, _ = normalize(frame, OBJECTS["contacts"], NormalizeOptions(fold_gmail=True))

@@ -195,22 +195,50 @@ def _apply(
     return renamed.select(frame.columns), issues, dict(zip(phone_fields, decided, strict=True))
 
 
+# A number a spreadsheet showed in scientific notation and saved so ("1.50356E+10"): its
+# last digits are gone, so no phone is left to keep.
+SPREADSHEET_NUMBER = r"^[0-9]([.,][0-9]+)?[eE]\+?[0-9]+$"
+
+
 def _phones(
     frame: pl.DataFrame, field: str, decided: pl.DataFrame, options: NormalizeOptions
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A phone field finished by the library; an unreadable number is kept as given with a
+    warning, or fails its row (`phone_policy`). One a spreadsheet rounded to scientific
+    notation is never kept: its digits are lost, and sent as given it would put
+    "1.50356E+10" into the record."""
     values, errors = finish_phones(frame[field], decided, options.default_region)
     keep = options.phone_policy == "keep"
     staged = frame.with_columns(values.alias(_NEW), errors.alias(_NEW + "error"))
-    message = pl.format(
-        "{} is not a phone number we can read ({}){}",
-        quoted(pl.col(field)),
-        pl.col(_NEW + "error"),
-        pl.lit("; kept as given" if keep else ""),
+    error = pl.col(_NEW + "error")
+    rounded = error.is_not_null() & pl.col(field).str.contains(SPREADSHEET_NUMBER).fill_null(False)
+    given = quoted(pl.col(field))
+    message = (
+        pl.when(rounded)
+        .then(
+            pl.format(
+                "{} is a number a spreadsheet rounded (scientific notation): its digits are "
+                "lost{}; export the column as text",
+                given,
+                pl.lit(", so it is left out" if keep else ""),
+            )
+        )
+        .otherwise(
+            pl.format(
+                "{} is not a phone number we can read ({}){}",
+                given,
+                error,
+                pl.lit("; kept as given" if keep else ""),
+            )
+        )
     )
-    issues = issues_where(
-        staged, pl.col(_NEW + "error").is_not_null(), field, message, WARNING if keep else ERROR
+    severity = WARNING if keep else ERROR
+    issues = issues_where(staged, error.is_not_null(), field, message, severity)
+    kept = (
+        pl.when(~rounded).then(pl.col(_NEW))
+        if keep
+        else pl.when(error.is_null()).then(pl.col(_NEW))
     )
-    kept = pl.col(_NEW) if keep else pl.when(pl.col(_NEW + "error").is_null()).then(pl.col(_NEW))
     return staged.with_columns(kept.alias(field)).drop(_NEW, _NEW + "error"), issues
 
 
