@@ -209,9 +209,10 @@ def _phones(
     "1.50356E+10" into the record."""
     values, errors = finish_phones(frame[field], decided, options.default_region)
     keep = options.phone_policy == "keep"
-    staged = frame.with_columns(values.alias(_NEW), errors.alias(_NEW + "error"))
-    error = pl.col(_NEW + "error")
-    rounded = error.is_not_null() & pl.col(field).str.contains(SPREADSHEET_NUMBER).fill_null(False)
+    staged = frame.with_columns(
+        values.alias(_NEW), errors.alias(_NEW + "error"), _rounded(frame[field], errors)
+    )
+    error, rounded = pl.col(_NEW + "error"), pl.col(_NEW + "rounded")
     given = quoted(pl.col(field))
     message = (
         pl.when(rounded)
@@ -239,7 +240,20 @@ def _phones(
         if keep
         else pl.when(error.is_null()).then(pl.col(_NEW))
     )
-    return staged.with_columns(kept.alias(field)).drop(_NEW, _NEW + "error"), issues
+    return staged.with_columns(kept.alias(field)).drop(
+        _NEW, _NEW + "error", _NEW + "rounded"
+    ), issues
+
+
+def _rounded(given: pl.Series, errors: pl.Series) -> pl.Series:
+    """Whether each unreadable phone is a number a spreadsheet rounded (SPREADSHEET_NUMBER):
+    looked for in the few unreadable ones only, not in the column."""
+    rounded = pl.repeat(False, given.len(), dtype=pl.Boolean, eager=True).alias(_NEW + "rounded")
+    unreadable = errors.is_not_null().arg_true()
+    if unreadable.len():
+        hits = given.gather(unreadable).str.contains(SPREADSHEET_NUMBER).fill_null(False)
+        rounded.scatter(unreadable.filter(hits), True)
+    return rounded
 
 
 def _domain_of(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
