@@ -84,6 +84,26 @@ def _reads_back(e164: str) -> bool:
     return phonenumbers.format_number(again, PhoneNumberFormat.E164) == e164
 
 
+def with_plus(value: str) -> str | None:
+    """E.164 of digits alone (8 to 15 of them, nothing but spaces, dots, dashes and brackets
+    between) read with a "+" before them, when the library holds that a valid number and
+    reads its E.164 back the same; else None."""
+    text = value.strip()
+    if not re.fullmatch(r"[0-9][0-9 ().\-]*", text):
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    if not 8 <= len(digits) <= 15:
+        return None
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return e164 if _reads_back(e164) else None
+
+
 def expected(value: str, region: str | None) -> tuple[str | None, str | None, str | None]:
     """What `normalize_phone` must answer for `value`, from the library and `DELIBERATE`
     alone: (value, reason, the deviation that applies or None)."""
@@ -91,6 +111,9 @@ def expected(value: str, region: str | None) -> tuple[str | None, str | None, st
         return None, None, None
     e164, extension, reason = library_phone(value, region)
     if reason is not None:
+        plus = with_plus(value)
+        if plus is not None:
+            return plus, None, "phone-international-without-plus"
         return value.strip(), reason, None
     assert e164 is not None
     if not _reads_back(e164):
@@ -169,6 +192,10 @@ CASES = [
     ("0049 30 123456", None, "0049 30 123456", "no country code (set a default region)"),
     ("+999 555 0100", "US", "+999 555 0100", "unknown country code"),
     ("00020000", "JP", "+8100020000", None),
+    # another country's number without its "+", as Brevo and WhatsApp exports write them
+    ("33612345678", "US", "+33612345678", None),
+    ("49 151 12345678", None, "+4915112345678", None),
+    ("99999999999", "US", "99999999999", "too long"),  # no valid number with a "+" either
 ]
 
 

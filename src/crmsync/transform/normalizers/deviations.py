@@ -69,6 +69,18 @@ DELIBERATE: tuple[Deviation, ...] = (
         why="E.164 has no place for an extension and dropping it loses data.",
     ),
     Deviation(
+        key="phone-international-without-plus",
+        library="phonenumbers",
+        function="normalize_phone",
+        what="Digits alone (8 to 15, no '+', no letters) that the default region cannot read, "
+        "or read without a default region, are the number they make with a '+' before them, "
+        "when that is a valid number (an assigned range, not only a possible length): "
+        "'33612345678' in a US file is +33612345678. The library refuses them.",
+        why="Messaging and marketing tools export international numbers without their '+' "
+        "(Brevo's SMS, WhatsApp numbers); refused, every foreign number of such a file is "
+        "kept as written with a warning.",
+    ),
+    Deviation(
         key="domain-presentation",
         library="tldextract",
         function="registrable_domain",

@@ -50,21 +50,49 @@ _STARTS_WITH_PLUS = re.compile(r"[^+＋\d]*[+＋]")  # where the parser looks fo
 def parse_phone(value: str, default_region: str | None) -> tuple[str | None, str | None]:
     """(E.164, None) or (None, why not) for one value, by phonenumbers. Its international
     prefix is the default region's (from the library's metadata), so "00" is one only where
-    it is dialled out with."""
+    it is dialled out with. Digits the default region cannot read that make a valid number
+    with a "+" before them are that number (`without_plus`)."""
     text = value.strip()
     try:
         number = phonenumbers.parse(text, default_region)
     except NumberParseException as exc:
-        return None, _parse_error(exc, text, default_region)
+        return without_plus(text) or (None, _parse_error(exc, text, default_region))
     verdict = phonenumbers.is_possible_number_with_reason(number)
     if verdict != ValidationResult.IS_POSSIBLE:
-        return None, _LENGTH_ERRORS.get(verdict, "not a possible phone number")
+        why = _LENGTH_ERRORS.get(verdict, "not a possible phone number")
+        return without_plus(text) or (None, why)
     formatted = phonenumbers.format_number(number, PhoneNumberFormat.E164)
     if _e164_again(formatted) != formatted:
         return None, UNSTABLE
     if number.extension:
         formatted += EXTENSION_LABEL + number.extension
     return formatted, None
+
+
+# Digits alone, as exports of messaging and marketing tools write an international number
+# without its "+" ("4915112345678", "33612345678"): a country code needs 1 to 3 of them, and
+# E.164 allows 15 in all.
+_DIGITS_ONLY = re.compile(r"[0-9][0-9 ().\-]*")
+_COUNTRY_DIGITS = range(8, 16)
+
+
+def without_plus(text: str) -> tuple[str, None] | None:
+    """The number `text` is with a "+" before it, when the default region could not read it:
+    digits alone (no "+", no letters) that make a valid number (an assigned range, not only a
+    possible length) in the country their first digits name. None otherwise."""
+    if not _DIGITS_ONLY.fullmatch(text):
+        return None
+    digits = re.sub(r"[^0-9]", "", text)
+    if len(digits) not in _COUNTRY_DIGITS:
+        return None
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    formatted = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return (formatted, None) if _e164_again(formatted) == formatted else None
 
 
 def _parse_error(exc: NumberParseException, text: str, region: str | None) -> str:

@@ -8,9 +8,9 @@ prefixes, international prefixes, number patterns, possible lengths):
   code, then the national prefix the parser strips (e.g. the "0" of "+44 (0)20 ..."), with
   its viability and length rules;
 - national numbers when the default region is in country code 1: ten digits (or eleven with
-  the leading 1), seven-digit local numbers where the region does not fill in an area code
-  (the library does that for one-area-code regions such as BS: 587-5004 is +12425875004),
-  and numbers too long for the plan;
+  the leading 1), and seven-digit local numbers where the region does not fill in an area
+  code (the library does that for one-area-code regions such as BS: 587-5004 is
+  +12425875004);
 - a trailing "x123" / "ext. 123" extension on any of those.
 What it cannot decide stays null and goes to the library: it never answers differently.
 Tests compare the two on the library's own test numbers and on generated ones.
@@ -132,15 +132,21 @@ def _with_lengths(frame: pl.LazyFrame, column: str, prefix: str) -> pl.LazyFrame
     )
 
 
-def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Columns position, extension, fast, fast_error for "+" numbers and those dialled out (digits
-    from `cut` on: after the international prefix)."""
+def country_code(digits: pl.Expr) -> pl.Expr:
+    """The country code `digits` start with (codes are prefix-free), or null."""
     codes = country_rules()
     code: pl.Expr = pl.lit(None, pl.String)
     for size in range(MAX_COUNTRY_CODE_DIGITS, 0, -1):
-        head = pl.col("digits").str.slice(0, size)
+        head = digits.str.slice(0, size)
         sized = [c for c in codes if len(c) == size]
-        code = pl.when(head.is_in(sized)).then(head).otherwise(code)  # codes are prefix-free
+        code = pl.when(head.is_in(sized)).then(head).otherwise(code)
+    return code
+
+
+def _international(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Columns position, extension, fast, fast_error for "+" numbers and those dialled out (digits
+    from `cut` on: after the international prefix)."""
+    code = country_code(pl.col("digits"))
     literals = [name for name in _rules_frame().columns if re.fullmatch(r"p[0-9]+", name)]
     national = pl.col("national")
     matched: pl.Expr = pl.lit(None, pl.String)
@@ -220,8 +226,10 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
 
     Ten digits, or eleven starting with the national prefix 1, are the number. Seven digits
     are a local number the library refuses, unless the region fills in its area code (then
-    the library decides). Eleven or more digits not starting with 1 (which the parser would
-    try as the country code) are too long for the plan: the library says so by length.
+    the library decides). Eleven or more digits not starting with 1 are too long for the
+    plan (the library says so by length), unless they start with a country code: then they
+    may be that country's number written without its "+", which the library path decides
+    (`phone.without_plus`).
     """
     if region is None or not _nanp_region(region):
         return frame.select(
@@ -247,7 +255,7 @@ def _national_nanp(frame: pl.LazyFrame, region: str | None) -> pl.LazyFrame:
         .alias("fast"),
         pl.when(local)
         .then(pl.lit(LOCAL_ONLY))
-        .when((length > max(NANP_NATIONAL_DIGITS)) & ~one)
+        .when((length > max(NANP_NATIONAL_DIGITS)) & ~one & country_code(digits).is_null())
         .then(pl.lit(TOO_LONG))
         .alias("fast_error"),
     )
