@@ -20,7 +20,6 @@ import polars as pl
 
 from crmsync.schema import RallyObject
 from crmsync.transform.issues import (
-    ERROR,
     MATCH_KEY,
     WARNING,
     Message,
@@ -47,10 +46,11 @@ from crmsync.transform.normalizers.company_names import first_company
 from crmsync.transform.normalizers.email import fold_gmail_address
 from crmsync.transform.normalizers.fallback_names import complete_names
 from crmsync.transform.normalizers.names import FIRST_NAME, LAST_NAME, trimmed
-from crmsync.transform.normalizers.phone import finish_phones, phone_input, phone_plan
+from crmsync.transform.normalizers.phone import phone_input, phone_plan
 from crmsync.transform.normalizers.ranges import bands_left_out
 from crmsync.transform.normalizers.relations import first_relations
 from crmsync.transform.normalizers.tags import tags_as_text
+from crmsync.transform.phone_field import phone_field
 from crmsync.transform.placeholders import without_text_mark
 from crmsync.transform.several import split_several
 from crmsync.transform.spec import FieldSpec, Kind, spec_by_wire
@@ -193,67 +193,6 @@ def _apply(
         {_NEW + c.field: c.field for c in conversions}
     )
     return renamed.select(frame.columns), issues, dict(zip(phone_fields, decided, strict=True))
-
-
-# A number a spreadsheet showed in scientific notation and saved so ("1.50356E+10"): its
-# last digits are gone, so no phone is left to keep.
-SPREADSHEET_NUMBER = r"^[0-9]([.,][0-9]+)?[eE]\+?[0-9]+$"
-
-
-def _phones(
-    frame: pl.DataFrame, field: str, decided: pl.DataFrame, options: NormalizeOptions
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A phone field finished by the library; an unreadable number is kept as given with a
-    warning, or fails its row (`phone_policy`). One a spreadsheet rounded to scientific
-    notation is never kept: its digits are lost, and sent as given it would put
-    "1.50356E+10" into the record."""
-    values, errors = finish_phones(frame[field], decided, options.default_region)
-    keep = options.phone_policy == "keep"
-    staged = frame.with_columns(
-        values.alias(_NEW), errors.alias(_NEW + "error"), _rounded(frame[field], errors)
-    )
-    error, rounded = pl.col(_NEW + "error"), pl.col(_NEW + "rounded")
-    given = quoted(pl.col(field))
-    message = (
-        pl.when(rounded)
-        .then(
-            pl.format(
-                "{} is a number a spreadsheet rounded (scientific notation): its digits are "
-                "lost{}; export the column as text",
-                given,
-                pl.lit(", so it is left out" if keep else ""),
-            )
-        )
-        .otherwise(
-            pl.format(
-                "{} is not a phone number we can read ({}){}",
-                given,
-                error,
-                pl.lit("; kept as given" if keep else ""),
-            )
-        )
-    )
-    severity = WARNING if keep else ERROR
-    issues = issues_where(staged, error.is_not_null(), field, message, severity)
-    kept = (
-        pl.when(~rounded).then(pl.col(_NEW))
-        if keep
-        else pl.when(error.is_null()).then(pl.col(_NEW))
-    )
-    return staged.with_columns(kept.alias(field)).drop(
-        _NEW, _NEW + "error", _NEW + "rounded"
-    ), issues
-
-
-def _rounded(given: pl.Series, errors: pl.Series) -> pl.Series:
-    """Whether each unreadable phone is a number a spreadsheet rounded (SPREADSHEET_NUMBER):
-    looked for in the few unreadable ones only, not in the column."""
-    rounded = pl.repeat(False, given.len(), dtype=pl.Boolean, eager=True).alias(_NEW + "rounded")
-    unreadable = errors.is_not_null().arg_true()
-    if unreadable.len():
-        hits = given.gather(unreadable).str.contains(SPREADSHEET_NUMBER).fill_null(False)
-        rounded.scatter(unreadable.filter(hits), True)
-    return rounded
 
 
 def _domain_of(frame: pl.DataFrame, column: str) -> tuple[pl.Series, pl.Series]:
@@ -416,7 +355,8 @@ def _normalize(
     frame, issues, decided = _apply(frame, conversions, others, phone_fields, options)
     parts = [several, *([named] if named is not None else []), issues]
     for field in phone_fields:
-        frame, found = _phones(frame, field, decided[field], options)
+        keep = options.phone_policy == "keep"
+        frame, found = phone_field(frame, field, decided[field], options.default_region, keep=keep)
         parts.append(found)
     if DOMAIN_FIELD in series_fields and ({DOMAIN_FIELD, WEBSITE_FIELD} & set(frame.columns)):
         frame, found = _domains(frame)
