@@ -28,11 +28,11 @@ def library_use(
     """Per library: values, decided (by expressions), left (rows the library must answer: for
     emails, in normalize, then in validate), calls (distinct values it parsed), hits (answers
     its cache gave again)."""
-    normalizing = sys.modules["crmsync.transform.normalize"]
+    finishing = sys.modules["crmsync.transform.phone_field"]  # where phones are finished
     validating = sys.modules["crmsync.transform.validate"]
     phones: Counter[str] = Counter()
     emails: Counter[str] = Counter()
-    finish, forms = normalizing.finish_phones, email_module._library_forms
+    finish, forms = finishing.finish_phones, email_module._library_forms
     errors_of = validating.email_errors
 
     def counted_finish(values: pl.Series, decided: pl.DataFrame, region: Any) -> Any:
@@ -67,13 +67,13 @@ def library_use(
 
     phone_module.parse_phone.cache_clear()
     email_module._library.cache_clear()
-    normalizing.finish_phones, email_module._library_forms = counted_finish, counted_forms
+    finishing.finish_phones, email_module._library_forms = counted_finish, counted_forms
     validating.email_errors = counted_errors
     try:
         normalized, _ = normalize(frame, obj, options)
         validate(normalized, obj)
     finally:
-        normalizing.finish_phones, email_module._library_forms = finish, forms
+        finishing.finish_phones, email_module._library_forms = finish, forms
         validating.email_errors = errors_of
     for counts, cached in (
         (phones, phone_module.parse_phone.cache_info()),
