@@ -11,7 +11,8 @@ from crmsync.transform.normalizers.rewrite import VALUE, only_where
 
 
 def _everywhere(values: list[str | None]) -> list[str | None]:
-    """The email's stored form with its plain rewrite applied to every value."""
+    """The email's stored form with its plain rewrite and the library's forms applied to
+    every value."""
     frame = pl.DataFrame({VALUE: values}, schema={VALUE: pl.String})
     return _library_forms(frame.select(_plain(pl.col(VALUE))).to_series()).to_list()
 
@@ -40,6 +41,8 @@ _MESSY = st.text(alphabet=' \t\u00a0\u200bAaZz@.:éÉΣσ<>"mailtoMAILTO', max_s
 @given(st.lists(st.one_of(st.none(), _PLAIN, _MESSY), max_size=30))
 @example([" Mailto:ANN@acme.com", "ann@acme.com", "bob@acme.com", "cy@acme.com"])
 @example(["mailto:ann@acme.com", "a@b.co", "c@d.co", "e@f.co"])  # lower case, ASCII
+@example(["ann@xn--bcher-kva.de", "a@b.co", "c@d.co", "e@f.co"])  # shown in Unicode
+@example(["<jane@acme.com>", "a@b.co", "c@d.co", "e@f.co"])  # a display name, no space
 @example(["ΑΣ@acme.com", "", "a@b.co", "c@d.co", "e@f.co"])
 def test_email_stored_form_rewrites_only_what_needs_it(values: list[str | None]) -> None:
     assert _normalized(values) == _everywhere(values)

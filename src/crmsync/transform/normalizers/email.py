@@ -79,10 +79,12 @@ def normalize_email(expr: pl.Expr) -> pl.Expr:
     )
 
 
-# Values the plain rewrite (trim, prefix, lower case, blank) can change: any character but
-# printable ASCII other than capitals, an empty value, or the prefix. The rest, most real
-# addresses, are their own plain form and are not rewritten (`only_where`).
-_NOT_PLAIN = r"[^\x21-\x40\x5b-\x7e]|^$|mailto:"
+# Values whose stored form may differ from them: any character but printable ASCII other
+# than capitals (the plain rewrite's trim and lower case, the library's forms), an empty
+# value or a prefix (the plain rewrite), a Punycode label or a display name (the library's
+# forms). The rest, most real addresses, are their own stored form and are not looked at
+# again (`only_where`).
+_NOT_STORED = r"[^\x21-\x40\x5b-\x7e]|^$|mailto:|xn--|<"
 
 
 def _plain(value: pl.Expr) -> pl.Expr:
@@ -92,7 +94,14 @@ def _plain(value: pl.Expr) -> pl.Expr:
 
 
 def _stored_forms(series: pl.Series) -> pl.Series:
-    return _library_forms(only_where(series, _NOT_PLAIN, _plain(pl.col(VALUE))))
+    return only_where(series, _NOT_STORED, _plain_then_library)
+
+
+def _plain_then_library(values: pl.Series) -> pl.Series:
+    """The plain rewrite of `values` (trim, prefix, lower case, blank), then the library's
+    forms where those differ."""
+    plain = values.to_frame(VALUE).select(_plain(pl.col(VALUE))).to_series()
+    return _library_forms(plain.alias(values.name))
 
 
 def _library_forms(series: pl.Series) -> pl.Series:
