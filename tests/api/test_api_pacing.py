@@ -137,3 +137,17 @@ def test_a_turn_given_before_a_cut_is_stale() -> None:
     pacer.on_rate_limited(clock.now)
     assert pacer.stale(unpaced)
     assert not pacer.stale(asyncio.run(pacer.acquire()))
+
+
+def test_idle_while_no_request_waits_for_a_turn() -> None:
+    """Unpaced, always idle; paced, idle once the last turn booked has gone by."""
+    pacer, clock = _pacer()
+    assert pacer.idle
+    _succeed(pacer, clock, 10, WINDOW_S)
+    pacer.on_rate_limited(clock.now)
+    rate = pacer.rate
+    assert rate is not None
+    asyncio.run(pacer.acquire())  # goes at once, and books the next turn 1/rate on
+    assert not pacer.idle
+    clock.now += 1.0 / rate
+    assert pacer.idle

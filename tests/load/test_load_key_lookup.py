@@ -98,19 +98,26 @@ def test_the_search_stops_once_every_key_is_found() -> None:
     assert all(client.urgent)  # records already sent wait on it
 
 
-def test_under_a_rate_limit_the_search_asks_for_no_page_ahead() -> None:
+def test_while_requests_wait_for_turns_the_search_asks_for_no_page_ahead() -> None:
     """A page asked for ahead and not needed costs a turn under the limit that a bulk could
-    have had (the search mostly ends a page or two in); without a limit it costs only a
-    request, and saves a latency per page."""
+    have had (the search mostly ends a page or two in); without a limit, or once no request
+    waits for a turn (the bulks are sent), it costs only a request, and saves a latency per
+    page."""
     wanted = {f"c{n}@example.com" for n in range(150, 450)}
     free = ListingClient(_contacts(0, 1_000, at=10))
     assert len(_find(free, wanted, since=T0)) == 300
     assert free.most_in_flight == PAGES_AHEAD
     paced = ListingClient(_contacts(0, 1_000, at=10))
     paced.limited()
-    assert paced.pacer.rate is not None
+    asyncio.run(paced.pacer.acquire())  # a bulk's turn: the next request would wait for one
+    assert paced.pacer.rate is not None and not paced.pacer.idle
     assert len(_find(paced, wanted, since=T0)) == 300
     assert paced.most_in_flight == 1 and paced.pages == 5  # pages 0-4, none past them
+    done = ListingClient(_contacts(0, 1_000, at=10))
+    done.limited()  # paced, but no request waits
+    assert done.pacer.rate is not None and done.pacer.idle
+    assert len(_find(done, wanted, since=T0)) == 300
+    assert done.most_in_flight == PAGES_AHEAD
 
 
 def test_a_key_never_found_stops_at_the_first_record_stored_after_until() -> None:

@@ -56,6 +56,12 @@ class Pacer:
         """Requests per second now, or None while unpaced."""
         return self._rate
 
+    @property
+    def idle(self) -> bool:
+        """No request waits for a turn: the next one would go at once (always, unpaced). A
+        request sent now then takes no turn another was waiting for."""
+        return self._rate is None or self._next_slot <= self._clock()
+
     async def acquire(self) -> float:
         """Wait for this request's turn; return its send time (the ticket for on_rate_limited).
 
