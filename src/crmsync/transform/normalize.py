@@ -354,8 +354,8 @@ def _normalize(
     phone_fields = sorted(PHONE_FIELDS & set(frame.columns) & set(specs))
     frame, issues, decided = _apply(frame, conversions, others, phone_fields, options)
     parts = [several, *([named] if named is not None else []), issues]
+    keep = options.phone_policy == "keep"
     for field in phone_fields:
-        keep = options.phone_policy == "keep"
         frame, found = phone_field(frame, field, decided[field], options.default_region, keep=keep)
         parts.append(found)
     if DOMAIN_FIELD in series_fields and ({DOMAIN_FIELD, WEBSITE_FIELD} & set(frame.columns)):

@@ -308,7 +308,7 @@ def deduped(
         # not only one of its own slice
         normalized = normalized.with_columns(company_match_key(normalized).alias(MATCH_KEY))
     rescued = _completed_by_duplicates(normalized.select(*IDENTITY, MATCH_KEY), failed)
-    excluded = failed.without(rescued).rows
+    excluded = failed.rows.join(rescued, on=IDENTITY, how="anti") if rescued.height else failed.rows
     result = dedupe(
         normalized,
         keep=step.dedupe.keep,
