@@ -27,6 +27,7 @@ from tests.transform.oracles import (
 from crmsync.schema.fields import INTL_LOCAL_CHARS, email_error, is_simple_email
 from crmsync.transform.normalizers.email import (
     CERTAIN_REJECTS,
+    _library,
     certain_reject,
     email_errors,
     normalize_email,
@@ -134,9 +135,15 @@ def test_message_words_are_the_library_words() -> None:
 # The fast paths on their own: hypothesis, with the library as the oracle.
 
 _ATEXT = "abcXYZ019!#$%&'*+/=?^_`{|}~-"
+# local parts of international characters too: those the simple shape admits, and a few it
+# leaves to the library (a combining mark, capitals, a dotted capital I)
+_LOCAL_TEXT = st.text(alphabet=_ATEXT + ".", max_size=10) | st.text(
+    alphabet=st.sampled_from(_ATEXT + "." + INTL_LOCAL_CHARS[::997] + "\u0301\u0130\u00c9" * 3),
+    max_size=10,
+)
 _SHAPED = st.builds(
     lambda local, sep, domain: f"{local}{sep}{domain}",
-    st.text(alphabet=_ATEXT + ".", max_size=10),
+    _LOCAL_TEXT,
     st.sampled_from(["@", "@", "@", "", "@@", "＠"]),
     st.text(alphabet="abcXYZ019-.", max_size=14).map(
         lambda text: text + ("" if not text or text.endswith(".") else ".")
@@ -197,6 +204,13 @@ REJECT_SAMPLES = [
     "john@example..com", "john@example-", "john@-example.com", "john@example.-com",
     "john@localhost",
 ]  # fmt: skip
+# the same shapes behind an international local part, which the library checks first
+INTL_REJECT_SAMPLES = [
+    "jürgen.example.com", "jürgen.@example.com", ".jürgen@example.com",
+    "jür..gen@example.com", "jürgen@", "jürgen@example.com.", "jürgen@.example.com",
+    "jürgen@example..com", "jürgen@example-", "jürgen@-example.com", "jürgen@example.-com",
+    "jürgen@localhost",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -208,6 +222,25 @@ def test_each_certain_reject_decides_its_sample_as_the_library(
     """Every pattern is needed (its sample reaches it first) and words it as the library."""
     assert run_expr(certain_reject, [sample]) == [entry[1]]
     assert library_email(sample)[0] == entry[1]
+
+
+@pytest.mark.parametrize("sample", INTL_REJECT_SAMPLES)
+def test_certain_rejects_read_an_international_local_part_as_the_library(sample: str) -> None:
+    """Behind a local part the library keeps as it is, the same patterns decide, in its words;
+    and normalizing keeps such a value as it is without asking it."""
+    reject = run_expr(certain_reject, [sample])[0]
+    assert reject is not None and reject == library_email(sample)[0]
+    _library.cache_clear()
+    assert run_expr(normalize_email, [sample]) == [sample]
+    assert _library.cache_info().misses == 0  # decided without a call
+
+
+@pytest.mark.parametrize("sample", ["\u0301j@", "\u0301j@example.com.", "x@\u0301.com", "\u200bj@"])
+def test_certain_rejects_leave_an_unsafe_local_part_to_the_library(sample: str) -> None:
+    """A local part the library refuses for a character (a mark first, an invisible one)
+    is refused in its words, not in a pattern's about the domain."""
+    assert run_expr(certain_reject, [sample]) == [None]
+    assert email_errors(pl.Series([sample])).to_list() == [library_email(sample)[0]]
 
 
 def test_every_international_character_the_pattern_clears_is_one_the_library_keeps() -> None:
@@ -236,7 +269,10 @@ _INTL = st.builds(
     st.lists(_INTL_ATOM, min_size=1, max_size=3),
     st.sampled_from([".", ".", "..", ""]),
     st.sampled_from(
-        ["example.com", "Example.DE", "b\u00fccher.de", "x.invalid", "xn--bcher-kva.de"]
+        [
+            *("example.com", "Example.DE", "b\u00fccher.de", "x.invalid", "xn--bcher-kva.de"),
+            *("", "example.com.", ".example.com", "ex..com", "ex-", "-ex.com", "ex.-com", "host"),
+        ]
     ),
 )
 

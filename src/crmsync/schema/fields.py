@@ -82,7 +82,10 @@ def _ranges(chars: Iterable[str]) -> str:
 INTL_LOCAL_CHARS = "".join(
     c for low, high in _INTL_BLOCKS for c in map(chr, range(low, high + 1)) if _decided_by_itself(c)
 )
-_ATOM = rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~\-{_ranges(INTL_LOCAL_CHARS)}]+"
+# The characters of an unquoted local part the library keeps as they are (a class body):
+# ASCII's atext, and the international ones above.
+LOCAL_PART_CHARS = rf"A-Za-z0-9!#$%&'*+/=?^_`{{|}}~\-{_ranges(INTL_LOCAL_CHARS)}"
+_ATOM = rf"[{LOCAL_PART_CHARS}]+"
 
 # The common shape of an address, decided without email-validator (78 µs a call). Only a
 # cleared value skips the library, so the pattern may be narrower than the library but never

@@ -15,7 +15,11 @@ from functools import lru_cache
 import polars as pl
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
-from crmsync.schema.fields import MAX_SIMPLE_EMAIL_LENGTH, SIMPLE_EMAIL_PATTERN
+from crmsync.schema.fields import (
+    LOCAL_PART_CHARS,
+    MAX_SIMPLE_EMAIL_LENGTH,
+    SIMPLE_EMAIL_PATTERN,
+)
 from crmsync.transform.normalizers.freemail import (
     FREE_MAIL_BRAND_PATTERN,
     FREE_MAIL_DOMAINS,
@@ -28,14 +32,17 @@ MAX_EMAIL_LENGTH = MAX_SIMPLE_EMAIL_LENGTH  # email-validator's limit, in bytes
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 GMAIL_CANONICAL = "gmail.com"
 _CACHE_SIZE = 1 << 16
-_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"  # the characters of an unquoted local part
-_LOCAL = rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"  # a valid ASCII local part, then the @-sign
+# The characters of an unquoted local part the library keeps (ASCII's, and the international
+# ones of the simple shape): a local part of them is valid as it is, or refused for its dots
+# with the same words as an ASCII one.
+_ATEXT = LOCAL_PART_CHARS
+_LOCAL = rf"^[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@"  # a valid local part, then the @-sign
 _HOST = r"[A-Za-z0-9.-]"  # ASCII host characters: nothing for UTS-46 to map but case
 # Values email-validator certainly refuses, with its exact words. Checked in order, first
 # match wins, and only on values of at most MAX_EMAIL_LENGTH bytes (so no length rule
 # can come first). Each mirrors the library's own order of checks: no @-sign (nor a "<"
 # that would start a display name, nor the look-alike at-signs it names), then the local
-# part's dots, then, behind a valid ASCII local part, the domain's dots and hyphens. No
+# part's dots, then, behind a valid local part, the domain's dots and hyphens. No
 # character combines with "@", so the first "@" is the one the library splits at.
 CERTAIN_REJECTS: tuple[tuple[str, str], ...] = (
     (r"^[^@<＠﹫]*$", "An email address must have an @-sign."),
@@ -125,7 +132,20 @@ def _library_forms(series: pl.Series) -> pl.Series:
     if positions.is_empty():
         return series
     distinct = suspects.unique()
-    forms = pl.Series([stored_form(value) for value in distinct.to_list()], dtype=pl.String)
+    # a value certainly refused is kept as it is, without a call (unless a display name may
+    # hold an address)
+    refused = (
+        distinct.to_frame("value")
+        .select(certain_reject(value).is_not_null() & ~value.str.contains("<", literal=True))
+        .to_series()
+    )
+    forms = pl.Series(
+        [
+            value if kept else stored_form(value)
+            for value, kept in zip(distinct.to_list(), refused.to_list(), strict=True)
+        ],
+        dtype=pl.String,
+    )
     result = series.clone()
     result.scatter(positions, suspects.replace(distinct, forms))
     return result
