@@ -82,7 +82,10 @@ def read_decoded(
         return Extracted(empty_frame(()), empty_rejects(), (), decoded.encoding, delimiter)
     start = find_header(data, delimiter, skip_lines, detect=detect)
     table = data[start.offset :] if start.offset else data
-    fast = read_fast(table, start.lines_before, source, decoded.encoding, delimiter, start.names)
+    lines = decoded.lines if table is decoded.data else None  # its lines, when already read
+    fast = read_fast(
+        table, start.lines_before, source, decoded.encoding, delimiter, start.names, lines
+    )
     result = None if fast is None else fast[0]
     if result is None:
         result = read_with_python_csv(
@@ -119,14 +122,16 @@ def read_fast(
     encoding: str,
     delimiter: str,
     names: Sequence[str] | None = None,
+    lines: pl.DataFrame | None = None,
 ) -> tuple[Extracted, int] | None:
-    """The fast path over ``data`` (the table from its header on): the read, and how many
-    lines the table has up to and with its header record (0: it has none); None when only
-    the exact path can read it. A table of one-line records is read without its layout."""
-    read = read_one_line_records(data, lines_before, source, encoding, delimiter, names)
+    """The fast path over ``data`` (the table from its header on; ``lines``, its
+    `read_lines` if read already): the read, and how many lines the table has up to and with
+    its header record (0: it has none); None when only the exact path can read it. A table
+    of one-line records is read without its layout."""
+    read = read_one_line_records(data, lines_before, source, encoding, delimiter, names, lines)
     if read is not None:
         return read, 1
-    layout = scan_layout(data, delimiter)
+    layout = scan_layout(data, delimiter, lines)
     if layout is None:
         return None
     read = read_with_polars(data, layout, lines_before, source, encoding, delimiter, names)

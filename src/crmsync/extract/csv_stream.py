@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from crmsync.extract.csv_reader import offset_after_lines, read_fast, with_header_rows
-from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC, is_utf8
+from crmsync.extract.encoding import BOM_UTF8, NUL, WORKBOOK_MAGIC, utf8_lines
 from crmsync.extract.footer import without_footer
 from crmsync.extract.preamble import SAMPLE_BYTES, find_header
 from crmsync.extract.result import Extracted
@@ -105,13 +105,15 @@ def _stream(
         lines_seen = 0  # line feeds in the table before the piece
         first: Extracted | None = None
         for piece in _pieces(file, piece_bytes or PIECE_BYTES):
-            _check_text(piece)
             if header is None:  # the first piece holds the header: read as the whole file is
                 text, lines_before = piece, start.lines_before
             else:
                 text = header + piece
                 lines_before = start.lines_before + lines_seen - header.count(LF)
-            read, header_lines = _parse(text, lines_before, name, reported, delimiter, start.names)
+            lines = _checked_lines(text)
+            read, header_lines = _parse(
+                text, lines_before, name, reported, delimiter, start.names, lines
+            )
             if first is None:
                 first = with_header_rows(read, start)
                 header = _header_bytes(piece, header_lines)
@@ -179,16 +181,19 @@ def _utf8(head: bytes, encoding: str | None) -> tuple[str, int]:
     return given, (len(BOM_UTF8) if bom else 0)
 
 
-def _check_text(piece: bytes) -> None:
-    """UTF-8 without NUL bytes or lone carriage returns, or NotStreamable. Checked in one
-    pass each (a regex, and `is_utf8`): some 10 ms for a 16 MiB piece, where counting and
-    decoding took 45."""
-    if NUL in piece:
+def _checked_lines(text: bytes) -> pl.DataFrame | None:
+    """NotStreamable unless `text` is UTF-8 without NUL bytes or lone carriage returns; its
+    lines when the UTF-8 check read them (`utf8_lines`: the reader takes them as they are).
+    Checked in one pass each (a regex, and the lines): some 10 ms for a 16 MiB piece, where
+    counting and decoding took 45."""
+    if NUL in text:
         raise NotStreamable("NUL bytes")
-    if CR in piece and _LONE_CR.search(piece) is not None:
+    if CR in text and _LONE_CR.search(text) is not None:
         raise NotStreamable("a carriage return that ends no line")
-    if not is_utf8(piece):
+    valid, lines = utf8_lines(text)
+    if not valid:
         raise NotStreamable("not UTF-8")
+    return lines
 
 
 def _parse(
@@ -198,11 +203,12 @@ def _parse(
     encoding: str,
     delimiter: str,
     names: Sequence[str] | None,
+    lines: pl.DataFrame | None,
 ) -> tuple[Extracted, int]:
     """A piece read on the fast path, and how many of its lines are the table's up to and
     with its header record (`names`: a two-row header's, for the header record every piece
-    starts with)."""
-    read = read_fast(text, lines_before, source, encoding, delimiter, names)
+    starts with; `lines`: its lines, if read already)."""
+    read = read_fast(text, lines_before, source, encoding, delimiter, names, lines)
     if read is None:
         raise NotStreamable("the fast path cannot read a piece")
     return read

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -53,6 +53,8 @@ class Decoded:
 
     data: bytes
     encoding: str
+    # `read_lines(data)`, when checking the UTF-8 read them (a reader need not read them again)
+    lines: pl.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 def read_bytes(path: str | Path, source: str, limit: int | None = None) -> bytes:
@@ -85,16 +87,21 @@ def is_utf8(data: bytes) -> bool:
     overlong forms), checked by polars without making a Python string: read as lines of one
     column each, 30 ms for a 130 MB file on two threads, where decoding it took 160 ms and up
     to four times its size in memory, and copying it into one value to cast 106 ms."""
+    return utf8_lines(data)[0]
+
+
+def utf8_lines(data: bytes) -> tuple[bool, pl.DataFrame | None]:
+    """`is_utf8`, and the lines the check read (`read_lines(data)`; None when it read none:
+    ASCII needs no reading, and NUL would split a line), so a reader need not read them again."""
     if data.isascii():
-        return True
+        return True, None
     try:
         if NUL in data:  # NUL would split a line in two: checked as one value instead
             pl.Series([data], dtype=pl.Binary).cast(pl.String)
-        else:
-            read_lines(data)
+            return True, None
+        return True, read_lines(data)
     except pl.exceptions.PolarsError:
-        return False
-    return True
+        return False, None
 
 
 def line_of(text: str, offset: int) -> int:
@@ -134,8 +141,10 @@ def _decode_given(data: bytes, encoding: str, source: str) -> Decoded:
         name = codecs.lookup(encoding).name
     except LookupError:
         raise SourceError(f"unknown encoding {encoding!r}", source=source) from None
-    if name == "utf-8" and not data.startswith(BOM_UTF8) and is_utf8(data):
-        return Decoded(data, name)  # already the bytes polars wants
+    if name == "utf-8" and not data.startswith(BOM_UTF8):
+        valid, lines = utf8_lines(data)
+        if valid:
+            return Decoded(data, name, lines)  # already the bytes polars wants
     try:
         text = data.decode(name)
     except UnicodeDecodeError as exc:
@@ -165,8 +174,9 @@ def _detect(data: bytes, source: str) -> Decoded:
     utf16 = _utf16_without_bom(data)  # before the UTF-8 test: UTF-16 ASCII is valid UTF-8
     if utf16 is not None:
         return _transcode(data, utf16, utf16, source)
-    if is_utf8(data):
-        return Decoded(data, "utf-8")
+    valid, lines = utf8_lines(data)
+    if valid:
+        return Decoded(data, "utf-8", lines)
     _refuse_mixed(data, source)
     if CP1252_UNDEFINED.isdisjoint(data):
         return _transcode(data, "cp1252", "cp1252", source)
@@ -215,8 +225,9 @@ def line_of_offset(data: bytes, offset: int) -> int:
 
 def _transcode(data: bytes, codec: str, reported: str, source: str) -> Decoded:
     if codec == "utf-8":
-        if is_utf8(data):
-            return Decoded(data, reported)
+        valid, lines = utf8_lines(data)
+        if valid:
+            return Decoded(data, reported, lines)
         try:
             data.decode("utf-8")  # for where it fails
         except UnicodeDecodeError as exc:

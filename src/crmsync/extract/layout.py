@@ -43,10 +43,12 @@ class Layout:
     quoted: bool
 
 
-def scan_layout(data: bytes, delimiter: str) -> Layout | None:
-    """The layout of UTF-8 CSV ``data``; None when a quote is still open at the end or a lone
-    CR breaks a line (the caller then takes the exact path)."""
-    lines = read_lines(data)
+def scan_layout(data: bytes, delimiter: str, lines: pl.DataFrame | None = None) -> Layout | None:
+    """The layout of UTF-8 CSV ``data`` (``lines``: its `read_lines`, if read already); None
+    when a quote is still open at the end or a lone CR breaks a line (the caller then takes
+    the exact path)."""
+    if lines is None:
+        lines = read_lines(data)
     quoted = QUOTE.encode() in data
     if lines.height == 0:
         return Layout(lines.with_columns(rec=pl.lit(0, pl.Int64)), _empty_records(), quoted)

@@ -21,7 +21,6 @@ from crmsync.extract.layout import blank_pattern, count_of
 from crmsync.extract.polars_csv import (
     LINE_COLUMN,
     QUOTE,
-    lone_carriage_return,
     parse_values,
     read_lines,
 )
@@ -36,19 +35,23 @@ def read_one_line_records(
     encoding: str,
     delimiter: str,
     names: Sequence[str] | None = None,
+    lines: pl.DataFrame | None = None,
 ) -> Extracted | None:
     """`read_with_polars`'s result for ``data`` (the table from its header line on, the
-    ``lines_before`` lines above it cut) when every record is one full line; None when
-    one is not, or polars refuses the table (the caller then reads it with its layout)."""
-    lines = read_lines(data)
+    ``lines_before`` lines above it cut; ``lines``, its `read_lines` if read already) when
+    every record is one full line; None when one is not, or polars refuses the table (the
+    caller then reads it with its layout)."""
+    if lines is None:
+        lines = read_lines(data)
     if lines.height < 1:
         return None
     text = lines[LINE_COLUMN]
-    if lone_carriage_return(data, lines):
+    carriage_return, odd_quotes, blank = _line_flags(data, lines, delimiter)
+    if carriage_return:
         return None
     header_fields = fields_of(text[0], delimiter)
     check_width(len(header_fields), source, lines_before + 1)
-    if QUOTE.encode() in data and _odd_quotes(lines):
+    if odd_quotes:
         return None  # a value holds a line break (or a quote is left open)
     # a long record is refused, not cut: the layout counts its fields
     parsed = parse_values(data, delimiter, truncate_ragged=False)
@@ -56,7 +59,7 @@ def read_one_line_records(
         return None
     if parsed.height != lines.height or parsed.width != len(header_fields):
         return None
-    if _short_or_blank(parsed, lines, delimiter):
+    if blank or _short(parsed, lines, delimiter):
         return None
     first = lines_before + 1
     meta = pl.DataFrame(
@@ -83,26 +86,30 @@ def read_one_line_records(
     )
 
 
-def _odd_quotes(lines: pl.DataFrame) -> bool:
-    """Whether a line holds an odd number of quotes: its record goes on past it."""
-    odd = count_of(pl.col(LINE_COLUMN), QUOTE) % 2 == 1
-    return bool(lines.select(odd.any()).item())
+def _line_flags(data: bytes, lines: pl.DataFrame, delimiter: str) -> tuple[bool, bool, bool]:
+    """Whether a line holds a carriage return (`lone_carriage_return`), an odd number of
+    quotes (its record goes on past it), or only blank fields: one pass over the lines, the
+    three tests side by side."""
+    line = pl.col(LINE_COLUMN)
+    flags = lines.select(
+        (line.str.contains("\r", literal=True) if b"\r" in data else pl.lit(False)).any(),
+        (count_of(line, QUOTE) % 2 == 1 if QUOTE.encode() in data else pl.lit(False))
+        .any()
+        .alias("odd"),
+        line.str.contains(blank_pattern(delimiter)).any().alias("blank"),
+    )
+    carriage_return, odd, blank = flags.row(0)
+    return bool(carriage_return), bool(odd), bool(blank)
 
 
-def _short_or_blank(parsed: pl.DataFrame, lines: pl.DataFrame, delimiter: str) -> bool:
-    """Whether a record is blank (every field whitespace) or has fewer fields than the
-    header. polars fills a short record's last fields with nulls, so only a record whose
-    last value is null can be short: it is not when its line holds no quote and as many
-    delimiters as a full record (a quote in it leaves the count to the layout)."""
+def _short(parsed: pl.DataFrame, lines: pl.DataFrame, delimiter: str) -> bool:
+    """Whether a record has fewer fields than the header. polars fills a short record's last
+    fields with nulls, so only a record whose last value is null can be short: it is not when
+    its line holds no quote and as many delimiters as a full record (a quote in it leaves the
+    count to the layout)."""
     line = pl.col(LINE_COLUMN)
     suspects = lines.lazy().filter(parsed.to_series(parsed.width - 1).is_null())
     partial = line.str.contains(QUOTE, literal=True) | (
         count_of(line, delimiter) != parsed.width - 1
     )
-    short, blank = pl.collect_all(
-        [
-            suspects.select(partial.any()),
-            lines.lazy().select(line.str.contains(blank_pattern(delimiter)).any()),
-        ]
-    )
-    return bool(short.item()) or bool(blank.item())
+    return bool(suspects.select(partial.any()).collect().item())
