@@ -3,7 +3,7 @@
 Rows that share a match key land in one partition (by a hash of the key, the same for every
 piece of the read), so each partition dedupes alone and plans alone: a million rows are
 deduped and planned some 170,000 at a time. Rows stay in memory until `held_bytes` of them
-gather (the pipeline's `work_memory`), then all go to LZ4 Parquet files in a hidden folder
+gather (the pipeline's `work_memory`), then all go to Parquet files in a hidden folder
 beside the report, removed when the step ends (or, after a kill, by the next run). A folder
 or file that cannot be written keeps its rows in memory: a full disk costs memory, not the
 run.
