@@ -52,8 +52,13 @@ def read_csv(
         raise SourceError(f"delimiter must be one character, got {delimiter!r}", source=source)
     if skip_rows is not None and skip_rows < 0:
         raise SourceError(f"skip_rows must be 0 or more, got {skip_rows}", source=source)
-    decoded = decode(read_bytes(path, source), encoding, source)
-    return read_decoded(decoded, source, delimiter=delimiter, skip_rows=skip_rows)
+    # passed on, not kept here: the lines the UTF-8 check read go once the reader is done
+    return read_decoded(
+        decode(read_bytes(path, source), encoding, source),
+        source,
+        delimiter=delimiter,
+        skip_rows=skip_rows,
+    )
 
 
 def read_decoded(
@@ -83,16 +88,17 @@ def read_decoded(
     start = find_header(data, delimiter, skip_lines, detect=detect)
     table = data[start.offset :] if start.offset else data
     lines = decoded.lines if table is decoded.data else None  # its lines, when already read
-    fast = read_fast(
-        table, start.lines_before, source, decoded.encoding, delimiter, start.names, lines
-    )
+    encoding = decoded.encoding
+    del decoded  # the lines are let go of with the reader's, not held to the end
+    fast = read_fast(table, start.lines_before, source, encoding, delimiter, start.names, lines)
+    del lines
     result = None if fast is None else fast[0]
     if result is None:
         result = read_with_python_csv(
             data.decode("utf-8"),
             source=source,
             skip_lines=start.lines_before,
-            encoding=decoded.encoding,
+            encoding=encoding,
             delimiter=delimiter,
             names=start.names,
         )

@@ -114,6 +114,7 @@ def _stream(
             read, header_lines = _parse(
                 text, lines_before, name, reported, delimiter, start.names, lines
             )
+            del lines  # not held while the piece is checked
             if first is None:
                 first = with_header_rows(read, start)
                 header = _header_bytes(piece, header_lines)
