@@ -7,6 +7,7 @@ import io
 import tempfile
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -93,3 +94,31 @@ def test_the_fast_case_reads_what_the_layout_reads(text: str) -> None:
     assert fast.frame.drop("_source").rows() == exact.frame.drop("_source").rows()
     assert fast.rejects.drop("_source").rows() == exact.rejects.drop("_source").rows()
     assert (fast.columns, fast.header_line) == (exact.columns, exact.header_line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\nJosé,1\nZoë,2\n",  # one-line records: the fast case
+        'a,b\nJosé,"1\n2"\n',  # a record of two lines: the layout
+    ],
+)
+def test_a_files_lines_are_read_once(text: str, tmp_path: Path) -> None:
+    """The UTF-8 check reads a file's lines; the reader (fast case or layout) takes them as
+    they are instead of reading them again."""
+    from crmsync.extract import encoding, layout, one_line, polars_csv
+
+    calls: list[int] = []
+
+    def counted(data: bytes) -> pl.DataFrame:
+        calls.append(len(data))
+        return polars_csv.read_lines(data)
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(text.encode())
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (encoding, layout, one_line):
+            patch.setattr(module, "read_lines", counted)
+        read = read_csv(path, delimiter=",")
+    assert read.frame.height == (2 if "Zoë" in text else 1)
+    assert calls == [len(text.encode())]
