@@ -234,6 +234,21 @@ def test_the_records_clock_widens_both_bounds_once_read() -> None:
     assert ceiling is not None and ceiling >= truth
 
 
+def test_the_records_clock_is_read_from_one_record_even_while_its_read_waits() -> None:
+    """A record created while the first one is being read is not kept for a second read
+    (a request more, and every search waits for it); a read that failed gives its record
+    back, so a later search reads the clock from it."""
+    clock = ServerClock()
+    first = Created("contacts", "id-1", sent=11.0, received=11.3)
+    clock.created(first)
+    assert clock.to_read() == first
+    assert clock.knows_records  # being read: searches wait for it, not for answers
+    clock.created(Created("contacts", "id-2", sent=12.0, received=12.1))
+    assert clock.to_read() is None
+    clock.unread(first)  # the GET failed
+    assert clock.to_read() == first
+
+
 def test_an_urgent_request_goes_before_those_already_waiting() -> None:
     async def go() -> list[str]:
         limit = ConcurrencyLimit(1, 1)

@@ -61,6 +61,7 @@ class ServerClock:
         self._dates = _Offsets()
         self._records = _Offsets()
         self._created: Created | None = None  # a record to read the records' clock from
+        self._taken = False  # a record was taken to read it from: none is kept meanwhile
         self.reading = asyncio.Lock()  # one read of it at a time
 
     def note(self, response: httpx.Response, *, sent: float, received: float) -> None:
@@ -70,19 +71,30 @@ class ServerClock:
             self._dates.note(date.timestamp(), SECOND, sent=sent, received=received)
 
     def created(self, created: Created) -> None:
-        """A record a write created, kept until the records' clock is read from it."""
-        if self._created is None and self._records.low is None:
+        """A record a write created, kept until the records' clock is read from it. Not while
+        one taken is being read: a second read would cost a request, and every search for
+        keys waits for the read in progress."""
+        if self._created is None and not self._taken and self._records.low is None:
             self._created = created
 
     @property
     def knows_records(self) -> bool:
-        """Whether the records' clock is read, or a record to read it from is kept."""
-        return self._records.low is not None or self._created is not None
+        """Whether the records' clock is read or being read, or a record to read it from is
+        kept."""
+        return self._records.low is not None or self._created is not None or self._taken
 
     def to_read(self) -> Created | None:
         """The created record to read the records' clock from, once (None: nothing to read)."""
         created, self._created = self._created, None
+        if created is not None:
+            self._taken = True
         return created
+
+    def unread(self, created: Created) -> None:
+        """The read of `created` failed: a later search reads the clock from it again."""
+        self._taken = False
+        if self._created is None and self._records.low is None:
+            self._created = created
 
     def note_record(self, stamp: datetime, created: Created) -> None:
         """Learn from a created record's stamp (its creation time on the records' clock)."""

@@ -178,6 +178,7 @@ async def read_records_clock(client: RallyClient) -> None:
         try:
             record = await client.get(OBJECTS[created.obj], created.record_id)
         except (TransientError, RequestRefused):
+            clock.unread(created)
             return
         stamps = [parse_timestamp(record.get(name)) for name in CREATION_STAMPS] if record else []
         # the earlier: a record changed since it was created has a later updatedAt
