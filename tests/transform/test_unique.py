@@ -69,3 +69,23 @@ def test_datetime_parse_cleans_per_distinct_value() -> None:
     frame = pl.DataFrame({"v": ["2025-07-15\t 10:00", None, "2025-07-15\t 10:00"] * 5})
     out = frame.select(parse_datetime(pl.col("v"), clean=True))["v"]
     assert out[0] is not None and out[1] is None and out[0] == out[2]
+
+
+@pytest.mark.parametrize("repeat", [1, 50])  # mostly distinct (rows), and repeating
+def test_a_prepared_step_runs_once_on_the_values_the_expression_reads(repeat: int) -> None:
+    """`prepare` is applied once per evaluation, to the distinct values (or the rows), not
+    once per use of its result inside the expression."""
+    seen: list[int] = []
+
+    def prepare(series: pl.Series) -> pl.Series:
+        seen.append(series.len())
+        return series.str.strip_chars()
+
+    def uses_it_thrice(text: pl.Expr) -> pl.Expr:
+        return pl.concat_str(text, pl.lit("|"), text.str.to_uppercase(), text.str.len_chars())
+
+    values = [f" {n} " for n in range(40)] * repeat
+    frame = pl.DataFrame({"v": values})
+    got = frame.select(on_unique(pl.col("v"), uses_it_thrice, pl.String, prepare=prepare))
+    assert seen == [40]
+    assert got.to_series().head(2).to_list() == ["0|01", "1|11"]

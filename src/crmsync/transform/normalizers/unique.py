@@ -24,13 +24,20 @@ def _mostly_distinct(series: pl.Series) -> bool:
     return sample.n_unique() > MOSTLY_DISTINCT * sample.len()
 
 
-def _per_unique(series: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+Prepare = Callable[[pl.Series], pl.Series]
+
+
+def _per_unique(
+    series: pl.Series, fn: Callable[[pl.Expr], pl.Expr], prepare: Prepare | None
+) -> pl.Series:
     if series.is_empty() or _mostly_distinct(series):
-        rows = pl.DataFrame({_KEY: series}).lazy().select(fn(pl.col(_KEY)))
+        given = series if prepare is None else prepare(series)
+        rows = pl.DataFrame({_KEY: given}).lazy().select(fn(pl.col(_KEY)))
         return rows.collect().to_series().alias(series.name)
     distinct = series.unique()
+    given = distinct if prepare is None else prepare(distinct)
     # eager: a few hundred values, where the lazy optimizer's passes cost more than the work
-    answers = pl.DataFrame({_KEY: distinct}).select(fn(pl.col(_KEY)))
+    answers = pl.DataFrame({_KEY: given}).select(fn(pl.col(_KEY)))
     # Positions are looked up, not answers: replace_strict maps to scalars only, and an
     # answer may be a list (tags). A join back costs three times as much.
     position = pl.int_range(0, distinct.len(), dtype=pl.UInt32, eager=True)
@@ -42,9 +49,16 @@ def on_unique(
     expr: pl.Expr,
     fn: Callable[[pl.Expr], pl.Expr],
     return_dtype: PolarsDataType,
+    *,
+    prepare: Prepare | None = None,
 ) -> pl.Expr:
     """`fn(expr)`, evaluated on the distinct values of `expr` only. `fn` must be elementwise.
+    `prepare`, an elementwise function of a series, is applied to those values first, once:
+    written inside `fn`, a function polars calls back (`clean_text`) runs again for every
+    use of its result (29 times for a lead score's parse).
 
     Not declared elementwise to polars on purpose: it would then call this once per chunk
     of the frame (ten times on a million rows read in pieces), each with its own unique."""
-    return expr.map_batches(lambda series: _per_unique(series, fn), return_dtype=return_dtype)
+    return expr.map_batches(
+        lambda series: _per_unique(series, fn, prepare), return_dtype=return_dtype
+    )

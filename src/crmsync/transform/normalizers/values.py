@@ -5,11 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from crmsync.transform.normalizers.names import clean_text
-from crmsync.transform.normalizers.unique import on_unique
+from crmsync.transform.normalizers.unique import Prepare, on_unique
 
 # "45M" is 45e6: a suffix becomes a decimal exponent, so float parsing stays exact ("1.2k" is
 # parsed as "1.2e3", which is exactly 1200.0, not 1.2 * 1000 = 1200.0000000000002).
 _MAGNITUDES = {"k": "e3", "m": "e6", "mm": "e6", "mn": "e6", "b": "e9", "bn": "e9"}
+_TEXT = "text"
 _SUFFIX = r"(?i)(k|mm|mn|m|bn|b)$"
 _CURRENCY = r"(?i)^(usd|eur|gbp|chf|cad|aud)|(usd|eur|gbp|chf|cad|aud)$|[$€£¥\s]"
 _MANTISSA = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
@@ -50,17 +51,24 @@ def parse_number(
     """
     dtype = pl.Int64 if integer else pl.Float64
 
-    def number(e: pl.Expr) -> pl.Expr:
-        text = _cleaned(e, clean)
+    def number(text: pl.Expr) -> pl.Expr:
         if decimal_comma:
             text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
         return _number(text, integer=integer)
 
-    return on_unique(expr.cast(pl.String), number, dtype)
+    return on_unique(expr.cast(pl.String), number, dtype, prepare=_cleaner(clean))
 
 
-def _cleaned(expr: pl.Expr, clean: bool) -> pl.Expr:
-    return clean_text(expr) if clean else expr
+def _cleaner(clean: bool) -> Prepare | None:
+    """`clean_text` of a series, when `clean`: a step of its own before the parse, which
+    reads the cleaned text many times."""
+    if not clean:
+        return None
+
+    def cleaned(series: pl.Series) -> pl.Series:
+        return series.to_frame(_TEXT).select(clean_text(pl.col(_TEXT))).to_series()
+
+    return cleaned
 
 
 def _number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
@@ -91,7 +99,7 @@ def _number(expr: pl.Expr, *, integer: bool) -> pl.Expr:
 def parse_bool(expr: pl.Expr, *, clean: bool = False) -> pl.Expr:
     """Boolean from yes/no, true/false, y/n, 1/0, on/off (any case); else null. `clean`: as
     for `parse_number`."""
-    return on_unique(expr.cast(pl.String), lambda e: _bool(_cleaned(e, clean)), pl.Boolean)
+    return on_unique(expr.cast(pl.String), _bool, pl.Boolean, prepare=_cleaner(clean))
 
 
 def _bool(expr: pl.Expr) -> pl.Expr:
@@ -112,8 +120,9 @@ def parse_datetime(expr: pl.Expr, *, day_first: bool = False, clean: bool = Fals
     """
     return on_unique(
         expr.cast(pl.String),
-        lambda e: _datetime(_cleaned(e, clean), day_first=day_first),
+        lambda e: _datetime(e, day_first=day_first),
         pl.Datetime("us", UTC),
+        prepare=_cleaner(clean),
     )
 
 
