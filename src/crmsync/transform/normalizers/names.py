@@ -74,9 +74,18 @@ def blank_as_null(text: pl.Expr) -> pl.Expr:
     return text.replace("", None)
 
 
-def _split_expr(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+_PREPARED = "__full_name__"
+
+
+def _prepared(full: pl.Expr) -> pl.Expr:
+    """A full name cleaned, without an honorific, a suffix after a comma set back ("Smith
+    Jr." not "Jr., Smith"): what the split reads."""
     name = clean_text(full).str.replace(_HONORIFIC, "")
-    name = name.str.replace(rf",\s*({_SUFFIX})$", " $1")  # "Smith Jr." not "Jr., Smith"
+    return name.str.replace(rf",\s*({_SUFFIX})$", " $1")
+
+
+def _split_expr(name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(first, last) of a `_prepared` full name."""
     comma = name.str.contains(_LAST_COMMA_FIRST)
     first = (
         pl.when(comma)
@@ -102,12 +111,18 @@ def split_full_name(
     """
     if column not in frame.columns:
         return frame
-    given, family = _split_expr(pl.col(column))
+    # the prepared name is a column of its own: the split reads it many times, and the
+    # cleaning in it, a function polars calls back, would run again for each (9 times)
+    given, family = _split_expr(pl.col(_PREPARED))
     existing = {
         name: pl.col(name) if name in frame.columns else pl.lit(None, pl.String)
         for name in (first, last)
     }
-    return frame.with_columns(
-        pl.coalesce(clean_text(existing[first]), given).alias(first),
-        pl.coalesce(clean_text(existing[last]), family).alias(last),
+    return (
+        frame.with_columns(_prepared(pl.col(column)).alias(_PREPARED))
+        .with_columns(
+            pl.coalesce(clean_text(existing[first]), given).alias(first),
+            pl.coalesce(clean_text(existing[last]), family).alias(last),
+        )
+        .drop(_PREPARED)
     )
