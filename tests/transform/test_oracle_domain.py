@@ -20,7 +20,7 @@ from tests.transform.oracle_inputs import domain_inputs
 from tests.transform.oracles import Tally, library_keys, same_version, vectors
 from tldextract.remote import lenient_netloc
 
-from crmsync.transform.normalizers.domain import registrable_domain, suffix_extractor
+from crmsync.transform.normalizers.domain import host_label, registrable_domain, suffix_extractor
 from crmsync.transform.normalizers.names import EDGES
 
 VECTORS = vectors("tldextract")
@@ -150,3 +150,18 @@ def test_library_is_the_oracle_on_generated_hosts(values: list[str]) -> None:
     _tally(values).check()
     once = registrable_domain(pl.Series(values, dtype=pl.String))
     assert registrable_domain(once).to_list() == once.to_list()
+
+
+_ASCII_LABELS = st.text(alphabet="abz09-", min_size=0, max_size=66) | st.sampled_from(
+    ["a" * 63, "a" * 64, "-a", "a-", "ab--c", "xn--bcher-kva", "xn--0", "a--b", "abc--", "1"]
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_ASCII_LABELS)
+def test_an_ascii_label_reads_as_idna_reads_it(label: str) -> None:
+    """The shortcut for lower-case ASCII labels (no idna call) answers as idna does: the
+    label itself, or no valid label (a hyphen at an end, hyphens third and fourth, over 63
+    characters)."""
+    host_label.cache_clear()
+    assert host_label(label) == _mapped(label)

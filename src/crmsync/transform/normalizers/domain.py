@@ -52,10 +52,19 @@ def host_of(expr: pl.Expr) -> pl.Expr:
     )
 
 
+# A lower-case ASCII host label: letters, digits and inner hyphens, at most 63 characters.
+# Unless hyphens stand third and fourth ("ab--c", which IDNA 2008 refuses), such a label is
+# its own UTS-46 mapping and valid as it is: most labels, where idna took 14 µs each.
+_ASCII_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_RESERVED_HYPHENS = slice(2, 4)
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def host_label(label: str) -> str | None:
     """One label UTS-46 mapped and in Unicode, or None when it is not a valid IDNA 2008
     host label (hostname rules: letters, digits, hyphens; no spaces, no underscores)."""
+    if _ASCII_LABEL.fullmatch(label) and label[_RESERVED_HYPHENS] != "--":
+        return label
     if not label or any(char.isspace() for char in label):
         return None
     try:
