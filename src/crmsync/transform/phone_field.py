@@ -29,9 +29,8 @@ def phone_field(
     notation is never kept: its digits are lost, and sent as given it would put
     "1.50356E+10" into the record."""
     values, errors = finish_phones(frame[field], decided, default_region)
-    staged = frame.with_columns(
-        values.alias(_NEW), errors.alias(_NEW + "error"), _rounded(frame[field], errors)
-    )
+    rounded_rows = _rounded(frame[field], errors)
+    staged = frame.with_columns(values.alias(_NEW), errors.alias(_NEW + "error"), rounded_rows)
     error, rounded = pl.col(_NEW + "error"), pl.col(_NEW + "rounded")
     given = quoted(pl.col(field))
     message = (
@@ -55,11 +54,10 @@ def phone_field(
     )
     severity = WARNING if keep else ERROR
     issues = issues_where(staged, error.is_not_null(), field, message, severity)
-    kept = (
-        pl.when(~rounded).then(pl.col(_NEW))
-        if keep
-        else pl.when(error.is_null()).then(pl.col(_NEW))
-    )
+    if keep:  # a column copied only where a rounded number is left out
+        kept = pl.when(~rounded).then(pl.col(_NEW)) if rounded_rows.any() else pl.col(_NEW)
+    else:
+        kept = pl.when(error.is_null()).then(pl.col(_NEW))
     return staged.with_columns(kept.alias(field)).drop(
         _NEW, _NEW + "error", _NEW + "rounded"
     ), issues
