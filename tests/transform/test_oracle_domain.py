@@ -165,3 +165,41 @@ def test_an_ascii_label_reads_as_idna_reads_it(label: str) -> None:
     characters)."""
     host_label.cache_clear()
     assert host_label(label) == _mapped(label)
+
+
+_RULES = sorted(suffix_extractor().tlds)
+_PREFIX = st.lists(st.sampled_from(["www", "a", "mail", "city", "x-1", "b2b", "acme"]), max_size=3)
+_ON_RULES = st.builds(
+    lambda prefix, rule, star: ".".join([*prefix, rule.lstrip("!").replace("*", star)]),
+    _PREFIX,
+    st.sampled_from(_RULES),
+    st.sampled_from(["www", "city", "shop", "a"]),
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(_ON_RULES, min_size=1, max_size=20))
+def test_hosts_on_the_suffix_rules_read_as_the_library_reads_them(values: list[str]) -> None:
+    """Hosts built on the list's own rules, wildcards and exceptions among them: the suffix
+    sets decide the plain ASCII ones, and agree with the library on every one."""
+    _tally(values).check()
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("shop.a.ck", "shop.a.ck"),  # *.ck: any label under ck is a suffix
+        ("www.ck", "www.ck"),  # !www.ck: the exception is a domain
+        ("a.city.kawasaki.jp", "city.kawasaki.jp"),  # !city.kawasaki.jp
+        ("a.b.kawasaki.jp", "a.b.kawasaki.jp"),  # *.kawasaki.jp
+        ("www.acme.co.uk", "acme.co.uk"),
+        ("co.uk", None),  # a bare suffix
+        ("acme.invalidtld", None),  # no public suffix
+        ("10.0.0.1", None),  # an address
+    ],
+)
+def test_rules_of_every_kind_read_as_the_library_reads_them(
+    host: str, expected: str | None
+) -> None:
+    assert registrable_domain(pl.Series([host])).to_list() == [expected]
+    assert library_domain(host) == expected

@@ -8,6 +8,10 @@ full-width forms folded, every Unicode full stop a dot) and given in Unicode ("b
 the form people read; the punycode spelling ("xn--bcher-kva.de") maps to the same value.
 A label that is not valid IDNA 2008 stays as written: in a subdomain it does not matter, as
 the registrable part is still found; as the registrable label itself it means no domain.
+
+Most hosts are plain ASCII under a suffix without wildcard rules: those are matched against
+the list's rules by polars, a host at a time in no Python (100,000 distinct companies: 1.9
+to 0.8 s); tldextract reads the others, and is the oracle of the tests.
 """
 
 from __future__ import annotations
@@ -91,11 +95,72 @@ def _registrable(host: str) -> str | None:
 
 
 def registrable_domain(series: pl.Series) -> pl.Series:
-    """Per value: its registrable domain, or null when none can be found in it."""
+    """Per value: its registrable domain, or null when none can be found in it. Each distinct
+    host once: by the suffix sets when it is plain ASCII (`_matched`), else by the library."""
     hosts = pl.DataFrame({"value": series.cast(pl.String)}).select(host_of(pl.col("value")))
     host = hosts.to_series()
     unique = host.drop_nulls().unique()
-    found = pl.Series([_registrable(value) for value in unique.to_list()], dtype=pl.String)
+    matched = _matched(unique)
+    found = matched["found"].clone()
+    asked = matched["asked"].arg_true()
+    if asked.len():
+        answers = [_registrable(value) for value in unique.gather(asked).to_list()]
+        found.scatter(asked, pl.Series(answers, dtype=pl.String))
     return host.replace_strict(unique, found, default=None, return_dtype=pl.String).alias(
         series.name
+    )
+
+
+# A host of lower-case ASCII labels, each one a valid host label as it is (`_ASCII_LABEL`),
+# none with hyphens third and fourth: read as the library reads it without asking it.
+_LABEL_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_HOST = rf"^{_LABEL_PATTERN}(?:\.{_LABEL_PATTERN})+$"
+_RESERVED_LABEL = r"(?:^|\.)[a-z0-9]{2}--"
+
+
+@cache
+def _suffix_rules() -> tuple[list[str], list[str], int]:
+    """(the public suffixes the extractor knows, the suffixes under which a wildcard rule
+    makes any one label a suffix too, the most labels a rule has)."""
+    rules = suffix_extractor().tlds
+    suffixes = sorted(rule for rule in rules if not rule.startswith(("*", "!")))
+    wildcards = sorted(rule[2:] for rule in rules if rule.startswith("*."))
+    return suffixes, wildcards, max(rule.count(".") + 1 for rule in rules)
+
+
+def _matched(hosts: pl.Series) -> pl.DataFrame:
+    """Per host: `found` (its registrable domain by the suffix sets) and `asked` (the library
+    must decide: not a plain ASCII host, or a wildcard rule may apply, with its exceptions).
+
+    The library walks a trie of the rules from the last label on, as long as labels match,
+    and the deepest rule that ends on the way is the suffix. Without wildcards, that is the
+    longest run of last labels that is a rule: each rule's shorter runs are in the trie.
+    Built a step at a time, each step's columns read by the next: an expression used twice
+    in one step is computed twice."""
+    suffixes, wildcards, depth = _suffix_rules()
+    host, labels, count = pl.col("host"), pl.col("labels"), pl.col("count")
+    split = host.str.split(".")
+    sizes = range(1, depth + 1)
+    tails = [
+        pl.when(count >= size).then(labels.list.slice(-size, size).list.join(".")).alias(f"t{size}")
+        for size in sizes
+    ]
+    suffix_labels: pl.Expr = pl.lit(0)
+    for size in sizes:
+        rule = pl.col(f"t{size}").is_in(suffixes)
+        suffix_labels = pl.when(rule).then(size).otherwise(suffix_labels)
+    wildcard = pl.any_horizontal(pl.col(f"t{size}").is_in(wildcards) for size in sizes)
+    plain = host.str.contains(_PLAIN_HOST) & ~host.str.contains(_RESERVED_LABEL)
+    found = pl.col("suffix_labels")
+    registrable = labels.list.slice(-(found + 1)).list.join(".")
+    has_domain = (found > 0) & (count > found)
+    asked = ~plain | pl.col("wildcard").fill_null(False)
+    return (
+        pl.DataFrame({"host": hosts})
+        .with_columns(split.alias("labels"))
+        .with_columns(labels.list.len().alias("count"))
+        .with_columns(tails)
+        .with_columns(suffix_labels.alias("suffix_labels"), wildcard.alias("wildcard"))
+        .with_columns(asked.fill_null(True).alias("asked"))
+        .select(pl.when(~pl.col("asked") & has_domain).then(registrable).alias("found"), "asked")
     )
