@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py --latency-ms 250
 	$(BIN)/python bench/transform.py
 	$(BIN)/python bench/transform.py --unicode-share 0.25
+	$(BIN)/python bench/companies.py
 	$(BIN)/python bench/state.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/cli.py
