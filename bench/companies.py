@@ -75,27 +75,15 @@ def floor(path: Path) -> float:
 
 def pipeline(path: Path) -> dict[str, float]:
     """crmsync's transform of the file as a step of companies runs it."""
-    import polars as pl
-
     from crmsync.extract import read_source
     from crmsync.schema import OBJECTS
-    from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
+    from transform import checked_stages  # bench/transform.py: `python bench/companies.py`
 
-    companies = OBJECTS["companies"]
     times: dict[str, float] = {}
     start = time.perf_counter()
     frame = read_source("csv", path).frame
     times["read"] = time.perf_counter() - start
-    mark = time.perf_counter()
-    normalized, found = normalize(frame, companies, NormalizeOptions(default_region="US"))
-    times["normalize"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    issues = validate(normalized, companies)
-    times["validate"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    errors = pl.concat([found, issues]).filter(pl.col("severity") == "error")
-    result = dedupe(normalized, exclude=errors.select("_source", "_row").unique())
-    times["dedupe"] = time.perf_counter() - mark
+    result, _, _ = checked_stages(frame, OBJECTS["companies"], times)
     times["total"] = time.perf_counter() - start
     times["kept"], times["merged"] = result.kept.height, result.merged.height
     return times

@@ -182,11 +182,33 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / KIB  # Linux: KiB
 
 
+def checked_stages(frame: Any, obj: Any, times: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """normalize -> validate -> dedupe of a read `frame` as a step of `obj` runs them, each
+    stage's seconds into `times`: (the dedupe's result, normalize's issues, the failed rows).
+    Shared by the transform and companies benchmarks."""
+    import polars as pl
+
+    from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
+
+    mark = time.perf_counter()
+    normalized, normalize_issues = normalize(frame, obj, NormalizeOptions(default_region="US"))
+    times["normalize"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    issues = validate(normalized, obj)
+    times["validate"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    errors = pl.concat([normalize_issues, issues]).filter(pl.col("severity") == "error")
+    failed = errors.select("_source", "_row").unique()
+    result = dedupe(normalized, exclude=failed)  # failed rows left out without a frame copy
+    times["dedupe"] = time.perf_counter() - mark
+    return result, normalize_issues, failed
+
+
 def run_vectorized(path: Path) -> dict[str, Any]:
     import polars as pl
 
     from crmsync.schema import OBJECTS
-    from crmsync.transform import NormalizeOptions, dedupe, normalize, validate
+    from crmsync.transform import NormalizeOptions
 
     contacts = OBJECTS["contacts"]
     times: dict[str, Any] = {}
@@ -202,17 +224,7 @@ def run_vectorized(path: Path) -> dict[str, Any]:
         )
         times["reader"] = 0.0  # pl.read_csv fallback
     times["read"] = time.perf_counter() - start
-    mark = time.perf_counter()
-    normalized, normalize_issues = normalize(frame, contacts, NormalizeOptions(default_region="US"))
-    times["normalize"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    issues = validate(normalized, contacts)
-    times["validate"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    errors = pl.concat([normalize_issues, issues]).filter(pl.col("severity") == "error")
-    failed = errors.select("_source", "_row").unique()
-    result = dedupe(normalized, exclude=failed)  # failed rows left out without a frame copy
-    times["dedupe"] = time.perf_counter() - mark
+    result, normalize_issues, failed = checked_stages(frame, contacts, times)
     times["total"] = time.perf_counter() - start
     times["rows"] = frame.height
     times["failed_rows"] = failed.height
