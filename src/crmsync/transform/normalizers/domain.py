@@ -57,9 +57,10 @@ def host_of(expr: pl.Expr) -> pl.Expr:
 
 
 # A lower-case ASCII host label: letters, digits and inner hyphens, at most 63 characters.
-# Unless hyphens stand third and fourth ("ab--c", which IDNA 2008 refuses), such a label is
-# its own UTS-46 mapping and valid as it is: most labels, where idna took 14 µs each.
-_ASCII_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# Unless hyphens stand third and fourth ("ab--c", "a---b", which IDNA 2008 refuses), such a
+# label is its own UTS-46 mapping and valid as it is: most labels, where idna took 14 µs each.
+_LABEL_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_ASCII_LABEL = re.compile(_LABEL_PATTERN)
 _RESERVED_HYPHENS = slice(2, 4)
 
 
@@ -112,10 +113,10 @@ def registrable_domain(series: pl.Series) -> pl.Series:
 
 
 # A host of lower-case ASCII labels, each one a valid host label as it is (`_ASCII_LABEL`),
-# none with hyphens third and fourth: read as the library reads it without asking it.
-_LABEL_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# none with hyphens third and fourth (whatever the second character): read as the library
+# reads it without asking it.
 _PLAIN_HOST = rf"^{_LABEL_PATTERN}(?:\.{_LABEL_PATTERN})+$"
-_RESERVED_LABEL = r"(?:^|\.)[a-z0-9]{2}--"
+_RESERVED_LABEL = r"(?:^|\.)[a-z0-9-]{2}--"
 
 
 @cache
