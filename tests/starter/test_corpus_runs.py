@@ -298,7 +298,7 @@ RUNS = [
         },
         linked=28,
     ),
-    Run(  # Excel's 1.50356E+10 phones are kept as written, with a warning
+    Run(  # Excel's 1.50356E+10 phones are left out, with a warning: their digits are lost
         "dynamics365_contacts.csv",
         {
             "companies": Outcome(28, 15, 0, merged=13),
