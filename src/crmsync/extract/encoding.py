@@ -82,17 +82,13 @@ def read_bytes(path: str | Path, source: str, limit: int | None = None) -> bytes
         raise SourceError(f"cannot read file: {exc.strerror or exc}", source=source) from None
 
 
-def is_utf8(data: bytes) -> bool:
-    """Whether `data` is valid UTF-8, as strictly as Python's decoder has it (no surrogates, no
-    overlong forms), checked by polars without making a Python string: read as lines of one
-    column each, 30 ms for a 130 MB file on two threads, where decoding it took 160 ms and up
-    to four times its size in memory, and copying it into one value to cast 106 ms."""
-    return utf8_lines(data)[0]
-
-
 def utf8_lines(data: bytes) -> tuple[bool, pl.DataFrame | None]:
-    """`is_utf8`, and the lines the check read (`read_lines(data)`; None when it read none:
-    ASCII needs no reading, and NUL would split a line), so a reader need not read them again."""
+    """Whether `data` is valid UTF-8, as strictly as Python's decoder has it (no surrogates, no
+    overlong forms), and the lines the check read (`read_lines(data)`), so a reader need not
+    read them again; None when it read none (ASCII needs no reading, and NUL would split a
+    line). Checked by polars without making a Python string: read as lines of one column
+    each, 30 ms for a 130 MB file on two threads, where decoding it took 160 ms and up to four
+    times its size in memory, and copying it into one value to cast 106 ms."""
     if data.isascii():
         return True, None
     try:
