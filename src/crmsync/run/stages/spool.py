@@ -10,6 +10,7 @@ frame in memory: a full disk costs memory, not the run.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +43,7 @@ class Spool:
                 self._items.append(path)
                 return
         self._held += size
-        self._items.append(frame)
+        self._items.append(owned(frame))
 
     def frames(self) -> Iterator[pl.DataFrame]:
         """Each frame in turn with the columns of them all (null where it had none, of the
@@ -66,6 +67,18 @@ class Spool:
                 yield read_back(item, SENT_SOME, columns)
             else:
                 yield item.select(columns)
+
+
+def owned(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` in buffers of its own. A frame filtered from a bigger one shares that one's
+    text buffers (polars keeps text as views into them), so a few rows held for later kept
+    the whole partition they were cut from alive: a ten-million-row nightly that checked
+    every row held 1.5 GB for rows whose own size was a few megabytes (peak 2.7 GB, 1.3 GB
+    with the copy). Copied through Arrow IPC in memory, at the speed of a copy."""
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
 
 
 def write_out(frame: pl.DataFrame, path: Path) -> bool:
