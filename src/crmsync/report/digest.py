@@ -81,6 +81,20 @@ def warning_samples(warnings: pl.DataFrame) -> pl.DataFrame:
     return _sampled(warnings, stage=None, detail="error")[1].select("_source", "_row")
 
 
+def digest_samples(outcomes: pl.DataFrame, warnings: pl.DataFrame) -> pl.DataFrame:
+    """The rows (_source, _row) whose cells the digest shows: a few of each group of
+    failures, merges and warnings. The digest needs the source rows of these alone (a file
+    whose every row fails would otherwise hold all of them at once)."""
+    parts = [warning_samples(warnings)]
+    for outcome, stage in (("failed", "stage"), ("merged", None)):
+        issues = outcomes.filter(pl.col("outcome") == outcome)
+        if not issues.is_empty():
+            sampled = _sampled(issues, stage=stage, detail="error")[1]
+            parts.append(sampled.select("_source", "_row"))
+    keys = [part.select(pl.col("_source").cast(pl.String), "_row") for part in parts]
+    return pl.concat(keys, how="vertical_relaxed")
+
+
 def _groups(
     issues: pl.DataFrame,
     source_rows: pl.DataFrame,

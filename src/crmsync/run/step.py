@@ -34,7 +34,7 @@ from crmsync.extract import Extracted
 from crmsync.extract.csv_stream import NotStreamable
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.changes import ChangeLog
-from crmsync.report.digest import step_digest, warning_samples
+from crmsync.report.digest import digest_samples, step_digest
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Transformed
@@ -324,14 +324,12 @@ def _deliver_and_report(
         env.state.advance_watermark(env.source.label, mark)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
-    wanted = outcomes.filter(pl.col("outcome").is_in(["failed", "merged"])).select(IDENTITY)
-    source_rows = kept.rows(pl.concat([wanted, warning_samples(warned)]))
     try:
         files = write_report(
             env.report_dir,
             outcomes=outcomes,
             warnings=warned,
-            source_rows=source_rows,
+            rows_of=kept.rows,
             source_columns=list(extracted.columns),
             rejects=extracted.rejects,
             summary=summary,
@@ -341,6 +339,7 @@ def _deliver_and_report(
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
         summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
         files = {}
+    source_rows = kept.rows(digest_samples(outcomes, warned))
     digest = step_digest(outcomes, warned, source_rows, list(extracted.columns))
     return StepResult(summary=summary, files=files, load=delivered.load, digest=digest)
 
