@@ -95,3 +95,21 @@ def test_a_report_with_nothing_failed_still_has_its_headers(tmp_path: Path) -> N
     )  # fmt: skip
     assert (tmp_path / "errors.csv").read_text() == "source,row,stage,field,error,Email\n"
     assert (tmp_path / "merged.csv").read_text().startswith("source,row,merged_into_row,key,note")
+
+
+def test_a_small_report_reads_its_source_rows_once_with_the_pages_samples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[list[int]] = []
+
+    def rows_of(wanted: pl.DataFrame) -> pl.DataFrame:
+        asked.append(sorted(wanted["_row"].to_list()))
+        return SOURCE.join(wanted.select("_source", "_row"), on=["_source", "_row"], how="semi")
+
+    samples = pl.DataFrame({"_source": ["a.csv"], "_row": [8]})
+    read, held = report_files.report_rows(rows_of, OUTCOMES, samples)
+    assert asked == [[2, 3, 4, 6, 7, 8]]  # failed, merged and the samples, in one read
+    assert held is not None and read(pl.DataFrame()) is held
+    monkeypatch.setattr(report_files, "REPORT_PART_ROWS", 4)  # five rows to show: parts
+    read, held = report_files.report_rows(rows_of, OUTCOMES, samples)
+    assert held is None and read is rows_of and len(asked) == 1

@@ -77,6 +77,21 @@ def _with_source_columns(
     return rows.join(original, on=["_source", "_row"], how="left", maintain_order="left")
 
 
+def report_rows(
+    rows_of: RowsOf, outcomes: pl.DataFrame, samples: pl.DataFrame
+) -> tuple[RowsOf, pl.DataFrame | None]:
+    """How the report reads the source rows it shows (`rows_of` reads them from where the run
+    keeps them; `samples`, the rows the run's page shows), and those rows when read at once.
+    A report of a few failed and merged rows reads them with the samples in one pass; a
+    bigger one reads them a part at a time, as it is written."""
+    wanted = outcomes.filter(pl.col("outcome").is_in(["failed", "merged"]))
+    if wanted.height > REPORT_PART_ROWS:
+        return rows_of, None
+    keys = wanted.select(pl.col("_source").cast(pl.String), "_row")
+    held = rows_of(pl.concat([keys, samples], how="vertical_relaxed"))
+    return (lambda _part: held), held
+
+
 def write_report(
     report_dir: Path,
     *,

@@ -35,6 +35,7 @@ from crmsync.extract.csv_stream import NotStreamable
 from crmsync.report import RunSummary, outcome_frame, write_report
 from crmsync.report.changes import ChangeLog
 from crmsync.report.digest import digest_samples, step_digest
+from crmsync.report.files import report_rows
 from crmsync.report.outcomes import IDENTITY
 from crmsync.report.wording import counted
 from crmsync.run.artifacts import Delivered, Transformed
@@ -324,12 +325,14 @@ def _deliver_and_report(
         env.state.advance_watermark(env.source.label, mark)
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
+    samples = digest_samples(outcomes, warned)
+    rows_of, source_rows = report_rows(kept.rows, outcomes, samples)
     try:
         files = write_report(
             env.report_dir,
             outcomes=outcomes,
             warnings=warned,
-            rows_of=kept.rows,
+            rows_of=rows_of,
             source_columns=list(extracted.columns),
             rejects=extracted.rejects,
             summary=summary,
@@ -339,7 +342,8 @@ def _deliver_and_report(
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
         summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
         files = {}
-    source_rows = kept.rows(digest_samples(outcomes, warned))
+    if source_rows is None:
+        source_rows = kept.rows(samples)
     digest = step_digest(outcomes, warned, source_rows, list(extracted.columns))
     return StepResult(summary=summary, files=files, load=delivered.load, digest=digest)
 
