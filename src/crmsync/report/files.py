@@ -77,19 +77,18 @@ def _with_source_columns(
     return rows.join(original, on=["_source", "_row"], how="left", maintain_order="left")
 
 
-def report_rows(
-    rows_of: RowsOf, outcomes: pl.DataFrame, samples: pl.DataFrame
-) -> tuple[RowsOf, pl.DataFrame | None]:
-    """How the report reads the source rows it shows (`rows_of` reads them from where the run
-    keeps them; `samples`, the rows the run's page shows), and those rows when read at once.
-    A report of a few failed and merged rows reads them with the samples in one pass; a
-    bigger one reads them a part at a time, as it is written."""
+def report_rows(rows_of: RowsOf, outcomes: pl.DataFrame, samples: pl.DataFrame) -> RowsOf:
+    """How the report and the run's page read the source rows they show (`rows_of` reads them
+    from where the run keeps them; `samples`, the rows the page shows). A report of a few
+    failed and merged rows reads them with the samples in one pass, and every later ask gets
+    those rows (each part joins what it needs); a bigger one reads them a part at a time, as
+    it is written."""
     wanted = outcomes.filter(pl.col("outcome").is_in(["failed", "merged"]))
     if wanted.height > REPORT_PART_ROWS:
-        return rows_of, None
+        return rows_of
     keys = wanted.select(pl.col("_source").cast(pl.String), "_row")
     held = rows_of(pl.concat([keys, samples], how="vertical_relaxed"))
-    return (lambda _part: held), held
+    return lambda _wanted: held
 
 
 def write_report(
@@ -111,11 +110,15 @@ def write_report(
 
     failed = outcomes.filter(pl.col("outcome") == "failed").sort(["_row"], maintain_order=True)
     errors = failed.select(pl.col("_source"), pl.col("_row"), "stage", "field", "error")
+    raw = (
+        rejects.select("_source", "_row", pl.col("raw").alias("raw_line"))
+        if rejects.height
+        else None
+    )
 
     def error_lines(part: pl.DataFrame) -> pl.DataFrame:
         lines = _with_source_columns(part, rows_of(part), source_columns, set(REPORT_COLUMNS))
-        if rejects.height:
-            raw = rejects.select("_source", "_row", pl.col("raw").alias("raw_line"))
+        if raw is not None:
             lines = lines.join(raw, on=["_source", "_row"], how="left", maintain_order="left")
         return lines.rename({"_source": "source", "_row": "row"})
 

@@ -326,7 +326,7 @@ def _deliver_and_report(
     summary.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     summary.duration_s = round(time.monotonic() - clock, 3)
     samples = digest_samples(outcomes, warned)
-    rows_of, source_rows = report_rows(kept.rows, outcomes, samples)
+    rows_of = report_rows(kept.rows, outcomes, samples)
     try:
         files = write_report(
             env.report_dir,
@@ -342,9 +342,7 @@ def _deliver_and_report(
         problem = f"the report could not be written to {env.report_dir}: {exc.strerror or exc}"
         summary.stopped = f"{summary.stopped}; {problem}" if summary.stopped else problem
         files = {}
-    if source_rows is None:
-        source_rows = kept.rows(samples)
-    digest = step_digest(outcomes, warned, source_rows, list(extracted.columns))
+    digest = step_digest(outcomes, warned, rows_of(samples), list(extracted.columns))
     return StepResult(summary=summary, files=files, load=delivered.load, digest=digest)
 
 
